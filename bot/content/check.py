@@ -1,0 +1,162 @@
+"""Load all content under a root and cross-check it: every problem, with file and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.content.load import load_card, load_toml
+from bot.content.locate import line_of_toml_field
+from bot.content.models import Card, ConsentText, Script
+from bot.content.problems import ContentError, Problem
+from bot.texts import Catalogue
+
+
+@dataclass(frozen=True)
+class Library:
+    """All loaded content: scripts and cards by id, consent texts by language."""
+
+    scripts: dict[str, Script] = field(default_factory=dict)
+    cards: dict[str, Card] = field(default_factory=dict)
+    consents: dict[str, ConsentText] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def load_library(root: Path) -> Library:
+    """Load every script, card and consent text under ``root``, or raise ContentError."""
+    problems, library = collect(root)
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        raise ContentError(errors)
+    return library
+
+
+def collect(root: Path) -> tuple[list[Problem], Library]:
+    """Load what loads, and list every problem, cross-references included."""
+    problems: list[Problem] = []
+    library = Library()
+    prompts, resources = root / "prompts", root / "resources"
+    for folder in (prompts, resources):
+        if not folder.is_dir():
+            problems.append(
+                Problem(
+                    folder,
+                    None,
+                    "",
+                    "folder not found: scripts live in prompts/ "
+                    "and cards in resources/ under the content root",
+                )
+            )
+    for path in sorted(prompts.glob("*.toml")):
+        _keep(library, "script", load_toml(Script, path, problems), path, problems)
+    for path in sorted((prompts / "consent").glob("*.toml")):
+        _keep(library, "consent", load_toml(ConsentText, path, problems), path, problems)
+    for path in sorted(resources.glob("*.md")):
+        _keep(library, "card", load_card(path, problems), path, problems)
+    problems += cross_check(library, root)
+    return problems, library
+
+
+def _keep(library: Library, kind: str, item: Any, path: Path, problems: list[Problem]) -> None:
+    if item is None:
+        return
+    stores: dict[str, dict[str, Any]] = {
+        "script": library.scripts,
+        "card": library.cards,
+        "consent": library.consents,
+    }
+    into = stores[kind]
+    key = item.language if kind == "consent" else item.id
+    if key in into:
+        first = library.files[f"{kind}:{key}"]
+        problems.append(
+            Problem(
+                path,
+                None,
+                "language" if kind == "consent" else "id",
+                f"'{key}' is already used by {first}; each {kind} needs its own",
+            )
+        )
+        return
+    into[key] = item
+    library.files[f"{kind}:{key}"] = path
+
+
+def cross_check(library: Library, root: Path) -> list[Problem]:
+    """Problems between files: unknown cards, missing languages, images that are not there."""
+    problems: list[Problem] = []
+    catalogue = Catalogue.load()
+    for script in library.scripts.values():
+        path = library.files[f"script:{script.id}"]
+        text = path.read_text(encoding="utf-8")
+        if script.language not in catalogue.languages:
+            problems.append(
+                Problem(
+                    path,
+                    line_of_toml_field(text, ("language",)),
+                    "language",
+                    f"the bot has no messages in '{script.language}'; "
+                    f"add bot/texts/{script.language}.toml or use one of "
+                    f"{', '.join(sorted(catalogue.languages))}",
+                )
+            )
+        if script.language not in library.consents:
+            problems.append(
+                Problem(
+                    path,
+                    line_of_toml_field(text, ("language",)),
+                    "language",
+                    f"there is no consent text in '{script.language}'; add "
+                    f"prompts/consent/{script.language}.toml",
+                )
+            )
+        for number, step in enumerate(script.steps):
+            for card_id in step.cards:
+                card = library.cards.get(card_id)
+                line = line_of_toml_field(text, ("steps", number, "cards"))
+                where = f"steps[{number + 1}].cards"
+                if card is None:
+                    problems.append(
+                        Problem(
+                            path,
+                            line,
+                            where,
+                            f"no card has the id '{card_id}'; "
+                            "add resources/"
+                            f"{card_id}.md or fix the id",
+                        )
+                    )
+                elif card.language != script.language:
+                    problems.append(
+                        Problem(
+                            path,
+                            line,
+                            where,
+                            f"card '{card_id}' is in "
+                            f"'{card.language}' but the script is in "
+                            f"'{script.language}'",
+                        )
+                    )
+    for card in library.cards.values():
+        if card.image and not (root / "resources" / card.image.path).is_file():
+            problems.append(
+                Problem(
+                    library.files[f"card:{card.id}"],
+                    None,
+                    "image.path",
+                    f"no picture at resources/{card.image.path}",
+                )
+            )
+    for language in sorted(catalogue.languages):
+        for key in catalogue.missing(language):
+            problems.append(
+                Problem(
+                    Path(f"bot/texts/{language}.toml"),
+                    None,
+                    key,
+                    "this message is missing; translate it from en.toml",
+                    warning=True,
+                )
+            )
+    return problems

@@ -1,0 +1,157 @@
+"""Pydantic models of the content staff write: scripts, steps, resource cards, consent text."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+SCOPES: tuple[str, ...] = ("participate", "quote", "profile", "followup")
+REQUIRED_SCOPE = "participate"
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64),
+    Field(description="lower-case letters, digits and dashes"),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+StepKind = Literal["message", "card", "prompt", "choice", "break", "close"]
+
+
+class Strict(BaseModel):
+    """Base for content models: unknown fields are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scale(Strict):
+    """A numeric scale such as 1-5, with labels for its ends."""
+
+    min: int = 1
+    max: int = 5
+    min_label: str = ""
+    max_label: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scale:
+        if not 2 <= self.max - self.min + 1 <= 11:
+            raise ValueError("a scale needs between 2 and 11 points, with min below max")
+        return self
+
+
+class Step(Strict):
+    """One step of a deliberation script."""
+
+    id: Slug
+    kind: StepKind
+    text: Text
+    facilitator_notes: str = ""
+    minutes: int | None = Field(default=None, ge=1, le=240)
+    cards: tuple[Slug, ...] = ()
+    options: tuple[Text, ...] = ()
+    multiple: bool = False
+    scale: Scale | None = None
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> Step:
+        if self.kind == "card" and not self.cards:
+            raise ValueError("a card step needs 'cards', a list of card ids to show")
+        if self.kind != "card" and self.cards:
+            raise ValueError(f"'cards' belongs on card steps, not on a {self.kind} step")
+        if self.kind == "choice":
+            if bool(self.options) == bool(self.scale):
+                raise ValueError("a choice step needs either 'options' (two or more) or 'scale'")
+            if self.options and len(self.options) < 2:
+                raise ValueError("a choice step needs at least two options")
+            if self.scale and self.multiple:
+                raise ValueError("a scale takes one answer: remove 'multiple'")
+        elif self.options or self.scale or self.multiple:
+            raise ValueError("'options', 'scale' and 'multiple' belong on choice steps only")
+        return self
+
+    def choices(self) -> tuple[str, ...]:
+        """The numbered answers of a choice step (a scale becomes its points)."""
+        if self.scale is None:
+            return self.options
+        points = range(self.scale.min, self.scale.max + 1)
+        labels = {self.scale.min: self.scale.min_label, self.scale.max: self.scale.max_label}
+        return tuple(f"{n} {labels[n]}".strip() if labels.get(n) else str(n) for n in points)
+
+
+class Script(Strict):
+    """A versioned deliberation script: ordered steps a facilitator walks a group through."""
+
+    id: Slug
+    version: Text
+    title: Text
+    language: Slug
+    estimated_minutes: int = Field(ge=1, le=600)
+    description: str = ""
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_steps(self) -> Script:
+        seen: set[str] = set()
+        for step in self.steps:
+            if step.id in seen:
+                raise ValueError(f"step id '{step.id}' is used twice; step ids must be unique")
+            seen.add(step.id)
+        return self
+
+    def index_of(self, step_id: str) -> int | None:
+        """The position of a step by id, or None."""
+        return next((i for i, s in enumerate(self.steps) if s.id == step_id), None)
+
+
+class Source(Strict):
+    """Where a card's facts come from."""
+
+    title: Text
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+
+
+class Image(Strict):
+    """A picture on a card, with the alt text screen readers need."""
+
+    path: Text
+    alt: Text
+
+
+class Card(Strict):
+    """A resource card: a short, sourced, balanced explainer shown during a session."""
+
+    id: Slug
+    version: Text = "1"
+    title: Text
+    summary: Text
+    language: Slug
+    sources: tuple[Source, ...] = Field(min_length=1)
+    image: Image | None = None
+    body: Text
+
+
+class ConsentText(Strict):
+    """The consent text for one language, versioned; its hash is stored with every consent."""
+
+    language: Slug
+    version: Text
+    intro: Text
+    scopes: dict[Literal["participate", "quote", "profile", "followup"], Text]
+
+    @model_validator(mode="after")
+    def _all_scopes(self) -> ConsentText:
+        missing = [s for s in SCOPES if s not in self.scopes]
+        if missing:
+            raise ValueError(f"describe every scope; missing: {', '.join(missing)}")
+        return self
+
+    def full_text(self) -> str:
+        """The exact text a person reads before agreeing."""
+        lines = [self.intro, ""]
+        lines += [f"- {scope}: {self.scopes[scope]}" for scope in SCOPES]  # type: ignore[index]
+        return "\n".join(lines)
+
+    def digest(self) -> str:
+        """SHA-256 of the exact text, stored with each consent."""
+        return hashlib.sha256(self.full_text().encode("utf-8")).hexdigest()

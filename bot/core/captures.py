@@ -1,0 +1,89 @@
+"""What the core asks to be written: frozen dataclasses the service hands to storage.
+
+Only the engine creates captures, and only for people who passed the consent gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.ids import GroupRef, PersonRef
+from bot.core.state import SessionState
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseCaptured:
+    """A consented reply to a step."""
+
+    session_id: str
+    person: PersonRef
+    group: GroupRef
+    step_id: str
+    message_id: str
+    text: str
+    at: datetime
+    reply_to: str | None = None
+    kind: str = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseEdited:
+    """A stored reply was edited: the new text replaces the old, the old is kept as history."""
+
+    person: PersonRef
+    group: GroupRef
+    message_id: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseDeleted:
+    """A stored reply was deleted by its author: it is removed with its history."""
+
+    group: GroupRef
+    message_id: str
+    at: datetime
+    person: PersonRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VoteCaptured:
+    """A consented answer to a choice step; a later one replaces it."""
+
+    session_id: str
+    person: PersonRef
+    group: GroupRef
+    step_id: str
+    options: tuple[int, ...]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecorded:
+    """A person gave consent to these scopes for a group, to this exact consent text."""
+
+    person: PersonRef
+    group: GroupRef
+    scopes: frozenset[str]
+    version: str
+    text_hash: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSaved:
+    """A session's state changed and must be persisted."""
+
+    state: SessionState
+
+
+Capture = (
+    ResponseCaptured
+    | ResponseEdited
+    | ResponseDeleted
+    | VoteCaptured
+    | ConsentRecorded
+    | SessionSaved
+)

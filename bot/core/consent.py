@@ -1,0 +1,86 @@
+"""Consent commands: read the consent text, agree to scopes, see or erase one's data."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.content.models import REQUIRED_SCOPE, SCOPES
+from bot.core.actions import Button, SendPrivate
+from bot.core.captures import ConsentRecorded
+from bot.core.context import Actor, Context, Transition
+from bot.core.effects import DataRequested, ErasureRequested
+from bot.core.events import Event, MessageEdited, MessagePosted
+from bot.core.state import SessionState
+
+COMMANDS = frozenset({"consent", "agree", "withdraw", "mydata"})
+
+
+def handle(
+    state: SessionState | None, name: str, args: tuple[str, ...], actor: Actor, ctx: Context
+) -> Transition:
+    """Answer one consent command; replies always go privately."""
+    if name == "mydata":
+        return Transition(state, effects=(DataRequested(actor.person),))
+    if name == "withdraw":
+        if [a.lower() for a in args] == ["confirm"]:
+            return Transition(state, effects=(ErasureRequested(actor.person),))
+        return _say(state, actor, ctx.t("withdraw.ask"))
+    text = ctx.library.consents.get(ctx.language)
+    if actor.group is None or text is None:
+        return _say(state, actor, ctx.t("consent.which_group"))
+    if name == "consent":
+        everything = " ".join(SCOPES)
+        buttons = (
+            Button(ctx.t("consent.button_all"), f"agree {everything}", f"/agree {everything}"),
+            Button(
+                ctx.t("consent.button_participate"),
+                f"agree {REQUIRED_SCOPE}",
+                f"/agree {REQUIRED_SCOPE}",
+            ),
+        )
+        body = "\n\n".join(
+            [
+                ctx.t("consent.header", version=text.version),
+                text.full_text(),
+                ctx.t("consent.how_to"),
+            ]
+        )
+        return Transition(state, (SendPrivate(actor.person, body, actor.group, buttons),))
+    scopes = parse_scopes(args)
+    unknown = sorted(scopes - set(SCOPES))
+    if not scopes:
+        return _say(state, actor, ctx.t("consent.usage"))
+    if unknown:
+        return _say(
+            state,
+            actor,
+            ctx.t("consent.unknown_scope", scopes=", ".join(unknown), valid=", ".join(SCOPES)),
+        )
+    if REQUIRED_SCOPE not in scopes:
+        return _say(state, actor, ctx.t("consent.need_participate", rest=" ".join(sorted(scopes))))
+    ordered = [s for s in SCOPES if s in scopes]
+    record = ConsentRecorded(
+        actor.person, actor.group, frozenset(scopes), text.version, text.digest(), ctx.now
+    )
+    thanks = SendPrivate(
+        actor.person, ctx.t("consent.agreed", scopes=", ".join(ordered)), actor.group
+    )
+    return Transition(state, (thanks,), (record,))
+
+
+def parse_scopes(args: tuple[str, ...]) -> frozenset[str]:
+    """Scope names from '/agree participate quote' or '/agree participate,quote'."""
+    return frozenset(p.lower() for a in args for p in a.replace(",", " ").split())
+
+
+def _say(state: SessionState | None, actor: Actor, text: str) -> Transition:
+    return Transition(state, (SendPrivate(actor.person, text, actor.group),))
+
+
+def gate(event: Event, scopes: frozenset[str]) -> Event:
+    """The event as the engine may see it: without the words of anyone who has not consented."""
+    if REQUIRED_SCOPE in scopes:
+        return event
+    if isinstance(event, MessagePosted | MessageEdited):
+        return replace(event, text="")
+    return event

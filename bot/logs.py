@@ -1,0 +1,33 @@
+"""Logging with structured fields; participants' words are never passed to a logger."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+FIELDS = ("kind", "group", "session", "step", "captures", "platform", "responses", "votes")
+
+
+class FieldsFormatter(logging.Formatter):
+    """Appends the structured fields a record carries as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The message followed by its fields."""
+        base = super().format(record)
+        fields = " ".join(f"{k}={getattr(record, k)}" for k in FIELDS if hasattr(record, k))
+        return f"{base} {fields}" if fields else base
+
+
+def configure(level: str, file: Path | None) -> None:
+    """Send logs to ``file`` (or standard error) at ``level``."""
+    handler: logging.Handler
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(file, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(FieldsFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -1,0 +1,129 @@
+"""The console platform: a whole group session in the terminal, typed or scripted.
+
+Lines in:  ``NAME: text`` (NAME says text in the group; commands start with '/'),
+``NAME> text`` (NAME writes to the bot privately), ``NAME edits N: text`` (NAME edits the
+message on input line N) and ``NAME deletes N``. Message ids are input line numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from typing import TextIO
+
+from bot.core.actions import Action, AskChoice, SendCard, SendPrivate, SendText
+from bot.core.events import CommandIssued, Event, MessageDeleted, MessageEdited, MessagePosted
+from bot.core.ids import GroupRef, PersonRef
+from bot.platforms.render import buttons_text, card_text, choice_text
+from bot.texts import Catalogue
+
+PLATFORM = "console"
+NAME = r"(?P<name>[^\s:>]+)"
+EDIT = re.compile(rf"^{NAME} edits (?P<line>\d+):\s?(?P<text>.*)$")
+DELETE = re.compile(rf"^{NAME} deletes (?P<line>\d+)\s*$")
+SAY = re.compile(rf"^{NAME}(?P<mark>[:>])\s?(?P<text>.*)$")
+
+
+class ConsoleError(ValueError):
+    """An input line the console cannot understand."""
+
+
+class ConsolePlatform:
+    """One group in the terminal: reads lines, prints what each person would see."""
+
+    name = PLATFORM
+
+    def __init__(self, group: str, texts: Catalogue, language: str, out: TextIO) -> None:
+        self.group = GroupRef(PLATFORM, group)
+        self.texts = texts
+        self.language = language
+        self.out = out
+
+    async def start(self) -> None:
+        """Nothing to connect to."""
+
+    async def stop(self) -> None:
+        """Flush what was printed."""
+        self.out.flush()
+
+    async def perform(self, action: Action) -> None:
+        """Print an action with who would see it."""
+        if isinstance(action, SendPrivate):
+            where, text = f"private to {action.person.user_id}", action.text
+            if action.buttons:
+                text = f"{text}\n{buttons_text(action.buttons)}"
+        elif isinstance(action, SendCard):
+            where, text = (
+                f"group {action.group.chat_id}",
+                card_text(action.card, self.texts, self.language),
+            )
+        elif isinstance(action, AskChoice):
+            where, text = (
+                f"group {action.group.chat_id}",
+                choice_text(action, self.texts, self.language),
+            )
+        else:
+            where, text = f"group {action.group.chat_id}", _with_buttons(action)
+        prefix = f"[{where}] "
+        self.out.write("".join(f"{prefix}{line}\n" for line in text.splitlines() or [""]))
+
+    def parse(self, line: str, number: int, at: datetime) -> Event | None:
+        """The event an input line stands for; None for blank lines and '#' comments."""
+        line = line.rstrip("\r\n")
+        if not line.strip() or line.lstrip().startswith("#"):
+            return None
+        if match := EDIT.match(line):
+            person = PersonRef(PLATFORM, match["name"])
+            return MessageEdited(person, self.group, match["line"], match["text"], at)
+        if match := DELETE.match(line):
+            person = PersonRef(PLATFORM, match["name"])
+            return MessageDeleted(self.group, match["line"], at, person)
+        match = SAY.match(line)
+        if match is None:
+            raise ConsoleError(
+                f"line {number}: write 'NAME: text' to speak in the group, 'NAME> text' to "
+                "write to the bot privately, 'NAME edits N: text' or 'NAME deletes N'"
+            )
+        person = PersonRef(PLATFORM, match["name"])
+        group = self.group if match["mark"] == ":" else None
+        text = match["text"]
+        words = text[1:].split() if text.startswith("/") else []
+        if words:
+            name, *args = words
+            return CommandIssued(person, group, name.split("@")[0], tuple(args), at, str(number))
+        return MessagePosted(person, group, str(number), text, at)
+
+    async def feed(
+        self,
+        lines: AsyncIterable[str],
+        handle: Callable[[Event], Awaitable[None]],
+        clock: Callable[[], datetime],
+        echo: bool,
+    ) -> None:
+        """Handle each line in order; echo it first when the input is scripted."""
+        number = 0
+        async for line in lines:
+            number += 1
+            try:
+                event = self.parse(line, number, clock())
+            except ConsoleError as exc:
+                self.out.write(f"[console] {exc}\n")
+                continue
+            if event is None:
+                continue
+            if echo:
+                self.out.write(f"{line.rstrip()}\n")
+            await handle(event)
+
+
+def _with_buttons(action: SendText) -> str:
+    return f"{action.text}\n{buttons_text(action.buttons)}" if action.buttons else action.text
+
+
+async def stdin_lines() -> AsyncIterator[str]:
+    """Lines of standard input until it ends, read without blocking the event loop."""
+    while line := await asyncio.to_thread(sys.stdin.readline):
+        yield line

@@ -1,0 +1,233 @@
+"""Writing a batch of captures inside one transaction: the hot path of the bot."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, and_, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.captures import (
+    Capture,
+    ConsentRecorded,
+    ResponseCaptured,
+    ResponseDeleted,
+    ResponseEdited,
+    SessionSaved,
+    VoteCaptured,
+)
+from bot.core.ids import GroupRef, PersonRef
+from storage._keys import dialect_insert, ensure_groups, ensure_people, person_id
+from storage.records import encode_options, scope_columns
+from storage.tables import consents, response_edits, responses, sessions, votes
+
+C = TypeVar("C")
+_Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ids:
+    people: dict[PersonRef, int]
+    groups: dict[GroupRef, int]
+
+
+async def apply(conn: AsyncConnection, captures: Sequence[Capture]) -> None:
+    """Write captures in order on ``conn``; runs of one kind become one multi-row statement."""
+    ids = _Ids(
+        people=await ensure_people(
+            conn,
+            (
+                c.person
+                for c in captures
+                if isinstance(c, ResponseCaptured | VoteCaptured | ConsentRecorded)
+            ),
+        ),
+        groups=await ensure_groups(
+            conn,
+            (
+                c.state.group if isinstance(c, SessionSaved) else c.group
+                for c in captures
+                if isinstance(c, SessionSaved | ResponseCaptured | VoteCaptured | ConsentRecorded)
+            ),
+        ),
+    )
+    # Sessions go first: responses and votes of the same batch refer to their row.
+    await _save_sessions(conn, _only(SessionSaved, captures), ids)
+    rest = [c for c in captures if not isinstance(c, SessionSaved)]
+    for kind, grouped in groupby(rest, key=type):
+        run = list(grouped)
+        if kind is ResponseCaptured:
+            await _insert_responses(conn, _only(ResponseCaptured, run), ids)
+        elif kind is VoteCaptured:
+            await _upsert_votes(conn, _only(VoteCaptured, run), ids)
+        elif kind is ConsentRecorded:
+            await _upsert_consents(conn, _only(ConsentRecorded, run), ids)
+        elif kind is ResponseEdited:
+            for edit in _only(ResponseEdited, run):
+                await _edit_response(conn, edit)
+        elif kind is ResponseDeleted:
+            for deletion in _only(ResponseDeleted, run):
+                await _delete_response(conn, deletion)
+
+
+def _only(kind: type[C], captures: Sequence[Capture]) -> list[C]:
+    return [c for c in captures if isinstance(c, kind)]
+
+
+def _last_per_key(rows: Sequence[tuple[Hashable, _Row]]) -> list[_Row]:
+    # One statement may not upsert the same key twice (PostgreSQL refuses); the latest wins.
+    return list(dict(rows).values())
+
+
+def _message(group: GroupRef, message_id: str) -> ColumnElement[bool]:
+    return and_(
+        responses.c.platform == group.platform,
+        responses.c.chat_id == group.chat_id,
+        responses.c.message_id == message_id,
+    )
+
+
+async def _save_sessions(conn: AsyncConnection, saved: list[SessionSaved], ids: _Ids) -> None:
+    if not saved:
+        return
+    now = datetime.now(UTC)
+    keyed: list[tuple[Hashable, _Row]] = []
+    for capture in saved:
+        state = capture.state
+        if state.session_id is None:
+            raise ValueError("a session must have a session_id before it is saved")
+        keyed.append(
+            (
+                state.session_id,
+                {
+                    "id": state.session_id,
+                    "group_id": ids.groups[state.group],
+                    "cycle_id": state.cycle_id,
+                    "script_id": state.script_id,
+                    "script_version": state.script_version,
+                    "status": state.status.value,
+                    "step_index": state.step_index,
+                    "started_at": state.started_at,
+                    "step_started_at": state.step_started_at,
+                    "ended_at": state.ended_at,
+                    "updated_at": now,
+                },
+            )
+        )
+    stmt = dialect_insert(conn, sessions)
+    changing = [c.name for c in sessions.c if c.name != "id"]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["id"], set_={name: stmt.excluded[name] for name in changing}
+    )
+    await conn.execute(stmt, _last_per_key(keyed))
+
+
+async def _insert_responses(
+    conn: AsyncConnection, captured: list[ResponseCaptured], ids: _Ids
+) -> None:
+    rows: dict[tuple[str, str, str], _Row] = {}
+    for c in captured:
+        key = (c.group.platform, c.group.chat_id, c.message_id)
+        # A redelivery inside the batch keeps the first copy, like one across batches does.
+        rows.setdefault(
+            key,
+            {
+                "session_id": c.session_id,
+                "participant_id": ids.people[c.person],
+                "group_id": ids.groups[c.group],
+                "step_id": c.step_id,
+                "platform": c.group.platform,
+                "chat_id": c.group.chat_id,
+                "message_id": c.message_id,
+                "text": c.text,
+                "kind": c.kind,
+                "reply_to": c.reply_to,
+                "posted_at": c.at,
+                "edited_at": None,
+            },
+        )
+    stmt = dialect_insert(conn, responses).on_conflict_do_nothing(
+        index_elements=["platform", "chat_id", "message_id"]
+    )
+    await conn.execute(stmt, list(rows.values()))
+
+
+async def _edit_response(conn: AsyncConnection, edit: ResponseEdited) -> None:
+    found = (
+        await conn.execute(
+            select(responses.c.id, responses.c.text)
+            .where(
+                _message(edit.group, edit.message_id),
+                responses.c.participant_id == person_id(edit.person),
+            )
+            .with_for_update()
+        )
+    ).first()
+    if found is None or found.text == edit.text:
+        return
+    await conn.execute(
+        insert(response_edits).values(
+            response_id=found.id, previous_text=found.text, replaced_at=edit.at
+        )
+    )
+    await conn.execute(
+        update(responses)
+        .where(responses.c.id == found.id)
+        .values(text=edit.text, edited_at=edit.at)
+    )
+
+
+async def _delete_response(conn: AsyncConnection, deletion: ResponseDeleted) -> None:
+    target = select(responses.c.id).where(_message(deletion.group, deletion.message_id))
+    if deletion.person is not None:
+        target = target.where(responses.c.participant_id == person_id(deletion.person))
+    # Explicit rather than relying on ON DELETE CASCADE, which SQLite honours only per PRAGMA.
+    await conn.execute(delete(response_edits).where(response_edits.c.response_id.in_(target)))
+    await conn.execute(delete(responses).where(responses.c.id.in_(target)))
+
+
+async def _upsert_votes(conn: AsyncConnection, captured: list[VoteCaptured], ids: _Ids) -> None:
+    keyed: list[tuple[Hashable, _Row]] = []
+    for c in captured:
+        row = {
+            "session_id": c.session_id,
+            "participant_id": ids.people[c.person],
+            "group_id": ids.groups[c.group],
+            "step_id": c.step_id,
+            "options": encode_options(c.options),
+            "cast_at": c.at,
+        }
+        keyed.append(((c.session_id, row["participant_id"], c.step_id), row))
+    stmt = dialect_insert(conn, votes)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["session_id", "participant_id", "step_id"],
+        set_={"options": stmt.excluded.options, "cast_at": stmt.excluded.cast_at},
+    )
+    await conn.execute(stmt, _last_per_key(keyed))
+
+
+async def _upsert_consents(
+    conn: AsyncConnection, recorded: list[ConsentRecorded], ids: _Ids
+) -> None:
+    keyed: list[tuple[Hashable, _Row]] = []
+    for c in recorded:
+        row: _Row = {
+            "participant_id": ids.people[c.person],
+            "group_id": ids.groups[c.group],
+            **scope_columns(c.scopes),
+            "consent_version": c.version,
+            "text_hash": c.text_hash,
+            "given_at": c.at,
+        }
+        keyed.append(((row["participant_id"], row["group_id"]), row))
+    stmt = dialect_insert(conn, consents)
+    changing = [name for name in keyed[0][1] if name not in ("participant_id", "group_id")]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["participant_id", "group_id"],
+        set_={name: stmt.excluded[name] for name in changing},
+    )
+    await conn.execute(stmt, _last_per_key(keyed))

@@ -1,0 +1,157 @@
+"""Export reads: every row of a kind, fetched in pages by primary key so memory stays flat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Row, Select, exists, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.ids import GroupRef, PersonRef
+from storage.records import ParticipantRow, ResponseRow, VoteRow, decode_options, scopes_of
+from storage.tables import consents, groups, identities, responses, sessions, votes
+
+
+async def _pages(
+    engine: AsyncEngine, query: Select[Any], key: Column[int], batch_size: int
+) -> AsyncIterator[Sequence[Row[Any]]]:
+    # Keyset pages, each on a short-lived connection: an abandoned export holds no
+    # connection or long read transaction (which would stall SQLite WAL checkpoints).
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    after: int | None = None
+    while True:
+        page = query.order_by(key).limit(batch_size)
+        if after is not None:
+            page = page.where(key > after)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(page)).all()
+        if rows:
+            yield rows
+        if len(rows) < batch_size:
+            return
+        after = rows[-1]._mapping[key]
+
+
+def _context_columns() -> tuple[Any, ...]:
+    return (
+        identities.c.platform.label("person_platform"),
+        identities.c.user_id,
+        groups.c.platform.label("group_platform"),
+        groups.c.chat_id.label("group_chat_id"),
+        groups.c.title,
+        sessions.c.cycle_id,
+        sessions.c.script_id,
+        sessions.c.script_version,
+    )
+
+
+async def iter_responses(
+    engine: AsyncEngine, cycle_id: str | None, batch_size: int
+) -> AsyncIterator[ResponseRow]:
+    """Yield every response (of one cycle, or all), oldest first by id."""
+    query = (
+        select(responses, *_context_columns())
+        .join(identities, identities.c.id == responses.c.participant_id)
+        .join(groups, groups.c.id == responses.c.group_id)
+        .join(sessions, sessions.c.id == responses.c.session_id)
+    )
+    if cycle_id is not None:
+        query = query.where(sessions.c.cycle_id == cycle_id)
+    async for page in _pages(engine, query, responses.c.id, batch_size):
+        for row in page:
+            yield ResponseRow(
+                response_id=row.id,
+                person=PersonRef(row.person_platform, row.user_id),
+                group=GroupRef(row.group_platform, row.group_chat_id),
+                group_title=row.title,
+                session_id=row.session_id,
+                cycle_id=row.cycle_id,
+                script_id=row.script_id,
+                script_version=row.script_version,
+                step_id=row.step_id,
+                message_id=row.message_id,
+                text=row.text,
+                kind=row.kind,
+                reply_to=row.reply_to,
+                posted_at=row.posted_at,
+                edited_at=row.edited_at,
+            )
+
+
+async def iter_votes(
+    engine: AsyncEngine, cycle_id: str | None, batch_size: int
+) -> AsyncIterator[VoteRow]:
+    """Yield every vote (of one cycle, or all), oldest first by id."""
+    query = (
+        select(votes, *_context_columns())
+        .join(identities, identities.c.id == votes.c.participant_id)
+        .join(groups, groups.c.id == votes.c.group_id)
+        .join(sessions, sessions.c.id == votes.c.session_id)
+    )
+    if cycle_id is not None:
+        query = query.where(sessions.c.cycle_id == cycle_id)
+    async for page in _pages(engine, query, votes.c.id, batch_size):
+        for row in page:
+            yield VoteRow(
+                vote_id=row.id,
+                person=PersonRef(row.person_platform, row.user_id),
+                group=GroupRef(row.group_platform, row.group_chat_id),
+                group_title=row.title,
+                session_id=row.session_id,
+                cycle_id=row.cycle_id,
+                script_id=row.script_id,
+                script_version=row.script_version,
+                step_id=row.step_id,
+                options=decode_options(row.options),
+                cast_at=row.cast_at,
+            )
+
+
+async def iter_participants(
+    engine: AsyncEngine, cycle_id: str | None, batch_size: int
+) -> AsyncIterator[ParticipantRow]:
+    """Yield each (person, group) consent; for a cycle, only people who contributed to it."""
+    query = (
+        select(
+            consents,
+            identities.c.platform.label("person_platform"),
+            identities.c.user_id,
+            groups.c.platform.label("group_platform"),
+            groups.c.chat_id.label("group_chat_id"),
+            groups.c.title,
+        )
+        .join(identities, identities.c.id == consents.c.participant_id)
+        .join(groups, groups.c.id == consents.c.group_id)
+    )
+    if cycle_id is not None:
+        query = query.where(
+            exists()
+            .where(
+                responses.c.participant_id == consents.c.participant_id,
+                responses.c.group_id == consents.c.group_id,
+                sessions.c.id == responses.c.session_id,
+                sessions.c.cycle_id == cycle_id,
+            )
+            .correlate(consents)
+            | exists()
+            .where(
+                votes.c.participant_id == consents.c.participant_id,
+                votes.c.group_id == consents.c.group_id,
+                sessions.c.id == votes.c.session_id,
+                sessions.c.cycle_id == cycle_id,
+            )
+            .correlate(consents)
+        )
+    async for page in _pages(engine, query, consents.c.id, batch_size):
+        for row in page:
+            yield ParticipantRow(
+                person=PersonRef(row.person_platform, row.user_id),
+                group=GroupRef(row.group_platform, row.group_chat_id),
+                group_title=row.title,
+                scopes=scopes_of(row._mapping),
+                consent_version=row.consent_version,
+                text_hash=row.text_hash,
+                given_at=row.given_at,
+            )

@@ -1,0 +1,116 @@
+"""Engines for the configured database URL, and running the Alembic migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Execution option naming the SQLite BEGIN mode; write paths ask for IMMEDIATE so a
+# transaction that reads before it writes never fails to upgrade its lock.
+SQLITE_BEGIN = "sqlite_begin"
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA secure_delete=ON",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def _normalise(url: str) -> URL:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    return parsed
+
+
+def sqlite_file(url: str) -> Path | None:
+    """Return the database file of a SQLite URL, or None for other backends and memory."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """Create an async engine; SQLite gets WAL, secure_delete and real transactions."""
+    parsed = _normalise(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(parsed)
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(parsed)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN away from the sqlite3 driver, which skips it for SELECT and DDL.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def alembic_config() -> Config:
+    """Build the Alembic configuration in code, pointing at the packaged migrations."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def _upgrade(connection: Connection, cfg: Config) -> None:
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")
+
+
+async def sqlite_pragma(conn: AsyncConnection, pragma: str) -> tuple[Any, ...] | None:
+    """Run a PRAGMA outside any transaction (some are ignored or refused inside one)."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None, "a checked-out connection has a driver connection"
+    cursor = await driver.execute(pragma)
+    row: tuple[Any, ...] | None = await cursor.fetchone()
+    await cursor.close()
+    return row
+
+
+async def migrate(url: str, run: Callable[[Connection], object]) -> None:
+    """Call ``run`` in one transaction on a connection fit for schema changes."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # Batch migrations rebuild tables; with foreign keys on, dropping the old
+                # table would cascade-delete the rows that refer to it.
+                await sqlite_pragma(conn, "PRAGMA foreign_keys=OFF")
+            async with conn.begin():
+                await conn.run_sync(run)
+                if sqlite and (await conn.exec_driver_sql("PRAGMA foreign_key_check")).first():
+                    raise RuntimeError("migration left rows with dangling foreign keys")
+    finally:
+        # Also discards the connection that had foreign keys switched off.
+        await engine.dispose()
+
+
+async def upgrade(url: str) -> None:
+    """Migrate the database at ``url`` to the newest schema; safe inside a running loop."""
+    await migrate(url, partial(_upgrade, cfg=alembic_config()))

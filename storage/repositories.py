@@ -1,0 +1,292 @@
+"""The repository: every query the application makes goes through here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.captures import Capture
+from bot.core.ids import GroupRef, PersonRef
+from bot.core.state import SessionState, Status
+from storage import _capture, _export
+from storage._keys import dialect_insert, ensure_groups, ensure_people, group_id, person_id
+from storage.db import SQLITE_BEGIN, sqlite_pragma
+from storage.records import (
+    AuditEntry,
+    ConsentRecord,
+    Erasure,
+    ParticipantRow,
+    PersonData,
+    ResponseRecord,
+    ResponseRow,
+    VoteRecord,
+    VoteRow,
+    decode_options,
+    scopes_of,
+)
+from storage.tables import (
+    audit,
+    consents,
+    facilitators,
+    groups,
+    identities,
+    response_edits,
+    responses,
+    sessions,
+    votes,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 500
+
+
+def _consent(row: Row[Any]) -> ConsentRecord:
+    return ConsentRecord(
+        scopes=scopes_of(row._mapping),
+        version=row.consent_version,
+        text_hash=row.text_hash,
+        given_at=row.given_at,
+    )
+
+
+def _session(row: Row[Any]) -> SessionState:
+    return SessionState(
+        group=GroupRef(row.platform, row.chat_id),
+        status=Status(row.status),
+        session_id=row.id,
+        cycle_id=row.cycle_id,
+        script_id=row.script_id,
+        script_version=row.script_version,
+        step_index=row.step_index,
+        started_at=row.started_at,
+        step_started_at=row.step_started_at,
+        ended_at=row.ended_at,
+    )
+
+
+class Repository:
+    """All reads and writes of the bot's data, on one async engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        """Use ``engine`` (from ``storage.db.make_engine``) for every query."""
+        self._engine = engine
+        # Writes take SQLite's write lock at BEGIN; PostgreSQL ignores the option.
+        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+    async def apply(self, captures: Sequence[Capture]) -> None:
+        """Persist a batch of captures in order, all in one transaction."""
+        if not captures:
+            return
+        async with self._writer.begin() as conn:
+            await _capture.apply(conn, captures)
+
+    async def consent(self, person: PersonRef, group: GroupRef) -> ConsentRecord | None:
+        """Return the person's consent in the group, or None; never creates an identity."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(consents).where(
+                        consents.c.participant_id == person_id(person),
+                        consents.c.group_id == group_id(group),
+                    )
+                )
+            ).first()
+        return None if row is None else _consent(row)
+
+    async def set_group_title(self, group: GroupRef, title: str | None) -> None:
+        """Record the group's display name, used in exports."""
+        async with self._writer.begin() as conn:
+            ids = await ensure_groups(conn, [group])
+            await conn.execute(update(groups).where(groups.c.id == ids[group]).values(title=title))
+
+    async def facilitators(self, group: GroupRef) -> frozenset[PersonRef]:
+        """Return the people allowed to facilitate in the group."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(identities.c.platform, identities.c.user_id)
+                .join(facilitators, facilitators.c.participant_id == identities.c.id)
+                .where(facilitators.c.group_id == group_id(group))
+            )
+            return frozenset(PersonRef(platform, user_id) for platform, user_id in rows)
+
+    async def grant_facilitator(self, group: GroupRef, person: PersonRef, at: datetime) -> None:
+        """Let the person facilitate in the group; granting twice keeps the first time."""
+        async with self._writer.begin() as conn:
+            people = await ensure_people(conn, [person])
+            group_ids = await ensure_groups(conn, [group])
+            await conn.execute(
+                dialect_insert(conn, facilitators)
+                .values(group_id=group_ids[group], participant_id=people[person], granted_at=at)
+                .on_conflict_do_nothing(index_elements=["group_id", "participant_id"])
+            )
+
+    async def revoke_facilitator(self, group: GroupRef, person: PersonRef) -> bool:
+        """Stop the person facilitating in the group; False if they were not a facilitator."""
+        async with self._writer.begin() as conn:
+            result = await conn.execute(
+                delete(facilitators).where(
+                    facilitators.c.group_id == group_id(group),
+                    facilitators.c.participant_id == person_id(person),
+                )
+            )
+            return result.rowcount > 0
+
+    async def live_sessions(self) -> list[SessionState]:
+        """Return every running or paused session, to resume after a restart."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(sessions, groups.c.platform, groups.c.chat_id)
+                .join(groups, groups.c.id == sessions.c.group_id)
+                .where(sessions.c.status.in_([Status.RUNNING.value, Status.PAUSED.value]))
+                .order_by(sessions.c.id)
+            )
+            return [_session(row) for row in rows]
+
+    async def session(self, session_id: str) -> SessionState | None:
+        """Return the stored state of one session, or None."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(sessions, groups.c.platform, groups.c.chat_id)
+                    .join(groups, groups.c.id == sessions.c.group_id)
+                    .where(sessions.c.id == session_id)
+                )
+            ).first()
+        return None if row is None else _session(row)
+
+    async def person_data(self, person: PersonRef) -> PersonData:
+        """Return everything stored about the person, for a subject access request."""
+        async with self._engine.connect() as conn:
+            pid = (await conn.execute(select(person_id(person)))).scalar()
+            if pid is None:
+                return PersonData()
+            consent_rows = await conn.execute(
+                select(consents, groups.c.platform.label("group_platform"), groups.c.chat_id)
+                .join(groups, groups.c.id == consents.c.group_id)
+                .where(consents.c.participant_id == pid)
+                .order_by(consents.c.id)
+            )
+            found_consents = tuple(
+                (GroupRef(row.group_platform, row.chat_id), _consent(row)) for row in consent_rows
+            )
+            earlier = (
+                select(func.count())
+                .where(response_edits.c.response_id == responses.c.id)
+                .scalar_subquery()
+            )
+            response_rows = await conn.execute(
+                select(responses, earlier.label("earlier_versions"))
+                .where(responses.c.participant_id == pid)
+                .order_by(responses.c.id)
+            )
+            found_responses = tuple(
+                ResponseRecord(
+                    group=GroupRef(row.platform, row.chat_id),
+                    session_id=row.session_id,
+                    step_id=row.step_id,
+                    message_id=row.message_id,
+                    text=row.text,
+                    posted_at=row.posted_at,
+                    edited_at=row.edited_at,
+                    earlier_versions=row.earlier_versions,
+                )
+                for row in response_rows
+            )
+            vote_rows = await conn.execute(
+                select(votes, groups.c.platform, groups.c.chat_id)
+                .join(groups, groups.c.id == votes.c.group_id)
+                .where(votes.c.participant_id == pid)
+                .order_by(votes.c.id)
+            )
+            found_votes = tuple(
+                VoteRecord(
+                    group=GroupRef(row.platform, row.chat_id),
+                    session_id=row.session_id,
+                    step_id=row.step_id,
+                    options=decode_options(row.options),
+                    cast_at=row.cast_at,
+                )
+                for row in vote_rows
+            )
+        return PersonData(consents=found_consents, responses=found_responses, votes=found_votes)
+
+    async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
+        """Delete everything of the person, audit it by pseudonym, and purge the freed bytes."""
+        async with self._writer.begin() as conn:
+            pid = (await conn.execute(select(person_id(person)))).scalar()
+            counts = Erasure(responses=0, votes=0, consents=0)
+            if pid is not None:
+                theirs = select(responses.c.id).where(responses.c.participant_id == pid)
+                await conn.execute(
+                    delete(response_edits).where(response_edits.c.response_id.in_(theirs))
+                )
+                removed = [
+                    (
+                        await conn.execute(delete(table).where(table.c.participant_id == pid))
+                    ).rowcount
+                    for table in (responses, votes, consents, facilitators)
+                ]
+                await conn.execute(delete(identities).where(identities.c.id == pid))
+                counts = Erasure(responses=removed[0], votes=removed[1], consents=removed[2])
+            await conn.execute(
+                insert(audit).values(
+                    at=at,
+                    kind="erasure",
+                    detail={
+                        "pseudonym": pseudonym,
+                        "responses": counts.responses,
+                        "votes": counts.votes,
+                        "consents": counts.consents,
+                    },
+                )
+            )
+        if self._engine.dialect.name == "sqlite":
+            await self._checkpoint()
+        return counts
+
+    async def _checkpoint(self) -> None:
+        # secure_delete zeroed the freed cells, but the old pages still sit in the WAL
+        # until it is copied back and truncated.
+        async with self._engine.connect() as conn:
+            result = await sqlite_pragma(conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+        if result is None or result[0]:
+            # The rows are gone either way; their bytes leave the WAL at the next checkpoint.
+            log.warning("erasure checkpoint was blocked by open readers")
+
+    async def record_audit(self, kind: str, at: datetime, detail: Mapping[str, object]) -> None:
+        """Append an audit entry; ``detail`` must hold no platform ids or participant text."""
+        async with self._writer.begin() as conn:
+            await conn.execute(insert(audit).values(at=at, kind=kind, detail=dict(detail)))
+
+    async def audit_entries(self, kind: str | None = None) -> list[AuditEntry]:
+        """Return audit entries, oldest first, optionally of one kind."""
+        query = select(audit).order_by(audit.c.id)
+        if kind is not None:
+            query = query.where(audit.c.kind == kind)
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(query)
+            return [AuditEntry(id=r.id, at=r.at, kind=r.kind, detail=r.detail) for r in rows]
+
+    def iter_responses(
+        self, cycle_id: str | None = None, batch_size: int = DEFAULT_BATCH
+    ) -> AsyncIterator[ResponseRow]:
+        """Stream every response of a cycle (None: all), fetched ``batch_size`` at a time."""
+        return _export.iter_responses(self._engine, cycle_id, batch_size)
+
+    def iter_votes(
+        self, cycle_id: str | None = None, batch_size: int = DEFAULT_BATCH
+    ) -> AsyncIterator[VoteRow]:
+        """Stream every vote of a cycle (None: all), fetched ``batch_size`` at a time."""
+        return _export.iter_votes(self._engine, cycle_id, batch_size)
+
+    def iter_participants(
+        self, cycle_id: str | None = None, batch_size: int = DEFAULT_BATCH
+    ) -> AsyncIterator[ParticipantRow]:
+        """Stream consents; for a cycle, of the people who contributed to it."""
+        return _export.iter_participants(self._engine, cycle_id, batch_size)

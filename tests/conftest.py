@@ -1,0 +1,70 @@
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from storage.db import make_engine, upgrade
+from storage.repositories import Repository
+
+POSTGRES_URL = os.environ.get("DIALOGUE_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+
+
+@asynccontextmanager
+async def _fresh_postgres_database(server_url: str) -> AsyncIterator[str]:
+    name = f"dialogue_t_{secrets.token_hex(6)}"
+    engine = make_engine(server_url)
+    admin = engine.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                POSTGRES_URL is None,
+                reason="set DIALOGUE_TEST_DATABASE_URL to a PostgreSQL URL to run these",
+            ),
+        ),
+    ]
+)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
+        return
+    assert POSTGRES_URL is not None
+    async with _fresh_postgres_database(POSTGRES_URL) as url:
+        yield url
+
+
+@pytest.fixture
+async def migrated_url(database_url: str) -> str:
+    await upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture
+async def repo(migrated_url: str) -> AsyncIterator[Repository]:
+    engine = make_engine(migrated_url)
+    try:
+        yield Repository(engine)
+    finally:
+        await engine.dispose()
