@@ -6,6 +6,20 @@ import logging
 import sys
 from pathlib import Path
 
+# Libraries that log statement parameters or message payloads at DEBUG/INFO: they would
+# write participants' words to the log, so they are held at WARNING whatever the level.
+QUIET_LIBRARIES = (
+    "aiosqlite",
+    "sqlalchemy",
+    "asyncpg",
+    "alembic",
+    "httpx",
+    "httpcore",
+    "telegram",
+    "discord",
+    "apscheduler",
+    "aiohttp",
+)
 FIELDS = ("kind", "group", "session", "step", "captures", "platform", "responses", "votes")
 
 
@@ -31,3 +45,5 @@ def configure(level: str, file: Path | None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.WARNING))

@@ -1,0 +1,158 @@
+"""A whole session through the real `dialogue` command on the console platform."""
+
+import csv
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storage.db import sqlite_file
+
+ROOT = Path(__file__).resolve().parents[1]
+INVITATION = "Your messages in this session are not being recorded"
+
+FIRST_RUN = [
+    "facilitator: /start health-data-intro",
+    "alice: /consent",
+    "alice> /agree participate quote",
+    "bob: /agree participate profile",
+    "carol: CAROL-SECRET-ZEBRA hello everyone",
+    "facilitator: /next",
+    "facilitator: /next",
+    "alice: ALICE-REPLY-ONE my GP keeps my notes",
+    "bob: BOB-REPLY-ONE original words",
+    "carol: CAROL-SECRET-QUOKKA I have views too",
+    "alice: ALICE-TYPO-DELETE-ME",
+    "facilitator: /goto research-comfort",
+    "alice: /vote 2",
+    "bob: /vote 4",
+    "bob: /vote 3",
+    "carol: /vote 1",
+    "facilitator: /next",
+]
+# Edits and deletes name the input line of the message they change.
+FIRST_RUN.insert(9, f"bob edits {FIRST_RUN.index('bob: BOB-REPLY-ONE original words') + 1}: "
+                    "BOB-REPLY-ONE corrected words")
+FIRST_RUN.insert(12, f"alice deletes {FIRST_RUN.index('alice: ALICE-TYPO-DELETE-ME') + 1}")
+
+SECOND_RUN = [
+    "alice: ALICE-AFTER-RESTART the session picked up where it was",
+    "facilitator: /status",
+    "facilitator: /end",
+    "bob: /withdraw",
+    "bob: /withdraw confirm",
+    "bob> /mydata",
+]
+
+
+def dialogue(config: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--config", str(config), *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def database_bytes(url: str) -> bytes:
+    path = sqlite_file(url)
+    assert path is not None
+    return b"".join(
+        p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()
+    )
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_full_console_session_stores_only_consented_words(
+    database_url: str, tmp_path: Path
+) -> None:
+    log_file = tmp_path / "dialogue.log"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{database_url}"\n[content]\nroot = "{ROOT}"\n'
+        f'[logging]\nlevel = "DEBUG"\nfile = "{log_file}"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
+    if not database_url.startswith("sqlite"):
+        env["DIALOGUE_PSEUDONYM_KEY"] = "test-key-0123456789abcdef"
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("\n".join(FIRST_RUN) + "\n", encoding="utf-8")
+    second.write_text("\n".join(SECOND_RUN) + "\n", encoding="utf-8")
+
+    run1 = dialogue(config, "run", "--transcript", str(first), env=env)
+    assert run1.returncode == 0, run1.stderr
+    out = run1.stdout
+    assert "[group console] Welcome!" in out
+    assert out.count(f"[private to carol] Hello! {INVITATION}") == 2  # once for talk, once for a vote
+    assert "[private to bob] Thank you, your answer is recorded: Not very comfortable." in out
+    assert "Step 8 of 16 (research-comfort-why" in out
+
+    export1 = tmp_path / "export1"
+    result = dialogue(config, "export", "--out", str(export1), env=env)
+    assert result.returncode == 0, result.stderr
+    responses = read_csv(export1 / "responses.csv")
+    texts = sorted(r["text"] for r in responses)
+    assert texts == ["ALICE-REPLY-ONE my GP keeps my notes", "BOB-REPLY-ONE corrected words"]
+    assert {r["step_id"] for r in responses} == {"first-thoughts"}
+    votes = read_csv(export1 / "votes.csv")
+    assert sorted((v["options"], v["step_id"]) for v in votes) == [
+        ("2", "research-comfort"), ("3", "research-comfort"),
+    ]
+    participants = read_csv(export1 / "participants.csv")
+    assert len(participants) == 2
+    assert sorted((p["quote"], p["profile"]) for p in participants) == [
+        ("False", "True"), ("True", "False"),
+    ]
+    assert all(p["participant"].startswith("p-") for p in participants)
+    exported = "".join(p.read_text(encoding="utf-8") for p in export1.iterdir())
+    assert "CAROL" not in exported and "alice" not in exported and "bob" not in exported
+
+    run2 = dialogue(config, "run", "--transcript", str(second), env=env)
+    assert run2.returncode == 0, run2.stderr
+    assert "step 8 of 16 (research-comfort-why)" in run2.stdout
+    assert "[private to bob] Done. We have erased 1 replies and 1 answers" in run2.stdout
+    assert "[private to bob] We don't store anything about you." in run2.stdout
+
+    export2 = tmp_path / "export2"
+    assert dialogue(config, "export", "--out", str(export2), env=env).returncode == 0
+    texts = sorted(r["text"] for r in read_csv(export2 / "responses.csv"))
+    assert texts == [
+        "ALICE-AFTER-RESTART the session picked up where it was",
+        "ALICE-REPLY-ONE my GP keeps my notes",
+    ]
+    assert len(read_csv(export2 / "votes.csv")) == 1
+
+    logs = log_file.read_text(encoding="utf-8")
+    assert "event handled" in logs
+    for marker in ("CAROL-SECRET", "ALICE-REPLY", "BOB-REPLY"):
+        assert marker not in logs + run1.stderr + run2.stderr
+
+    if database_url.startswith("sqlite"):
+        stored = database_bytes(database_url)
+        assert b"ALICE-REPLY-ONE" in stored  # the byte scan does see stored replies
+        for marker in (b"CAROL-SECRET", b"BOB-REPLY-ONE", b"ALICE-TYPO-DELETE-ME"):
+            assert marker not in stored
+        key_file = Path(str(sqlite_file(database_url))).parent / "dialogue.key"
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_demo_plays_a_whole_session_in_a_throwaway_database(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--demo"],
+        cwd=tmp_path, env={**env, "DIALOGUE_CONTENT__ROOT": str(ROOT)},
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "That's the end of this session." in result.stdout
+    assert "Step 16 of 16 (close" in result.stdout
+    assert not (tmp_path / "dialogue.db").exists()
