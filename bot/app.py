@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.check import Library, load_library
+from bot.content.problems import ContentError
 from bot.core.ids import GroupRef, PersonRef
-from bot.service import Policy, Service
+from bot.cycles import Cycles
+from bot.intake import IntakeRules
+from bot.scheduling import Scheduler
+from bot.service import Policy, Service, utcnow
 from bot.settings import ConfigError, Settings, secret
 from bot.texts import Catalogue
+from exporters.dataset import ExportOptions, export_dataset
 from exporters.pseudonymise import Pseudonymiser
+from storage.cycles import CycleStore
+from storage.datasets import Datasets
 from storage.db import make_engine, sqlite_file, upgrade
-from storage.repositories import Repository
+from storage.writer import QueuedRepository
+
+if TYPE_CHECKING:
+    from bot.platforms.discord import DiscordPlatform
 
 KEY_FILE_NAME = "dialogue.key"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -29,12 +45,13 @@ class App:
     library: Library
     texts: Catalogue
     database: AsyncEngine
-    repository: Repository
+    repository: QueuedRepository
     pseudonymiser: Pseudonymiser
     service: Service
 
     async def close(self) -> None:
-        """Release the database."""
+        """Commit every capture still queued, then release the database."""
+        await self.repository.close()
         await self.database.dispose()
 
 
@@ -50,10 +67,73 @@ async def build(settings: Settings) -> App:
     pseudonymiser = Pseudonymiser(pseudonym_key(settings))
     await upgrade(settings.database.url)
     database = make_engine(settings.database.url)
-    repository = Repository(database)
-    service = Service(repository, library, texts, policy(settings), pseudonymiser)
+    capture = settings.capture
+    repository = QueuedRepository(
+        database,
+        queue_size=capture.queue_size,
+        batch_size=capture.batch_size,
+        remember=timedelta(days=capture.remember_days),
+    )
+    await repository.start()
+    rules = IntakeRules(
+        max_message_chars=capture.max_message_chars,
+        commands_per_minute=settings.limits.commands_per_minute,
+        command_burst=settings.limits.command_burst,
+    )
+    service = Service(repository, library, texts, policy(settings), pseudonymiser, rules=rules)
     await service.resume()
     return App(settings, library, texts, database, repository, pseudonymiser, service)
+
+
+def cycles(app: App) -> Cycles:
+    """Cycle operations on the app's database, with its content and settings."""
+    settings = app.settings
+    folder = settings.cycle.heard_folder or settings.content.root / "resources"
+    export_folder = settings.cycle.export_folder
+
+    async def export(cycle_id: str) -> Path:
+        assert export_folder is not None
+        out = export_folder / cycle_id
+        options = ExportOptions(out, cycle_id, "cycle-close", utcnow())
+        await export_dataset(
+            Datasets(app.database), app.service.library, app.pseudonymiser, options
+        )
+        return out
+
+    return Cycles(
+        CycleStore(app.database),
+        app.database,
+        lambda: app.service.library,
+        app.texts,
+        settings.content.language,
+        folder,
+        settings.cycle.max_quotes,
+        settings.cycle.default,
+        export if export_folder is not None else None,
+    )
+
+
+def scheduler(app: App, cycle_ops: Cycles) -> Scheduler:
+    """The deployment's scheduler (not started: ``dialogue run`` starts it)."""
+
+    def reload_content() -> None:
+        # A closed cycle's new "what we heard" card becomes usable without a restart.
+        try:
+            app.service.library = app.library = load_library(app.settings.content.root)
+        except ContentError as exc:
+            log.warning(
+                "content not reloaded after closing a cycle: %s problems", len(exc.problems)
+            )
+
+    return Scheduler(
+        app.service,
+        cycle_ops,
+        app.database,
+        app.repository.record_audit,
+        app.settings.schedule,
+        app.settings.retention.days,
+        reload_content,
+    )
 
 
 def policy(settings: Settings) -> Policy:
@@ -70,7 +150,22 @@ def policy(settings: Settings) -> Policy:
         people = frozenset(PersonRef(platform, n) for n in names)
         facilitators[group] = facilitators.get(group, frozenset()) | people
     staff = frozenset(PersonRef(*_split("roles.staff", s)) for s in settings.roles.staff)
-    return Policy(staff, facilitators, settings.cycle.default, settings.content.language)
+    staff |= {PersonRef("telegram", str(user_id)) for user_id in settings.telegram.staff}
+    staff |= {PersonRef("discord", str(user_id)) for user_id in settings.discord.staff}
+    # Whoever types at the console runs the bot: its group needs no registration.
+    registered = frozenset({GroupRef("console", settings.console.group)})
+    admins = frozenset({"telegram"} if settings.telegram.admins_facilitate else set())
+    # The Discord adapter reports a facilitator role (or Manage Server, if configured) as admin.
+    admins |= {"discord"}
+    return Policy(
+        staff,
+        facilitators,
+        settings.cycle.default,
+        settings.content.language,
+        registered=registered,
+        admins_facilitate=admins,
+        timezone=settings.schedule.timezone,
+    )
 
 
 def _split(field: str, value: str) -> tuple[str, str]:
@@ -109,3 +204,21 @@ def pseudonym_key(settings: Settings) -> bytes:
         file=sys.stderr,
     )
     return key
+
+
+def discord_platform(app: App) -> DiscordPlatform:
+    """The Discord platform of this app, attached to its service (token from the environment)."""
+    # Imported here so that deployments without Discord never load discord.py.
+    from bot.platforms.discord import DiscordPlatform
+
+    settings = app.settings
+    platform = DiscordPlatform(
+        settings.discord,
+        app.service,
+        app.texts,
+        settings.content.language,
+        settings.content.root / "resources",
+        secret("discord_token"),
+    )
+    app.service.attach(platform)
+    return platform

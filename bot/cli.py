@@ -6,16 +6,14 @@ import argparse
 import asyncio
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from bot import __version__, logs
-from bot.app import App, build
+from bot import __version__, cli_export, cycle_cli, discord_cli, group_cli, logs, reach_cli, runner
+from bot.app import build
 from bot.content.check import collect
 from bot.content.problems import ContentError
-from bot.platforms.console import ConsolePlatform, stdin_lines
 from bot.settings import ConfigError, Settings, load_settings
-from exporters.csv_tables import export_csv
 from storage.db import upgrade
 
 DEMO_TRANSCRIPT = Path("prompts") / "demo" / "health-data-intro.txt"
@@ -32,8 +30,9 @@ def parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        help="run the bot (the console on the built-in defaults)",
-        description="Run the bot. On the console, type 'NAME: text' to "
+        help="run the bot on every enabled platform (the console on the built-in defaults)",
+        description="Run the bot on every platform enabled in the settings; the console runs "
+        "when none is (or with --console). On the console, type 'NAME: text' to "
         "speak in the group, 'NAME> text' to write to the bot privately, "
         "'NAME edits N: text' and 'NAME deletes N' (N is an input line).",
     )
@@ -43,6 +42,21 @@ def parser() -> argparse.ArgumentParser:
         help="play the shipped example session (in a throwaway database)",
     )
     run.add_argument("--transcript", type=Path, help="read console lines from this file")
+    run.add_argument(
+        "--console",
+        action="store_true",
+        help="also run the console when a chat platform (Telegram, Discord) is enabled",
+    )
+    run.add_argument(
+        "--input-id",
+        help="console: name this input, so feeding it again (after a crash) stores each "
+        "message once; default: a new id for each run",
+    )
+    run.add_argument(
+        "--acknowledge",
+        action="store_true",
+        help="console: print '[ack N]' once input line N is handled and stored",
+    )
 
     content = commands.add_parser("content", help="work with scripts and cards")
     content_commands = content.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -58,9 +72,11 @@ def parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="action", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply database migrations")
 
-    export = commands.add_parser("export", help="export consented, pseudonymised data")
-    export.add_argument("--out", type=Path, required=True, help="folder to write into")
-    export.add_argument("--cycle", help="cycle id (default: every cycle)")
+    cli_export.add_parser(commands)
+    cycle_cli.add_parsers(commands)
+    group_cli.add_parser(commands)
+    discord_cli.add_parser(commands)
+    reach_cli.add_parser(commands)
     return top
 
 
@@ -108,46 +124,26 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     app = await build(settings)
     try:
         if args.command == "export":
-            counts = await export_csv(
-                app.repository, app.library, args.out, app.pseudonymiser, args.cycle
-            )
-            for name, count in counts.items():
-                print(f"{args.out / name}: {count} rows")
-            return 0
+            return await cli_export.run(args, app)
+        if args.command in ("cycle", "schedule"):
+            return await cycle_cli.run(args, app)
+        if args.command == "group":
+            return await group_cli.run(args, app)
+        if args.command == "discord":
+            return await discord_cli.run(args, app)
+        if args.command == "reach":
+            return await reach_cli.run(args, app)
         transcript = settings.content.root / DEMO_TRANSCRIPT if args.demo else args.transcript
-        return await run_console(app, transcript)
+        options = runner.RunOptions(
+            console=args.console,
+            transcript=transcript,
+            input_id=args.input_id,
+            acknowledge=args.acknowledge,
+            console_only=args.demo,
+        )
+        return await runner.run(app, options)
     finally:
         await app.close()
-
-
-async def run_console(app: App, transcript: Path | None) -> int:
-    """Run the console platform until its input ends."""
-    settings = app.settings
-    console = ConsolePlatform(
-        settings.console.group, app.texts, settings.content.language, sys.stdout
-    )
-    app.service.attach(console)
-    await console.start()
-    if transcript is not None:
-        if not transcript.is_file():
-            raise ConfigError(f"{transcript}: transcript not found")
-        lines: AsyncIterator[str] = _file_lines(transcript)
-        echo = True
-    else:
-        lines, echo = stdin_lines(), not sys.stdin.isatty()
-        if not echo:
-            print(
-                "Console session: type 'facilitator: /start health-data-intro' to begin, "
-                "'NAME: text' to speak, 'NAME> text' to write privately; Ctrl-D ends."
-            )
-    await console.feed(lines, app.service.handle, app.service.clock, echo)
-    await console.stop()
-    return 0
-
-
-async def _file_lines(path: Path) -> AsyncIterator[str]:
-    for line in path.read_text(encoding="utf-8").splitlines():
-        yield line
 
 
 if __name__ == "__main__":

@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bot.content.check import Library
-from bot.core import consent, engine
+from bot.content.models import REQUIRED_SCOPE
+from bot.core import groups, profile, turnout
 from bot.core.actions import Action, SendPrivate, SendText
-from bot.core.captures import ConsentRecorded, SessionSaved
+from bot.core.captures import ConsentRecorded, ResponseDeleted, SessionSaved
 from bot.core.context import Actor, Context, Transition
 from bot.core.dispatch import Dispatcher
-from bot.core.effects import DataRequested, Effect, ErasureRequested, Invited, RoleChanged
-from bot.core.events import Event
-from bot.core.ids import GroupRef, PersonRef
+from bot.core.effects import (
+    DataRequested,
+    Effect,
+    ErasureRequested,
+    ForgetRequested,
+    GroupRegistered,
+    Invited,
+    RoleChanged,
+    TallyChanged,
+    TurnoutRequested,
+)
+from bot.core.events import ButtonPressed, CommandIssued, Event, VoteCast
+from bot.core.ids import GroupRef, MessageRef, PersonRef
 from bot.core.ports import Platform, Store
 from bot.core.records import PersonData
 from bot.core.state import SessionState
+from bot.intake import Intake, IntakeRules, Verdict, message_of
+from bot.roles import Roles
 from bot.texts import Catalogue
 
 log = logging.getLogger(__name__)
@@ -37,6 +51,12 @@ class Policy:
     facilitators: dict[GroupRef, frozenset[PersonRef]] = field(default_factory=dict)
     cycle_id: str = "default"
     language: str = "en"
+    # The zone times are shown and typed in (the database keeps UTC).
+    timezone: str = "UTC"
+    # Groups that may run sessions without /register (the console's), and the platforms
+    # whose group administrators facilitate by default.
+    registered: frozenset[GroupRef] = frozenset()
+    admins_facilitate: frozenset[str] = frozenset()
 
 
 class Service:
@@ -50,6 +70,7 @@ class Service:
         policy: Policy,
         pseudonymise: Callable[[PersonRef], str],
         clock: Callable[[], datetime] = utcnow,
+        rules: IntakeRules | None = None,
     ) -> None:
         self.store = store
         self.library = library
@@ -60,10 +81,23 @@ class Service:
         self.platforms: dict[str, Platform] = {}
         self.sessions: dict[GroupRef, SessionState] = {}
         self._scopes: dict[tuple[PersonRef, GroupRef], frozenset[str]] = {}
-        self._granted: dict[GroupRef, frozenset[PersonRef]] = {}
+        self.roles = Roles(
+            store,
+            policy.staff,
+            policy.facilitators,
+            policy.registered,
+            policy.admins_facilitate,
+        )
         self._invited: set[tuple[PersonRef, GroupRef]] = set()
         self._last_group: dict[PersonRef, GroupRef] = {}
         self._dispatch = Dispatcher()
+        self.intake = Intake(rules or IntakeRules())
+        # Set by the scheduler from the cycles table; until a cycle exists, the default.
+        self.cycle_id = policy.cycle_id
+        self.offered: frozenset[str] | None = None
+        self.zone = ZoneInfo(policy.timezone)
+        # Told of every transition after it took effect (the scheduler sets timers from them).
+        self.observers: list[Callable[[Transition, Actor, Context], Awaitable[None]]] = []
 
     def attach(self, platform: Platform) -> None:
         """Route actions for ``platform.name`` to this platform."""
@@ -83,54 +117,93 @@ class Service:
             )
 
     async def handle(self, event: Event) -> None:
-        """Handle one event; one group's events are handled one at a time, in order."""
+        """Handle one event; one group's events are handled one at a time, in order.
+
+        Returns once what the event captured is durably committed (or was already, for a
+        redelivered message), so a platform may acknowledge the update then.
+        """
         key = event.group if event.group is not None else event.person
         async with self._dispatch.turn(key):
             await self._handle(event)
 
-    async def _handle(self, event: Event) -> None:
+    async def _handle(self, raw: Event) -> None:
+        event, original_length = self.intake.admit(raw)
         person = event.person or PersonRef(event.group.platform if event.group else "", "")
-        if event.group is not None and event.person is not None:
-            self._last_group[person] = event.group
-        group = event.group or self._last_group.get(person)
+        seen = event.group or await self._about(event)
+        if seen is not None and event.person is not None:
+            self._last_group[person] = seen
+        group = seen or self._last_group.get(person)
         scopes = await self._consent_scopes(person, group)
+        by_admin = isinstance(event, CommandIssued) and event.by_admin
+        state = (self.sessions.get(group) or SessionState(group)) if group else None
         actor = Actor(
             person=person,
             group=group,
             scopes=scopes,
-            facilitator=await self._is_facilitator(person, group),
-            staff=person in self.policy.staff,
-            invited=(person, group) in self._invited,
+            facilitator=await self.roles.is_facilitator(person, group, by_admin),
+            staff=self.roles.is_staff(person),
+            invited=group is not None and (person, group.whole) in self._invited,
+            registered=await self.roles.is_registered(group),
+            current_vote=await self._current_vote(event, state, scopes),
+            profile=await self.store.profile_answers(person) if profile.wanted(event) else (),
         )
-        state = (self.sessions.get(group) or SessionState(group)) if group else None
+        verdict = self.intake.limit(event, actor)
+        if verdict is not Verdict.ALLOW:
+            if verdict is Verdict.WARN:
+                await self.perform(self.intake.slow_down(actor, self._t))
+            return
         ctx = Context(
-            self.library, self.texts, self.clock(), self.policy.cycle_id, self.policy.language
+            self.library,
+            self.texts,
+            self.clock(),
+            self.cycle_id,
+            self.policy.language,
+            self.offered,
+            self.zone,
         )
-        transition = engine.step(state, consent.gate(event, scopes), actor, ctx)
-        await self._commit(transition)
-        log.info(
-            "event handled",
-            extra={
-                "kind": type(event).__name__,
-                "group": group.chat_id if group else None,
-                "session": transition.state.session_id if transition.state else None,
-                "step": transition.state.step_index if transition.state else None,
-                "captures": len(transition.captures),
-            },
-        )
+        transition, coped = self.intake.step(state, event, scopes, actor, ctx, original_length)
+        message = message_of(event, self._private_chat) if coped else None
+        if not await self._commit(transition, message):
+            log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
+            return
+        if group is not None and actor.facilitator and transition.state != state:
+            self.roles.steered(group, person)
+        if log.isEnabledFor(logging.INFO):  # skip building the fields: this runs per message
+            log.info(
+                "event handled",
+                extra={
+                    "kind": type(event).__name__,
+                    "group": group.chat_id if group else None,
+                    "session": transition.state.session_id if transition.state else None,
+                    "step": transition.state.step_index if transition.state else None,
+                    "captures": len(transition.captures),
+                },
+            )
         for action in transition.actions:
             await self.perform(action)
         for effect in transition.effects:
             await self._effect(effect, ctx)
+        for observe in self.observers:
+            await observe(transition, actor, ctx)
 
-    async def _commit(self, transition: Transition) -> None:
-        if transition.captures:
-            await self.store.apply(transition.captures)
+    async def _commit(self, transition: Transition, message: MessageRef | None) -> bool:
+        # Returns once committed (a platform may acknowledge the update then); False when the
+        # message was handled before, and nothing of this transition may take effect.
+        if transition.captures or message is not None:
+            if not await self.store.apply_once(message, transition.captures):
+                return False
         for capture in transition.captures:
             if isinstance(capture, ConsentRecorded):
                 self._scopes[(capture.person, capture.group)] = capture.scopes
             elif isinstance(capture, SessionSaved):
                 self.sessions[capture.state.group] = capture.state
+        return True
+
+    def _private_chat(self, person: PersonRef) -> str:
+        return f"private:{self.pseudonymise(person)}"
+
+    def _t(self, key: str) -> str:
+        return self.texts.get(self.policy.language, key)
 
     async def perform(self, action: Action) -> None:
         """Hand an action to its platform; a platform failure is logged, never raised."""
@@ -146,7 +219,7 @@ class Service:
 
     async def _effect(self, effect: Effect, ctx: Context) -> None:
         if isinstance(effect, Invited):
-            self._invited.add((effect.person, effect.group))
+            self._invited.add((effect.person, effect.group.whole))
         elif isinstance(effect, DataRequested):
             data = await self.store.person_data(effect.person)
             await self.perform(SendPrivate(effect.person, describe(data, ctx)))
@@ -154,12 +227,68 @@ class Service:
             await self._erase(effect.person, ctx)
         elif isinstance(effect, RoleChanged):
             await self._change_role(effect, ctx)
+        elif isinstance(effect, GroupRegistered):
+            await self.roles.register(effect.group, ctx.now)
+            log.info("group registered", extra={"group": effect.group.chat_id})
+        elif isinstance(effect, ForgetRequested):
+            await self._forget(effect, ctx)
+        elif isinstance(effect, TallyChanged):
+            await self._tally(effect, ctx)
+        elif isinstance(effect, TurnoutRequested):
+            counts = await self.store.turnout(effect.session_id, effect.step_id, effect.group.whole)
+            text = turnout.describe(counts, ctx)
+            await self.perform(SendPrivate(effect.person, text, effect.group))
+
+    async def _about(self, event: Event) -> GroupRef | None:
+        """The group a private command or button is about, if it may run sessions."""
+        about = event.about if isinstance(event, CommandIssued | ButtonPressed) else None
+        if about is None or await self.roles.is_registered(about):
+            return about
+        log.info("private event about an unregistered group", extra={"group": about.chat_id})
+        return None
+
+    async def _current_vote(
+        self, event: Event, state: SessionState | None, scopes: frozenset[str]
+    ) -> tuple[int, ...]:
+        if not isinstance(event, VoteCast) or not event.toggle or REQUIRED_SCOPE not in scopes:
+            return ()
+        if state is None or state.session_id is None:
+            return ()
+        return await self.store.vote_of(state.session_id, event.person, event.step_id)
+
+    async def _forget(self, request: ForgetRequested, ctx: Context) -> None:
+        responses = (await self.store.person_data(request.person)).responses
+        if not 1 <= request.number <= len(responses):
+            text = ctx.t("forget.no_such", number=request.number, count=len(responses))
+        else:
+            chosen = responses[request.number - 1]
+            gone = ResponseDeleted(chosen.group, chosen.message_id, ctx.now, request.person)
+            await self.store.apply([gone])
+            text = ctx.t("forget.done_number", number=request.number, step=chosen.step_id)
+        await self.perform(SendPrivate(request.person, text))
+
+    async def _tally(self, change: TallyChanged, ctx: Context) -> None:
+        state = self.sessions.get(change.group)
+        script = self.library.scripts.get(state.script_id or "") if state else None
+        index = script.index_of(change.step_id) if script else None
+        if script is None or index is None:
+            return
+        answers = await self.store.answers(change.session_id, change.step_id)
+        text = groups.tally_text(script.steps[index], answers, ctx)
+        slot = f"tally:{change.session_id}:{change.step_id}"
+        lead = self.roles.lead(change.group)
+        if change.public:
+            await self.perform(SendText(change.group, text, slot=slot))
+        elif lead is not None:
+            await self.perform(SendPrivate(lead, text, change.group, slot=slot))
 
     async def _erase(self, person: PersonRef, ctx: Context) -> None:
-        erasure = await self.store.erase_person(person, self.pseudonymise(person), ctx.now)
+        # Forget the consent first: a reply handled meanwhile in another group is then not
+        # captured, and one captured before is queued ahead of the erasure and erased with it.
         for key in [k for k in self._scopes if k[0] == person]:
             del self._scopes[key]
         self._invited = {k for k in self._invited if k[0] != person}
+        erasure = await self.store.erase_person(person, self.pseudonymise(person), ctx.now)
         if erasure.responses or erasure.votes or erasure.consents:
             text = ctx.t("withdraw.done", responses=erasure.responses, votes=erasure.votes)
         else:
@@ -168,12 +297,11 @@ class Service:
         await self.perform(SendPrivate(person, text))
 
     async def _change_role(self, change: RoleChanged, ctx: Context) -> None:
-        self._granted.pop(change.group, None)
         name = change.person.user_id
         if change.granted:
-            await self.store.grant_facilitator(change.group, change.person, ctx.now)
+            await self.roles.grant(change.group, change.person, ctx.now)
             text = ctx.t("facilitator.granted", name=name)
-        elif await self.store.revoke_facilitator(change.group, change.person):
+        elif await self.roles.revoke(change.group, change.person):
             text = ctx.t("facilitator.revoked", name=name)
         else:
             text = ctx.t("facilitator.not_a_facilitator", name=name)
@@ -182,27 +310,17 @@ class Service:
     async def _consent_scopes(self, person: PersonRef, group: GroupRef | None) -> frozenset[str]:
         if group is None:
             return frozenset()
-        key = (person, group)
+        # Consent belongs to the whole chat, whichever of its topics a session runs in.
+        key = (person, group.whole)
         if key not in self._scopes:
-            record = await self.store.consent(person, group)
+            record = await self.store.consent(person, group.whole)
             self._scopes[key] = record.scopes if record else frozenset()
         return self._scopes[key]
-
-    async def _is_facilitator(self, person: PersonRef, group: GroupRef | None) -> bool:
-        if person in self.policy.staff:
-            return True
-        if group is None:
-            return False
-        if person in self.policy.facilitators.get(group, frozenset()):
-            return True
-        if group not in self._granted:
-            self._granted[group] = await self.store.facilitators(group)
-        return person in self._granted[group]
 
 
 def describe(data: PersonData, ctx: Context) -> str:
     """What is stored about a person, in their language, for /mydata."""
-    if not (data.consents or data.responses or data.votes):
+    if not (data.consents or data.responses or data.votes or data.profile):
         return ctx.t("mydata.none")
     lines = [ctx.t("mydata.header")]
     for group, record in data.consents:
@@ -217,15 +335,22 @@ def describe(data: PersonData, ctx: Context) -> str:
         )
     if data.responses:
         lines.append(ctx.t("mydata.responses", count=len(data.responses)))
-        for response in data.responses:
+        for number, response in enumerate(data.responses, start=1):
             edited = ctx.t("mydata.edited") if response.edited_at else ""
             lines.append(
-                ctx.t("mydata.response", step=response.step_id, text=response.text, edited=edited)
+                ctx.t(
+                    "mydata.response",
+                    number=number,
+                    step=response.step_id,
+                    text=response.text,
+                    edited=edited,
+                )
             )
     if data.votes:
         lines.append(ctx.t("mydata.votes", count=len(data.votes)))
         for vote in data.votes:
             options = ", ".join(str(n) for n in vote.options)
             lines.append(ctx.t("mydata.vote", step=vote.step_id, options=options))
+    lines += profile.mydata_lines(data.profile, ctx)
     lines.append(ctx.t("mydata.footer"))
     return "\n".join(lines)

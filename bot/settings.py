@@ -8,12 +8,20 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-SECRET_KEYS = ("pseudonym_key", "telegram_token", "discord_token", "token")
+SECRET_KEYS = (
+    "pseudonym_key",
+    "telegram_token",
+    "discord_token",
+    "token",
+    "webhook_secret",
+    "telegram_webhook_secret",
+)
 
 
 class Section(BaseModel):
@@ -63,10 +71,136 @@ class LoggingSettings(Section):
     file: Path | None = None
 
 
+class CaptureSettings(Section):
+    """The capture path: the writer's queue and batches, long messages, remembered ids."""
+
+    # Submissions waiting for the writer; when full, handlers wait (nothing is dropped).
+    queue_size: Annotated[int, Field(ge=1)] = 1000
+    # At most this many handled events are committed in one transaction.
+    batch_size: Annotated[int, Field(ge=1)] = 500
+    # Longer messages are stored cut to this many characters, marked with their real length.
+    max_message_chars: Annotated[int, Field(ge=1)] = 20000
+    # Days to remember handled message ids (so redeliveries are ignored) and early edits.
+    remember_days: Annotated[int, Field(ge=1)] = 30
+
+
+class LimitsSettings(Section):
+    """How fast one person may send commands before the bot politely stops listening."""
+
+    commands_per_minute: Annotated[float, Field(gt=0)] = 20.0
+    command_burst: Annotated[int, Field(ge=1)] = 8
+
+
 class CycleSettings(Section):
-    """The cycle new sessions belong to until cycles are managed from the command line."""
+    """Dialogue cycles: the cycle used before any is created, and what closing one writes."""
 
     default: str = "default"
+    # Where closing a cycle writes its "what we heard" draft card (default: resources/).
+    heard_folder: Path | None = None
+    # At most this many quotes (from people who agreed to be quoted) in the draft.
+    max_quotes: int = Field(default=12, ge=0, le=200)
+    # If set, closing a cycle also writes its CSV export into FOLDER/CYCLE-ID/.
+    export_folder: Path | None = None
+
+
+class ScheduleSettings(Section):
+    """The scheduler: time zone, reminders, and how late a missed job may still run."""
+
+    enabled: bool = True
+    timezone: str = "Europe/London"
+    reminder_minutes: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [1440, 60])
+    misfire_grace_seconds: int = Field(default=900, ge=1)
+    poll_seconds: int = Field(default=60, ge=1, le=3600)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone '{value}'; use a name like 'Europe/London' or 'UTC'"
+            ) from None
+        return value
+
+
+class RetentionSettings(Section):
+    """How long replies and votes are kept; a daily purge removes older ones."""
+
+    # 0 keeps them until erased by hand; people with nothing left stored are purged regardless.
+    days: int = Field(default=0, ge=0)
+
+
+class DiscordSettings(Section):
+    """The Discord platform; its token comes from DIALOGUE_DISCORD_TOKEN only."""
+
+    enabled: bool = False
+    # Discord user ids of staff: they may /dialogue register channels and grant facilitation.
+    staff: list[int] = Field(default_factory=list)
+    # Servers (guild ids) whose slash commands are synced at start; empty: every server.
+    guilds: list[int] = Field(default_factory=list)
+    facilitator_roles: list[str] = Field(default_factory=lambda: ["Facilitator"])
+    manage_server_facilitates: bool = True
+    sessions_in: Literal["thread", "channel"] = "thread"
+    # 1: one gateway connection; "auto" or a number above 1: an AutoShardedClient.
+    shards: Annotated[int, Field(ge=1)] | Literal["auto"] = 1
+
+
+TelegramMediaKind = Literal[
+    "photo",
+    "sticker",
+    "animation",
+    "video",
+    "video_note",
+    "voice",
+    "audio",
+    "document",
+    "poll",
+    "location",
+    "venue",
+    "contact",
+    "dice",
+]
+TELEGRAM_MEDIA_KINDS: tuple[TelegramMediaKind, ...] = get_args(TelegramMediaKind)
+
+
+class TelegramSettings(Section):
+    """The Telegram platform; its token comes from DIALOGUE_TELEGRAM_TOKEN only."""
+
+    enabled: bool = False
+    # Telegram user ids of staff: they may /register groups and grant facilitation.
+    staff: list[int] = Field(default_factory=list)
+    # Another Bot API server (a self-hosted telegram-bot-api), without /bot<token>.
+    api_base_url: str = "https://api.telegram.org"
+    # Whether a group's administrators facilitate it by default; how long their list is kept.
+    admins_facilitate: bool = True
+    admin_cache_seconds: int = Field(default=60, ge=0)
+    # Non-text messages recorded (as their kind, without content) from consented people.
+    record_media_kinds: list[TelegramMediaKind] = Field(
+        default_factory=lambda: list(TELEGRAM_MEDIA_KINDS)
+    )
+    # Empty: long polling. Otherwise Telegram posts updates to this https URL, which must
+    # reach webhook_listen:webhook_port (the secret comes from the environment).
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
+    # Telegram's flood limits; a 429 is waited out and retried this many times.
+    messages_per_second: float = Field(default=30, gt=0)
+    group_messages_per_minute: float = Field(default=20, gt=0)
+    flood_retries: int = Field(default=10, ge=0)
+
+
+RedactKind = Literal["email", "url", "nhs_number", "phone", "postcode", "mention"]
+REDACT_KINDS: tuple[RedactKind, ...] = get_args(RedactKind)
+
+
+class ExportSettings(Section):
+    """Dataset exports: default profile, small-cell suppression, and what free text loses."""
+
+    profile: Literal["research", "public"] = "research"
+    suppression_threshold: int = Field(default=10, ge=1)
+    redact: list[RedactKind] = Field(default_factory=lambda: list(REDACT_KINDS))
 
 
 class Settings(BaseSettings):
@@ -83,6 +217,13 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     cycle: CycleSettings = Field(default_factory=CycleSettings)
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -117,9 +258,11 @@ def load_settings(path: Path | None) -> Settings:
     for section, values in data.items():
         for key in values if isinstance(values, dict) else ():
             if key in SECRET_KEYS:
+                # A platform's own secret ([discord] token) lives in DIALOGUE_DISCORD_TOKEN.
+                name = f"{section}_{key}" if key in ("token", "webhook_secret") else key
                 raise ConfigError(
                     f"{path}: {section}.{key}: secrets must not be written in the config file; "
-                    f"set the environment variable DIALOGUE_{key.upper()} instead"
+                    f"set the environment variable DIALOGUE_{name.upper()} instead"
                 )
     try:
         return Settings(**data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from bot.core.ids import PersonRef
+from bot.core.ids import GroupRef, PersonRef
 
 
 class Pseudonymiser:
@@ -20,3 +20,51 @@ class Pseudonymiser:
         """The pseudonym of ``person``."""
         message = f"{person.platform}\x1f{person.user_id}".encode()
         return "p-" + hmac.new(self._key, message, hashlib.sha256).hexdigest()[:16]
+
+    def code(self, prefix: str, *parts: str) -> str:
+        """A keyed code for something that is not a person (a group, a session)."""
+        message = "\x1f".join((prefix, *parts)).encode()
+        return f"{prefix}-" + hmac.new(self._key, message, hashlib.sha256).hexdigest()[:12]
+
+
+class Naming:
+    """How people, groups and sessions are named in one export profile.
+
+    The research profile names groups ``platform:chat id`` and people by pseudonym; the public
+    profile names groups and sessions by keyed codes (a chat id can be looked up on its
+    platform) and names no person at all.
+    """
+
+    def __init__(self, pseudonymise: Pseudonymiser, public: bool) -> None:
+        self.public = public
+        self._pseudonymise = pseudonymise
+        self._people: dict[PersonRef, str] = {}
+        self._codes: dict[tuple[str, ...], str] = {}
+
+    def pseudonym(self, person: PersonRef) -> str:
+        """The person's pseudonym (cached: the same people recur on every row)."""
+        found = self._people.get(person)
+        if found is None:
+            found = self._people[person] = self._pseudonymise(person)
+        return found
+
+    def person(self, person: PersonRef) -> str | None:
+        """The person as the export names them: a pseudonym, or None in public."""
+        return None if self.public else self.pseudonym(person)
+
+    def group(self, group: GroupRef) -> str:
+        """The group as the export names it."""
+        if not self.public:
+            return f"{group.platform}:{group.chat_id}"
+        return self._code("g", group.platform, group.chat_id)
+
+    def session(self, session_id: str) -> str:
+        """The session as the export names it."""
+        return self._code("s", session_id) if self.public else session_id
+
+    def _code(self, prefix: str, *parts: str) -> str:
+        key = (prefix, *parts)
+        found = self._codes.get(key)
+        if found is None:
+            found = self._codes[key] = self._pseudonymise.code(prefix, *parts)
+        return found

@@ -8,12 +8,15 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.captures import (
     Capture,
+    CardShown,
     ConsentRecorded,
+    ProfileAnswered,
+    ProfileDeleted,
     ResponseCaptured,
     ResponseDeleted,
     ResponseEdited,
@@ -21,7 +24,12 @@ from bot.core.captures import (
     VoteCaptured,
 )
 from bot.core.ids import GroupRef, PersonRef
+from storage._edits import edit_response
+from storage._exposure import record_cards, record_step_visits
+from storage._handled import claim, ref
 from storage._keys import dialect_insert, ensure_groups, ensure_people, person_id
+from storage._profile import delete_answers, save_answers
+from storage._replies import Known, insert_replies
 from storage.records import encode_options, scope_columns
 from storage.tables import consents, response_edits, responses, sessions, votes
 
@@ -35,15 +43,20 @@ class _Ids:
     groups: dict[GroupRef, int]
 
 
-async def apply(conn: AsyncConnection, captures: Sequence[Capture]) -> None:
-    """Write captures in order on ``conn``; runs of one kind become one multi-row statement."""
+async def apply(
+    conn: AsyncConnection, captures: Sequence[Capture], known: Known | None = None
+) -> None:
+    """Write captures in order on ``conn``; runs of one kind become one multi-row statement.
+
+    ``known`` is a writer's memory of people and groups that exist (see storage._replies).
+    """
     ids = _Ids(
         people=await ensure_people(
             conn,
             (
                 c.person
                 for c in captures
-                if isinstance(c, ResponseCaptured | VoteCaptured | ConsentRecorded)
+                if isinstance(c, VoteCaptured | ConsentRecorded | ProfileAnswered)
             ),
         ),
         groups=await ensure_groups(
@@ -51,27 +64,35 @@ async def apply(conn: AsyncConnection, captures: Sequence[Capture]) -> None:
             (
                 c.state.group if isinstance(c, SessionSaved) else c.group
                 for c in captures
-                if isinstance(c, SessionSaved | ResponseCaptured | VoteCaptured | ConsentRecorded)
+                if isinstance(c, SessionSaved | VoteCaptured | ConsentRecorded | CardShown)
             ),
         ),
     )
     # Sessions go first: responses and votes of the same batch refer to their row.
     await _save_sessions(conn, _only(SessionSaved, captures), ids)
+    await record_step_visits(conn, _only(SessionSaved, captures))
     rest = [c for c in captures if not isinstance(c, SessionSaved)]
     for kind, grouped in groupby(rest, key=type):
         run = list(grouped)
         if kind is ResponseCaptured:
-            await _insert_responses(conn, _only(ResponseCaptured, run), ids)
+            await insert_replies(conn, _only(ResponseCaptured, run), known)
         elif kind is VoteCaptured:
             await _upsert_votes(conn, _only(VoteCaptured, run), ids)
         elif kind is ConsentRecorded:
             await _upsert_consents(conn, _only(ConsentRecorded, run), ids)
         elif kind is ResponseEdited:
             for edit in _only(ResponseEdited, run):
-                await _edit_response(conn, edit)
+                await edit_response(conn, edit)
         elif kind is ResponseDeleted:
             for deletion in _only(ResponseDeleted, run):
                 await _delete_response(conn, deletion)
+        elif kind is CardShown:
+            await record_cards(conn, _only(CardShown, run), ids.groups)
+        elif kind is ProfileAnswered:
+            await save_answers(conn, _only(ProfileAnswered, run), ids.people)
+        elif kind is ProfileDeleted:
+            for gone in _only(ProfileDeleted, run):
+                await delete_answers(conn, gone)
 
 
 def _only(kind: type[C], captures: Sequence[Capture]) -> list[C]:
@@ -126,61 +147,6 @@ async def _save_sessions(conn: AsyncConnection, saved: list[SessionSaved], ids: 
     await conn.execute(stmt, _last_per_key(keyed))
 
 
-async def _insert_responses(
-    conn: AsyncConnection, captured: list[ResponseCaptured], ids: _Ids
-) -> None:
-    rows: dict[tuple[str, str, str], _Row] = {}
-    for c in captured:
-        key = (c.group.platform, c.group.chat_id, c.message_id)
-        # A redelivery inside the batch keeps the first copy, like one across batches does.
-        rows.setdefault(
-            key,
-            {
-                "session_id": c.session_id,
-                "participant_id": ids.people[c.person],
-                "group_id": ids.groups[c.group],
-                "step_id": c.step_id,
-                "platform": c.group.platform,
-                "chat_id": c.group.chat_id,
-                "message_id": c.message_id,
-                "text": c.text,
-                "kind": c.kind,
-                "reply_to": c.reply_to,
-                "posted_at": c.at,
-                "edited_at": None,
-            },
-        )
-    stmt = dialect_insert(conn, responses).on_conflict_do_nothing(
-        index_elements=["platform", "chat_id", "message_id"]
-    )
-    await conn.execute(stmt, list(rows.values()))
-
-
-async def _edit_response(conn: AsyncConnection, edit: ResponseEdited) -> None:
-    found = (
-        await conn.execute(
-            select(responses.c.id, responses.c.text)
-            .where(
-                _message(edit.group, edit.message_id),
-                responses.c.participant_id == person_id(edit.person),
-            )
-            .with_for_update()
-        )
-    ).first()
-    if found is None or found.text == edit.text:
-        return
-    await conn.execute(
-        insert(response_edits).values(
-            response_id=found.id, previous_text=found.text, replaced_at=edit.at
-        )
-    )
-    await conn.execute(
-        update(responses)
-        .where(responses.c.id == found.id)
-        .values(text=edit.text, edited_at=edit.at)
-    )
-
-
 async def _delete_response(conn: AsyncConnection, deletion: ResponseDeleted) -> None:
     target = select(responses.c.id).where(_message(deletion.group, deletion.message_id))
     if deletion.person is not None:
@@ -188,6 +154,8 @@ async def _delete_response(conn: AsyncConnection, deletion: ResponseDeleted) -> 
     # Explicit rather than relying on ON DELETE CASCADE, which SQLite honours only per PRAGMA.
     await conn.execute(delete(response_edits).where(response_edits.c.response_id.in_(target)))
     await conn.execute(delete(responses).where(responses.c.id.in_(target)))
+    # Remembered, so a redelivered copy (or the message itself, if it comes later) stays out.
+    await claim(conn, [ref(deletion.group, deletion.message_id)], deletion.at)
 
 
 async def _upsert_votes(conn: AsyncConnection, captured: list[VoteCaptured], ids: _Ids) -> None:

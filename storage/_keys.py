@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 
-from sqlalchemy import ScalarSelect, Table, select, tuple_
+from sqlalchemy import ScalarSelect, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,11 +33,14 @@ async def _ensure(
     rows = [{columns[0]: a, columns[1]: b, "created_at": now} for a, b in ordered]
     insert = dialect_insert(conn, table).on_conflict_do_nothing(index_elements=list(columns))
     await conn.execute(insert, rows)
-    key = tuple_(table.c[columns[0]], table.c[columns[1]])
-    found = await conn.execute(
-        select(table.c.id, table.c[columns[0]], table.c[columns[1]]).where(key.in_(ordered))
-    )
-    return {(a, b): id_ for id_, a, b in found}
+    first, second = table.c[columns[0]], table.c[columns[1]]
+    found: dict[tuple[str, str], int] = {}
+    # One plain IN per platform: binding a list of strings costs far less than one of pairs.
+    for head, keyed in groupby(ordered, key=itemgetter(0)):
+        tails = [tail for _, tail in keyed]
+        query = select(table.c.id, second).where(first == head, second.in_(tails))
+        found.update(((head, tail), id_) for id_, tail in await conn.execute(query))
+    return found
 
 
 async def ensure_people(conn: AsyncConnection, people: Iterable[PersonRef]) -> dict[PersonRef, int]:

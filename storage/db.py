@@ -46,12 +46,13 @@ def sqlite_file(url: str) -> Path | None:
 def make_engine(url: str) -> AsyncEngine:
     """Create an async engine; SQLite gets WAL, secure_delete and real transactions."""
     parsed = _normalise(url)
+    # hide_parameters: statement errors must not carry participants' words into tracebacks.
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed)
+        return create_async_engine(parsed, hide_parameters=True)
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(parsed)
+    engine = create_async_engine(parsed, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -79,7 +80,7 @@ def alembic_config() -> Config:
 
 def _upgrade(connection: Connection, cfg: Config) -> None:
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
 
 
 async def sqlite_pragma(conn: AsyncConnection, pragma: str) -> tuple[Any, ...] | None:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.captures import Capture
-from bot.core.ids import GroupRef, PersonRef
+from bot.core.ids import GroupRef, MessageRef, PersonRef
+from bot.core.records import ProfileAnswer, Turnout
 from bot.core.state import SessionState, Status
-from storage import _capture, _export
+from storage import _capture, _export, _profile, _registrations
+from storage._batch import Submission, apply_submissions
 from storage._keys import dialect_insert, ensure_groups, ensure_people, group_id, person_id
+from storage._registrations import RegisteredGroup
 from storage.db import SQLITE_BEGIN, sqlite_pragma
 from storage.records import (
     AuditEntry,
@@ -35,6 +38,8 @@ from storage.tables import (
     facilitators,
     groups,
     identities,
+    pending_edits,
+    profile_answers,
     response_edits,
     responses,
     sessions,
@@ -86,6 +91,16 @@ class Repository:
         async with self._writer.begin() as conn:
             await _capture.apply(conn, captures)
 
+    async def apply_once(self, message: MessageRef | None, captures: Sequence[Capture]) -> bool:
+        """Persist captures in one transaction unless ``message`` was handled before.
+
+        Returns whether they were applied; the message is remembered as handled either way.
+        """
+        async with self._writer.begin() as conn:
+            submission = Submission(message, captures)
+            (applied,) = await apply_submissions(conn, [submission], datetime.now(UTC))
+        return applied
+
     async def consent(self, person: PersonRef, group: GroupRef) -> ConsentRecord | None:
         """Return the person's consent in the group, or None; never creates an identity."""
         async with self._engine.connect() as conn:
@@ -136,6 +151,36 @@ class Repository:
                 )
             )
             return result.rowcount > 0
+
+    async def register_group(self, group: GroupRef, at: datetime, title: str | None = None) -> bool:
+        """Let the group run sessions (and record its name); False if it was already."""
+        async with self._writer.begin() as conn:
+            return await _registrations.register(conn, group, at, title)
+
+    async def unregister_group(self, group: GroupRef) -> bool:
+        """Stop the group running new sessions; False if it was not registered."""
+        async with self._writer.begin() as conn:
+            return await _registrations.unregister(conn, group)
+
+    async def is_registered(self, group: GroupRef) -> bool:
+        """Whether staff registered the group for dialogues."""
+        async with self._engine.connect() as conn:
+            return await _registrations.is_registered(conn, group)
+
+    async def registered_groups(self) -> list[RegisteredGroup]:
+        """Every registered group, oldest first."""
+        async with self._engine.connect() as conn:
+            return await _registrations.registered(conn)
+
+    async def vote_of(self, session_id: str, person: PersonRef, step_id: str) -> tuple[int, ...]:
+        """The person's current answer to a step of a session (empty if none)."""
+        async with self._engine.connect() as conn:
+            return await _registrations.vote_of(conn, session_id, person, step_id)
+
+    async def answers(self, session_id: str, step_id: str) -> list[tuple[int, ...]]:
+        """Everyone's current answer to a step of a session, without who gave it."""
+        async with self._engine.connect() as conn:
+            return await _registrations.answers(conn, session_id, step_id)
 
     async def live_sessions(self) -> list[SessionState]:
         """Return every running or paused session, to resume after a restart."""
@@ -214,7 +259,24 @@ class Repository:
                 )
                 for row in vote_rows
             )
-        return PersonData(consents=found_consents, responses=found_responses, votes=found_votes)
+            found_profile = await _profile.answers_of(conn, pid)
+        return PersonData(
+            consents=found_consents,
+            responses=found_responses,
+            votes=found_votes,
+            profile=found_profile,
+        )
+
+    async def profile_answers(self, person: PersonRef) -> tuple[ProfileAnswer, ...]:
+        """The person's answers to the profile questions (None answers: skipped)."""
+        async with self._engine.connect() as conn:
+            pid = (await conn.execute(select(person_id(person)))).scalar()
+            return () if pid is None else await _profile.answers_of(conn, pid)
+
+    async def turnout(self, session_id: str, step_id: str, group: GroupRef) -> Turnout:
+        """How many consented people of the group's chat have spoken at a step, and at all."""
+        async with self._engine.connect() as conn:
+            return await _profile.turnout(conn, session_id, step_id, group)
 
     async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
         """Delete everything of the person, audit it by pseudonym, and purge the freed bytes."""
@@ -230,7 +292,14 @@ class Repository:
                     (
                         await conn.execute(delete(table).where(table.c.participant_id == pid))
                     ).rowcount
-                    for table in (responses, votes, consents, facilitators)
+                    for table in (
+                        responses,
+                        votes,
+                        consents,
+                        facilitators,
+                        pending_edits,
+                        profile_answers,
+                    )
                 ]
                 await conn.execute(delete(identities).where(identities.c.id == pid))
                 counts = Erasure(responses=removed[0], votes=removed[1], consents=removed[2])

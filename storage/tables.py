@@ -9,8 +9,10 @@ from sqlalchemy import (
     JSON,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -154,6 +156,8 @@ class Response(Base):
     reply_to: Mapped[str | None] = mapped_column(String)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the text was cut to capture.max_message_chars: how long it really was.
+    original_length: Mapped[int | None]
 
 
 class ResponseEdit(Base):
@@ -199,6 +203,175 @@ class AuditRecord(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class StepVisit(Base):
+    """A step presented in a session (written when a saved session's step starts anew)."""
+
+    __tablename__ = "step_visits"
+    __table_args__ = (UniqueConstraint("session_id", "started_at", "step_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    step_index: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CardExposure(Base):
+    """A resource card (id and version) shown in a session, and when."""
+
+    __tablename__ = "card_exposures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    step_id: Mapped[str] = mapped_column(String)
+    card_id: Mapped[str] = mapped_column(String)
+    card_version: Mapped[str] = mapped_column(String)
+    shown_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Export(Base):
+    """A dataset export: which cycle, which profile, by whom, when (for erasure notices)."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cycle_id: Mapped[str | None] = mapped_column(String)
+    profile: Mapped[str] = mapped_column(String)
+    made_by: Mapped[str] = mapped_column(String)
+
+
+class ExportPseudonym(Base):
+    """A pseudonym whose data an export held; erasures after the export are owed to it."""
+
+    __tablename__ = "export_pseudonyms"
+
+    export_id: Mapped[int] = mapped_column(
+        ForeignKey("exports.id", ondelete="CASCADE"), primary_key=True
+    )
+    pseudonym: Mapped[str] = mapped_column(String, primary_key=True, index=True)
+
+
+class HandledMessage(Base):
+    """A platform message already handled (or deleted), so a redelivered copy is ignored.
+
+    Holds no person and no text; rows older than capture.remember_days are purged.
+    """
+
+    __tablename__ = "handled_messages"
+
+    platform: Mapped[str] = mapped_column(String, primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String, primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class PendingEdit(Base):
+    """A consented person's edit that arrived before its message; applied when it arrives."""
+
+    __tablename__ = "pending_edits"
+
+    platform: Mapped[str] = mapped_column(String, primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String, primary_key=True)
+    edited_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True, index=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    original_length: Mapped[int | None]
+
+
+class Cycle(Base):
+    """A dialogue cycle: its scripts and dates, and whether it is planned, open or closed."""
+
+    __tablename__ = "cycles"
+    __table_args__ = (Index("ix_cycles_state", "state"),)
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    title: Mapped[str] = mapped_column(String)
+    theme: Mapped[str] = mapped_column(Text)
+    scripts: Mapped[list[str]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String)
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ScheduledSession(Base):
+    """A session scheduled for a group; the facilitator is reminded and it opens on time."""
+
+    __tablename__ = "scheduled_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    script_id: Mapped[str] = mapped_column(String)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    facilitator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identities.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ScheduleRun(Base):
+    """A scheduled job that ran or was missed; its job id as key makes a second run a no-op."""
+
+    __tablename__ = "schedule_runs"
+
+    job_id: Mapped[str] = mapped_column(String, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SchedulerJob(Base):
+    """APScheduler's job store, in the layout its SQLAlchemyJobStore expects; Alembic owns it."""
+
+    __tablename__ = "scheduler_jobs"
+
+    id: Mapped[str] = mapped_column(String(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SchedulerLease(Base):
+    """The one process allowed to run the scheduler, and until when its claim holds."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    holder: Mapped[str] = mapped_column(String)
+    host: Mapped[str] = mapped_column(String)
+    pid: Mapped[int]
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Registration(Base):
+    """A group staff registered for dialogues: only registered groups run sessions."""
+
+    __tablename__ = "registrations"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StoredProfileAnswer(Base):
+    """A person's answer to one optional profile question (NULL: skipped), by participant id."""
+
+    __tablename__ = "profile_answers"
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[str] = mapped_column(String, primary_key=True)
+    answer: Mapped[str | None] = mapped_column(String)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 identities = Base.metadata.tables["identities"]
 groups = Base.metadata.tables["groups"]
 facilitators = Base.metadata.tables["facilitators"]
@@ -208,3 +381,16 @@ responses = Base.metadata.tables["responses"]
 response_edits = Base.metadata.tables["response_edits"]
 votes = Base.metadata.tables["votes"]
 audit = Base.metadata.tables["audit"]
+step_visits = Base.metadata.tables["step_visits"]
+card_exposures = Base.metadata.tables["card_exposures"]
+exports = Base.metadata.tables["exports"]
+export_pseudonyms = Base.metadata.tables["export_pseudonyms"]
+handled_messages = Base.metadata.tables["handled_messages"]
+pending_edits = Base.metadata.tables["pending_edits"]
+cycles = Base.metadata.tables["cycles"]
+scheduled_sessions = Base.metadata.tables["scheduled_sessions"]
+schedule_runs = Base.metadata.tables["schedule_runs"]
+scheduler_jobs = Base.metadata.tables["scheduler_jobs"]
+scheduler_lease = Base.metadata.tables["scheduler_lease"]
+registrations = Base.metadata.tables["registrations"]
+profile_answers = Base.metadata.tables["profile_answers"]

@@ -1,8 +1,9 @@
 import ipaddress
+import logging
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -70,6 +71,19 @@ async def repo(migrated_url: str) -> AsyncIterator[Repository]:
         yield Repository(engine)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Put the root logger back after a test that configures logging (as `dialogue` does)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def _is_local(address: object) -> bool:

@@ -5,8 +5,10 @@ import os
 import stat
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from storage.db import sqlite_file
@@ -34,8 +36,11 @@ FIRST_RUN = [
     "facilitator: /next",
 ]
 # Edits and deletes name the input line of the message they change.
-FIRST_RUN.insert(9, f"bob edits {FIRST_RUN.index('bob: BOB-REPLY-ONE original words') + 1}: "
-                    "BOB-REPLY-ONE corrected words")
+FIRST_RUN.insert(
+    9,
+    f"bob edits {FIRST_RUN.index('bob: BOB-REPLY-ONE original words') + 1}: "
+    "BOB-REPLY-ONE corrected words",
+)
 FIRST_RUN.insert(12, f"alice deletes {FIRST_RUN.index('alice: ALICE-TYPO-DELETE-ME') + 1}")
 
 SECOND_RUN = [
@@ -51,7 +56,12 @@ SECOND_RUN = [
 def dialogue(config: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "--config", str(config), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -61,6 +71,20 @@ def database_bytes(url: str) -> bytes:
     return b"".join(
         p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()
     )
+
+
+def export_text(folder: Path) -> str:
+    """Everything an export holds, as text: text files, Parquet rows and zip members."""
+    parts = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix == ".parquet":
+            parts.append(str(pq.read_table(path).to_pylist()))
+        elif path.suffix == ".qdpx":
+            with zipfile.ZipFile(path) as archive:
+                parts += [archive.read(n).decode("utf-8") for n in archive.namelist()]
+        else:
+            parts.append(path.read_text(encoding="utf-8"))
+    return "".join(parts)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -89,7 +113,9 @@ def test_full_console_session_stores_only_consented_words(
     assert run1.returncode == 0, run1.stderr
     out = run1.stdout
     assert "[group console] Welcome!" in out
-    assert out.count(f"[private to carol] Hello! {INVITATION}") == 2  # once for talk, once for a vote
+    assert (
+        out.count(f"[private to carol] Hello! {INVITATION}") == 2
+    )  # once for talk, once for a vote
     assert "[private to bob] Thank you, your answer is recorded: Not very comfortable." in out
     assert "Step 8 of 16 (research-comfort-why" in out
 
@@ -102,15 +128,18 @@ def test_full_console_session_stores_only_consented_words(
     assert {r["step_id"] for r in responses} == {"first-thoughts"}
     votes = read_csv(export1 / "votes.csv")
     assert sorted((v["options"], v["step_id"]) for v in votes) == [
-        ("2", "research-comfort"), ("3", "research-comfort"),
+        ("2", "research-comfort"),
+        ("3", "research-comfort"),
     ]
     participants = read_csv(export1 / "participants.csv")
     assert len(participants) == 2
     assert sorted((p["quote"], p["profile"]) for p in participants) == [
-        ("False", "True"), ("True", "False"),
+        ("false", "true"),
+        ("true", "false"),
     ]
     assert all(p["participant"].startswith("p-") for p in participants)
-    exported = "".join(p.read_text(encoding="utf-8") for p in export1.iterdir())
+    exported = export_text(export1)
+    assert "ALICE-REPLY-ONE" in exported  # the scan reads every file of the export
     assert "CAROL" not in exported and "alice" not in exported and "bob" not in exported
 
     run2 = dialogue(config, "run", "--transcript", str(second), env=env)
@@ -127,6 +156,14 @@ def test_full_console_session_stores_only_consented_words(
         "ALICE-REPLY-ONE my GP keeps my notes",
     ]
     assert len(read_csv(export2 / "votes.csv")) == 1
+    reused = dialogue(config, "export", "--out", str(export2), env=env)
+    assert reused.returncode == 2 and "not an empty folder" in reused.stderr
+    assert "Traceback" not in reused.stderr
+    bob = next(r["participant"] for r in responses if r["text"].startswith("BOB-REPLY-ONE"))
+    erasures = dialogue(config, "export", "erasures", "--since", "1", env=env)
+    assert erasures.returncode == 0, erasures.stderr
+    owed = list(csv.DictReader(erasures.stdout.splitlines()))
+    assert [(e["export_id"], e["pseudonym"]) for e in owed] == [("1", bob)]
 
     logs = log_file.read_text(encoding="utf-8")
     assert "event handled" in logs
@@ -149,8 +186,12 @@ def test_demo_plays_a_whole_session_in_a_throwaway_database(
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "run", "--demo"],
-        cwd=tmp_path, env={**env, "DIALOGUE_CONTENT__ROOT": str(ROOT)},
-        capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        env={**env, "DIALOGUE_CONTENT__ROOT": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "That's the end of this session." in result.stdout

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.content.baseline import FILE_NAME as BASELINE_FILE
+from bot.content.baseline import Baseline, baseline_problems, load_baseline
+from bot.content.heard import malformed, problem, references
 from bot.content.load import load_card, load_toml
 from bot.content.locate import line_of_toml_field
 from bot.content.models import Card, ConsentText, Script
 from bot.content.problems import ContentError, Problem
+from bot.content.profile import ProfileQuestions, load_profiles
 from bot.texts import Catalogue
 
 
@@ -21,6 +25,9 @@ class Library:
     cards: dict[str, Card] = field(default_factory=dict)
     consents: dict[str, ConsentText] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    # The optional profile questions by language, and the area's population shares.
+    profiles: dict[str, ProfileQuestions] = field(default_factory=dict)
+    baseline: Baseline | None = None
 
 
 def load_library(root: Path) -> Library:
@@ -54,6 +61,13 @@ def collect(root: Path) -> tuple[list[Problem], Library]:
         _keep(library, "consent", load_toml(ConsentText, path, problems), path, problems)
     for path in sorted(resources.glob("*.md")):
         _keep(library, "card", load_card(path, problems), path, problems)
+    library = replace(library, profiles=load_profiles(prompts / "profile", problems))
+    baseline_path = resources / BASELINE_FILE
+    if baseline_path.is_file():
+        baseline = load_baseline(baseline_path, problems)
+        if baseline is not None:
+            problems += baseline_problems(baseline, baseline_path, library.profiles.values())
+        library = replace(library, baseline=baseline)
     problems += cross_check(library, root)
     return problems, library
 
@@ -112,6 +126,7 @@ def cross_check(library: Library, root: Path) -> list[Problem]:
                 )
             )
         for number, step in enumerate(script.steps):
+            problems += heard_problems(step.text, path, text, number, library)
             for card_id in step.cards:
                 card = library.cards.get(card_id)
                 line = line_of_toml_field(text, ("steps", number, "cards"))
@@ -160,3 +175,27 @@ def cross_check(library: Library, root: Path) -> list[Problem]:
                 )
             )
     return problems
+
+
+def heard_problems(
+    step_text: str, path: Path, text: str, number: int, library: Library
+) -> list[Problem]:
+    """Problems with the ``{{heard:CARD#N}}`` quotes in one step's text."""
+    line = line_of_toml_field(text, ("steps", number, "text"))
+    where = f"steps[{number + 1}].text"
+    found = [
+        Problem(path, line, where, f"{{{{heard:{r.card}#{r.number}}}}}: {reason}")
+        for r in references(step_text)
+        if (reason := problem(r, library.cards)) is not None
+    ]
+    if malformed(step_text):
+        found.append(
+            Problem(
+                path,
+                line,
+                where,
+                "a quote of an earlier cycle is written {{heard:CARD#N}}, for example "
+                "{{heard:heard-2027-c1#2}} (card id, '#', statement number)",
+            )
+        )
+    return found

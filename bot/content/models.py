@@ -52,9 +52,14 @@ class Step(Strict):
     options: tuple[Text, ...] = ()
     multiple: bool = False
     scale: Scale | None = None
+    auto_advance: bool = False
+    # Who sees a choice step's live tally: the facilitator (privately) or the whole group.
+    tally: Literal["facilitator", "group"] = "facilitator"
 
     @model_validator(mode="after")
     def _fits_kind(self) -> Step:
+        if self.auto_advance and self.minutes is None:
+            raise ValueError("'auto_advance' needs 'minutes': how long before the step moves on")
         if self.kind == "card" and not self.cards:
             raise ValueError("a card step needs 'cards', a list of card ids to show")
         if self.kind != "card" and self.cards:
@@ -66,8 +71,10 @@ class Step(Strict):
                 raise ValueError("a choice step needs at least two options")
             if self.scale and self.multiple:
                 raise ValueError("a scale takes one answer: remove 'multiple'")
-        elif self.options or self.scale or self.multiple:
-            raise ValueError("'options', 'scale' and 'multiple' belong on choice steps only")
+        elif self.options or self.scale or self.multiple or self.tally != "facilitator":
+            raise ValueError(
+                "'options', 'scale', 'multiple' and 'tally' belong on choice steps only"
+            )
         return self
 
     def choices(self) -> tuple[str, ...]:
@@ -126,9 +133,19 @@ class Card(Strict):
     title: Text
     summary: Text
     language: Slug
-    sources: tuple[Source, ...] = Field(min_length=1)
+    sources: tuple[Source, ...] = ()
+    cycle: Slug | None = Field(
+        default=None, description="for a 'what we heard' card: the cycle whose replies it reports"
+    )
     image: Image | None = None
     body: Text
+
+    @model_validator(mode="after")
+    def _sourced(self) -> Card:
+        # A "what we heard" card's source is the cycle's own data, named by 'cycle'.
+        if not self.sources and self.cycle is None:
+            raise ValueError("a card needs 'sources' (at least one title and url)")
+        return self
 
 
 class ConsentText(Strict):

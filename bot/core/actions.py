@@ -28,6 +28,8 @@ class SendText:
     group: GroupRef
     text: str
     buttons: tuple[Button, ...] = ()
+    # Messages with the same slot replace each other (edited in place where the platform can).
+    slot: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,19 @@ class SendPrivate:
     text: str
     group: GroupRef | None = None
     buttons: tuple[Button, ...] = ()
+    # Messages with the same slot replace each other (edited in place where the platform can).
+    slot: str | None = None
 
 
-Action = SendText | SendCard | AskChoice | SendPrivate
+@dataclass(frozen=True, slots=True)
+class CheckAccess:
+    """Check that the bot can see and say what a session needs in a group; tell the person.
+
+    Platforms where nothing can be missing do nothing; others explain what to change.
+    """
+
+    group: GroupRef
+    person: PersonRef
+
+
+Action = SendText | SendCard | AskChoice | SendPrivate | CheckAccess

@@ -25,6 +25,8 @@ class ResponseCaptured:
     at: datetime
     reply_to: str | None = None
     kind: str = "text"
+    # Set when the text was cut to the configured maximum: the length it really had.
+    original_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,7 @@ class ResponseEdited:
     message_id: str
     text: str
     at: datetime
+    original_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,41 @@ class SessionSaved:
     state: SessionState
 
 
+@dataclass(frozen=True, slots=True)
+class CardShown:
+    """A resource card was shown in a session: which card, which version, at which step."""
+
+    session_id: str
+    group: GroupRef
+    step_id: str
+    card_id: str
+    card_version: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileAnswered:
+    """A person with the profile consent answered a profile question (None: skipped it)."""
+
+    person: PersonRef
+    question_id: str
+    answer: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileDeleted:
+    """A person's answer to one profile question, or all (``question_id`` None), is deleted.
+
+    With ``unless_consented`` the answers stay while any consent of the person still has the
+    profile scope (consent is per group; the answers are the person's).
+    """
+
+    person: PersonRef
+    question_id: str | None = None
+    unless_consented: bool = False
+
+
 Capture = (
     ResponseCaptured
     | ResponseEdited
@@ -86,4 +124,7 @@ Capture = (
     | VoteCaptured
     | ConsentRecorded
     | SessionSaved
+    | CardShown
+    | ProfileAnswered
+    | ProfileDeleted
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.content.models import REQUIRED_SCOPE, SCOPES
+from bot.core import profile
 from bot.core.actions import Button, SendPrivate
 from bot.core.captures import ConsentRecorded
 from bot.core.context import Actor, Context, Transition
@@ -59,13 +60,15 @@ def handle(
     if REQUIRED_SCOPE not in scopes:
         return _say(state, actor, ctx.t("consent.need_participate", rest=" ".join(sorted(scopes))))
     ordered = [s for s in SCOPES if s in scopes]
+    # Consent belongs to the whole chat, even when given from a session in one of its topics.
     record = ConsentRecorded(
-        actor.person, actor.group, frozenset(scopes), text.version, text.digest(), ctx.now
+        actor.person, actor.group.whole, frozenset(scopes), text.version, text.digest(), ctx.now
     )
     thanks = SendPrivate(
         actor.person, ctx.t("consent.agreed", scopes=", ".join(ordered)), actor.group
     )
-    return Transition(state, (thanks,), (record,))
+    invited, dropped = profile.after_consent(actor, frozenset(scopes), ctx)
+    return Transition(state, (thanks, *invited), (record, *dropped))
 
 
 def parse_scopes(args: tuple[str, ...]) -> frozenset[str]:

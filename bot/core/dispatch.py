@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import Hashable
 
 
 class Dispatcher:
@@ -13,9 +12,13 @@ class Dispatcher:
     def __init__(self) -> None:
         self._locks: dict[Hashable, asyncio.Lock] = {}
 
-    @asynccontextmanager
-    async def turn(self, key: Hashable) -> AsyncIterator[None]:
-        """Wait for this key's turn (asyncio locks are first come, first served)."""
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            yield
+    def turn(self, key: Hashable) -> asyncio.Lock:
+        """This key's lock: ``async with dispatcher.turn(key)`` waits for its turn.
+
+        asyncio locks are first come, first served. The lock itself is returned (rather than
+        a context manager wrapping it) because this runs for every event of every group.
+        """
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.core.ids import GroupRef, PersonRef
 
@@ -38,4 +39,59 @@ class RoleChanged:
     granted: bool
 
 
-Effect = Invited | DataRequested | ErasureRequested | RoleChanged
+@dataclass(frozen=True, slots=True)
+class SessionScheduled:
+    """A facilitator scheduled a session of a script for a group at a time (UTC)."""
+
+    group: GroupRef
+    person: PersonRef
+    script_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRegistered:
+    """Staff registered a group for dialogues (its sessions may now run)."""
+
+    group: GroupRef
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetRequested:
+    """A person asked to remove one of their stored replies, by its number in /mydata."""
+
+    person: PersonRef
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class TallyChanged:
+    """A vote changed a choice step's tally: show it to the facilitator, or the group if public."""
+
+    group: GroupRef
+    session_id: str
+    step_id: str
+    public: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TurnoutRequested:
+    """A facilitator asked how many consented people have spoken at the current step."""
+
+    person: PersonRef
+    group: GroupRef
+    session_id: str
+    step_id: str
+
+
+Effect = (
+    Invited
+    | DataRequested
+    | ErasureRequested
+    | RoleChanged
+    | SessionScheduled
+    | GroupRegistered
+    | ForgetRequested
+    | TallyChanged
+    | TurnoutRequested
+)

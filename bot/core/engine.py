@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.content import heard
 from bot.content.models import REQUIRED_SCOPE, Script, Step
-from bot.core import consent
+from bot.core import consent, groups, profile, schedule, turnout
 from bot.core.actions import Action, AskChoice, Button, SendCard, SendPrivate, SendText
 from bot.core.captures import (
+    CardShown,
     ResponseCaptured,
     ResponseDeleted,
     ResponseEdited,
@@ -18,7 +20,7 @@ from bot.core.captures import (
     VoteCaptured,
 )
 from bot.core.context import Actor, Context, Transition
-from bot.core.effects import Invited, RoleChanged
+from bot.core.effects import Invited, RoleChanged, TallyChanged
 from bot.core.events import (
     ButtonPressed,
     CommandIssued,
@@ -26,6 +28,7 @@ from bot.core.events import (
     MessageDeleted,
     MessageEdited,
     MessagePosted,
+    TimerFired,
     VoteCast,
 )
 from bot.core.ids import PersonRef
@@ -39,14 +42,24 @@ UNCAPTURED_KINDS = frozenset({"break"})
 
 def step(state: SessionState | None, event: Event, actor: Actor, ctx: Context) -> Transition:
     """Apply one event to a group's session state."""
+    state = _within_script(state, ctx)
     match event:
+        case TimerFired():
+            return schedule.fired(state, event, actor, ctx, command)
+        case CommandIssued(name=name, args=args) if name.lower() in groups.COMMANDS:
+            return groups.handle(state, name.lower(), args, actor, ctx, event.reply_to)
+        case CommandIssued(name=name, args=args) if name.lower() == profile.COMMAND:
+            return profile.handle(state, args, actor, ctx, private=event.group is None)
         case CommandIssued(name=name, args=args):
             return command(state, name.lower(), args, actor, ctx)
+        case ButtonPressed(payload=payload) if payload.split()[:1] == [profile.COMMAND]:
+            rest = tuple(payload.split()[1:])
+            return profile.handle(state, rest, actor, ctx, private=event.group is None)
         case ButtonPressed(payload=payload):
             words = payload.split() or [""]
             return command(state, words[0].lower(), tuple(words[1:]), actor, ctx)
-        case VoteCast(step_id=step_id, options=options):
-            return vote(state, step_id, options, actor, ctx)
+        case VoteCast(step_id=step_id, options=options, toggle=toggle):
+            return vote(state, step_id, options, actor, ctx, toggle)
         case MessagePosted():
             return message(state, event, actor, ctx)
         case MessageEdited(group=group) if group is not None and _consented(actor):
@@ -72,6 +85,10 @@ def command(
         return _reply(state, actor, ctx.t(key, scripts=_script_list(ctx)))
     if name == "facilitator":
         return _role(state, args, actor, ctx)
+    if name in groups.COMMANDS:
+        return groups.handle(state, name, args, actor, ctx)
+    if name in schedule.COMMANDS:
+        return schedule.handle(state, name, args, actor, ctx)
     if name not in FACILITATOR_COMMANDS:
         return _reply(state, actor, ctx.t("help.unknown_command", command=name))
     if actor.group is None or state is None:
@@ -79,9 +96,12 @@ def command(
     if not actor.facilitator:
         return _reply(state, actor, ctx.t("facilitator.refused", command=name))
     if name == "start":
+        if not actor.registered:
+            return _reply(state, actor, ctx.t("groups.not_registered"))
         return _start(state, args, actor, ctx)
     if name == "status":
-        return _reply(state, actor, _status(state, ctx))
+        asked = turnout.request(state, _current_step(state, ctx), actor)
+        return Transition(state, (_private(actor, _status(state, ctx)),), effects=asked)
     if not state.live:
         return _reply(state, actor, ctx.t("session.none"))
     return _navigate(state, name, args, actor, ctx)
@@ -93,7 +113,7 @@ def _start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Contex
         title = scripts[state.script_id].title if state.script_id in scripts else state.script_id
         return _reply(state, actor, ctx.t("session.already_running", title=title))
     if not args:
-        example = next(iter(sorted(scripts)), "SCRIPT")
+        example = next(iter(schedule.startable(ctx)), "SCRIPT")
         return _reply(
             state, actor, ctx.t("session.start_usage", example=example, scripts=_script_list(ctx))
         )
@@ -102,6 +122,9 @@ def _start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Contex
         return _reply(
             state, actor, ctx.t("session.unknown_script", script=args[0], scripts=_script_list(ctx))
         )
+    refused = schedule.refusal(script.id, ctx)
+    if refused is not None:
+        return _reply(state, actor, refused)
     group = state.group
     started = SessionState(
         group=group,
@@ -115,6 +138,7 @@ def _start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Contex
         step_started_at=ctx.now,
     )
     join = Button(ctx.t("session.join_button"), "consent", "/consent")
+    shown, cards = present(started, script, actor, ctx)
     actions: list[Action] = [
         SendText(
             group,
@@ -125,9 +149,9 @@ def _start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Contex
             ),
         ),
         SendText(group, ctx.t("session.join"), buttons=(join,)),
-        *present(started, script, actor, ctx),
+        *shown,
     ]
-    return Transition(started, tuple(actions), (SessionSaved(started),))
+    return Transition(started, tuple(actions), (SessionSaved(started), *cards))
 
 
 def _navigate(
@@ -147,11 +171,9 @@ def _navigate(
         if state.status is not Status.PAUSED:
             return _reply(state, actor, ctx.t("session.not_paused"))
         resumed = replace(state, status=Status.RUNNING, step_started_at=ctx.now)
-        actions = (
-            SendText(state.group, ctx.t("session.resumed")),
-            *present(resumed, script, actor, ctx),
-        )
-        return Transition(resumed, actions, (SessionSaved(resumed),))
+        shown, cards = present(resumed, script, actor, ctx)
+        actions = (SendText(state.group, ctx.t("session.resumed")), *shown)
+        return Transition(resumed, actions, (SessionSaved(resumed), *cards))
     if state.status is Status.PAUSED:
         return _reply(state, actor, ctx.t("session.is_paused"))
     last = len(script.steps) - 1
@@ -181,11 +203,19 @@ def _navigate(
     return _move(state, target, script, actor, ctx)
 
 
+def _within_script(state: SessionState | None, ctx: Context) -> SessionState | None:
+    # A session restored after its script lost steps resumes on the script's last step.
+    script = ctx.library.scripts.get(state.script_id or "") if state else None
+    if state is None or script is None or state.step_index < len(script.steps):
+        return state
+    return replace(state, step_index=len(script.steps) - 1)
+
+
 def _step_index(script: Script, args: tuple[str, ...]) -> int | None:
     if not args:
         return None
     wanted = args[0]
-    if wanted.isdigit() and 1 <= int(wanted) <= len(script.steps):
+    if wanted.isdecimal() and wanted.isascii() and 1 <= int(wanted) <= len(script.steps):
         return int(wanted) - 1
     return script.index_of(wanted)
 
@@ -194,7 +224,8 @@ def _move(
     state: SessionState, index: int, script: Script, actor: Actor, ctx: Context
 ) -> Transition:
     moved = replace(state, step_index=index, step_started_at=ctx.now)
-    return Transition(moved, tuple(present(moved, script, actor, ctx)), (SessionSaved(moved),))
+    shown, cards = present(moved, script, actor, ctx)
+    return Transition(moved, shown, (SessionSaved(moved), *cards))
 
 
 def _end(state: SessionState, ctx: Context) -> Transition:
@@ -204,20 +235,30 @@ def _end(state: SessionState, ctx: Context) -> Transition:
     )
 
 
-def present(state: SessionState, script: Script, actor: Actor, ctx: Context) -> list[Action]:
-    """What the group sees for the current step, and the facilitator's private notes."""
+def present(
+    state: SessionState, script: Script, actor: Actor, ctx: Context
+) -> tuple[tuple[Action, ...], tuple[CardShown, ...]]:
+    """What the group sees for the current step, the facilitator's notes, and the cards shown.
+
+    Each card shown is also recorded, so exports can say what people had read.
+    """
     current = script.steps[state.step_index]
     group = state.group
+    text = heard.fill(current.text, ctx.library.cards)
     actions: list[Action] = []
     if current.kind == "choice":
-        actions.append(
-            AskChoice(group, current.id, current.text, current.choices(), current.multiple)
-        )
+        actions.append(AskChoice(group, current.id, text, current.choices(), current.multiple))
     else:
-        actions.append(SendText(group, current.text))
-    actions += [SendCard(group, ctx.library.cards[c]) for c in current.cards]
+        actions.append(SendText(group, text))
+    cards = [ctx.library.cards[c] for c in current.cards]
+    actions += [SendCard(group, card) for card in cards]
     actions.append(SendPrivate(actor.person, _notes(state, script, current, ctx), group))
-    return actions
+    shown = tuple(
+        CardShown(state.session_id, group, current.id, card.id, card.version, ctx.now)
+        for card in cards
+        if state.session_id is not None
+    )
+    return tuple(actions), shown
 
 
 def _notes(state: SessionState, script: Script, current: Step, ctx: Context) -> str:
@@ -284,8 +325,12 @@ def vote(
     options: tuple[int, ...],
     actor: Actor,
     ctx: Context,
+    toggle: bool = False,
 ) -> Transition:
-    """An answer to the current choice step, by button (with its step id) or by /vote."""
+    """An answer to the current choice step, by button (with its step id) or by /vote.
+
+    A toggle flips the options given in the person's current answer (multiple choice).
+    """
     current = _current_step(state, ctx) if state and state.status is Status.RUNNING else None
     if state is None or current is None or current.kind != "choice":
         key = "vote.not_open" if step_id else "vote.no_question"
@@ -295,6 +340,10 @@ def vote(
     choices = current.choices()
     if not options or any(not 1 <= n <= len(choices) for n in options):
         return _reply(state, actor, ctx.t("vote.usage", count=len(choices)))
+    if toggle and current.multiple:
+        options = tuple(sorted(set(actor.current_vote) ^ set(options)))
+        if not options:
+            return _reply(state, actor, ctx.t("vote.keep_one"))
     if len(options) > 1 and not current.multiple:
         return _reply(state, actor, ctx.t("vote.one_only"))
     if not _consented(actor):
@@ -304,13 +353,15 @@ def vote(
     picked = tuple(sorted(set(options)))
     capture = VoteCaptured(state.session_id, actor.person, state.group, current.id, picked, ctx.now)
     answer = "; ".join(choices[n - 1] for n in picked)
-    return Transition(state, (_private(actor, ctx.t("vote.recorded", answer=answer)),), (capture,))
+    tally = TallyChanged(state.group, state.session_id, current.id, current.tally == "group")
+    thanks = _private(actor, ctx.t("vote.recorded", answer=answer))
+    return Transition(state, (thanks,), (capture,), (tally,))
 
 
 def parse_options(args: tuple[str, ...]) -> tuple[int, ...]:
     """Option numbers from '/vote 2', '/vote 1,3' or '/vote 1 3' (empty if any is not a number)."""
     pieces = [p for arg in args for p in arg.replace(",", " ").split()]
-    if not all(p.isdigit() for p in pieces):
+    if not all(p.isdecimal() and p.isascii() for p in pieces):
         return ()
     return tuple(int(p) for p in pieces)
 
@@ -362,4 +413,4 @@ def _reply(state: SessionState | None, actor: Actor, text: str) -> Transition:
 
 
 def _script_list(ctx: Context) -> str:
-    return ", ".join(sorted(ctx.library.scripts)) or "-"
+    return schedule.script_list(ctx)

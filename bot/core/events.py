@@ -56,6 +56,12 @@ class CommandIssued:
     args: tuple[str, ...]
     at: datetime
     message_id: str | None = None
+    # A private command about a group (e.g. consent through a link the group was given).
+    about: GroupRef | None = None
+    # The message the command replied to, if any (``/forget`` as a reply).
+    reply_to: str | None = None
+    # The platform says the person administers the group (a fact; the service decides roles).
+    by_admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,10 @@ class ButtonPressed:
     group: GroupRef | None
     payload: str
     at: datetime
+    # For a button pressed in private: the group the message with the button was about.
+    about: GroupRef | None = None
+    # The platform's id of this press, so a redelivered press is handled once.
+    press_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,41 @@ class VoteCast:
     step_id: str
     options: tuple[int, ...]
     at: datetime
+    # Flip these options in the person's current answer instead of replacing it (multiple).
+    toggle: bool = False
+    # The platform's id of this press, so a redelivered press is handled once.
+    press_id: str | None = None
 
 
-Event = MessagePosted | MessageEdited | MessageDeleted | CommandIssued | ButtonPressed | VoteCast
+TIMER_KINDS = ("step", "open", "remind", "missed", "close")
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    """A scheduled moment came; the engine decides what it means (stale timers mean nothing).
+
+    ``kind`` is one of TIMER_KINDS: a step's time is up ("step"), a scheduled session is due
+    ("open"), one is coming ("remind") or could not open in time ("missed"), or the session's
+    cycle closed ("close"). ``person`` is who to tell privately (the lead facilitator), if known.
+    """
+
+    group: GroupRef
+    kind: str
+    at: datetime
+    person: PersonRef | None = None
+    session_id: str | None = None
+    step_index: int | None = None
+    step_started_at: datetime | None = None
+    script_id: str | None = None
+    due: datetime | None = None
+
+
+Event = (
+    MessagePosted
+    | MessageEdited
+    | MessageDeleted
+    | CommandIssued
+    | ButtonPressed
+    | VoteCast
+    | TimerFired
+)

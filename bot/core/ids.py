@@ -13,9 +13,33 @@ class PersonRef:
     user_id: str
 
 
+# A topic (thread) inside a chat is the chat id, this separator and the topic id: a session
+# started in a topic runs there alone, while consent and roles belong to the whole chat.
+TOPIC_SEPARATOR = "/"
+
+
 @dataclass(frozen=True, slots=True)
 class GroupRef:
-    """A group chat (or a topic inside one) as a platform knows it."""
+    """A group chat (or a topic inside one, ``chat/topic``) as a platform knows it."""
 
     platform: str
     chat_id: str
+
+    @property
+    def whole(self) -> GroupRef:
+        """The whole chat this group or topic belongs to (itself when it is not a topic)."""
+        chat, _, _ = self.chat_id.partition(TOPIC_SEPARATOR)
+        return self if chat == self.chat_id else GroupRef(self.platform, chat)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A platform message, for handling it once: its chat and its id there.
+
+    ``chat_id`` is the group's chat id, or ``private:`` and the sender's pseudonym for a
+    message written to the bot privately (platform user ids stay in the identity table).
+    """
+
+    platform: str
+    chat_id: str
+    message_id: str

@@ -8,8 +8,8 @@ from typing import Protocol
 
 from bot.core.actions import Action
 from bot.core.captures import Capture
-from bot.core.ids import GroupRef, PersonRef
-from bot.core.records import ConsentRecord, Erasure, PersonData
+from bot.core.ids import GroupRef, MessageRef, PersonRef
+from bot.core.records import ConsentRecord, Erasure, PersonData, ProfileAnswer, Turnout
 from bot.core.state import SessionState
 
 
@@ -34,6 +34,12 @@ class Store(Protocol):
     async def apply(self, captures: Sequence[Capture]) -> None:
         """Write captures in one transaction; redelivered replies are no-ops."""
 
+    async def apply_once(self, message: MessageRef | None, captures: Sequence[Capture]) -> bool:
+        """Write captures in one transaction unless ``message`` was handled before.
+
+        Returns whether they were written, once they are durably committed.
+        """
+
     async def consent(self, person: PersonRef, group: GroupRef) -> ConsentRecord | None:
         """The person's consent for a group, if any."""
 
@@ -46,11 +52,29 @@ class Store(Protocol):
     async def revoke_facilitator(self, group: GroupRef, person: PersonRef) -> bool:
         """Stop a person facilitating a group; whether they did."""
 
+    async def register_group(self, group: GroupRef, at: datetime, title: str | None = None) -> bool:
+        """Let a group run sessions; False if it could already."""
+
+    async def is_registered(self, group: GroupRef) -> bool:
+        """Whether staff registered the group for dialogues."""
+
+    async def vote_of(self, session_id: str, person: PersonRef, step_id: str) -> tuple[int, ...]:
+        """A person's current answer to a step of a session (empty if none)."""
+
+    async def answers(self, session_id: str, step_id: str) -> list[tuple[int, ...]]:
+        """Everyone's current answer to a step of a session, without who gave it."""
+
     async def live_sessions(self) -> list[SessionState]:
         """Sessions that are running or paused, to resume after a restart."""
 
     async def person_data(self, person: PersonRef) -> PersonData:
         """Everything stored about a person."""
+
+    async def profile_answers(self, person: PersonRef) -> tuple[ProfileAnswer, ...]:
+        """A person's answers to the profile questions."""
+
+    async def turnout(self, session_id: str, step_id: str, group: GroupRef) -> Turnout:
+        """How many consented people of the group's chat spoke at a step, and at all."""
 
     async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
         """Erase everything of a person; the audit keeps only the pseudonym and counts."""

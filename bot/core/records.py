@@ -44,12 +44,34 @@ class VoteRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileAnswer:
+    """A person's answer to one profile question; ``answer`` None means they skipped it."""
+
+    question_id: str
+    answer: str | None
+    answered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Turnout:
+    """Who has spoken in a session, as counts only (for a facilitator's /status)."""
+
+    # People who agreed to take part in the group's chat.
+    consented: int
+    # Of them, people with a reply or an answer at the current step.
+    replied: int
+    # Of them, people with no reply and no answer in the session yet.
+    silent: int
+
+
+@dataclass(frozen=True, slots=True)
 class PersonData:
     """Everything stored about one person; empty when the person is unknown."""
 
     consents: tuple[tuple[GroupRef, ConsentRecord], ...] = ()
     responses: tuple[ResponseRecord, ...] = ()
     votes: tuple[VoteRecord, ...] = ()
+    profile: tuple[ProfileAnswer, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

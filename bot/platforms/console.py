@@ -2,19 +2,23 @@
 
 Lines in:  ``NAME: text`` (NAME says text in the group; commands start with '/'),
 ``NAME> text`` (NAME writes to the bot privately), ``NAME edits N: text`` (NAME edits the
-message on input line N) and ``NAME deletes N``. Message ids are input line numbers.
+message on input line N) and ``NAME deletes N``. A message's id is its input line number
+prefixed by the input's id: new for each run, unless one is given (``--input-id``) so that a
+bot restarted after a crash can be fed the same input again and store each message once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import sys
+import threading
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import TextIO
 
-from bot.core.actions import Action, AskChoice, SendCard, SendPrivate, SendText
+from bot.core.actions import Action, AskChoice, CheckAccess, SendCard, SendPrivate, SendText
 from bot.core.events import CommandIssued, Event, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
 from bot.platforms.render import buttons_text, card_text, choice_text
@@ -36,11 +40,19 @@ class ConsolePlatform:
 
     name = PLATFORM
 
-    def __init__(self, group: str, texts: Catalogue, language: str, out: TextIO) -> None:
+    def __init__(
+        self,
+        group: str,
+        texts: Catalogue,
+        language: str,
+        out: TextIO,
+        input_id: str | None = None,
+    ) -> None:
         self.group = GroupRef(PLATFORM, group)
         self.texts = texts
         self.language = language
         self.out = out
+        self.input_id = input_id or secrets.token_hex(4)
 
     async def start(self) -> None:
         """Nothing to connect to."""
@@ -51,6 +63,8 @@ class ConsolePlatform:
 
     async def perform(self, action: Action) -> None:
         """Print an action with who would see it."""
+        if isinstance(action, CheckAccess):
+            return  # the console sees every line typed: nothing to check
         if isinstance(action, SendPrivate):
             where, text = f"private to {action.person.user_id}", action.text
             if action.buttons:
@@ -77,10 +91,11 @@ class ConsolePlatform:
             return None
         if match := EDIT.match(line):
             person = PersonRef(PLATFORM, match["name"])
-            return MessageEdited(person, self.group, match["line"], match["text"], at)
+            target = self._earlier(match["line"], number)
+            return MessageEdited(person, self.group, target, match["text"], at)
         if match := DELETE.match(line):
             person = PersonRef(PLATFORM, match["name"])
-            return MessageDeleted(self.group, match["line"], at, person)
+            return MessageDeleted(self.group, self._earlier(match["line"], number), at, person)
         match = SAY.match(line)
         if match is None:
             raise ConsoleError(
@@ -93,8 +108,21 @@ class ConsolePlatform:
         words = text[1:].split() if text.startswith("/") else []
         if words:
             name, *args = words
-            return CommandIssued(person, group, name.split("@")[0], tuple(args), at, str(number))
-        return MessagePosted(person, group, str(number), text, at)
+            message_id = self.message_id(number)
+            return CommandIssued(person, group, name.split("@")[0], tuple(args), at, message_id)
+        return MessagePosted(person, group, self.message_id(number), text, at)
+
+    def message_id(self, number: int) -> str:
+        """The id of the message typed on input line ``number``."""
+        return f"{self.input_id}-{number}"
+
+    def _earlier(self, line: str, number: int) -> str:
+        if int(line) >= number:
+            raise ConsoleError(
+                f"line {number}: there is no line {line} yet; 'edits N' and 'deletes N' "
+                "name an earlier input line"
+            )
+        return self.message_id(int(line))
 
     async def feed(
         self,
@@ -102,8 +130,13 @@ class ConsolePlatform:
         handle: Callable[[Event], Awaitable[None]],
         clock: Callable[[], datetime],
         echo: bool,
+        acknowledge: bool = False,
     ) -> None:
-        """Handle each line in order; echo it first when the input is scripted."""
+        """Handle each line in order; echo it first when the input is scripted.
+
+        With ``acknowledge``, ``[ack N]`` is printed once line N's event is handled and what it
+        captured is committed, so a program feeding the console knows what is safe.
+        """
         number = 0
         async for line in lines:
             number += 1
@@ -117,6 +150,9 @@ class ConsolePlatform:
             if echo:
                 self.out.write(f"{line.rstrip()}\n")
             await handle(event)
+            if acknowledge:
+                self.out.write(f"[ack {number}]\n")
+                self.out.flush()
 
 
 def _with_buttons(action: SendText) -> str:
@@ -124,6 +160,21 @@ def _with_buttons(action: SendText) -> str:
 
 
 async def stdin_lines() -> AsyncIterator[str]:
-    """Lines of standard input until it ends, read without blocking the event loop."""
-    while line := await asyncio.to_thread(sys.stdin.readline):
+    """Lines of standard input until it ends, read without blocking the event loop.
+
+    The reading thread is a daemon, so a stop by signal never waits for the next line.
+    """
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue(maxsize=64)
+
+    def read() -> None:
+        while True:
+            line = sys.stdin.readline()
+            # Waits while the queue is full: the reader never runs far ahead of the bot.
+            asyncio.run_coroutine_threadsafe(lines.put(line), loop).result()
+            if not line:
+                return
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    while line := await lines.get():
         yield line

@@ -438,6 +438,7 @@ class FakeBotApi:
         webhook_url: URL set with setWebhook ("" when polling).
         webhook_secret_token: secret_token set with setWebhook.
         dropped_updates: Updates not queued because ``allowed_updates`` excluded them.
+        confirmed_updates: Updates the bot confirmed (by offset or a webhook's 2xx), in order.
     """
 
     def __init__(
@@ -473,6 +474,7 @@ class FakeBotApi:
         self.webhook_ip_address: str | None = None
         self.webhook_last_error: tuple[int, str] | None = None
         self.dropped_updates: list[JSONDict] = []
+        self.confirmed_updates: list[JSONDict] = []
 
         self._updates: list[JSONDict] = []
         self._next_update_id = 800_000_001
@@ -957,9 +959,27 @@ class FakeBotApi:
                         f"Wrong response from the webhook: {status} {reason}",
                     )
                     break
-                self._updates.pop(0)
+                self._confirm([self._updates.pop(0)])
                 delivered += 1
         return delivered
+
+    def redeliver(self, count: int) -> list[JSONDict]:
+        """Queue the last ``count`` confirmed updates again, with their original update_id.
+
+        Telegram sends an update again when it did not learn that the bot got it: the bot
+        stopped before its next getUpdates confirmed the offset, or a webhook request failed
+        after the bot had handled it. This replays that, ahead of any pending update.
+
+        Args:
+            count: How many of the most recently confirmed updates to send again.
+
+        Returns:
+            The updates queued again (copies).
+        """
+        again = copy.deepcopy(self.confirmed_updates[-count:]) if count > 0 else []
+        self._updates = sorted(again + self._updates, key=lambda u: u["update_id"])
+        self._wake_pollers()
+        return copy.deepcopy(again)
 
     # ------------------------------------------------------------------ user actions
     # (called by TelegramUser; public so the user module can reach them)
@@ -1299,6 +1319,9 @@ class FakeBotApi:
         self._updates.append(update)
         self._wake_pollers()
         return update
+
+    def _confirm(self, updates: list[JSONDict]) -> None:
+        self.confirmed_updates.extend(updates)
 
     def _wake_pollers(self) -> None:
         event, self._updates_changed = self._updates_changed, asyncio.Event()
@@ -1881,8 +1904,10 @@ class FakeBotApi:
         timeout = max(p.get_int("timeout") or 0, 0)
         self._set_allowed_updates(p)
         if offset < 0:
+            self._confirm(self._updates[:offset])
             self._updates = self._updates[offset:]
         elif offset > 0:
+            self._confirm([u for u in self._updates if u["update_id"] < offset])
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
 
         if self._active_poll is not None:

@@ -1,0 +1,218 @@
+"""Export time and peak memory at 10k, 100k and 1M replies, against a raw CSV baseline.
+
+    python bench/export_bench.py [--sizes 10000,100000,1000000] [--work DIR]
+
+Each size gets a SQLite database filled by bulk inserts (the shipped script's steps, 200
+replies a session, 10 replies a person, one vote per 10 replies, some replies with personal
+details to redact). Then, each in a fresh process so peak memory is its own:
+- baseline: the same reply rows read with sqlite3 and written with csv.writer, nothing else;
+- export: ``dialogue export`` in the research profile (every file: tables in CSV and Parquet,
+  transcripts, REFI-QDA, Polis, report, manifest).
+Prints one line per size: wall seconds of each and their ratio, the export's CPU seconds
+(a fairer figure on a busy machine), and peak resident memory of each and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PER_SESSION = 200  # an hour-long session of 20 people
+PER_PERSON = 10
+WORDS = (
+    "I think the NHS should be careful with data about my family and my neighbours "
+    "because trust takes years to build and a moment to lose"
+).split()
+PII = ("mail me on jo@example.org", "ring 07700 900123", "I live in E1 6AN", "see www.nhs.uk")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu() -> float:
+    # CPU seconds of the process (all threads): unlike wall time, not inflated when other
+    # work shares the machine.
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def generate(path: Path, replies: int) -> None:
+    """A migrated SQLite database holding ``replies`` replies of one cycle."""
+    from bot.content.check import load_library
+    from storage.db import upgrade
+
+    asyncio.run(upgrade(f"sqlite+aiosqlite:///{path}"))
+    script = load_library(ROOT).scripts["health-data-intro"]
+    prompts = [(i, s.id) for i, s in enumerate(script.steps) if s.kind == "prompt"]
+    choices = [s.id for s in script.steps if s.kind == "choice"]
+    rng = random.Random(7)
+    t0 = datetime(2025, 3, 1, 18, tzinfo=UTC)
+    sessions = max(1, replies // PER_SESSION)
+    people = max(1, replies // PER_PERSON)
+    groups = max(1, sessions // 10)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA synchronous=OFF")
+    stamp = t0.replace(tzinfo=None).isoformat(sep=" ")
+    db.executemany(
+        "INSERT INTO groups (id, platform, chat_id, title, created_at) VALUES (?,?,?,?,?)",
+        [(g + 1, "telegram", f"-{g}", f"Group {g}", stamp) for g in range(groups)],
+    )
+    db.executemany(
+        "INSERT INTO identities (id, platform, user_id, created_at) VALUES (?,?,?,?)",
+        [(p + 1, "telegram", str(p), stamp) for p in range(people)],
+    )
+    db.executemany(
+        "INSERT INTO consents (participant_id, group_id, participate, quote, profile, followup,"
+        " consent_version, text_hash, given_at) VALUES (?,?,1,?,0,0,'1','h',?)",
+        [(p + 1, p % groups + 1, p % 3 == 0, stamp) for p in range(people)],
+    )
+
+    def when(s: int, minutes: float) -> str:
+        return (t0 + timedelta(hours=s, minutes=minutes)).replace(tzinfo=None).isoformat(sep=" ")
+
+    db.executemany(
+        "INSERT INTO sessions (id, group_id, cycle_id, script_id, script_version, status,"
+        " step_index, started_at, step_started_at, ended_at, updated_at)"
+        " VALUES (?,?,'c1',?,?,'ended',?,?,?,?,?)",
+        [
+            (f"s{s}", s % groups + 1, script.id, script.version, len(script.steps) - 1,
+             when(s, 0), when(s, 55), when(s, 60), when(s, 60))
+            for s in range(sessions)
+        ],
+    )  # fmt: skip
+    db.executemany(
+        "INSERT INTO step_visits (session_id, step_index, started_at) VALUES (?,?,?)",
+        [(f"s{s}", i, when(s, i * 3.5)) for s in range(sessions) for i in range(len(script.steps))],
+    )
+
+    def reply(n: int) -> tuple[object, ...]:
+        s = n // PER_SESSION
+        person = (s % groups) + groups * rng.randrange(max(1, people // groups))
+        person = min(person, people - 1)
+        index, step = prompts[n % len(prompts)]
+        text = " ".join(rng.choices(WORDS, k=rng.randint(5, 40)))
+        if n % 50 == 0:
+            text += " " + PII[n % len(PII)]
+        return (f"s{s}", person + 1, s % groups + 1, step, "telegram", f"-{s % groups}",
+                f"m{n}", text, "text", when(s, index * 3.5 + 1 + n % 3))  # fmt: skip
+
+    for start in range(0, replies, 50_000):
+        db.executemany(
+            "INSERT INTO responses (session_id, participant_id, group_id, step_id, platform,"
+            " chat_id, message_id, text, kind, posted_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [reply(n) for n in range(start, min(replies, start + 50_000))],
+        )
+    db.executemany(
+        "INSERT OR IGNORE INTO votes (session_id, participant_id, group_id, step_id, options,"
+        " cast_at) VALUES (?,?,?,?,?,?)",
+        [
+            (f"s{n // PER_SESSION}", n % people + 1, (n // PER_SESSION) % groups + 1,
+             choices[n % len(choices)], str(1 + n % 3), when(n // PER_SESSION, 30))
+            for n in range(0, replies, 10)
+        ],
+    )  # fmt: skip
+    db.commit()
+    db.close()
+
+
+def baseline(path: Path, out: Path) -> dict[str, float]:
+    """The reply rows with their context, straight from sqlite3 into csv.writer."""
+    start, cpu = time.perf_counter(), _cpu()
+    db = sqlite3.connect(path)
+    rows = db.execute(
+        "SELECT r.id, s.cycle_id, g.platform || ':' || g.chat_id, r.session_id, s.script_id,"
+        " s.script_version, r.step_id, i.platform, i.user_id, r.text, r.kind, r.posted_at,"
+        " r.edited_at, r.message_id, r.reply_to FROM responses r"
+        " JOIN identities i ON i.id = r.participant_id JOIN groups g ON g.id = r.group_id"
+        " JOIN sessions s ON s.id = r.session_id ORDER BY r.id"
+    )
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        while batch := rows.fetchmany(5000):
+            writer.writerows(batch)
+    db.close()
+    return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "peak_mb": _peak_mb()}
+
+
+def export(path: Path, out: Path) -> dict[str, float]:
+    """The research export of the cycle, as ``dialogue export`` makes it."""
+    from bot.content.check import load_library
+    from exporters.dataset import ExportOptions, export_dataset
+    from exporters.pseudonymise import Pseudonymiser
+    from storage.datasets import Datasets
+    from storage.db import make_engine
+
+    library = load_library(ROOT)
+
+    async def run() -> dict[str, float]:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        options = ExportOptions(out=out, cycle_id="c1", made_by="bench", now=datetime.now(UTC))
+        start, cpu = time.perf_counter(), _cpu()
+        await export_dataset(Datasets(engine), library, Pseudonymiser(b"k" * 32), options)
+        took = {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu}
+        await engine.dispose()
+        return took
+
+    return {**asyncio.run(run()), "peak_mb": _peak_mb()}
+
+
+def _child(kind: str, db: Path, out: Path) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--db", str(db), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/dialogue-export-bench"))
+    parser.add_argument("--child", choices=["baseline", "export"])
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.child:
+        run = baseline if args.child == "baseline" else export
+        print(json.dumps(run(args.db, args.out)))
+        return
+    print(f"{'replies':>9} {'baseline s':>10} {'export s':>9} {'ratio':>6} {'export cpu s':>12} "
+          f"{'baseline MB':>11} {'export MB':>9} {'ratio':>6}")  # fmt: skip
+    for size in (int(s) for s in args.sizes.split(",")):
+        folder = args.work / str(size)
+        db = folder / "bench.db"
+        if not db.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            generate(db, size)
+        for old in (folder / "export", folder / "baseline.csv"):
+            subprocess.run(["rm", "-rf", str(old)], check=True)
+        base = _child("baseline", db, folder / "baseline.csv")
+        made = _child("export", db, folder / "export")
+        print(
+            f"{size:>9,} {base['seconds']:>10.2f} {made['seconds']:>9.2f} "
+            f"{made['seconds'] / base['seconds']:>6.1f} {made['cpu']:>12.2f} "
+            f"{base['peak_mb']:>11.0f} "
+            f"{made['peak_mb']:>9.0f} {made['peak_mb'] / base['peak_mb']:>6.1f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

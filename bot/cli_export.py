@@ -1,0 +1,89 @@
+"""``dialogue export``: write a dataset, or list the erasures owed to earlier exports."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app import App
+from bot.settings import ConfigError
+from exporters.dataset import ExportError, ExportOptions, export_dataset
+from storage.datasets import Datasets
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``export`` to the command line."""
+    export = commands.add_parser(
+        "export",
+        help="export consented, pseudonymised data (or list erasures owed)",
+        description="Write one folder per export: tables as CSV and Parquet, datapackage.json, "
+        "README.md, transcripts, a REFI-QDA project, the Polis layout, a cycle report and "
+        "MANIFEST.json. 'dialogue export erasures --since ID' lists the pseudonyms that "
+        "holders of export ID (and later ones) must delete because their people withdrew.",
+    )
+    export.add_argument("action", nargs="?", choices=["erasures"], help="list erasures owed")
+    export.add_argument("--out", type=Path, help="new folder to write the export into")
+    export.add_argument("--cycle", help="cycle id (default: every cycle)")
+    export.add_argument(
+        "--profile",
+        choices=["research", "public"],
+        help="research (default, every consented reply by pseudonym) or public (quotes "
+        "only from people who agreed, counts suppressed)",
+    )
+    export.add_argument("--by", help="who is making the export (default: your user name)")
+    export.add_argument("--since", type=int, metavar="EXPORT_ID", help="with 'erasures'")
+
+
+async def run(args: argparse.Namespace, app: App) -> int:
+    """Carry out ``dialogue export ...``; user errors become messages and exit status 2."""
+    datasets = Datasets(app.database)
+    if args.action == "erasures":
+        return await _erasures(datasets, args.since)
+    if args.out is None:
+        raise ConfigError("dialogue export: --out FOLDER is required (a new, empty folder)")
+    settings = app.settings.export
+    options = ExportOptions(
+        out=args.out,
+        cycle_id=args.cycle,
+        made_by=args.by or getpass.getuser(),
+        now=datetime.now(UTC),
+        profile=args.profile or settings.profile,
+        threshold=settings.suppression_threshold,
+        redact=tuple(settings.redact),
+        language=app.settings.content.language,
+    )
+    try:
+        result = await export_dataset(datasets, app.library, app.pseudonymiser, options)
+    except ExportError as exc:
+        print(f"Export problem: {exc}", file=sys.stderr)
+        return 2
+    for path, count in result.rows.items():
+        print(f"{path}: {count} rows")
+    found = ", ".join(f"{k} {n}" for k, n in result.redactions.items() if n) or "none"
+    print(f"Export {result.export_id} written to {result.folder} (redacted: {found}).")
+    return 0
+
+
+async def _erasures(datasets: Datasets, since: int | None) -> int:
+    if since is None:
+        raise ConfigError("dialogue export erasures: give --since EXPORT_ID")
+    known = {e.export_id for e in await datasets.exports()}
+    if since not in known:
+        print(
+            f"Export problem: --since: there is no export {since}; "
+            f"exports made: {', '.join(map(str, sorted(known))) or 'none yet'}",
+            file=sys.stderr,
+        )
+        return 2
+    notices = await datasets.erasures_since(since)
+    print("export_id,profile,cycle,pseudonym,erased_at")
+    for n in notices:
+        e = n.export
+        print(
+            f"{e.export_id},{e.profile},{e.cycle_id or ''},{n.pseudonym},{n.erased_at.isoformat()}"
+        )
+    print(f"{len(notices)} pseudonyms to delete from exports since {since}.", file=sys.stderr)
+    return 0

@@ -1,0 +1,81 @@
+"""Making what platforms send safe to store: no NUL, no lone surrogates, a bounded length.
+
+PostgreSQL refuses NUL characters in text, and neither database driver can encode a lone
+UTF-16 surrogate (which JSON from a chat platform can carry); either would fail a whole batch of
+captures. Everything else (right-to-left marks, zero-width joiners, emoji sequences) is kept as
+sent: it is what the person wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields, replace
+from typing import Any, TypeVar
+
+from bot.core.events import Event, MessageEdited, MessagePosted
+from bot.core.ids import GroupRef, PersonRef
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+E = TypeVar("E", bound=Event)
+
+
+def clean(text: str) -> str:
+    """The text without NUL characters, each lone surrogate replaced by U+FFFD."""
+    return _SURROGATE.sub(REPLACEMENT, text.replace("\x00", "")) if _dirty(text) else text
+
+
+def _dirty(text: str) -> bool:
+    # Most text is clean, and these checks run in C: a cleaned copy is made only when needed.
+    return "\x00" in text or (not text.isascii() and _SURROGATE.search(text) is not None)
+
+
+def _clean_value(value: object) -> object:
+    """The value cleaned; the very same object when it was clean."""
+    if isinstance(value, str):
+        return clean(value) if _dirty(value) else value
+    if isinstance(value, PersonRef):
+        if _dirty(value.platform) or _dirty(value.user_id):
+            return PersonRef(clean(value.platform), clean(value.user_id))
+        return value
+    if isinstance(value, GroupRef):
+        if _dirty(value.platform) or _dirty(value.chat_id):
+            return GroupRef(clean(value.platform), clean(value.chat_id))
+        return value
+    if isinstance(value, tuple):
+        items = tuple(_clean_value(item) for item in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _names(event: Event) -> tuple[str, ...]:
+    kind = type(event)
+    names = _NAMES.get(kind)
+    if names is None:
+        names = _NAMES[kind] = tuple(spec.name for spec in fields(event))
+    return names
+
+
+def clean_event(event: E) -> E:
+    """The event with every text and id cleaned; the same object when nothing needed it."""
+    changes: dict[str, Any] = {}
+    for name in _names(event):
+        value = getattr(event, name)
+        # Plain strings are checked here rather than through _clean_value: this runs per event.
+        if value.__class__ is str:
+            if _dirty(value):
+                changes[name] = clean(value)
+        elif (cleaned := _clean_value(value)) is not value:
+            changes[name] = cleaned
+    return replace(event, **changes) if changes else event
+
+
+def shorten(event: E, max_chars: int) -> tuple[E, int | None]:
+    """A message or edit cut to ``max_chars`` characters, with its original length if cut."""
+    if not isinstance(event, MessagePosted | MessageEdited) or len(event.text) <= max_chars:
+        return event, None
+    return replace(event, text=event.text[:max_chars]), len(event.text)

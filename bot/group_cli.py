@@ -1,0 +1,57 @@
+"""``dialogue group ...``: staff register the groups that may run sessions.
+
+Staff can also type /register in the group itself; both land in the same table.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.app import App
+from bot.core.ids import GroupRef
+from bot.service import utcnow
+from bot.settings import ConfigError
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``group`` to the ``dialogue`` command."""
+    group = commands.add_parser("group", help="register the groups that may run sessions")
+    actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="register a group (it may then run sessions)")
+    add.add_argument("group", help="PLATFORM:CHAT_ID, e.g. telegram:-1001234567890")
+    add.add_argument("--title", help="the group's name, as exports should show it")
+    remove = actions.add_parser("remove", help="stop a group starting new sessions")
+    remove.add_argument("group", help="PLATFORM:CHAT_ID")
+    actions.add_parser("list", help="list registered groups")
+
+
+async def run(args: argparse.Namespace, app: App) -> int:
+    """Carry out a ``group`` command."""
+    repository = app.repository
+    if args.action == "list":
+        found = await repository.registered_groups()
+        for entry in found:
+            name = f"{entry.group.platform}:{entry.group.chat_id}"
+            title = f"  {entry.title}" if entry.title else ""
+            print(f"{name}{title}  (since {entry.registered_at:%Y-%m-%d})")
+        print(f"{len(found)} registered groups")
+        return 0
+    target = _group(args.group)
+    if args.action == "add":
+        added = await repository.register_group(target, utcnow(), args.title)
+        print(f"{args.group}: {'registered' if added else 'already registered'}")
+        return 0
+    removed = await repository.unregister_group(target)
+    print(f"{args.group}: {'no longer registered' if removed else 'was not registered'}")
+    return 0
+
+
+def _group(value: str) -> GroupRef:
+    platform, _, chat = value.partition(":")
+    numeric = chat.removeprefix("-").isdigit()
+    if not platform or not chat or (platform == "telegram" and not numeric):
+        raise ConfigError(
+            f"dialogue group: '{value}' should look like PLATFORM:CHAT_ID, "
+            "e.g. telegram:-1001234567890 (a Telegram group's id is a negative number)"
+        )
+    return GroupRef(platform, chat)

@@ -1,0 +1,309 @@
+"""The Discord platform on discord.py 2: slash commands, persistent buttons, threads, embeds.
+
+Gateway events become the core's events and the core's actions become Discord calls (see
+``discord_out``); who may do what is decided by the service. A session's thread is a topic of
+its channel: its group is ``channel/thread``, so only that thread is captured while consent and
+roles belong to the channel. Edits and deletions arrive as raw events, so they are mirrored
+even for messages discord.py no longer has in its cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import discord
+
+from bot.content.check import Library
+from bot.core.actions import Action
+from bot.core.events import (
+    ButtonPressed,
+    CommandIssued,
+    Event,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+)
+from bot.core.ids import TOPIC_SEPARATOR, GroupRef, PersonRef
+from bot.core.state import SessionState
+from bot.platforms import discord_ui as ui
+from bot.platforms.discord_client import make_client
+from bot.platforms.discord_commands import install
+from bot.platforms.discord_out import Outbox, Reply, current_reply
+from bot.settings import ConfigError, DiscordSettings
+from bot.texts import Catalogue
+
+PLATFORM = "discord"
+CAPTURED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+log = logging.getLogger(__name__)
+
+BAD_TOKEN = (
+    "DIALOGUE_DISCORD_TOKEN: Discord refused this token; in the Developer Portal open your "
+    "application, click Bot, then Reset Token, and put the new token in the environment."
+)
+NO_TOKEN = (
+    "DIALOGUE_DISCORD_TOKEN: discord.enabled is true but this variable is not set; copy the "
+    "token from the Developer Portal (your application > Bot > Reset Token) into it."
+)
+NO_CONTENT_INTENT = (
+    "Discord: the Message Content intent is off for this bot; in the Developer Portal open your "
+    "application, click Bot, switch on MESSAGE CONTENT INTENT under Privileged Gateway Intents, "
+    "click Save Changes, and start the bot again."
+)
+
+
+class RoleBook(Protocol):
+    """The service's answers about groups and roles."""
+
+    async def is_registered(self, group: GroupRef | None) -> bool:
+        """Whether the group's chat may run sessions."""
+
+    async def is_facilitator(
+        self, person: PersonRef, group: GroupRef | None, by_admin: bool = False
+    ) -> bool:
+        """Whether the person may run sessions in the group."""
+
+
+class Host(Protocol):
+    """What the adapter needs from the service: content, sessions, roles, clock, handle()."""
+
+    library: Library
+    clock: Callable[[], datetime]
+
+    @property
+    def roles(self) -> RoleBook:
+        """Who may do what where."""
+
+    @property
+    def sessions(self) -> Mapping[GroupRef, SessionState]:
+        """Sessions by group."""
+
+    async def handle(self, event: Event) -> None:
+        """Handle one event."""
+
+
+class DiscordPlatform:
+    """Discord servers: events in from the gateway, actions out through the REST API."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        settings: DiscordSettings,
+        host: Host,
+        texts: Catalogue,
+        language: str,
+        images: Path,
+        token: str | None = None,
+    ) -> None:
+        self.settings, self.host, self.token = settings, host, token
+        self.client = make_client(settings, self)
+        self.outbox = Outbox(self.client, texts, language, images)
+        self.t = self.outbox.t
+        self.tree = self.client.tree
+        install(self.tree, self)
+        self._connection: asyncio.Task[None] | None = None
+
+    # Life -------------------------------------------------------------------------------
+
+    async def prepare(self) -> None:
+        """At login: register the persistent components again and sync the slash commands."""
+        self.client.add_dynamic_items(*ui.COMPONENTS)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Update the slash commands in the configured servers (or everywhere)."""
+        if not self.settings.guilds:
+            await self.tree.sync()
+            return
+        for guild_id in self.settings.guilds:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            try:
+                await self.tree.sync(guild=guild)
+            except discord.Forbidden:
+                raise ConfigError(
+                    f"discord.guilds: the bot may not add commands to server {guild_id}; invite "
+                    "it there with the link in the README (scopes bot and applications.commands) "
+                    "or remove the id"
+                ) from None
+
+    async def login(self) -> None:
+        """Log in, which registers the components and syncs the commands; explain a bad token."""
+        if not self.token:
+            raise ConfigError(NO_TOKEN)
+        try:
+            await self.client.login(self.token)
+        except discord.LoginFailure:
+            await self.client.close()
+            raise ConfigError(BAD_TOKEN) from None
+
+    async def start(self) -> None:
+        """Log in and connect; return once Discord says the bot is ready."""
+        await self.login()
+        self._connection = asyncio.create_task(self.client.connect())
+        ready = asyncio.create_task(self.client.wait_until_ready())
+        await asyncio.wait({self._connection, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if not self._connection.done():
+            self._connection.add_done_callback(_connection_ended)
+            return
+        ready.cancel()
+        await self.client.close()
+        error = self._connection.exception()
+        if isinstance(error, discord.PrivilegedIntentsRequired):
+            raise ConfigError(NO_CONTENT_INTENT)
+        if error is not None:
+            raise error
+
+    async def stop(self) -> None:
+        """Disconnect."""
+        await self.client.close()
+        if self._connection is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._connection
+
+    async def perform(self, action: Action) -> None:
+        """Carry out one action in Discord."""
+        await self.outbox.perform(action)
+
+    # Events in --------------------------------------------------------------------------
+
+    def person(self, user: discord.abc.User) -> PersonRef:
+        """The person behind a Discord user."""
+        return PersonRef(PLATFORM, str(user.id))
+
+    def is_admin(self, user: discord.abc.User) -> bool:
+        """Whether the member has a facilitator role or (if configured) Manage Server."""
+        if not isinstance(user, discord.Member):
+            return False
+        if self.settings.manage_server_facilitates and user.guild_permissions.manage_guild:
+            return True
+        return any(role.name in self.settings.facilitator_roles for role in user.roles)
+
+    def group_of(self, channel: object) -> GroupRef | None:
+        """The group a server channel stands for (a thread is a topic of its channel)."""
+        if isinstance(channel, discord.Thread):
+            return GroupRef(PLATFORM, f"{channel.parent_id}{TOPIC_SEPARATOR}{channel.id}")
+        if isinstance(channel, discord.abc.GuildChannel):
+            return GroupRef(PLATFORM, str(channel.id))
+        return None
+
+    async def _group_of_id(self, channel_id: int) -> GroupRef | None:
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(channel_id)
+            except discord.HTTPException:
+                return None
+        return self.group_of(channel)
+
+    async def deliver(self, event: Event) -> None:
+        """Hand an event to the service; a failure is logged by kind, never with its text."""
+        try:
+            await self.host.handle(event)
+        except Exception as exc:  # one bad event must not stop the bot
+            # An exception's message may quote what was written, so only its type is logged.
+            log.error("could not handle %s: %s", type(event).__name__, type(exc).__name__)
+            reply = current_reply()
+            if reply is not None:
+                with contextlib.suppress(discord.HTTPException):
+                    await self.outbox.followup(reply, self.t("discord.failed"))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A message in a server channel or thread; '/name args' typed as text is a command."""
+        group = self.group_of(message.channel)
+        if message.author.bot or message.webhook_id or group is None:
+            return
+        if message.type not in CAPTURED_TYPES:
+            return
+        person, text = self.person(message.author), message.content
+        reference = message.reference.message_id if message.reference else None
+        reply_to = str(reference) if reference else None
+        words = text[1:].split() if text.startswith("/") else []
+        if words:
+            name, *args = words
+            by_admin = self.is_admin(message.author)
+            command = CommandIssued(
+                person,
+                group,
+                name,
+                tuple(args),
+                message.created_at,
+                str(message.id),
+                reply_to=reply_to,
+                by_admin=by_admin,
+            )
+            await self.deliver(command)
+            return
+        kind = "text" if text else "sticker" if message.stickers else "attachment"
+        at = message.created_at
+        await self.deliver(MessagePosted(person, group, str(message.id), text, at, reply_to, kind))
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """An edit, cached or not; updates without an edit time (link previews) are ignored."""
+        message = payload.message
+        if message.author.bot or message.edited_at is None or payload.guild_id is None:
+            return
+        group = await self._group_of_id(payload.channel_id)
+        if group is not None:
+            person = self.person(message.author)
+            await self.deliver(
+                MessageEdited(person, group, str(message.id), message.content, message.edited_at)
+            )
+
+    async def deleted(
+        self, channel_id: int, message_ids: list[int], cached: list[discord.Message]
+    ) -> None:
+        """Deleted messages, cached or not (the author is known only from the cache)."""
+        group = await self._group_of_id(channel_id)
+        if group is None:
+            return
+        authors = {message.id: self.person(message.author) for message in cached}
+        for message_id in message_ids:
+            gone = MessageDeleted(
+                group, str(message_id), self.host.clock(), authors.get(message_id)
+            )
+            await self.deliver(gone)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """A component no registered item answers (a foreign or outdated id): say so."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom = str(data.get("custom_id", ""))
+        if not ui.is_ours(custom) and not interaction.response.is_done():
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(self.t("discord.stale"), ephemeral=True)
+
+    async def submit(
+        self, interaction: discord.Interaction[Any], make: ui.MakeEvent, about: str | None = None
+    ) -> None:
+        """Acknowledge an interaction, then handle its event with private replies sent to it."""
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        with self.outbox.replying_to(Reply(interaction)) as reply:
+            group = self.group_of(interaction.channel)
+            event = make(self.person(interaction.user), group, self.host.clock())
+            if event is None:
+                await self.outbox.followup(reply, self.t("discord.stale"))
+            else:
+                if about and group is None and isinstance(event, CommandIssued | ButtonPressed):
+                    event = replace(event, about=GroupRef(PLATFORM, about))
+                await self.deliver(event)
+            if not reply.sent:
+                # Nothing to say privately (the answer went to the channel): end "thinking".
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.delete_original_response()
+
+
+def _connection_ended(task: asyncio.Task[None]) -> None:
+    # discord.py reconnects by itself; it gives up only on errors it cannot recover from.
+    if not task.cancelled() and task.exception() is not None:
+        kind = type(task.exception()).__name__
+        log.error("the Discord connection ended: %s", kind, extra={"platform": PLATFORM})

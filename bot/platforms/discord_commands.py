@@ -1,0 +1,182 @@
+"""Slash commands: ``/dialogue ...`` for facilitators, ``/consent``, ``/mydata``, ``/withdraw``.
+
+Each command becomes the core's ``CommandIssued``; whether the person may use it is the
+service's decision (the adapter only reports whether they hold a facilitator role). Answers
+to the person are ephemeral. ``/dialogue start`` in a channel opens a thread for the session
+first, when the settings say so and the person may start one there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+
+from bot.core.events import CommandIssued, Event
+from bot.core.ids import GroupRef, PersonRef
+from bot.platforms.discord_ui import MakeEvent
+from bot.platforms.render import shorten
+
+if TYPE_CHECKING:
+    from bot.platforms.discord import DiscordPlatform
+
+CHOICES_LIMIT = 25
+log = logging.getLogger(__name__)
+CHOICE_NAME_LIMIT = 100
+THREAD_NAME_LIMIT = 100
+# Threads the bot opens stay listed for a day after the last message.
+THREAD_ARCHIVE_MINUTES: Literal[1440] = 1440
+Interaction = discord.Interaction[Any]
+
+
+def install(tree: app_commands.CommandTree[Any], platform: DiscordPlatform) -> None:
+    """Add every command to the tree (descriptions come from the text catalogue)."""
+    t = platform.t
+
+    async def relay(interaction: Interaction, name: str, *args: str | None) -> None:
+        await platform.submit(interaction, _command(platform, interaction, name, args))
+
+    dialogue = app_commands.Group(
+        name="dialogue", description=t("discord.cmd_dialogue"), guild_only=True
+    )
+
+    @dialogue.command(name="start", description=t("discord.cmd_start"))
+    @app_commands.describe(script=t("discord.opt_script"))
+    async def start(interaction: Interaction, script: str) -> None:
+        await _start(platform, interaction, script)
+
+    @dialogue.command(name="goto", description=t("discord.cmd_goto"))
+    @app_commands.describe(step=t("discord.opt_step"))
+    async def goto(interaction: Interaction, step: str) -> None:
+        await relay(interaction, "goto", step)
+
+    @dialogue.command(name="schedule", description=t("discord.cmd_schedule"))
+    @app_commands.describe(script=t("discord.opt_script"), when=t("discord.opt_when"))
+    async def schedule(interaction: Interaction, script: str, when: str) -> None:
+        await relay(interaction, "schedule", script, *when.split())
+
+    @dialogue.command(name="facilitator", description=t("discord.cmd_facilitator"))
+    @app_commands.describe(change=t("discord.opt_change"), member=t("discord.opt_member"))
+    async def facilitator(
+        interaction: Interaction, change: Literal["add", "remove"], member: discord.Member
+    ) -> None:
+        await relay(interaction, "facilitator", change, str(member.id))
+
+    simple = ("next", "back", "skip", "pause", "resume", "end", "status", "scripts", "register")
+    for name in simple:
+        dialogue.add_command(_simple(name, t(f"discord.cmd_{name}"), relay))
+
+    @start.autocomplete("script")
+    @schedule.autocomplete("script")
+    async def scripts(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        wanted = current.lower()
+        return [
+            app_commands.Choice(name=shorten(f"{s.id} – {s.title}", CHOICE_NAME_LIMIT), value=s.id)
+            for s in sorted(platform.host.library.scripts.values(), key=lambda s: s.id)
+            if wanted in s.id or wanted in s.title.lower()
+        ][:CHOICES_LIMIT]
+
+    @goto.autocomplete("step")
+    async def steps(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        group = platform.group_of(interaction.channel)
+        state = platform.host.sessions.get(group) if group is not None else None
+        script = platform.host.library.scripts.get(state.script_id or "") if state else None
+        if script is None:
+            return []
+        return [
+            app_commands.Choice(name=shorten(f"{n}. {s.id}", CHOICE_NAME_LIMIT), value=s.id)
+            for n, s in enumerate(script.steps, start=1)
+            if current.lower() in s.id
+        ][:CHOICES_LIMIT]
+
+    tree.add_command(dialogue)
+
+    @tree.command(name="consent", description=t("discord.cmd_consent"))
+    async def consent(interaction: Interaction) -> None:
+        await relay(interaction, "consent")
+
+    @tree.command(name="mydata", description=t("discord.cmd_mydata"))
+    async def mydata(interaction: Interaction) -> None:
+        await relay(interaction, "mydata")
+
+    @tree.command(name="withdraw", description=t("discord.cmd_withdraw"))
+    @app_commands.describe(confirm=t("discord.opt_confirm"))
+    async def withdraw(interaction: Interaction, confirm: Literal["confirm"] | None = None) -> None:
+        await relay(interaction, "withdraw", confirm)
+
+    @tree.error
+    async def failed(interaction: Interaction, error: app_commands.AppCommandError) -> None:
+        # Discord checks the options, so this is a bug or an outage: log its kind, say sorry.
+        log.error("slash command failed: %s", type(error).__name__, extra={"kind": "command"})
+        done = interaction.response.is_done()
+        send = interaction.followup.send if done else interaction.response.send_message
+        with contextlib.suppress(discord.HTTPException):
+            await send(platform.t("discord.failed"), ephemeral=True)
+
+
+Relay = Callable[..., Awaitable[None]]
+
+
+def _simple(name: str, description: str, relay: Relay) -> app_commands.Command[Any, Any, None]:
+    async def callback(interaction: Interaction) -> None:
+        await relay(interaction, name)
+
+    return app_commands.Command(name=name, description=description, callback=callback)
+
+
+def _command(
+    platform: DiscordPlatform,
+    interaction: Interaction,
+    name: str,
+    args: tuple[str | None, ...],
+    group: GroupRef | None = None,
+) -> MakeEvent:
+    by_admin = platform.is_admin(interaction.user)
+    words = tuple(a for a in args if a)
+
+    def make(person: PersonRef, where: GroupRef | None, at: datetime) -> Event:
+        return CommandIssued(person, group or where, name, words, at, by_admin=by_admin)
+
+    return make
+
+
+async def _start(platform: DiscordPlatform, interaction: Interaction, script_id: str) -> None:
+    """Start a session, in a new thread named after the script and date where configured."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    channel, group = interaction.channel, platform.group_of(interaction.channel)
+    script = platform.host.library.scripts.get(script_id)
+    roles, person = platform.host.roles, platform.person(interaction.user)
+    # Only open a thread for a start that can succeed; otherwise the engine says why not.
+    if (
+        platform.settings.sessions_in != "thread"
+        or not isinstance(channel, discord.TextChannel)
+        or script is None
+        or not await roles.is_registered(group)
+        or not await roles.is_facilitator(person, group, platform.is_admin(interaction.user))
+    ):
+        await platform.submit(interaction, _command(platform, interaction, "start", (script_id,)))
+        return
+    date = f"{platform.host.clock():%Y-%m-%d}"
+    name = platform.t("discord.thread_name", title=script.title, date=date)
+    try:
+        thread = await channel.create_thread(
+            name=shorten(name, THREAD_NAME_LIMIT),
+            type=discord.ChannelType.public_thread,
+            auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+        )
+    except discord.HTTPException:
+        await interaction.followup.send(platform.t("discord.no_thread"), ephemeral=True)
+        return
+    topic = platform.group_of(thread)
+    start = _command(platform, interaction, "start", (script_id,), topic)
+    await platform.submit(interaction, start)
+    state = platform.host.sessions.get(topic) if topic is not None else None
+    if state is None or not state.live:
+        # The engine refused (and said why): leave no empty thread behind, where allowed.
+        with contextlib.suppress(discord.HTTPException):
+            await thread.delete()

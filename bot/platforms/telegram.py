@@ -1,0 +1,277 @@
+"""The Telegram platform: python-telegram-bot 22 updates in as events, actions out as calls.
+
+Long polling by default, a webhook when ``telegram.webhook_url`` is set. Flood limits are
+kept by PTB's AIORateLimiter, which waits out a 429 and sends again. No rule about sessions,
+consent or roles lives here: see ``telegram_updates`` (in) and ``telegram_send`` (out).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+    Message,
+    Update,
+)
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.content.check import Library
+from bot.core.actions import Action
+from bot.core.events import CommandIssued, Event
+from bot.platforms.html import escape
+from bot.platforms.telegram_codec import PLATFORM, chat_and_thread, person_ref, step_key
+from bot.platforms.telegram_send import Press, Sender
+from bot.platforms.telegram_updates import Directory, Notice, UpdateReader, group_of
+from bot.settings import ConfigError, TelegramSettings
+from bot.texts import Catalogue
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+PARTICIPANT_COMMANDS = ("consent", "agree", "vote", "mydata", "forget", "withdraw", "help")
+FACILITATOR_COMMANDS = (
+    "start",
+    "next",
+    "back",
+    "goto",
+    "skip",
+    "pause",
+    "resume",
+    "end",
+    "status",
+    "register",
+    "facilitator",
+)
+PRIVATE_COMMANDS = ("mydata", "profile", "forget", "withdraw", "agree", "help")
+Handle = Callable[[Event], Awaitable[None]]
+
+
+class TelegramPlatform:
+    """One Telegram bot: its groups, forum topics and private chats."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        token: str,
+        webhook_secret: str | None,
+        texts: Catalogue,
+        language: str,
+        library: Library,
+        resources: Path,
+        handle: Handle,
+        clock: Callable[[], datetime],
+    ) -> None:
+        """Build the PTB application (nothing is contacted until ``start``)."""
+        self.settings = settings
+        self.webhook_secret = webhook_secret
+        self.texts = texts
+        self.language = language
+        self.handle = handle
+        self.clock = clock
+        base = settings.api_base_url.rstrip("/")
+        limiter = AIORateLimiter(
+            overall_max_rate=settings.messages_per_second,
+            overall_time_period=1,
+            group_max_rate=settings.group_messages_per_minute,
+            group_time_period=60,
+            max_retries=settings.flood_retries,
+        )
+        self.app: Application[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{base}/bot")
+            .base_file_url(f"{base}/file/bot")
+            .rate_limiter(limiter)
+            .build()
+        )
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+        self.step_ids = {
+            step_key(step.id): step.id
+            for script in library.scripts.values()
+            for step in script.steps
+            if step.kind == "choice"
+        }
+        self.people = Directory()
+        self.reader: UpdateReader | None = None
+        self.sender = Sender(self.app.bot, texts, language, resources, self.step_ids, self.people)
+        self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+
+    def t(self, key: str, **params: object) -> str:
+        """A message from the catalogue."""
+        return self.texts.get(self.language, key, **params)
+
+    async def start(self) -> None:
+        """Check the token, set the command menus, check privacy mode, start receiving."""
+        try:
+            await self.app.initialize()
+        except InvalidToken:
+            raise ConfigError(
+                "DIALOGUE_TELEGRAM_TOKEN: Telegram did not accept this token; copy it again "
+                "from @BotFather (/mybots, your bot, API Token)"
+            ) from None
+        except NetworkError as exc:
+            raise ConfigError(
+                f"telegram.api_base_url: could not reach the Bot API at "
+                f"{self.settings.api_base_url} ({exc.message}); check the address and network"
+            ) from None
+        bot = self.app.bot
+        self.reader = UpdateReader(
+            bot.username,
+            frozenset(self.settings.record_media_kinds),
+            self.step_ids,
+            self.clock,
+            self.people,
+        )
+        await self._set_commands()
+        await self._warn_if_private()
+        await self.app.start()
+        updater = self.app.updater
+        assert updater is not None
+        if self.settings.webhook_url:
+            await updater.start_webhook(
+                listen=self.settings.webhook_listen,
+                port=self.settings.webhook_port,
+                url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
+                webhook_url=self.settings.webhook_url,
+                secret_token=self.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await updater.start_polling(
+                timeout=self.settings.poll_timeout_seconds, allowed_updates=ALLOWED_UPDATES
+            )
+        log.info("telegram started", extra={"platform": PLATFORM})
+
+    async def stop(self) -> None:
+        """Stop receiving, finish the updates already received, and disconnect."""
+        updater = self.app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def perform(self, action: Action) -> None:
+        """Carry out one of the core's actions."""
+        await self.sender.perform(action)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.reader is not None
+        if update.callback_query is not None:
+            await self._on_press(update)
+            return
+        message = update.message or update.edited_message
+        if message is None:
+            if update.my_chat_member is not None:
+                chat = update.my_chat_member.chat
+                status = update.my_chat_member.new_chat_member.status
+                log.info("bot membership changed", extra={"group": chat.id, "kind": status})
+            return
+        found = self.reader.message(message) if update.message else self.reader.edit(message)
+        if isinstance(found, Notice):
+            chat_id, thread = _where(message)
+            await self.sender.notice(chat_id, thread, self.t(found.key, **found.params))
+            return
+        if found is None:
+            return
+        if isinstance(found, CommandIssued) and found.group is not None:
+            found = replace(found, by_admin=await self._is_admin(message))
+        if found.group is None or found.person is None:
+            await self.handle(found)
+            return
+        self.sender.speaking[found.person] = found.group
+        try:
+            await self.handle(found)
+        finally:
+            self.sender.speaking.pop(found.person, None)
+
+    async def _on_press(self, update: Update) -> None:
+        assert self.reader is not None and update.callback_query is not None
+        query = update.callback_query
+        found = self.reader.press(query)
+        press = Press(query, in_group=not isinstance(found, Notice) and found.group is not None)
+        if isinstance(found, Notice):
+            await self.sender.answer(press, self.t(found.key))
+            return
+        person = person_ref(query.from_user.id)
+        self.sender.pressing[person] = press
+        try:
+            await self.handle(found)
+        finally:
+            self.sender.pressing.pop(person, None)
+            await self.sender.answer(press)
+
+    async def _is_admin(self, message: Message) -> bool:
+        """Whether the sender administers the chat (Telegram's list, kept for a short time)."""
+        chat_id, user = message.chat.id, message.from_user
+        cached = self._admins.get(chat_id)
+        if cached is None or time.monotonic() - cached[0] > self.settings.admin_cache_seconds:
+            try:
+                admins = await self.app.bot.get_chat_administrators(chat_id)
+            except TelegramError as exc:
+                log.info("administrators unknown: %s", exc.message, extra={"group": chat_id})
+                return False
+            for member in admins:
+                self.people.see(member.user)
+            cached = (time.monotonic(), frozenset(m.user.id for m in admins))
+            self._admins[chat_id] = cached
+        return user is not None and user.id in cached[1]
+
+    async def _set_commands(self) -> None:
+        def commands(names: tuple[str, ...]) -> list[BotCommand]:
+            return [BotCommand(name, self.t(f"telegram.cmd_{name}")) for name in names]
+
+        participants = commands(PARTICIPANT_COMMANDS)
+        menus = (
+            (BotCommandScopeDefault(), commands(PRIVATE_COMMANDS)),
+            (BotCommandScopeAllPrivateChats(), commands(PRIVATE_COMMANDS)),
+            (BotCommandScopeAllGroupChats(), participants),
+            (
+                BotCommandScopeAllChatAdministrators(),
+                commands(FACILITATOR_COMMANDS) + participants,
+            ),
+        )
+        try:
+            for scope, menu in menus:
+                await self.app.bot.set_my_commands(menu, scope=scope)
+        except TelegramError as exc:
+            log.warning("command menus not set: %s", exc.message)
+
+    async def _warn_if_private(self) -> None:
+        """Privacy mode hides group replies from the bot: tell the log and every staff member."""
+        if self.app.bot.bot.can_read_all_group_messages:
+            return
+        text = self.t("telegram.privacy_on_start")
+        log.warning(text)
+        for staff in self.settings.staff:
+            try:
+                await self.app.bot.send_message(staff, escape(text), parse_mode="HTML")
+            except TelegramError as exc:
+                log.info("staff not told about privacy mode: %s", exc.message)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        log.error(
+            "update not handled: %s", type(error).__name__, exc_info=error, extra={"kind": "error"}
+        )
+
+
+def _where(message: Message) -> tuple[int, int | None]:
+    group = group_of(message)
+    return chat_and_thread(group) if group is not None else (message.chat.id, None)

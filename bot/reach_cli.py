@@ -1,0 +1,58 @@
+"""``dialogue reach``: who took part in a cycle, against the area's population, as text."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.app import App
+from exporters import reach, reach_render
+from storage.datasets import Datasets
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``reach`` to the command line."""
+    command = commands.add_parser(
+        "reach",
+        help="who took part in a cycle, compared with the area's population",
+        description="For each profile question, the share of participants giving each answer "
+        "against the area's share (resources/baseline.csv), with small counts withheld and the "
+        "most under-represented groups marked; then how concentrated replies were in each "
+        "session. The same section is in the cycle report of 'dialogue export'.",
+    )
+    command.add_argument("--cycle", required=True, help="the cycle's id")
+    command.add_argument(
+        "--threshold",
+        type=int,
+        help="withhold counts of people below this (default: export.suppression_threshold)",
+    )
+
+
+async def run(args: argparse.Namespace, app: App) -> int:
+    """Print the reach report of a cycle; a cycle without sessions is a clear message."""
+    threshold = args.threshold or app.settings.export.suppression_threshold
+    if threshold < 1:
+        print("Reach problem: --threshold must be at least 1", file=sys.stderr)
+        return 2
+    datasets = Datasets(app.database)
+    known = [c.cycle_id for c in await datasets.cycles()]
+    if args.cycle not in known:
+        print(
+            f"Reach problem: --cycle: no sessions belong to cycle '{args.cycle}'; cycles with "
+            f"sessions: {', '.join(known) or 'none yet'}",
+            file=sys.stderr,
+        )
+        return 2
+    language = app.settings.content.language
+    found = await reach.report_for(
+        datasets, app.library, args.cycle, language, threshold, lambda s: s.session_id
+    )
+    if found is None:
+        print(
+            f"Reach problem: there are no profile questions in '{language}'; add "
+            f"prompts/profile/{language}.toml (see 'dialogue content check')",
+            file=sys.stderr,
+        )
+        return 2
+    print(reach_render.text(found))
+    return 0

@@ -1,0 +1,91 @@
+"""Who may do what where: registered groups, staff, facilitators, and each session's lead.
+
+Roles belong to the whole chat, so a session in one topic is run by the chat's facilitators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from bot.core.ids import GroupRef, PersonRef
+from bot.core.ports import Store
+
+
+class Roles:
+    """Answers role questions from the settings and the store, caching what the store said."""
+
+    def __init__(
+        self,
+        store: Store,
+        staff: frozenset[PersonRef],
+        facilitators: Mapping[GroupRef, frozenset[PersonRef]],
+        registered: frozenset[GroupRef],
+        admins_facilitate: frozenset[str],
+    ) -> None:
+        """Roles from the settings: ``admins_facilitate`` names platforms whose admins lead."""
+        self.store = store
+        self.staff = staff
+        self.facilitators = facilitators
+        self.configured = registered
+        self.admins_facilitate = admins_facilitate
+        self._registered: dict[GroupRef, bool] = {}
+        self._granted: dict[GroupRef, frozenset[PersonRef]] = {}
+        self._leads: dict[GroupRef, PersonRef] = {}
+
+    def is_staff(self, person: PersonRef) -> bool:
+        """Whether the person is staff (from the settings)."""
+        return person in self.staff
+
+    async def is_registered(self, group: GroupRef | None) -> bool:
+        """Whether the group's chat may run sessions (registered by staff or in the settings)."""
+        if group is None:
+            return False
+        whole = group.whole
+        if whole in self.configured:
+            return True
+        if whole not in self._registered:
+            self._registered[whole] = await self.store.is_registered(whole)
+        return self._registered[whole]
+
+    async def register(self, group: GroupRef, at: datetime) -> bool:
+        """Register the group's chat; False if it was registered already."""
+        whole = group.whole
+        added = await self.store.register_group(whole, at)
+        self._registered[whole] = True
+        return added
+
+    async def is_facilitator(
+        self, person: PersonRef, group: GroupRef | None, by_admin: bool = False
+    ) -> bool:
+        """Staff, people named in the settings or granted by staff, and admins where allowed."""
+        if self.is_staff(person):
+            return True
+        if group is None:
+            return False
+        whole = group.whole
+        if person in self.facilitators.get(whole, frozenset()):
+            return True
+        if by_admin and whole.platform in self.admins_facilitate:
+            return True
+        if whole not in self._granted:
+            self._granted[whole] = await self.store.facilitators(whole)
+        return person in self._granted[whole]
+
+    async def grant(self, group: GroupRef, person: PersonRef, at: datetime) -> None:
+        """Let the person facilitate the group's chat."""
+        self._granted.pop(group.whole, None)
+        await self.store.grant_facilitator(group.whole, person, at)
+
+    async def revoke(self, group: GroupRef, person: PersonRef) -> bool:
+        """Stop the person facilitating the group's chat; whether they did by a grant."""
+        self._granted.pop(group.whole, None)
+        return await self.store.revoke_facilitator(group.whole, person)
+
+    def steered(self, group: GroupRef, person: PersonRef) -> None:
+        """Remember who last moved the group's session on: they see its live tallies."""
+        self._leads[group] = person
+
+    def lead(self, group: GroupRef) -> PersonRef | None:
+        """Who last moved the group's session on (unknown after a restart until someone does)."""
+        return self._leads.get(group)

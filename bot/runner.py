@@ -1,0 +1,151 @@
+"""``dialogue run``: every enabled platform in one process, started together, stopped cleanly.
+
+The console runs when no chat platform is enabled, or when asked (``--console``, a transcript
+or the demo). SIGINT or SIGTERM stops receiving; updates already received are finished, the
+scheduler and platforms stop, and the caller then commits what is queued and closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from signal import Signals
+
+from bot.app import App, cycles, discord_platform, scheduler
+from bot.core.ports import Platform
+from bot.platforms.console import ConsolePlatform, stdin_lines
+from bot.settings import ConfigError, secret
+from bot.signals import until_signalled
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How ``dialogue run`` was asked to run."""
+
+    console: bool = False  # also run the console when a chat platform is enabled
+    transcript: Path | None = None
+    input_id: str | None = None
+    acknowledge: bool = False
+    console_only: bool = False  # the demo: the console alone, whatever is enabled
+
+
+def telegram_platform(app: App) -> Platform:
+    """The Telegram platform of this app, attached to its service (token from the environment)."""
+    # Imported here so that deployments without Telegram never load python-telegram-bot.
+    from bot.platforms.telegram import TelegramPlatform
+
+    settings = app.settings
+    token = secret("telegram_token")
+    if token is None:
+        raise ConfigError(
+            "DIALOGUE_TELEGRAM_TOKEN: telegram.enabled is true but this secret is missing; "
+            "set it in the environment to the token @BotFather gave you"
+        )
+    webhook_secret = secret("telegram_webhook_secret")
+    if settings.telegram.webhook_url and webhook_secret is None:
+        raise ConfigError(
+            "DIALOGUE_TELEGRAM_WEBHOOK_SECRET: telegram.webhook_url is set but this secret is "
+            "missing; set it to 1-256 characters of A-Z, a-z, 0-9, _ and -"
+        )
+    platform = TelegramPlatform(
+        settings.telegram,
+        token,
+        webhook_secret,
+        app.texts,
+        settings.content.language,
+        app.library,
+        settings.content.root / "resources",
+        app.service.handle,
+        app.service.clock,
+    )
+    app.service.attach(platform)
+    return platform
+
+
+def enabled_platforms(app: App) -> list[Platform]:
+    """The chat platforms the settings enable, built and attached (not yet started)."""
+    found: list[Platform] = []
+    if app.settings.telegram.enabled:
+        found.append(telegram_platform(app))
+    if app.settings.discord.enabled:
+        found.append(discord_platform(app))
+    return found
+
+
+async def run(app: App, options: RunOptions) -> int:
+    """Run until the console's input ends (console alone) or until SIGINT/SIGTERM."""
+    platforms = [] if options.console_only else enabled_platforms(app)
+    settings = app.settings
+    asked = options.console_only or options.console or options.transcript is not None
+    console = asked or (settings.console.enabled and not platforms)
+    if not console and not platforms:
+        raise ConfigError(
+            "nothing to run: every platform is off; set telegram.enabled, discord.enabled or "
+            "console.enabled to true (or use dialogue run --console)"
+        )
+    timers = scheduler(app, cycles(app)) if settings.schedule.enabled else None
+    started: list[Platform] = []
+    try:
+        for platform in platforms:
+            await platform.start()
+            started.append(platform)
+        if started:
+            names = ", ".join(p.name for p in started)
+            print(f"Running on {names}. Press Ctrl-C to stop.", flush=True)
+        if timers is not None:
+            await timers.start()
+        signalled = await run_console(app, options) if console else None
+        if started and signalled is None:
+            await until_signalled(asyncio.Event().wait())
+    finally:
+        if timers is not None:
+            await timers.stop()
+        for platform in reversed(started):
+            await _stop(platform)
+    return 0
+
+
+async def _stop(platform: Platform) -> None:
+    try:
+        await platform.stop()
+    except Exception as exc:  # one platform failing to stop must not keep the others up
+        log.error("platform did not stop cleanly: %s", type(exc).__name__, extra={"kind": "stop"})
+
+
+async def run_console(app: App, options: RunOptions) -> Signals | None:
+    """Run the console until its input ends or a signal comes (returned)."""
+    settings = app.settings
+    console = ConsolePlatform(
+        settings.console.group, app.texts, settings.content.language, sys.stdout, options.input_id
+    )
+    app.service.attach(console)
+    await console.start()
+    transcript = options.transcript
+    if transcript is not None:
+        if not transcript.is_file():
+            raise ConfigError(f"{transcript}: transcript not found")
+        lines: AsyncIterator[str] = _file_lines(transcript)
+        echo = True
+    else:
+        lines, echo = stdin_lines(), not sys.stdin.isatty()
+        if not echo:
+            print(
+                "Console session: type 'facilitator: /start health-data-intro' to begin, "
+                "'NAME: text' to speak, 'NAME> text' to write privately; Ctrl-D ends."
+            )
+    feeding = console.feed(lines, app.service.handle, app.service.clock, echo, options.acknowledge)
+    # On SIGINT/SIGTERM the console stops reading; app.close() then commits what is queued.
+    signalled = await until_signalled(feeding)
+    await console.stop()
+    return signalled
+
+
+async def _file_lines(path: Path) -> AsyncIterator[str]:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        yield line

@@ -1,0 +1,320 @@
+"""``dialogue export``: one folder per export, every writer fed from one streamed pass.
+
+Sessions are read one at a time and their replies streamed in pages, so the transcript, the
+REFI-QDA source and the table rows of a session are written together and memory stays flat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO, TypeVar
+
+from bot import __version__
+from bot.content.check import Library
+from exporters import aggregates as agg_
+from exporters import datapackage, manifest, reach, reach_render, readme, report
+from exporters.aggregates import Aggregates
+from exporters.codebook import Codebook
+from exporters.learning import notes
+from exporters.polis import PolisWriter
+from exporters.progress import Progress
+from exporters.pseudonymise import Naming, Pseudonymiser
+from exporters.qdpx import Qdpx
+from exporters.redact import KINDS, Redactor
+from exporters.schema import ALL_GROUPS, tables_for
+from exporters.sink import Sinks
+from exporters.suppress import DEFAULT_THRESHOLD
+from exporters.transcripts import Transcripts
+from exporters.walk import Walk
+from storage.dataset_records import CardExposureRow, SessionRow, StepVisitRow
+from storage.datasets import Datasets
+
+R = TypeVar("R", StepVisitRow, CardExposureRow)
+
+
+class ExportError(Exception):
+    """A problem with the export request that the person running it can fix."""
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What to export, where, and under which rules."""
+
+    out: Path
+    cycle_id: str | None
+    made_by: str
+    now: datetime
+    profile: str = "research"
+    threshold: int = DEFAULT_THRESHOLD
+    redact: tuple[str, ...] = KINDS
+    progress: TextIO | None = None
+    # The language of the profile questions the reach section reports on.
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote."""
+
+    export_id: int
+    folder: Path
+    rows: dict[Path, int]
+    redactions: dict[str, int]
+
+
+def _check(options: ExportOptions, known: Sequence[str]) -> None:
+    if options.profile not in ("research", "public"):
+        raise ExportError(
+            f"--profile: '{options.profile}' is not a profile; use research or public"
+        )
+    if options.cycle_id is not None and options.cycle_id not in known:
+        raise ExportError(
+            f"--cycle: there is no cycle '{options.cycle_id}' (no sessions, not managed); cycles: "
+            f"{', '.join(known) or 'none yet'}"
+        )
+    if options.out.exists() and (not options.out.is_dir() or any(options.out.iterdir())):
+        raise ExportError(f"--out: {options.out} is not an empty folder; name a new one")
+    if options.threshold < 1:
+        raise ExportError("export.suppression_threshold: must be at least 1")
+
+
+def _by_session(items: Sequence[R]) -> dict[str, list[R]]:
+    found: dict[str, list[R]] = {}
+    for item in items:
+        found.setdefault(item.session_id, []).append(item)
+    return found
+
+
+def _visit_minutes(
+    visits: Sequence[StepVisitRow], session: SessionRow
+) -> Iterator[tuple[StepVisitRow, int | None]]:
+    ends = [v.started_at for v in visits[1:]] + [session.ended_at]
+    for visit, end in zip(visits, ends, strict=True):
+        yield visit, round((end - visit.started_at).total_seconds() / 60) if end else None
+
+
+async def export_dataset(
+    datasets: Datasets, library: Library, pseudonymiser: Pseudonymiser, options: ExportOptions
+) -> ExportResult:
+    """Write one export folder and record the export; see the module docstring."""
+    cycles = await datasets.cycles()
+    _check(options, [c.cycle_id for c in cycles])
+    public = options.profile == "public"
+    threshold = options.threshold if public else None
+    cycle = options.cycle_id
+    sessions = await datasets.sessions(cycle)
+    titles = await datasets.groups()
+    visits = _by_session(await datasets.step_visits(cycle))
+    exposures = await datasets.card_exposures(cycle)
+    total = sum(await datasets.counts(cycle))
+    naming = Naming(pseudonymiser, public)
+    codebook = Codebook.of(library, (s.script_id for s in sessions))
+    first = min((s.started_at for s in sessions if s.started_at), default=None)
+    back = await datasets.returning(cycle, first) if cycle and first else []
+    this = next((c for c in cycles if c.cycle_id == cycle), None)
+    began = this.began if this and this.began else first
+    previous = [c.cycle_id for c in cycles if began and c.began and c.began < began]
+    export_id = await datasets.start_export(cycle, options.profile, options.made_by, options.now)
+
+    out = options.out
+    out.mkdir(parents=True, exist_ok=True)
+    tables = tables_for(options.profile)
+    sinks = Sinks(out, tables)
+    agg = Aggregates(returning_people={naming.pseudonym(p) for p, _ in back})
+    for key, position, planned in codebook.keys():
+        agg.step_order[key], agg.planned[key] = position, planned
+    qdpx = Qdpx(out / "dialogue.qdpx", f"Cycle {cycle or 'all'}", str(export_id), options.now)
+    for script in codebook.scripts.values():
+        qdpx.code_script(script.id, script.title, [(s.id, s.text) for s in script.steps])
+    polis = None if public else PolisWriter(out / "polis", codebook.statements())
+    walk = Walk(
+        datasets=datasets,
+        codebook=codebook,
+        naming=naming,
+        sinks=sinks,
+        agg=agg,
+        redactor=Redactor(options.redact),
+        transcripts=Transcripts(out / "transcripts"),
+        qdpx=qdpx,
+        polis=polis,
+        progress=Progress(total, stream=options.progress),
+        library=library,
+    )
+    await walk.participants(cycle)
+    for row in codebook.steps_rows():
+        sinks.add("steps", row)
+    for row in codebook.option_rows():
+        sinks.add("step_options", row)
+    cards = _by_session(exposures)
+    plan = []
+    for session in sessions:
+        timed = list(_visit_minutes(visits.get(session.session_id, []), session))
+        for visit, minutes in timed:
+            step = codebook.at(session.script_id, visit.step_index)
+            if step is not None:
+                agg.visit((session.script_id or "", step.id), minutes)
+        plan.append((session, timed, cards.get(session.session_id, [])))
+    await walk.sessions(cycle, plan)
+    await walk.votes(cycle)
+    group_sessions: dict[str, int] = {}
+    for session in sessions:
+        label = naming.group(session.group)
+        group_sessions[label] = group_sessions.get(label, 0) + 1
+    for session in {s.group: s for s in sessions}.values():
+        label = naming.group(session.group)
+        sinks.add(
+            "groups",
+            (label, session.group.platform, titles.get(session.group), group_sessions[label]),
+        )
+    if public:
+        _aggregate_tables(sinks, agg, options.threshold, codebook)
+    rows = sinks.close()
+    walk.transcripts.close()
+    qdpx.close()
+    if polis is not None:
+        rows.update(polis.close())
+    walk.progress.finish()
+
+    group_names = {naming.group(g): t or naming.group(g) for g, t in titles.items()}
+    reached = await reach.report_for(
+        datasets,
+        library,
+        cycle,
+        options.language,
+        options.threshold,
+        lambda replies: naming.session(replies.session_id),
+    )
+    ctx = report.ReportContext(
+        title=f"Cycle report: {cycle or 'all cycles'}",
+        notice=(
+            f"Profile {options.profile}. "
+            + (
+                f"Counts under {options.threshold} are withheld."
+                if public
+                else "Not for publication."
+            )
+        ),
+        facts=[
+            ("Cycle", f"{cycle} ({this.title})" if this and this.title else cycle or "all"),
+            ("Made", options.now.strftime("%Y-%m-%d %H:%M UTC")),
+            ("Sessions", str(len(sessions))),
+            ("Groups", str(len(group_sessions))),
+            ("Previous cycle", previous[-1] if previous else "none"),
+        ],
+        group_names=group_names,
+        step_labels=codebook.labels(),
+        choices=codebook.choices(),
+        learning=notes(sessions, visits, codebook, agg, threshold),
+        reach=reach_render.html(reached) if reached else "",
+        banner=reach_render.banner(reached) if reached else "",
+    )
+    (out / "report.html").write_text(report.render(agg, ctx, threshold), encoding="utf-8")
+    about = _about(options, export_id, cycle, sessions, codebook, walk, previous)
+    about["withdrawals"] = await _withdrawals(datasets, export_id)
+    facts = {
+        "title": f"Deliberation data, cycle {cycle or 'all'} ({options.profile})",
+        "made_at": options.now.strftime("%Y-%m-%d %H:%M UTC"),
+        "made_by": options.made_by,
+        "version": __version__,
+        "export_id": export_id,
+        "profile": options.profile,
+        "cycle": cycle or "all",
+        "sessions": len(sessions),
+        "groups": len(group_sessions),
+    }
+    readme.write(out, tables, facts, dict(walk.redactor.counts), options.threshold)
+    datapackage.write(out, tables, _package(options, export_id, cycle))
+    manifest.write(out, rows, about)
+    await datasets.finish_export(
+        export_id,
+        walk.pseudonyms,
+        options.now,
+        {"cycle": cycle, "profile": options.profile, "made_by": options.made_by, "rows": total},
+    )
+    table_rows = {p: n for p, n in rows.items() if p.suffix == ".csv" and p.parent == out}
+    return ExportResult(export_id, out, table_rows, dict(walk.redactor.counts))
+
+
+def _aggregate_tables(sinks: Sinks, agg: Aggregates, threshold: int, codebook: Codebook) -> None:
+    people, replies = agg_.participation(agg, threshold)
+    for key in sorted(replies.counts):
+        sinks.add("participation", (*key, people.value(key), replies.value(key)))
+    votes = agg_.vote_counts(agg, threshold)
+    labels = dict(codebook.choices())
+    for key in sorted(votes.counts, key=lambda k: (k[0], k[1], k[2], int(k[3]))):
+        options = labels.get((key[1], key[2]), ())
+        option = int(key[3])
+        label = options[option - 1] if 0 < option <= len(options) else None
+        sinks.add("vote_counts", (*key[:3], option, label, votes.value(key)))
+    consents = agg_.consent_counts(agg, threshold)
+    for key in sorted(consents.counts, key=lambda k: (k[0] == ALL_GROUPS, k)):
+        sinks.add("consent_counts", (*key, consents.value(key)))
+
+
+def _about(
+    options: ExportOptions,
+    export_id: int,
+    cycle: str | None,
+    sessions: Sequence[SessionRow],
+    codebook: Codebook,
+    walk: Walk,
+    previous: Sequence[str],
+) -> dict[str, object]:
+    ran = sorted({(s.script_id, s.script_version) for s in sessions if s.script_id})
+    return {
+        "export_id": export_id,
+        "software": {"name": "distributed-dialogue", "version": __version__},
+        "profile": options.profile,
+        "cycle": cycle,
+        "made_at": options.now.isoformat(),
+        "made_by": options.made_by,
+        "consent": {
+            "stored_only_with_scope": "participate",
+            "replies_require_scope": "quote" if options.profile == "public" else "participate",
+            "participant_level_data": options.profile == "research",
+            "consent_versions": sorted(walk.consent_versions),
+            "suppression_threshold": options.threshold if options.profile == "public" else None,
+        },
+        "redaction": {"kinds": list(walk.redactor.kinds), "counts": dict(walk.redactor.counts)},
+        "content": {
+            "scripts": [
+                {
+                    "script_id": script_id,
+                    "version_run": version,
+                    "version_in_content": getattr(codebook.scripts.get(script_id), "version", None),
+                }
+                for script_id, version in ran
+            ],
+            "cards_shown": sorted([list(c) for c in walk.cards_shown]),
+            "previous_cycle": previous[-1] if previous else None,
+        },
+    }
+
+
+async def _withdrawals(datasets: Datasets, export_id: int) -> dict[str, object]:
+    earlier = [e for e in await datasets.exports() if e.export_id < export_id]
+    if not earlier:
+        return {"earlier_exports": []}
+    counts: dict[int, int] = {}
+    for notice in await datasets.erasures_since(earlier[0].export_id):
+        if notice.export.export_id < export_id:
+            counts[notice.export.export_id] = counts.get(notice.export.export_id, 0) + 1
+    return {
+        "earlier_exports": [
+            {"export_id": e, "withdrawn_pseudonyms": n} for e, n in sorted(counts.items())
+        ],
+        "how_to_list": f"dialogue export erasures --since {earlier[0].export_id}",
+    }
+
+
+def _package(options: ExportOptions, export_id: int, cycle: str | None) -> dict[str, object]:
+    name = f"dialogue-cycle-{cycle or 'all'}-{options.profile}-{export_id}".lower()
+    return {
+        "name": "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name),
+        "title": f"Deliberation data, cycle {cycle or 'all'} ({options.profile} profile)",
+        "created": options.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "version": str(export_id),
+    }

@@ -1,0 +1,101 @@
+"""The "what we heard" draft: a cycle's summary as a resource card that staff edit.
+
+Quotes are the card's numbered statements, so the next cycle's prompts can quote them as
+``{{heard:heard-CYCLE#N}}`` (see ``bot.content.heard``). Only replies whose authors agreed to
+``quote`` appear, and the card never says who said what.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from bot.content.check import Library
+from bot.content.models import Step
+from bot.texts import Catalogue
+from storage.cycles import CycleRecord
+from storage.heard import Heard
+
+CARD_PREFIX = "heard-"
+
+
+def card_id(cycle_id: str) -> str:
+    """The id of a cycle's "what we heard" card."""
+    return f"{CARD_PREFIX}{cycle_id}"
+
+
+def draft(
+    cycle: CycleRecord, heard: Heard, library: Library, texts: Catalogue, language: str
+) -> str:
+    """The Markdown card (YAML header, then body) for ``cycle``."""
+
+    def t(key: str, **params: object) -> str:
+        return texts.get(language, key, **params)
+
+    size = {"sessions": heard.sessions, "groups": heard.groups, "title": cycle.title}
+    header = {
+        "id": card_id(cycle.id),
+        "version": "draft",
+        "title": t("heard.title", title=cycle.title),
+        "summary": t("heard.summary", **size),
+        "language": language,
+        "cycle": cycle.id,
+    }
+    lines = [t("heard.intro", theme=cycle.theme or cycle.title, **size), ""]
+    if heard.quotes:
+        lines += [f"## {t('heard.said')}", ""]
+        lines += [f"{n}. “{_one_line(q.text)}”" for n, q in enumerate(heard.quotes, start=1)]
+        lines.append("")
+    if heard.tallies:
+        lines.append(f"## {t('heard.answered')}")
+        shown: tuple[str | None, str] | None = None
+        for tally in heard.tallies:
+            step = _step(library, tally.script_id, tally.step_id)
+            if shown != (tally.script_id, tally.step_id):
+                shown = (tally.script_id, tally.step_id)
+                lines += ["", f"**{_one_line(step.text) if step else tally.step_id}**"]
+            choices = step.choices() if step else ()
+            label = choices[tally.option - 1] if 0 < tally.option <= len(choices) else tally.option
+            lines.append(t("heard.option", option=label, votes=tally.votes))
+        lines.append("")
+    if heard.counts:
+        lines += [f"## {t('heard.replies')}", ""]
+        numbers: dict[int, int] = {}
+        for count in heard.counts:
+            number = numbers.setdefault(count.group_id, len(numbers) + 1)
+            group = count.group_title or t("heard.group", number=number)
+            lines.append(
+                t(
+                    "heard.reply_count",
+                    group=group,
+                    step=count.step_id,
+                    replies=count.replies,
+                    people=count.people,
+                )
+            )
+    front = yaml.safe_dump(header, allow_unicode=True, sort_keys=False)
+    return f"---\n{front}---\n" + "\n".join(lines).strip() + "\n"
+
+
+def write_draft(folder: Path, cycle: CycleRecord, text: str) -> Path | None:
+    """Write ``folder/heard-CYCLE.md``; None if that file exists (staff's edits win)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{card_id(cycle.id)}.md"
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        return None
+    return path
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _step(library: Library, script_id: str | None, step_id: str) -> Step | None:
+    script = library.scripts.get(script_id or "")
+    index = script.index_of(step_id) if script else None
+    return script.steps[index] if script is not None and index is not None else None

@@ -1,0 +1,60 @@
+"""Parquet for one table, a record batch (one row group) at a time so memory stays flat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from exporters.schema import Table
+
+_TYPES = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "boolean": pa.bool_(),
+    "datetime": pa.timestamp("us", tz="UTC"),
+}
+
+
+def arrow_schema(table: Table) -> pa.Schema:
+    """The Arrow schema of a table, with each column's description as field metadata."""
+    return pa.schema(
+        [
+            pa.field(
+                c.name,
+                _TYPES[c.type],
+                nullable=not c.required,
+                metadata={"description": c.description},
+            )
+            for c in table.columns
+        ],
+        metadata={"description": table.description},
+    )
+
+
+def record_batch(schema: pa.Schema, rows: Sequence[tuple[object, ...]]) -> pa.RecordBatch:
+    """Rows (tuples in column order) as one Arrow record batch of the schema."""
+    columns = zip(*rows, strict=True) if rows else ([] for _ in schema)
+    arrays = [
+        pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)
+    ]
+    return pa.record_batch(arrays, schema=schema)
+
+
+class ParquetTable:
+    """Writes one table's record batches to ``NAME.parquet``."""
+
+    def __init__(self, folder: Path, table: Table) -> None:
+        self.path = folder / f"{table.name}.parquet"
+        self.schema = arrow_schema(table)
+        self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Append a batch as one row group."""
+        self._writer.write_batch(batch)
+
+    def close(self) -> None:
+        """Finish the file (an empty table still gets its schema)."""
+        self._writer.close()

@@ -1,0 +1,271 @@
+"""The reach report: who takes part, against who lives in the area, and who does the talking.
+
+For each profile question compared with the baseline, the share of participants giving each
+answer (among those who gave one) is set against the area's share. Counts from 1 to
+threshold - 1 are suppressed, with secondary suppression (``exporters.suppress``) over one
+system of equations for the whole report, so no hidden count can be worked out from the
+others; a share or ratio is shown only where its count and its denominator are.
+
+A value is under-represented when its share among participants is below ``UNDER`` times its
+share of the area; the ``MOST`` lowest such ratios are highlighted, and so are categories
+whose gap (the dissimilarity index over the values shown: half the sum of the differences
+between the two shares) is at least ``WIDE_GAP`` points. Within each session, how
+concentrated replies are is the Gini coefficient of replies per person and the share of
+replies written by the most active fifth of the people.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from statistics import median
+
+from bot.content.baseline import Baseline
+from bot.content.check import Library
+from bot.content.profile import ProfileQuestion, ProfileQuestions
+from exporters.suppress import suppress
+from storage.datasets import Datasets
+from storage.reach import CycleReach, SessionReplies
+
+UNDER = 0.8  # the "four-fifths" rule of thumb for adverse impact
+MOST = 3
+WIDE_GAP = 10.0
+TOP_FIFTH = 0.2
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ValueReach:
+    """One answer of a category: participants, their share, the area's share."""
+
+    value: str
+    count: int | None  # None: suppressed
+    share: float | None  # per cent of those who answered
+    baseline: float | None  # per cent of the area
+    ratio: float | None  # share / baseline
+    under: bool = False
+    highlighted: bool = False
+
+
+@dataclass(frozen=True)
+class CategoryReach:
+    """One profile question: its values and who did not answer it."""
+
+    question_id: str
+    label: str
+    values: tuple[ValueReach, ...]
+    answered: int | None
+    prefer_not: int | None
+    not_answered: int | None  # skipped, or not asked yet
+    gap: float | None  # dissimilarity index over the values shown, in points
+    sources: tuple[str, ...]
+    highlighted: bool = False
+
+
+@dataclass(frozen=True)
+class Inequality:
+    """How concentrated replies were in one session (or, for the summary, the median)."""
+
+    label: str
+    people: int | None  # None: suppressed
+    replies: int | None
+    gini: float | None
+    top_share: float | None  # per cent of replies from the most active fifth
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The median session: its Gini coefficient and top-fifth share, over sessions with replies."""
+
+    sessions: int
+    gini: float
+    top_share: float
+
+
+@dataclass(frozen=True)
+class ReachReport:
+    """The whole reach report of a cycle."""
+
+    cycle_id: str
+    threshold: int
+    participants: int | None
+    with_profile: int | None
+    without_profile: int | None
+    categories: tuple[CategoryReach, ...]
+    sessions: tuple[Inequality, ...]
+    summary: Summary | None
+    example: bool
+    has_baseline: bool
+
+    @property
+    def most_under(self) -> list[tuple[CategoryReach, ValueReach]]:
+        """The highlighted values, most under-represented first."""
+        found = [(c, v) for c in self.categories for v in c.values if v.highlighted]
+        return sorted(found, key=lambda cv: (cv[1].ratio or 0.0, -(cv[1].baseline or 0.0)))
+
+
+def gini(counts: Sequence[int]) -> float | None:
+    """The Gini coefficient of ``counts``: 0 when all are equal, near 1 when one has all."""
+    total = sum(counts)
+    if not counts or total == 0:
+        return None
+    ordered = sorted(counts)
+    n = len(ordered)
+    ranked = sum(rank * x for rank, x in enumerate(ordered, start=1))
+    return 2 * ranked / (n * total) - (n + 1) / n
+
+
+def top_share(counts: Sequence[int], fraction: float = TOP_FIFTH) -> float | None:
+    """Per cent of the total held by the largest ``fraction`` of counts (at least one)."""
+    total = sum(counts)
+    if not counts or total == 0:
+        return None
+    # The tolerance keeps 15 * 0.2 (3.0000000000000004 in floating point) at 3 people.
+    top = max(1, math.ceil(len(counts) * fraction - 1e-9))
+    return 100 * sum(sorted(counts, reverse=True)[:top]) / total
+
+
+def inequality(session: SessionReplies, label: str, threshold: int) -> Inequality:
+    """The concentration of replies in one session; small counts of people or replies hidden."""
+    counts = session.replies
+    sizes = {"people": len(counts), "replies": sum(counts)}
+    hidden = suppress(sizes, [], threshold)
+    return Inequality(
+        label,
+        None if "people" in hidden else sizes["people"],
+        None if "replies" in hidden else sizes["replies"],
+        gini(counts),
+        top_share(counts),
+    )
+
+
+def compute(
+    data: CycleReach,
+    questions: ProfileQuestions,
+    baseline: Baseline | None,
+    cycle_id: str,
+    threshold: int,
+    label: Callable[[SessionReplies], str],
+) -> ReachReport:
+    """The reach report of a cycle from its people and sessions."""
+    counts: dict[Key, int] = {}
+    equations: list[tuple[Key, list[Key]]] = []
+    profiled = [a for a in data.people if a is not None]
+    counts[("people",)] = len(data.people)
+    counts[("profile",)] = len(profiled)
+    counts[("no-profile",)] = len(data.people) - len(profiled)
+    equations.append((("people",), [("profile",), ("no-profile",)]))
+    for q in questions.questions:
+        values = {v: 0 for v in q.report_values()}
+        prefer = missing = 0
+        for answers in profiled:
+            answer = answers.get(q.id)
+            counted = q.report_value(answer) if answer is not None else None
+            if counted is not None:
+                values[counted] += 1
+            elif answer == questions.prefer_not_to_say:
+                prefer += 1
+            else:
+                missing += 1  # skipped, not asked yet, or an option since removed
+        for v, n in values.items():
+            counts[(q.id, "value", v)] = n
+        counts[(q.id, "answered")] = sum(values.values())
+        counts[(q.id, "prefer")] = prefer
+        counts[(q.id, "missing")] = missing
+        equations.append(((q.id, "answered"), [(q.id, "value", v) for v in values]))
+        parts: list[Key] = [(q.id, "answered"), (q.id, "prefer"), (q.id, "missing")]
+        equations.append((("profile",), parts))
+    hidden = suppress(counts, equations, threshold)
+
+    def shown(key: Key) -> int | None:
+        return None if key in hidden else counts[key]
+
+    categories = [_category(q, baseline, shown) for q in questions.questions]
+    categories = _highlight(categories)
+    sessions = tuple(inequality(s, label(s), threshold) for s in data.sessions)
+    return ReachReport(
+        cycle_id=cycle_id,
+        threshold=threshold,
+        participants=shown(("people",)),
+        with_profile=shown(("profile",)),
+        without_profile=shown(("no-profile",)),
+        categories=tuple(categories),
+        sessions=sessions,
+        summary=_summary(sessions),
+        example=baseline is not None and baseline.example,
+        has_baseline=baseline is not None,
+    )
+
+
+def _category(
+    question: ProfileQuestion,
+    baseline: Baseline | None,
+    shown: Callable[[Key], int | None],
+) -> CategoryReach:
+    area = baseline.shares(question.id) if baseline is not None and question.baseline else {}
+    answered = shown((question.id, "answered"))
+    values: list[ValueReach] = []
+    for v in question.report_values():
+        count = shown((question.id, "value", v))
+        share = 100 * count / answered if count is not None and answered else None
+        base = area.get(v)
+        ratio = share / base if share is not None and base else None
+        values.append(ValueReach(v, count, share, base, ratio, ratio is not None and ratio < UNDER))
+    differences = [
+        abs(v.share - v.baseline) for v in values if v.share is not None and v.baseline is not None
+    ]
+    return CategoryReach(
+        question_id=question.id,
+        label=question.label,
+        values=tuple(values),
+        answered=answered,
+        prefer_not=shown((question.id, "prefer")),
+        not_answered=shown((question.id, "missing")),
+        gap=sum(differences) / 2 if differences else None,
+        sources=baseline.sources(question.id) if area and baseline is not None else (),
+    )
+
+
+def _highlight(categories: list[CategoryReach]) -> list[CategoryReach]:
+    """Mark the MOST lowest ratios below UNDER, and the categories with a wide gap."""
+    under = [(c.question_id, v) for c in categories for v in c.values if v.under]
+    # The lowest ratio first; of equal ratios, the larger group of the area first.
+    under.sort(key=lambda cv: (cv[1].ratio or 0.0, -(cv[1].baseline or 0.0)))
+    marked = {(qid, v.value) for qid, v in under[:MOST]}
+    return [
+        replace(
+            c,
+            values=tuple(
+                replace(v, highlighted=(c.question_id, v.value) in marked) for v in c.values
+            ),
+            highlighted=c.gap is not None and c.gap >= WIDE_GAP,
+        )
+        for c in categories
+    ]
+
+
+def _summary(sessions: Sequence[Inequality]) -> Summary | None:
+    """The median Gini coefficient and top-fifth share of the sessions where anyone replied."""
+    ginis = [s.gini for s in sessions if s.gini is not None]
+    tops = [s.top_share for s in sessions if s.top_share is not None]
+    if not ginis or not tops:
+        return None
+    return Summary(len(ginis), median(ginis), median(tops))
+
+
+async def report_for(
+    datasets: Datasets,
+    library: Library,
+    cycle_id: str | None,
+    language: str,
+    threshold: int,
+    label: Callable[[SessionReplies], str],
+) -> ReachReport | None:
+    """The reach report of a cycle (None: every cycle), or None without profile questions."""
+    questions = library.profiles.get(language)
+    if questions is None:
+        return None
+    data = await datasets.reach(cycle_id)
+    return compute(data, questions, library.baseline, cycle_id or "all", threshold, label)

@@ -1,0 +1,70 @@
+"""One readable Markdown transcript per session: prompts, cards shown, replies in order."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+_SPECIAL = re.compile(r"([\\`*_<>#|])")
+
+
+def _plain(text: str) -> str:
+    # Participants' words are shown as written, never as Markdown or HTML.
+    return _SPECIAL.sub(r"\\\1", text).replace("\n", "  \n    ")
+
+
+def _clock(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC"
+
+
+class Transcripts:
+    """Writes ``transcripts/SESSION.md``, one session at a time."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.files: list[Path] = []
+        self._out: TextIO | None = None
+
+    def open(self, session: str, facts: dict[str, str]) -> None:
+        """Start a session's transcript with what is known about the session."""
+        self.close()
+        path = self.folder / f"{re.sub(r'[^A-Za-z0-9._-]', '_', session)}.md"
+        self.files.append(path)
+        self._out = path.open("w", encoding="utf-8", newline="\n")
+        self._out.write(f"# Session {session}\n\n")
+        for name, value in facts.items():
+            self._out.write(f"- {name}: {value or '-'}\n")
+        self._out.write(
+            "\nPeople appear as pseudonyms (or unnamed, in a public export); personal details "
+            "are replaced by [kind].\n"
+        )
+
+    def step(self, position: int, step_id: str, text: str, at: datetime) -> None:
+        """A step put in front of the group."""
+        quoted = "\n".join(f"> {line}" for line in text.strip().splitlines())
+        self._file.write(f"\n## Step {position}: {step_id} ({_clock(at)})\n\n{quoted}\n\n")
+
+    def card(self, card_id: str, version: str, title: str, at: datetime) -> None:
+        """A resource card shown to the group."""
+        self._file.write(f"*Card shown: {title} ({card_id}, version {version}), {_clock(at)}*\n\n")
+
+    def reply(self, speaker: str | None, text: str, at: datetime, edited: bool) -> None:
+        """A reply, attributed to a pseudonym (or to no one in a public export)."""
+        who = f"**{speaker}**" if speaker else "**A participant**"
+        note = " (edited)" if edited else ""
+        self._file.write(f"- {who} at {at.hour:02d}:{at.minute:02d}{note}: {_plain(text)}\n")
+
+    @property
+    def _file(self) -> TextIO:
+        if self._out is None:
+            raise RuntimeError("open a session's transcript before writing to it")
+        return self._out
+
+    def close(self) -> None:
+        """Finish the current transcript, if one is open."""
+        if self._out is not None:
+            self._out.close()
+            self._out = None

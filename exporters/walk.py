@@ -1,0 +1,275 @@
+"""The streamed pass of an export: consents, then each session's replies, then votes.
+
+Every row read goes to every writer that wants it (tables, transcripts, REFI-QDA, Polis,
+counts); the profile decides what each may see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.content.check import Library
+from bot.content.models import SCOPES
+from exporters.aggregates import Aggregates
+from exporters.codebook import Codebook
+from exporters.polis import PolisWriter
+from exporters.progress import Progress
+from exporters.pseudonymise import Naming
+from exporters.qdpx import Qdpx, Value
+from exporters.redact import Redactor
+from exporters.sink import Sinks
+from exporters.transcripts import Transcripts
+from storage.dataset_records import CardExposureRow, SessionRow, StepVisitRow
+from storage.datasets import Datasets
+from storage.records import ResponseRow
+
+
+@dataclass
+class Walk:
+    """The writers of one export and what the pass learns on the way."""
+
+    datasets: Datasets
+    codebook: Codebook
+    naming: Naming
+    sinks: Sinks
+    agg: Aggregates
+    redactor: Redactor
+    transcripts: Transcripts
+    qdpx: Qdpx
+    polis: PolisWriter | None
+    progress: Progress
+    library: Library
+    scopes: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    pseudonyms: set[str] = field(default_factory=set)
+    consent_versions: set[str] = field(default_factory=set)
+    cards_shown: set[tuple[str, str]] = field(default_factory=set)
+    # The prompt text and language of each (script, step), looked up once.
+    _prompts: dict[tuple[str, str], tuple[str | None, str | None]] = field(default_factory=dict)
+
+    async def participants(self, cycle: str | None) -> None:
+        """Consents: the scope map every later row is checked against, and the cases."""
+        cases: dict[str, dict[str, Value]] = {}
+        async for row in self.datasets.participants(cycle):
+            person = self.naming.pseudonym(row.person)
+            group = self.naming.group(row.group)
+            self.scopes[(person, group)] = row.scopes
+            self.consent_versions.add(row.consent_version)
+            self.agg.consent(group, row.scopes)
+            if self.naming.public:
+                continue
+            returning = person in self.agg.returning_people
+            self.pseudonyms.add(person)
+            self.sinks.add(
+                "participants",
+                (
+                    person,
+                    group,
+                    *(scope in row.scopes for scope in SCOPES),
+                    row.consent_version,
+                    row.text_hash,
+                    row.given_at,
+                    returning,
+                ),
+            )
+            case = cases.setdefault(person, {"groups": group, "returning": returning})
+            if group not in str(case["groups"]).split(";"):
+                case["groups"] = f"{case['groups']};{group}"
+            for scope in SCOPES:
+                case[scope] = bool(case.get(scope)) or scope in row.scopes
+        if not self.naming.public:
+            await self._profiles(cases)
+        for person, values in cases.items():
+            self.qdpx.case(person, values)
+
+    async def _profiles(self, cases: dict[str, dict[str, Value]]) -> None:
+        # Profile answers belong to the person, not the group: agreeing to 'profile' in any
+        # group of this export lets them through, and they become variables of the case.
+        agreed = {person for (person, _), scopes in self.scopes.items() if "profile" in scopes}
+        async for row in self.datasets.profile_answers():
+            person = self.naming.pseudonym(row.person)
+            if person not in agreed:
+                continue
+            self.sinks.add(
+                "profile_answers", (person, row.question_id, row.answer, row.answered_at)
+            )
+            if row.answer is not None:
+                cases[person][f"profile: {row.question_id}"] = row.answer
+
+    async def sessions(
+        self,
+        cycle: str | None,
+        plan: Sequence[
+            tuple[SessionRow, Sequence[tuple[StepVisitRow, int | None]], Sequence[CardExposureRow]]
+        ],
+    ) -> None:
+        """Every session in turn: its rows, transcript and source, with its replies."""
+        replies = aiter(self.datasets.responses(cycle, [s.session_id for s, _, _ in plan]))
+        reply = await anext(replies, None)
+        for session, visits, cards in plan:
+            group = self.naming.group(session.group)
+            events = self._open(session, visits, cards)
+            pending = next(events, None)
+            while reply is not None and reply.session_id == session.session_id:
+                while pending is not None and pending[0] <= reply.posted_at:
+                    self._event(session, pending[2])
+                    pending = next(events, None)
+                self._reply(reply, group)
+                reply = await anext(replies, None)
+            while pending is not None:
+                self._event(session, pending[2])
+                pending = next(events, None)
+            self.transcripts.close()
+            self.qdpx.close_source()
+        if reply is not None:
+            raise RuntimeError("replies and sessions came in different orders")
+
+    def _open(
+        self,
+        session: SessionRow,
+        visits: Sequence[tuple[StepVisitRow, int | None]],
+        cards: Sequence[CardExposureRow],
+    ) -> Iterator[tuple[datetime, int, StepVisitRow | CardExposureRow]]:
+        """Write a session's own rows, open its transcript and source; its events in order."""
+        name = self.naming.session(session.session_id)
+        group = self.naming.group(session.group)
+        script = self.codebook.scripts.get(session.script_id or "")
+        minutes = None
+        if session.started_at and session.ended_at:
+            minutes = round((session.ended_at - session.started_at).total_seconds() / 60)
+        self.sinks.add(
+            "sessions",
+            (
+                name,
+                session.cycle_id,
+                group,
+                session.script_id,
+                session.script_version,
+                script.language if script else None,
+                session.status,
+                session.started_at,
+                session.ended_at,
+                minutes,
+                len(visits),
+            ),
+        )
+        facts = {
+            "Group": group,
+            "Cycle": session.cycle_id or "",
+            "Script": f"{session.script_id} version {session.script_version}",
+            "Started": f"{session.started_at:%Y-%m-%d %H:%M} UTC" if session.started_at else "",
+            "Ended": f"{session.ended_at:%Y-%m-%d %H:%M} UTC" if session.ended_at else "",
+        }
+        self.transcripts.open(name, facts)
+        self.qdpx.open_source(name, f"Session in group {group}, cycle {session.cycle_id}")
+        for visit, spent in visits:
+            step = self.codebook.at(session.script_id, visit.step_index)
+            planned = step.minutes if step else None
+            row = (name, step.id if step else "", visit.step_index + 1, visit.started_at)
+            self.sinks.add("step_visits", (*row, spent, planned))
+        for card in cards:
+            found = self.library.cards.get(card.card_id)
+            self.cards_shown.add((card.card_id, card.card_version))
+            self.sinks.add(
+                "card_exposures",
+                (
+                    name,
+                    group,
+                    card.step_id,
+                    card.card_id,
+                    card.card_version,
+                    found.title if found else None,
+                    card.shown_at,
+                ),
+            )
+        events: list[tuple[datetime, int, StepVisitRow | CardExposureRow]] = [
+            (v.started_at, 0, v) for v, _ in visits
+        ]
+        events += [(c.shown_at, 1, c) for c in cards]
+        return iter(sorted(events, key=lambda e: (e[0], e[1])))
+
+    def _event(self, session: SessionRow, event: StepVisitRow | CardExposureRow) -> None:
+        if isinstance(event, StepVisitRow):
+            step = self.codebook.at(session.script_id, event.step_index)
+            step_id, text = (step.id, step.text) if step else ("?", "")
+            self.transcripts.step(event.step_index + 1, step_id, text, event.started_at)
+            self.qdpx.write(f"\n[Step {event.step_index + 1}: {step_id}]\n")
+            return
+        found = self.library.cards.get(event.card_id)
+        title = found.title if found else event.card_id
+        self.transcripts.card(event.card_id, event.card_version, title, event.shown_at)
+        self.qdpx.write(f"[Card shown: {title} ({event.card_id}, version {event.card_version})]\n")
+
+    def _reply(self, reply: ResponseRow, group: str) -> None:
+        self.progress.advance()
+        person = self.naming.pseudonym(reply.person)
+        key = (reply.script_id or "", reply.step_id)
+        self.agg.reply(group, key, person, reply.posted_at.date())
+        scopes = self.scopes.get((person, group), frozenset())
+        if self.naming.public and "quote" not in scopes:
+            return
+        self.pseudonyms.add(person)
+        text, found = self.redactor(reply.text)
+        prompt = self._prompts.get(key)
+        if prompt is None:
+            step = self.codebook.step(reply.script_id, reply.step_id)
+            script = self.codebook.scripts.get(reply.script_id or "")
+            prompt = self._prompts[key] = (
+                step.text if step else None,
+                script.language if script else None,
+            )
+        speaker = self.naming.person(reply.person)
+        row: tuple[object, ...] = (
+            reply.response_id,
+            reply.cycle_id,
+            group,
+            self.naming.session(reply.session_id),
+            reply.script_id,
+            reply.script_version,
+            reply.step_id,
+            *prompt,
+            *(() if speaker is None else (speaker,)),
+            text,
+            found,
+            reply.kind,
+            reply.posted_at,
+            reply.edited_at,
+            reply.message_id,
+            reply.reply_to,
+        )
+        self.sinks.add("responses", row)
+        self.transcripts.reply(speaker, text, reply.posted_at, reply.edited_at is not None)
+        self.qdpx.reply(reply.response_id, key, speaker, text)
+
+    async def votes(self, cycle: str | None) -> None:
+        """Every vote: counted, and written where the profile has participant-level data."""
+        async for vote in self.datasets.votes(cycle):
+            self.progress.advance()
+            person = self.naming.pseudonym(vote.person)
+            group = self.naming.group(vote.group)
+            key = (vote.script_id or "", vote.step_id)
+            self.agg.vote(group, key, person, vote.options)
+            if self.naming.public:
+                continue
+            step = self.codebook.step(vote.script_id, vote.step_id)
+            choices = step.choices() if step else ()
+            labels = [choices[n - 1] for n in vote.options if 0 < n <= len(choices)]
+            self.sinks.add(
+                "votes",
+                (
+                    vote.vote_id,
+                    vote.cycle_id,
+                    group,
+                    vote.session_id,
+                    vote.script_id,
+                    vote.script_version,
+                    vote.step_id,
+                    person,
+                    ";".join(str(n) for n in vote.options),
+                    ";".join(labels),
+                    vote.cast_at,
+                ),
+            )
+            if self.polis is not None:
+                self.polis.vote(person, key, vote.options, vote.cast_at)

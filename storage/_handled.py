@@ -1,0 +1,125 @@
+"""Messages handled once: which were seen, and edits that came before their message."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from sqlalchemy import ColumnClause, delete, literal_column, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ClauseElement
+
+from bot.core.captures import ResponseEdited
+from bot.core.ids import GroupRef, MessageRef
+from storage._bulk import execute_returning
+from storage._keys import dialect_insert
+from storage.tables import handled_messages, pending_edits
+
+_KEY = ["platform", "chat_id", "message_id"]
+_CLAIM_FIELDS = ("platform", "chat_id", "message_id", "handled_at")
+
+
+def ref(group: GroupRef, message_id: str) -> MessageRef:
+    """The key of a message in a group."""
+    return MessageRef(group.platform, group.chat_id, message_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEdit:
+    """An edit that was waiting for its message."""
+
+    message: MessageRef
+    participant_id: int
+    text: str
+    original_length: int | None
+    at: datetime
+
+
+async def claim(
+    conn: AsyncConnection, messages: Sequence[MessageRef], at: datetime
+) -> dict[MessageRef, bool]:
+    """Mark these messages handled, in one statement.
+
+    Returns the messages not handled before, each with whether an edit is waiting for it.
+    """
+    rows = [(m.platform, m.chat_id, m.message_id, at) for m in messages]
+    found = await execute_returning(conn, "claim", partial(_claim, conn), _CLAIM_FIELDS, rows)
+    return {MessageRef(platform, chat, message): bool(w) for platform, chat, message, w in found}
+
+
+# SQLAlchemy cannot correlate a subquery inside RETURNING (it would join the table again), so
+# this one expression is written out; it is the same SQL on SQLite and PostgreSQL.
+_WAITING: ColumnClause[bool] = literal_column(
+    "EXISTS (SELECT 1 FROM pending_edits WHERE pending_edits.platform = "
+    "handled_messages.platform AND pending_edits.chat_id = handled_messages.chat_id "
+    "AND pending_edits.message_id = handled_messages.message_id)"
+)
+
+
+def _claim(conn: AsyncConnection, rows: int) -> ClauseElement:
+    handled = handled_messages.c
+    return (
+        dialect_insert(conn, handled_messages)
+        .values([dict.fromkeys(_CLAIM_FIELDS)] * rows)
+        .on_conflict_do_nothing(index_elements=_KEY)
+        .returning(handled.platform, handled.chat_id, handled.message_id, _WAITING)
+    )
+
+
+async def is_handled(conn: AsyncConnection, message: MessageRef) -> bool:
+    """Whether this message was handled before (stored or not) or deleted."""
+    found = await conn.execute(
+        select(handled_messages.c.handled_at).where(
+            handled_messages.c.platform == message.platform,
+            handled_messages.c.chat_id == message.chat_id,
+            handled_messages.c.message_id == message.message_id,
+        )
+    )
+    return found.first() is not None
+
+
+async def keep_pending(conn: AsyncConnection, edit: ResponseEdited, participant_id: int) -> None:
+    """Keep an edit whose message has not arrived yet."""
+    message = ref(edit.group, edit.message_id)
+    stmt = dialect_insert(conn, pending_edits).values(
+        platform=message.platform,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        participant_id=participant_id,
+        text=edit.text,
+        original_length=edit.original_length,
+        edited_at=edit.at,
+    )
+    # Every edit is kept (they may come in any order); the same edit twice is one.
+    await conn.execute(stmt.on_conflict_do_nothing(index_elements=[*_KEY, "edited_at"]))
+
+
+async def take_pending(
+    conn: AsyncConnection, messages: Collection[MessageRef]
+) -> list[PendingEdit]:
+    """Remove and return the edits that were waiting for these messages, oldest first."""
+    if not messages:
+        return []
+    keys = [(m.platform, m.chat_id, m.message_id) for m in messages]
+    key = tuple_(pending_edits.c.platform, pending_edits.c.chat_id, pending_edits.c.message_id)
+    query = select(pending_edits).where(key.in_(keys)).order_by(pending_edits.c.edited_at)
+    rows = (await conn.execute(query)).all()
+    await conn.execute(delete(pending_edits).where(key.in_(keys)))
+    return [
+        PendingEdit(
+            MessageRef(r.platform, r.chat_id, r.message_id),
+            r.participant_id,
+            r.text,
+            r.original_length,
+            r.edited_at,
+        )
+        for r in rows
+    ]
+
+
+async def purge(conn: AsyncConnection, before: datetime) -> None:
+    """Forget handled messages and drop waiting edits older than ``before``."""
+    await conn.execute(delete(handled_messages).where(handled_messages.c.handled_at < before))
+    await conn.execute(delete(pending_edits).where(pending_edits.c.edited_at < before))

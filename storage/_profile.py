@@ -1,0 +1,89 @@
+"""Profile answers: writing them from captures, reading them back, and /status counts."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, exists, func, select, union
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.captures import ProfileAnswered, ProfileDeleted
+from bot.core.ids import GroupRef, PersonRef
+from bot.core.records import ProfileAnswer, Turnout
+from storage._keys import dialect_insert, group_id, person_id
+from storage.tables import consents, profile_answers, responses, votes
+
+
+async def save_answers(
+    conn: AsyncConnection, answered: Sequence[ProfileAnswered], people: dict[PersonRef, int]
+) -> None:
+    """Store answers; a later answer to the same question replaces the earlier one."""
+    keyed: dict[Hashable, dict[str, Any]] = {}
+    for a in answered:
+        participant = people[a.person]
+        keyed[(participant, a.question_id)] = {
+            "participant_id": participant,
+            "question_id": a.question_id,
+            "answer": a.answer,
+            "answered_at": a.at,
+        }
+    stmt = dialect_insert(conn, profile_answers)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["participant_id", "question_id"],
+        set_={"answer": stmt.excluded.answer, "answered_at": stmt.excluded.answered_at},
+    )
+    # One statement may not upsert a key twice (PostgreSQL refuses): the latest answer wins.
+    await conn.execute(stmt, list(keyed.values()))
+
+
+async def delete_answers(conn: AsyncConnection, deletion: ProfileDeleted) -> None:
+    """Delete one answer or all of a person's, unless consent keeps them (see the capture)."""
+    participant = person_id(deletion.person)
+    target = delete(profile_answers).where(profile_answers.c.participant_id == participant)
+    if deletion.question_id is not None:
+        target = target.where(profile_answers.c.question_id == deletion.question_id)
+    if deletion.unless_consented:
+        kept = exists().where(consents.c.participant_id == participant, consents.c.profile)
+        target = target.where(~kept)
+    await conn.execute(target)
+
+
+async def answers_of(conn: AsyncConnection, participant: int) -> tuple[ProfileAnswer, ...]:
+    """A person's stored answers, in the order they were first given."""
+    rows = await conn.execute(
+        select(profile_answers)
+        .where(profile_answers.c.participant_id == participant)
+        .order_by(profile_answers.c.answered_at, profile_answers.c.question_id)
+    )
+    return tuple(ProfileAnswer(r.question_id, r.answer, r.answered_at) for r in rows)
+
+
+def _speakers(session_id: str, step_id: str | None, among: Select[Any]) -> Select[Any]:
+    """People of ``among`` with a reply or an answer in a session (at one step, if given)."""
+
+    def at(table: Any) -> list[ColumnElement[bool]]:
+        where = [table.c.session_id == session_id]
+        return where if step_id is None else [*where, table.c.step_id == step_id]
+
+    both = union(
+        select(responses.c.participant_id.label("pid")).where(*at(responses)),
+        select(votes.c.participant_id.label("pid")).where(*at(votes)),
+    ).subquery()
+    return select(both.c.pid).where(both.c.pid.in_(among))
+
+
+async def turnout(conn: AsyncConnection, session_id: str, step_id: str, group: GroupRef) -> Turnout:
+    """Counts for /status: consented people in the group's chat, who spoke at the step, who not."""
+    consented = select(consents.c.participant_id).where(
+        consents.c.group_id == group_id(group), consents.c.participate
+    )
+
+    async def count(query: Select[Any]) -> int:
+        counted = select(func.count()).select_from(query.subquery())
+        return int((await conn.execute(counted)).scalar_one())
+
+    everyone = await count(consented)
+    replied = await count(_speakers(session_id, step_id, consented))
+    spoken = await count(_speakers(session_id, None, consented))
+    return Turnout(consented=everyone, replied=replied, silent=everyone - spoken)

@@ -1,0 +1,347 @@
+"""Reads and records for dataset exports: a cycle's sessions, what they showed, and each export.
+
+Rows of replies, votes and consents are streamed in pages (``storage._export``); everything
+else here is per session or per group, small enough to read whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, union, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.ids import GroupRef, PersonRef
+from storage import _export
+from storage.dataset_records import (
+    CardExposureRow,
+    CycleRow,
+    ErasureNotice,
+    ExportRecord,
+    ProfileAnswerRow,
+    SessionRow,
+    StepVisitRow,
+)
+from storage.db import SQLITE_BEGIN
+from storage.reach import CycleReach, cycle_reach
+from storage.records import ParticipantRow, ResponseRow, VoteRow
+from storage.tables import (
+    audit,
+    card_exposures,
+    consents,
+    cycles,
+    export_pseudonyms,
+    exports,
+    groups,
+    identities,
+    profile_answers,
+    responses,
+    sessions,
+    step_visits,
+    votes,
+)
+
+DEFAULT_BATCH = 2000
+_CHUNK = 1000
+
+
+def _chunks(items: Iterable[str], size: int = _CHUNK) -> Iterable[list[str]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _export_record(row: Row[Any]) -> ExportRecord:
+    return ExportRecord(
+        row.id, row.started_at, row.completed_at, row.cycle_id, row.profile, row.made_by
+    )
+
+
+class Datasets:
+    """The queries behind ``dialogue export``, on one async engine."""
+
+    def __init__(self, engine: AsyncEngine, batch_size: int = DEFAULT_BATCH) -> None:
+        """Read with ``engine``, streaming ``batch_size`` rows a page."""
+        self._engine = engine
+        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        self.batch_size = batch_size
+
+    async def cycles(self) -> list[CycleRow]:
+        """Every cycle that has sessions or is managed, earliest first."""
+        first = func.min(sessions.c.started_at)
+        query = (
+            select(sessions.c.cycle_id, func.count(), first)
+            .where(sessions.c.cycle_id.is_not(None))
+            .group_by(sessions.c.cycle_id)
+        )
+        async with self._engine.connect() as conn:
+            counted = {r[0]: (r[1], r[2]) for r in await conn.execute(query)}
+            managed = {
+                r.id: (r.title, r.opens_at)
+                for r in await conn.execute(select(cycles.c.id, cycles.c.title, cycles.c.opens_at))
+            }
+        found = [
+            CycleRow(c, *counted.get(c, (0, None)), *managed.get(c, (None, None)))
+            for c in {*counted, *managed}
+        ]
+        return sorted(found, key=lambda c: (c.began is None, c.began or 0, c.cycle_id))
+
+    async def sessions(self, cycle_id: str | None) -> list[SessionRow]:
+        """The sessions of a cycle (None: all), in the order they started."""
+        query = select(sessions, groups.c.platform, groups.c.chat_id, groups.c.title).join(
+            groups, groups.c.id == sessions.c.group_id
+        )
+        if cycle_id is not None:
+            query = query.where(sessions.c.cycle_id == cycle_id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(sessions.c.started_at, sessions.c.id))).all()
+        return [
+            SessionRow(
+                session_id=r.id,
+                cycle_id=r.cycle_id,
+                group=GroupRef(r.platform, r.chat_id),
+                group_title=r.title,
+                script_id=r.script_id,
+                script_version=r.script_version,
+                status=r.status,
+                step_index=r.step_index,
+                started_at=r.started_at,
+                ended_at=r.ended_at,
+            )
+            for r in rows
+        ]
+
+    async def groups(self) -> dict[GroupRef, str | None]:
+        """Every group with its title."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(groups.c.platform, groups.c.chat_id, groups.c.title))
+            return {GroupRef(p, c): t for p, c, t in rows}
+
+    async def step_visits(self, cycle_id: str | None) -> list[StepVisitRow]:
+        """Each step shown in the cycle's sessions, by session and time."""
+        query = select(step_visits).join(sessions, sessions.c.id == step_visits.c.session_id)
+        if cycle_id is not None:
+            query = query.where(sessions.c.cycle_id == cycle_id)
+        query = query.order_by(step_visits.c.session_id, step_visits.c.started_at)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [StepVisitRow(r.session_id, r.step_index, r.started_at) for r in rows]
+
+    async def card_exposures(self, cycle_id: str | None) -> list[CardExposureRow]:
+        """Each card shown in the cycle's sessions, by session and time."""
+        query = (
+            select(card_exposures, groups.c.platform, groups.c.chat_id)
+            .join(sessions, sessions.c.id == card_exposures.c.session_id)
+            .join(groups, groups.c.id == card_exposures.c.group_id)
+        )
+        if cycle_id is not None:
+            query = query.where(sessions.c.cycle_id == cycle_id)
+        query = query.order_by(card_exposures.c.session_id, card_exposures.c.id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            CardExposureRow(
+                r.session_id,
+                GroupRef(r.platform, r.chat_id),
+                r.step_id,
+                r.card_id,
+                r.card_version,
+                r.shown_at,
+            )
+            for r in rows
+        ]
+
+    async def counts(self, cycle_id: str | None) -> tuple[int, int]:
+        """How many replies and votes the cycle holds (for a progress bar)."""
+        found = []
+        for table in (responses, votes):
+            query = select(func.count()).select_from(
+                table.join(sessions, sessions.c.id == table.c.session_id)
+            )
+            if cycle_id is not None:
+                query = query.where(sessions.c.cycle_id == cycle_id)
+            async with self._engine.connect() as conn:
+                found.append(int((await conn.execute(query)).scalar_one()))
+        return found[0], found[1]
+
+    async def responses(
+        self, cycle_id: str | None, session_ids: Sequence[str]
+    ) -> AsyncIterator[ResponseRow]:
+        """Stream replies session by session, in the order given, each session's by id.
+
+        Small sessions are read together, a page of about ``batch_size`` replies at a time;
+        a session larger than that is paged on its own. (One sort over the whole cycle would
+        make every page cost as much as the rest of the cycle.) The next page is read while
+        the caller works through this one.
+        """
+        pages = self._reply_pages(cycle_id, session_ids)
+        upcoming = asyncio.ensure_future(anext(pages, None))
+        try:
+            while (page := await upcoming) is not None:
+                upcoming = asyncio.ensure_future(anext(pages, None))
+                for row in page:
+                    yield _export.response_row(row)
+        finally:
+            upcoming.cancel()
+            await pages.aclose()
+
+    async def _reply_pages(
+        self, cycle_id: str | None, session_ids: Sequence[str]
+    ) -> AsyncGenerator[list[Row[Any]], None]:
+        sizes = await self._reply_counts(cycle_id)
+        query = _export.responses_query(cycle_id)
+        waiting: list[str] = []
+        queued = 0
+        for session_id in [*session_ids, None]:
+            size = sizes.get(session_id, 0) if session_id is not None else 0
+            if waiting and (session_id is None or queued + size > self.batch_size):
+                async with self._engine.connect() as conn:
+                    page = query.where(responses.c.session_id.in_(waiting))
+                    rows = (await conn.execute(page.order_by(responses.c.id))).all()
+                by_session: dict[str, list[Row[Any]]] = {s: [] for s in waiting}
+                for row in rows:
+                    by_session[row.session_id].append(row)
+                yield [row for found in by_session.values() for row in found]
+                waiting, queued = [], 0
+            if session_id is None or not size:
+                continue
+            if size > self.batch_size:
+                alone = query.where(responses.c.session_id == session_id)
+                async for alone_rows in _export._pages(
+                    self._engine, alone, responses.c.id, self.batch_size
+                ):
+                    yield list(alone_rows)
+                continue
+            waiting.append(session_id)
+            queued += size
+
+    async def _reply_counts(self, cycle_id: str | None) -> dict[str, int]:
+        query = select(responses.c.session_id, func.count()).group_by(responses.c.session_id)
+        if cycle_id is not None:
+            query = query.join(sessions, sessions.c.id == responses.c.session_id).where(
+                sessions.c.cycle_id == cycle_id
+            )
+        async with self._engine.connect() as conn:
+            return {s: int(n) for s, n in await conn.execute(query)}
+
+    def votes(self, cycle_id: str | None) -> AsyncIterator[VoteRow]:
+        """Stream the cycle's votes."""
+        return _export.iter_votes(self._engine, cycle_id, self.batch_size)
+
+    def participants(self, cycle_id: str | None) -> AsyncIterator[ParticipantRow]:
+        """Stream the consents of the cycle's contributors."""
+        return _export.iter_participants(self._engine, cycle_id, self.batch_size)
+
+    async def reach(self, cycle_id: str | None) -> CycleReach:
+        """Who took part in the cycle (None: every session), for the reach report."""
+        return await cycle_reach(self._engine, cycle_id)
+
+    async def profile_answers(self) -> AsyncIterator[ProfileAnswerRow]:
+        """Stream the profile answers of people who agreed to the profile scope somewhere."""
+        consented = select(consents.c.participant_id).where(consents.c.profile.is_(True))
+        query = (
+            select(profile_answers, identities.c.platform, identities.c.user_id)
+            .join(identities, identities.c.id == profile_answers.c.participant_id)
+            .where(profile_answers.c.participant_id.in_(consented))
+        )
+        async with self._engine.connect() as conn:
+            result = await conn.stream(
+                query.order_by(profile_answers.c.participant_id, profile_answers.c.question_id)
+            )
+            async for r in result:
+                yield ProfileAnswerRow(
+                    PersonRef(r.platform, r.user_id), r.question_id, r.answer, r.answered_at
+                )
+
+    async def returning(self, cycle_id: str, before: datetime) -> list[tuple[PersonRef, str]]:
+        """People of this cycle who took part in another cycle's sessions started earlier."""
+        activity = union(
+            select(responses.c.participant_id, responses.c.session_id),
+            select(votes.c.participant_id, votes.c.session_id),
+        ).subquery()
+        joined = activity.join(sessions, sessions.c.id == activity.c.session_id)
+        here = select(activity.c.participant_id).select_from(joined)
+        here = here.where(sessions.c.cycle_id == cycle_id)
+        query = (
+            select(identities.c.platform, identities.c.user_id, sessions.c.cycle_id)
+            .select_from(joined.join(identities, identities.c.id == activity.c.participant_id))
+            .where(
+                sessions.c.cycle_id != cycle_id,
+                sessions.c.started_at < before,
+                activity.c.participant_id.in_(here),
+            )
+            .distinct()
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [(PersonRef(p, u), c) for p, u, c in rows]
+
+    async def start_export(
+        self, cycle_id: str | None, profile: str, made_by: str, at: datetime
+    ) -> int:
+        """Record that an export began; returns its id."""
+        async with self._writer.begin() as conn:
+            result = await conn.execute(
+                insert(exports)
+                .values(started_at=at, cycle_id=cycle_id, profile=profile, made_by=made_by)
+                .returning(exports.c.id)
+            )
+            return int(result.scalar_one())
+
+    async def finish_export(
+        self,
+        export_id: int,
+        pseudonyms: Iterable[str],
+        at: datetime,
+        detail: Mapping[str, object],
+    ) -> None:
+        """Record the pseudonyms an export held and audit it, in one transaction."""
+        async with self._writer.begin() as conn:
+            for chunk in _chunks(sorted(set(pseudonyms))):
+                await conn.execute(
+                    insert(export_pseudonyms),
+                    [{"export_id": export_id, "pseudonym": p} for p in chunk],
+                )
+            await conn.execute(
+                update(exports).where(exports.c.id == export_id).values(completed_at=at)
+            )
+            await conn.execute(
+                insert(audit).values(
+                    at=at, kind="export", detail={"export_id": export_id, **dict(detail)}
+                )
+            )
+
+    async def exports(self) -> list[ExportRecord]:
+        """Every export, oldest first."""
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(exports).order_by(exports.c.id))).all()
+        return [_export_record(r) for r in rows]
+
+    async def erasures_since(self, export_id: int) -> list[ErasureNotice]:
+        """Pseudonyms that exports from ``export_id`` on held, of people who withdrew after."""
+        async with self._engine.connect() as conn:
+            entries = await conn.execute(
+                select(audit.c.at, audit.c.detail).where(audit.c.kind == "erasure")
+            )
+            erased: dict[str, list[datetime]] = {}
+            for at, detail in entries:
+                pseudonym = detail.get("pseudonym") if isinstance(detail, dict) else None
+                if isinstance(pseudonym, str):
+                    erased.setdefault(pseudonym, []).append(at)
+            notices: list[ErasureNotice] = []
+            for chunk in _chunks(erased):
+                rows = await conn.execute(
+                    select(exports, export_pseudonyms.c.pseudonym)
+                    .join(export_pseudonyms, export_pseudonyms.c.export_id == exports.c.id)
+                    .where(exports.c.id >= export_id, export_pseudonyms.c.pseudonym.in_(chunk))
+                )
+                for row in rows:
+                    record = _export_record(row)
+                    after = [t for t in erased[row.pseudonym] if t > record.started_at]
+                    if after:
+                        notices.append(ErasureNotice(record, row.pseudonym, min(after)))
+        return sorted(notices, key=lambda n: (n.export.export_id, n.pseudonym))

@@ -1,0 +1,81 @@
+"""The retention purge: replies and votes past retention, and identities no longer needed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, exists, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import SQLITE_BEGIN, sqlite_pragma
+from storage.tables import (
+    audit,
+    consents,
+    facilitators,
+    identities,
+    response_edits,
+    responses,
+    scheduled_sessions,
+    votes,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Purge:
+    """How many rows a purge removed."""
+
+    responses: int
+    votes: int
+    identities: int
+
+
+async def purge(engine: AsyncEngine, before: datetime | None, at: datetime) -> Purge:
+    """Purge old data and unneeded identities, with one audit record, in one transaction.
+
+    Replies and votes from before ``before`` go (None keeps them); then every identity that
+    nothing refers to any more: people who left, with no consent, role, data or schedule.
+    """
+    writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+    async with writer.begin() as conn:
+        removed_responses = removed_votes = 0
+        if before is not None:
+            old = select(responses.c.id).where(responses.c.posted_at < before)
+            await conn.execute(delete(response_edits).where(response_edits.c.response_id.in_(old)))
+            removed_responses = (
+                await conn.execute(delete(responses).where(responses.c.posted_at < before))
+            ).rowcount
+            removed_votes = (
+                await conn.execute(delete(votes).where(votes.c.cast_at < before))
+            ).rowcount
+        referenced = [
+            exists().where(table.c[column] == identities.c.id)
+            for table, column in (
+                (consents, "participant_id"),
+                (facilitators, "participant_id"),
+                (responses, "participant_id"),
+                (votes, "participant_id"),
+                (scheduled_sessions, "facilitator_id"),
+            )
+        ]
+        orphan = select(identities.c.id).where(*(~ref for ref in referenced))
+        removed_people = (
+            await conn.execute(delete(identities).where(identities.c.id.in_(orphan)))
+        ).rowcount
+        await conn.execute(
+            insert(audit).values(
+                at=at,
+                kind="retention_purge",
+                detail={
+                    "before": before.isoformat() if before else None,
+                    "responses": removed_responses,
+                    "votes": removed_votes,
+                    "identities": removed_people,
+                },
+            )
+        )
+    if engine.dialect.name == "sqlite":
+        # As for erasure: the freed bytes leave the WAL too.
+        async with engine.connect() as conn:
+            await sqlite_pragma(conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+    return Purge(removed_responses, removed_votes, removed_people)

@@ -1,0 +1,184 @@
+"""A real Service on the real capture writer, a platform that records, and what got stored."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.content.check import load_library
+from bot.core.actions import Action, SendPrivate
+from bot.core.events import CommandIssued, MessageDeleted, MessageEdited, MessagePosted
+from bot.core.ids import GroupRef, PersonRef
+from bot.intake import IntakeRules
+from bot.service import Policy, Service
+from bot.texts import Catalogue
+from exporters.pseudonymise import Pseudonymiser
+from storage.db import make_engine
+from storage.tables import (
+    consents,
+    groups,
+    identities,
+    pending_edits,
+    response_edits,
+    responses,
+    sessions,
+    votes,
+)
+from storage.writer import QueuedRepository
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = load_library(ROOT)
+TEXTS = Catalogue.load()
+T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
+PLATFORM = "chat"
+FRAN = PersonRef(PLATFORM, "fran")  # facilitates every group
+
+
+def t(key: str, **params: object) -> str:
+    return TEXTS.get("en", key, **params)
+
+
+def group(name: str) -> GroupRef:
+    return GroupRef(PLATFORM, name)
+
+
+def person(name: str) -> PersonRef:
+    return PersonRef(PLATFORM, name)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def say(who: PersonRef, where: GroupRef, mid: str, text: str, when: float = 0) -> MessagePosted:
+    return MessagePosted(who, where, mid, text, at(when))
+
+
+def command(
+    who: PersonRef, where: GroupRef | None, line: str, mid: str | None, when: float = 0
+) -> CommandIssued:
+    name, *args = line.lstrip("/").split()
+    return CommandIssued(who, where, name, tuple(args), at(when), mid)
+
+
+def edit(who: PersonRef, where: GroupRef, mid: str, text: str, when: float) -> MessageEdited:
+    return MessageEdited(who, where, mid, text, at(when))
+
+
+def delete(who: PersonRef, where: GroupRef, mid: str, when: float) -> MessageDeleted:
+    return MessageDeleted(where, mid, at(when), who)
+
+
+class Recorder:
+    """The chat platform of these tests: it keeps every action."""
+
+    name = PLATFORM
+
+    def __init__(self) -> None:
+        self.actions: list[Action] = []
+
+    async def start(self) -> None:
+        """Nothing to start."""
+
+    async def stop(self) -> None:
+        """Nothing to stop."""
+
+    async def perform(self, action: Action) -> None:
+        self.actions.append(action)
+
+    def private(self, who: PersonRef) -> list[str]:
+        return [a.text for a in self.actions if isinstance(a, SendPrivate) and a.person == who]
+
+
+@dataclass
+class Harness:
+    service: Service
+    store: QueuedRepository
+    platform: Recorder
+    engine: AsyncEngine
+    groups: list[GroupRef] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def running(
+    url: str,
+    chats: Iterable[GroupRef],
+    rules: IntakeRules | None = None,
+    queue_size: int = 1000,
+    batch_size: int = 500,
+) -> AsyncIterator[Harness]:
+    """A service on the capture writer, for groups that FRAN facilitates; the clock stands still."""
+    engine = make_engine(url)
+    store = QueuedRepository(engine, queue_size=queue_size, batch_size=batch_size)
+    await store.start()
+    chats = list(chats)
+    policy = Policy(
+        facilitators={chat: frozenset({FRAN}) for chat in chats}, registered=frozenset(chats)
+    )
+    service = Service(
+        store, LIBRARY, TEXTS, policy, Pseudonymiser(b"k" * 32), clock=lambda: T0, rules=rules
+    )
+    platform = Recorder()
+    service.attach(platform)
+    try:
+        yield Harness(service, store, platform, engine, chats)
+    finally:
+        await store.close()
+        await engine.dispose()
+
+
+async def snapshot(engine: AsyncEngine) -> dict[str, Any]:
+    """Everything stored that a clean run and a messy one must agree on (no ids, no clocks)."""
+    async with engine.connect() as conn:
+        earlier = (
+            select(func.count())
+            .where(response_edits.c.response_id == responses.c.id)
+            .scalar_subquery()
+        )
+        stored = await conn.execute(
+            select(
+                responses.c.chat_id,
+                responses.c.message_id,
+                identities.c.user_id,
+                responses.c.step_id,
+                responses.c.text,
+                responses.c.edited_at,
+                responses.c.original_length,
+                earlier,
+            ).join(identities, identities.c.id == responses.c.participant_id)
+        )
+        answered = await conn.execute(
+            select(groups.c.chat_id, identities.c.user_id, votes.c.step_id, votes.c.options)
+            .join(identities, identities.c.id == votes.c.participant_id)
+            .join(groups, groups.c.id == votes.c.group_id)
+        )
+        agreed = await conn.execute(
+            select(
+                groups.c.chat_id,
+                identities.c.user_id,
+                consents.c.participate,
+                consents.c.quote,
+            )
+            .join(identities, identities.c.id == consents.c.participant_id)
+            .join(groups, groups.c.id == consents.c.group_id)
+        )
+        states = await conn.execute(
+            select(groups.c.chat_id, sessions.c.status, sessions.c.step_index).join(
+                groups, groups.c.id == sessions.c.group_id
+            )
+        )
+        waiting = (await conn.execute(select(func.count()).select_from(pending_edits))).scalar()
+        return {
+            "responses": sorted(tuple(r) for r in stored),
+            "votes": sorted(tuple(r) for r in answered),
+            "consents": sorted(tuple(r) for r in agreed),
+            "sessions": sorted(tuple(r) for r in states),
+            "pending_edits": waiting,
+        }

@@ -1,0 +1,97 @@
+"""Shared pieces of the Discord tests: a config file, the bot in simcord, what a user saw."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import simcord
+
+from bot.app import App, build, discord_platform
+from bot.platforms.discord import DiscordPlatform
+from bot.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+GUILD_ID = 424242424242424242
+PSEUDONYM_KEY = "discord-test-key-0123456789"
+
+
+def write_config(
+    tmp_path: Path, database_url: str, log_file: Path, staff: list[int], **discord: str
+) -> Path:
+    """A settings file for a Discord-only deployment of the shipped content."""
+    extra = "".join(f"{key} = {value}\n" for key, value in discord.items())
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{database_url}"\n[content]\nroot = "{ROOT}"\n'
+        f'[logging]\nlevel = "DEBUG"\nfile = "{log_file}"\n[console]\nenabled = false\n'
+        f"[discord]\nenabled = true\nguilds = [{GUILD_ID}]\nstaff = {staff}\n{extra}",
+        encoding="utf-8",
+    )
+    return config
+
+
+async def open_bot(config: Path) -> tuple[App, DiscordPlatform]:
+    """Build the app and its Discord platform as `dialogue run` does (without connecting)."""
+    app = await build(load_settings(config))
+    return app, discord_platform(app)
+
+
+@dataclass
+class World:
+    """A running bot in simcord, with a server and its members."""
+
+    env: simcord.Env
+    guild: simcord.GuildHandle
+    people: dict[str, simcord.MemberActor]
+    app: App
+    platform: DiscordPlatform
+    config: Path
+
+    async def restart(self) -> None:
+        """Stop the bot (committing what it holds) and start a new one on the same settings."""
+        await self.app.close()
+        self.app, self.platform = await open_bot(self.config)
+        await self.env.restart_bot(self.platform.client)
+
+
+@asynccontextmanager
+async def discord_world(
+    tmp_path: Path, database_url: str, people: tuple[str, ...], **discord: str
+) -> AsyncIterator[World]:
+    """The bot in a simulated server; a member called "staff" is configured as staff.
+
+    Discord gives ids only when members exist, so staff's id goes into the settings and the
+    bot restarts, as a council would after looking the id up.
+    """
+    log_file = tmp_path / "dialogue.log"
+    config = write_config(tmp_path, database_url, log_file, [], **discord)
+    app, platform = await open_bot(config)
+    env = simcord.Env(platform.client)
+    guild = env.create_guild("Council", id=GUILD_ID)
+    members = {name: guild.add_member(env.create_user(name)) for name in people}
+    await env.start()
+    world = World(env, guild, members, app, platform, config)
+    try:
+        if "staff" in members:
+            write_config(tmp_path, database_url, log_file, [members["staff"].id], **discord)
+            await world.restart()
+        yield world
+    finally:
+        await env.shutdown()
+        await world.app.close()
+    # Anything the bot raised and swallowed (a handler's traceback) fails the test.
+    env.raise_errors()
+
+
+def replies(result: simcord.InteractionResult) -> list[simcord.ResponseMessage]:
+    """Every message an interaction answered with, in order."""
+    first = [result.response] if result.response is not None else []
+    return first + result.followups
+
+
+def text_of(messages: list[simcord.ResponseMessage]) -> str:
+    """What those messages said, text and embeds."""
+    parts = [m.content for m in messages]
+    parts += [e.description or "" for m in messages for e in m.embeds]
+    return "\n".join(parts)

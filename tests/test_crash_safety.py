@@ -1,0 +1,233 @@
+"""Crash safety: SIGKILL the bot mid-session while people keep posting, start it again, and
+compare with a run that never crashed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.db import make_engine
+from storage.tables import groups, sessions
+from tests.capture_support import snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+PEOPLE = [f"p{n}" for n in range(1, 7)]
+ACK = re.compile(r"^\[ack (\d+)\]$")
+KILL_AFTER_ACKS = 200
+
+
+def conversation() -> list[str]:
+    """Six people who consented and one who did not, talking while the facilitator moves on."""
+    lines = ["facilitator: /start health-data-intro"]
+    lines += [f"{name}: /agree participate" for name in PEOPLE]
+    lines.append("facilitator: /goto first-thoughts")
+    for n in range(700):
+        if n % 70 == 69:
+            lines.append("facilitator: /next")
+        elif n % 50 == 25:
+            lines.append(f"carol: CAROL-{n} not consented, never stored")
+        elif n % 40 == 39:
+            # An edit of this person's message a few lines up.
+            name = PEOPLE[(n - 3) % len(PEOPLE)]
+            target = next(
+                i + 1 for i in range(len(lines) - 1, -1, -1) if lines[i].startswith(f"{name}: R")
+            )
+            lines.append(f"{name} edits {target}: R-edited by {name}")
+        else:
+            lines.append(f"{PEOPLE[n % len(PEOPLE)]}: R{n} said at line {len(lines) + 1}")
+    return lines
+
+
+def steps_after(lines: list[str], count: int) -> int:
+    """The step index once the first ``count`` lines are handled."""
+    nexts = sum(1 for line in lines[:count] if line == "facilitator: /next")
+    return 2 + nexts  # /goto first-thoughts is step index 2
+
+
+def write_config(path: Path, url: str) -> Path:
+    config = path / f"config-{abs(hash(url))}.toml"
+    config.write_text(
+        f'[database]\nurl = "{url}"\n[content]\nroot = "{ROOT}"\n[logging]\nlevel = "WARNING"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def environment(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
+    env["DIALOGUE_PSEUDONYM_KEY"] = "crash-test-key-0123456789abcdef"
+    return env
+
+
+def start(config: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "--config",
+            str(config),
+            "run",
+            "--input-id",
+            "crash",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
+
+
+def feed(
+    bot: subprocess.Popen[str],
+    lines: list[str],
+    fed: list[int],
+    ready: threading.Event,
+    per_second: float,
+) -> None:
+    """Post the lines as people would: at a steady pace, not waiting for the bot to answer.
+
+    The first line goes alone; the rest follow once it is acknowledged (the bot is up).
+    """
+    assert bot.stdin is not None
+    try:
+        for number, line in enumerate(lines, start=1):
+            bot.stdin.write(line + "\n")
+            bot.stdin.flush()
+            fed.append(number)
+            if number == 1:
+                ready.wait(timeout=120)
+            time.sleep(1 / per_second)
+    except (BrokenPipeError, ValueError):
+        pass  # the bot was killed
+
+
+def stored(url: str) -> dict[str, Any]:
+    async def read() -> dict[str, Any]:
+        engine = make_engine(url)
+        try:
+            data = await snapshot(engine)
+            async with engine.connect() as conn:
+                data["steps"] = list(
+                    (
+                        await conn.execute(
+                            select(sessions.c.step_index).join(
+                                groups, groups.c.id == sessions.c.group_id
+                            )
+                        )
+                    ).scalars()
+                )
+            return data
+        finally:
+            await engine.dispose()
+
+    data = asyncio.run(read())
+    # Edit times come from each run's clock; everything else must match exactly.
+    data["responses"] = sorted(r[:5] + r[6:] for r in data["responses"])
+    return data
+
+
+def test_a_bot_killed_mid_session_keeps_every_acknowledged_reply_once_and_resumes_its_step(
+    database_url: str, tmp_path: Path
+) -> None:
+    lines = conversation()
+    env = environment(database_url)
+    clean_url = f"sqlite+aiosqlite:///{tmp_path}/clean.db"
+    transcript = tmp_path / "conversation.txt"
+    transcript.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    clean = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "--config",
+            str(write_config(tmp_path, clean_url)),
+            "run",
+            "--input-id",
+            "crash",
+            "--transcript",
+            str(transcript),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert clean.returncode == 0, clean.stderr
+    expected = stored(clean_url)
+
+    config = write_config(tmp_path, database_url)
+    bot = start(config, env, "--acknowledge")
+    fed: list[int] = []
+    ready = threading.Event()
+    feeder = threading.Thread(target=feed, args=(bot, lines, fed, ready, 150), daemon=True)
+    feeder.start()
+    acked: list[int] = []
+    assert bot.stdout is not None
+    for output in bot.stdout:
+        if match := ACK.match(output.strip()):
+            acked.append(int(match[1]))
+            ready.set()
+            if len(acked) >= KILL_AFTER_ACKS:
+                bot.send_signal(signal.SIGKILL)
+                break
+    bot.wait(timeout=60)
+    feeder.join(timeout=10)
+    assert bot.returncode == -signal.SIGKILL
+    assert len(fed) < len(lines), "the bot was to be killed while people were still posting"
+
+    after_crash = stored(database_url)
+    last = max(acked)
+    wanted = {r[1] for r in expected["responses"] if int(r[1].split("-")[1]) <= last}
+    kept = [r[1] for r in after_crash["responses"]]
+    assert wanted <= set(kept), "a reply was acknowledged but is not stored"
+    assert len(kept) == len(set(kept))
+    assert steps_after(lines, last) <= after_crash["steps"][0] <= steps_after(lines, len(fed))
+
+    # Started again, the bot is fed everything from the start (as a platform redelivers
+    # whatever was not confirmed): what it had is kept once, the rest is added.
+    again = start(config, env)
+    out, err = again.communicate("\n".join(lines) + "\n", timeout=180)
+    assert again.returncode == 0, err
+    assert stored(database_url) == expected
+    assert len(expected["responses"]) > 500
+    assert expected["steps"] == [steps_after(lines, len(lines))]
+
+
+def test_sigterm_stops_the_bot_at_once_with_everything_it_acknowledged_stored(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/term.db"
+    lines = conversation()
+    bot = start(write_config(tmp_path, url), environment(url), "--acknowledge")
+    ready = threading.Event()
+    threading.Thread(target=feed, args=(bot, lines, [], ready, 150), daemon=True).start()
+    acked: list[int] = []
+    assert bot.stdout is not None
+    for output in bot.stdout:
+        if match := ACK.match(output.strip()):
+            acked.append(int(match[1]))
+            ready.set()
+            if len(acked) == 100:
+                bot.send_signal(signal.SIGTERM)
+    # Standard input is still open (people are still posting): the stop must not wait for it.
+    assert bot.wait(timeout=30) == 0
+    kept = {r[1] for r in stored(url)["responses"]}
+    said = {f"crash-{n}" for n in acked if lines[n - 1].startswith("p") and ": R" in lines[n - 1]}
+    assert said and said <= kept
