@@ -45,7 +45,7 @@ from bot.core.ids import GroupRef, PersonRef  # noqa: E402
 from bot.service import Policy, Service  # noqa: E402
 from bot.texts import Catalogue  # noqa: E402
 from exporters.pseudonymise import Pseudonymiser  # noqa: E402
-from storage.db import make_engine, sqlite_file, upgrade  # noqa: E402
+from storage.db import SQLITE_PRAGMAS, make_engine, sqlite_file, upgrade  # noqa: E402
 from storage.writer import QueuedRepository  # noqa: E402
 
 SCRIPT = "health-data-intro"
@@ -235,8 +235,8 @@ def raw_ceiling(shape: Shape, directory: str) -> dict[str, Any]:
     path = sqlite_file(url)
     assert path is not None
     db = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-        db.execute(f"PRAGMA {pragma}")
+    for pragma in SQLITE_PRAGMAS:  # the bot's own settings: WAL, synchronous=NORMAL, cache
+        db.execute(pragma)
     db.execute("BEGIN")
     db.execute("INSERT INTO groups (platform, chat_id, created_at) VALUES ('bench', 'g', ?)", (T0,))
     db.executemany(

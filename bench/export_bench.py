@@ -3,8 +3,9 @@
     python bench/export_bench.py [--sizes 10000,100000,1000000] [--work DIR]
 
 Each size gets a SQLite database filled by bulk inserts (the shipped script's steps, 200
-replies a session, 10 replies a person, one vote per 10 replies, some replies with personal
-details to redact). Then, each in a fresh process so peak memory is its own:
+replies a session, one person per 10 replies up to 10,000 people, one vote per 10 replies,
+some replies with personal details to redact). Then, each in a fresh process so that peak
+memory is its own:
 - baseline: the same reply rows read with sqlite3 and written with csv.writer, nothing else;
 - export: ``dialogue export`` in the research profile (every file: tables in CSV and Parquet,
   transcripts, REFI-QDA, Polis, report, manifest).
@@ -32,6 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 PER_SESSION = 200  # an hour-long session of 20 people
 PER_PERSON = 10
+# A large cycle: a council-wide deliberation reaches thousands of people, not a million.
+MAX_PEOPLE = 10_000
 WORDS = (
     "I think the NHS should be careful with data about my family and my neighbours "
     "because trust takes years to build and a moment to lose"
@@ -62,7 +65,7 @@ def generate(path: Path, replies: int) -> None:
     rng = random.Random(7)
     t0 = datetime(2025, 3, 1, 18, tzinfo=UTC)
     sessions = max(1, replies // PER_SESSION)
-    people = max(1, replies // PER_PERSON)
+    people = max(1, min(replies // PER_PERSON, MAX_PEOPLE))
     groups = max(1, sessions // 10)
     db = sqlite3.connect(path)
     db.execute("PRAGMA synchronous=OFF")

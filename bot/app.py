@@ -165,6 +165,8 @@ def policy(settings: Settings) -> Policy:
         registered=registered,
         admins_facilitate=admins,
         timezone=settings.schedule.timezone,
+        solo_reminder=timedelta(hours=hours) if (hours := settings.direct.reminder_hours) else None,
+        chart_threshold=settings.facilitation.chart_threshold,
     )
 
 

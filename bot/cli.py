@@ -9,7 +9,17 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import __version__, cli_export, cycle_cli, discord_cli, group_cli, logs, reach_cli, runner
+from bot import (
+    __version__,
+    cli_export,
+    cycle_cli,
+    discord_cli,
+    group_cli,
+    invite_cli,
+    logs,
+    reach_cli,
+    runner,
+)
 from bot.app import build
 from bot.content.check import collect
 from bot.content.problems import ContentError
@@ -77,6 +87,7 @@ def parser() -> argparse.ArgumentParser:
     group_cli.add_parser(commands)
     discord_cli.add_parser(commands)
     reach_cli.add_parser(commands)
+    invite_cli.add_parser(commands)
     return top
 
 
@@ -133,6 +144,8 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
             return await discord_cli.run(args, app)
         if args.command == "reach":
             return await reach_cli.run(args, app)
+        if args.command == "invite":
+            return await invite_cli.run(args, app)
         transcript = settings.content.root / DEMO_TRANSCRIPT if args.demo else args.transcript
         options = runner.RunOptions(
             console=args.console,

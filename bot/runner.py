@@ -122,7 +122,12 @@ async def run_console(app: App, options: RunOptions) -> Signals | None:
     """Run the console until its input ends or a signal comes (returned)."""
     settings = app.settings
     console = ConsolePlatform(
-        settings.console.group, app.texts, settings.content.language, sys.stdout, options.input_id
+        settings.console.group,
+        app.texts,
+        settings.content.language,
+        sys.stdout,
+        options.input_id,
+        settings.facilitation.console_images,
     )
     app.service.attach(console)
     await console.start()

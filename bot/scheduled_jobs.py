@@ -12,11 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.direct import NUDGE, direct_group
 from bot.core.events import TimerFired
 from bot.core.ids import GroupRef, PersonRef
 from bot.cycles import CycleProblem, Cycles
 from bot.service import Service
 from storage.cycles import PENDING
+from storage.direct import resident
 from storage.retention import purge
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,11 @@ class Jobs:
             )
         elif kind == "step":
             await self._step(rest, now)
+        elif kind == NUDGE:
+            found = await resident(self._engine, int(rest.split(":")[0]))
+            if found is not None:
+                person, cycle_id = found
+                await self._fire(TimerFired(direct_group(cycle_id), NUDGE, now, person))
         elif kind == "cycle-open":
             try:
                 await self.cycles.open(rest, now)

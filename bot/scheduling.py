@@ -7,6 +7,7 @@ the id and time is stored with it:
 
     open:ID  remind:ID:MINUTES    a scheduled session (row ID) opens / its facilitator is reminded
     step:SESSION:INDEX:MICROS     a step's suggested minutes are up
+    nudge:ID:MICROS               a resident who stopped (progress row ID, at MICROS) is reminded
     cycle-open:ID  cycle-close:ID a cycle's dates
     retention                     the daily purge
 
@@ -32,8 +33,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core import schedule
-from bot.core.captures import SessionSaved
+from bot.core.captures import SessionSaved, SoloSaved
 from bot.core.context import Actor, Context, Transition
+from bot.core.direct import NUDGE
 from bot.core.effects import SessionScheduled
 from bot.core.events import TimerFired
 from bot.core.ids import GroupRef, PersonRef
@@ -51,6 +53,7 @@ from storage.cycles import (
     Lease,
     ScheduledRecord,
 )
+from storage.direct import reminders
 from storage.jobstore import DatabaseJobStore
 
 log = logging.getLogger(__name__)
@@ -167,6 +170,8 @@ class Scheduler:
                 self._set_step_timer(
                     capture.state.session_id, schedule.step_timer(capture.state, ctx)
                 )
+            elif isinstance(capture, SoloSaved) and capture.state.remind:
+                await self._sync_jobs()  # a resident stopped and wants one reminder
         for effect in transition.effects:
             if isinstance(effect, SessionScheduled):
                 await self.schedule_session(
@@ -225,6 +230,12 @@ class Scheduler:
         for job_id, (at, graced) in wanted.items():
             if job_id not in done and self.aps.get_job(job_id) is None:
                 self._add(job_id, at, graced)
+        delay = self.service.policy.solo_reminder
+        if delay is not None:
+            for progress_id, stopped_at in await reminders(self._engine):
+                # However late the bot comes back, a wanted reminder still goes (once).
+                job_id = f"{NUDGE}:{progress_id}:{micros(stopped_at)}"
+                wanted[job_id] = (stopped_at + delay, False)
         if self._retention_days and self.aps.get_job("retention") is None:
             # However long the bot was down, the purge runs once when it is back.
             self.aps.add_job(

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.content.check import Library
 from bot.content.models import REQUIRED_SCOPE
-from bot.core import groups, profile, turnout
-from bot.core.actions import Action, SendPrivate, SendText
+from bot.core import groups, profile, support
+from bot.core.actions import Action, SendPrivate, SendText, recipient
 from bot.core.captures import ConsentRecorded, ResponseDeleted, SessionSaved
 from bot.core.context import Actor, Context, Transition
+from bot.core.direct import DIRECT
 from bot.core.dispatch import Dispatcher
 from bot.core.effects import (
+    ChartRequested,
     DataRequested,
     Effect,
     ErasureRequested,
@@ -23,6 +25,7 @@ from bot.core.effects import (
     GroupRegistered,
     Invited,
     RoleChanged,
+    SummaryRequested,
     TallyChanged,
     TurnoutRequested,
 )
@@ -30,12 +33,17 @@ from bot.core.events import ButtonPressed, CommandIssued, Event, VoteCast
 from bot.core.ids import GroupRef, MessageRef, PersonRef
 from bot.core.ports import Platform, Store
 from bot.core.records import PersonData
+from bot.core.rehearsal import PLATFORM as REHEARSAL
 from bot.core.state import SessionState
+from bot.desks import Desks
 from bot.intake import Intake, IntakeRules, Verdict, message_of
 from bot.roles import Roles
 from bot.texts import Catalogue
 
 log = logging.getLogger(__name__)
+
+# Groups that exist on no platform: cycles' direct groups and facilitators' rehearsals.
+PSEUDO_PLATFORMS = frozenset({DIRECT, REHEARSAL})
 
 
 def utcnow() -> datetime:
@@ -57,6 +65,10 @@ class Policy:
     # whose group administrators facilitate by default.
     registered: frozenset[GroupRef] = frozenset()
     admins_facilitate: frozenset[str] = frozenset()
+    # When a resident who stopped a self-paced dialogue may be reminded (None: never), and
+    # the smallest count charts and summaries show.
+    solo_reminder: timedelta | None = None
+    chart_threshold: int = 3
 
 
 class Service:
@@ -98,6 +110,7 @@ class Service:
         self.zone = ZoneInfo(policy.timezone)
         # Told of every transition after it took effect (the scheduler sets timers from them).
         self.observers: list[Callable[[Transition, Actor, Context], Awaitable[None]]] = []
+        self.desks = Desks(store, self.roles, pseudonymise, self.perform, policy.chart_threshold)
 
     def attach(self, platform: Platform) -> None:
         """Route actions for ``platform.name`` to this platform."""
@@ -129,7 +142,8 @@ class Service:
     async def _handle(self, raw: Event) -> None:
         event, original_length = self.intake.admit(raw)
         person = event.person or PersonRef(event.group.platform if event.group else "", "")
-        seen = event.group or await self._about(event)
+        event, direct, desk = await self.desks.prepare(event, person, self.cycle_id)
+        seen = event.group or direct or await self._about(event)
         if seen is not None and event.person is not None:
             self._last_group[person] = seen
         group = seen or self._last_group.get(person)
@@ -146,6 +160,7 @@ class Service:
             registered=await self.roles.is_registered(group),
             current_vote=await self._current_vote(event, state, scopes),
             profile=await self.store.profile_answers(person) if profile.wanted(event) else (),
+            desk=desk,
         )
         verdict = self.intake.limit(event, actor)
         if verdict is not Verdict.ALLOW:
@@ -160,9 +175,12 @@ class Service:
             self.policy.language,
             self.offered,
             self.zone,
+            self.policy.solo_reminder,
         )
-        transition, coped = self.intake.step(state, event, scopes, actor, ctx, original_length)
-        message = message_of(event, self._private_chat) if coped else None
+        gated = scopes | {REQUIRED_SCOPE} if support.exempt(event, desk) else scopes
+        transition, coped = self.intake.step(state, event, gated, actor, ctx, original_length)
+        remember = coped and transition.remember
+        message = message_of(event, self._private_chat) if remember else None
         if not await self._commit(transition, message):
             log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
             return
@@ -197,6 +215,7 @@ class Service:
                 self._scopes[(capture.person, capture.group)] = capture.scopes
             elif isinstance(capture, SessionSaved):
                 self.sessions[capture.state.group] = capture.state
+        self.desks.committed(transition)
         return True
 
     def _private_chat(self, person: PersonRef) -> str:
@@ -207,7 +226,14 @@ class Service:
 
     async def perform(self, action: Action) -> None:
         """Hand an action to its platform; a platform failure is logged, never raised."""
-        target = action.person if isinstance(action, SendPrivate) else action.group
+        target = (
+            action.person if isinstance(action, SendPrivate) else recipient(action) or action.group
+        )
+        if target.platform in PSEUDO_PLATFORMS:
+            return  # a direct group or a rehearsal: no chat exists to post in
+        if isinstance(action, SendPrivate) and action.group is not None:
+            if action.group.platform in PSEUDO_PLATFORMS:
+                action = replace(action, group=None)  # not a group a platform could name
         platform = self.platforms.get(target.platform)
         if platform is None:
             log.warning("no platform for action", extra={"platform": target.platform})
@@ -234,9 +260,11 @@ class Service:
             await self._forget(effect, ctx)
         elif isinstance(effect, TallyChanged):
             await self._tally(effect, ctx)
+        elif isinstance(effect, SummaryRequested | ChartRequested):
+            await self.desks.effect(effect, self.sessions.get(effect.group), ctx)
         elif isinstance(effect, TurnoutRequested):
             counts = await self.store.turnout(effect.session_id, effect.step_id, effect.group.whole)
-            text = turnout.describe(counts, ctx)
+            text = support.pulse(self.sessions.get(effect.group), counts, ctx)
             await self.perform(SendPrivate(effect.person, text, effect.group))
 
     async def _about(self, event: Event) -> GroupRef | None:
@@ -287,6 +315,7 @@ class Service:
         # captured, and one captured before is queued ahead of the erasure and erased with it.
         for key in [k for k in self._scopes if k[0] == person]:
             del self._scopes[key]
+        self.desks.forget(person)
         self._invited = {k for k in self._invited if k[0] != person}
         erasure = await self.store.erase_person(person, self.pseudonymise(person), ctx.now)
         if erasure.responses or erasure.votes or erasure.consents:

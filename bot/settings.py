@@ -203,6 +203,24 @@ class ExportSettings(Section):
     redact: list[RedactKind] = Field(default_factory=lambda: list(REDACT_KINDS))
 
 
+class DirectSettings(Section):
+    """Residents taking part on their own, in a private chat with the bot."""
+
+    # One gentle reminder this many hours after someone stops half-way, if they said yes to
+    # it when they stopped; 0 never reminds (and never asks).
+    reminder_hours: int = Field(default=48, ge=0, le=24 * 60)
+
+
+class FacilitationSettings(Section):
+    """What facilitators show their groups: charts and the "what we heard today" summary."""
+
+    # Counts from 1 to this minus one are hidden in /show charts and summaries (with any
+    # count that would give a hidden one away).
+    chart_threshold: int = Field(default=3, ge=1)
+    # Where the console writes the pictures it "sends" (charts), printing each path.
+    console_images: Path = Path("console-images")
+
+
 class Settings(BaseSettings):
     """Every setting of a deployment."""
 
@@ -224,6 +242,8 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
+    direct: DirectSettings = Field(default_factory=DirectSettings)
+    facilitation: FacilitationSettings = Field(default_factory=FacilitationSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -24,7 +24,9 @@ class Codebook:
         """The codebook of the scripts named (ids no longer in the content are skipped)."""
         wanted = sorted({s for s in script_ids if s is not None and s in library.scripts})
         scripts = {s: library.scripts[s] for s in wanted}
-        return cls(scripts, {(s.id, step.id): step for s in scripts.values() for step in s.steps})
+        return cls(
+            scripts, {(s.id, step.id): step for s in scripts.values() for _, step in _all(s)}
+        )
 
     def step(self, script_id: str | None, step_id: str) -> Step | None:
         """A step, if its script is known and still has it."""
@@ -62,7 +64,7 @@ class Codebook:
                 vote_coding(step) is not None,
             )
             for s in self.scripts.values()
-            for n, step in enumerate(s.steps, 1)
+            for n, step in _all(s)
         ]
 
     def option_rows(self) -> list[tuple[object, ...]]:
@@ -70,17 +72,27 @@ class Codebook:
         return [
             (s.id, s.version, step.id, n, label)
             for s in self.scripts.values()
-            for step in s.steps
+            for _, step in _all(s)
             for n, label in enumerate(step.choices(), 1)
         ]
 
     def choices(self) -> list[tuple[StepKey, tuple[str, ...]]]:
-        """Every choice step with its answers."""
+        """Every choice step (and feedback question) with its answers."""
         return [
-            ((s.id, step.id), step.choices())
+            ((s.id, ballot.id), ballot.choices())
             for s in self.scripts.values()
             for step in s.steps
-            if step.kind == "choice"
+            for ballot in step.ballots()
+        ]
+
+    def feedback(self) -> list[tuple[StepKey, Step]]:
+        """Every feedback question, as a choice step, by (script, 'STEP.QUESTION')."""
+        return [
+            ((s.id, ballot.id), ballot)
+            for s in self.scripts.values()
+            for step in s.steps
+            if step.kind == "feedback"
+            for ballot in step.ballots()
         ]
 
     def statements(self) -> list[tuple[StepKey, str, dict[int, int]]]:
@@ -96,3 +108,12 @@ class Codebook:
     def labels(self) -> dict[StepKey, str]:
         """A short label per step for charts: '3. step-id'."""
         return {key: f"{n}. {key[1]}" for key, n, _ in self.keys()}
+
+
+def _all(script: Script) -> list[tuple[int, Step]]:
+    """Every step with its position, each feedback question after its step at the same one."""
+    return [
+        (n, each)
+        for n, step in enumerate(script.steps, 1)
+        for each in (step, *(b for b in step.ballots() if b.id != step.id))
+    ]

@@ -18,7 +18,7 @@ from exporters import aggregates as agg_
 from exporters import datapackage, manifest, reach, reach_render, readme, report
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
-from exporters.learning import notes
+from exporters.learning import feedback_notes, notes, reflection_notes
 from exporters.polis import PolisWriter
 from exporters.progress import Progress
 from exporters.pseudonymise import Naming, Pseudonymiser
@@ -159,6 +159,13 @@ async def export_dataset(
         plan.append((session, timed, cards.get(session.session_id, [])))
     await walk.sessions(cycle, plan)
     await walk.votes(cycle)
+    # Facilitators' words are redacted like replies; the public profile keeps them out.
+    reflected = (
+        [] if public else [r.redacted(walk.redactor) for r in await datasets.reflections(cycle)]
+    )
+    for r in reflected:
+        row = (naming.session(r.session_id), naming.group(r.group), *r.answers, r.updated_at)
+        sinks.add("reflections", row)
     group_sessions: dict[str, int] = {}
     for session in sessions:
         label = naming.group(session.group)
@@ -207,7 +214,11 @@ async def export_dataset(
         group_names=group_names,
         step_labels=codebook.labels(),
         choices=codebook.choices(),
-        learning=notes(sessions, visits, codebook, agg, threshold),
+        learning=[
+            *notes(sessions, visits, codebook, agg, threshold),
+            *feedback_notes(codebook, agg, threshold),
+            *reflection_notes(reflected, naming),
+        ],
         reach=reach_render.html(reached) if reached else "",
         banner=reach_render.banner(reached) if reached else "",
     )

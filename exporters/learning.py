@@ -9,8 +9,10 @@ from collections.abc import Mapping, Sequence
 from exporters import aggregates as agg_
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
+from exporters.pseudonymise import Naming
 from exporters.schema import ALL_GROUPS
 from storage.dataset_records import SessionRow, StepVisitRow
+from storage.direct import ReflectionRow
 
 
 def _minutes(session: SessionRow) -> float | None:
@@ -81,4 +83,37 @@ def notes(
     new, returning = back.value(("new",)), back.value(("returning",))
     if new is not None and returning is not None:
         found.append(f"{returning} people came back from an earlier cycle; {new} were new.")
+    return found
+
+
+def feedback_notes(codebook: Codebook, agg: Aggregates, threshold: int | None) -> list[str]:
+    """Participants' answers to each feedback question, all groups together."""
+    votes = agg_.vote_counts(agg, threshold)
+    found = []
+    for (script_id, ballot_id), question in codebook.feedback():
+        counts = [
+            (label, votes.value((ALL_GROUPS, script_id, ballot_id, str(n))))
+            for n, label in enumerate(question.choices(), 1)
+        ]
+        if not any(
+            (ALL_GROUPS, script_id, ballot_id, str(n)) in votes.counts
+            for n, _ in enumerate(counts, 1)
+        ):
+            continue
+        shown = "; ".join(
+            f"{label} {count if count is not None else 'withheld'}" for label, count in counts
+        )
+        found.append(f"Feedback, '{question.text}': {shown}.")
+    return found
+
+
+def reflection_notes(reflections: Sequence[ReflectionRow], naming: Naming) -> list[str]:
+    """Facilitators' (redacted) reflections, one sentence each; none in the public profile."""
+    found = []
+    for r in reflections if not naming.public else ():
+        labels = ("went well", "was hard", "to change")
+        parts = [f"{label}: {text}" for label, text in zip(labels, r.answers, strict=True) if text]
+        if parts:
+            where = f"session {naming.session(r.session_id)} ({naming.group(r.group)})"
+            found.append(f"Facilitator's reflection on {where}: " + "; ".join(parts) + ".")
     return found

@@ -43,7 +43,9 @@ def write(
         if profile == "research"
         else ""
     )
-    notes = _template(f"profile-{profile}.md").substitute(threshold=threshold)
+    notes = _template(f"profile-{profile}.md").substitute(
+        threshold=threshold, export_id=facts["export_id"]
+    )
     body = _template("export-readme.md").substitute(
         {str(k): str(v) for k, v in facts.items()},
         profile_notes=notes.rstrip(),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from bot.content.models import SCOPES
 
 PROFILES = ("research", "public")
-STEP_KINDS = ("message", "card", "prompt", "choice", "break", "close")
+STEP_KINDS = ("message", "card", "prompt", "choice", "feedback", "break", "close")
 SESSION_STATUSES = ("not_started", "running", "paused", "ended")
 ALL_GROUPS = "all"
 
@@ -300,6 +300,22 @@ CONSENT_COUNTS = Table(
 )
 
 
+REFLECTIONS = Table(
+    "reflections",
+    "Facilitators' reflections on their sessions, for the learning report (redacted).",
+    (
+        SESSION,
+        GROUP,
+        _s("went_well", "What went well; empty when skipped or not answered."),
+        _s("was_hard", "What was hard; empty when skipped or not answered."),
+        _s("to_change", "What to change next time; empty when skipped or not answered."),
+        _t("reflected_at", "When the reflection was last answered (UTC).", True),
+    ),
+    ("session_id",),
+    (IN_SESSION, IN_GROUP),
+)
+
+
 def tables_for(profile: str) -> tuple[Table, ...]:
     """The tables a profile exports, in the order they are written and documented."""
     common = (GROUPS, SESSIONS, STEP_VISITS, STEPS, STEP_OPTIONS, CARD_EXPOSURES)
@@ -311,4 +327,4 @@ def tables_for(profile: str) -> tuple[Table, ...]:
             VOTE_COUNTS,
             CONSENT_COUNTS,
         )
-    return (*common, PARTICIPANTS, PROFILE_ANSWERS, RESPONSES, VOTES)
+    return (*common, PARTICIPANTS, PROFILE_ANSWERS, RESPONSES, VOTES, REFLECTIONS)

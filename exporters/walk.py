@@ -45,6 +45,7 @@ class Walk:
     pseudonyms: set[str] = field(default_factory=set)
     consent_versions: set[str] = field(default_factory=set)
     cards_shown: set[tuple[str, str]] = field(default_factory=set)
+    _scope_sets: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
     # The prompt text and language of each (script, step), looked up once.
     _prompts: dict[tuple[str, str], tuple[str | None, str | None]] = field(default_factory=dict)
 
@@ -54,7 +55,8 @@ class Walk:
         async for row in self.datasets.participants(cycle):
             person = self.naming.pseudonym(row.person)
             group = self.naming.group(row.group)
-            self.scopes[(person, group)] = row.scopes
+            # Few distinct scope sets exist; sharing them keeps a big cycle's map small.
+            self.scopes[(person, group)] = self._scope_sets.setdefault(row.scopes, row.scopes)
             self.consent_versions.add(row.consent_version)
             self.agg.consent(group, row.scopes)
             if self.naming.public:
@@ -105,24 +107,32 @@ class Walk:
         ],
     ) -> None:
         """Every session in turn: its rows, transcript and source, with its replies."""
-        replies = aiter(self.datasets.responses(cycle, [s.session_id for s, _, _ in plan]))
-        reply = await anext(replies, None)
+        # Replies come a page at a time (each session's together, in plan order); the loop
+        # over a page is plain Python, which matters at a million replies.
+        pages = aiter(self.datasets.responses([session for session, _, _ in plan]))
+        page: list[ResponseRow] = await anext(pages, [])
+        at = 0
         for session, visits, cards in plan:
             group = self.naming.group(session.group)
             events = self._open(session, visits, cards)
             pending = next(events, None)
-            while reply is not None and reply.session_id == session.session_id:
+            while True:
+                if at == len(page):
+                    page, at = await anext(pages, []), 0
+                if not page or page[at].session_id != session.session_id:
+                    break
+                reply = page[at]
                 while pending is not None and pending[0] <= reply.posted_at:
                     self._event(session, pending[2])
                     pending = next(events, None)
                 self._reply(reply, group)
-                reply = await anext(replies, None)
+                at += 1
             while pending is not None:
                 self._event(session, pending[2])
                 pending = next(events, None)
             self.transcripts.close()
             self.qdpx.close_source()
-        if reply is not None:
+        if at < len(page):
             raise RuntimeError("replies and sessions came in different orders")
 
     def _open(

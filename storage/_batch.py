@@ -13,7 +13,7 @@ from bot.core.ids import GroupRef, MessageRef
 from storage import _capture
 from storage._edits import apply_pending
 from storage._handled import claim, ref, take_pending
-from storage._replies import Known
+from storage._replies import Known, insert_new_replies
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,25 +36,44 @@ async def apply_submissions(
     a redelivered command must not move a session twice, and a redelivered message must not
     be stored under a later step than the one it was first handled at.
     """
-    fresh = await claim(conn, [s.message for s in submissions if s.message is not None], now)
+    known = known or Known()
+    replies = [s for s in submissions if _just_a_reply(s)]
+    others = [s for s in submissions if not _just_a_reply(s)]
+    fresh = await claim(conn, [s.message for s in others if s.message is not None], now)
     waiting = {message for message, edited in fresh.items() if edited}
     captures: list[Capture] = []
-    applied: list[bool] = []
-    for submission in submissions:
+    outcome: dict[int, bool] = {}
+    for submission in others:
         message = submission.message
-        if message is not None:
-            if fresh.pop(message, None) is None:  # handled before, or earlier in this batch
-                applied.append(False)
-                continue
-        applied.append(True)
-        captures.extend(submission.captures)
+        # Not fresh: handled before, or earlier in this batch.
+        outcome[id(submission)] = message is None or fresh.pop(message, None) is not None
+        if outcome[id(submission)]:
+            captures.extend(submission.captures)
     if captures:
         await _capture.apply(conn, captures, known)
-    if waiting:
-        stored: dict[MessageRef, GroupRef] = {
-            ref(c.group, c.message_id): c.group for c in captures if isinstance(c, ResponseCaptured)
-        }
-        for pending in await take_pending(conn, waiting):
-            if pending.message in stored:
-                await apply_pending(conn, pending, stored[pending.message])
-    return applied
+    stored: dict[MessageRef, GroupRef] = {
+        ref(c.group, c.message_id): c.group for c in captures if isinstance(c, ResponseCaptured)
+    }
+    if replies:
+        found = [c for s in replies for c in s.captures if isinstance(c, ResponseCaptured)]
+        new = await insert_new_replies(conn, found, known)
+        waiting |= {message for message, edited in new.items() if edited}
+        for submission, reply in zip(replies, found, strict=True):
+            message = ref(reply.group, reply.message_id)
+            outcome[id(submission)] = new.pop(message, None) is not None
+            if outcome[id(submission)]:
+                stored[message] = reply.group
+    for pending in await take_pending(conn, waiting):
+        if pending.message in stored:
+            await apply_pending(conn, pending, stored[pending.message])
+    return [outcome[id(s)] for s in submissions]
+
+
+def _just_a_reply(submission: Submission) -> bool:
+    # The commonest submission by far: one reply, from the message it came in.
+    if submission.message is None or len(submission.captures) != 1:
+        return False
+    reply = submission.captures[0]
+    return isinstance(reply, ResponseCaptured) and ref(reply.group, reply.message_id) == (
+        submission.message
+    )

@@ -17,13 +17,16 @@ from bot.core.captures import (
     ConsentRecorded,
     ProfileAnswered,
     ProfileDeleted,
+    ReflectionSaved,
     ResponseCaptured,
     ResponseDeleted,
     ResponseEdited,
     SessionSaved,
+    SoloSaved,
     VoteCaptured,
 )
 from bot.core.ids import GroupRef, PersonRef
+from storage._direct import save_progress, save_reflections
 from storage._edits import edit_response
 from storage._exposure import record_cards, record_step_visits
 from storage._handled import claim, ref
@@ -93,6 +96,10 @@ async def apply(
         elif kind is ProfileDeleted:
             for gone in _only(ProfileDeleted, run):
                 await delete_answers(conn, gone)
+        elif kind is SoloSaved:
+            await save_progress(conn, _only(SoloSaved, run))
+        elif kind is ReflectionSaved:
+            await save_reflections(conn, _only(ReflectionSaved, run))
 
 
 def _only(kind: type[C], captures: Sequence[Capture]) -> list[C]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import ColumnClause, delete, literal_column, select, tuple_
+from sqlalchemy import ColumnClause, delete, literal_column, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
@@ -15,7 +15,7 @@ from bot.core.captures import ResponseEdited
 from bot.core.ids import GroupRef, MessageRef
 from storage._bulk import execute_returning
 from storage._keys import dialect_insert
-from storage.tables import handled_messages, pending_edits
+from storage.tables import handled_messages, pending_edits, responses
 
 _KEY = ["platform", "chat_id", "message_id"]
 _CLAIM_FIELDS = ("platform", "chat_id", "message_id", "handled_at")
@@ -71,10 +71,15 @@ def _claim(conn: AsyncConnection, rows: int) -> ClauseElement:
 async def is_handled(conn: AsyncConnection, message: MessageRef) -> bool:
     """Whether this message was handled before (stored or not) or deleted."""
     found = await conn.execute(
-        select(handled_messages.c.handled_at).where(
-            handled_messages.c.platform == message.platform,
-            handled_messages.c.chat_id == message.chat_id,
-            handled_messages.c.message_id == message.message_id,
+        union_all(
+            *(
+                select(table.c.message_id).where(
+                    table.c.platform == message.platform,
+                    table.c.chat_id == message.chat_id,
+                    table.c.message_id == message.message_id,
+                )
+                for table in (handled_messages, responses)
+            )
         )
     )
     return found.first() is not None

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, func, insert, select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,6 +27,7 @@ from storage.dataset_records import (
     StepVisitRow,
 )
 from storage.db import SQLITE_BEGIN
+from storage.direct import ReflectionRow, reflections
 from storage.reach import CycleReach, cycle_reach
 from storage.records import ParticipantRow, ResponseRow, VoteRow
 from storage.tables import (
@@ -47,6 +48,48 @@ from storage.tables import (
 
 DEFAULT_BATCH = 2000
 _CHUNK = 1000
+
+
+# A reply's own columns and its author; the rest of its context is its session's.
+_REPLY_COLUMNS = (
+    responses.c.id,
+    responses.c.session_id,
+    responses.c.step_id,
+    responses.c.message_id,
+    responses.c.text,
+    responses.c.kind,
+    responses.c.reply_to,
+    responses.c.posted_at,
+    responses.c.edited_at,
+    identities.c.platform,
+    identities.c.user_id,
+)
+
+
+def _reply(row: Row[Any], session: SessionRow) -> ResponseRow:
+    # Unpacked by position: reading a Row's fields by name costs more than the rest of an
+    # export's work on the reply.
+    (
+        response_id, session_id, step_id, message_id, text, kind, reply_to, posted_at,
+        edited_at, platform, user_id,
+    ) = cast(Sequence[Any], row)  # fmt: skip
+    return ResponseRow(
+        response_id,
+        PersonRef(platform, user_id),
+        session.group,
+        session.group_title,
+        session_id,
+        session.cycle_id,
+        session.script_id,
+        session.script_version,
+        step_id,
+        message_id,
+        text,
+        kind,
+        reply_to,
+        posted_at,
+        edited_at,
+    )
 
 
 def _chunks(items: Iterable[str], size: int = _CHUNK) -> Iterable[list[str]]:
@@ -168,32 +211,31 @@ class Datasets:
                 found.append(int((await conn.execute(query)).scalar_one()))
         return found[0], found[1]
 
-    async def responses(
-        self, cycle_id: str | None, session_ids: Sequence[str]
-    ) -> AsyncIterator[ResponseRow]:
-        """Stream replies session by session, in the order given, each session's by id.
+    async def responses(self, sessions: Sequence[SessionRow]) -> AsyncIterator[list[ResponseRow]]:
+        """Stream pages of replies, session by session in the order given, each by id.
 
         Small sessions are read together, a page of about ``batch_size`` replies at a time;
         a session larger than that is paged on its own. (One sort over the whole cycle would
-        make every page cost as much as the rest of the cycle.) The next page is read while
-        the caller works through this one.
+        make every page cost as much as the rest of the cycle.) A reply's group, cycle and
+        script come from its session rather than a join per row, and the next page is read
+        while the caller works through this one.
         """
-        pages = self._reply_pages(cycle_id, session_ids)
+        known = {s.session_id: s for s in sessions}
+        pages = self._reply_pages(list(known))
         upcoming = asyncio.ensure_future(anext(pages, None))
         try:
             while (page := await upcoming) is not None:
                 upcoming = asyncio.ensure_future(anext(pages, None))
-                for row in page:
-                    yield _export.response_row(row)
+                yield [_reply(row, known[row.session_id]) for row in page]
         finally:
             upcoming.cancel()
             await pages.aclose()
 
-    async def _reply_pages(
-        self, cycle_id: str | None, session_ids: Sequence[str]
-    ) -> AsyncGenerator[list[Row[Any]], None]:
-        sizes = await self._reply_counts(cycle_id)
-        query = _export.responses_query(cycle_id)
+    async def _reply_pages(self, session_ids: Sequence[str]) -> AsyncGenerator[list[Row[Any]]]:
+        sizes = await self._reply_counts(session_ids)
+        query = select(*_REPLY_COLUMNS).join(
+            identities, identities.c.id == responses.c.participant_id
+        )
         waiting: list[str] = []
         queued = 0
         for session_id in [*session_ids, None]:
@@ -202,7 +244,7 @@ class Datasets:
                 async with self._engine.connect() as conn:
                     page = query.where(responses.c.session_id.in_(waiting))
                     rows = (await conn.execute(page.order_by(responses.c.id))).all()
-                by_session: dict[str, list[Row[Any]]] = {s: [] for s in waiting}
+                by_session: dict[str, list[Any]] = {s: [] for s in waiting}
                 for row in rows:
                     by_session[row.session_id].append(row)
                 yield [row for found in by_session.values() for row in found]
@@ -219,14 +261,11 @@ class Datasets:
             waiting.append(session_id)
             queued += size
 
-    async def _reply_counts(self, cycle_id: str | None) -> dict[str, int]:
+    async def _reply_counts(self, session_ids: Sequence[str]) -> dict[str, int]:
+        wanted = set(session_ids)
         query = select(responses.c.session_id, func.count()).group_by(responses.c.session_id)
-        if cycle_id is not None:
-            query = query.join(sessions, sessions.c.id == responses.c.session_id).where(
-                sessions.c.cycle_id == cycle_id
-            )
         async with self._engine.connect() as conn:
-            return {s: int(n) for s, n in await conn.execute(query)}
+            return {s: int(n) for s, n in await conn.execute(query) if s in wanted}
 
     def votes(self, cycle_id: str | None) -> AsyncIterator[VoteRow]:
         """Stream the cycle's votes."""
@@ -235,6 +274,10 @@ class Datasets:
     def participants(self, cycle_id: str | None) -> AsyncIterator[ParticipantRow]:
         """Stream the consents of the cycle's contributors."""
         return _export.iter_participants(self._engine, cycle_id, self.batch_size)
+
+    async def reflections(self, cycle_id: str | None) -> list[ReflectionRow]:
+        """Facilitators' reflections on the cycle's sessions (None: every session)."""
+        return await reflections(self._engine, cycle_id)
 
     async def reach(self, cycle_id: str | None) -> CycleReach:
         """Who took part in the cycle (None: every session), for the reach report."""

@@ -11,10 +11,11 @@ from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.captures import Capture
+from bot.core.desk import Desk
 from bot.core.ids import GroupRef, MessageRef, PersonRef
-from bot.core.records import ProfileAnswer, Turnout
+from bot.core.records import ProfileAnswer, SessionHeard, Turnout
 from bot.core.state import SessionState, Status
-from storage import _capture, _export, _profile, _registrations
+from storage import _capture, _direct, _export, _profile, _registrations
 from storage._batch import Submission, apply_submissions
 from storage._keys import dialect_insert, ensure_groups, ensure_people, group_id, person_id
 from storage._registrations import RegisteredGroup
@@ -35,6 +36,7 @@ from storage.records import (
 from storage.tables import (
     audit,
     consents,
+    direct_progress,
     facilitators,
     groups,
     identities,
@@ -42,6 +44,7 @@ from storage.tables import (
     profile_answers,
     response_edits,
     responses,
+    session_reflections,
     sessions,
     votes,
 )
@@ -278,6 +281,16 @@ class Repository:
         async with self._engine.connect() as conn:
             return await _profile.turnout(conn, session_id, step_id, group)
 
+    async def desk(self, person: PersonRef) -> Desk:
+        """The person's self-paced dialogue, open reflection, and whether they facilitate."""
+        async with self._engine.connect() as conn:
+            return await _direct.desk(conn, person)
+
+    async def heard(self, session_id: str) -> SessionHeard:
+        """What a session heard, as counts, for its "what we heard today" summary."""
+        async with self._engine.connect() as conn:
+            return await _direct.heard(conn, session_id)
+
     async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
         """Delete everything of the person, audit it by pseudonym, and purge the freed bytes."""
         async with self._writer.begin() as conn:
@@ -299,6 +312,8 @@ class Repository:
                         facilitators,
                         pending_edits,
                         profile_answers,
+                        direct_progress,
+                        session_reflections,
                     )
                 ]
                 await conn.execute(delete(identities).where(identities.c.id == pid))

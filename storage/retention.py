@@ -12,11 +12,13 @@ from storage.db import SQLITE_BEGIN, sqlite_pragma
 from storage.tables import (
     audit,
     consents,
+    direct_progress,
     facilitators,
     identities,
     response_edits,
     responses,
     scheduled_sessions,
+    session_reflections,
     votes,
 )
 
@@ -34,7 +36,8 @@ async def purge(engine: AsyncEngine, before: datetime | None, at: datetime) -> P
     """Purge old data and unneeded identities, with one audit record, in one transaction.
 
     Replies and votes from before ``before`` go (None keeps them); then every identity that
-    nothing refers to any more: people who left, with no consent, role, data or schedule.
+    nothing refers to any more: people who left, with no consent, role, data, schedule,
+    self-paced place or reflection.
     """
     writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
     async with writer.begin() as conn:
@@ -56,6 +59,8 @@ async def purge(engine: AsyncEngine, before: datetime | None, at: datetime) -> P
                 (responses, "participant_id"),
                 (votes, "participant_id"),
                 (scheduled_sessions, "facilitator_id"),
+                (direct_progress, "participant_id"),
+                (session_reflections, "participant_id"),
             )
         ]
         orphan = select(identities.c.id).where(*(~ref for ref in referenced))

@@ -372,6 +372,46 @@ class StoredProfileAnswer(Base):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class DirectProgress(Base):
+    """A resident's place in a cycle's self-paced dialogue, and their one reminder."""
+
+    __tablename__ = "direct_progress"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "cycle_id"),
+        Index("ix_direct_progress_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"))
+    cycle_id: Mapped[str] = mapped_column(String)
+    script_id: Mapped[str] = mapped_column(String)
+    script_version: Mapped[str] = mapped_column(String)
+    step_index: Mapped[int]
+    status: Mapped[str] = mapped_column(String)
+    answered: Mapped[bool]
+    # Whether they want one reminder after stopping half-way (NULL: not asked yet).
+    remind: Mapped[bool | None]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SessionReflection(Base):
+    """A facilitator's reflection on a session, for the learning report ('' skipped)."""
+
+    __tablename__ = "session_reflections"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), index=True
+    )
+    went_well: Mapped[str | None] = mapped_column(Text)
+    was_hard: Mapped[str | None] = mapped_column(Text)
+    to_change: Mapped[str | None] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 identities = Base.metadata.tables["identities"]
 groups = Base.metadata.tables["groups"]
 facilitators = Base.metadata.tables["facilitators"]
@@ -394,3 +434,5 @@ scheduler_jobs = Base.metadata.tables["scheduler_jobs"]
 scheduler_lease = Base.metadata.tables["scheduler_lease"]
 registrations = Base.metadata.tables["registrations"]
 profile_answers = Base.metadata.tables["profile_answers"]
+direct_progress = Base.metadata.tables["direct_progress"]
+session_reflections = Base.metadata.tables["session_reflections"]

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.captures import Capture
 from bot.core.ids import GroupRef, MessageRef, PersonRef
@@ -101,6 +101,7 @@ class QueuedRepository(Repository):
         self._stopping = False
         self._purged_at: datetime | None = None
         self._known = Known()
+        self._conn: AsyncConnection | None = None
         self.stats = WriterStats()
 
     async def start(self) -> None:
@@ -118,6 +119,7 @@ class QueuedRepository(Repository):
         self._items.append(None)
         self._ready.set()
         await self._task
+        await self._release()
 
     async def apply(self, captures: Sequence[Capture]) -> None:
         """Commit captures through the writer; returns once they are durably stored."""
@@ -197,11 +199,13 @@ class QueuedRepository(Repository):
         if not jobs:
             return
         try:
-            async with self._writer.begin() as conn:
+            conn = await self._connection()
+            async with conn.begin():
                 applied = await apply_submissions(
                     conn, [job.submission for job in jobs], self._clock(), self._known
                 )
         except Exception as exc:
+            await self._release()
             # What the writer believed exists may be gone (deleted by another process): the
             # batch is tried once more without that belief, then each submission on its own,
             # so one bad submission cannot sink the others.
@@ -236,6 +240,19 @@ class QueuedRepository(Repository):
             _settle(operation.done, error=exc)
         else:
             _settle(operation.done, result)
+
+    async def _connection(self) -> AsyncConnection:
+        # One connection for every batch: on SQLite each connection has its own page cache,
+        # and a write by another connection empties it, so taking a different pooled
+        # connection per batch would read the indexes back from disk every time.
+        if self._conn is None:
+            self._conn = await self._writer.connect()
+        return self._conn
+
+    async def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
 
     async def _purge(self) -> None:
         now = self._clock()

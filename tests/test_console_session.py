@@ -117,7 +117,7 @@ def test_full_console_session_stores_only_consented_words(
         out.count(f"[private to carol] Hello! {INVITATION}") == 2
     )  # once for talk, once for a vote
     assert "[private to bob] Thank you, your answer is recorded: Not very comfortable." in out
-    assert "Step 8 of 16 (research-comfort-why" in out
+    assert "Step 8 of 17 (research-comfort-why" in out
 
     export1 = tmp_path / "export1"
     result = dialogue(config, "export", "--out", str(export1), env=env)
@@ -144,7 +144,7 @@ def test_full_console_session_stores_only_consented_words(
 
     run2 = dialogue(config, "run", "--transcript", str(second), env=env)
     assert run2.returncode == 0, run2.stderr
-    assert "step 8 of 16 (research-comfort-why)" in run2.stdout
+    assert "step 8 of 17 (research-comfort-why)" in run2.stdout
     assert "[private to bob] Done. We have erased 1 replies and 1 answers" in run2.stdout
     assert "[private to bob] We don't store anything about you." in run2.stdout
 
@@ -195,5 +195,5 @@ def test_demo_plays_a_whole_session_in_a_throwaway_database(
     )
     assert result.returncode == 0, result.stderr
     assert "That's the end of this session." in result.stdout
-    assert "Step 16 of 16 (close" in result.stdout
+    assert "Step 17 of 17 (close" in result.stdout
     assert not (tmp_path / "dialogue.db").exists()

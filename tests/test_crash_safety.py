@@ -229,5 +229,5 @@ def test_sigterm_stops_the_bot_at_once_with_everything_it_acknowledged_stored(
     # Standard input is still open (people are still posting): the stop must not wait for it.
     assert bot.wait(timeout=30) == 0
     kept = {r[1] for r in stored(url)["responses"]}
-    said = {f"crash-{n}" for n in acked if lines[n - 1].startswith("p") and ": R" in lines[n - 1]}
+    said = {f"crash-{n}" for n in acked if re.match(r"p\d: R\d", lines[n - 1])}
     assert said and said <= kept

@@ -33,7 +33,7 @@ async def test_a_session_can_run_in_the_channel_and_non_facilitators_cannot_stee
         )
         mod = world.guild.add_member(world.env.create_user("moderator"), roles=[managers])
         started = await mod.slash(channel, "dialogue start", script=SCRIPT)
-        assert "Step 1 of 16" in text_of(replies(started))
+        assert "Step 1 of 17" in text_of(replies(started))
         assert channel.threads == [] and "Welcome!" in channel.history()[-3].content
         before = len(channel.history())
 

@@ -93,7 +93,7 @@ async def run_session(world: World) -> None:
     choices = await fac.autocomplete(channel, "dialogue start", "script", "health")
     assert [c["value"] for c in choices] == [SCRIPT]
     started = await fac.slash(channel, "dialogue start", script=SCRIPT)
-    assert started.ephemeral and "Step 1 of 16" in text_of(replies(started))
+    assert started.ephemeral and "Step 1 of 17" in text_of(replies(started))
     (thread,) = channel.threads
     assert thread.name.startswith("Your health and care data")
     join = next(m for m in thread.history() if m.components)

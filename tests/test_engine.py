@@ -23,6 +23,7 @@ from bot.core.actions import AskChoice, Button, SendCard, SendPrivate, SendText
 from bot.core.captures import (
     CardShown,
     ConsentRecorded,
+    ReflectionSaved,
     ResponseCaptured,
     ResponseDeleted,
     ResponseEdited,
@@ -30,11 +31,13 @@ from bot.core.captures import (
     VoteCaptured,
 )
 from bot.core.context import Actor, Context, Transition
+from bot.core.desk import Reflection
 from bot.core.effects import (
     DataRequested,
     ErasureRequested,
     Invited,
     RoleChanged,
+    SummaryRequested,
     TurnoutRequested,
 )
 from bot.core.events import (
@@ -140,7 +143,7 @@ def test_the_shipped_script_is_the_one_these_tables_describe(script: Script) -> 
     # The tables below name steps by id, by 1-based number and by their options; if the script
     # is edited, update them together.
     kinds = {s.id: s.kind for s in script.steps}
-    assert len(script.steps) == 16
+    assert len(script.steps) == 17
     assert (script.steps[0].id, script.steps[11].id, script.steps[-1].id) == (
         "welcome",
         "trust-scale",
@@ -289,7 +292,7 @@ MOVES: dict[str, tuple[str, Status, str, tuple[str, ...], str, Status]] = {
     "goto-by-id": ("welcome", RUN, "goto", ("trust-scale",), "trust-scale", RUN),
     "goto-by-number": ("welcome", RUN, "goto", ("12",), "trust-scale", RUN),
     "goto-1-is-the-first-step": ("close", RUN, "goto", ("1",), "welcome", RUN),
-    "goto-last-number": ("welcome", RUN, "goto", ("16",), "close", RUN),
+    "goto-last-number": ("welcome", RUN, "goto", ("17",), "close", RUN),
     "skip-jumps-over-the-next-step": ("welcome", RUN, "skip", (), "first-thoughts", RUN),
     "pause": ("first-thoughts", RUN, "pause", (), "first-thoughts", PAUSE),
     "resume": ("first-thoughts", PAUSE, "resume", (), "first-thoughts", RUN),
@@ -328,11 +331,17 @@ def test_facilitator_moves_the_session_and_every_change_is_saved(
     saved, *shown = result.captures
     assert saved == SessionSaved(state)
     presented = step_of(ctx, state).cards if to_status is Status.RUNNING else ()
-    assert shown == [
-        CardShown(state.session_id or "", GROUP, to_step, card, "1", later.now)
-        for card in presented
-    ]
-    assert result.effects == ()
+    session_id = state.session_id or ""
+    if to_status is Status.ENDED:
+        # The facilitator is asked to reflect, and gets a summary to review (test_support).
+        reflection = Reflection(session_id, GROUP, later.now)
+        assert shown == [ReflectionSaved(facilitator().person, reflection, later.now)]
+        assert result.effects == (SummaryRequested(facilitator().person, GROUP, session_id),)
+    else:
+        assert shown == [
+            CardShown(session_id, GROUP, to_step, card, "1", later.now) for card in presented
+        ]
+        assert result.effects == ()
     group_texts = [a.text for a in result.actions if isinstance(a, SendText)]
     if to_status is Status.ENDED:
         assert state.ended_at == later.now
@@ -372,11 +381,11 @@ NAVIGATION_REFUSALS: dict[str, tuple[str, Status, str, tuple[str, ...], str, dic
         {"step": "nowhere"},
     ),
     "goto-zero": ("welcome", RUN, "goto", ("0",), "session.unknown_step", {"step": "0"}),
-    "goto-past-the-end": ("welcome", RUN, "goto", ("17",), "session.unknown_step", {"step": "17"}),
+    "goto-past-the-end": ("welcome", RUN, "goto", ("18",), "session.unknown_step", {"step": "18"}),
     "goto-negative": ("welcome", RUN, "goto", ("-1",), "session.unknown_step", {"step": "-1"}),
     "goto-without-a-step": ("welcome", RUN, "goto", (), "session.goto_usage", {}),
     "skip-on-second-to-last": (
-        "message-to-decision-makers",
+        "feedback",
         RUN,
         "skip",
         (),

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.content.check import collect
-from bot.logs import FieldsFormatter
 from bot.core import engine
 from bot.core.events import CommandIssued, MessagePosted
 from bot.core.state import Status
 from bot.intake import CommandLimiter, IntakeRules, Verdict
+from bot.logs import FieldsFormatter
 from bot.platforms.console import ConsoleError, ConsolePlatform
 from bot.settings import ConfigError, Settings, load_settings
 from storage.db import upgrade

@@ -16,7 +16,9 @@ Slug = Annotated[
     Field(description="lower-case letters, digits and dashes"),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-StepKind = Literal["message", "card", "prompt", "choice", "break", "close"]
+StepKind = Literal["message", "card", "prompt", "choice", "feedback", "break", "close"]
+# A feedback question's answers are stored as votes on the step id 'STEP.QUESTION'.
+QUESTION_SEPARATOR = "."
 
 
 class Strict(BaseModel):
@@ -40,6 +42,14 @@ class Scale(Strict):
         return self
 
 
+class Question(Strict):
+    """One question of a feedback step, answered with one of its options (stored as a vote)."""
+
+    id: Slug
+    text: Text
+    options: tuple[Text, ...] = Field(min_length=2)
+
+
 class Step(Strict):
     """One step of a deliberation script."""
 
@@ -55,9 +65,30 @@ class Step(Strict):
     auto_advance: bool = False
     # Who sees a choice step's live tally: the facilitator (privately) or the whole group.
     tally: Literal["facilitator", "group"] = "facilitator"
+    # A feedback step's questions (did you feel heard...), each answered like a choice.
+    questions: tuple[Question, ...] = ()
+    # Self-paced use, by a resident alone in a private chat: whether the step is offered, its
+    # own wording there ('text' otherwise), and what "tell me more" adds (cards show in full).
+    self_paced: bool = False
+    self_paced_text: str = ""
+    self_paced_more: str = ""
 
     @model_validator(mode="after")
     def _fits_kind(self) -> Step:
+        if (self.self_paced_text or self.self_paced_more) and not self.self_paced:
+            raise ValueError(
+                "'self_paced_text' and 'self_paced_more' need 'self_paced = true' on the step"
+            )
+        if self.self_paced and self.kind == "break":
+            raise ValueError("a break is for groups: remove 'self_paced' from it")
+        if self.kind == "feedback":
+            if not self.questions:
+                raise ValueError("a feedback step needs 'questions', each with id, text, options")
+            ids = [q.id for q in self.questions]
+            if len(set(ids)) != len(ids):
+                raise ValueError("each question of a feedback step needs its own id")
+        elif self.questions:
+            raise ValueError(f"'questions' belong on feedback steps, not on a {self.kind} step")
         if self.auto_advance and self.minutes is None:
             raise ValueError("'auto_advance' needs 'minutes': how long before the step moves on")
         if self.kind == "card" and not self.cards:
@@ -85,6 +116,25 @@ class Step(Strict):
         labels = {self.scale.min: self.scale.min_label, self.scale.max: self.scale.max_label}
         return tuple(f"{n} {labels[n]}".strip() if labels.get(n) else str(n) for n in points)
 
+    def ballots(self) -> tuple[Step, ...]:
+        """What people answer at this step, each as a choice step.
+
+        A choice step is its own ballot; each question of a feedback step is one, with the id
+        'STEP.QUESTION' (a dot no step id has). Other steps ask for no answer.
+        """
+        if self.kind == "choice":
+            return (self,)
+        return tuple(
+            # Built without validation: the dotted id is deliberately not a step id.
+            Step.model_construct(
+                id=f"{self.id}{QUESTION_SEPARATOR}{q.id}",
+                kind="choice",
+                text=q.text,
+                options=q.options,
+            )
+            for q in self.questions
+        )
+
 
 class Script(Strict):
     """A versioned deliberation script: ordered steps a facilitator walks a group through."""
@@ -109,6 +159,14 @@ class Script(Strict):
     def index_of(self, step_id: str) -> int | None:
         """The position of a step by id, or None."""
         return next((i for i, s in enumerate(self.steps) if s.id == step_id), None)
+
+    def ballot(self, ballot_id: str) -> Step | None:
+        """A choice step or a feedback question (as a choice step) by its vote id, or None."""
+        step_id = ballot_id.partition(QUESTION_SEPARATOR)[0]
+        index = self.index_of(step_id)
+        if index is None:
+            return None
+        return next((b for b in self.steps[index].ballots() if b.id == ballot_id), None)
 
 
 class Source(Strict):

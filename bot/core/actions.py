@@ -30,14 +30,17 @@ class SendText:
     buttons: tuple[Button, ...] = ()
     # Messages with the same slot replace each other (edited in place where the platform can).
     slot: str | None = None
+    # Set: show it to this person privately, as the group would see it (a rehearsal).
+    person: PersonRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SendCard:
-    """Show a resource card in a group."""
+    """Show a resource card in a group (or privately to ``person``, as the group would)."""
 
     group: GroupRef
     card: Card
+    person: PersonRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,10 @@ class AskChoice:
     text: str
     options: tuple[str, ...]
     multiple: bool
+    # How to answer without buttons, when '/vote N' is not it (a feedback question).
+    hint: str = ""
+    # Set: show it to this person privately, as the group would see it (a rehearsal).
+    person: PersonRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,4 +81,25 @@ class CheckAccess:
     person: PersonRef
 
 
-Action = SendText | SendCard | AskChoice | SendPrivate | CheckAccess
+@dataclass(frozen=True, slots=True)
+class SendImage:
+    """Show a picture (a PNG) in a group, or privately to ``person``; ``alt`` describes it.
+
+    ``name`` is a short file name for it (letters, digits, dashes), without ".png".
+    """
+
+    group: GroupRef
+    png: bytes
+    alt: str
+    name: str = "image"
+    person: PersonRef | None = None
+
+
+Action = SendText | SendCard | AskChoice | SendPrivate | CheckAccess | SendImage
+
+
+def recipient(action: Action) -> PersonRef | None:
+    """The person an action goes to privately, or None when it goes to its group."""
+    if isinstance(action, CheckAccess):
+        return None  # it names whom to tell, but it is about the group
+    return action.person

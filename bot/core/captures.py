@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.desk import Reflection, SoloState
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.state import SessionState
 
@@ -117,6 +118,22 @@ class ProfileDeleted:
     unless_consented: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class SoloSaved:
+    """A resident's place in a self-paced dialogue changed and must be persisted."""
+
+    state: SoloState
+
+
+@dataclass(frozen=True, slots=True)
+class ReflectionSaved:
+    """A facilitator was asked to reflect on a session, or answered (or skipped) a question."""
+
+    person: PersonRef
+    reflection: Reflection
+    at: datetime
+
+
 Capture = (
     ResponseCaptured
     | ResponseEdited
@@ -127,4 +144,6 @@ Capture = (
     | CardShown
     | ProfileAnswered
     | ProfileDeleted
+    | SoloSaved
+    | ReflectionSaved
 )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.content.check import Library
 from bot.core.actions import Action
 from bot.core.captures import Capture
+from bot.core.desk import Desk
 from bot.core.effects import Effect
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.records import ProfileAnswer
@@ -31,6 +32,8 @@ class Actor:
     current_vote: tuple[int, ...] = ()
     # The person's stored profile answers (filled in for /profile only).
     profile: tuple[ProfileAnswer, ...] = ()
+    # What the person is doing in their private chat (filled in for private events only).
+    desk: Desk = field(default_factory=Desk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,8 @@ class Context:
     # Scripts the open cycle offers; None while no cycle was ever created (every script).
     offered: frozenset[str] | None = None
     zone: tzinfo = UTC
+    # How long after someone stops a self-paced dialogue half-way they may be reminded, once.
+    solo_reminder: timedelta | None = None
 
     def t(self, key: str, **params: object) -> str:
         """A message from the catalogue in the deployment's language."""
@@ -59,3 +64,6 @@ class Transition:
     actions: tuple[Action, ...] = ()
     captures: tuple[Capture, ...] = ()
     effects: tuple[Effect, ...] = field(default=())
+    # False: nothing of this event is stored, not even that its message was handled (a
+    # rehearsal, which must leave no trace in the database).
+    remember: bool = True

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.desk import SummaryDraft
 from bot.core.ids import GroupRef, PersonRef
+from bot.core.state import SessionState
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,46 @@ class TurnoutRequested:
     step_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class RehearsalChanged:
+    """A facilitator's rehearsal moved on (or ended: None); it lives in memory only."""
+
+    person: PersonRef
+    rehearsal: SessionState | None
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRequested:
+    """A session ended: draft its "what we heard today" summary for the facilitator to review."""
+
+    person: PersonRef
+    group: GroupRef
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryChanged:
+    """The summary waiting for the facilitator's review changed (None: posted or skipped)."""
+
+    person: PersonRef
+    draft: SummaryDraft | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChartRequested:
+    """Show a chart of the answers to these choice steps (ballot ids) of a session.
+
+    To ``person`` privately when set (a rehearsal, which has no session and no answers),
+    otherwise to the group.
+    """
+
+    group: GroupRef
+    session_id: str | None
+    script_id: str
+    ballots: tuple[str, ...]
+    person: PersonRef | None = None
+
+
 Effect = (
     Invited
     | DataRequested
@@ -94,4 +136,8 @@ Effect = (
     | ForgetRequested
     | TallyChanged
     | TurnoutRequested
+    | RehearsalChanged
+    | SummaryRequested
+    | SummaryChanged
+    | ChartRequested
 )

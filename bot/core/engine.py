@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.content import heard
-from bot.content.models import REQUIRED_SCOPE, Script, Step
-from bot.core import consent, groups, profile, schedule, turnout
+from bot.content.models import QUESTION_SEPARATOR, REQUIRED_SCOPE, Script, Step
+from bot.core import consent, groups, profile, rehearsal, schedule, solo, support, turnout
 from bot.core.actions import Action, AskChoice, Button, SendCard, SendPrivate, SendText
 from bot.core.captures import (
     CardShown,
@@ -33,9 +33,10 @@ from bot.core.events import (
 )
 from bot.core.ids import PersonRef
 from bot.core.state import SessionState, Status
+from bot.core.votes import typed
 
 FACILITATOR_COMMANDS = frozenset(
-    {"start", "next", "back", "goto", "skip", "pause", "resume", "end", "status"}
+    {"start", "next", "back", "goto", "skip", "pause", "resume", "end", "status", "show"}
 )
 UNCAPTURED_KINDS = frozenset({"break"})
 
@@ -43,6 +44,13 @@ UNCAPTURED_KINDS = frozenset({"break"})
 def step(state: SessionState | None, event: Event, actor: Actor, ctx: Context) -> Transition:
     """Apply one event to a group's session state."""
     state = _within_script(state, ctx)
+    # A person's private work with the bot (see bot.core.desk) comes before group rules.
+    if rehearsal.wants(event, actor):
+        return rehearsal.handle(state, event, actor, ctx, command)
+    if support.wants(event, actor):
+        return support.handle(state, event, actor, ctx)
+    if solo.wants(event, actor):
+        return solo.handle(state, event, actor, ctx)
     match event:
         case TimerFired():
             return schedule.fired(state, event, actor, ctx, command)
@@ -78,8 +86,8 @@ def command(
     if name in consent.COMMANDS:
         return consent.handle(state, name, args, actor, ctx)
     if name == "vote":
-        parsed = parse_options(args)
-        return vote(state, None, parsed, actor, ctx)
+        step_id, parsed = typed(_current_step(state, ctx), args)
+        return vote(state, step_id, parsed, actor, ctx)
     if name == "help":
         key = "help.facilitator" if actor.facilitator else "help.participant"
         return _reply(state, actor, ctx.t(key, scripts=_script_list(ctx)))
@@ -102,6 +110,8 @@ def command(
     if name == "status":
         asked = turnout.request(state, _current_step(state, ctx), actor)
         return Transition(state, (_private(actor, _status(state, ctx)),), effects=asked)
+    if name == "show":
+        return support.show(state, args, actor, ctx)
     if not state.live:
         return _reply(state, actor, ctx.t("session.none"))
     return _navigate(state, name, args, actor, ctx)
@@ -159,7 +169,7 @@ def _navigate(
 ) -> Transition:
     script = ctx.library.scripts.get(state.script_id or "")
     if name == "end" or script is None:
-        return _end(state, ctx)
+        return _end(state, actor, ctx)
     if name == "pause":
         if state.status is Status.PAUSED:
             return _reply(state, actor, ctx.t("session.is_paused"))
@@ -179,7 +189,7 @@ def _navigate(
     last = len(script.steps) - 1
     if name == "next":
         if state.step_index >= last:
-            return _end(state, ctx)
+            return _end(state, actor, ctx)
         return _move(state, state.step_index + 1, script, actor, ctx)
     if name == "skip":
         if state.step_index + 2 > last:
@@ -228,10 +238,14 @@ def _move(
     return Transition(moved, shown, (SessionSaved(moved), *cards))
 
 
-def _end(state: SessionState, ctx: Context) -> Transition:
+def _end(state: SessionState, actor: Actor, ctx: Context) -> Transition:
     ended = replace(state, status=Status.ENDED, ended_at=ctx.now)
+    after = support.closing(ended, actor, ctx)
     return Transition(
-        ended, (SendText(state.group, ctx.t("session.ended")),), (SessionSaved(ended),)
+        ended,
+        (SendText(state.group, ctx.t("session.ended")), *after.actions),
+        (SessionSaved(ended), *after.captures),
+        after.effects,
     )
 
 
@@ -250,6 +264,9 @@ def present(
         actions.append(AskChoice(group, current.id, text, current.choices(), current.multiple))
     else:
         actions.append(SendText(group, text))
+    for ballot in current.ballots() if current.kind == "feedback" else ():
+        hint = ctx.t("feedback.hint", id=ballot.id.rpartition(QUESTION_SEPARATOR)[2])
+        actions.append(AskChoice(group, ballot.id, ballot.text, ballot.choices(), False, hint))
     cards = [ctx.library.cards[c] for c in current.cards]
     actions += [SendCard(group, card) for card in cards]
     actions.append(SendPrivate(actor.person, _notes(state, script, current, ctx), group))
@@ -332,38 +349,36 @@ def vote(
     A toggle flips the options given in the person's current answer (multiple choice).
     """
     current = _current_step(state, ctx) if state and state.status is Status.RUNNING else None
-    if state is None or current is None or current.kind != "choice":
+    if state is None or current is None or current.kind not in ("choice", "feedback"):
         key = "vote.not_open" if step_id else "vote.no_question"
         return _reply(state, actor, ctx.t(key))
-    if step_id is not None and step_id != current.id:
+    # A feedback step asks several questions: each is a ballot of its own ("STEP.QUESTION").
+    ballot = next((b for b in current.ballots() if b.id == (step_id or current.id)), None)
+    if ballot is None:
+        asked = step_id is None or step_id.startswith(f"{current.id}{QUESTION_SEPARATOR}")
+        if current.kind == "feedback" and asked:
+            first = current.ballots()[0].id.rpartition(QUESTION_SEPARATOR)[2]
+            return _reply(state, actor, ctx.t("feedback.vote_usage", id=first))
         return _reply(state, actor, ctx.t("vote.not_open"))
-    choices = current.choices()
+    choices = ballot.choices()
     if not options or any(not 1 <= n <= len(choices) for n in options):
         return _reply(state, actor, ctx.t("vote.usage", count=len(choices)))
-    if toggle and current.multiple:
+    if toggle and ballot.multiple:
         options = tuple(sorted(set(actor.current_vote) ^ set(options)))
         if not options:
             return _reply(state, actor, ctx.t("vote.keep_one"))
-    if len(options) > 1 and not current.multiple:
+    if len(options) > 1 and not ballot.multiple:
         return _reply(state, actor, ctx.t("vote.one_only"))
     if not _consented(actor):
         # An explicit answer deserves a reply even if the person was invited before.
         return _invite(state, replace(actor, invited=False), ctx)
     assert state.session_id is not None
     picked = tuple(sorted(set(options)))
-    capture = VoteCaptured(state.session_id, actor.person, state.group, current.id, picked, ctx.now)
+    capture = VoteCaptured(state.session_id, actor.person, state.group, ballot.id, picked, ctx.now)
     answer = "; ".join(choices[n - 1] for n in picked)
-    tally = TallyChanged(state.group, state.session_id, current.id, current.tally == "group")
+    tally = TallyChanged(state.group, state.session_id, ballot.id, current.tally == "group")
     thanks = _private(actor, ctx.t("vote.recorded", answer=answer))
     return Transition(state, (thanks,), (capture,), (tally,))
-
-
-def parse_options(args: tuple[str, ...]) -> tuple[int, ...]:
-    """Option numbers from '/vote 2', '/vote 1,3' or '/vote 1 3' (empty if any is not a number)."""
-    pieces = [p for arg in args for p in arg.replace(",", " ").split()]
-    if not all(p.isdecimal() and p.isascii() for p in pieces):
-        return ()
-    return tuple(int(p) for p in pieces)
 
 
 def _role(

@@ -93,7 +93,7 @@ class VoteCast:
     press_id: str | None = None
 
 
-TIMER_KINDS = ("step", "open", "remind", "missed", "close")
+TIMER_KINDS = ("step", "open", "remind", "missed", "close", "nudge")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,9 @@ class TimerFired:
 
     ``kind`` is one of TIMER_KINDS: a step's time is up ("step"), a scheduled session is due
     ("open"), one is coming ("remind") or could not open in time ("missed"), or the session's
-    cycle closed ("close"). ``person`` is who to tell privately (the lead facilitator), if known.
+    cycle closed ("close"), or a resident who stopped a self-paced dialogue may be reminded
+    ("nudge", ``person`` the resident). ``person`` is who to tell privately (the lead
+    facilitator), if known.
     """
 
     group: GroupRef

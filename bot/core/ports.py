@@ -8,8 +8,16 @@ from typing import Protocol
 
 from bot.core.actions import Action
 from bot.core.captures import Capture
+from bot.core.desk import Desk
 from bot.core.ids import GroupRef, MessageRef, PersonRef
-from bot.core.records import ConsentRecord, Erasure, PersonData, ProfileAnswer, Turnout
+from bot.core.records import (
+    ConsentRecord,
+    Erasure,
+    PersonData,
+    ProfileAnswer,
+    SessionHeard,
+    Turnout,
+)
 from bot.core.state import SessionState
 
 
@@ -75,6 +83,12 @@ class Store(Protocol):
 
     async def turnout(self, session_id: str, step_id: str, group: GroupRef) -> Turnout:
         """How many consented people of the group's chat spoke at a step, and at all."""
+
+    async def desk(self, person: PersonRef) -> Desk:
+        """The person's self-paced dialogue, open reflection, and whether they facilitate."""
+
+    async def heard(self, session_id: str) -> SessionHeard:
+        """What a session heard, as counts (replies by step, answers by ballot, people)."""
 
     async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
         """Erase everything of a person; the audit keeps only the pseudonym and counts."""

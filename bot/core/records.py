@@ -81,3 +81,15 @@ class Erasure:
     responses: int
     votes: int
     consents: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionHeard:
+    """What a session heard, as counts (for its "what we heard today" summary)."""
+
+    # People who replied or answered, among those who agreed to take part.
+    people: int
+    # Replies by step id.
+    replies: dict[str, int]
+    # Everyone's current answer by choice step (or feedback question) id, without who.
+    answers: dict[str, list[tuple[int, ...]]]

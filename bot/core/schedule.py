@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from bot.core import turnout
 from bot.core.actions import SendPrivate, SendText
 from bot.core.captures import SessionSaved
 from bot.core.context import Actor, Context, Transition
@@ -160,7 +161,12 @@ def fired(
         number=state.step_index + 1,
         step=current.id,
     )
-    return _tell(state, event, warning)
+    told = _tell(state, event, warning)
+    if event.person is None:
+        return told
+    # With the time check, how many have replied and what to do next (see core.support).
+    asked = turnout.request(state, current, replace(actor, person=event.person))
+    return replace(told, effects=asked)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,19 @@ import sys
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
-from bot.core.actions import Action, AskChoice, CheckAccess, SendCard, SendPrivate, SendText
+from bot.core.actions import (
+    Action,
+    AskChoice,
+    CheckAccess,
+    SendCard,
+    SendImage,
+    SendPrivate,
+    SendText,
+    recipient,
+)
 from bot.core.events import CommandIssued, Event, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
 from bot.platforms.render import buttons_text, card_text, choice_text
@@ -47,12 +57,16 @@ class ConsolePlatform:
         language: str,
         out: TextIO,
         input_id: str | None = None,
+        images: Path = Path("console-images"),
     ) -> None:
+        """``images``: the folder pictures the bot "sends" are written to (made when needed)."""
         self.group = GroupRef(PLATFORM, group)
         self.texts = texts
         self.language = language
         self.out = out
         self.input_id = input_id or secrets.token_hex(4)
+        self.images = images
+        self._pictures = 0
 
     async def start(self) -> None:
         """Nothing to connect to."""
@@ -65,24 +79,36 @@ class ConsolePlatform:
         """Print an action with who would see it."""
         if isinstance(action, CheckAccess):
             return  # the console sees every line typed: nothing to check
+        person = recipient(action)
+        if person is not None:
+            where = f"private to {person.user_id}"
+        else:
+            assert not isinstance(action, SendPrivate)  # a private message has a recipient
+            where = f"group {action.group.chat_id}"
         if isinstance(action, SendPrivate):
-            where, text = f"private to {action.person.user_id}", action.text
+            text = action.text
             if action.buttons:
                 text = f"{text}\n{buttons_text(action.buttons)}"
         elif isinstance(action, SendCard):
-            where, text = (
-                f"group {action.group.chat_id}",
-                card_text(action.card, self.texts, self.language),
-            )
+            text = card_text(action.card, self.texts, self.language)
         elif isinstance(action, AskChoice):
-            where, text = (
-                f"group {action.group.chat_id}",
-                choice_text(action, self.texts, self.language),
+            text = choice_text(action, self.texts, self.language)
+        elif isinstance(action, SendImage):
+            text = self.texts.get(
+                self.language, "show.console_image", path=self._picture(action), alt=action.alt
             )
         else:
-            where, text = f"group {action.group.chat_id}", _with_buttons(action)
+            text = _with_buttons(action)
         prefix = f"[{where}] "
         self.out.write("".join(f"{prefix}{line}\n" for line in text.splitlines() or [""]))
+
+    def _picture(self, image: SendImage) -> Path:
+        """Write a picture the bot sends to the images folder; where it went."""
+        self.images.mkdir(parents=True, exist_ok=True)
+        self._pictures += 1
+        path = self.images / f"{self.input_id}-{self._pictures:03d}-{image.name}.png"
+        path.write_bytes(image.png)
+        return path
 
     def parse(self, line: str, number: int, at: datetime) -> Event | None:
         """The event an input line stands for; None for blank lines and '#' comments."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.content.models import SCOPES, Card, Image
+from bot.core import cards
 from bot.core.actions import AskChoice, Button
 from bot.platforms.html import escape, escape_attribute, markdown_html
 from bot.texts import Catalogue
@@ -12,13 +13,7 @@ from bot.texts import Catalogue
 
 def card_text(card: Card, texts: Catalogue, language: str) -> str:
     """A resource card as plain text: title, summary, body, picture description, sources."""
-    lines = [card.title.upper(), card.summary, "", card.body]
-    if card.image is not None:
-        lines += ["", texts.get(language, "step.card_image", alt=card.image.alt)]
-    if card.sources:
-        lines += ["", texts.get(language, "step.card_sources") + ":"]
-        lines += [f"- {source.title}: {source.url}" for source in card.sources]
-    return "\n".join(lines)
+    return cards.card_text(card, lambda key, **params: texts.get(language, key, **params))
 
 
 def choice_text(choice: AskChoice, texts: Catalogue, language: str) -> str:
@@ -26,7 +21,7 @@ def choice_text(choice: AskChoice, texts: Catalogue, language: str) -> str:
     lines = [choice.text, ""]
     lines += [f"{number}. {option}" for number, option in enumerate(choice.options, start=1)]
     hint = "step.choice_hint_multiple" if choice.multiple else "step.choice_hint"
-    lines += ["", texts.get(language, hint)]
+    lines += ["", choice.hint or texts.get(language, hint)]
     return "\n".join(lines)
 
 

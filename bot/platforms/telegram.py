@@ -101,11 +101,12 @@ class TelegramPlatform:
         )
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
+        # Every question people answer by button (a feedback step's questions included).
         self.step_ids = {
-            step_key(step.id): step.id
+            step_key(ballot.id): ballot.id
             for script in library.scripts.values()
             for step in script.steps
-            if step.kind == "choice"
+            for ballot in step.ballots()
         }
         self.people = Directory()
         self.reader: UpdateReader | None = None

@@ -28,7 +28,9 @@ from bot.core.actions import (
     Button,
     CheckAccess,
     SendCard,
+    SendImage,
     SendPrivate,
+    SendText,
 )
 from bot.core.ids import GroupRef, PersonRef
 from bot.platforms.html import escape, split_html, visible_length
@@ -102,14 +104,18 @@ class Sender:
             if isinstance(action, SendPrivate):
                 await self._private(action)
             elif isinstance(action, SendCard):
-                await self._card(action.group, action)
+                await self._card(action)
             elif isinstance(action, AskChoice):
                 await self._choice(action)
             elif isinstance(action, CheckAccess):
                 await self._check_access(action)
+            elif isinstance(action, SendImage):
+                await self._image(action)
             else:
-                markup = self._keyboard(action.buttons, None, action.group)
-                chat_id, thread = chat_and_thread(action.group)
+                # Shown privately (a rehearsal): its join button gets no group link.
+                in_group = action.group if action.person is None else None
+                markup = self._keyboard(action.buttons, None, in_group)
+                chat_id, thread = _where(action)
                 await self._send(chat_id, thread, escape(action.text), markup, action.slot)
         except ChatMigrated as exc:
             log.warning(
@@ -188,16 +194,32 @@ class Sender:
             rows.append([InlineKeyboardButton(label, callback_data=data)])
         return InlineKeyboardMarkup(rows) if rows else None
 
-    async def _card(self, group: GroupRef, action: SendCard) -> None:
+    async def _card(self, action: SendCard) -> None:
         card = action.card
         captioned = False
+        chat_id, thread = _where(action)
         if card.image is not None:
-            captioned = await self._picture(group, card.image.path, card.image.alt)
-        chat_id, thread = chat_and_thread(group)
+            captioned = await self._picture(chat_id, thread, card.image.path, card.image.alt)
         html = card_html(card, self.texts, self.language, not captioned)
         await self._send(chat_id, thread, html)
 
-    async def _picture(self, group: GroupRef, path: str, alt: str) -> bool:
+    async def _image(self, action: SendImage) -> None:
+        """A picture the bot drew (a chart), with its description as the caption or after it."""
+        chat_id, thread = _where(action)
+        caption = escape(action.alt)
+        fits = visible_length(caption) <= MessageLimit.CAPTION_LENGTH
+        await self.bot.send_photo(
+            chat_id,
+            action.png,
+            caption=caption if fits else None,
+            parse_mode=ParseMode.HTML,
+            message_thread_id=thread,
+            filename=f"{action.name}.png",
+        )
+        if not fits:
+            await self._send(chat_id, thread, caption)
+
+    async def _picture(self, chat_id: int, thread: int | None, path: str, alt: str) -> bool:
         """Send a card's picture; True if its description went with it as the caption."""
         file = self.resources / path
         if path not in self._photos and not file.is_file():
@@ -205,7 +227,6 @@ class Sender:
             return False
         caption = escape(self.t("step.card_image", alt=alt))
         fits = visible_length(caption) <= MessageLimit.CAPTION_LENGTH
-        chat_id, thread = chat_and_thread(group)
         try:
             sent = await self.bot.send_photo(
                 chat_id,
@@ -234,7 +255,7 @@ class Sender:
             for number, option in enumerate(action.options, start=1)
         ]
         html = choice_html(action, self.texts, self.language)
-        chat_id, thread = chat_and_thread(action.group)
+        chat_id, thread = _where(action)
         await self._send(chat_id, thread, html, InlineKeyboardMarkup(rows))
 
     async def _private(self, action: SendPrivate) -> None:
@@ -286,6 +307,13 @@ class Sender:
             key = "telegram.access_ok"
         log.info("group access checked", extra={"group": action.group.chat_id, "kind": key})
         await self._send(chat_id, thread, escape(self.t(key)))
+
+
+def _where(action: SendText | SendCard | AskChoice | SendImage) -> tuple[int, int | None]:
+    """The chat (and topic) an action goes to: its group's, or a person's private chat."""
+    if action.person is not None:
+        return int(action.person.user_id), None
+    return chat_and_thread(action.group)
 
 
 def _offers_consent(buttons: tuple[Button, ...]) -> bool:

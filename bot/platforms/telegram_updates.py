@@ -14,6 +14,7 @@ from datetime import datetime
 from telegram import CallbackQuery, Chat, Message, MessageEntity, User
 from telegram.constants import ChatType, MessageEntityType
 
+from bot.core import direct
 from bot.core.events import (
     ButtonPressed,
     CommandIssued,
@@ -212,9 +213,12 @@ class UpdateReader:
         person = person_ref(message.from_user.id)
         about = None
         if group is None and name == "start":
-            # The deep link's "Start" in a private chat: consent for the group it names.
+            # The deep link's "Start" in a private chat: consent for the group it names, or a
+            # cycle's self-paced dialogue (``dialogue invite`` makes both links).
             if not args:
                 name = "help"
+            elif (cycle := direct.cycle_of(args[0])) is not None:
+                name, args = direct.COMMAND, (cycle,)
             else:
                 name, about, args = "consent", group_from_token(args[0]), ()
         elif name == "facilitator" and group is not None:

@@ -1,0 +1,220 @@
+"""A resident takes part on their own, in a private chat, across a restart and a day's pause.
+
+The real app (service, scheduler, database) on a fake clock, with a recording platform: the
+resident follows the cycle's invitation, agrees, answers some steps, stops for now, gets one
+reminder a day later, comes back after the bot restarted, and finishes. Their replies are in
+the cycle's export under the cycle's direct group, apart from every group's.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.core.actions import SendCard, SendPrivate
+from bot.core.direct import direct_group
+from bot.core.events import ButtonPressed, CommandIssued, MessagePosted
+from bot.core.ids import PersonRef
+from bot.settings import Settings
+from exporters.dataset import ExportOptions, export_dataset
+from storage.datasets import Datasets
+from storage.tables import direct_progress, responses
+from tests.clockwork import FRAN, GROUP, Bot, FakeClock, content_root, settings_for, start_bot
+
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
+CYCLE = "2027-c1"
+ROSA = PersonRef("console", "rosa")
+SECONDS = timedelta(seconds=20)
+
+
+class Resident:
+    """A person in a private chat with the bot, typing or pressing one thing at a time."""
+
+    def __init__(self, bot: Bot, person: PersonRef) -> None:
+        self.bot, self.person, self.sent = bot, person, 0
+
+    async def say(self, text: str) -> None:
+        clock = self.bot.clock
+        assert isinstance(clock, FakeClock)
+        clock.now += SECONDS  # people take a moment between messages
+        self.sent += 1
+        message_id = f"{self.person.user_id}-{self.sent}"
+        if text.startswith("/"):
+            name, *args = text[1:].split()
+            event: CommandIssued | MessagePosted = CommandIssued(
+                self.person, None, name, tuple(args), clock.now, message_id
+            )
+        else:
+            event = MessagePosted(self.person, None, message_id, text, clock.now)
+        await self.bot.app.service.handle(event)
+
+    async def press(self, payload: str) -> None:
+        clock = self.bot.clock
+        assert isinstance(clock, FakeClock)
+        clock.now += SECONDS
+        self.sent += 1
+        pressed = ButtonPressed(self.person, None, payload, clock.now, press_id=f"p{self.sent}")
+        await self.bot.app.service.handle(pressed)
+
+    def heard(self) -> list[str]:
+        return self.bot.platform.private_to(self.person)
+
+    def buttons(self) -> list[str]:
+        last = [a for a in self.bot.platform.actions if isinstance(a, SendPrivate)][-1]
+        return [b.payload for b in last.buttons]
+
+
+def t(bot: Bot, key: str, **params: object) -> str:
+    return bot.app.texts.get("en", key, **params)
+
+
+def solo_settings(database_url: str, tmp_path: Path) -> Settings:
+    settings = settings_for(database_url, content_root(tmp_path))
+    settings.direct.reminder_hours = 12
+    return settings
+
+
+async def open_cycle(bot: Bot) -> None:
+    closes = T0 + timedelta(days=60)
+    await bot.ops.create(CYCLE, "Data", "who uses it", T0, closes, ["health-data-intro"], T0)
+    await bot.ops.open(CYCLE, T0)
+    await bot.scheduler.reconcile()
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+async def test_a_resident_takes_part_alone_across_a_restart_and_a_days_pause_with_one_reminder(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = solo_settings(database_url, tmp_path)
+    clock = FakeClock(T0)
+    bot = await start_bot(settings, clock)
+    await open_cycle(bot)
+    rosa = Resident(bot, ROSA)
+
+    # The invitation: consent first, nothing stored before it.
+    await rosa.say(f"/join {CYCLE}")
+    assert "Taking part" in rosa.heard()[-1]
+    assert rosa.buttons()[0] == "join agree participate quote profile followup"
+    async with bot.app.database.connect() as conn:
+        assert (await conn.execute(select(direct_progress))).all() == []
+    await rosa.press("join agree participate quote")
+    assert "Step 1 of 16" in rosa.heard()[-1]
+
+    await rosa.press("next")  # the card step: title and summary, then "tell me more"
+    assert "Step 2 of 16" in rosa.heard()[-1] and "more" in rosa.buttons()
+    await rosa.press("more")
+    shown = [a for a in bot.platform.actions if isinstance(a, SendCard)]
+    assert [(a.card.id, a.person) for a in shown] == [("what-is-health-data", ROSA)]
+    await rosa.press("next")
+    assert "Step 3 of 16" in rosa.heard()[-1] and rosa.buttons()[-2:] == ["skip", "stop"]
+    await rosa.say("ROSA-FIRST I worry about who sees my records")
+    assert rosa.heard()[-1] == t(bot, "solo.noted")
+    await rosa.press("next")
+    await rosa.press("stop")
+    assert t(bot, "solo.remind_ask", when=t(bot, "solo.in_hours", hours=12)) in rosa.heard()[-1]
+    await rosa.press("remind yes")
+    stopped_at = clock.now
+
+    # A day passes: one gentle reminder, and only one.
+    reminder = t(bot, "solo.reminder", title=bot.app.library.scripts["health-data-intro"].title)
+    await bot.advance(stopped_at + timedelta(hours=11))
+    assert reminder not in rosa.heard()
+    await bot.advance(stopped_at + timedelta(days=1))
+    assert rosa.heard().count(reminder) == 1
+    await bot.advance(stopped_at + timedelta(days=3))
+    assert rosa.heard().count(reminder) == 1
+
+    # The bot restarts; days later she carries on where she left off.
+    await bot.close()
+    bot = await start_bot(settings, clock)
+    rosa = Resident(bot, ROSA)
+    await rosa.press("continue")
+    said = rosa.heard()[-1]
+    assert said.startswith(t(bot, "solo.welcome_back")) and "Step 4 of 16" in said
+    await rosa.press("next")
+    await rosa.say("ROSA-SECOND the hospital could not see my notes")
+    await rosa.press("next")  # wider uses: a card step
+    await rosa.press("next")  # the choice: one answer moves her on by itself
+    await rosa.press("ballot research-comfort 5")
+    said = rosa.heard()[-1]
+    assert said.startswith(t(bot, "vote.recorded", answer="It depends on who uses it and why"))
+    assert "Step 8 of 16" in said
+    while "Step 15 of 16" not in rosa.heard()[-1]:  # on to the feedback questions
+        await rosa.press("next")
+    await rosa.say("/vote heard 1")
+    await rosa.press("ballot feedback.again 2")
+    await rosa.press("next")
+    assert "Step 16 of 16" in rosa.heard()[-1] and rosa.buttons() == []  # the close: done
+    await rosa.say("/join")
+    assert rosa.heard()[-1] == t(bot, "solo.finished")
+    await bot.close()
+
+    out = tmp_path / "export"
+    restarted = await start_bot(settings, clock)
+    try:
+        app = restarted.app
+        options = ExportOptions(out, CYCLE, "test", clock.now)
+        await export_dataset(Datasets(app.database), app.library, app.pseudonymiser, options)
+        async with app.database.connect() as conn:
+            progress = (await conn.execute(select(direct_progress))).one()
+            stored = (await conn.execute(select(responses.c.message_id))).scalars().all()
+    finally:
+        await restarted.close()
+    assert (progress.status, progress.remind, progress.reminded_at is not None) == (
+        "done",
+        True,
+        True,
+    )
+    # Message ids of a private chat are made unique per person, and name no one.
+    assert all("rosa" not in message_id for message_id in stored)
+    replies = rows(out / "responses.csv")
+    assert [(r["group"], r["session_id"], r["step_id"], r["text"][:10]) for r in replies] == [
+        (f"direct:{CYCLE}", f"direct-{CYCLE}", "first-thoughts", "ROSA-FIRST"),
+        (f"direct:{CYCLE}", f"direct-{CYCLE}", "own-care-experiences", "ROSA-SECOND"),
+    ]
+    votes = {(v["group"], v["step_id"], v["option_labels"]) for v in rows(out / "votes.csv")}
+    assert votes == {
+        (f"direct:{CYCLE}", "research-comfort", "It depends on who uses it and why"),
+        (f"direct:{CYCLE}", "feedback.heard", "Yes"),
+        (f"direct:{CYCLE}", "feedback.again", "Maybe"),
+    }
+    groups = rows(out / "groups.csv")
+    assert [(g["group"], g["platform"]) for g in groups] == [(f"direct:{CYCLE}", "direct")]
+    participants = rows(out / "participants.csv")
+    assert [(p["group"], p["quote"]) for p in participants] == [(f"direct:{CYCLE}", "true")]
+
+
+async def test_a_resident_who_says_no_to_reminders_gets_none_and_a_group_facilitator_is_untouched(
+    database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(T0)
+    bot = await start_bot(solo_settings(database_url, tmp_path), clock)
+    try:
+        await open_cycle(bot)
+        rosa = Resident(bot, ROSA)
+        await rosa.press(f"join {CYCLE}")
+        await rosa.press("join agree participate")
+        await rosa.press("stop")
+        await rosa.press("remind no")
+        await bot.advance(clock.now + timedelta(days=5))
+        reminder = t(bot, "solo.reminder", title=bot.app.library.scripts["health-data-intro"].title)
+        assert reminder not in rosa.heard()
+        assert not [j.id for j in bot.scheduler.aps.get_jobs() if j.id.startswith("nudge:")]
+        # A second stop does not ask again.
+        await rosa.press("continue")
+        await rosa.press("stop")
+        assert rosa.heard()[-1] == t(bot, "solo.stopped")
+        # Groups are untouched: Fran's group session starts as before, beside the direct one.
+        await bot.say(FRAN, "/start timed")
+        sessions = bot.app.service.sessions
+        assert sessions[GROUP].script_id == "timed"
+        assert sessions[direct_group(CYCLE)].session_id == f"direct-{CYCLE}"
+    finally:
+        await bot.close()
