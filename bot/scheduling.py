@@ -226,16 +226,16 @@ class Scheduler:
                 remind_at = record.due_at - timedelta(minutes=minutes)
                 if remind_at > record.created_at:
                     wanted[f"remind:{record.id}:{minutes}"] = (remind_at, True)
-        done = await self.store.runs(wanted)
-        for job_id, (at, graced) in wanted.items():
-            if job_id not in done and self.aps.get_job(job_id) is None:
-                self._add(job_id, at, graced)
         delay = self.service.policy.solo_reminder
         if delay is not None:
             for progress_id, stopped_at in await reminders(self._engine):
                 # However late the bot comes back, a wanted reminder still goes (once).
                 job_id = f"{NUDGE}:{progress_id}:{micros(stopped_at)}"
                 wanted[job_id] = (stopped_at + delay, False)
+        done = await self.store.runs(wanted)
+        for job_id, (at, graced) in wanted.items():
+            if job_id not in done and self.aps.get_job(job_id) is None:
+                self._add(job_id, at, graced)
         if self._retention_days and self.aps.get_job("retention") is None:
             # However long the bot was down, the purge runs once when it is back.
             self.aps.add_job(

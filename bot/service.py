@@ -154,7 +154,9 @@ class Service:
             person=person,
             group=group,
             scopes=scopes,
-            facilitator=await self.roles.is_facilitator(person, group, by_admin),
+            # In a private chat with no group in view, whoever facilitates anywhere does.
+            facilitator=await self.roles.is_facilitator(person, group, by_admin)
+            or (group is None and desk.facilitates),
             staff=self.roles.is_staff(person),
             invited=group is not None and (person, group.whole) in self._invited,
             registered=await self.roles.is_registered(group),

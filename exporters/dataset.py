@@ -91,7 +91,8 @@ def _by_session(items: Sequence[R]) -> dict[str, list[R]]:
 def _visit_minutes(
     visits: Sequence[StepVisitRow], session: SessionRow
 ) -> Iterator[tuple[StepVisitRow, int | None]]:
-    ends = [v.started_at for v in visits[1:]] + [session.ended_at]
+    # A session may show no step to a group at all (a cycle's direct session).
+    ends = [v.started_at for v in visits[1:]] + ([session.ended_at] if visits else [])
     for visit, end in zip(visits, ends, strict=True):
         yield visit, round((end - visit.started_at).total_seconds() / 60) if end else None
 

@@ -30,15 +30,19 @@ async def apply_submissions(
     now: datetime,
     known: Known | None = None,
 ) -> list[bool]:
-    """Write the submissions in order on ``conn``; for each, whether it was applied.
+    """Write the submissions on ``conn``; for each, whether it was applied.
 
     A submission whose message was handled before (or earlier in the batch) is skipped whole:
     a redelivered command must not move a session twice, and a redelivered message must not
-    be stored under a later step than the one it was first handled at.
+    be stored under a later step than the one it was first handled at. Plain replies are
+    written after the rest, together: one group's events are handled one at a time and each
+    waits for its commit, so the submissions of one batch never depend on each other.
     """
     known = known or Known()
-    replies = [s for s in submissions if _just_a_reply(s)]
-    others = [s for s in submissions if not _just_a_reply(s)]
+    replies: list[Submission] = []
+    others: list[Submission] = []
+    for submission in submissions:
+        (replies if _just_a_reply(submission) else others).append(submission)
     fresh = await claim(conn, [s.message for s in others if s.message is not None], now)
     waiting = {message for message, edited in fresh.items() if edited}
     captures: list[Capture] = []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import ColumnClause, delete, literal_column, select, tuple_, union_all
+from sqlalchemy import ColumnClause, and_, delete, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
@@ -107,11 +107,17 @@ async def take_pending(
     """Remove and return the edits that were waiting for these messages, oldest first."""
     if not messages:
         return []
-    keys = [(m.platform, m.chat_id, m.message_id) for m in messages]
-    key = tuple_(pending_edits.c.platform, pending_edits.c.chat_id, pending_edits.c.message_id)
-    query = select(pending_edits).where(key.in_(keys)).order_by(pending_edits.c.edited_at)
-    rows = (await conn.execute(query)).all()
-    await conn.execute(delete(pending_edits).where(key.in_(keys)))
+    p = pending_edits.c
+    # One equality test per message, so each can use the key's index (a row-value IN list
+    # makes SQLite scan the table); only messages an edit is known to wait for come here.
+    wanted = or_(
+        *(
+            and_(p.platform == m.platform, p.chat_id == m.chat_id, p.message_id == m.message_id)
+            for m in messages
+        )
+    )
+    rows = (await conn.execute(select(pending_edits).where(wanted).order_by(p.edited_at))).all()
+    await conn.execute(delete(pending_edits).where(wanted))
     return [
         PendingEdit(
             MessageRef(r.platform, r.chat_id, r.message_id),

@@ -25,9 +25,9 @@ SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
     "PRAGMA synchronous=NORMAL",
-    # 64 MiB of page cache per connection (the default is 2 MiB): the indexes of replies and
-    # handled messages soon outgrow 2 MiB, and every insert then reads pages back in.
-    "PRAGMA cache_size=-65536",
+    # 32 MiB of page cache (the default is 2 MiB): once the indexes of replies outgrow the
+    # cache, every insert reads pages back in, and capture slows as the database grows.
+    "PRAGMA cache_size=-32768",
 )
 
 

@@ -152,6 +152,16 @@ async def test_an_engine_failure_is_a_polite_reply_with_nothing_typed_in_the_log
     assert "kind=ValueError" in written
 
 
+@pytest.mark.parametrize("argument", ["²", "①", "٣", "-1", "0", "1e3"])
+async def test_forget_with_a_number_that_is_not_a_plain_number_gets_the_usage(
+    migrated_url: str, argument: str
+) -> None:
+    # Found by the property below: "²".isdigit() is true, and int("²") raised.
+    async with running(migrated_url, [G1]) as bot:
+        await bot.service.handle(command(ALICE, G1, f"/forget {argument}", "c1"))
+        assert bot.platform.private(ALICE) == [t("forget.usage")]
+
+
 # Property-based tests. Each example of the service property runs on a fresh event loop
 # against one database migrated for the whole module; groups keep examples apart.
 

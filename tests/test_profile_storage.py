@@ -168,10 +168,12 @@ async def test_status_counts_consented_people_who_spoke_and_names_nobody(
     await chat(FRAN, "/next")
     await chat(BOB, "a reply at the second step")
     status = await chat(FRAN, "/status")
-    assert status[-1] == t("turnout.status", consented=2, replied=1, waiting=1, silent=0)
+    counts = t("turnout.status", consented=2, replied=1, waiting=1, silent=0)
+    assert status[-1].splitlines()[0] == counts
     await chat(DAVE, "/agree participate")
     status = await chat(FRAN, "/status")
-    assert status[-1] == t("turnout.status", consented=3, replied=1, waiting=2, silent=1)
+    counts = t("turnout.status", consented=3, replied=1, waiting=2, silent=1)
+    assert status[-1].splitlines()[0] == counts
     for name in ("alice", "bob", "carol", "dave"):
         assert name not in status[-1]
     assert await repo.turnout("nope", "welcome", G1) == Turnout(3, 0, 3)

@@ -77,7 +77,15 @@ async def test_a_step_warning_and_an_auto_advance_fire_when_the_minutes_are_up(
         bot.platform.actions.clear()
         await bot.advance(T0 + 5 * MINUTE)
         warning = t(bot, "timer.warning", minutes=5, number=1, step="talk")
-        assert bot.platform.private_to(FRAN) == [warning]
+        # With the time check, who has replied and a suggested next move (core.support).
+        pulse = "\n".join(
+            [
+                t(bot, "turnout.nobody"),
+                t(bot, "pulse.time", elapsed=5, minutes=5),
+                t(bot, "pulse.invite"),
+            ]
+        )
+        assert bot.platform.private_to(FRAN) == [warning, pulse]
         assert bot.app.service.sessions[GROUP].step_index == 0
 
         await bot.advance(T0 + 7 * MINUTE)

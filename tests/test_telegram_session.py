@@ -214,7 +214,7 @@ async def test_whole_telegram_session_stores_consented_words_once_and_nothing_el
         await settle(fake)
         await say(fake, alice, group, "ALICE-AFTER-RESTART the session picked up")
         await say(fake, alice, group, "/mydata")
-        await next_steps(fake, fran, group, 2)  # message-to-decision-makers, close
+        await next_steps(fake, fran, group, 3)  # message-to-decision-makers, feedback, close
         await say(fake, fran, group, "/end")
 
         stored = await rows(database_url, "SELECT text FROM responses ORDER BY id")

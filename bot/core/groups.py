@@ -51,7 +51,8 @@ def forget(
         # Storage deletes the reply only if this person wrote it: others' replies are safe.
         gone = ResponseDeleted(actor.group, reply_to, ctx.now, actor.person)
         return Transition(state, (_private(actor, ctx.t("forget.done")),), (gone,))
-    if len(args) == 1 and args[0].isdigit() and int(args[0]) >= 1:
+    # isdigit() is true for '²', which int() refuses: only ASCII decimals are numbers here.
+    if len(args) == 1 and args[0].isdecimal() and args[0].isascii() and int(args[0]) >= 1:
         return Transition(state, effects=(ForgetRequested(actor.person, int(args[0])),))
     return _say(state, actor, ctx.t("forget.usage"))
 

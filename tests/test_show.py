@@ -1,0 +1,162 @@
+"""Showing a group what it said: /show draws a chart, small counts hidden, numbers in text.
+
+On the console (the picture is written to a file, its path and description printed) through
+the real `dialogue` command, and on Telegram (sendPhoto) against the fake Bot API, where a
+resident also follows a cycle's invitation link into the self-paced dialogue.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.content.check import load_library
+from bot.show import chart, shown_counts
+from bot.texts import Catalogue
+from tests.telegram_fake import FakeBotApi
+from tests.telegram_support import (
+    button_with,
+    last_with_buttons,
+    running_bot,
+    settle,
+    telegram_settings,
+    texts_in,
+)
+from tests.test_telegram_adapter import Group, act, consent
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXTS = Catalogue.load()
+PNG = b"\x89PNG\r\n\x1a\n"
+COMFORT = load_library(ROOT).scripts["health-data-intro"].ballot("research-comfort")
+VOTES = {"ann": 5, "ben": 5, "cat": 5, "dev": 5, "eve": 2, "fay": 2, "gus": 2, "hal": 3}
+VOTES |= {"ivy": 3, "joe": 1}
+
+
+def say(key: str, **params: object) -> str:
+    return TEXTS.get("en", key, **params)
+
+
+def test_counts_under_the_threshold_are_hidden_with_any_that_would_give_one_away() -> None:
+    assert COMFORT is not None
+    answers = [(n,) for n in VOTES.values()]
+    # 1 and 2 are under 3; the people who answered (10) cannot reveal them: two are hidden.
+    assert shown_counts(COMFORT, answers, 3) == ([None, 3, None, 0, 4, 0], 10)
+    # One small count alone would be given away by the total: the next smallest goes too.
+    assert shown_counts(COMFORT, [(5,), (5,), (5,), (1,)], 3) == ([None, 0, 0, 0, None, 0], 4)
+    drawn = chart(COMFORT, answers, 3, say)
+    assert drawn.png.startswith(PNG) and Image.open(io.BytesIO(drawn.png)).size[0] >= 600
+    assert say("show.line_hidden", option="Very comfortable", threshold=3) in drawn.text
+    assert say("show.line", option="It depends on who uses it and why", count=4) in drawn.alt
+
+
+def test_show_on_the_console_writes_the_chart_to_a_file_and_says_the_numbers(
+    tmp_path: Path,
+) -> None:
+    images = tmp_path / "images"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/d.db"\n[content]\nroot = "{ROOT}"\n'
+        f'[facilitation]\nconsole_images = "{images}"\nchart_threshold = 3\n',
+        encoding="utf-8",
+    )
+    lines = ["facilitator: /start health-data-intro", "facilitator: /goto research-comfort"]
+    for name, option in VOTES.items():
+        lines += [f"{name}: /agree participate", f"{name}: /vote {option}"]
+    lines += ["facilitator: /next", "facilitator: /show"]
+    transcript = tmp_path / "show.txt"
+    transcript.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--config", str(config), "run"]
+        + ["--transcript", str(transcript)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout.split("facilitator: /show\n", 1)[1]
+    found = re.search(r"\[group console\] Picture \(saved to (.+?\.png)\): (.+)", shown)
+    assert found is not None, shown
+    picture = Path(found.group(1))
+    assert picture.parent == images and picture.read_bytes().startswith(PNG)
+    assert say("show.line_hidden", option="Very comfortable", threshold=3) in found.group(2)
+    said = [line.removeprefix("[group console] ") for line in shown.splitlines()]
+    assert say("show.line", option="It depends on who uses it and why", count=4) in said
+    assert say("show.line", option="Fairly comfortable", count=3) in said
+    assert say("show.line_hidden", option="Not very comfortable", threshold=3) in said
+    assert say("show.people", people=10) in said
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as server:
+        yield server
+
+
+async def test_show_on_telegram_sends_the_chart_as_a_photo_with_a_small_count_hidden(
+    fake: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    g = Group(fake)
+    g.sam.start_private()
+    g.carol.start_private()
+    url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+    settings = telegram_settings(fake, url, staff=[g.sam.id])
+    settings.facilitation.chart_threshold = 2
+    async with running_bot(settings, fake, monkeypatch):
+        await act(fake, g.sam, g.chat, "/register")
+        await act(fake, g.fran, g.chat, "/start health-data-intro")
+        for person in (g.alice, g.fran, g.sam, g.carol):
+            await consent(fake, person, g.chat)
+        await act(fake, g.fran, g.chat, "/goto research-comfort")
+        for person, option in ((g.alice, 5), (g.fran, 5), (g.sam, 2), (g.carol, 3)):
+            await act(fake, person, g.chat, f"/vote {option}")
+        await act(fake, g.fran, g.chat, "/show")
+    (photo,) = [c for c in fake.calls_to("sendPhoto") if c.params["chat_id"] == g.chat.id]
+    upload = photo.params["photo"]
+    assert upload.data.startswith(PNG)
+    caption = photo.params["caption"]
+    assert say("show.line_hidden", option="Fairly comfortable", threshold=2) in caption
+    assert say("show.line", option="It depends on who uses it and why", count=2) in caption
+    numbers = texts_in(fake, g.chat)[-1]
+    assert numbers.startswith(say("show.title", text=COMFORT.text.strip()))
+    assert say("show.line_hidden", option="Not very comfortable", threshold=2) in numbers
+    assert say("show.people", people=4) in numbers
+
+
+async def test_a_telegram_invitation_link_opens_the_self_paced_dialogue_consent_first(
+    fake: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rosa = fake.user("Rosa", username="rosa")
+    url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+    async with running_bot(telegram_settings(fake, url), fake, monkeypatch):
+        rosa.start_private("ddefault")  # what `dialogue invite --cycle default` links to
+        await settle(fake)
+        offer = last_with_buttons(fake, rosa)
+        assert "Taking part" in offer["text"]
+        rosa.press(offer, button_with(offer, lambda b: "all" in b["text"])["callback_data"])
+        await settle(fake)
+        step = last_with_buttons(fake, rosa)
+        assert "Step 1 of 16" in step["text"]
+        rosa.press(step, button_with(step, lambda b: b["text"] == "Next")["callback_data"])
+        await settle(fake)
+        card = last_with_buttons(fake, rosa)
+        rosa.press(card, button_with(card, lambda b: b["text"] == "Tell me more")["callback_data"])
+        await settle(fake)
+        rosa.press(card, button_with(card, lambda b: b["text"] == "Next")["callback_data"])
+        await settle(fake)
+        rosa.say_private("ROSA-TELEGRAM first thoughts")
+        await settle(fake)
+    said = texts_in(fake, rosa)
+    assert any(t.startswith("What is health and care data?") for t in said)  # the full card
+    assert said[-1] == say("solo.noted")
