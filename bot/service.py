@@ -351,7 +351,8 @@ class Service:
 
 def describe(data: PersonData, ctx: Context) -> str:
     """What is stored about a person, in their language, for /mydata."""
-    if not (data.consents or data.responses or data.votes or data.profile):
+    stored = (data.consents, data.responses, data.votes, data.profile, data.places)
+    if not any(stored) and not data.reflections:
         return ctx.t("mydata.none")
     lines = [ctx.t("mydata.header")]
     for group, record in data.consents:
@@ -383,5 +384,10 @@ def describe(data: PersonData, ctx: Context) -> str:
             options = ", ".join(str(n) for n in vote.options)
             lines.append(ctx.t("mydata.vote", step=vote.step_id, options=options))
     lines += profile.mydata_lines(data.profile, ctx)
+    for cycle, number, status in data.places:
+        lines.append(ctx.t("mydata.place", cycle=cycle, number=number, status=status))
+    for answers in data.reflections:
+        said = " / ".join(a or "-" for a in answers)
+        lines.append(ctx.t("mydata.reflection", answers=said))
     lines.append(ctx.t("mydata.footer"))
     return "\n".join(lines)

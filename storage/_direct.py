@@ -154,3 +154,23 @@ async def heard(conn: AsyncConnection, session_id: str) -> SessionHeard:
     ).subquery()
     people = await conn.scalar(select(func.count()).select_from(spoke))
     return SessionHeard(int(people or 0), replies, answers)
+
+
+async def of_person(
+    conn: AsyncConnection, participant: int
+) -> tuple[tuple[tuple[str, int, str], ...], tuple[tuple[str | None, ...], ...]]:
+    """A person's places in self-paced dialogues, and their session reflections (/mydata)."""
+    places = await conn.execute(
+        select(direct_progress.c.cycle_id, direct_progress.c.step_index, direct_progress.c.status)
+        .where(direct_progress.c.participant_id == participant)
+        .order_by(direct_progress.c.id)
+    )
+    reflected = await conn.execute(
+        select(*(session_reflections.c[q] for q in REFLECTION_QUESTIONS))
+        .where(session_reflections.c.participant_id == participant)
+        .order_by(session_reflections.c.asked_at)
+    )
+    return (
+        tuple((cycle, step + 1, status) for cycle, step, status in places),
+        tuple(tuple(row) for row in reflected),
+    )

@@ -263,11 +263,14 @@ class Repository:
                 for row in vote_rows
             )
             found_profile = await _profile.answers_of(conn, pid)
+            places, reflections = await _direct.of_person(conn, pid)
         return PersonData(
             consents=found_consents,
             responses=found_responses,
             votes=found_votes,
             profile=found_profile,
+            places=places,
+            reflections=reflections,
         )
 
     async def profile_answers(self, person: PersonRef) -> tuple[ProfileAnswer, ...]:

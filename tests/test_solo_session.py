@@ -156,6 +156,8 @@ async def test_a_resident_takes_part_alone_across_a_restart_and_a_days_pause_wit
     assert "Step 16 of 16" in rosa.heard()[-1] and rosa.buttons() == []  # the close: done
     await rosa.say("/join")
     assert rosa.heard()[-1] == t(bot, "solo.finished")
+    await rosa.say("/mydata")
+    assert t(bot, "mydata.place", cycle=CYCLE, number=17, status="done") in rosa.heard()[-1]
     await bot.close()
 
     out = tmp_path / "export"

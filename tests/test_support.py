@@ -203,6 +203,9 @@ async def test_reflections_and_feedback_reach_the_cycles_export_and_report(
         await chat(bot, FRAN, "The group warmed up fast; email me at fran@example.org", True)
         await chat(bot, FRAN, "/reflect skip", private=True)
         await chat(bot, FRAN, "Send the cards a day before.", private=True)
+        await chat(bot, FRAN, "/mydata", private=True)
+        mydata = bot.platform.private_to(FRAN)[-1]
+        assert "Your reflection on a session you ran: The group warmed up fast" in mydata
         options = ExportOptions(tmp_path / "research", "default", "test", clock.now)
         app = bot.app
         await export_dataset(Datasets(app.database), app.library, app.pseudonymiser, options)

@@ -72,6 +72,10 @@ class PersonData:
     responses: tuple[ResponseRecord, ...] = ()
     votes: tuple[VoteRecord, ...] = ()
     profile: tuple[ProfileAnswer, ...] = ()
+    # Places in self-paced dialogues (cycle, step number, status) and session reflections
+    # (each as its three answers, None not answered).
+    places: tuple[tuple[str, int, str], ...] = ()
+    reflections: tuple[tuple[str | None, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
