@@ -5,13 +5,12 @@ import os
 import stat
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from storage.db import sqlite_file
+from tests.export_text import export_text
 
 ROOT = Path(__file__).resolve().parents[1]
 INVITATION = "Your messages in this session are not being recorded"
@@ -71,20 +70,6 @@ def database_bytes(url: str) -> bytes:
     return b"".join(
         p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()
     )
-
-
-def export_text(folder: Path) -> str:
-    """Everything an export holds, as text: text files, Parquet rows and zip members."""
-    parts = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if path.suffix == ".parquet":
-            parts.append(str(pq.read_table(path).to_pylist()))
-        elif path.suffix == ".qdpx":
-            with zipfile.ZipFile(path) as archive:
-                parts += [archive.read(n).decode("utf-8") for n in archive.namelist()]
-        else:
-            parts.append(path.read_text(encoding="utf-8"))
-    return "".join(parts)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

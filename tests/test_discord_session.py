@@ -16,7 +16,7 @@ import simcord
 from bot import logs
 from storage.db import sqlite_file
 from tests.discord_helpers import PSEUDONYM_KEY, ROOT, World, discord_world, replies, text_of
-from tests.test_console_session import export_text
+from tests.export_text import export_text
 
 SCRIPT = "health-data-intro"
 PEOPLE = ("alice", "bob", "carol", "staff")

@@ -34,6 +34,7 @@ from exporters.schema import tables_for
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.repositories import Repository
+from tests.export_text import export_text
 
 SCHEMA = Path(__file__).parent / "refi-qda" / "Project-mrt2019.xsd"
 QDA = "{urn:QDA-XML:project:1.0}"
@@ -77,20 +78,6 @@ def rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def everything(folder: Path) -> str:
-    """All an export holds, as text: text files, Parquet values and zip members."""
-    parts = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if path.suffix == ".parquet":
-            parts.append(str(pq.read_table(path).to_pylist()))
-        elif path.suffix == ".qdpx":
-            with zipfile.ZipFile(path) as archive:
-                parts += [archive.read(n).decode("utf-8") for n in archive.namelist()]
-        else:
-            parts.append(path.read_text(encoding="utf-8"))
-    return "\n".join(parts)
-
-
 async def test_research_export_holds_every_consented_row(exported: Exported) -> None:
     out = exported.research.folder
     responses = rows(out / "responses.csv")
@@ -118,13 +105,13 @@ async def test_research_export_holds_every_consented_row(exported: Exported) -> 
     assert sorted((a["participant"], a["answer"]) for a in answers) == sorted(
         [(KEY(ALICE), ""), (KEY(ERIN), "25-34")]
     )
-    assert "BOB-AGE-65" not in everything(out)
+    assert "BOB-AGE-65" not in export_text(out)
     assert len(rows(out / "sessions.csv")) == 4
     assert {g["title"] for g in rows(out / "groups.csv")} == set(TITLES.values())
     exposures = rows(out / "card_exposures.csv")
     assert len(exposures) == 4
     assert {(e["card_id"], e["card_version"]) for e in exposures} == {("rent-card", "3")}
-    assert "ALICE-EARLIER" not in everything(out)  # cycle c0 is not in the c1 export
+    assert "ALICE-EARLIER" not in export_text(out)  # cycle c0 is not in the c1 export
     manifest = json.loads((out / "MANIFEST.json").read_text())
     files = {f["path"]: f for f in manifest["files"]}
     assert files["responses.csv"]["rows"] == files["responses.parquet"]["rows"] == len(responses)
@@ -160,7 +147,7 @@ def _as_csv(row: dict[str, object]) -> dict[str, str]:
 
 async def test_redaction_replaces_each_kind_of_personal_detail(exported: Exported) -> None:
     for result in (exported.research, exported.public):
-        text = everything(result.folder)
+        text = export_text(result.folder)
         for kind, value in PII.items():
             assert value not in text, kind
             assert f"[{kind.replace('_', '-')}]" in text
@@ -172,7 +159,7 @@ async def test_redaction_replaces_each_kind_of_personal_detail(exported: Exporte
 
 async def test_public_export_holds_only_quotes_and_suppressed_counts(exported: Exported) -> None:
     out = exported.public.folder
-    text = everything(out)
+    text = export_text(out)
     for marker in ("BOB-NO-QUOTE", "ERIN-PROFILE-ONLY", "DAVE-LATER-WITHDRAWS"):
         assert marker not in text
     assert "ALICE-QUOTE" in text and "CAROL-QUOTE" in text
@@ -305,8 +292,8 @@ async def test_polis_files_use_polis_columns_and_vote_coding(exported: Exported)
 
 
 async def test_withdrawal_reaches_later_exports_and_the_erasure_list(exported: Exported) -> None:
-    before = everything(exported.research.folder)
-    after = everything(exported.after_withdrawal.folder)
+    before = export_text(exported.research.folder)
+    after = export_text(exported.after_withdrawal.folder)
     assert "DAVE-LATER-WITHDRAWS" in before and KEY(DAVE) in before
     assert "DAVE-LATER-WITHDRAWS" not in after and KEY(DAVE) not in after
     notices = await exported.datasets.erasures_since(exported.research.export_id)

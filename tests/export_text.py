@@ -1,0 +1,20 @@
+"""Reading a whole export folder back as text, for checks that words are (or are not) in it."""
+
+import zipfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+
+def export_text(folder: Path) -> str:
+    """Everything an export holds, as text: text files, Parquet rows and zip members."""
+    parts = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix == ".parquet":
+            parts.append(str(pq.read_table(path).to_pylist()))
+        elif path.suffix == ".qdpx":
+            with zipfile.ZipFile(path) as archive:
+                parts += [archive.read(n).decode("utf-8") for n in archive.namelist()]
+        else:
+            parts.append(path.read_text(encoding="utf-8"))
+    return "\n".join(parts)
