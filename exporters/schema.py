@@ -237,7 +237,7 @@ RESPONSES = Table(
     (
         IN_SESSION,
         IN_GROUP,
-        ForeignKey(("participant", "group"), "participants", ("participant", "group")),
+        BY_PERSON,
     ),
 )
 VOTES = Table(
@@ -260,7 +260,7 @@ VOTES = Table(
     (
         IN_SESSION,
         IN_GROUP,
-        ForeignKey(("participant", "group"), "participants", ("participant", "group")),
+        BY_PERSON,
     ),
 )
 PARTICIPATION = Table(
