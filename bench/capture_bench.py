@@ -101,7 +101,10 @@ def report(label: str, result: dict[str, Any], raw_rate: float | None) -> None:
         f"{result['seconds']:.2f} s, {result['batches']:,} commits, largest batch "
         f"{result['largest_batch']})"
     )
-    print(f"  CPU time (all threads) per reply: {result['cpu_us_per_message']:.0f} µs")
+    print(
+        f"  CPU time per reply: {result['cpu_us_per_message']:.0f} µs in all, "
+        f"{result['loop_us_per_message']:.0f} µs on the event loop's thread"
+    )
     print(
         f"  event to commit at full load: p50 {result['p50_ms']:.1f} ms, "
         f"p99 {result['p99_ms']:.1f} ms"
