@@ -1,0 +1,42 @@
+"""The benchmarks in bench/ still run and report their figures (tiny sizes, not timed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_capture_benchmark_stores_every_reply_it_counts() -> None:
+    out = run(
+        "bench/capture_bench.py",
+        "--groups", "4", "--people", "3", "--messages", "600",
+        "--rate", "200", "--paced-seconds", "0.5", "--json",
+    )  # fmt: skip
+    results = json.loads(out[out.index("{") :])
+    assert results["raw"]["messages"] == 600
+    assert results["sqlite"]["messages"] == 600
+    assert results["sqlite"]["paced"]["messages"] == 100
+    assert results["sqlite"]["rate"] > 0
+    assert re.search(r"ratio to the raw sqlite3 ceiling: \d+\.\d\d", out)
+
+
+def test_export_benchmark_reports_each_size(tmp_path: Path) -> None:
+    out = run("bench/export_bench.py", "--sizes", "400", "--work", str(tmp_path))
+    # replies, baseline s, export s, ratio, export CPU s, baseline MB, export MB, ratio
+    row = re.search(r"^\s*400((?:\s+\d+(?:\.\d+)?){7})\s*$", out, re.MULTILINE)
+    assert row, out
+    assert float(row.group(1).split()[1]) > 0, "the export took some time"
+    assert list(tmp_path.rglob("*.db")), "the benchmark made its database"
