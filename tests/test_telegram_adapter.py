@@ -350,7 +350,10 @@ async def test_command_menus_are_set_for_each_kind_of_chat(
 
     assert "vote" in names("all_group_chats") and "next" not in names("all_group_chats")
     assert {"next", "register", "facilitator", "vote"} <= set(names("all_chat_administrators"))
-    assert {"mydata", "withdraw", "forget"} <= set(names("all_private_chats"))
+    private = {"join", "rehearse", "reflect", "mydata", "withdraw", "forget"}
+    assert private <= set(names("all_private_chats"))
+    for command in fake.commands_for({"type": "all_private_chats"}) or []:
+        assert command["description"] and not command["description"].startswith("telegram.")
 
 
 async def test_staff_grant_facilitation_by_reply_or_username_and_admins_can_be_left_out(

@@ -55,7 +55,19 @@ FACILITATOR_COMMANDS = (
     "register",
     "facilitator",
 )
-PRIVATE_COMMANDS = ("mydata", "profile", "forget", "withdraw", "agree", "help")
+# In a private chat: residents' self-paced dialogue (/join), facilitators' rehearsal and
+# reflections, and everyone's own data.
+PRIVATE_COMMANDS = (
+    "join",
+    "mydata",
+    "profile",
+    "forget",
+    "withdraw",
+    "agree",
+    "rehearse",
+    "reflect",
+    "help",
+)
 Handle = Callable[[Event], Awaitable[None]]
 
 
