@@ -31,7 +31,9 @@ from typing import Any
 
 from capture_load import (
     Shape,
+    Submission,
     build,
+    captured,
     paced,
     prepare,
     raw_ceiling,
@@ -44,15 +46,13 @@ async def service_run(url: str, shape: Shape) -> dict[str, Any]:
     service, store, engine = await build(url, shape)
     try:
         await prepare(service, shape)
-        warm = max(shape.groups * 5, 2000)
-        await sustained(service, replies(shape, 0, warm))
+        await sustained(service.handle, replies(shape, 0, shape.warm))
         # A steady load first, as in a normal session; then as fast as the groups can post.
-        paced_count = int(shape.rate * shape.paced_seconds)
         before = store.stats.batches
-        steady = await paced(service, shape, warm, paced_count)
+        steady = await paced(service, shape, shape.warm, shape.paced)
         steady["batches"] = store.stats.batches - before
         before = store.stats.batches
-        result = await sustained(service, replies(shape, warm + paced_count, shape.messages))
+        result = await sustained(service.handle, replies(shape, shape.ahead, shape.messages))
         result["rate"] = result["messages"] / result["seconds"]
         result["batches"] = store.stats.batches - before
         result["largest_batch"] = store.stats.largest_batch
@@ -65,12 +65,33 @@ async def service_run(url: str, shape: Shape) -> dict[str, Any]:
     return result
 
 
+async def writer_run(url: str, shape: Shape) -> dict[str, Any]:
+    """The writer alone: the captures the service would submit, over the same sizes."""
+    service, store, engine = await build(url, shape)
+
+    async def submit(submission: Submission) -> bool:
+        return await store.apply_once(submission.message, submission.captures)
+
+    try:
+        await prepare(service, shape)
+        await sustained(submit, captured(service, replies(shape, 0, shape.ahead)))
+        result = await sustained(
+            submit, captured(service, replies(shape, shape.ahead, shape.messages))
+        )
+        result["rate"] = result["messages"] / result["seconds"]
+    finally:
+        await store.close()
+        await engine.dispose()
+    return result
+
+
 def scenario(name: str, url: str | None, shape: Shape) -> dict[str, Any]:
     """Run one scenario in this (fresh) process."""
     with tempfile.TemporaryDirectory(prefix="capture-bench-") as directory:
         if name == "raw":
-            return raw_ceiling(shape, directory)
-        return asyncio.run(service_run(url or f"sqlite+aiosqlite:///{directory}/bench.db", shape))
+            return raw_ceiling(shape, directory, shape.ahead)
+        run = writer_run if name == "writer" else service_run
+        return asyncio.run(run(url or f"sqlite+aiosqlite:///{directory}/bench.db", shape))
 
 
 def postgres_url(server: str) -> tuple[str, Any]:
@@ -117,6 +138,14 @@ def report(label: str, result: dict[str, Any], raw_rate: float | None) -> None:
     print(f"  peak memory (RSS): {result['peak_rss_mb']:.0f} MB")
     if raw_rate:
         print(f"  ratio to the raw sqlite3 ceiling: {result['rate'] / raw_rate:.2f}")
+    alone = result.get("writer")
+    if alone:
+        print(
+            f"  the writer alone (the same captures, submitted straight to it): "
+            f"{alone['rate']:,.0f} replies/s, {alone['loop_us_per_message']:.0f} µs of "
+            f"event-loop CPU per reply"
+            + (f"; ratio to the raw ceiling {alone['rate'] / raw_rate:.2f}" if raw_rate else "")
+        )
 
 
 def main() -> None:
@@ -144,6 +173,8 @@ def main() -> None:
     print(f"\nraw sqlite3 executemany ceiling: {results['raw']['rate']:,.0f} rows/s")
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         results["sqlite"] = pool.submit(scenario, "service", None, shape).result()
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        results["sqlite"]["writer"] = pool.submit(scenario, "writer", None, shape).result()
     report("SQLite through Service + writer", results["sqlite"], results["raw"]["rate"])
     if args.postgres:
         url, drop = postgres_url(args.postgres)

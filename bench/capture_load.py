@@ -8,24 +8,28 @@ import sqlite3
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.content.check import load_library  # noqa: E402
 from bot.core.actions import Action  # noqa: E402
+from bot.core.captures import ResponseCaptured  # noqa: E402
 from bot.core.events import CommandIssued, MessagePosted  # noqa: E402
-from bot.core.ids import GroupRef, PersonRef  # noqa: E402
+from bot.core.ids import GroupRef, MessageRef, PersonRef  # noqa: E402
 from bot.service import Policy, Service  # noqa: E402
 from bot.texts import Catalogue  # noqa: E402
 from exporters.pseudonymise import Pseudonymiser  # noqa: E402
+from storage._batch import Submission  # noqa: E402
 from storage.db import SQLITE_PRAGMAS, make_engine, sqlite_file, upgrade  # noqa: E402
 from storage.writer import QueuedRepository  # noqa: E402
 
+T = TypeVar("T")
 SCRIPT = "health-data-intro"
 PLATFORM = "bench"
 T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
@@ -45,6 +49,21 @@ class Shape:
     batch_size: int
     rate: float  # replies per second for the paced run (latency at a steady load)
     paced_seconds: float
+
+    @property
+    def warm(self) -> int:
+        """Replies that warm up the caches before anything is timed."""
+        return max(self.groups * 5, 2000)
+
+    @property
+    def paced(self) -> int:
+        """Replies in the paced run."""
+        return int(self.rate * self.paced_seconds)
+
+    @property
+    def ahead(self) -> int:
+        """Replies stored before the sustained run starts."""
+        return self.warm + self.paced
 
 
 class Quiet:
@@ -131,19 +150,49 @@ async def prepare(service: Service, shape: Shape) -> None:
     await asyncio.gather(*(one(g) for g in range(shape.groups)))
 
 
-async def sustained(service: Service, per_group: list[list[MessagePosted]]) -> dict[str, float]:
-    """Every group posts its replies back to back; groups run concurrently."""
+def captured(service: Service, per_group: list[list[MessagePosted]]) -> list[list[Submission]]:
+    """What the service submits to the writer for each reply: for timing the writer alone."""
+    step = "first-thoughts"
+    return [
+        [
+            Submission(
+                MessageRef(e.group.platform, e.group.chat_id, e.message_id),
+                (
+                    ResponseCaptured(
+                        service.sessions[e.group].session_id or "",
+                        e.person,
+                        e.group,
+                        step,
+                        e.message_id,
+                        e.text,
+                        e.at,
+                    ),
+                ),
+            )
+            for e in events
+        ]
+        for events in per_group
+    ]
+
+
+async def sustained(
+    handle: Callable[[T], Awaitable[object]], per_group: list[list[T]]
+) -> dict[str, float]:
+    """Every group posts its replies back to back; groups run concurrently.
+
+    ``handle`` is the service's (events) or the writer's (what the service would submit).
+    """
     latencies: list[float] = []
 
-    async def group_worker(events: list[MessagePosted]) -> None:
+    async def group_worker(items: list[T]) -> None:
         clock = time.perf_counter
-        for event in events:
+        for item in items:
             started = clock()
-            await service.handle(event)
+            await handle(item)
             latencies.append(clock() - started)
 
     began, cpu, loop = time.perf_counter(), time.process_time(), time.thread_time()
-    await asyncio.gather(*(group_worker(events) for events in per_group))
+    await asyncio.gather(*(group_worker(items) for items in per_group))
     elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     loop = time.thread_time() - loop
     return {
@@ -187,8 +236,13 @@ def percentiles(latencies: list[float]) -> dict[str, float]:
     }
 
 
-def raw_ceiling(shape: Shape, directory: str) -> dict[str, Any]:
-    """Plain sqlite3: the same rows into the same schema, committed batch by batch."""
+def raw_ceiling(shape: Shape, directory: str, before: int) -> dict[str, Any]:
+    """Plain sqlite3: the same rows into the same schema, committed batch by batch.
+
+    The same rows as the service run: each reply in its own group's session, from its own
+    person, so the indexes grow as they do there. The ``before`` replies the service run stores
+    ahead of its timed run go in first, untimed, so both are timed over the same sizes.
+    """
     url = f"sqlite+aiosqlite:///{directory}/raw.db"
     asyncio.run(upgrade(url))
     path = sqlite_file(url)
@@ -196,44 +250,59 @@ def raw_ceiling(shape: Shape, directory: str) -> dict[str, Any]:
     db = sqlite3.connect(path, isolation_level=None)
     for pragma in SQLITE_PRAGMAS:  # the bot's own settings: WAL, synchronous=NORMAL, cache
         db.execute(pragma)
+    groups = range(shape.groups)
     db.execute("BEGIN")
-    db.execute("INSERT INTO groups (platform, chat_id, created_at) VALUES ('bench', 'g', ?)", (T0,))
     db.executemany(
-        "INSERT INTO identities (platform, user_id, created_at) VALUES ('bench', ?, ?)",
-        [(str(p), T0) for p in range(shape.people)],
+        "INSERT INTO groups (id, platform, chat_id, created_at) VALUES (?, ?, ?, ?)",
+        [(1 + g, PLATFORM, group_of(g).chat_id, T0) for g in groups],
     )
-    db.execute(
+    db.executemany(
+        "INSERT INTO identities (id, platform, user_id, created_at) VALUES (?, ?, ?, ?)",
+        [
+            (1 + g * shape.people + p, PLATFORM, person_of(g, p).user_id, T0)
+            for g in groups
+            for p in range(shape.people)
+        ],
+    )
+    db.executemany(
         "INSERT INTO sessions (id, group_id, status, step_index, updated_at) "
-        "VALUES ('s', 1, 'running', 2, ?)",
-        (T0,),
+        "VALUES (?, ?, 'running', 2, ?)",
+        [(f"s{g}", 1 + g, T0) for g in groups],
     )
     db.execute("COMMIT")
-    rows = [
-        (
-            "s",
-            1 + n % shape.people,
-            1,
+
+    def row(n: int) -> tuple[object, ...]:
+        g, p = n % shape.groups, (n // shape.groups) % shape.people
+        return (
+            f"s{g}",
+            1 + g * shape.people + p,
+            1 + g,
             "first-thoughts",
             PLATFORM,
-            group_of(n % shape.groups).chat_id,
+            group_of(g).chat_id,
             f"m{n}",
             reply_text(n),
             "text",
             None,
             (T0 + timedelta(milliseconds=n)).replace(tzinfo=None).isoformat(" "),
         )
-        for n in range(shape.messages)
-    ]
+
     sql = (
         "INSERT INTO responses (session_id, participant_id, group_id, step_id, platform, "
         "chat_id, message_id, text, kind, reply_to, posted_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
+
+    def insert(rows: list[tuple[object, ...]]) -> None:
+        for start in range(0, len(rows), shape.batch_size):
+            db.execute("BEGIN")
+            db.executemany(sql, rows[start : start + shape.batch_size])
+            db.execute("COMMIT")
+
+    insert([row(n) for n in range(before)])
+    rows = [row(n) for n in range(before, before + shape.messages)]
     began = time.perf_counter()
-    for start in range(0, len(rows), shape.batch_size):
-        db.execute("BEGIN")
-        db.executemany(sql, rows[start : start + shape.batch_size])
-        db.execute("COMMIT")
+    insert(rows)
     elapsed = time.perf_counter() - began
     db.close()
     return {"messages": len(rows), "seconds": elapsed, "rate": len(rows) / elapsed}

@@ -28,6 +28,12 @@ SQLITE_PRAGMAS = (
     # 32 MiB of page cache (the default is 2 MiB): once the indexes of replies outgrow the
     # cache, every insert reads pages back in, and capture slows as the database grows.
     "PRAGMA cache_size=-32768",
+    # Checkpoint every 64 MiB of WAL rather than every 4 MiB. Each batch of replies dirties a
+    # page in every index for every group it touches, so at the default a checkpoint (page
+    # copies and an fsync) followed nearly every commit once the indexes grew; measured here
+    # (200,000 replies from 400 groups, plain sqlite3) inserts slowed from 27 to 126 µs a row
+    # at the default and from 18 to 45 µs a row with this. Erasure still truncates the WAL.
+    "PRAGMA wal_autocheckpoint=16384",
 )
 
 
