@@ -39,10 +39,14 @@ async def apply_submissions(
     waits for its commit, so the submissions of one batch never depend on each other.
     """
     known = known or Known()
-    replies: list[Submission] = []
+    replies: list[tuple[Submission, MessageRef]] = []
     others: list[Submission] = []
     for submission in submissions:
-        (replies if _just_a_reply(submission) else others).append(submission)
+        message = _reply_message(submission)
+        if message is None:
+            others.append(submission)
+        else:
+            replies.append((submission, message))
     fresh = await claim(conn, [s.message for s in others if s.message is not None], now)
     waiting = {message for message, edited in fresh.items() if edited}
     captures: list[Capture] = []
@@ -59,11 +63,10 @@ async def apply_submissions(
         ref(c.group, c.message_id): c.group for c in captures if isinstance(c, ResponseCaptured)
     }
     if replies:
-        found = [c for s in replies for c in s.captures if isinstance(c, ResponseCaptured)]
+        found = [c for s, _ in replies for c in s.captures if isinstance(c, ResponseCaptured)]
         new = await insert_new_replies(conn, found, known)
         waiting |= {message for message, edited in new.items() if edited}
-        for submission, reply in zip(replies, found, strict=True):
-            message = ref(reply.group, reply.message_id)
+        for (submission, message), reply in zip(replies, found, strict=True):
             outcome[id(submission)] = new.pop(message, None) is not None
             if outcome[id(submission)]:
                 stored[message] = reply.group
@@ -73,11 +76,21 @@ async def apply_submissions(
     return [outcome[id(s)] for s in submissions]
 
 
-def _just_a_reply(submission: Submission) -> bool:
-    # The commonest submission by far: one reply, from the message it came in.
-    if submission.message is None or len(submission.captures) != 1:
-        return False
+def _reply_message(submission: Submission) -> MessageRef | None:
+    """The message of the commonest submission by far: one reply, from the message it came in.
+
+    None for any other submission.
+    """
+    message = submission.message
+    if message is None or len(submission.captures) != 1:
+        return None
     reply = submission.captures[0]
-    return isinstance(reply, ResponseCaptured) and ref(reply.group, reply.message_id) == (
-        submission.message
-    )
+    # Field by field: this runs for every reply, and building a key to compare costs more.
+    if (
+        isinstance(reply, ResponseCaptured)
+        and reply.message_id == message.message_id
+        and reply.group.chat_id == message.chat_id
+        and reply.group.platform == message.platform
+    ):
+        return message
+    return None
