@@ -1,4 +1,7 @@
-"""Events in, consent gate, engine, storage, actions out: the one path every platform uses."""
+"""Events in, consent gate, engine, storage, actions out: the one path every platform uses.
+
+The effects a transition asks for beyond its actions are carried out by ``bot.service_effects``.
+"""
 
 from __future__ import annotations
 
@@ -10,34 +13,22 @@ from zoneinfo import ZoneInfo
 
 from bot.content.check import Library
 from bot.content.models import REQUIRED_SCOPE
-from bot.core import groups, profile, support
-from bot.core.actions import Action, SendPrivate, SendText, recipient
-from bot.core.captures import ConsentRecorded, ResponseDeleted, SessionSaved
+from bot.core import profile, support
+from bot.core.actions import Action, SendPrivate, recipient
+from bot.core.captures import ConsentRecorded, SessionSaved
 from bot.core.context import Actor, Context, Transition
 from bot.core.direct import DIRECT
 from bot.core.dispatch import Dispatcher
-from bot.core.effects import (
-    ChartRequested,
-    DataRequested,
-    Effect,
-    ErasureRequested,
-    ForgetRequested,
-    GroupRegistered,
-    Invited,
-    RoleChanged,
-    SummaryRequested,
-    TallyChanged,
-    TurnoutRequested,
-)
+from bot.core.effects import Effect, ErasureRequested, Invited
 from bot.core.events import ButtonPressed, CommandIssued, Event, VoteCast
 from bot.core.ids import GroupRef, MessageRef, PersonRef
 from bot.core.ports import Platform, Store
-from bot.core.records import PersonData
 from bot.core.rehearsal import PLATFORM as REHEARSAL
 from bot.core.state import SessionState
 from bot.desks import Desks
 from bot.intake import Intake, IntakeRules, Verdict, message_of
 from bot.roles import Roles
+from bot.service_effects import EffectRunner
 from bot.texts import Catalogue
 
 log = logging.getLogger(__name__)
@@ -111,6 +102,9 @@ class Service:
         # Told of every transition after it took effect (the scheduler sets timers from them).
         self.observers: list[Callable[[Transition, Actor, Context], Awaitable[None]]] = []
         self.desks = Desks(store, self.roles, pseudonymise, self.perform, policy.chart_threshold)
+        self.effects = EffectRunner(
+            store, self.roles, self.desks, self.sessions, self.perform, pseudonymise
+        )
 
     def attach(self, platform: Platform) -> None:
         """Route actions for ``platform.name`` to this platform."""
@@ -248,26 +242,17 @@ class Service:
     async def _effect(self, effect: Effect, ctx: Context) -> None:
         if isinstance(effect, Invited):
             self._invited.add((effect.person, effect.group.whole))
-        elif isinstance(effect, DataRequested):
-            data = await self.store.person_data(effect.person)
-            await self.perform(SendPrivate(effect.person, describe(data, ctx)))
         elif isinstance(effect, ErasureRequested):
-            await self._erase(effect.person, ctx)
-        elif isinstance(effect, RoleChanged):
-            await self._change_role(effect, ctx)
-        elif isinstance(effect, GroupRegistered):
-            await self.roles.register(effect.group, ctx.now)
-            log.info("group registered", extra={"group": effect.group.chat_id})
-        elif isinstance(effect, ForgetRequested):
-            await self._forget(effect, ctx)
-        elif isinstance(effect, TallyChanged):
-            await self._tally(effect, ctx)
-        elif isinstance(effect, SummaryRequested | ChartRequested):
-            await self.desks.effect(effect, self.sessions.get(effect.group), ctx)
-        elif isinstance(effect, TurnoutRequested):
-            counts = await self.store.turnout(effect.session_id, effect.step_id, effect.group.whole)
-            text = support.pulse(self.sessions.get(effect.group), counts, ctx)
-            await self.perform(SendPrivate(effect.person, text, effect.group))
+            self._forget_person(effect.person)
+        await self.effects.run(effect, ctx)
+
+    def _forget_person(self, person: PersonRef) -> None:
+        # Forget the consent first: a reply handled meanwhile in another group is then not
+        # captured, and one captured before is queued ahead of the erasure and erased with it.
+        for key in [k for k in self._scopes if k[0] == person]:
+            del self._scopes[key]
+        self.desks.forget(person)
+        self._invited = {k for k in self._invited if k[0] != person}
 
     async def _about(self, event: Event) -> GroupRef | None:
         """The group a private command or button is about, if it may run sessions."""
@@ -286,58 +271,6 @@ class Service:
             return ()
         return await self.store.vote_of(state.session_id, event.person, event.step_id)
 
-    async def _forget(self, request: ForgetRequested, ctx: Context) -> None:
-        responses = (await self.store.person_data(request.person)).responses
-        if not 1 <= request.number <= len(responses):
-            text = ctx.t("forget.no_such", number=request.number, count=len(responses))
-        else:
-            chosen = responses[request.number - 1]
-            gone = ResponseDeleted(chosen.group, chosen.message_id, ctx.now, request.person)
-            await self.store.apply([gone])
-            text = ctx.t("forget.done_number", number=request.number, step=chosen.step_id)
-        await self.perform(SendPrivate(request.person, text))
-
-    async def _tally(self, change: TallyChanged, ctx: Context) -> None:
-        state = self.sessions.get(change.group)
-        script = self.library.scripts.get(state.script_id or "") if state else None
-        index = script.index_of(change.step_id) if script else None
-        if script is None or index is None:
-            return
-        answers = await self.store.answers(change.session_id, change.step_id)
-        text = groups.tally_text(script.steps[index], answers, ctx)
-        slot = f"tally:{change.session_id}:{change.step_id}"
-        lead = self.roles.lead(change.group)
-        if change.public:
-            await self.perform(SendText(change.group, text, slot=slot))
-        elif lead is not None:
-            await self.perform(SendPrivate(lead, text, change.group, slot=slot))
-
-    async def _erase(self, person: PersonRef, ctx: Context) -> None:
-        # Forget the consent first: a reply handled meanwhile in another group is then not
-        # captured, and one captured before is queued ahead of the erasure and erased with it.
-        for key in [k for k in self._scopes if k[0] == person]:
-            del self._scopes[key]
-        self.desks.forget(person)
-        self._invited = {k for k in self._invited if k[0] != person}
-        erasure = await self.store.erase_person(person, self.pseudonymise(person), ctx.now)
-        if erasure.responses or erasure.votes or erasure.consents:
-            text = ctx.t("withdraw.done", responses=erasure.responses, votes=erasure.votes)
-        else:
-            text = ctx.t("withdraw.nothing")
-        log.info("erasure done", extra={"responses": erasure.responses, "votes": erasure.votes})
-        await self.perform(SendPrivate(person, text))
-
-    async def _change_role(self, change: RoleChanged, ctx: Context) -> None:
-        name = change.person.user_id
-        if change.granted:
-            await self.roles.grant(change.group, change.person, ctx.now)
-            text = ctx.t("facilitator.granted", name=name)
-        elif await self.roles.revoke(change.group, change.person):
-            text = ctx.t("facilitator.revoked", name=name)
-        else:
-            text = ctx.t("facilitator.not_a_facilitator", name=name)
-        await self.perform(SendText(change.group, text))
-
     async def _consent_scopes(self, person: PersonRef, group: GroupRef | None) -> frozenset[str]:
         if group is None:
             return frozenset()
@@ -347,47 +280,3 @@ class Service:
             record = await self.store.consent(person, group.whole)
             self._scopes[key] = record.scopes if record else frozenset()
         return self._scopes[key]
-
-
-def describe(data: PersonData, ctx: Context) -> str:
-    """What is stored about a person, in their language, for /mydata."""
-    stored = (data.consents, data.responses, data.votes, data.profile, data.places)
-    if not any(stored) and not data.reflections:
-        return ctx.t("mydata.none")
-    lines = [ctx.t("mydata.header")]
-    for group, record in data.consents:
-        lines.append(
-            ctx.t(
-                "mydata.consent",
-                group=group.chat_id,
-                scopes=", ".join(sorted(record.scopes)),
-                version=record.version,
-                when=f"{record.given_at:%Y-%m-%d}",
-            )
-        )
-    if data.responses:
-        lines.append(ctx.t("mydata.responses", count=len(data.responses)))
-        for number, response in enumerate(data.responses, start=1):
-            edited = ctx.t("mydata.edited") if response.edited_at else ""
-            lines.append(
-                ctx.t(
-                    "mydata.response",
-                    number=number,
-                    step=response.step_id,
-                    text=response.text,
-                    edited=edited,
-                )
-            )
-    if data.votes:
-        lines.append(ctx.t("mydata.votes", count=len(data.votes)))
-        for vote in data.votes:
-            options = ", ".join(str(n) for n in vote.options)
-            lines.append(ctx.t("mydata.vote", step=vote.step_id, options=options))
-    lines += profile.mydata_lines(data.profile, ctx)
-    for cycle, number, status in data.places:
-        lines.append(ctx.t("mydata.place", cycle=cycle, number=number, status=status))
-    for answers in data.reflections:
-        said = " / ".join(a or "-" for a in answers)
-        lines.append(ctx.t("mydata.reflection", answers=said))
-    lines.append(ctx.t("mydata.footer"))
-    return "\n".join(lines)

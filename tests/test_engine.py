@@ -882,7 +882,7 @@ def test_a_vote_with_a_digit_like_symbol_is_refused_not_crashed(number: str, ctx
 
 
 def test_goto_with_a_digit_like_symbol_is_refused_not_crashed(ctx: Context, script: Script) -> None:
-    # BUG: engine._step_index checks str.isdigit(), true for '²', then int('²') raises.
+    # BUG: steering._step_index checks str.isdigit(), true for '²', then int('²') raises.
     before = at(ctx, "first-thoughts")
     result = engine.step(before, cmd("goto", "²"), facilitator(), ctx)
     assert assert_refused(result, before, facilitator()) == ctx.t(
@@ -902,9 +902,9 @@ def test_a_restored_session_past_the_end_of_a_shortened_script_does_not_crash(
     command: str, status: Status, ctx: Context, script: Script
 ) -> None:
     # BUG: a live session is restored from storage after a restart; if staff removed steps from
-    # the script meanwhile, step_index can be past the end. engine._status, engine.present (via
+    # the script meanwhile, step_index can be past the end. steering.status, steering.present (via
     # /resume) and /back index script.steps[state.step_index] unchecked and raise IndexError,
-    # while messages and votes already guard with _current_step.
+    # while messages and votes already guard with current_step.
     before = replace(at(ctx, "close", status), step_index=len(script.steps) + 4)
     result = engine.step(before, cmd(command), facilitator(), ctx)
     assert result.state is not None

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.content.check import load_library
-from bot.core import engine, support
+from bot.core import engine, steering, support
 from bot.core.actions import AskChoice, SendPrivate, SendText
 from bot.core.captures import ReflectionSaved, VoteCaptured
 from bot.core.context import Actor, Context
@@ -83,7 +83,7 @@ def test_the_pulse_says_who_replied_how_long_and_what_to_do_next(
 
 def test_the_feedback_step_asks_each_question_and_stores_answers_like_votes(ctx: Context) -> None:
     state = at(ctx, "feedback")
-    shown, _ = engine.present(state, ctx.library.scripts[SCRIPT], Actor(FRAN, GROUP), ctx)
+    shown, _ = steering.present(state, ctx.library.scripts[SCRIPT], Actor(FRAN, GROUP), ctx)
     questions = [a for a in shown if isinstance(a, AskChoice)]
     assert [q.step_id for q in questions] == [
         "feedback.heard",

@@ -8,7 +8,7 @@ from bot.content.models import REQUIRED_SCOPE, SCOPES
 from bot.core import profile
 from bot.core.actions import Button, SendPrivate
 from bot.core.captures import ConsentRecorded
-from bot.core.context import Actor, Context, Transition
+from bot.core.context import Actor, Context, Transition, reply
 from bot.core.effects import DataRequested, ErasureRequested
 from bot.core.events import Event, MessageEdited, MessagePosted
 from bot.core.state import SessionState
@@ -25,10 +25,10 @@ def handle(
     if name == "withdraw":
         if [a.lower() for a in args] == ["confirm"]:
             return Transition(state, effects=(ErasureRequested(actor.person),))
-        return _say(state, actor, ctx.t("withdraw.ask"))
+        return reply(state, actor, ctx.t("withdraw.ask"))
     text = ctx.library.consents.get(ctx.language)
     if actor.group is None or text is None:
-        return _say(state, actor, ctx.t("consent.which_group"))
+        return reply(state, actor, ctx.t("consent.which_group"))
     if name == "consent":
         everything = " ".join(SCOPES)
         buttons = (
@@ -50,15 +50,15 @@ def handle(
     scopes = parse_scopes(args)
     unknown = sorted(scopes - set(SCOPES))
     if not scopes:
-        return _say(state, actor, ctx.t("consent.usage"))
+        return reply(state, actor, ctx.t("consent.usage"))
     if unknown:
-        return _say(
+        return reply(
             state,
             actor,
             ctx.t("consent.unknown_scope", scopes=", ".join(unknown), valid=", ".join(SCOPES)),
         )
     if REQUIRED_SCOPE not in scopes:
-        return _say(state, actor, ctx.t("consent.need_participate", rest=" ".join(sorted(scopes))))
+        return reply(state, actor, ctx.t("consent.need_participate", rest=" ".join(sorted(scopes))))
     ordered = [s for s in SCOPES if s in scopes]
     # Consent belongs to the whole chat, even when given from a session in one of its topics.
     record = ConsentRecorded(
@@ -74,10 +74,6 @@ def handle(
 def parse_scopes(args: tuple[str, ...]) -> frozenset[str]:
     """Scope names from '/agree participate quote' or '/agree participate,quote'."""
     return frozenset(p.lower() for a in args for p in a.replace(",", " ").split())
-
-
-def _say(state: SessionState | None, actor: Actor, text: str) -> Transition:
-    return Transition(state, (SendPrivate(actor.person, text, actor.group),))
 
 
 def gate(event: Event, scopes: frozenset[str]) -> Event:

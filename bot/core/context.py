@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.content.check import Library
-from bot.core.actions import Action
+from bot.core.actions import Action, SendPrivate
 from bot.core.captures import Capture
 from bot.core.desk import Desk
 from bot.core.effects import Effect
@@ -67,3 +67,13 @@ class Transition:
     # False: nothing of this event is stored, not even that its message was handled (a
     # rehearsal, which must leave no trace in the database).
     remember: bool = True
+
+
+def private(actor: Actor, text: str) -> SendPrivate:
+    """``text`` to ``actor`` alone, about the group they act in."""
+    return SendPrivate(actor.person, text, actor.group)
+
+
+def reply(state: SessionState | None, actor: Actor, text: str) -> Transition:
+    """The state unchanged, and ``text`` to ``actor`` alone."""
+    return Transition(state, (private(actor, text),))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.content.models import Step
-from bot.core.actions import CheckAccess, SendPrivate, SendText
+from bot.core.actions import CheckAccess, SendText
 from bot.core.captures import ResponseDeleted
-from bot.core.context import Actor, Context, Transition
+from bot.core.context import Actor, Context, Transition, private, reply
 from bot.core.effects import ForgetRequested, GroupRegistered
 from bot.core.state import SessionState
 
@@ -31,9 +31,9 @@ def handle(
 def register(state: SessionState | None, actor: Actor, ctx: Context) -> Transition:
     """Staff make the group (the whole chat, for a topic) a dialogue group and check access."""
     if not actor.staff:
-        return _say(state, actor, ctx.t("groups.staff_only"))
+        return reply(state, actor, ctx.t("groups.staff_only"))
     if actor.group is None:
-        return _say(state, actor, ctx.t("session.in_group", command="register"))
+        return reply(state, actor, ctx.t("session.in_group", command="register"))
     key = "groups.already_registered" if actor.registered else "groups.registered"
     actions = (SendText(actor.group, ctx.t(key)), CheckAccess(actor.group, actor.person))
     return Transition(state, actions, effects=(GroupRegistered(actor.group.whole),))
@@ -50,11 +50,11 @@ def forget(
     if reply_to is not None and actor.group is not None:
         # Storage deletes the reply only if this person wrote it: others' replies are safe.
         gone = ResponseDeleted(actor.group, reply_to, ctx.now, actor.person)
-        return Transition(state, (_private(actor, ctx.t("forget.done")),), (gone,))
+        return Transition(state, (private(actor, ctx.t("forget.done")),), (gone,))
     # isdigit() is true for '²', which int() refuses: only ASCII decimals are numbers here.
     if len(args) == 1 and args[0].isdecimal() and args[0].isascii() and int(args[0]) >= 1:
         return Transition(state, effects=(ForgetRequested(actor.person, int(args[0])),))
-    return _say(state, actor, ctx.t("forget.usage"))
+    return reply(state, actor, ctx.t("forget.usage"))
 
 
 def tally_text(step: Step, answers: Sequence[tuple[int, ...]], ctx: Context) -> str:
@@ -67,11 +67,3 @@ def tally_text(step: Step, answers: Sequence[tuple[int, ...]], ctx: Context) -> 
         for number, (option, count) in enumerate(zip(choices, counts, strict=True), start=1)
     ]
     return "\n".join(lines)
-
-
-def _private(actor: Actor, text: str) -> SendPrivate:
-    return SendPrivate(actor.person, text, actor.group)
-
-
-def _say(state: SessionState | None, actor: Actor, text: str) -> Transition:
-    return Transition(state, (_private(actor, text),))

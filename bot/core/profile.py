@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.content.profile import ProfileQuestion, ProfileQuestions
 from bot.core.actions import Action, Button, SendPrivate
 from bot.core.captures import Capture, ProfileAnswered, ProfileDeleted
-from bot.core.context import Actor, Context, Transition
+from bot.core.context import Actor, Context, Transition, private, reply
 from bot.core.events import ButtonPressed, CommandIssued, Event
 from bot.core.records import ProfileAnswer
 from bot.core.state import SessionState
@@ -26,7 +26,7 @@ def handle(
     """One /profile command or button; ``private`` says it came in the private chat."""
     questions = ctx.library.profiles.get(ctx.language)
     if questions is None:
-        return _say(state, actor, ctx.t("profile.unavailable"))
+        return reply(state, actor, ctx.t("profile.unavailable"))
     action = args[0].lower() if args else "show"
     rest = args[1:]
     if action == "show":
@@ -34,9 +34,9 @@ def handle(
     if action == "delete":
         return _delete(state, questions, rest, actor, ctx)
     if action not in ANSWERING:
-        return _say(state, actor, ctx.t("profile.usage"))
+        return reply(state, actor, ctx.t("profile.usage"))
     if SCOPE not in actor.scopes:
-        return _say(state, actor, ctx.t("profile.no_consent"))
+        return reply(state, actor, ctx.t("profile.no_consent"))
     answers = _answers(actor)
     if action == "start":
         return Transition(state, (_next(questions, answers, actor, ctx, ""),))
@@ -57,7 +57,7 @@ def handle(
         number = rest[1] if len(rest) > 1 else ""
         if not (number.isdecimal() and number.isascii() and 1 <= int(number) <= len(choices)):
             usage = ctx.t("profile.answer_usage", count=len(choices), id=question.id)
-            return _say(state, actor, usage)
+            return reply(state, actor, usage)
         answer = choices[int(number) - 1]
         said = ctx.t("profile.recorded", label=question.label, answer=answer)
     capture = ProfileAnswered(actor.person, question.id, answer, ctx.now)
@@ -183,21 +183,21 @@ def _delete(
 ) -> Transition:
     answers = _answers(actor)
     if not rest:
-        return _say(state, actor, ctx.t("profile.usage"))
+        return reply(state, actor, ctx.t("profile.usage"))
     if rest[0].lower() == "all":
         if not answers:
-            return _say(state, actor, ctx.t("profile.nothing_to_delete"))
+            return reply(state, actor, ctx.t("profile.nothing_to_delete"))
         gone = ProfileDeleted(actor.person)
-        return Transition(state, (_private(actor, ctx.t("profile.deleted_all")),), (gone,))
+        return Transition(state, (private(actor, ctx.t("profile.deleted_all")),), (gone,))
     question = _find(questions, rest[:1])
     question_id = question.id if question else rest[0]
     if question_id not in answers:
         if question is None:
             return _unknown(state, rest, actor, ctx)
-        return _say(state, actor, ctx.t("profile.nothing_to_delete"))
+        return reply(state, actor, ctx.t("profile.nothing_to_delete"))
     label = question.label if question else question_id
     gone = ProfileDeleted(actor.person, question_id)
-    return Transition(state, (_private(actor, ctx.t("profile.deleted_one", label=label)),), (gone,))
+    return Transition(state, (private(actor, ctx.t("profile.deleted_one", label=label)),), (gone,))
 
 
 def _next(
@@ -212,7 +212,7 @@ def _next(
         if question.id not in answers:
             return ask(questions, question, actor, ctx, lead)
     text = "\n\n".join(p for p in (lead, ctx.t("profile.done")) if p)
-    return _private(actor, text)
+    return private(actor, text)
 
 
 def _find(questions: ProfileQuestions, args: tuple[str, ...]) -> ProfileQuestion | None:
@@ -240,13 +240,5 @@ def _unknown(
     state: SessionState | None, rest: tuple[str, ...], actor: Actor, ctx: Context
 ) -> Transition:
     if not rest:
-        return _say(state, actor, ctx.t("profile.usage"))
-    return _say(state, actor, ctx.t("profile.unknown_question", question=rest[0]))
-
-
-def _private(actor: Actor, text: str) -> SendPrivate:
-    return SendPrivate(actor.person, text, actor.group)
-
-
-def _say(state: SessionState | None, actor: Actor, text: str) -> Transition:
-    return Transition(state, (_private(actor, text),))
+        return reply(state, actor, ctx.t("profile.usage"))
+    return reply(state, actor, ctx.t("profile.unknown_question", question=rest[0]))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from bot.core import turnout
 from bot.core.actions import SendPrivate, SendText
 from bot.core.captures import SessionSaved
-from bot.core.context import Actor, Context, Transition
+from bot.core.context import Actor, Context, Transition, reply
 from bot.core.effects import SessionScheduled
 from bot.core.events import TimerFired
 from bot.core.ids import GroupRef
@@ -74,13 +74,13 @@ def handle(
 ) -> Transition:
     """``/scripts`` (what the cycle offers) and ``/schedule SCRIPT DATE TIME``, for facilitators."""
     if not actor.facilitator:
-        return _say(state, actor, ctx.t("facilitator.refused", command=name))
+        return reply(state, actor, ctx.t("facilitator.refused", command=name))
     if name == "scripts":
-        return _say(state, actor, _scripts(ctx))
+        return reply(state, actor, _scripts(ctx))
     if actor.group is None:
-        return _say(state, actor, ctx.t("session.in_group", command=name))
+        return reply(state, actor, ctx.t("session.in_group", command=name))
     if not actor.registered:
-        return _say(state, actor, ctx.t("groups.not_registered"))
+        return reply(state, actor, ctx.t("groups.not_registered"))
     example = (ctx.now + timedelta(days=1)).astimezone(ctx.zone)
     usage = ctx.t(
         "schedule.usage",
@@ -88,22 +88,22 @@ def handle(
         zone=ctx.zone,
     )
     if len(args) != 3:
-        return _say(state, actor, usage)
+        return reply(state, actor, usage)
     script = ctx.library.scripts.get(args[0])
     if script is None:
         text = ctx.t("session.unknown_script", script=args[0], scripts=script_list(ctx))
-        return _say(state, actor, text)
+        return reply(state, actor, text)
     refused = refusal(script.id, ctx)
     if refused is not None:
-        return _say(state, actor, refused)
+        return reply(state, actor, refused)
     try:
         at = parse_local(args[1], args[2], ctx.zone)
     except NoSuchLocalTime:
-        return _say(state, actor, ctx.t("schedule.no_such_time", when=f"{args[1]} {args[2]}"))
+        return reply(state, actor, ctx.t("schedule.no_such_time", when=f"{args[1]} {args[2]}"))
     except ValueError:
-        return _say(state, actor, usage)
+        return reply(state, actor, usage)
     if at <= ctx.now:
-        return _say(state, actor, ctx.t("schedule.past", when=local(at, ctx)))
+        return reply(state, actor, ctx.t("schedule.past", when=local(at, ctx)))
     done = ctx.t("schedule.done", title=script.title, when=local(at, ctx))
     scheduled = SessionScheduled(actor.group, actor.person, script.id, at)
     return Transition(state, (SendPrivate(actor.person, done, actor.group),), effects=(scheduled,))
@@ -210,7 +210,3 @@ def _quiet(event: TimerFired, transition: Transition) -> Transition:
         return transition
     public = tuple(a for a in transition.actions if not isinstance(a, SendPrivate))
     return replace(transition, actions=public)
-
-
-def _say(state: SessionState | None, actor: Actor, text: str) -> Transition:
-    return Transition(state, (SendPrivate(actor.person, text, actor.group),))

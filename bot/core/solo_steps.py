@@ -10,6 +10,7 @@ from bot.core.captures import CardShown, ResponseCaptured, SoloSaved, VoteCaptur
 from bot.core.context import Actor, Context, Transition
 from bot.core.desk import ACTIVE, DONE, STOPPED, SoloState
 from bot.core.events import MessagePosted
+from bot.core.responses import chosen
 from bot.core.solo_view import controls, offered, present, say
 from bot.core.state import SessionState
 
@@ -64,16 +65,10 @@ def vote(
         if step_id is not None and step.kind != "feedback":
             key = "vote.not_open"
         return say(state, actor, ctx.t(key, id=next(iter(ballots), "")))
+    picked = chosen(ballot, options, toggle, actor, ctx)
+    if isinstance(picked, str):
+        return say(state, actor, picked)
     choices = ballot.choices()
-    if not options or any(not 1 <= n <= len(choices) for n in options):
-        return say(state, actor, ctx.t("vote.usage", count=len(choices)))
-    if toggle and ballot.multiple:
-        options = tuple(sorted(set(actor.current_vote) ^ set(options)))
-        if not options:
-            return say(state, actor, ctx.t("vote.keep_one"))
-    if len(options) > 1 and not ballot.multiple:
-        return say(state, actor, ctx.t("vote.one_only"))
-    picked = tuple(sorted(set(options)))
     vote = VoteCaptured(state.session_id, actor.person, state.group, ballot.id, picked, ctx.now)
     noted = replace(solo, status=ACTIVE, answered=True, updated_at=ctx.now)
     answer = "; ".join(choices[n - 1] for n in picked)

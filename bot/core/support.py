@@ -19,6 +19,7 @@ from bot.core.desk import REFLECTION_QUESTIONS, Desk, Reflection, SummaryDraft
 from bot.core.effects import ChartRequested, SummaryChanged, SummaryRequested
 from bot.core.events import ButtonPressed, CommandIssued, Event, MessagePosted
 from bot.core.records import Turnout
+from bot.core.solo_view import say
 from bot.core.state import SessionState, Status
 from bot.core.turnout import describe
 
@@ -72,7 +73,7 @@ def handle(state: SessionState | None, event: Event, actor: Actor, ctx: Context)
         return _summary(state, args, actor, ctx)
     reflection = desk.reflection
     if reflection is None or reflection.pending is None:
-        return _say(state, actor, ctx.t("reflect.none"))
+        return say(state, actor, ctx.t("reflect.none"))
     if args[:1] == ("skip",):
         return _answer(state, "", actor, ctx)
     return Transition(state, (ask(actor, reflection, ctx),))
@@ -119,10 +120,10 @@ def show(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context)
     """``/show [STEP]``: a chart of a choice step's answers for the group (the latest one)."""
     script = ctx.library.scripts.get(state.script_id or "")
     if not state.live or state.session_id is None or script is None:
-        return _say(state, actor, ctx.t("session.none"))
+        return say(state, actor, ctx.t("session.none"))
     ballots = chart_ballots(state, script, args)
     if ballots is None:
-        return _say(state, actor, ctx.t("show.no_choice"))
+        return say(state, actor, ctx.t("show.no_choice"))
     return Transition(
         state, effects=(ChartRequested(state.group, state.session_id, script.id, ballots),)
     )
@@ -183,7 +184,7 @@ def pulse(state: SessionState | None, turnout: Turnout, ctx: Context) -> str:
 def _answer(state: SessionState | None, text: str, actor: Actor, ctx: Context) -> Transition:
     reflection = actor.desk.reflection
     if reflection is None or reflection.pending is None:
-        return _say(state, actor, ctx.t("reflect.none"))
+        return say(state, actor, ctx.t("reflect.none"))
     answers = list(reflection.answers)
     answers[reflection.pending] = text
     answered = replace(reflection, answers=tuple(answers))
@@ -198,7 +199,7 @@ def _summary(
 ) -> Transition:
     draft = actor.desk.summary
     if draft is None:
-        return _say(state, actor, ctx.t("summary.none"))
+        return say(state, actor, ctx.t("summary.none"))
     word = args[0].lower() if args else ""
     if word == "post":
         posted = SendText(draft.group, draft.text)
@@ -219,7 +220,3 @@ def _summary(
 
 def _draft(actor: Actor, draft: SummaryDraft | None) -> tuple[SummaryChanged]:
     return (SummaryChanged(actor.person, draft),)
-
-
-def _say(state: SessionState | None, actor: Actor, text: str) -> Transition:
-    return Transition(state, (SendPrivate(actor.person, text),))

@@ -1,0 +1,207 @@
+"""How a facilitator steers a group's session: start, move between steps, pause, end, status.
+
+Also what the group sees when a step opens (``present``), with the facilitator's notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.content import heard
+from bot.content.models import QUESTION_SEPARATOR, Script, Step
+from bot.core import schedule, support
+from bot.core.actions import Action, AskChoice, Button, SendCard, SendPrivate, SendText
+from bot.core.captures import CardShown, SessionSaved
+from bot.core.context import Actor, Context, Transition, reply
+from bot.core.state import SessionState, Status
+
+
+def start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context) -> Transition:
+    """``/start SCRIPT``: a new session of the script at its first step, if none is live."""
+    scripts = ctx.library.scripts
+    if state.live:
+        title = scripts[state.script_id].title if state.script_id in scripts else state.script_id
+        return reply(state, actor, ctx.t("session.already_running", title=title))
+    if not args:
+        example = next(iter(schedule.startable(ctx)), "SCRIPT")
+        return reply(
+            state,
+            actor,
+            ctx.t("session.start_usage", example=example, scripts=schedule.script_list(ctx)),
+        )
+    script = scripts.get(args[0])
+    if script is None:
+        return reply(
+            state,
+            actor,
+            ctx.t("session.unknown_script", script=args[0], scripts=schedule.script_list(ctx)),
+        )
+    refused = schedule.refusal(script.id, ctx)
+    if refused is not None:
+        return reply(state, actor, refused)
+    group = state.group
+    started = SessionState(
+        group=group,
+        status=Status.RUNNING,
+        session_id=f"{group.platform}-{group.chat_id}-{ctx.now:%Y%m%dT%H%M%S%f}",
+        cycle_id=ctx.cycle_id,
+        script_id=script.id,
+        script_version=script.version,
+        step_index=0,
+        started_at=ctx.now,
+        step_started_at=ctx.now,
+    )
+    join = Button(ctx.t("session.join_button"), "consent", "/consent")
+    shown, cards = present(started, script, actor, ctx)
+    actions: list[Action] = [
+        SendText(
+            group,
+            ctx.t(
+                "session.started",
+                title=script.title,
+                minutes=script.estimated_minutes,
+            ),
+        ),
+        SendText(group, ctx.t("session.join"), buttons=(join,)),
+        *shown,
+    ]
+    return Transition(started, tuple(actions), (SessionSaved(started), *cards))
+
+
+def navigate(
+    state: SessionState, name: str, args: tuple[str, ...], actor: Actor, ctx: Context
+) -> Transition:
+    """Move a live session: next, back, skip, goto, pause, resume or end."""
+    script = ctx.library.scripts.get(state.script_id or "")
+    if name == "end" or script is None:
+        return _end(state, actor, ctx)
+    if name == "pause":
+        if state.status is Status.PAUSED:
+            return reply(state, actor, ctx.t("session.is_paused"))
+        paused = replace(state, status=Status.PAUSED)
+        return Transition(
+            paused, (SendText(state.group, ctx.t("session.paused")),), (SessionSaved(paused),)
+        )
+    if name == "resume":
+        if state.status is not Status.PAUSED:
+            return reply(state, actor, ctx.t("session.not_paused"))
+        resumed = replace(state, status=Status.RUNNING, step_started_at=ctx.now)
+        shown, cards = present(resumed, script, actor, ctx)
+        actions = (SendText(state.group, ctx.t("session.resumed")), *shown)
+        return Transition(resumed, actions, (SessionSaved(resumed), *cards))
+    if state.status is Status.PAUSED:
+        return reply(state, actor, ctx.t("session.is_paused"))
+    last = len(script.steps) - 1
+    if name == "next":
+        if state.step_index >= last:
+            return _end(state, actor, ctx)
+        return _move(state, state.step_index + 1, script, actor, ctx)
+    if name == "skip":
+        if state.step_index + 2 > last:
+            return reply(state, actor, ctx.t("session.skip_last"))
+        return _move(state, state.step_index + 2, script, actor, ctx)
+    if name == "back":
+        if state.step_index == 0:
+            return reply(state, actor, ctx.t("session.first_step"))
+        return _move(state, state.step_index - 1, script, actor, ctx)
+    target = _step_index(script, args)
+    if target is None:
+        if not args:
+            message = ctx.t(
+                "session.goto_usage", example=script.steps[-1].id, count=len(script.steps)
+            )
+        else:
+            message = ctx.t(
+                "session.unknown_step", step=args[0], steps=", ".join(s.id for s in script.steps)
+            )
+        return reply(state, actor, message)
+    return _move(state, target, script, actor, ctx)
+
+
+def _step_index(script: Script, args: tuple[str, ...]) -> int | None:
+    if not args:
+        return None
+    wanted = args[0]
+    if wanted.isdecimal() and wanted.isascii() and 1 <= int(wanted) <= len(script.steps):
+        return int(wanted) - 1
+    return script.index_of(wanted)
+
+
+def _move(
+    state: SessionState, index: int, script: Script, actor: Actor, ctx: Context
+) -> Transition:
+    moved = replace(state, step_index=index, step_started_at=ctx.now)
+    shown, cards = present(moved, script, actor, ctx)
+    return Transition(moved, shown, (SessionSaved(moved), *cards))
+
+
+def _end(state: SessionState, actor: Actor, ctx: Context) -> Transition:
+    ended = replace(state, status=Status.ENDED, ended_at=ctx.now)
+    after = support.closing(ended, actor, ctx)
+    return Transition(
+        ended,
+        (SendText(state.group, ctx.t("session.ended")), *after.actions),
+        (SessionSaved(ended), *after.captures),
+        after.effects,
+    )
+
+
+def present(
+    state: SessionState, script: Script, actor: Actor, ctx: Context
+) -> tuple[tuple[Action, ...], tuple[CardShown, ...]]:
+    """What the group sees for the current step, the facilitator's notes, and the cards shown.
+
+    Each card shown is also recorded, so exports can say what people had read.
+    """
+    current = script.steps[state.step_index]
+    group = state.group
+    text = heard.fill(current.text, ctx.library.cards)
+    actions: list[Action] = []
+    if current.kind == "choice":
+        actions.append(AskChoice(group, current.id, text, current.choices(), current.multiple))
+    else:
+        actions.append(SendText(group, text))
+    for ballot in current.ballots() if current.kind == "feedback" else ():
+        hint = ctx.t("feedback.hint", id=ballot.id.rpartition(QUESTION_SEPARATOR)[2])
+        actions.append(AskChoice(group, ballot.id, ballot.text, ballot.choices(), False, hint))
+    cards = [ctx.library.cards[c] for c in current.cards]
+    actions += [SendCard(group, card) for card in cards]
+    actions.append(SendPrivate(actor.person, _notes(state, script, current, ctx), group))
+    shown = tuple(
+        CardShown(state.session_id, group, current.id, card.id, card.version, ctx.now)
+        for card in cards
+        if state.session_id is not None
+    )
+    return tuple(actions), shown
+
+
+def _notes(state: SessionState, script: Script, current: Step, ctx: Context) -> str:
+    minutes = ctx.t("facilitator.minutes", minutes=current.minutes) if current.minutes else ""
+    params = dict(
+        number=state.step_index + 1,
+        count=len(script.steps),
+        step=current.id,
+        kind=current.kind,
+        minutes=minutes,
+    )
+    if current.facilitator_notes:
+        return ctx.t("facilitator.notes", notes=current.facilitator_notes, **params)
+    return ctx.t("facilitator.no_notes", **params)
+
+
+def status(state: SessionState, ctx: Context) -> str:
+    """The facilitator's ``/status``: script, state, step and minutes on it."""
+    script = ctx.library.scripts.get(state.script_id or "")
+    if not state.live or script is None or state.step_started_at is None:
+        return ctx.t("facilitator.status_none")
+    elapsed = int((ctx.now - state.step_started_at).total_seconds() // 60)
+    return ctx.t(
+        "facilitator.status",
+        title=script.title,
+        version=script.version,
+        state=state.status.value,
+        number=state.step_index + 1,
+        count=len(script.steps),
+        step=script.steps[state.step_index].id,
+        elapsed=elapsed,
+    )
