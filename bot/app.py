@@ -24,6 +24,7 @@ from bot.settings import ConfigError, Settings, secret
 from bot.texts import Catalogue
 from exporters.dataset import ExportOptions, export_dataset
 from exporters.pseudonymise import Pseudonymiser
+from storage.cursors import PlatformCursors
 from storage.cycles import CycleStore
 from storage.datasets import Datasets
 from storage.db import make_engine, sqlite_file, upgrade
@@ -220,6 +221,7 @@ def discord_platform(app: App) -> DiscordPlatform:
         app.texts,
         settings.content.language,
         settings.content.root / "resources",
+        PlatformCursors(app.database),
         secret("discord_token"),
     )
     app.service.attach(platform)

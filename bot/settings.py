@@ -144,6 +144,9 @@ class DiscordSettings(Section):
     sessions_in: Literal["thread", "channel"] = "thread"
     # 1: one gateway connection; "auto" or a number above 1: an AutoShardedClient.
     shards: Annotated[int, Field(ge=1)] | Literal["auto"] = 1
+    # At most this many messages read back per session's channel or thread after downtime
+    # (the rest at the next start); 0: do not catch up.
+    catch_up_limit: Annotated[int, Field(ge=0)] = 5000
 
 
 TelegramMediaKind = Literal[

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Dialect,
     Float,
@@ -283,6 +284,20 @@ class PendingEdit(Base):
     original_length: Mapped[int | None]
 
 
+class PlatformCursor(Base):
+    """The newest message the bot handled in a group, so it can read back what it missed.
+
+    Holds no person and no text; written in batches, and only ever moved forward.
+    """
+
+    __tablename__ = "platform_cursors"
+
+    platform: Mapped[str] = mapped_column(String, primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Cycle(Base):
     """A dialogue cycle: its scripts and dates, and whether it is planned, open or closed."""
 
@@ -427,6 +442,7 @@ exports = Base.metadata.tables["exports"]
 export_pseudonyms = Base.metadata.tables["export_pseudonyms"]
 handled_messages = Base.metadata.tables["handled_messages"]
 pending_edits = Base.metadata.tables["pending_edits"]
+platform_cursors = Base.metadata.tables["platform_cursors"]
 cycles = Base.metadata.tables["cycles"]
 scheduled_sessions = Base.metadata.tables["scheduled_sessions"]
 schedule_runs = Base.metadata.tables["schedule_runs"]

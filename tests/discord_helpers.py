@@ -10,6 +10,7 @@ import simcord
 from bot.app import App, build, discord_platform
 from bot.platforms.discord import DiscordPlatform
 from bot.settings import load_settings
+from storage.db import sqlite_file
 
 ROOT = Path(__file__).resolve().parents[1]
 GUILD_ID = 424242424242424242
@@ -37,6 +38,13 @@ async def open_bot(config: Path) -> tuple[App, DiscordPlatform]:
     return app, discord_platform(app)
 
 
+async def open_bot_in(env: simcord.Env, config: Path) -> tuple[App, DiscordPlatform]:
+    """The bot for simcord, whose time it shares (as a bot and Discord share the real time)."""
+    app, platform = await open_bot(config)
+    app.service.clock = env.now
+    return app, platform
+
+
 @dataclass
 class World:
     """A running bot in simcord, with a server and its members."""
@@ -50,8 +58,17 @@ class World:
 
     async def restart(self) -> None:
         """Stop the bot (committing what it holds) and start a new one on the same settings."""
+        await self.stop()
+        await self.start()
+
+    async def stop(self) -> None:
+        """Stop the bot as `dialogue run` does on SIGTERM: Discord's events no longer reach it."""
+        await self.platform.stop()
         await self.app.close()
-        self.app, self.platform = await open_bot(self.config)
+
+    async def start(self) -> None:
+        """Start a new bot on the same settings; it logs in and catches up."""
+        self.app, self.platform = await open_bot_in(self.env, self.config)
         await self.env.restart_bot(self.platform.client)
 
 
@@ -68,6 +85,7 @@ async def discord_world(
     config = write_config(tmp_path, database_url, log_file, [], **discord)
     app, platform = await open_bot(config)
     env = simcord.Env(platform.client)
+    app.service.clock = env.now
     guild = env.create_guild("Council", id=GUILD_ID)
     members = {name: guild.add_member(env.create_user(name)) for name in people}
     await env.start()
@@ -82,6 +100,14 @@ async def discord_world(
         await world.app.close()
     # Anything the bot raised and swallowed (a handler's traceback) fails the test.
     env.raise_errors()
+
+
+def database_bytes(url: str) -> bytes:
+    """Every byte of a SQLite database, with its write-ahead log."""
+    path = sqlite_file(url)
+    assert path is not None
+    files = (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+    return b"".join(p.read_bytes() for p in files if p.exists())
 
 
 def replies(result: simcord.InteractionResult) -> list[simcord.ResponseMessage]:

@@ -14,19 +14,19 @@ import pytest
 import simcord
 
 from bot import logs
-from storage.db import sqlite_file
-from tests.discord_helpers import PSEUDONYM_KEY, ROOT, World, discord_world, replies, text_of
+from tests.discord_helpers import (
+    PSEUDONYM_KEY,
+    ROOT,
+    World,
+    database_bytes,
+    discord_world,
+    replies,
+    text_of,
+)
 from tests.export_text import export_text
 
 SCRIPT = "health-data-intro"
 PEOPLE = ("alice", "bob", "carol", "staff")
-
-
-def database_bytes(url: str) -> bytes:
-    path = sqlite_file(url)
-    assert path is not None
-    files = (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
-    return b"".join(p.read_bytes() for p in files if p.exists())
 
 
 def export(config: Path, out: Path) -> str:

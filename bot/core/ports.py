@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -34,6 +34,16 @@ class Platform(Protocol):
 
     async def perform(self, action: Action) -> None:
         """Carry out one action (send, show a card, ask a choice...)."""
+
+
+class CursorStore(Protocol):
+    """Where a platform that can read back history keeps each group's newest handled message."""
+
+    async def cursors(self, platform: str) -> dict[GroupRef, int]:
+        """Every stored cursor of a platform, by group."""
+
+    async def advance_cursors(self, marks: Mapping[GroupRef, int], at: datetime) -> None:
+        """Move each group's cursor forward to its mark (never back)."""
 
 
 class Store(Protocol):

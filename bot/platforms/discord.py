@@ -4,7 +4,8 @@ Gateway events become the core's events and the core's actions become Discord ca
 ``discord_out``); who may do what is decided by the service. A session's thread is a topic of
 its channel: its group is ``channel/thread``, so only that thread is captured while consent and
 roles belong to the channel. Edits and deletions arrive as raw events, so they are mirrored
-even for messages discord.py no longer has in its cache.
+even for messages discord.py no longer has in its cache. What sessions' channels said while the
+bot was away is read back when it connects (see ``discord_catchup``).
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from bot.core.events import (
     MessagePosted,
 )
 from bot.core.ids import TOPIC_SEPARATOR, GroupRef, PersonRef
+from bot.core.ports import CursorStore
 from bot.core.state import SessionState
 from bot.platforms import discord_ui as ui
+from bot.platforms.discord_catchup import CatchUp, Channel, CursorBook
 from bot.platforms.discord_client import make_client
 from bot.platforms.discord_commands import install
 from bot.platforms.discord_out import Outbox, Reply, current_reply
@@ -100,9 +103,12 @@ class DiscordPlatform:
         texts: Catalogue,
         language: str,
         images: Path,
+        cursors: CursorStore,
         token: str | None = None,
     ) -> None:
         self.settings, self.host, self.token = settings, host, token
+        self.cursors = CursorBook(cursors, PLATFORM, host.clock)
+        self.catch_up = CatchUp(self, self.cursors, lambda: host.sessions, settings.catch_up_limit)
         self.client = make_client(settings, self)
         self.outbox = Outbox(self.client, texts, language, images)
         self.t = self.outbox.t
@@ -162,11 +168,12 @@ class DiscordPlatform:
             raise error
 
     async def stop(self) -> None:
-        """Disconnect."""
+        """Disconnect, then save where each session's channel was read up to."""
         await self.client.close()
         if self._connection is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await self._connection
+        await self.cursors.close()
 
     async def perform(self, action: Action) -> None:
         """Carry out one action in Discord."""
@@ -194,14 +201,15 @@ class DiscordPlatform:
             return GroupRef(PLATFORM, str(channel.id))
         return None
 
+    async def channel(self, channel_id: int) -> Channel:
+        """A channel or thread by id, from the cache or else from Discord."""
+        return self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
+
     async def _group_of_id(self, channel_id: int) -> GroupRef | None:
-        channel = self.client.get_channel(channel_id)
-        if channel is None:
-            try:
-                channel = await self.client.fetch_channel(channel_id)
-            except discord.HTTPException:
-                return None
-        return self.group_of(channel)
+        try:
+            return self.group_of(await self.channel(channel_id))
+        except discord.HTTPException:
+            return None
 
     async def deliver(self, event: Event) -> None:
         """Hand an event to the service; a failure is logged by kind, never with its text."""
@@ -216,12 +224,26 @@ class DiscordPlatform:
                     await self.outbox.followup(reply, self.t("discord.failed"))
 
     async def on_message(self, message: discord.Message) -> None:
-        """A message in a server channel or thread; '/name args' typed as text is a command."""
+        """A message as it is posted, once its group has caught up on what it missed."""
+        group = self.group_of(message.channel)
+        if group is not None:
+            await self.catch_up.wait(group)
+        await self.take(message)
+
+    async def take(self, message: discord.Message) -> None:
+        """A message in a server channel or thread, live or read back after downtime.
+
+        '/name args' typed as text is a command.
+        """
         group = self.group_of(message.channel)
         if message.author.bot or message.webhook_id or group is None:
             return
         if message.type not in CAPTURED_TYPES:
             return
+        await self.deliver(self._posted(message, group))
+        self.catch_up.handled(group, message.id)
+
+    def _posted(self, message: discord.Message, group: GroupRef) -> Event:
         person, text = self.person(message.author), message.content
         reference = message.reference.message_id if message.reference else None
         reply_to = str(reference) if reference else None
@@ -229,7 +251,7 @@ class DiscordPlatform:
         if words:
             name, *args = words
             by_admin = self.is_admin(message.author)
-            command = CommandIssued(
+            return CommandIssued(
                 person,
                 group,
                 name,
@@ -239,23 +261,24 @@ class DiscordPlatform:
                 reply_to=reply_to,
                 by_admin=by_admin,
             )
-            await self.deliver(command)
-            return
         kind = "text" if text else "sticker" if message.stickers else "attachment"
         at = message.created_at
-        await self.deliver(MessagePosted(person, group, str(message.id), text, at, reply_to, kind))
+        return MessagePosted(person, group, str(message.id), text, at, reply_to, kind)
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        """An edit, cached or not; updates without an edit time (link previews) are ignored."""
-        message = payload.message
-        if message.author.bot or message.edited_at is None or payload.guild_id is None:
+        """An edit, cached or not."""
+        if payload.guild_id is None:
             return
         group = await self._group_of_id(payload.channel_id)
         if group is not None:
-            person = self.person(message.author)
-            await self.deliver(
-                MessageEdited(person, group, str(message.id), message.content, message.edited_at)
-            )
+            await self.take_edit(payload.message, group)
+
+    async def take_edit(self, message: discord.Message, group: GroupRef) -> None:
+        """A message's latest edit, live or read back (adding a link preview is no edit)."""
+        if message.author.bot or message.edited_at is None:
+            return
+        person, at = self.person(message.author), message.edited_at
+        await self.deliver(MessageEdited(person, group, str(message.id), message.content, at))
 
     async def deleted(
         self, channel_id: int, message_ids: list[int], cached: list[discord.Message]

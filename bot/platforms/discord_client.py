@@ -23,6 +23,17 @@ class _Relay:
     async def setup_hook(self) -> None:
         await self.receiver.prepare()
 
+    async def on_connect(self) -> None:
+        # A new gateway session (not a resumed one, which Discord replays): hold live
+        # messages of the sessions' groups until they have caught up.
+        self.receiver.catch_up.connected()
+
+    async def on_ready(self) -> None:
+        await self.receiver.catch_up.run()
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        await self.receiver.catch_up.run()
+
     async def on_message(self, message: discord.Message) -> None:
         await self.receiver.on_message(message)
 
