@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 import simcord
+from sqlalchemy import select
 
 from bot import logs
+from storage.tables import handled_messages
 from tests.discord_helpers import (
     PSEUDONYM_KEY,
     ROOT,
@@ -141,8 +143,13 @@ async def run_session(world: World) -> None:
     assert [c["value"] for c in steps] == ["research-comfort", "research-comfort-why"]
     await fac.slash(thread, "dialogue goto", step="research-comfort")
     question = thread.last_message
+    before = interaction_ids(env)
     voted = await alice.select(question, ["2"])
     assert "recorded: Fairly comfortable" in text_of(replies(voted))
+    # The press is remembered by its interaction id, so Discord dispatching it again (a
+    # resumed gateway session replays what it sent) cannot count it twice.
+    (pressed,) = interaction_ids(env) - before
+    assert f"press:{pressed}" in await handled_keys(world)
     await bob.select(question, ["4"])
     invited = await carol.select(question, ["1"])
     assert "not being recorded" in text_of(replies(invited)) and invited.ephemeral
@@ -179,6 +186,22 @@ async def run_session(world: World) -> None:
     assert "ALICE-REPLY-ONE edited after the restart" in text_of(replies(mine))
     assert "ALICE-GONE-AFTER-RESTART" not in text_of(replies(mine))
     assert_no_mentions(env)
+
+
+def interaction_ids(env: simcord.Env) -> set[str]:
+    """The interactions the bot has answered so far."""
+    return {
+        request.path.split("/")[-3]
+        for request in env.http_requests
+        if request.path.startswith("/interactions/") and request.path.endswith("/callback")
+    }
+
+
+async def handled_keys(world: World) -> set[str]:
+    """The keys of the messages and presses the bot has handled once."""
+    async with world.app.database.connect() as conn:
+        rows = await conn.execute(select(handled_messages.c.message_id))
+        return {key for (key,) in rows}
 
 
 def assert_no_mentions(env: simcord.Env) -> None:

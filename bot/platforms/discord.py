@@ -30,6 +30,7 @@ from bot.core.events import (
     MessageDeleted,
     MessageEdited,
     MessagePosted,
+    VoteCast,
 )
 from bot.core.ids import TOPIC_SEPARATOR, GroupRef, PersonRef
 from bot.core.ports import CursorStore
@@ -312,7 +313,9 @@ class DiscordPlatform:
             await interaction.response.defer(ephemeral=True, thinking=True)
         with self.outbox.replying_to(Reply(interaction)) as reply:
             group = self.group_of(interaction.channel)
-            event = make(self.person(interaction.user), group, self.host.clock())
+            event = _keyed(
+                make(self.person(interaction.user), group, self.host.clock()), interaction
+            )
             if event is None:
                 await self.outbox.followup(reply, self.t("discord.stale"))
             else:
@@ -323,6 +326,16 @@ class DiscordPlatform:
                 # Nothing to say privately (the answer went to the channel): end "thinking".
                 with contextlib.suppress(discord.HTTPException):
                     await interaction.delete_original_response()
+
+
+def _keyed(event: Event | None, interaction: discord.Interaction[Any]) -> Event | None:
+    """The event keyed by its interaction's id, so one dispatched twice is handled once."""
+    key = str(interaction.id)
+    if isinstance(event, ButtonPressed | VoteCast):
+        return replace(event, press_id=key)
+    if isinstance(event, CommandIssued) and event.message_id is None:
+        return replace(event, message_id=f"interaction:{key}")
+    return event
 
 
 def _connection_ended(task: asyncio.Task[None]) -> None:
