@@ -3,30 +3,14 @@
 import os
 import shutil
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.settings import ConfigError, Settings, load_settings
+from tests.cli_support import dialogue
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def dialogue(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        env={**clean, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_example_config_documents_exactly_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,12 +46,10 @@ def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path, text: str, expec
     config = tmp_path / "bad.toml"
     config.write_text(text, encoding="utf-8")
     result = dialogue(
-        "--config",
-        str(config),
+        config,
         "export",
         "--out",
         str(tmp_path / "out"),
-        cwd=ROOT,
         env={"DIALOGUE_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path}/d.db"},
     )
     assert result.returncode == 2
@@ -77,7 +59,7 @@ def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path, text: str, expec
 
 
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
-    result = dialogue("--config", str(tmp_path / "nope.toml"), "db", "upgrade", cwd=ROOT)
+    result = dialogue(tmp_path / "nope.toml", "db", "upgrade")
     assert result.returncode == 2
     assert "nope.toml: file not found" in result.stderr
 
@@ -87,9 +69,7 @@ def test_postgres_without_a_pseudonym_key_names_the_missing_secret(tmp_path: Pat
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"postgresql+asyncpg://nobody@127.0.0.1:{port}/none"
-    result = dialogue(
-        "export", "--out", str(tmp_path), cwd=ROOT, env={"DIALOGUE_DATABASE__URL": url}
-    )
+    result = dialogue(None, "export", "--out", str(tmp_path), env={"DIALOGUE_DATABASE__URL": url})
     assert result.returncode == 2
     assert "DIALOGUE_PSEUDONYM_KEY: this secret is missing" in result.stderr
     assert "Traceback" not in result.stderr
@@ -109,7 +89,7 @@ def test_run_with_broken_content_exits_2_with_the_problem(tmp_path: Path) -> Non
     script.write_text(
         script.read_text().replace('cards = ["what-is-health-data"]', 'cards = ["no-such-card"]')
     )
-    result = dialogue("run", cwd=tmp_path, env={"DIALOGUE_CONTENT__ROOT": str(tmp_path)})
+    result = dialogue(None, "run", cwd=tmp_path, env={"DIALOGUE_CONTENT__ROOT": str(tmp_path)})
     assert result.returncode == 2
     assert "health-data-intro.toml" in result.stderr and "no-such-card" in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,18 +1,15 @@
 """A whole session through the real `dialogue` command on the console platform."""
 
 import csv
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from storage.db import sqlite_file
+from tests.cli_support import ROOT, dialogue
 from tests.export_text import export_text
 
-ROOT = Path(__file__).resolve().parents[1]
 INVITATION = "Your messages in this session are not being recorded"
 
 FIRST_RUN = [
@@ -52,18 +49,6 @@ SECOND_RUN = [
 ]
 
 
-def dialogue(config: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--config", str(config), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def database_bytes(url: str) -> bytes:
     path = sqlite_file(url)
     assert path is not None
@@ -87,7 +72,7 @@ def test_full_console_session_stores_only_consented_words(
         f'[logging]\nlevel = "DEBUG"\nfile = "{log_file}"\n',
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
+    env = {}
     if not database_url.startswith("sqlite"):
         env["DIALOGUE_PSEUDONYM_KEY"] = "test-key-0123456789abcdef"
     first, second = tmp_path / "first.txt", tmp_path / "second.txt"
@@ -168,15 +153,8 @@ def test_full_console_session_stores_only_consented_words(
 def test_demo_plays_a_whole_session_in_a_throwaway_database(
     database_url: str, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run", "--demo"],
-        cwd=tmp_path,
-        env={**env, "DIALOGUE_CONTENT__ROOT": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = dialogue(
+        None, "run", "--demo", cwd=tmp_path, env={"DIALOGUE_CONTENT__ROOT": str(ROOT)}
     )
     assert result.returncode == 0, result.stderr
     assert "That's the end of this session." in result.stdout

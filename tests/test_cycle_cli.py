@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.clockwork import ROOT, content_root
-
-
-def dialogue(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--config", str(config), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.cli_support import dialogue
+from tests.clockwork import content_root
 
 
 def test_staff_plan_open_list_and_close_cycles_with_times_in_london(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import zxingcpp
@@ -13,8 +11,7 @@ from PIL import Image
 from bot.core.direct import cycle_of, invitation
 from bot.core.ids import GroupRef
 from bot.platforms.telegram_codec import group_from_token
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.cli_support import ROOT, dialogue
 
 
 def invite(tmp_path: Path, *args: str, telegram: bool = True) -> subprocess.CompletedProcess[str]:
@@ -25,16 +22,7 @@ def invite(tmp_path: Path, *args: str, telegram: bool = True) -> subprocess.Comp
         "[discord]\nenabled = true\n",
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--config", str(config), "invite", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return dialogue(config, "invite", *args)
 
 
 def read_qr(path: Path) -> list[str]:

@@ -6,9 +6,6 @@ after, table by table), and the rules in the pure engine.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,8 +26,9 @@ from bot.core.state import SessionState, Status
 from bot.texts import Catalogue
 from storage.db import make_engine
 from storage.tables import Base
+from tests.cli_support import ROOT, dialogue
 
-ROOT = Path(__file__).resolve().parents[1]
+KEY = {"DIALOGUE_PSEUDONYM_KEY": "test-key-0123456789abcdef"}
 NOW = datetime(2027, 2, 1, 18, 0, tzinfo=UTC)
 FRAN = PersonRef("console", "fran")
 GROUP = GroupRef("console", "console")
@@ -61,17 +59,8 @@ REHEARSAL = [
 ]
 
 
-def dialogue(config: Path, transcript: Path, env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--config", str(config), "run", "--transcript"]
-        + [str(transcript)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def play(config: Path, transcript: Path) -> str:
+    result = dialogue(config, "run", "--transcript", str(transcript), env=KEY)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -101,16 +90,14 @@ async def test_a_rehearsal_shows_what_the_group_would_see_and_leaves_nothing_in_
         f'[facilitation]\nconsole_images = "{images}"\n',
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
-    env["DIALOGUE_PSEUDONYM_KEY"] = "test-key-0123456789abcdef"
     setup, rehearsal = tmp_path / "setup.txt", tmp_path / "rehearsal.txt"
     setup.write_text("\n".join(SETUP) + "\n", encoding="utf-8")
     rehearsal.write_text("\n".join(REHEARSAL) + "\n", encoding="utf-8")
-    dialogue(config, setup, env)
+    play(config, setup)
     before = await every_table(database_url)
     assert before["responses"] and before["session_reflections"]  # the comparison can see rows
 
-    out = dialogue(config, rehearsal, env)
+    out = play(config, rehearsal)
 
     assert await every_table(database_url) == before
     texts = Catalogue.load()

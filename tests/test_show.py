@@ -8,10 +8,7 @@ resident also follows a cycle's invitation link into the self-paced dialogue.
 from __future__ import annotations
 
 import io
-import os
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from PIL import Image
 from bot.content.check import load_library
 from bot.show import chart, shown_counts
 from bot.texts import Catalogue
+from tests.cli_support import ROOT, dialogue
 from tests.telegram_fake import FakeBotApi
 from tests.telegram_support import (
     button_with,
@@ -32,7 +30,6 @@ from tests.telegram_support import (
 )
 from tests.test_telegram_adapter import Group, act, consent
 
-ROOT = Path(__file__).resolve().parents[1]
 TEXTS = Catalogue.load()
 PNG = b"\x89PNG\r\n\x1a\n"
 COMFORT = load_library(ROOT).scripts["health-data-intro"].ballot("research-comfort")
@@ -73,17 +70,7 @@ def test_show_on_the_console_writes_the_chart_to_a_file_and_says_the_numbers(
     lines += ["facilitator: /next", "facilitator: /show"]
     transcript = tmp_path / "show.txt"
     transcript.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--config", str(config), "run"]
-        + ["--transcript", str(transcript)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = dialogue(config, "run", "--transcript", str(transcript))
     assert result.returncode == 0, result.stderr
     shown = result.stdout.split("facilitator: /show\n", 1)[1]
     found = re.search(r"\[group console\] Picture \(saved to (.+?\.png)\): (.+)", shown)
