@@ -1,5 +1,6 @@
-"""Reading a whole export folder back as text, for checks that words are (or are not) in it."""
+"""Reading exports back: a whole folder as text (are words in it or not?), a CSV table as rows."""
 
+import csv
 import zipfile
 from pathlib import Path
 
@@ -18,3 +19,9 @@ def export_text(folder: Path) -> str:
         else:
             parts.append(path.read_text(encoding="utf-8"))
     return "\n".join(parts)
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV table, each by its column names."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))

@@ -8,7 +8,7 @@ import pytest
 
 from storage.db import sqlite_file
 from tests.cli_support import ROOT, dialogue
-from tests.export_text import export_text
+from tests.export_text import csv_rows, export_text
 
 INVITATION = "Your messages in this session are not being recorded"
 
@@ -57,11 +57,6 @@ def database_bytes(url: str) -> bytes:
     )
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def test_full_console_session_stores_only_consented_words(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -92,16 +87,16 @@ def test_full_console_session_stores_only_consented_words(
     export1 = tmp_path / "export1"
     result = dialogue(config, "export", "--out", str(export1), env=env)
     assert result.returncode == 0, result.stderr
-    responses = read_csv(export1 / "responses.csv")
+    responses = csv_rows(export1 / "responses.csv")
     texts = sorted(r["text"] for r in responses)
     assert texts == ["ALICE-REPLY-ONE my GP keeps my notes", "BOB-REPLY-ONE corrected words"]
     assert {r["step_id"] for r in responses} == {"first-thoughts"}
-    votes = read_csv(export1 / "votes.csv")
+    votes = csv_rows(export1 / "votes.csv")
     assert sorted((v["options"], v["step_id"]) for v in votes) == [
         ("2", "research-comfort"),
         ("3", "research-comfort"),
     ]
-    participants = read_csv(export1 / "participants.csv")
+    participants = csv_rows(export1 / "participants.csv")
     assert len(participants) == 2
     assert sorted((p["quote"], p["profile"]) for p in participants) == [
         ("false", "true"),
@@ -120,12 +115,12 @@ def test_full_console_session_stores_only_consented_words(
 
     export2 = tmp_path / "export2"
     assert dialogue(config, "export", "--out", str(export2), env=env).returncode == 0
-    texts = sorted(r["text"] for r in read_csv(export2 / "responses.csv"))
+    texts = sorted(r["text"] for r in csv_rows(export2 / "responses.csv"))
     assert texts == [
         "ALICE-AFTER-RESTART the session picked up where it was",
         "ALICE-REPLY-ONE my GP keeps my notes",
     ]
-    assert len(read_csv(export2 / "votes.csv")) == 1
+    assert len(csv_rows(export2 / "votes.csv")) == 1
     reused = dialogue(config, "export", "--out", str(export2), env=env)
     assert reused.returncode == 2 and "not an empty folder" in reused.stderr
     assert "Traceback" not in reused.stderr

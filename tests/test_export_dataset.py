@@ -1,6 +1,5 @@
 """A whole cycle exported in both profiles, checked as a researcher and a publisher would."""
 
-import csv
 import hashlib
 import json
 import zipfile
@@ -34,7 +33,7 @@ from exporters.schema import tables_for
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.repositories import Repository
-from tests.export_text import export_text
+from tests.export_text import csv_rows, export_text
 
 SCHEMA = Path(__file__).parent / "refi-qda" / "Project-mrt2019.xsd"
 QDA = "{urn:QDA-XML:project:1.0}"
@@ -73,14 +72,9 @@ async def exported(migrated_url: str, tmp_path: Path) -> AsyncIterator[Exported]
         await engine.dispose()
 
 
-def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 async def test_research_export_holds_every_consented_row(exported: Exported) -> None:
     out = exported.research.folder
-    responses = rows(out / "responses.csv")
+    responses = csv_rows(out / "responses.csv")
     assert len(responses) == 3 + 2 + 1 + 12 + 1  # g1, g2, erin, 12 voters, one on day two
     assert {r["cycle_id"] for r in responses} == {"c1"}
     assert all(r["participant"].startswith("p-") for r in responses)
@@ -94,21 +88,21 @@ async def test_research_export_holds_every_consented_row(exported: Exported) -> 
     )
     assert first["step_text"] == "What matters most about your home?"
     assert first["language"] == "en" and first["redactions"] == "6"
-    assert len(rows(out / "votes.csv")) == 4 + 12 + 4 + 1
-    participants = rows(out / "participants.csv")
+    assert len(csv_rows(out / "votes.csv")) == 4 + 12 + 4 + 1
+    participants = csv_rows(out / "participants.csv")
     assert len(participants) == 5 + 12
     by_person = {p["participant"]: p for p in participants}
     assert by_person[KEY(ALICE)]["returning"] == "true"
     assert by_person[KEY(BOB)]["returning"] == "false"
     assert (by_person[KEY(ERIN)]["quote"], by_person[KEY(ERIN)]["profile"]) == ("false", "true")
-    answers = rows(out / "profile_answers.csv")
+    answers = csv_rows(out / "profile_answers.csv")
     assert sorted((a["participant"], a["answer"]) for a in answers) == sorted(
         [(KEY(ALICE), ""), (KEY(ERIN), "25-34")]
     )
     assert "BOB-AGE-65" not in export_text(out)
-    assert len(rows(out / "sessions.csv")) == 4
-    assert {g["title"] for g in rows(out / "groups.csv")} == set(TITLES.values())
-    exposures = rows(out / "card_exposures.csv")
+    assert len(csv_rows(out / "sessions.csv")) == 4
+    assert {g["title"] for g in csv_rows(out / "groups.csv")} == set(TITLES.values())
+    exposures = csv_rows(out / "card_exposures.csv")
     assert len(exposures) == 4
     assert {(e["card_id"], e["card_version"]) for e in exposures} == {("rent-card", "3")}
     assert "ALICE-EARLIER" not in export_text(out)  # cycle c0 is not in the c1 export
@@ -126,7 +120,7 @@ async def test_research_export_holds_every_consented_row(exported: Exported) -> 
 async def test_every_table_holds_the_same_rows_in_csv_and_parquet(exported: Exported) -> None:
     for result, profile in ((exported.research, "research"), (exported.public, "public")):
         for table in tables_for(profile):
-            from_csv = rows(result.folder / f"{table.name}.csv")
+            from_csv = csv_rows(result.folder / f"{table.name}.csv")
             parquet = pq.read_table(result.folder / f"{table.name}.parquet")
             assert parquet.column_names == list(table.names)
             assert [_as_csv(r) for r in parquet.to_pylist()] == from_csv, table.name
@@ -170,8 +164,8 @@ async def test_public_export_holds_only_quotes_and_suppressed_counts(exported: E
         assert not (out / f"{private}.csv").exists()
     assert "25-34" not in text
     assert not (out / "polis").exists()
-    assert "participant" not in rows(out / "responses.csv")[0]
-    votes = rows(out / "vote_counts.csv")
+    assert "participant" not in csv_rows(out / "responses.csv")[0]
+    votes = csv_rows(out / "vote_counts.csv")
     shown = {(v["group"], v["step_id"], v["label"]): v["votes"] for v in votes}
     assert shown[("all", "statement", "Agree")] == "11"  # dave withdrew before this export
     assert shown[("all", "statement", "Disagree")] == ""  # 3 people: suppressed
@@ -181,7 +175,7 @@ async def test_public_export_holds_only_quotes_and_suppressed_counts(exported: E
     assert shown[(youth, "statement", "Agree")] == ""
     _assert_no_cell_can_be_worked_out(votes)
     consents = {
-        (c["group"], c["scope"]): c["participants"] for c in rows(out / "consent_counts.csv")
+        (c["group"], c["scope"]): c["participants"] for c in csv_rows(out / "consent_counts.csv")
     }
     assert consents[("all", "participate")] == "16"
     assert (consents[(youth, "participate")], consents[(youth, "quote")]) == ("13", "12")
@@ -261,7 +255,7 @@ async def test_manifest_checksums_match_every_file(exported: Exported) -> None:
 
 async def test_polis_files_use_polis_columns_and_vote_coding(exported: Exported) -> None:
     polis = exported.research.folder / "polis"
-    comments = rows(polis / "comments.csv")
+    comments = csv_rows(polis / "comments.csv")
     assert list(comments[0]) == [
         "timestamp", "datetime", "comment-id", "author-id",
         "agrees", "disagrees", "moderated", "comment-body",
@@ -270,11 +264,11 @@ async def test_polis_files_use_polis_columns_and_vote_coding(exported: Exported)
     assert comments[0]["comment-body"].startswith("Landlords should share")
     assert (comments[0]["agrees"], comments[0]["disagrees"]) == ("12", "3")
     assert comments[0]["datetime"].endswith("GMT+0000 (Coordinated Universal Time)")
-    votes = rows(polis / "votes.csv")
+    votes = csv_rows(polis / "votes.csv")
     assert list(votes[0]) == ["timestamp", "datetime", "comment-id", "voter-id", "vote"]
     assert sorted(int(v["vote"]) for v in votes).count(0) == 1  # carol passed
     assert {int(v["vote"]) for v in votes} == {1, -1, 0}
-    matrix = rows(polis / "participants-votes.csv")
+    matrix = csv_rows(polis / "participants-votes.csv")
     header = list(matrix[0])
     assert header[:6] == [
         "participant",
@@ -286,7 +280,7 @@ async def test_polis_files_use_polis_columns_and_vote_coding(exported: Exported)
     ]
     assert header[6:] == [comments[0]["comment-id"]]
     assert len(matrix) == 16 and all(m["n-votes"] == "1" for m in matrix)
-    ids = {r["voter-id"]: r["participant"] for r in rows(polis / "participant-ids.csv")}
+    ids = {r["voter-id"]: r["participant"] for r in csv_rows(polis / "participant-ids.csv")}
     by_voter = {ids[m["participant"]]: m[header[6]] for m in matrix}
     assert (by_voter[KEY(ALICE)], by_voter[KEY(BOB)]) == ("1", "-1")
 

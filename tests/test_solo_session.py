@@ -8,7 +8,6 @@ the cycle's export under the cycle's direct group, apart from every group's.
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.tables import direct_progress, responses
 from tests.clockwork import FRAN, GROUP, Bot, FakeClock, content_root, settings_for, start_bot
+from tests.export_text import csv_rows
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 CYCLE = "2027-c1"
@@ -82,11 +82,6 @@ async def open_cycle(bot: Bot) -> None:
     await bot.ops.create(CYCLE, "Data", "who uses it", T0, closes, ["health-data-intro"], T0)
     await bot.ops.open(CYCLE, T0)
     await bot.scheduler.reconcile()
-
-
-def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 async def test_a_resident_takes_part_alone_across_a_restart_and_a_days_pause_with_one_reminder(
@@ -178,20 +173,20 @@ async def test_a_resident_takes_part_alone_across_a_restart_and_a_days_pause_wit
     )
     # Message ids of a private chat are made unique per person, and name no one.
     assert all("rosa" not in message_id for message_id in stored)
-    replies = rows(out / "responses.csv")
+    replies = csv_rows(out / "responses.csv")
     assert [(r["group"], r["session_id"], r["step_id"], r["text"][:10]) for r in replies] == [
         (f"direct:{CYCLE}", f"direct-{CYCLE}", "first-thoughts", "ROSA-FIRST"),
         (f"direct:{CYCLE}", f"direct-{CYCLE}", "own-care-experiences", "ROSA-SECON"),
     ]
-    votes = {(v["group"], v["step_id"], v["option_labels"]) for v in rows(out / "votes.csv")}
+    votes = {(v["group"], v["step_id"], v["option_labels"]) for v in csv_rows(out / "votes.csv")}
     assert votes == {
         (f"direct:{CYCLE}", "research-comfort", "It depends on who uses it and why"),
         (f"direct:{CYCLE}", "feedback.heard", "Yes"),
         (f"direct:{CYCLE}", "feedback.again", "Maybe"),
     }
-    groups = rows(out / "groups.csv")
+    groups = csv_rows(out / "groups.csv")
     assert [(g["group"], g["platform"]) for g in groups] == [(f"direct:{CYCLE}", "direct")]
-    participants = rows(out / "participants.csv")
+    participants = csv_rows(out / "participants.csv")
     assert [(p["group"], p["quote"]) for p in participants] == [(f"direct:{CYCLE}", "true")]
 
 

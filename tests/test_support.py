@@ -6,7 +6,6 @@ a real database whose reflections and feedback reach the cycle's export and repo
 
 from __future__ import annotations
 
-import csv
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from bot.texts import Catalogue
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from tests.clockwork import FRAN, GROUP, Bot, FakeClock, content_root, settings_for, start_bot
+from tests.export_text import csv_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2027, 2, 1, 18, 0, tzinfo=UTC)
@@ -176,11 +176,6 @@ async def chat(bot: Bot, person: PersonRef, text: str, private: bool = False) ->
         await bot.app.service.handle(MessagePosted(person, group, f"m{bot.said}", text, clock.now))
 
 
-def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 async def test_reflections_and_feedback_reach_the_cycles_export_and_report(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -214,13 +209,15 @@ async def test_reflections_and_feedback_reach_the_cycles_export_and_report(
     finally:
         await bot.close()
 
-    (reflection,) = rows(tmp_path / "research" / "reflections.csv")
+    (reflection,) = csv_rows(tmp_path / "research" / "reflections.csv")
     assert (reflection["group"], reflection["was_hard"]) == ("console:g", "")
     assert reflection["went_well"] == "The group warmed up fast; email me at [email]"
     assert reflection["to_change"] == "Send the cards a day before."
-    votes = {(v["step_id"], v["option_labels"]) for v in rows(tmp_path / "research" / "votes.csv")}
+    votes = {
+        (v["step_id"], v["option_labels"]) for v in csv_rows(tmp_path / "research" / "votes.csv")
+    }
     assert votes == {("feedback.heard", "Yes"), ("feedback.again", "Maybe")}
-    options_table = rows(tmp_path / "research" / "step_options.csv")
+    options_table = csv_rows(tmp_path / "research" / "step_options.csv")
     assert ("feedback.heard", "1", "Yes") in {
         (o["step_id"], o["option"], o["label"]) for o in options_table
     }
@@ -229,7 +226,7 @@ async def test_reflections_and_feedback_reach_the_cycles_export_and_report(
     assert "went well: The group warmed up fast; email me at [email]" in report
     assert "fran@example.org" not in report
     assert not (tmp_path / "public" / "reflections.csv").exists()
-    counted = rows(tmp_path / "public" / "vote_counts.csv")
+    counted = csv_rows(tmp_path / "public" / "vote_counts.csv")
     assert ("all", "feedback.again", "2", "1") in {
         (c["group"], c["step_id"], c["option"], c["votes"]) for c in counted
     }
