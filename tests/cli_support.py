@@ -38,3 +38,12 @@ def dialogue(
         timeout=timeout,
         check=False,
     )
+
+
+def write_config(path: Path, database_url: str, more: str = "", content: Path = ROOT) -> Path:
+    """A settings file at ``path``: the database, the content folder, and ``more`` TOML."""
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n[content]\nroot = "{content}"\n{more}',
+        encoding="utf-8",
+    )
+    return path

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import sqlite_file
-from tests.cli_support import ROOT, dialogue
+from tests.cli_support import ROOT, dialogue, write_config
 from tests.export_text import csv_rows, export_text
 
 INVITATION = "Your messages in this session are not being recorded"
@@ -61,12 +61,8 @@ def test_full_console_session_stores_only_consented_words(
     database_url: str, tmp_path: Path
 ) -> None:
     log_file = tmp_path / "dialogue.log"
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "{database_url}"\n[content]\nroot = "{ROOT}"\n'
-        f'[logging]\nlevel = "DEBUG"\nfile = "{log_file}"\n',
-        encoding="utf-8",
-    )
+    more = f'[logging]\nlevel = "DEBUG"\nfile = "{log_file}"\n'
+    config = write_config(tmp_path / "config.toml", database_url, more)
     env = {}
     if not database_url.startswith("sqlite"):
         env["DIALOGUE_PSEUDONYM_KEY"] = "test-key-0123456789abcdef"

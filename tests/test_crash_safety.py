@@ -19,6 +19,7 @@ from sqlalchemy import select
 from storage.db import make_engine
 from storage.tables import groups, sessions
 from tests.capture_support import snapshot
+from tests.cli_support import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 PEOPLE = [f"p{n}" for n in range(1, 7)]
@@ -54,13 +55,9 @@ def steps_after(lines: list[str], count: int) -> int:
     return 2 + nexts  # /goto first-thoughts is step index 2
 
 
-def write_config(path: Path, url: str) -> Path:
-    config = path / f"config-{abs(hash(url))}.toml"
-    config.write_text(
-        f'[database]\nurl = "{url}"\n[content]\nroot = "{ROOT}"\n[logging]\nlevel = "WARNING"\n',
-        encoding="utf-8",
-    )
-    return config
+def config_for(path: Path, url: str) -> Path:
+    quiet = '[logging]\nlevel = "WARNING"\n'
+    return write_config(path / f"config-{abs(hash(url))}.toml", url, quiet)
 
 
 def environment(url: str) -> dict[str, str]:
@@ -155,7 +152,7 @@ def test_a_bot_killed_mid_session_keeps_every_acknowledged_reply_once_and_resume
             "-m",
             "bot.cli",
             "--config",
-            str(write_config(tmp_path, clean_url)),
+            str(config_for(tmp_path, clean_url)),
             "run",
             "--input-id",
             "crash",
@@ -172,7 +169,7 @@ def test_a_bot_killed_mid_session_keeps_every_acknowledged_reply_once_and_resume
     assert clean.returncode == 0, clean.stderr
     expected = stored(clean_url)
 
-    config = write_config(tmp_path, database_url)
+    config = config_for(tmp_path, database_url)
     bot = start(config, env, "--acknowledge")
     fed: list[int] = []
     ready = threading.Event()
@@ -215,7 +212,7 @@ def test_sigterm_stops_the_bot_at_once_with_everything_it_acknowledged_stored(
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/term.db"
     lines = conversation()
-    bot = start(write_config(tmp_path, url), environment(url), "--acknowledge")
+    bot = start(config_for(tmp_path, url), environment(url), "--acknowledge")
     ready = threading.Event()
     threading.Thread(target=feed, args=(bot, lines, [], ready, 150), daemon=True).start()
     acked: list[int] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli_support import dialogue
+from tests.cli_support import dialogue, write_config
 from tests.clockwork import content_root
 
 
@@ -12,12 +12,8 @@ def test_staff_plan_open_list_and_close_cycles_with_times_in_london(
     database_url: str, tmp_path: Path
 ) -> None:
     root = content_root(tmp_path)
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "{database_url}"\n[content]\nroot = "{root}"\n'
-        f'[privacy]\nkey_file = "{tmp_path / "k.key"}"\n',
-        encoding="utf-8",
-    )
+    key = f'[privacy]\nkey_file = "{tmp_path / "k.key"}"\n'
+    config = write_config(tmp_path / "config.toml", database_url, key, root)
     create = dialogue(
         config,
         "cycle",

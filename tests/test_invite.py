@@ -11,16 +11,15 @@ from PIL import Image
 from bot.core.direct import cycle_of, invitation
 from bot.core.ids import GroupRef
 from bot.platforms.telegram_codec import group_from_token
-from tests.cli_support import ROOT, dialogue
+from tests.cli_support import dialogue, write_config
 
 
 def invite(tmp_path: Path, *args: str, telegram: bool = True) -> subprocess.CompletedProcess[str]:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/d.db"\n[content]\nroot = "{ROOT}"\n'
-        f"[telegram]\nenabled = {'true' if telegram else 'false'}\n"
-        "[discord]\nenabled = true\n",
-        encoding="utf-8",
+    platforms = (
+        f"[telegram]\nenabled = {'true' if telegram else 'false'}\n[discord]\nenabled = true\n"
+    )
+    config = write_config(
+        tmp_path / "config.toml", f"sqlite+aiosqlite:///{tmp_path}/d.db", platforms
     )
     return dialogue(config, "invite", *args)
 

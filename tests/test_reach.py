@@ -24,8 +24,7 @@ from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.reach import CycleReach, SessionReplies, cycle_reach
 from storage.repositories import Repository
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.cli_support import write_config
 
 
 def by_session_id(session: SessionReplies) -> str:
@@ -263,11 +262,7 @@ async def test_without_profile_questions_the_report_has_no_reach_section(
 @pytest.fixture
 def config(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DIALOGUE_PSEUDONYM_KEY", "reach-test-key-0123456789")
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f'[database]\nurl = "{sqlite_url}"\n[content]\nroot = "{ROOT}"\n', encoding="utf-8"
-    )
-    return path
+    return write_config(tmp_path / "config.toml", sqlite_url)
 
 
 async def _fill(sqlite_url: str) -> None:

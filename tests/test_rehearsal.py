@@ -26,7 +26,7 @@ from bot.core.state import SessionState, Status
 from bot.texts import Catalogue
 from storage.db import make_engine
 from storage.tables import Base
-from tests.cli_support import ROOT, dialogue
+from tests.cli_support import ROOT, dialogue, write_config
 
 KEY = {"DIALOGUE_PSEUDONYM_KEY": "test-key-0123456789abcdef"}
 NOW = datetime(2027, 2, 1, 18, 0, tzinfo=UTC)
@@ -84,12 +84,8 @@ async def test_a_rehearsal_shows_what_the_group_would_see_and_leaves_nothing_in_
     database_url: str, tmp_path: Path
 ) -> None:
     images = tmp_path / "images"
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "{database_url}"\n[content]\nroot = "{ROOT}"\n'
-        f'[facilitation]\nconsole_images = "{images}"\n',
-        encoding="utf-8",
-    )
+    more = f'[facilitation]\nconsole_images = "{images}"\n'
+    config = write_config(tmp_path / "config.toml", database_url, more)
     setup, rehearsal = tmp_path / "setup.txt", tmp_path / "rehearsal.txt"
     setup.write_text("\n".join(SETUP) + "\n", encoding="utf-8")
     rehearsal.write_text("\n".join(REHEARSAL) + "\n", encoding="utf-8")

@@ -18,7 +18,7 @@ from PIL import Image
 from bot.content.check import load_library
 from bot.show import chart, shown_counts
 from bot.texts import Catalogue
-from tests.cli_support import ROOT, dialogue
+from tests.cli_support import ROOT, dialogue, write_config
 from tests.telegram_fake import FakeBotApi
 from tests.telegram_support import (
     button_with,
@@ -58,12 +58,8 @@ def test_show_on_the_console_writes_the_chart_to_a_file_and_says_the_numbers(
     tmp_path: Path,
 ) -> None:
     images = tmp_path / "images"
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/d.db"\n[content]\nroot = "{ROOT}"\n'
-        f'[facilitation]\nconsole_images = "{images}"\nchart_threshold = 3\n',
-        encoding="utf-8",
-    )
+    more = f'[facilitation]\nconsole_images = "{images}"\nchart_threshold = 3\n'
+    config = write_config(tmp_path / "config.toml", f"sqlite+aiosqlite:///{tmp_path}/d.db", more)
     lines = ["facilitator: /start health-data-intro", "facilitator: /goto research-comfort"]
     for name, option in VOTES.items():
         lines += [f"{name}: /agree participate", f"{name}: /vote {option}"]

@@ -6,20 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import dialogue
+from tests.cli_support import dialogue, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/d.db"\n[content]\nroot = "{ROOT}"\n'
-        '[telegram]\nenabled = true\napi_base_url = "http://127.0.0.1:9"\n',
-        encoding="utf-8",
-    )
-    return path
+    telegram = '[telegram]\nenabled = true\napi_base_url = "http://127.0.0.1:9"\n'
+    return write_config(tmp_path / "config.toml", f"sqlite+aiosqlite:///{tmp_path}/d.db", telegram)
 
 
 def test_telegram_enabled_without_its_token_stops_with_a_clear_message(config: Path) -> None:
