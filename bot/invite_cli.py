@@ -99,8 +99,8 @@ async def invitations(
     if settings.discord.enabled and (group is None or group.platform == "discord"):
         if group is None:
             text = (
-                "not available: the Discord adapter does not read direct messages; share "
-                "another platform's link, or invite to a channel with --group discord:CHANNEL"
+                f"write /join {cycle_id} to the bot in a direct message (Discord has no link "
+                "that opens one); or invite to a channel with --group discord:CHANNEL"
             )
         else:
             text = (

@@ -1,10 +1,11 @@
 """Shared pieces of the Discord tests: a config file, the bot in simcord, what a user saw."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import discord
 import simcord
 
 from bot.app import App, build, discord_platform
@@ -21,12 +22,14 @@ def write_config(
     tmp_path: Path, database_url: str, log_file: Path, staff: list[int], **discord: str
 ) -> Path:
     """A settings file for a Discord-only deployment of the shipped content."""
-    extra = "".join(f"{key} = {value}\n" for key, value in discord.items())
+    extra = "".join(
+        f"{key} = {value}\n" for key, value in {"guilds": f"[{GUILD_ID}]", **discord}.items()
+    )
     config = tmp_path / "config.toml"
     config.write_text(
         f'[database]\nurl = "{database_url}"\n[content]\nroot = "{ROOT}"\n'
         f'[logging]\nlevel = "DEBUG"\nfile = "{log_file}"\n[console]\nenabled = false\n'
-        f"[discord]\nenabled = true\nguilds = [{GUILD_ID}]\nstaff = {staff}\n{extra}",
+        f"[discord]\nenabled = true\nstaff = {staff}\n{extra}",
         encoding="utf-8",
     )
     return config
@@ -116,7 +119,7 @@ def replies(result: simcord.InteractionResult) -> list[simcord.ResponseMessage]:
     return first + result.followups
 
 
-def text_of(messages: list[simcord.ResponseMessage]) -> str:
+def text_of(messages: Sequence[simcord.ResponseMessage | discord.Message]) -> str:
     """What those messages said, text and embeds."""
     parts = [m.content for m in messages]
     parts += [e.description or "" for m in messages for e in m.embeds]

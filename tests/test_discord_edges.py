@@ -103,12 +103,14 @@ async def test_someone_invited_by_direct_message_can_join_from_there(
         dave = world.people["dave"]
         await dave.send(thread, "DAVE-BEFORE-AGREEING hello")
         (invitation,) = dave.user.dm_channel.history()
-        form = await dave.user.click(invitation, label="Join this dialogue")
-        (panel,) = replies(form)
+        # In a direct message the answers are messages there, not ephemeral follow-ups.
+        await dave.user.click(invitation, label="Join this dialogue")
+        _, panel = dave.user.dm_channel.history()
         assert "Taking part" in text_of([panel])
         await dave.user.click(panel, label="⬜ participate")
-        agreed = await dave.user.click(panel, label="Confirm my choices")
-        assert "Thank you for agreeing to: participate" in text_of(replies(agreed))
+        await dave.user.click(panel, label="Confirm my choices")
+        agreed = dave.user.dm_channel.history()[-1]
+        assert "Thank you for agreeing to: participate" in text_of([agreed])
         await dave.send(thread, "DAVE-AFTER-AGREEING now I count")
         mine = text_of(replies(await dave.slash(thread, "mydata")))
         assert "DAVE-AFTER-AGREEING" in mine and "DAVE-BEFORE-AGREEING" not in mine
@@ -147,3 +149,21 @@ async def test_a_sharded_bot_answers_like_a_single_connection(
         channel = world.guild.create_text_channel("general")
         answer = await world.people["erin"].slash(channel, "mydata")
         assert answer.ephemeral and text_of(replies(answer)) == "We don't store anything about you."
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_chart_is_a_picture_in_the_thread_with_its_description(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with discord_world(tmp_path, database_url, ("alice",)) as world:
+        thread, _ = await start_session(world)
+        host = world.guild.add_member(
+            world.env.create_user("host"), roles=[world.guild.roles["Facilitator"]]
+        )
+        await host.send(thread, "/show research-comfort")
+        # The picture, then its answers as text.
+        (chart,) = [m for m in thread.history() if m.attachments]
+        (picture,) = chart.attachments
+        assert picture.filename == "chart-research-comfort.png"
+        assert chart.content.startswith("Bar chart of the answers to “Think about health")
+        assert picture.description == chart.content

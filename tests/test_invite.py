@@ -41,7 +41,7 @@ def test_invite_prints_a_way_in_per_platform_and_a_qr_code_that_reads_back_as_th
     link, qr = lines["telegram"].split("  (QR code: ")
     assert link == "https://t.me/dialogue_bot?start=ddefault"
     assert read_qr(Path(qr.rstrip(")"))) == [link]
-    assert lines["discord"].startswith("not available")
+    assert lines["discord"].startswith("write /join default to the bot in a direct message")
     # The token names the cycle and nothing else.
     assert cycle_of(link.rsplit("=", 1)[1]) == "default" == cycle_of(invitation("default"))
 

@@ -38,7 +38,7 @@ from bot.core.state import SessionState
 from bot.platforms import discord_ui as ui
 from bot.platforms.discord_catchup import CatchUp, Channel, CursorBook
 from bot.platforms.discord_client import make_client
-from bot.platforms.discord_commands import install
+from bot.platforms.discord_commands import DIRECT_ONLY, install
 from bot.platforms.discord_out import Outbox, Reply, current_reply
 from bot.settings import ConfigError, DiscordSettings
 from bot.texts import Catalogue
@@ -125,13 +125,19 @@ class DiscordPlatform:
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
-        """Update the slash commands in the configured servers (or everywhere)."""
+        """Update the slash commands in the configured servers (or everywhere).
+
+        Commands of direct messages exist only everywhere: a server's commands are not
+        offered outside it.
+        """
         if not self.settings.guilds:
             await self.tree.sync()
             return
         for guild_id in self.settings.guilds:
             guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
+            for name in DIRECT_ONLY:
+                self.tree.remove_command(name, guild=guild)
             try:
                 await self.tree.sync(guild=guild)
             except discord.Forbidden:
@@ -232,19 +238,22 @@ class DiscordPlatform:
         await self.take(message)
 
     async def take(self, message: discord.Message) -> None:
-        """A message in a server channel or thread, live or read back after downtime.
+        """A message in a server channel or thread (live or read back), or a direct message.
 
-        '/name args' typed as text is a command.
+        A direct message with the bot is private: its group is None. '/name args' typed as
+        text is a command, wherever it is typed.
         """
         group = self.group_of(message.channel)
-        if message.author.bot or message.webhook_id or group is None:
+        direct = isinstance(message.channel, discord.DMChannel)
+        if message.author.bot or message.webhook_id or (group is None and not direct):
             return
         if message.type not in CAPTURED_TYPES:
             return
         await self.deliver(self._posted(message, group))
-        self.catch_up.handled(group, message.id)
+        if group is not None:
+            self.catch_up.handled(group, message.id)
 
-    def _posted(self, message: discord.Message, group: GroupRef) -> Event:
+    def _posted(self, message: discord.Message, group: GroupRef | None) -> Event:
         person, text = self.person(message.author), message.content
         reference = message.reference.message_id if message.reference else None
         reply_to = str(reference) if reference else None
@@ -267,14 +276,15 @@ class DiscordPlatform:
         return MessagePosted(person, group, str(message.id), text, at, reply_to, kind)
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        """An edit, cached or not."""
+        """An edit, cached or not; outside a server it is in a direct message (private)."""
         if payload.guild_id is None:
+            await self.take_edit(payload.message, None)
             return
         group = await self._group_of_id(payload.channel_id)
         if group is not None:
             await self.take_edit(payload.message, group)
 
-    async def take_edit(self, message: discord.Message, group: GroupRef) -> None:
+    async def take_edit(self, message: discord.Message, group: GroupRef | None) -> None:
         """A message's latest edit, live or read back (adding a link preview is no edit)."""
         if message.author.bot or message.edited_at is None:
             return
@@ -308,10 +318,19 @@ class DiscordPlatform:
     async def submit(
         self, interaction: discord.Interaction[Any], make: ui.MakeEvent, about: str | None = None
     ) -> None:
-        """Acknowledge an interaction, then handle its event with private replies sent to it."""
+        """Acknowledge an interaction, then handle its event with private replies sent to it.
+
+        In a direct message the replies are ordinary messages there, kept like the rest of
+        the conversation (a pressed button's message stays as it is).
+        """
+        direct = interaction.guild_id is None
+        pressed = interaction.type is discord.InteractionType.component
         if not interaction.response.is_done():
-            await interaction.response.defer(ephemeral=True, thinking=True)
-        with self.outbox.replying_to(Reply(interaction)) as reply:
+            if direct and pressed:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        with self.outbox.replying_to(Reply(interaction, direct)) as reply:
             group = self.group_of(interaction.channel)
             event = _keyed(
                 make(self.person(interaction.user), group, self.host.clock()), interaction
@@ -322,8 +341,8 @@ class DiscordPlatform:
                 if about and group is None and isinstance(event, CommandIssued | ButtonPressed):
                     event = replace(event, about=GroupRef(PLATFORM, about))
                 await self.deliver(event)
-            if not reply.sent:
-                # Nothing to say privately (the answer went to the channel): end "thinking".
+            if not reply.sent and not (direct and pressed):
+                # Nothing to say here (the answer went to a channel or a DM): end "thinking".
                 with contextlib.suppress(discord.HTTPException):
                     await interaction.delete_original_response()
 

@@ -61,9 +61,13 @@ class ShardedDialogueClient(_Relay, discord.AutoShardedClient):
 
 
 def intents() -> discord.Intents:
-    """The fewest intents that work: servers, their messages, and what the messages say."""
+    """The fewest intents that work: servers, their messages, DMs, and what messages say.
+
+    Direct messages with the bot are how a resident takes part alone and a facilitator
+    rehearses or reflects.
+    """
     wanted = discord.Intents.none()
-    wanted.guilds = wanted.guild_messages = wanted.message_content = True
+    wanted.guilds = wanted.guild_messages = wanted.dm_messages = wanted.message_content = True
     return wanted
 
 

@@ -1,9 +1,11 @@
-"""Slash commands: ``/dialogue ...`` for facilitators, ``/consent``, ``/mydata``, ``/withdraw``.
+"""Slash commands: ``/dialogue ...``, ``/consent``, ``/mydata``, ``/withdraw``, and two more.
 
 Each command becomes the core's ``CommandIssued``; whether the person may use it is the
 service's decision (the adapter only reports whether they hold a facilitator role). Answers
-to the person are ephemeral. ``/dialogue start`` in a channel opens a thread for the session
-first, when the settings say so and the person may start one there.
+to the person are ephemeral in a server. ``/dialogue start`` in a channel opens a thread for
+the session first, when the settings say so and the person may start one there. ``/join`` (a
+resident taking part on their own) and ``/rehearse`` are offered in direct messages with the
+bot, where commands are global (no ``discord.guilds``); typed as text they work everywhere.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ CHOICE_NAME_LIMIT = 100
 THREAD_NAME_LIMIT = 100
 # Threads the bot opens stay listed for a day after the last message.
 THREAD_ARCHIVE_MINUTES: Literal[1440] = 1440
+# Commands offered only in direct messages with the bot.
+DIRECT_ONLY = ("join", "rehearse")
 Interaction = discord.Interaction[Any]
 
 
@@ -71,8 +75,20 @@ def install(tree: app_commands.CommandTree[Any], platform: DiscordPlatform) -> N
     for name in simple:
         dialogue.add_command(_simple(name, t(f"discord.cmd_{name}"), relay))
 
+    @tree.command(name="join", description=t("discord.cmd_join"))
+    @app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
+    async def join(interaction: Interaction) -> None:
+        await relay(interaction, "join")
+
+    @tree.command(name="rehearse", description=t("discord.cmd_rehearse"))
+    @app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
+    @app_commands.describe(script=t("discord.opt_script"))
+    async def rehearse(interaction: Interaction, script: str) -> None:
+        await relay(interaction, "rehearse", script)
+
     @start.autocomplete("script")
     @schedule.autocomplete("script")
+    @rehearse.autocomplete("script")
     async def scripts(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         wanted = current.lower()
         return [

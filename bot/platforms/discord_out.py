@@ -1,13 +1,15 @@
 """Actions out to Discord: channel messages, card embeds, choices, private and ephemeral replies.
 
-A private message to someone in the middle of an interaction becomes an ephemeral follow-up of
-that interaction (``replying_to``); to anyone else it is a direct message. Nothing the bot
-sends can mention anyone: every send passes ``AllowedMentions.none()``.
+A private message to someone in the middle of an interaction in a server becomes an ephemeral
+follow-up of that interaction (``replying_to``); otherwise it is a direct message, as is anything
+shown to one person as their group would see it (a rehearsal, a resident's own dialogue). Nothing
+the bot sends can mention anyone: every send passes ``AllowedMentions.none()``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -17,8 +19,16 @@ from typing import Any
 
 import discord
 
-from bot.core.actions import Action, AskChoice, CheckAccess, SendCard, SendPrivate, SendText
-from bot.core.ids import TOPIC_SEPARATOR, GroupRef
+from bot.core.actions import (
+    Action,
+    AskChoice,
+    CheckAccess,
+    SendCard,
+    SendImage,
+    SendPrivate,
+    SendText,
+)
+from bot.core.ids import TOPIC_SEPARATOR, GroupRef, PersonRef
 from bot.platforms import discord_ui as ui
 from bot.platforms.render import (
     DISCORD_EMBEDS,
@@ -26,11 +36,13 @@ from bot.platforms.render import (
     choice_text,
     offered_scopes,
     pack_panels,
+    shorten,
     split_text,
 )
 from bot.texts import Catalogue
 
 MESSAGE_LIMIT = 2000
+ALT_TEXT_LIMIT = 1024
 NO_MENTIONS = discord.AllowedMentions.none()
 # What a session needs in its channel, by discord.Permissions attribute.
 NEEDED = (
@@ -50,6 +62,8 @@ class Reply:
     """The interaction a person is in the middle of, so private answers go to it."""
 
     interaction: discord.Interaction[Any]
+    # In a direct message, where private answers are ordinary messages rather than follow-ups.
+    direct: bool = False
     sent: bool = False
 
 
@@ -84,20 +98,48 @@ class Outbox:
         """Carry out one action in Discord."""
         if isinstance(action, SendPrivate):
             await self.private(action)
-        elif isinstance(action, SendText):
-            view = ui.buttons_view(action.group.chat_id, action.buttons)
-            await self._post(action.group, action.text, view, action.slot)
+        elif isinstance(action, CheckAccess):
+            await self._check_access(action)
+        elif isinstance(action, SendText | SendCard | AskChoice | SendImage):
+            try:
+                await self._show(action)
+            except discord.Forbidden:
+                if action.person is None:
+                    raise  # a channel refused: the service logs it
+                _closed_direct_messages()
+
+    async def _show(self, action: SendText | SendCard | AskChoice | SendImage) -> None:
+        """Something shown to a group, or to one person as their group would see it."""
+        if isinstance(action, SendText):
+            # Shown privately (a rehearsal): its buttons are about no group.
+            about = action.group.chat_id if action.person is None else ""
+            view = ui.buttons_view(about, action.buttons)
+            await self._post(action, action.text, view, action.slot)
         elif isinstance(action, SendCard):
-            channel = await self.channel(action.group)
+            target = await self.target(action)
             panels = card_panels(action.card, self.texts, self.language)
             for message in pack_panels(panels):
                 embeds, files = ui.embeds(message, self.images)
-                await channel.send(embeds=embeds, files=files, allowed_mentions=NO_MENTIONS)
+                await target.send(embeds=embeds, files=files, allowed_mentions=NO_MENTIONS)
         elif isinstance(action, AskChoice):
             text = choice_text(action, self.texts, self.language)
-            await self._post(action.group, text, ui.choice_view(action, self), None)
-        elif isinstance(action, CheckAccess):
-            await self._check_access(action)
+            await self._post(action, text, ui.choice_view(action, self), None)
+        else:
+            await self._image(action)
+
+    async def target(
+        self, action: SendText | SendCard | AskChoice | SendImage
+    ) -> discord.abc.Messageable:
+        """Where an action goes: its person's direct messages, or else its group's channel."""
+        if action.person is not None:
+            return await self.direct(action.person)
+        return await self.channel(action.group)
+
+    async def direct(self, person: PersonRef) -> discord.DMChannel:
+        """The direct-message channel with a person."""
+        user_id = int(person.user_id)
+        user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
+        return user.dm_channel or await user.create_dm()
 
     async def channel(self, group: GroupRef) -> discord.abc.Messageable:
         """The channel (or the thread, for a topic) a group's messages go to."""
@@ -121,20 +163,22 @@ class Outbox:
         else:
             text, embeds, view = action.text, [], ui.buttons_view(group, action.buttons)
         reply = _REPLY.get()
-        if reply is not None and str(reply.interaction.user.id) == action.person.user_id:
+        if (
+            reply is not None
+            and not reply.direct
+            and str(reply.interaction.user.id) == action.person.user_id
+        ):
             await self.followup(reply, text, embeds, view)
             return
         try:
-            user_id = int(action.person.user_id)
-            user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
-            channel = user.dm_channel or await user.create_dm()
+            channel = await self.direct(action.person)
             pieces = split_text(text, MESSAGE_LIMIT)
             for piece in pieces[:-1]:
                 await channel.send(piece, allowed_mentions=NO_MENTIONS)
-            key = (f"dm:{action.person.user_id}", action.slot or "")
+            key = (_dm_key(action.person), action.slot or "")
             await self._send_last(channel, key, pieces[-1], view, action.slot, embeds)
         except discord.Forbidden:
-            log.warning("could not write privately: direct messages closed", extra={"kind": "dm"})
+            _closed_direct_messages()
 
     async def followup(
         self,
@@ -155,13 +199,30 @@ class Outbox:
         reply.sent = True
 
     async def _post(
-        self, group: GroupRef, text: str, view: discord.ui.View | None, slot: str | None
+        self,
+        action: SendText | AskChoice,
+        text: str,
+        view: discord.ui.View | None,
+        slot: str | None,
     ) -> None:
-        channel = await self.channel(group)
+        channel = await self.target(action)
         pieces = split_text(text, MESSAGE_LIMIT)
         for piece in pieces[:-1]:
             await channel.send(piece, allowed_mentions=NO_MENTIONS)
-        await self._send_last(channel, (group.chat_id, slot or ""), pieces[-1], view, slot)
+        where = _dm_key(action.person) if action.person else action.group.chat_id
+        await self._send_last(channel, (where, slot or ""), pieces[-1], view, slot)
+
+    async def _image(self, action: SendImage) -> None:
+        """A picture the bot drew (a chart) as an attachment, its description said with it."""
+        target = await self.target(action)
+        pieces = split_text(action.alt, MESSAGE_LIMIT)
+        description = shorten(action.alt, ALT_TEXT_LIMIT)
+        picture = discord.File(
+            io.BytesIO(action.png), filename=f"{action.name}.png", description=description
+        )
+        await target.send(pieces[0], file=picture, allowed_mentions=NO_MENTIONS)
+        for piece in pieces[1:]:
+            await target.send(piece, allowed_mentions=NO_MENTIONS)
 
     async def _send_last(
         self,
@@ -199,6 +260,15 @@ def missing_permissions(channel: object) -> list[str]:
         return []
     granted = channel.permissions_for(channel.guild.me)
     return [name.replace("_", " ").title() for name in NEEDED if not getattr(granted, name, False)]
+
+
+def _closed_direct_messages() -> None:
+    log.warning("could not write privately: direct messages closed", extra={"kind": "dm"})
+
+
+def _dm_key(person: PersonRef) -> str:
+    """The key of a person's direct messages among the slots."""
+    return f"dm:{person.user_id}"
 
 
 def current_reply() -> Reply | None:
