@@ -42,8 +42,8 @@ from capture_load import (
 )
 
 
-async def service_run(url: str, shape: Shape) -> dict[str, Any]:
-    service, store, engine = await build(url, shape)
+async def service_run(url: str, shape: Shape, own_process: bool = True) -> dict[str, Any]:
+    service, store, engine = await build(url, shape, own_process)
     try:
         await prepare(service, shape)
         await sustained(service.handle, replies(shape, 0, shape.warm))
@@ -52,7 +52,7 @@ async def service_run(url: str, shape: Shape) -> dict[str, Any]:
         steady = await paced(service, shape, shape.warm, shape.paced)
         steady["batches"] = store.stats.batches - before
         before = store.stats.batches
-        result = await sustained(service.handle, replies(shape, shape.ahead, shape.messages))
+        result = await sustained(service.handle, replies(shape, shape.ahead, shape.messages), store)
         result["rate"] = result["messages"] / result["seconds"]
         result["batches"] = store.stats.batches - before
         result["largest_batch"] = store.stats.largest_batch
@@ -76,7 +76,7 @@ async def writer_run(url: str, shape: Shape) -> dict[str, Any]:
         await prepare(service, shape)
         await sustained(submit, captured(service, replies(shape, 0, shape.ahead)))
         result = await sustained(
-            submit, captured(service, replies(shape, shape.ahead, shape.messages))
+            submit, captured(service, replies(shape, shape.ahead, shape.messages)), store
         )
         result["rate"] = result["messages"] / result["seconds"]
     finally:
@@ -90,8 +90,10 @@ def scenario(name: str, url: str | None, shape: Shape) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="capture-bench-") as directory:
         if name == "raw":
             return raw_ceiling(shape, directory, shape.ahead)
-        run = writer_run if name == "writer" else service_run
-        return asyncio.run(run(url or f"sqlite+aiosqlite:///{directory}/bench.db", shape))
+        url = url or f"sqlite+aiosqlite:///{directory}/bench.db"
+        if name == "writer":
+            return asyncio.run(writer_run(url, shape))
+        return asyncio.run(service_run(url, shape, own_process=name == "service"))
 
 
 def postgres_url(server: str) -> tuple[str, Any]:
@@ -124,7 +126,8 @@ def report(label: str, result: dict[str, Any], raw_rate: float | None) -> None:
     )
     print(
         f"  CPU time per reply: {result['cpu_us_per_message']:.0f} µs in all, "
-        f"{result['loop_us_per_message']:.0f} µs on the event loop's thread"
+        f"{result['loop_us_per_message']:.0f} µs on the event loop's thread, "
+        f"{result['writer_process_us_per_message']:.0f} µs in the writer's process"
     )
     print(
         f"  event to commit at full load: p50 {result['p50_ms']:.1f} ms, "
@@ -138,6 +141,15 @@ def report(label: str, result: dict[str, Any], raw_rate: float | None) -> None:
     print(f"  peak memory (RSS): {result['peak_rss_mb']:.0f} MB")
     if raw_rate:
         print(f"  ratio to the raw sqlite3 ceiling: {result['rate'] / raw_rate:.2f}")
+    here = result.get("here")
+    if here:
+        print(
+            f"  with the writer committing in the bot's own process instead: "
+            f"{here['rate']:,.0f} replies/s, {here['loop_us_per_message']:.0f} µs of event-loop "
+            f"CPU per reply, p99 {here['paced']['p99_ms']:.1f} ms at "
+            f"{here['paced']['messages'] / here['paced']['seconds']:,.0f} replies/s"
+            + (f"; ratio to the raw ceiling {here['rate'] / raw_rate:.2f}" if raw_rate else "")
+        )
     alone = result.get("writer")
     if alone:
         print(
@@ -173,6 +185,8 @@ def main() -> None:
     print(f"\nraw sqlite3 executemany ceiling: {results['raw']['rate']:,.0f} rows/s")
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         results["sqlite"] = pool.submit(scenario, "service", None, shape).result()
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        results["sqlite"]["here"] = pool.submit(scenario, "service-here", None, shape).result()
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         results["sqlite"]["writer"] = pool.submit(scenario, "writer", None, shape).result()
     report("SQLite through Service + writer", results["sqlite"], results["raw"]["rate"])

@@ -74,6 +74,7 @@ async def build(settings: Settings) -> App:
         queue_size=capture.queue_size,
         batch_size=capture.batch_size,
         remember=timedelta(days=capture.remember_days),
+        own_process=capture.writer_process,
     )
     await repository.start()
     rules = IntakeRules(

@@ -132,6 +132,10 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
         await upgrade(settings.database.url)
         print("The database is up to date.")
         return 0
+    if args.command != "run":
+        # Only the running bot gains from a writer process; other commands write little.
+        capture = settings.capture.model_copy(update={"writer_process": False})
+        settings = settings.model_copy(update={"capture": capture})
     app = await build(settings)
     try:
         if args.command == "export":

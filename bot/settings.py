@@ -82,6 +82,9 @@ class CaptureSettings(Section):
     max_message_chars: Annotated[int, Field(ge=1)] = 20000
     # Days to remember handled message ids (so redeliveries are ignored) and early edits.
     remember_days: Annotated[int, Field(ge=1)] = 30
+    # Commit in a process of the writer's own, on another core beside the chat handlers
+    # (false: in the bot's process, which halves the most replies a second it can take).
+    writer_process: bool = True
 
 
 class LimitsSettings(Section):

@@ -13,7 +13,7 @@ from bot.core.ids import GroupRef, MessageRef
 from storage import _capture
 from storage._edits import apply_pending
 from storage._handled import claim, ref, take_pending
-from storage._replies import Known, insert_new_replies
+from storage._replies import Known, ReplyRow, insert_new_replies, reply_row, row_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,13 +24,45 @@ class Submission:
     captures: Sequence[Capture]
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Submissions made ready to write, each with its place among them.
+
+    The commonest by far, one reply from the message it came in, is a plain row: cheap to make
+    and cheap to hand to a writer in another process. The rest are kept whole.
+    """
+
+    replies: tuple[tuple[int, ReplyRow], ...]
+    others: tuple[tuple[int, Submission], ...]
+
+
+def batch_of(submissions: Sequence[Submission]) -> Batch:
+    """The submissions, sorted into plain replies and the rest."""
+    replies: list[tuple[int, ReplyRow]] = []
+    others: list[tuple[int, Submission]] = []
+    for place, submission in enumerate(submissions):
+        reply = _plain_reply(submission)
+        if reply is None:
+            others.append((place, submission))
+        else:
+            replies.append((place, reply_row(reply)))
+    return Batch(tuple(replies), tuple(others))
+
+
 async def apply_submissions(
     conn: AsyncConnection,
     submissions: Sequence[Submission],
     now: datetime,
     known: Known | None = None,
 ) -> list[bool]:
-    """Write the submissions on ``conn``; for each, whether it was applied.
+    """Write the submissions on ``conn``; for each, whether it was applied."""
+    return await apply_batch(conn, batch_of(submissions), now, known or Known())
+
+
+async def apply_batch(
+    conn: AsyncConnection, batch: Batch, now: datetime, known: Known
+) -> list[bool]:
+    """Write a batch on ``conn``; for each submission in it, whether it was applied.
 
     A submission whose message was handled before (or earlier in the batch) is skipped whole:
     a redelivered command must not move a session twice, and a redelivered message must not
@@ -38,46 +70,38 @@ async def apply_submissions(
     written after the rest, together: one group's events are handled one at a time and each
     waits for its commit, so the submissions of one batch never depend on each other.
     """
-    known = known or Known()
-    replies: list[tuple[Submission, MessageRef]] = []
-    others: list[Submission] = []
-    for submission in submissions:
-        message = _reply_message(submission)
-        if message is None:
-            others.append(submission)
-        else:
-            replies.append((submission, message))
+    others = [submission for _, submission in batch.others]
     fresh = await claim(conn, [s.message for s in others if s.message is not None], now)
     waiting = {message for message, edited in fresh.items() if edited}
     captures: list[Capture] = []
-    outcome: dict[int, bool] = {}
-    for submission in others:
+    outcome = [False] * (len(batch.replies) + len(batch.others))
+    for place, submission in batch.others:
         message = submission.message
         # Not fresh: handled before, or earlier in this batch.
-        outcome[id(submission)] = message is None or fresh.pop(message, None) is not None
-        if outcome[id(submission)]:
+        outcome[place] = message is None or fresh.pop(message, None) is not None
+        if outcome[place]:
             captures.extend(submission.captures)
     if captures:
         await _capture.apply(conn, captures, known)
     stored: dict[MessageRef, GroupRef] = {
         ref(c.group, c.message_id): c.group for c in captures if isinstance(c, ResponseCaptured)
     }
-    if replies:
-        found = [c for s, _ in replies for c in s.captures if isinstance(c, ResponseCaptured)]
-        new = await insert_new_replies(conn, found, known)
+    if batch.replies:
+        new = await insert_new_replies(conn, [row for _, row in batch.replies], known)
         waiting |= {message for message, edited in new.items() if edited}
-        for (submission, message), reply in zip(replies, found, strict=True):
-            outcome[id(submission)] = new.pop(message, None) is not None
-            if outcome[id(submission)]:
-                stored[message] = reply.group
+        for place, row in batch.replies:
+            message = row_message(row)
+            outcome[place] = new.pop(message, None) is not None
+            if outcome[place]:
+                stored[message] = GroupRef(message.platform, message.chat_id)
     for pending in await take_pending(conn, waiting):
         if pending.message in stored:
             await apply_pending(conn, pending, stored[pending.message])
-    return [outcome[id(s)] for s in submissions]
+    return outcome
 
 
-def _reply_message(submission: Submission) -> MessageRef | None:
-    """The message of the commonest submission by far: one reply, from the message it came in.
+def _plain_reply(submission: Submission) -> ResponseCaptured | None:
+    """The reply of the commonest submission by far: one reply, from the message it came in.
 
     None for any other submission.
     """
@@ -92,5 +116,5 @@ def _reply_message(submission: Submission) -> MessageRef | None:
         and reply.group.chat_id == message.chat_id
         and reply.group.platform == message.platform
     ):
-        return message
+        return reply
     return None

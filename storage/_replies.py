@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnClause, Table, bindparam, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,7 +38,9 @@ _FIELDS = (
     "posted_at",
     "original_length",
 )
-_Row = tuple[object, ...]
+# A reply as a row of _FIELDS: plain values, cheap to hand to a writer in another process.
+ReplyRow = tuple[object, ...]
+_PERSON, _CHAT, _MESSAGE = slice(1, 3), slice(4, 6), slice(4, 7)
 # SQLAlchemy cannot correlate a subquery inside RETURNING (it would join the table again), so
 # this one expression is written out; it is the same SQL on SQLite and PostgreSQL.
 _WAITING: ColumnClause[bool] = literal_column(
@@ -66,22 +68,45 @@ class Known:
         self.groups.clear()
 
 
+def reply_row(c: ResponseCaptured) -> ReplyRow:
+    """A captured reply as the row that stores it."""
+    return (
+        c.session_id,
+        c.person.platform,
+        c.person.user_id,
+        c.step_id,
+        c.group.platform,
+        c.group.chat_id,
+        c.message_id,
+        c.text,
+        c.kind,
+        c.reply_to,
+        c.at,
+        c.original_length,
+    )
+
+
+def row_message(row: ReplyRow) -> MessageRef:
+    """The message a reply row came in."""
+    return MessageRef(*cast(tuple[str, str, str], row[_MESSAGE]))
+
+
 async def insert_replies(
     conn: AsyncConnection, captured: Sequence[ResponseCaptured], known: Known | None = None
 ) -> None:
     """Store replies; one already stored (same platform, chat and message id) is kept as is."""
-    rows = await _rows(conn, captured, known or Known())
+    rows = await _rows(conn, [reply_row(c) for c in captured], known or Known())
     await execute_many(conn, "responses", partial(_insert_one, conn), _FIELDS, list(rows.values()))
 
 
 async def insert_new_replies(
-    conn: AsyncConnection, captured: Sequence[ResponseCaptured], known: Known
+    conn: AsyncConnection, replies: Sequence[ReplyRow], known: Known
 ) -> dict[MessageRef, bool]:
     """Store the replies whose messages were never handled (nor deleted) before.
 
     Returns the replies stored, each with whether an edit is waiting for it.
     """
-    rows = await _rows(conn, captured, known)
+    rows = await _rows(conn, replies, known)
     # A single writer per platform inserts, so the replies stored now are those numbered
     # after the highest number before (filtered to these messages, in case of another).
     before = (await conn.execute(select(func.coalesce(func.max(responses.c.id), 0)))).scalar()
@@ -100,12 +125,13 @@ async def insert_new_replies(
 
 
 async def _rows(
-    conn: AsyncConnection, captured: Sequence[ResponseCaptured], known: Known
-) -> dict[tuple[str, str, str], _Row]:
+    conn: AsyncConnection, replies: Sequence[ReplyRow], known: Known
+) -> dict[tuple[object, ...], ReplyRow]:
     """The rows to insert, one per message, after making sure their people and groups exist."""
     now = datetime.now(UTC)
-    people = {(c.person.platform, c.person.user_id) for c in captured} - known.people
-    chats = {(c.group.platform, c.group.chat_id) for c in captured} - known.groups
+    # (platform, user id) and (platform, chat id): strings, as reply_row makes them.
+    people = cast(set[tuple[str, str]], {row[_PERSON] for row in replies}) - known.people
+    chats = cast(set[tuple[str, str]], {row[_CHAT] for row in replies}) - known.groups
     # Sorted, so concurrent writers on PostgreSQL take unique-index locks in the same order.
     await execute_many(
         conn,
@@ -124,26 +150,10 @@ async def _rows(
     # Remembered only now: if this transaction fails, the writer forgets them anyway.
     known.people |= people
     known.groups |= chats
-    rows: dict[tuple[str, str, str], _Row] = {}
-    for c in captured:
+    rows: dict[tuple[object, ...], ReplyRow] = {}
+    for row in replies:
         # A redelivery inside the batch keeps the first copy, like one across batches does.
-        rows.setdefault(
-            (c.group.platform, c.group.chat_id, c.message_id),
-            (
-                c.session_id,
-                c.person.platform,
-                c.person.user_id,
-                c.step_id,
-                c.group.platform,
-                c.group.chat_id,
-                c.message_id,
-                c.text,
-                c.kind,
-                c.reply_to,
-                c.at,
-                c.original_length,
-            ),
-        )
+        rows.setdefault(row[_MESSAGE], row)
     return rows
 
 

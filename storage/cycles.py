@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import GroupRef, PersonRef
 from storage._keys import dialect_insert, ensure_groups, ensure_people
-from storage.db import SQLITE_BEGIN
+from storage.db import for_writes
 from storage.tables import (
     cycles,
     groups,
@@ -89,7 +89,7 @@ class CycleStore:
     def __init__(self, engine: AsyncEngine) -> None:
         """Use ``engine`` (from ``storage.db.make_engine``) for every query."""
         self._engine = engine
-        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        self._writer = for_writes(engine)
 
     async def create_cycle(self, cycle: CycleRecord, at: datetime) -> None:
         """Store a new cycle; raises CycleExists if the id is taken."""

@@ -26,7 +26,7 @@ from storage.dataset_records import (
     SessionRow,
     StepVisitRow,
 )
-from storage.db import SQLITE_BEGIN
+from storage.db import for_writes
 from storage.direct import ReflectionRow, reflections
 from storage.reach import CycleReach, cycle_reach
 from storage.records import ParticipantRow, ResponseRow, VoteRow
@@ -110,7 +110,7 @@ class Datasets:
     def __init__(self, engine: AsyncEngine, batch_size: int = DEFAULT_BATCH) -> None:
         """Read with ``engine``, streaming ``batch_size`` rows a page."""
         self._engine = engine
-        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        self._writer = for_writes(engine)
         self.batch_size = batch_size
 
     async def cycles(self) -> list[CycleRow]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -18,6 +18,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option naming the SQLite BEGIN mode; write paths ask for IMMEDIATE so a
 # transaction that reads before it writes never fails to upgrade its lock.
 SQLITE_BEGIN = "sqlite_begin"
+E = TypeVar("E", Engine, AsyncEngine)
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -58,12 +59,29 @@ def make_engine(url: str) -> AsyncEngine:
     # hide_parameters: statement errors must not carry participants' words into tracebacks.
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(parsed, hide_parameters=True)
+    engine = create_async_engine(parsed, hide_parameters=True)
+    _sqlite_settings(engine.sync_engine, url)
+    return engine
+
+
+def make_blocking_sqlite_engine(url: str) -> Engine:
+    """A plain (blocking) engine on a SQLite file, set up as make_engine's.
+
+    For a process that has nothing else to do while the database works (the capture writer's
+    own process), where each statement through the async driver would cost two thread hops.
+    """
+    parsed = _normalise(url)
+    engine = create_engine(parsed.set(drivername="sqlite+pysqlite"), hide_parameters=True)
+    _sqlite_settings(engine, url)
+    return engine
+
+
+def _sqlite_settings(engine: Engine, url: str) -> None:
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(parsed, hide_parameters=True)
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN away from the sqlite3 driver, which skips it for SELECT and DDL.
         dbapi_connection.isolation_level = None
@@ -72,12 +90,19 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.execute(pragma)
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
-    return engine
+
+def for_writes(engine: E) -> E:
+    """The engine for transactions that write.
+
+    They take SQLite's write lock at BEGIN, so two writers queue up rather than one failing
+    when it upgrades its lock (PostgreSQL ignores the option).
+    """
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
 
 def alembic_config() -> Config:

@@ -25,7 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage._keys import dialect_insert
-from storage.db import SQLITE_BEGIN
+from storage.db import for_writes
 from storage.tables import scheduler_jobs
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class DatabaseJobStore(MemoryJobStore):  # type: ignore[misc]
     def __init__(self, engine: AsyncEngine, states: list[bytes]) -> None:
         """Use :meth:`load` to create one with the stored jobs."""
         super().__init__()
-        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        self._writer = for_writes(engine)
         self._stored = states
         self._changes: asyncio.Queue[_Change] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None

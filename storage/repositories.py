@@ -19,7 +19,7 @@ from storage import _capture, _direct, _export, _profile, _registrations
 from storage._batch import Submission, apply_submissions
 from storage._keys import dialect_insert, ensure_groups, ensure_people, group_id, person_id
 from storage._registrations import RegisteredGroup
-from storage.db import SQLITE_BEGIN, sqlite_pragma
+from storage.db import for_writes, sqlite_pragma
 from storage.records import (
     AuditEntry,
     ConsentRecord,
@@ -84,8 +84,7 @@ class Repository:
     def __init__(self, engine: AsyncEngine) -> None:
         """Use ``engine`` (from ``storage.db.make_engine``) for every query."""
         self._engine = engine
-        # Writes take SQLite's write lock at BEGIN; PostgreSQL ignores the option.
-        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        self._writer = for_writes(engine)
 
     async def apply(self, captures: Sequence[Capture]) -> None:
         """Persist a batch of captures in order, all in one transaction."""

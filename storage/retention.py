@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import SQLITE_BEGIN, sqlite_pragma
+from storage.db import for_writes, sqlite_pragma
 from storage.tables import (
     audit,
     consents,
@@ -39,7 +39,7 @@ async def purge(engine: AsyncEngine, before: datetime | None, at: datetime) -> P
     nothing refers to any more: people who left, with no consent, role, data, schedule,
     self-paced place or reflection.
     """
-    writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+    writer = for_writes(engine)
     async with writer.begin() as conn:
         removed_responses = removed_votes = 0
         if before is not None:

@@ -19,15 +19,17 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.captures import Capture
 from bot.core.ids import GroupRef, MessageRef, PersonRef
-from storage._batch import Submission, apply_submissions
+from storage._batch import Submission, batch_of
+from storage._commit import Committer, LocalCommitter
 from storage._handled import purge
-from storage._replies import Known
+from storage.db import sqlite_file
 from storage.records import Erasure
 from storage.repositories import Repository
+from storage.writer_process import ProcessCommitter
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +83,13 @@ class QueuedRepository(Repository):
         batch_size: int = 500,
         remember: timedelta = timedelta(days=30),
         clock: Callable[[], datetime] = _utcnow,
+        own_process: bool = True,
     ) -> None:
         """Queue at most ``queue_size`` submissions and commit up to ``batch_size`` at once.
 
-        Handled-message ids and waiting edits older than ``remember`` are purged.
+        Handled-message ids and waiting edits older than ``remember`` are purged. With
+        ``own_process`` the commits run in a process of their own (see storage.writer_process),
+        unless the database lives in this process's memory.
         """
         super().__init__(engine)
         # A deque and two events rather than asyncio.Queue: this runs for every message, and
@@ -98,16 +103,26 @@ class QueuedRepository(Repository):
         self._remember = remember
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
+        self._flying: set[asyncio.Task[None]] = set()  # batches being committed
         self._stopping = False
         self._purged_at: datetime | None = None
-        self._known = Known()
-        self._conn: AsyncConnection | None = None
+        self._committer: Committer = (
+            ProcessCommitter(engine.url.render_as_string(hide_password=False))
+            if own_process and _on_disk_or_server(engine)
+            else LocalCommitter(self._writer.connect)
+        )
         self.stats = WriterStats()
+
+    @property
+    def process_id(self) -> int | None:
+        """The id of the writer's own process, while it runs (None when it commits here)."""
+        return self._committer.pid if isinstance(self._committer, ProcessCommitter) else None
 
     async def start(self) -> None:
         """Start the writer task (and purge what is older than the retention)."""
         if self._task is not None:
             return
+        await self._committer.start()
         self._task = asyncio.create_task(self._run(), name="capture-writer")
         await self._exclusive(self._purge)
 
@@ -119,7 +134,7 @@ class QueuedRepository(Repository):
         self._items.append(None)
         self._ready.set()
         await self._task
-        await self._release()
+        await self._committer.close()
 
     async def apply(self, captures: Sequence[Capture]) -> None:
         """Commit captures through the writer; returns once they are durably stored."""
@@ -171,8 +186,10 @@ class QueuedRepository(Repository):
                 self._ready.clear()
                 await self._ready.wait()
                 continue
+            while len(self._flying) >= self._committer.overlap:
+                await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
             items = self._items
-            batch = [items.popleft() for _ in range(min(len(items), self._batch_size))]
+            batch = [items.popleft() for _ in range(self._take(len(items)))]
             self._room.set()
             jobs: list[_Job] = []
             for item in batch:
@@ -181,12 +198,16 @@ class QueuedRepository(Repository):
                     continue
                 # Operations and the stop mark keep their place: what came before goes first.
                 await self._commit(jobs)
+                await self._landed()
                 jobs = []
                 if item is None:
                     stop = True
                 else:
                     await self._operate(item)
-            await self._commit(jobs)
+            if jobs:
+                flying = asyncio.create_task(self._commit(jobs))
+                self._flying.add(flying)
+                flying.add_done_callback(self._flying.discard)
             if self._purged_at and self._clock() - self._purged_at > PURGE_EVERY:
                 try:
                     await self._purge()
@@ -194,22 +215,37 @@ class QueuedRepository(Repository):
                     log.warning(
                         "purge of handled messages failed", extra={"kind": type(exc).__name__}
                     )
+        await self._landed()
+
+    def _take(self, queued: int) -> int:
+        """How many queued items the next batch takes.
+
+        Where commits overlap (in the writer's own process), a batch sent while none is in
+        flight takes half of what waits: the rest goes next, and is committed while the bot
+        handles what comes after the first. Taking everything would have every group wait on
+        one commit, then the writer wait on every group, turn about.
+        """
+        if self._committer.overlap > 1 and not self._flying:
+            queued = (queued + 1) // 2
+        return min(queued, self._batch_size)
+
+    async def _landed(self) -> None:
+        """Wait until every batch in flight is committed (or has failed)."""
+        while self._flying:
+            await asyncio.wait(self._flying)
 
     async def _commit(self, jobs: list[_Job], retry: bool = True) -> None:
         if not jobs:
             return
         try:
-            conn = await self._connection()
-            async with conn.begin():
-                applied = await apply_submissions(
-                    conn, [job.submission for job in jobs], self._clock(), self._known
-                )
+            batch = batch_of([job.submission for job in jobs])
+            applied = await self._committer.commit(batch, self._clock())
         except Exception as exc:
-            await self._release()
+            await self._committer.release()
             # What the writer believed exists may be gone (deleted by another process): the
             # batch is tried once more without that belief, then each submission on its own,
             # so one bad submission cannot sink the others.
-            self._known.forget()
+            self._committer.forget()
             if retry:
                 await self._commit(jobs, retry=False)
             elif len(jobs) > 1:
@@ -233,7 +269,7 @@ class QueuedRepository(Repository):
 
     async def _operate(self, operation: _Operation) -> None:
         # An operation may delete people (erasure): forget who is known to exist.
-        self._known.forget()
+        self._committer.forget()
         try:
             result = await operation.run()
         except Exception as exc:
@@ -241,24 +277,17 @@ class QueuedRepository(Repository):
         else:
             _settle(operation.done, result)
 
-    async def _connection(self) -> AsyncConnection:
-        # One connection for every batch: on SQLite each connection has its own page cache,
-        # and a write by another connection empties it, so taking a different pooled
-        # connection per batch would read the indexes back from disk every time.
-        if self._conn is None:
-            self._conn = await self._writer.connect()
-        return self._conn
-
-    async def _release(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await conn.close()
-
     async def _purge(self) -> None:
         now = self._clock()
         async with self._writer.begin() as conn:
             await purge(conn, now - self._remember)
         self._purged_at = now
+
+
+def _on_disk_or_server(engine: AsyncEngine) -> bool:
+    """Whether another process can open the same database (not SQLite in memory)."""
+    url = engine.url
+    return url.get_backend_name() != "sqlite" or sqlite_file(url.render_as_string()) is not None
 
 
 def _settle(done: asyncio.Future[Any], result: Any = None, error: Exception | None = None) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -47,9 +50,15 @@ async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+@pytest.fixture(params=[True, False], ids=["own-process", "in-process"])
+def own_process(request: pytest.FixtureRequest) -> bool:
+    """Whether the writer commits in a process of its own (the default) or in this one."""
+    return bool(request.param)
+
+
 @pytest.fixture
-async def writer(engine: AsyncEngine) -> AsyncIterator[QueuedRepository]:
-    writer = QueuedRepository(engine, queue_size=1000, batch_size=500)
+async def writer(engine: AsyncEngine, own_process: bool) -> AsyncIterator[QueuedRepository]:
+    writer = QueuedRepository(engine, queue_size=1000, batch_size=500, own_process=own_process)
     await writer.start()
     yield writer
     await writer.close()
@@ -87,9 +96,9 @@ async def test_a_capture_is_readable_elsewhere_as_soon_as_apply_returns(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_full_queue_makes_handlers_wait_and_nothing_is_lost(
-    engine: AsyncEngine, migrated_url: str
+    engine: AsyncEngine, migrated_url: str, own_process: bool
 ) -> None:
-    writer = QueuedRepository(engine, queue_size=4, batch_size=2)
+    writer = QueuedRepository(engine, queue_size=4, batch_size=2, own_process=own_process)
     await writer.start()
     await writer.apply([session(n) for n in range(20)])
     path = sqlite_file(migrated_url)
@@ -132,9 +141,9 @@ async def test_one_failing_submission_does_not_sink_the_others_in_its_batch(
 
 
 async def test_close_commits_everything_already_submitted_then_refuses_more(
-    engine: AsyncEngine,
+    engine: AsyncEngine, own_process: bool
 ) -> None:
-    writer = QueuedRepository(engine)
+    writer = QueuedRepository(engine, own_process=own_process)
     await writer.start()
     await writer.apply([session(1)])
     submitted = [
@@ -196,3 +205,49 @@ async def test_a_person_deleted_behind_the_writers_back_is_recreated_not_lost(
         await conn.execute(delete(identities))
     assert await writer.apply_once(key(1, "m2"), [reply(1, "m2", text="after")]) is True
     assert [r.text for r in (await writer.person_data(ALICE)).responses] == ["after"]
+
+
+async def test_a_writer_process_killed_mid_burst_is_replaced_and_nothing_is_lost(
+    engine: AsyncEngine,
+) -> None:
+    writer = QueuedRepository(engine, batch_size=50)
+    await writer.start()
+    await writer.apply([session(n) for n in range(50)])
+    first = writer.process_id
+    assert first is not None
+    burst = [
+        asyncio.create_task(writer.apply_once(key(n, f"m{i}"), [reply(n, f"m{i}")]))
+        for i in range(4)
+        for n in range(50)
+    ]
+    await asyncio.sleep(0)  # the first batches are on their way
+    os.kill(first, signal.SIGKILL)
+    # Each is stored: by the first process (if it committed before it died) or by the next.
+    await asyncio.gather(*burst)
+    assert await stored(engine) == 200
+    assert writer.stats.failures == 0
+    assert writer.process_id not in (None, first)
+    await writer.close()
+    assert writer.process_id is None
+
+
+async def test_the_writer_process_ends_with_the_writer(engine: AsyncEngine) -> None:
+    writer = QueuedRepository(engine)
+    await writer.start()
+    await writer.apply([session(1)])
+    child = writer.process_id
+    assert child is not None
+    await writer.close()
+    assert ended(child)
+
+
+def ended(pid: int, seconds: float = 10.0) -> bool:
+    """Whether the process is gone (it exits as soon as its input ends) within the time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.02)
+    return False

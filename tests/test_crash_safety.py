@@ -86,7 +86,29 @@ def start(config: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[st
         stderr=subprocess.PIPE,
         text=True,
         bufsize=1,
+        start_new_session=True,  # its own process group, as under a service manager
     )
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes the bot started (the writer's helper and the writer), and theirs."""
+    found = [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    return found + [grandchild for child in found for grandchild in descendants(child)]
+
+
+def gone(pid: int, seconds: float) -> bool:
+    """Whether the process has exited (and is not a zombie) within the time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        stat = Path(f"/proc/{pid}/stat")
+        if not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] == "Z":
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def feed(
@@ -182,9 +204,12 @@ def test_a_bot_killed_mid_session_keeps_every_acknowledged_reply_once_and_resume
             acked.append(int(match[1]))
             ready.set()
             if len(acked) >= KILL_AFTER_ACKS:
+                helpers = descendants(bot.pid)
                 bot.send_signal(signal.SIGKILL)
                 break
     bot.wait(timeout=60)
+    assert len(helpers) == 2, "a writer process and the helper that started it"
+    assert all(gone(pid, 10) for pid in helpers), "a writer process outlived the bot"
     feeder.join(timeout=10)
     assert bot.returncode == -signal.SIGKILL
     assert len(fed) < len(lines), "the bot was to be killed while people were still posting"
@@ -207,7 +232,7 @@ def test_a_bot_killed_mid_session_keeps_every_acknowledged_reply_once_and_resume
     assert expected["steps"] == [steps_after(lines, len(lines))]
 
 
-def test_sigterm_stops_the_bot_at_once_with_everything_it_acknowledged_stored(
+def test_sigterm_to_the_process_group_stops_the_bot_at_once_with_everything_it_acknowledged_stored(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/term.db"
@@ -222,9 +247,13 @@ def test_sigterm_stops_the_bot_at_once_with_everything_it_acknowledged_stored(
             acked.append(int(match[1]))
             ready.set()
             if len(acked) == 100:
-                bot.send_signal(signal.SIGTERM)
+                helpers = descendants(bot.pid)
+                # To the whole process group, as a terminal's Ctrl-C is: the writer process
+                # goes on until the bot has drained its queue through it.
+                os.killpg(bot.pid, signal.SIGTERM)
     # Standard input is still open (people are still posting): the stop must not wait for it.
     assert bot.wait(timeout=30) == 0
+    assert helpers and all(gone(pid, 10) for pid in helpers)
     kept = {r[1] for r in stored(url)["responses"]}
     said = {f"crash-{n}" for n in acked if re.match(r"p\d: R\d", lines[n - 1])}
     assert said and said <= kept
