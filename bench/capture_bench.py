@@ -197,6 +197,13 @@ def main() -> None:
                 results["postgresql"] = pool.submit(scenario, "service", url, shape).result()
         finally:
             drop()
+        url, drop = postgres_url(args.postgres)
+        try:
+            with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+                here = pool.submit(scenario, "service-here", url, shape).result()
+                results["postgresql"]["here"] = here
+        finally:
+            drop()
         report("PostgreSQL through Service + writer", results["postgresql"], None)
     if args.json:
         print(json.dumps(results, indent=2, default=str))
