@@ -64,8 +64,8 @@ class LocalCommitter:
 
     async def commit(self, batch: Batch, now: datetime) -> list[bool]:
         """Write the batch in one transaction."""
-        if self._conn is None:
-            self._conn = await self._connect()
+        await self.start()
+        assert self._conn is not None, "start() opened it"
         async with self._conn.begin():
             return await apply_batch(self._conn, batch, now, self._known)
 

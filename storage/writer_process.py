@@ -206,13 +206,14 @@ class ProcessCommitter:
 
     async def _read_answers(self, child: _Child) -> None:
         """Hand each answer to the batch it is for, in order, until the child's output ends."""
-        try:
+        # Until the child exits (or its output is unreadable): then it answers no more.
+        with contextlib.suppress(
+            asyncio.IncompleteReadError, OSError, pickle.UnpicklingError, struct.error
+        ):
             while True:
                 (length,) = _LENGTH.unpack(await child.reader.readexactly(_LENGTH.size))
                 answer = pickle.loads(await child.reader.readexactly(length))
                 self._waiting.popleft().set_result(answer)
-        except (asyncio.IncompleteReadError, OSError, pickle.UnpicklingError, struct.error):
-            pass  # the child exited (or its output is unreadable): it answers no more
         self._broken = True
         while self._waiting:
             # Not committed, as far as anyone can tell: the writer tries them again.
