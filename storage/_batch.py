@@ -13,7 +13,7 @@ from bot.core.ids import GroupRef, MessageRef
 from storage import _capture
 from storage._edits import apply_pending
 from storage._handled import claim, ref, take_pending
-from storage._replies import Known, ReplyRow, insert_new_replies, reply_row, row_message
+from storage._replies import Known, ReplyRow, insert_new_replies, reply_row, row_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +88,13 @@ async def apply_batch(
     }
     if batch.replies:
         new = await insert_new_replies(conn, [row for _, row in batch.replies], known)
-        waiting |= {message for message, edited in new.items() if edited}
+        for (platform, chat, message_id), edited in new.items():
+            if edited:  # rare: only these need a MessageRef
+                message = MessageRef(platform, chat, message_id)
+                waiting.add(message)
+                stored[message] = GroupRef(platform, chat)
         for place, row in batch.replies:
-            message = row_message(row)
-            outcome[place] = new.pop(message, None) is not None
-            if outcome[place]:
-                stored[message] = GroupRef(message.platform, message.chat_id)
+            outcome[place] = new.pop(row_key(row), None) is not None
     for pending in await take_pending(conn, waiting):
         if pending.message in stored:
             await apply_pending(conn, pending, stored[pending.message])

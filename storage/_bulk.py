@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Dialect
@@ -23,7 +24,7 @@ _Processor = Callable[[Any], Any]
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     sql: str
-    order: tuple[int, ...]  # for each parameter of a row, the index of its value
+    pick: Callable[[Sequence[Any]], tuple[Any, ...]]  # a row's values in parameter order
     processors: tuple[tuple[int, _Processor], ...]  # parameters that need converting
 
 
@@ -53,13 +54,17 @@ def _prepare(
         for position, name in enumerate(first)
         if (process := compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
     )
-    prepared = _Prepared(compiled.string, order, processors)
+    # itemgetter of one index gives the value, not a tuple of it; a slice keeps the tuple.
+    pick = itemgetter(*order) if len(order) > 1 else itemgetter(slice(order[0], order[0] + 1))
+    prepared = _Prepared(compiled.string, pick, processors)
     _cache[(dialect.name, key, rows)] = prepared
     return prepared
 
 
-def _values(prepared: _Prepared, row: Sequence[Any], memo: dict[Any, Any]) -> list[Any]:
-    values = [row[index] for index in prepared.order]
+def _values(prepared: _Prepared, row: Sequence[Any], memo: dict[Any, Any]) -> Sequence[Any]:
+    if not prepared.processors:
+        return prepared.pick(row)
+    values = list(prepared.pick(row))
     for position, process in prepared.processors:
         # Rows of a batch mostly share their timestamps (created_at, handled_at): convert once.
         key = (process, values[position])

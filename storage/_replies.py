@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
 from bot.core.captures import ResponseCaptured
-from bot.core.ids import MessageRef
 from storage._bulk import execute_many
 from storage._keys import dialect_insert
 from storage.tables import groups, handled_messages, identities, responses
@@ -40,6 +39,9 @@ _FIELDS = (
 )
 # A reply as a row of _FIELDS: plain values, cheap to hand to a writer in another process.
 ReplyRow = tuple[object, ...]
+# A message as (platform, chat id, message id): plain strings, cheaper to hash than a MessageRef
+# for every reply of a batch.
+MessageKey = tuple[str, str, str]
 _PERSON, _CHAT, _MESSAGE = slice(1, 3), slice(4, 6), slice(4, 7)
 # SQLAlchemy cannot correlate a subquery inside RETURNING (it would join the table again), so
 # this one expression is written out; it is the same SQL on SQLite and PostgreSQL.
@@ -86,9 +88,9 @@ def reply_row(c: ResponseCaptured) -> ReplyRow:
     )
 
 
-def row_message(row: ReplyRow) -> MessageRef:
-    """The message a reply row came in."""
-    return MessageRef(*cast(tuple[str, str, str], row[_MESSAGE]))
+def row_key(row: ReplyRow) -> MessageKey:
+    """The message a reply row came in, as (platform, chat id, message id)."""
+    return cast(MessageKey, row[_MESSAGE])
 
 
 async def insert_replies(
@@ -101,10 +103,10 @@ async def insert_replies(
 
 async def insert_new_replies(
     conn: AsyncConnection, replies: Sequence[ReplyRow], known: Known
-) -> dict[MessageRef, bool]:
+) -> dict[MessageKey, bool]:
     """Store the replies whose messages were never handled (nor deleted) before.
 
-    Returns the replies stored, each with whether an edit is waiting for it.
+    Returns the messages of the replies stored, each with whether an edit is waiting for it.
     """
     rows = await _rows(conn, replies, known)
     # A single writer per platform inserts, so the replies stored now are those numbered
@@ -118,9 +120,9 @@ async def insert_new_replies(
         select(r.platform, r.chat_id, r.message_id, _WAITING).where(r.id > before)
     )
     return {
-        MessageRef(platform, chat, message): bool(waiting)
+        key: bool(waiting)
         for platform, chat, message, waiting in stored
-        if (platform, chat, message) in rows
+        if (key := (platform, chat, message)) in rows
     }
 
 
