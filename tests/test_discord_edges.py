@@ -1,5 +1,6 @@
 """Discord edge cases against simcord: refusals, old buttons, sessions in the channel itself."""
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -114,6 +115,35 @@ async def test_someone_invited_by_direct_message_can_join_from_there(
         await dave.send(thread, "DAVE-AFTER-AGREEING now I count")
         mine = text_of(replies(await dave.slash(thread, "mydata")))
         assert "DAVE-AFTER-AGREEING" in mine and "DAVE-BEFORE-AGREEING" not in mine
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_someone_whose_direct_messages_are_closed_is_skipped_and_the_session_goes_on(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with discord_world(tmp_path, database_url, ("dave", "erin")) as world:
+        thread, _ = await start_session(world, "erin")
+        dave = world.people["dave"]
+        # Dave accepts no direct messages from server members: Discord refuses the invitation.
+        refusal = "Cannot send messages to this user"
+        world.env.inject_error(
+            "POST", "/channels/*/messages", status=403, code=50007, message=refusal
+        )
+        with caplog.at_level(logging.WARNING):
+            await dave.send(thread, "DAVE-WITH-CLOSED-DMS hello")
+            await world.env.settle()
+        assert world.env.backend.faults == []  # the bot did try to write to him, and was refused
+        assert dave.user.dm_channel is None or dave.user.dm_channel.history() == []
+        assert "direct messages closed" in caplog.text
+        assert "DAVE-WITH-CLOSED-DMS" not in caplog.text
+        assert world.env.errors == []
+        # Nothing of his is kept, and the others are heard as before.
+        assert text_of(replies(await dave.slash(thread, "mydata"))) == (
+            "We don't store anything about you."
+        )
+        await world.people["erin"].send(thread, "ERIN-STILL-HEARD")
+        erin = text_of(replies(await world.people["erin"].slash(thread, "mydata")))
+        assert "ERIN-STILL-HEARD" in erin
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
