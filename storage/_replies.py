@@ -121,7 +121,7 @@ async def insert_new_replies(
     )
     return {
         key: bool(waiting)
-        for platform, chat, message, waiting in stored
+        for platform, chat, message, waiting in stored.all()
         if (key := (platform, chat, message)) in rows
     }
 
