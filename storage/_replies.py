@@ -128,7 +128,7 @@ async def insert_new_replies(
 
 async def _rows(
     conn: AsyncConnection, replies: Sequence[ReplyRow], known: Known
-) -> dict[tuple[object, ...], ReplyRow]:
+) -> dict[MessageKey, ReplyRow]:
     """The rows to insert, one per message, after making sure their people and groups exist."""
     now = datetime.now(UTC)
     # (platform, user id) and (platform, chat id): strings, as reply_row makes them.
@@ -152,10 +152,10 @@ async def _rows(
     # Remembered only now: if this transaction fails, the writer forgets them anyway.
     known.people |= people
     known.groups |= chats
-    rows: dict[tuple[object, ...], ReplyRow] = {}
+    rows: dict[MessageKey, ReplyRow] = {}
     for row in replies:
         # A redelivery inside the batch keeps the first copy, like one across batches does.
-        rows.setdefault(row[_MESSAGE], row)
+        rows.setdefault(row_key(row), row)
     return rows
 
 
