@@ -33,6 +33,7 @@ from bot.core.actions import Action
 from bot.core.events import CommandIssued, Event
 from bot.platforms.html import escape
 from bot.platforms.telegram_codec import PLATFORM, chat_and_thread, person_ref, step_key
+from bot.platforms.telegram_poll import Poller
 from bot.platforms.telegram_send import Press, Sender
 from bot.platforms.telegram_updates import Directory, Notice, UpdateReader, group_of
 from bot.settings import ConfigError, TelegramSettings
@@ -122,6 +123,7 @@ class TelegramPlatform:
         }
         self.people = Directory()
         self.reader: UpdateReader | None = None
+        self.poller: Poller | None = None
         self.sender = Sender(self.app.bot, texts, language, resources, self.step_ids, self.people)
         self._admins: dict[int, tuple[float, frozenset[int]]] = {}
 
@@ -166,9 +168,14 @@ class TelegramPlatform:
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
-            await updater.start_polling(
-                timeout=self.settings.poll_timeout_seconds, allowed_updates=ALLOWED_UPDATES
+            await self.app.bot.delete_webhook()  # a webhook set earlier would refuse polling
+            self.poller = Poller(
+                self.app.bot,
+                self.app.process_update,
+                self.settings.poll_timeout_seconds,
+                ALLOWED_UPDATES,
             )
+            self.poller.start()
         log.info("telegram started", extra={"platform": PLATFORM})
 
     async def stop(self) -> None:
@@ -176,6 +183,8 @@ class TelegramPlatform:
         updater = self.app.updater
         if updater is not None and updater.running:
             await updater.stop()
+        if self.poller is not None:
+            await self.poller.stop()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
