@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from browser import FLAGS, chromium
 from export_cycle import KEY, LIBRARY, T0, TITLES, cycle_captures
 from playwright.sync_api import ConsoleMessage, Route, sync_playwright
 
@@ -13,17 +14,6 @@ from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.repositories import Repository
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Flags that keep Chromium from reaching out on its own (updates, sync, safe browsing).
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CHARTS = {
     "people-by-group",
     "participation-by-step",
@@ -66,7 +56,6 @@ def reports(sqlite_url: str, tmp_path: Path) -> list[Path]:
 
 
 def test_cycle_report_draws_every_chart_offline_without_errors(reports: list[Path]) -> None:
-    assert CHROMIUM.exists(), "install Debian's chromium (.ci/run does) to run this test"
     requests: list[str] = []
     problems: list[str] = []
 
@@ -82,7 +71,7 @@ def test_cycle_report_draws_every_chart_offline_without_errors(reports: list[Pat
             problems.append(message.text)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=str(chromium()), args=FLAGS)
         try:
             context = browser.new_context(offline=True)
             context.route("**/*", only_files)

@@ -5,10 +5,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from browser import FLAGS, chromium
 from export_cycle import KEY, LIBRARY
 from playwright.sync_api import sync_playwright
 from reach_cycle import QUESTIONS, T0, baseline, captures
-from test_export_report_browser import CHROMIUM, FLAGS
 
 from bot.content.check import Library
 from exporters.dataset import ExportOptions, export_dataset
@@ -44,9 +44,8 @@ def report(sqlite_url: str, tmp_path: Path) -> Path:
 def test_reach_charts_are_drawn_and_the_example_warning_is_on_every_printed_page(
     report: Path,
 ) -> None:
-    assert CHROMIUM.exists(), "install Debian's chromium (.ci/run does) to run this test"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=str(chromium()), args=FLAGS)
         try:
             page = browser.new_context(offline=True).new_page()
             page.goto(report.as_uri())
