@@ -15,6 +15,7 @@ from bot import (
     cycle_cli,
     discord_cli,
     group_cli,
+    init_cli,
     invite_cli,
     logs,
     reach_cli,
@@ -88,6 +89,7 @@ def parser() -> argparse.ArgumentParser:
     discord_cli.add_parser(commands)
     reach_cli.add_parser(commands)
     invite_cli.add_parser(commands)
+    init_cli.add_parser(commands)
     return top
 
 
@@ -95,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dialogue`` command; returns the exit status."""
     args = parser().parse_args(argv)
     try:
+        if args.command == "init":
+            return init_cli.run(args)
         settings = load_settings(args.config)
         if args.command == "run" and args.demo:
             demo_dir = Path(tempfile.mkdtemp(prefix="dialogue-demo-"))

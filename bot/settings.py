@@ -14,6 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.content.sample import SAMPLE_ROOT
+
+# The settings file `dialogue init` writes, read from the current folder when present.
+DEFAULT_CONFIG = "dialogue.toml"
 SECRET_KEYS = (
     "pseudonym_key",
     "telegram_token",
@@ -269,7 +273,23 @@ class ConfigError(Exception):
 
 
 def load_settings(path: Path | None) -> Settings:
-    """Settings from ``path`` (or the built-in defaults) with environment overrides."""
+    """Settings from ``path`` with environment overrides.
+
+    Without ``path``, ``dialogue.toml`` in the current folder when there is one, else the
+    built-in defaults. Content that is not set and not found here is the shipped sample.
+    """
+    if path is None and Path(DEFAULT_CONFIG).is_file():
+        path = Path(DEFAULT_CONFIG)
+    settings = _read(path)
+    content = settings.content
+    if "root" not in content.model_fields_set and not (content.root / "prompts").is_dir():
+        content.root = SAMPLE_ROOT
+        # Drafts are the deployment's own, never written into the installed package.
+        settings.cycle.heard_folder = settings.cycle.heard_folder or Path("drafts")
+    return settings
+
+
+def _read(path: Path | None) -> Settings:
     data: dict[str, Any] = {}
     where = str(path) if path else "the environment"
     if path is not None:

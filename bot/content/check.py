@@ -48,11 +48,13 @@ def collect(root: Path) -> tuple[list[Problem], Library]:
         if not folder.is_dir():
             problems.append(
                 Problem(
-                    folder,
+                    folder.resolve(),
                     None,
                     "",
-                    "folder not found: scripts live in prompts/ "
-                    "and cards in resources/ under the content root",
+                    "folder not found: scripts live in prompts/ and cards in resources/ under "
+                    "the content root; set content.root in the settings file (or "
+                    "DIALOGUE_CONTENT__ROOT) to the folder holding them, or make one with "
+                    "`dialogue init DIR`",
                 )
             )
     for path in sorted(prompts.glob("*.toml")):
