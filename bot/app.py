@@ -66,8 +66,8 @@ async def build(settings: Settings) -> App:
             f"under {settings.content.root / 'prompts' / 'consent'}"
         )
     pseudonymiser = Pseudonymiser(pseudonym_key(settings))
-    await upgrade(settings.database.url)
-    database = make_engine(settings.database.url)
+    await upgrade(settings.database.url, settings.database.keys)
+    database = make_engine(settings.database.url, settings.database.keys)
     capture = settings.capture
     repository = QueuedRepository(
         database,
