@@ -49,3 +49,8 @@ def reflection(column: str, participant: int, session_id: str) -> bytes:
 def open_reply(keys: KeyStore, participant: int, message: tuple[str, str, str], text: str) -> str:
     """A stored reply's text; KeyGone if its person's key was destroyed."""
     return keys.open(participant, text, reply(participant, message))
+
+
+def open_earlier(keys: KeyStore, participant: int, response_id: int, text: str) -> str:
+    """An earlier text of a stored reply; KeyGone if its person's key was destroyed."""
+    return keys.open(participant, text, earlier(participant, response_id))

@@ -17,6 +17,7 @@ from sqlalchemy import Table, func, select
 from bot.app import cycles, scheduler
 from bot.core.direct import session_id
 from storage.tables import responses, session_reflections, sessions, votes
+from tests.capture_support import stored_replies
 from tests.discord_helpers import (
     PSEUDONYM_KEY,
     World,
@@ -120,8 +121,8 @@ async def test_a_resident_takes_part_by_direct_message_across_a_restart(
         await rosa.user.edit(first, "ROSA-FIRST-EDITED I worry about who reads them")
 
         # Two replies and one answer, all under the cycle's direct session; none of Tom's.
+        kept = [(r.session_id, r.text) for r in await stored_replies(world.app.database)]
         async with world.app.database.connect() as conn:
-            kept = (await conn.execute(select(responses.c.session_id, responses.c.text))).all()
             answers = (await conn.execute(select(votes.c.session_id, votes.c.options))).all()
         direct = session_id(CYCLE)
         assert sorted(kept) == [
