@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import GroupRef, PersonRef
 from storage import _export
+from storage._profile import open_answer
 from storage.dataset_records import (
     CardExposureRow,
     CycleRow,
@@ -298,13 +299,15 @@ class Datasets:
             .join(identities, identities.c.id == profile_answers.c.participant_id)
             .where(profile_answers.c.participant_id.in_(consented))
         )
+        keys = keys_of(self._engine)
         async with self._engine.connect() as conn:
             result = await conn.stream(
                 query.order_by(profile_answers.c.participant_id, profile_answers.c.question_id)
             )
             async for r in result:
+                answer = open_answer(keys, r.participant_id, r.question_id, r.answer)
                 yield ProfileAnswerRow(
-                    PersonRef(r.platform, r.user_id), r.question_id, r.answer, r.answered_at
+                    PersonRef(r.platform, r.user_id), r.question_id, answer, r.answered_at
                 )
 
     async def returning(self, cycle_id: str, before: datetime) -> list[tuple[PersonRef, str]]:

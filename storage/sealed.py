@@ -6,6 +6,8 @@ storage.keystore), so it cannot be moved to another row, column or person and st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.core.ids import MessageRef
 from storage.keystore import KeyStore, context
 
@@ -54,3 +56,23 @@ def open_reply(keys: KeyStore, participant: int, message: tuple[str, str, str], 
 def open_earlier(keys: KeyStore, participant: int, response_id: int, text: str) -> str:
     """An earlier text of a stored reply; KeyGone if its person's key was destroyed."""
     return keys.open(participant, text, earlier(participant, response_id))
+
+
+def seal_optional(keys: KeyStore, participant: int, text: str | None, place: bytes) -> str | None:
+    """A text that may be missing (NULL: not answered), sealed when it is there."""
+    return None if text is None else keys.seal(participant, text, place)
+
+
+def open_optional(keys: KeyStore, participant: int, text: str | None, place: bytes) -> str | None:
+    """A sealed text that may be missing, opened when it is there."""
+    return None if text is None else keys.open(participant, text, place)
+
+
+def open_reflections(
+    keys: KeyStore, participant: int, session_id: str, answers: Sequence[str | None]
+) -> tuple[str | None, ...]:
+    """A stored reflection's answers, in REFLECTION_COLUMNS order, opened."""
+    return tuple(
+        open_optional(keys, participant, answer, reflection(column, participant, session_id))
+        for column, answer in zip(REFLECTION_COLUMNS, answers, strict=True)
+    )

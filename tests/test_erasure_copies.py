@@ -18,14 +18,24 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from bot.core.captures import ProfileAnswered, ReflectionSaved
+from bot.core.desk import Reflection
 from bot.core.ids import PersonRef
 from storage import sealed
 from storage.db import sqlite_file
 from storage.keystore import KeyGone, KeyStore, keys_of
-from storage.tables import identities, pending_edits, response_edits, responses
+from storage.tables import (
+    identities,
+    pending_edits,
+    profile_answers,
+    response_edits,
+    responses,
+    session_reflections,
+)
 from tests.capture_support import (
     FRAN,
     Harness,
+    at,
     command,
     edit,
     group,
@@ -38,9 +48,22 @@ from tests.capture_support import (
 G1 = group("g1")
 ALICE, BOB = person("alice"), person("bob")
 # Each word Alice typed, in each place a text of hers is kept: a reply, its earlier version, an
-# edit waiting for its message.
-ALICE_WORDS = (b"ALICE-NOW-7c1f", b"ALICE-BEFORE-52be", b"ALICE-WAITING-e9d4")
+# edit waiting for its message, a profile answer, a reflection.
+ALICE_WORDS = (
+    b"ALICE-NOW-7c1f",
+    b"ALICE-BEFORE-52be",
+    b"ALICE-WAITING-e9d4",
+    b"ALICE-AGE-3f3f",
+    b"ALICE-WELL-4a4a",
+)
 PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump"
+TEXT_TABLES = (
+    "responses",
+    "response_edits",
+    "pending_edits",
+    "profile_answers",
+    "session_reflections",
+)
 
 
 async def converse(bot: Harness) -> None:
@@ -56,6 +79,15 @@ async def converse(bot: Harness) -> None:
         edit(ALICE, G1, "m3", "ALICE-WAITING-e9d4 a late edit", 4),
     ):
         await bot.service.handle(event)
+    (session,) = await bot.store.live_sessions()
+    assert session.session_id is not None
+    reflection = Reflection(session.session_id, G1, at(5), ("ALICE-WELL-4a4a went well", "", None))
+    await bot.store.apply(
+        [
+            ProfileAnswered(ALICE, "age", "ALICE-AGE-3f3f", at(5)),
+            ReflectionSaved(ALICE, reflection, at(6)),
+        ]
+    )
 
 
 async def withdraw(bot: Harness, who: PersonRef) -> None:
@@ -105,6 +137,16 @@ async def alice_sealed(bot: Harness, alice: int) -> list[tuple[str, bytes]]:
         found += [
             (w.text, sealed.pending(alice, (w.platform, w.chat_id, w.message_id))) for w in waiting
         ]
+        answers = await conn.execute(
+            select(profile_answers).where(profile_answers.c.participant_id == alice)
+        )
+        found += [(a.answer, sealed.answer(alice, a.question_id)) for a in answers]
+        reflected = await conn.execute(
+            select(session_reflections).where(session_reflections.c.participant_id == alice)
+        )
+        found += [
+            (r.went_well, sealed.reflection("went_well", alice, r.session_id)) for r in reflected
+        ]
     return found
 
 
@@ -147,7 +189,11 @@ async def test_withdrawn_words_leave_the_sqlite_files_and_no_backup_made_before_
         with sqlite3.connect(db) as source, sqlite3.connect(backup) as target:
             source.backup(target)
         copied = await alice_sealed(bot, alice)
-        assert len(copied) == 3  # the reply, its earlier text, the waiting edit
+        # The reply, its earlier text, the waiting edit, the profile answer, the reflection.
+        assert len(copied) == 5
+        mine = await bot.store.person_data(ALICE)
+        assert [a.answer for a in mine.profile] == ["ALICE-AGE-3f3f"]
+        assert mine.reflections == (("ALICE-WELL-4a4a went well", "", None),)
         alice_key, bob_key = stored_key(keys, alice), stored_key(keys, bob)
         assert alice_key is not None and bob_key is not None
         assert alice_key in Path(keys.path).read_bytes()  # the scan below can see a key
@@ -196,7 +242,7 @@ async def test_withdrawn_words_are_unreadable_in_a_pg_dump_and_the_servers_own_f
         keys = keys_of(bot.engine)
         alice = await participant(bot, ALICE)
         copied = await alice_sealed(bot, alice)
-        assert len(copied) == 3
+        assert len(copied) == 5
         exported = [row.text async for row in bot.store.iter_responses()]
         assert "ALICE-NOW-7c1f my GP and the hospital" in exported
         done = subprocess.run(
@@ -223,12 +269,12 @@ async def test_withdrawn_words_are_unreadable_in_a_pg_dump_and_the_servers_own_f
             )
             relations = [
                 (await conn.execute(text(f"SELECT pg_relation_filepath('{table}')"))).scalar_one()
-                for table in ("responses", "response_edits", "pending_edits")
+                for table in TEXT_TABLES
             ]
         admin = bot.engine.execution_options(isolation_level="AUTOCOMMIT")
         async with admin.connect() as conn:
             # A plain VACUUM (dead rows stay in the pages) and a checkpoint to write them out.
-            for table in ("responses", "response_edits", "pending_edits"):
+            for table in TEXT_TABLES:
                 await conn.execute(text(f"VACUUM {table}"))
             await conn.execute(text("CHECKPOINT"))
         server_files = [f for r in relations for f in _pg_files(data, r)]
