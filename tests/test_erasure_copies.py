@@ -284,3 +284,29 @@ async def test_withdrawn_words_are_unreadable_in_a_pg_dump_and_the_servers_own_f
             assert word not in raw(server_files)
             assert word not in before
         assert_unreadable(keys, alice, copied)
+
+
+async def test_a_person_who_agrees_again_after_withdrawing_gets_a_new_key_in_every_process(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as bot:
+        await converse(bot)
+        keys = keys_of(bot.engine)
+        carol = person("carol")  # the newest person: on SQLite her id is given again
+        await bot.service.handle(command(carol, G1, "/agree participate", "c5", 5))
+        await bot.service.handle(say(carol, G1, "m5", "CAROL-FIRST words", 6))
+        first = await participant(bot, carol)
+        old_key = stored_key(keys, first)
+
+        await withdraw(bot, carol)
+        await bot.service.handle(command(carol, G1, "/agree participate", "c6", 20))
+        await bot.service.handle(say(carol, G1, "m6", "CAROL-AGAIN new words", 21))
+
+        # Sealed in the writer's process under a key made anew there, not one it had cached.
+        assert [r.text for r in (await bot.store.person_data(carol)).responses] == [
+            "CAROL-AGAIN new words"
+        ]
+        again = await participant(bot, carol)
+        assert stored_key(keys, again) not in (None, old_key)
+        if migrated_url.startswith("sqlite"):
+            assert again == first  # the case a stale cached key would get wrong
