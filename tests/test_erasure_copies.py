@@ -15,15 +15,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 
 from bot.core.captures import ProfileAnswered, ReflectionSaved
 from bot.core.desk import Reflection
 from bot.core.ids import PersonRef
 from storage import sealed
-from storage.db import sqlite_file
-from storage.keystore import KeyGone, KeyStore, keys_of
+from storage.db import make_engine, sqlite_file, upgrade
+from storage.keystore import PREFIX, KeyGone, KeyStore, keys_of
+from storage.repositories import Repository
 from storage.tables import (
     identities,
     pending_edits,
@@ -310,3 +311,42 @@ async def test_a_person_who_agrees_again_after_withdrawing_gets_a_new_key_in_eve
         assert stored_key(keys, again) not in (None, old_key)
         if migrated_url.startswith("sqlite"):
             assert again == first  # the case a stale cached key would get wrong
+
+
+async def test_upgrading_a_database_made_before_keys_seals_the_texts_it_holds(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as bot:
+        await converse(bot)
+        alice = await participant(bot, ALICE)
+    # As a database made before keys: the same tables holding plain texts, no key store, and
+    # the revision that seals them not yet applied.
+    engine = make_engine(migrated_url)
+    try:
+        async with engine.begin() as conn:
+            plain = {
+                responses: {"text": "PLAIN-REPLY"},
+                response_edits: {"previous_text": "PLAIN-EARLIER"},
+                pending_edits: {"text": "PLAIN-WAITING"},
+                profile_answers: {"answer": "PLAIN-AGE"},
+                session_reflections: {"went_well": "PLAIN-WELL", "was_hard": ""},
+            }
+            for table, values in plain.items():
+                await conn.execute(update(table).values(values))
+            await conn.execute(text("DELETE FROM alembic_version WHERE version_num = '0009_keys'"))
+        Path(keys_of(engine).path).unlink()
+
+        await upgrade(migrated_url)
+
+        mine = await Repository(engine).person_data(ALICE)
+        assert [r.text for r in mine.responses] == ["PLAIN-REPLY"]
+        assert [a.answer for a in mine.profile] == ["PLAIN-AGE"]
+        assert mine.reflections == (("PLAIN-WELL", "", None),)
+        async with engine.connect() as conn:
+            for table, values in plain.items():
+                for column in values:
+                    stored = (await conn.execute(select(table.c[column]))).scalars().all()
+                    assert stored and all(v.startswith(PREFIX) for v in stored), table.name
+        assert stored_key(keys_of(engine), alice) is not None
+    finally:
+        await engine.dispose()

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from storage import sealed
-from storage.keystore import keys_of
+from storage.keystore import PREFIX, keys_of
 
 revision: str = "0009_keys"
 down_revision: str | Sequence[str] | None = "0001"
@@ -82,10 +82,11 @@ def upgrade() -> None:
         keys.ensure({row.pid for row in rows})
         where = " AND ".join(f"{name} = :k_{name}" for name in row_key)
         for row in rows:
+            # Only plain texts: one already sealed (this revision run again) stays as it is.
             values = {
-                column: keys.seal(row.pid, getattr(row, column), place(row))
+                column: keys.seal(row.pid, value, place(row))
                 for column, place in columns.items()
-                if getattr(row, column) is not None
+                if (value := getattr(row, column)) is not None and not value.startswith(PREFIX)
             }
             if values:
                 sets = ", ".join(f"{column} = :{column}" for column in values)
