@@ -24,8 +24,12 @@ def message_key(message: MessageRef) -> tuple[str, str, str]:
 
 
 def reply(participant: int, message: tuple[str, str, str]) -> bytes:
-    """A reply's text, bound to its message (platform, chat id, message id)."""
-    return context(REPLY, participant, *message)
+    """A reply's text, bound to its message (platform, chat id, message id).
+
+    As ``context`` makes it, written out: this runs for every reply captured.
+    """
+    platform, chat_id, message_id = message
+    return f"{REPLY}\x1f{participant}\x1f{platform}\x1f{chat_id}\x1f{message_id}".encode()
 
 
 def earlier(participant: int, response_id: int) -> bytes:
