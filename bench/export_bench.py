@@ -4,9 +4,11 @@
 
 Each size gets a SQLite database filled by bulk inserts (the shipped script's steps, 200
 replies a session, one person per 10 replies up to 10,000 people, one vote per 10 replies,
-some replies with personal details to redact). Then, each in a fresh process so that peak
+some replies with personal details to redact; texts sealed under their people's keys, as the
+bot stores them). Then, each in a fresh process so that peak
 memory is its own:
-- baseline: the same reply rows read with sqlite3 and written with csv.writer, nothing else;
+- baseline: the same reply rows read with sqlite3 and written with csv.writer, nothing else
+  (texts left sealed: the export's opening them is part of what the ratio measures);
 - export: ``dialogue export`` in the research profile (every file: tables in CSV and Parquet,
   transcripts, REFI-QDA, Polis, report, manifest).
 Prints one line per size: wall seconds of each and their ratio, the export's CPU seconds
@@ -56,9 +58,13 @@ def _cpu() -> float:
 def generate(path: Path, replies: int) -> None:
     """A migrated SQLite database holding ``replies`` replies of one cycle."""
     from bot.content.check import load_library
-    from storage.db import upgrade
+    from storage import sealed
+    from storage.db import default_keys, upgrade
+    from storage.keystore import KeyStore
 
-    asyncio.run(upgrade(f"sqlite+aiosqlite:///{path}"))
+    url = f"sqlite+aiosqlite:///{path}"
+    asyncio.run(upgrade(url))
+    keys = KeyStore(default_keys(url))
     script = load_library(ROOT).scripts["health-data-intro"]
     prompts = [(i, s.id) for i, s in enumerate(script.steps) if s.kind == "prompt"]
     choices = [s.id for s in script.steps if s.kind == "choice"]
@@ -78,6 +84,7 @@ def generate(path: Path, replies: int) -> None:
         "INSERT INTO identities (id, platform, user_id, created_at) VALUES (?,?,?,?)",
         [(p + 1, "telegram", str(p), stamp) for p in range(people)],
     )
+    keys.ensure(range(1, people + 1))  # replies are stored sealed, as the bot stores them
     db.executemany(
         "INSERT INTO consents (participant_id, group_id, participate, quote, profile, followup,"
         " consent_version, text_hash, given_at) VALUES (?,?,1,?,0,0,'1','h',?)",
@@ -110,8 +117,10 @@ def generate(path: Path, replies: int) -> None:
         text = " ".join(rng.choices(WORDS, k=rng.randint(5, 40)))
         if n % 50 == 0:
             text += " " + PII[n % len(PII)]
-        return (f"s{s}", person + 1, s % groups + 1, step, "telegram", f"-{s % groups}",
-                f"m{n}", text, "text", when(s, index * 3.5 + 1 + n % 3))  # fmt: skip
+        message = ("telegram", f"-{s % groups}", f"m{n}")
+        text = keys.seal(person + 1, text, sealed.reply(person + 1, message))
+        return (f"s{s}", person + 1, s % groups + 1, step, *message,
+                text, "text", when(s, index * 3.5 + 1 + n % 3))  # fmt: skip
 
     for start in range(0, replies, 50_000):
         db.executemany(

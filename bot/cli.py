@@ -133,7 +133,7 @@ def check_content(root: Path) -> int:
 
 async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
-        await upgrade(settings.database.url)
+        await upgrade(settings.database.url, settings.database.keys)
         print("The database is up to date.")
         return 0
     if args.command != "run":

@@ -38,6 +38,9 @@ class DatabaseSettings(Section):
     """Where data is stored."""
 
     url: str = "sqlite+aiosqlite:///./dialogue.db"
+    # The per-person keys (a file of their own, backed up apart from the database); unset:
+    # beside a SQLite file (dialogue.keys), or named after a server's database in this folder.
+    keys: Path | None = None
 
 
 class ContentSettings(Section):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage._batch import Batch, apply_batch
 from storage._replies import Known
+from storage.keystore import KeyStore
 
 
 class Committer(Protocol):
@@ -51,11 +52,18 @@ class LocalCommitter:
 
     overlap = 1
 
-    def __init__(self, connect: Callable[[], Awaitable[AsyncConnection]]) -> None:
-        """Open the connection with ``connect`` (of ``storage.db.for_writes`` of an engine)."""
+    def __init__(
+        self, connect: Callable[[], Awaitable[AsyncConnection]], keys: KeyStore | None = None
+    ) -> None:
+        """Open the connection with ``connect`` (of ``storage.db.for_writes`` of an engine).
+
+        ``keys``, the database's key store, forgets its cached keys whenever the committer
+        forgets who exists: someone may have been erased, their key destroyed.
+        """
         self._connect = connect
         self._conn: AsyncConnection | None = None
         self._known = Known()
+        self._keys = keys
 
     async def start(self) -> None:
         """Open the connection."""
@@ -70,8 +78,10 @@ class LocalCommitter:
             return await apply_batch(self._conn, batch, now, self._known)
 
     def forget(self) -> None:
-        """Forget which people and groups exist."""
+        """Forget which people and groups exist, and their keys."""
         self._known.forget()
+        if self._keys is not None:
+            self._keys.forget()
 
     async def release(self) -> None:
         """Close the connection; the next batch opens another."""
@@ -99,6 +109,10 @@ class BlockingConnection:
     def dialect(self) -> Dialect:
         """The connection's dialect."""
         return self._conn.dialect
+
+    def get_execution_options(self) -> Any:
+        """The connection's execution options (its engine's key store among them)."""
+        return self._conn.get_execution_options()
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
         """Run a statement."""

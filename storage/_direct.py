@@ -12,7 +12,9 @@ from bot.core.captures import ReflectionSaved, SoloSaved
 from bot.core.desk import REFLECTION_QUESTIONS, Desk, Reflection, SoloState
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.records import SessionHeard
+from storage import sealed
 from storage._keys import dialect_insert, ensure_people, person_id
+from storage.keystore import keys_of
 from storage.records import decode_options
 from storage.tables import (
     direct_progress,
@@ -57,13 +59,21 @@ async def save_progress(conn: AsyncConnection, saved: Sequence[SoloSaved]) -> No
 async def save_reflections(conn: AsyncConnection, saved: Sequence[ReflectionSaved]) -> None:
     """Store facilitators' reflections, one per session (the latest answers win)."""
     people = await ensure_people(conn, (s.person for s in saved))
+    keys = keys_of(conn)
+    keys.ensure(people.values())
     rows: dict[Hashable, dict[str, Any]] = {}
     for capture in saved:
         reflection = capture.reflection
+        pid = people[capture.person]
         rows[reflection.session_id] = {
             "session_id": reflection.session_id,
-            "participant_id": people[capture.person],
-            **dict(zip(REFLECTION_QUESTIONS, reflection.answers, strict=True)),
+            "participant_id": pid,
+            **{
+                column: sealed.seal_optional(
+                    keys, pid, answer, sealed.reflection(column, pid, reflection.session_id)
+                )
+                for column, answer in zip(REFLECTION_QUESTIONS, reflection.answers, strict=True)
+            },
             "asked_at": reflection.asked_at,
             "updated_at": capture.at,
         }
@@ -121,7 +131,12 @@ async def desk(conn: AsyncConnection, person: PersonRef) -> Desk:
             open_reflection.session_id,
             GroupRef(open_reflection.platform, open_reflection.chat_id),
             open_reflection.asked_at,
-            tuple(open_reflection._mapping[q] for q in REFLECTION_QUESTIONS),
+            sealed.open_reflections(
+                keys_of(conn),
+                pid,
+                open_reflection.session_id,
+                [open_reflection._mapping[q] for q in REFLECTION_QUESTIONS],
+            ),
         )
     facilitates = await conn.scalar(select(exists().where(facilitators.c.participant_id == pid)))
     return Desk(
@@ -166,11 +181,18 @@ async def of_person(
         .order_by(direct_progress.c.id)
     )
     reflected = await conn.execute(
-        select(*(session_reflections.c[q] for q in REFLECTION_QUESTIONS))
+        select(
+            session_reflections.c.session_id,
+            *(session_reflections.c[q] for q in REFLECTION_QUESTIONS),
+        )
         .where(session_reflections.c.participant_id == participant)
         .order_by(session_reflections.c.asked_at)
     )
+    keys = keys_of(conn)
     return (
         tuple((cycle, step + 1, status) for cycle, step, status in places),
-        tuple(tuple(row) for row in reflected),
+        tuple(
+            sealed.open_reflections(keys, participant, session_id, answers)
+            for session_id, *answers in reflected
+        ),
     )

@@ -15,15 +15,19 @@ from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.captures import ResponseEdited
-from bot.core.ids import GroupRef
+from bot.core.ids import GroupRef, MessageRef
+from storage import sealed
 from storage._handled import PendingEdit, is_handled, keep_pending, ref
 from storage._keys import person_id
+from storage.keystore import keys_of
 from storage.tables import response_edits, responses
 
 
 @dataclass(frozen=True, slots=True)
 class _Stored:
     id: int
+    participant_id: int
+    message: MessageRef
     text: str
     edited_at: datetime | None
 
@@ -53,7 +57,9 @@ async def _stored(
 ) -> _Stored | None:
     found = (
         await conn.execute(
-            select(responses.c.id, responses.c.text, responses.c.edited_at)
+            select(
+                responses.c.id, responses.c.participant_id, responses.c.text, responses.c.edited_at
+            )
             .where(
                 responses.c.platform == group.platform,
                 responses.c.chat_id == group.chat_id,
@@ -63,7 +69,12 @@ async def _stored(
             .with_for_update()
         )
     ).first()
-    return None if found is None else _Stored(found.id, found.text, found.edited_at)
+    if found is None:
+        return None
+    message = ref(group, message_id)
+    pid = found.participant_id
+    text = keys_of(conn).open(pid, found.text, sealed.reply(pid, sealed.message_key(message)))
+    return _Stored(found.id, pid, message, text, found.edited_at)
 
 
 async def revise(
@@ -73,11 +84,18 @@ async def revise(
     if found.edited_at is None or at > found.edited_at:
         if found.text == text:
             return
-        await _keep_version(conn, found.id, found.text, at)
+        await _keep_version(conn, found, found.text, at)
+        pid = found.participant_id
+        keys = keys_of(conn)
+        keys.ensure([pid])
         await conn.execute(
             update(responses)
             .where(responses.c.id == found.id)
-            .values(text=text, edited_at=at, original_length=original_length)
+            .values(
+                text=keys.seal(pid, text, sealed.reply(pid, sealed.message_key(found.message))),
+                edited_at=at,
+                original_length=original_length,
+            )
         )
         return
     # An older edit, late: its text was current from ``at`` until the version that followed it.
@@ -88,19 +106,22 @@ async def revise(
         .order_by(history.replaced_at)
     )
     following = versions.first()
-    if following is None or following.replaced_at == at or following.previous_text == text:
-        return  # the same edit again, or one that changed nothing
-    await _keep_version(conn, found.id, text, following.replaced_at)
+    if following is None or following.replaced_at == at:
+        return  # the same edit again
+    context = sealed.earlier(found.participant_id, found.id)
+    if keys_of(conn).open(found.participant_id, following.previous_text, context) == text:
+        return  # an edit that changed nothing
+    await _keep_version(conn, found, text, following.replaced_at)
     await conn.execute(
         update(response_edits).where(history.id == following.id).values(replaced_at=at)
     )
 
 
-async def _keep_version(
-    conn: AsyncConnection, response_id: int, text: str, until: datetime
-) -> None:
+async def _keep_version(conn: AsyncConnection, found: _Stored, text: str, until: datetime) -> None:
+    pid = found.participant_id
+    keys = keys_of(conn)
+    keys.ensure([pid])
+    kept = keys.seal(pid, text, sealed.earlier(pid, found.id))
     await conn.execute(
-        insert(response_edits).values(
-            response_id=response_id, previous_text=text, replaced_at=until
-        )
+        insert(response_edits).values(response_id=found.id, previous_text=kept, replaced_at=until)
     )

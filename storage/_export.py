@@ -9,7 +9,9 @@ from sqlalchemy import Column, Row, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import GroupRef, PersonRef
+from storage.keystore import KeyStore, keys_of
 from storage.records import ParticipantRow, ResponseRow, VoteRow, decode_options, scopes_of
+from storage.sealed import open_reply
 from storage.tables import consents, groups, identities, responses, sessions, votes
 
 
@@ -58,6 +60,9 @@ _RESPONSE_COLUMNS = (
     responses.c.reply_to,
     responses.c.posted_at,
     responses.c.edited_at,
+    responses.c.participant_id,
+    responses.c.platform,
+    responses.c.chat_id,
 )
 
 
@@ -74,15 +79,16 @@ def responses_query(cycle_id: str | None) -> Select[Any]:
     return query
 
 
-def response_row(row: Row[Any]) -> ResponseRow:
-    """A row of ``responses_query`` as a ResponseRow."""
+def response_row(row: Row[Any], keys: KeyStore) -> ResponseRow:
+    """A row of ``responses_query`` as a ResponseRow, its text opened with ``keys``."""
     # Unpacked by position: reading a Row's fields by name costs more than the rest of an
     # export's work on the reply.
     (
-        response_id, session_id, step_id, message_id, text, kind, reply_to, posted_at,
-        edited_at, person_platform, user_id, group_platform, chat_id, title, cycle_id,
-        script_id, script_version,
+        response_id, session_id, step_id, message_id, sealed_text, kind, reply_to, posted_at,
+        edited_at, participant, platform, chat, person_platform, user_id, group_platform,
+        chat_id, title, cycle_id, script_id, script_version,
     ) = cast(Sequence[Any], row)  # fmt: skip
+    text = open_reply(keys, participant, (platform, chat, message_id), sealed_text)
     return ResponseRow(
         response_id,
         PersonRef(person_platform, user_id),
@@ -106,9 +112,10 @@ async def iter_responses(
     engine: AsyncEngine, cycle_id: str | None, batch_size: int
 ) -> AsyncIterator[ResponseRow]:
     """Yield every response (of one cycle, or all), oldest first by id."""
+    keys = keys_of(engine)
     async for page in _pages(engine, responses_query(cycle_id), responses.c.id, batch_size):
         for row in page:
-            yield response_row(row)
+            yield response_row(row, keys)
 
 
 async def iter_votes(

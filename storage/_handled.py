@@ -13,8 +13,10 @@ from sqlalchemy.sql import ClauseElement
 
 from bot.core.captures import ResponseEdited
 from bot.core.ids import GroupRef, MessageRef
+from storage import sealed
 from storage._bulk import execute_returning
 from storage._keys import dialect_insert
+from storage.keystore import keys_of
 from storage.tables import handled_messages, pending_edits, responses
 
 _KEY = ["platform", "chat_id", "message_id"]
@@ -88,12 +90,17 @@ async def is_handled(conn: AsyncConnection, message: MessageRef) -> bool:
 async def keep_pending(conn: AsyncConnection, edit: ResponseEdited, participant_id: int) -> None:
     """Keep an edit whose message has not arrived yet."""
     message = ref(edit.group, edit.message_id)
+    keys = keys_of(conn)
+    keys.ensure([participant_id])
+    sealed_text = keys.seal(
+        participant_id, edit.text, sealed.pending(participant_id, sealed.message_key(message))
+    )
     stmt = dialect_insert(conn, pending_edits).values(
         platform=message.platform,
         chat_id=message.chat_id,
         message_id=message.message_id,
         participant_id=participant_id,
-        text=edit.text,
+        text=sealed_text,
         original_length=edit.original_length,
         edited_at=edit.at,
     )
@@ -118,16 +125,14 @@ async def take_pending(
     )
     rows = (await conn.execute(select(pending_edits).where(wanted).order_by(p.edited_at))).all()
     await conn.execute(delete(pending_edits).where(wanted))
-    return [
-        PendingEdit(
-            MessageRef(r.platform, r.chat_id, r.message_id),
-            r.participant_id,
-            r.text,
-            r.original_length,
-            r.edited_at,
-        )
-        for r in rows
-    ]
+    keys = keys_of(conn)
+    found: list[PendingEdit] = []
+    for r in rows:
+        message = MessageRef(r.platform, r.chat_id, r.message_id)
+        pid = r.participant_id
+        text = keys.open(pid, r.text, sealed.pending(pid, sealed.message_key(message)))
+        found.append(PendingEdit(message, pid, text, r.original_length, r.edited_at))
+    return found
 
 
 async def purge(conn: AsyncConnection, before: datetime) -> None:

@@ -33,6 +33,12 @@ async def _ensure(
     rows = [{columns[0]: a, columns[1]: b, "created_at": now} for a, b in ordered]
     insert = dialect_insert(conn, table).on_conflict_do_nothing(index_elements=list(columns))
     await conn.execute(insert, rows)
+    return await _lookup(conn, table, columns, ordered)
+
+
+async def _lookup(
+    conn: AsyncConnection, table: Table, columns: tuple[str, str], ordered: list[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
     first, second = table.c[columns[0]], table.c[columns[1]]
     found: dict[tuple[str, str], int] = {}
     # One plain IN per platform: binding a list of strings costs far less than one of pairs.
@@ -49,6 +55,13 @@ async def ensure_people(conn: AsyncConnection, people: Iterable[PersonRef]) -> d
         conn, identities, ("platform", "user_id"), {(p.platform, p.user_id) for p in people}
     )
     return {PersonRef(platform, user_id): id_ for (platform, user_id), id_ in found.items()}
+
+
+async def participant_ids(
+    conn: AsyncConnection, people: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The internal ids of people, as (platform, user id), who exist; never creates one."""
+    return await _lookup(conn, identities, ("platform", "user_id"), sorted(set(people)))
 
 
 async def ensure_groups(conn: AsyncConnection, refs: Iterable[GroupRef]) -> dict[GroupRef, int]:

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.captures import ProfileAnswered, ProfileDeleted
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.records import ProfileAnswer, Turnout
+from storage import sealed
 from storage._keys import dialect_insert, group_id, person_id
+from storage.keystore import KeyStore, keys_of
 from storage.tables import consents, profile_answers, responses, votes
 
 
@@ -19,13 +21,16 @@ async def save_answers(
     conn: AsyncConnection, answered: Sequence[ProfileAnswered], people: dict[PersonRef, int]
 ) -> None:
     """Store answers; a later answer to the same question replaces the earlier one."""
+    keys = keys_of(conn)
+    keys.ensure(people[a.person] for a in answered)
     keyed: dict[Hashable, dict[str, Any]] = {}
     for a in answered:
         participant = people[a.person]
+        place = sealed.answer(participant, a.question_id)
         keyed[(participant, a.question_id)] = {
             "participant_id": participant,
             "question_id": a.question_id,
-            "answer": a.answer,
+            "answer": sealed.seal_optional(keys, participant, a.answer, place),
             "answered_at": a.at,
         }
     stmt = dialect_insert(conn, profile_answers)
@@ -56,7 +61,20 @@ async def answers_of(conn: AsyncConnection, participant: int) -> tuple[ProfileAn
         .where(profile_answers.c.participant_id == participant)
         .order_by(profile_answers.c.answered_at, profile_answers.c.question_id)
     )
-    return tuple(ProfileAnswer(r.question_id, r.answer, r.answered_at) for r in rows)
+    keys = keys_of(conn)
+    return tuple(
+        ProfileAnswer(
+            r.question_id, open_answer(keys, participant, r.question_id, r.answer), r.answered_at
+        )
+        for r in rows
+    )
+
+
+def open_answer(
+    keys: KeyStore, participant: int, question_id: str, answer: str | None
+) -> str | None:
+    """A stored profile answer, opened (None: the question was skipped)."""
+    return sealed.open_optional(keys, participant, answer, sealed.answer(participant, question_id))
 
 
 def _speakers(session_id: str, step_id: str | None, among: Select[Any]) -> Select[Any]:

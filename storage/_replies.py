@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
 from bot.core.captures import ResponseCaptured
+from storage import sealed
 from storage._bulk import execute_many
-from storage._keys import dialect_insert
+from storage._keys import dialect_insert, participant_ids
+from storage.keystore import keys_of
 from storage.tables import groups, handled_messages, identities, responses
 
 _KEY = ["platform", "chat_id", "message_id"]
@@ -42,7 +44,7 @@ ReplyRow = tuple[object, ...]
 # A message as (platform, chat id, message id): plain strings, cheaper to hash than a MessageRef
 # for every reply of a batch.
 MessageKey = tuple[str, str, str]
-_PERSON, _CHAT, _MESSAGE = slice(1, 3), slice(4, 6), slice(4, 7)
+_PERSON, _CHAT, _MESSAGE, _TEXT = slice(1, 3), slice(4, 6), slice(4, 7), 7
 # SQLAlchemy cannot correlate a subquery inside RETURNING (it would join the table again), so
 # this one expression is written out; it is the same SQL on SQLite and PostgreSQL.
 _WAITING: ColumnClause[bool] = literal_column(
@@ -156,7 +158,22 @@ async def _rows(
     for row in replies:
         # A redelivery inside the batch keeps the first copy, like one across batches does.
         rows.setdefault(row_key(row), row)
-    return rows
+    return await _sealed(conn, rows)
+
+
+async def _sealed(
+    conn: AsyncConnection, rows: dict[MessageKey, ReplyRow]
+) -> dict[MessageKey, ReplyRow]:
+    """The rows with their texts sealed under their people's keys (made first if need be)."""
+    people = await participant_ids(conn, (cast(tuple[str, str], r[_PERSON]) for r in rows.values()))
+    keys = keys_of(conn)
+    keys.ensure(people.values())
+    done: dict[MessageKey, ReplyRow] = {}
+    for key, row in rows.items():
+        pid = people[cast(tuple[str, str], row[_PERSON])]
+        text = keys.seal(pid, cast(str, row[_TEXT]), sealed.reply(pid, key))
+        done[key] = (*row[:_TEXT], text, *row[_TEXT + 1 :])
+    return done
 
 
 def _add(conn: AsyncConnection, table: Table, name: str) -> ClauseElement:

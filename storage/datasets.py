@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import GroupRef, PersonRef
 from storage import _export
+from storage._profile import open_answer
 from storage.dataset_records import (
     CardExposureRow,
     CycleRow,
@@ -28,8 +29,10 @@ from storage.dataset_records import (
 )
 from storage.db import for_writes
 from storage.direct import ReflectionRow, reflections
+from storage.keystore import KeyStore, keys_of
 from storage.reach import CycleReach, cycle_reach
 from storage.records import ParticipantRow, ResponseRow, VoteRow
+from storage.sealed import open_reply
 from storage.tables import (
     audit,
     card_exposures,
@@ -63,16 +66,20 @@ _REPLY_COLUMNS = (
     responses.c.edited_at,
     identities.c.platform,
     identities.c.user_id,
+    responses.c.participant_id,
+    responses.c.platform,
+    responses.c.chat_id,
 )
 
 
-def _reply(row: Row[Any], session: SessionRow) -> ResponseRow:
+def _reply(row: Row[Any], session: SessionRow, keys: KeyStore) -> ResponseRow:
     # Unpacked by position: reading a Row's fields by name costs more than the rest of an
     # export's work on the reply.
     (
-        response_id, session_id, step_id, message_id, text, kind, reply_to, posted_at,
-        edited_at, platform, user_id,
+        response_id, session_id, step_id, message_id, sealed_text, kind, reply_to, posted_at,
+        edited_at, platform, user_id, participant, message_platform, chat,
     ) = cast(Sequence[Any], row)  # fmt: skip
+    text = open_reply(keys, participant, (message_platform, chat, message_id), sealed_text)
     return ResponseRow(
         response_id,
         PersonRef(platform, user_id),
@@ -221,12 +228,13 @@ class Datasets:
         while the caller works through this one.
         """
         known = {s.session_id: s for s in sessions}
+        keys = keys_of(self._engine)
         pages = self._reply_pages(list(known))
         upcoming = asyncio.ensure_future(anext(pages, None))
         try:
             while (page := await upcoming) is not None:
                 upcoming = asyncio.ensure_future(anext(pages, None))
-                yield [_reply(row, known[row.session_id]) for row in page]
+                yield [_reply(row, known[row.session_id], keys) for row in page]
         finally:
             upcoming.cancel()
             await pages.aclose()
@@ -291,13 +299,15 @@ class Datasets:
             .join(identities, identities.c.id == profile_answers.c.participant_id)
             .where(profile_answers.c.participant_id.in_(consented))
         )
+        keys = keys_of(self._engine)
         async with self._engine.connect() as conn:
             result = await conn.stream(
                 query.order_by(profile_answers.c.participant_id, profile_answers.c.question_id)
             )
             async for r in result:
+                answer = open_answer(keys, r.participant_id, r.question_id, r.answer)
                 yield ProfileAnswerRow(
-                    PersonRef(r.platform, r.user_id), r.question_id, r.answer, r.answered_at
+                    PersonRef(r.platform, r.user_id), r.question_id, answer, r.answered_at
                 )
 
     async def returning(self, cycle_id: str, before: datetime) -> list[tuple[PersonRef, str]]:

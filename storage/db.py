@@ -13,6 +13,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage.keystore import MEMORY, OPTION, KeyStore
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 # Execution option naming the SQLite BEGIN mode; write paths ask for IMMEDIATE so a
@@ -53,25 +55,50 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """Create an async engine; SQLite gets WAL, secure_delete and real transactions."""
+def default_keys(url: str) -> str:
+    """Where the per-person keys of a database live unless set (``database.keys``).
+
+    Beside a SQLite file (``dialogue.db``: ``dialogue.keys``), in memory for a database in
+    memory, and for a server's database in the current folder, named after the database.
+    """
+    path = sqlite_file(url)
+    if path is not None:
+        return str(path.with_suffix(".keys"))
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return MEMORY
+    return str(Path(f"{parsed.database or 'dialogue'}.keys").resolve())
+
+
+def _keys(url: str, keys: Path | str | None) -> dict[str, KeyStore]:
+    return {OPTION: KeyStore(keys if keys is not None else default_keys(url))}
+
+
+def make_engine(url: str, keys: Path | str | None = None) -> AsyncEngine:
+    """Create an async engine; SQLite gets WAL, secure_delete and real transactions.
+
+    Its connections carry the key store at ``keys`` (see ``default_keys``).
+    """
     parsed = _normalise(url)
     # hide_parameters: statement errors must not carry participants' words into tracebacks.
-    if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, hide_parameters=True)
-    engine = create_async_engine(parsed, hide_parameters=True)
-    _sqlite_settings(engine.sync_engine, url)
+    engine = create_async_engine(parsed, hide_parameters=True, execution_options=_keys(url, keys))
+    if parsed.get_backend_name() == "sqlite":
+        _sqlite_settings(engine.sync_engine, url)
     return engine
 
 
-def make_blocking_sqlite_engine(url: str) -> Engine:
+def make_blocking_sqlite_engine(url: str, keys: Path | str | None = None) -> Engine:
     """A plain (blocking) engine on a SQLite file, set up as make_engine's.
 
     For a process that has nothing else to do while the database works (the capture writer's
     own process), where each statement through the async driver would cost two thread hops.
     """
     parsed = _normalise(url)
-    engine = create_engine(parsed.set(drivername="sqlite+pysqlite"), hide_parameters=True)
+    engine = create_engine(
+        parsed.set(drivername="sqlite+pysqlite"),
+        hide_parameters=True,
+        execution_options=_keys(url, keys),
+    )
     _sqlite_settings(engine, url)
     return engine
 
@@ -127,9 +154,11 @@ async def sqlite_pragma(conn: AsyncConnection, pragma: str) -> tuple[Any, ...] |
     return row
 
 
-async def migrate(url: str, run: Callable[[Connection], object]) -> None:
+async def migrate(
+    url: str, run: Callable[[Connection], object], keys: Path | str | None = None
+) -> None:
     """Call ``run`` in one transaction on a connection fit for schema changes."""
-    engine = make_engine(url)
+    engine = make_engine(url, keys)
     try:
         async with engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
@@ -146,6 +175,9 @@ async def migrate(url: str, run: Callable[[Connection], object]) -> None:
         await engine.dispose()
 
 
-async def upgrade(url: str) -> None:
-    """Migrate the database at ``url`` to the newest schema; safe inside a running loop."""
-    await migrate(url, partial(_upgrade, cfg=alembic_config()))
+async def upgrade(url: str, keys: Path | str | None = None) -> None:
+    """Migrate the database at ``url`` to the newest schema; safe inside a running loop.
+
+    Texts stored before they were sealed are sealed with keys from ``keys`` on the way.
+    """
+    await migrate(url, partial(_upgrade, cfg=alembic_config()), keys)

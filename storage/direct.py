@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.desk import STOPPED
 from bot.core.ids import GroupRef, PersonRef
+from storage.keystore import keys_of
+from storage.sealed import open_reflections
 from storage.tables import direct_progress, groups, identities, session_reflections, sessions
 
 
@@ -72,14 +74,21 @@ async def reflections(engine: AsyncEngine, cycle_id: str | None) -> list[Reflect
         query = query.where(sessions.c.cycle_id == cycle_id)
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
-    return [
-        ReflectionRow(
-            r.session_id,
-            GroupRef(r.platform, r.chat_id),
-            r.went_well,
-            r.was_hard,
-            r.to_change,
-            r.updated_at,
+    keys = keys_of(engine)
+    found: list[ReflectionRow] = []
+    for r in rows:
+        answers = [r.went_well, r.was_hard, r.to_change]
+        went_well, was_hard, to_change = open_reflections(
+            keys, r.participant_id, r.session_id, answers
         )
-        for r in rows
-    ]
+        found.append(
+            ReflectionRow(
+                r.session_id,
+                GroupRef(r.platform, r.chat_id),
+                went_well,
+                was_hard,
+                to_change,
+                r.updated_at,
+            )
+        )
+    return found

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.keystore import keys_of
 from storage.records import decode_options
+from storage.sealed import open_reply
 from storage.tables import consents, groups, responses, sessions, votes
 
 
@@ -96,7 +98,15 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
                 key = (script_id, step_id, option)
                 tallied[key] = tallied.get(key, 0) + 1
         quote_rows = await conn.execute(
-            select(sessions.c.script_id, responses.c.step_id, responses.c.text)
+            select(
+                sessions.c.script_id,
+                responses.c.step_id,
+                responses.c.text,
+                responses.c.participant_id,
+                responses.c.platform,
+                responses.c.chat_id,
+                responses.c.message_id,
+            )
             .join(sessions, sessions.c.id == responses.c.session_id)
             .join(
                 consents,
@@ -109,7 +119,14 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
             .order_by(responses.c.posted_at, responses.c.id)
             .limit(max_quotes)
         )
-        quotes = tuple(Quote(*row) for row in quote_rows if row.text.strip())
+        keys = keys_of(conn)
+        found: list[Quote] = []
+        for r in quote_rows:
+            message = (r.platform, r.chat_id, r.message_id)
+            text = open_reply(keys, r.participant_id, message, r.text)
+            if text.strip():
+                found.append(Quote(r.script_id, r.step_id, text))
+        quotes = tuple(found)
     tallies = tuple(Tally(*key, count) for key, count in sorted(tallied.items(), key=_order))
     return Heard(totals[0], totals[1], counts, tallies, quotes)
 

@@ -14,6 +14,8 @@ from sqlalchemy import func, select, union
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import GroupRef
+from storage._profile import open_answer
+from storage.keystore import keys_of
 from storage.tables import consents, groups, profile_answers, responses, sessions, votes
 
 # A person's answers by question id (None: skipped), or None without the profile consent.
@@ -88,8 +90,9 @@ async def cycle_reach(engine: AsyncEngine, cycle_id: str | None) -> CycleReach:
             )
         ).all()
     answers: defaultdict[int, dict[str, str | None]] = defaultdict(dict)
+    keys = keys_of(engine)
     for pid, question_id, answer in answer_rows:
-        answers[pid][question_id] = answer
+        answers[pid][question_id] = open_answer(keys, pid, question_id, answer)
     per_session: defaultdict[str, list[int]] = defaultdict(list)
     for session_id, pid in pairs:
         per_session[session_id].append(replies.get((session_id, pid), 0))

@@ -20,6 +20,7 @@ from storage._batch import Submission, apply_submissions
 from storage._keys import dialect_insert, ensure_groups, ensure_people, group_id, person_id
 from storage._registrations import RegisteredGroup
 from storage.db import for_writes, sqlite_pragma
+from storage.keystore import keys_of
 from storage.records import (
     AuditEntry,
     ConsentRecord,
@@ -33,6 +34,7 @@ from storage.records import (
     decode_options,
     scopes_of,
 )
+from storage.sealed import open_reply
 from storage.tables import (
     audit,
     consents,
@@ -232,13 +234,16 @@ class Repository:
                 .where(responses.c.participant_id == pid)
                 .order_by(responses.c.id)
             )
+            keys = keys_of(conn)
             found_responses = tuple(
                 ResponseRecord(
                     group=GroupRef(row.platform, row.chat_id),
                     session_id=row.session_id,
                     step_id=row.step_id,
                     message_id=row.message_id,
-                    text=row.text,
+                    text=open_reply(
+                        keys, pid, (row.platform, row.chat_id, row.message_id), row.text
+                    ),
                     posted_at=row.posted_at,
                     edited_at=row.edited_at,
                     earlier_versions=row.earlier_versions,
@@ -320,6 +325,9 @@ class Repository:
                 ]
                 await conn.execute(delete(identities).where(identities.c.id == pid))
                 counts = Erasure(responses=removed[0], votes=removed[1], consents=removed[2])
+                # Before the deletion commits: should it fail after this, what is left of the
+                # person is unreadable, as they asked; every older copy of it already is.
+                keys_of(conn).destroy([pid])
             await conn.execute(
                 insert(audit).values(
                     at=at,

@@ -27,6 +27,7 @@ from storage._batch import Submission, batch_of
 from storage._commit import Committer, LocalCommitter
 from storage._handled import purge
 from storage.db import sqlite_file
+from storage.keystore import keys_of
 from storage.records import Erasure
 from storage.repositories import Repository
 from storage.writer_process import ProcessCommitter
@@ -106,10 +107,11 @@ class QueuedRepository(Repository):
         self._flying: set[asyncio.Task[None]] = set()  # batches being committed
         self._stopping = False
         self._purged_at: datetime | None = None
+        keys = keys_of(engine)
         self._committer: Committer = (
-            ProcessCommitter(engine.url.render_as_string(hide_password=False))
-            if own_process and _on_disk_or_server(engine)
-            else LocalCommitter(self._writer.connect)
+            ProcessCommitter(engine.url.render_as_string(hide_password=False), keys.path)
+            if own_process and _on_disk_or_server(engine) and not keys.memory
+            else LocalCommitter(self._writer.connect, keys)
         )
         self.stats = WriterStats()
 

@@ -9,7 +9,8 @@ writer's code once and forks a writer for each database the bot opens: a writer 
 milliseconds, not the second it takes to import SQLAlchemy. The helper runs in a session of
 its own, so a terminal's Ctrl-C or a signal to the bot's process group does not stop a writer
 before the bot has drained its queue through it. The bot talks to its writer over a socket
-pair: first the database address (never on a command line, where others could read it), then
+pair: first the database address and where its key store is (never on a command line, where
+others could read them), then
 batch after batch, each answered with what was applied or the name of the error that stopped
 it (never its message, which could quote a reply). A writer exits when the bot closes its end,
 and the helper when the bot does, also when the bot is killed.
@@ -38,6 +39,7 @@ from typing import IO, Any, cast
 from storage._batch import Batch
 from storage._commit import LocalCommitter, blocking
 from storage.db import for_writes, make_blocking_sqlite_engine, make_engine, sqlite_file
+from storage.keystore import keys_of
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +120,10 @@ class ProcessCommitter:
 
     overlap = 2
 
-    def __init__(self, url: str) -> None:
-        """Commit into the database at ``url`` (with its password, if any)."""
+    def __init__(self, url: str, keys: str) -> None:
+        """Commit into the database at ``url`` (with its password, if any), keys at ``keys``."""
         self._url = url
+        self._keys = keys
         self._child: _Child | None = None
         self._starting = asyncio.Lock()
         self._answers: asyncio.Task[None] | None = None
@@ -186,7 +189,7 @@ class ProcessCommitter:
         child = _Child(pid, reader, writer)
         self._child, self._broken = child, False
         self._answers = asyncio.create_task(self._read_answers(child), name="writer-answers")
-        if await self._ask(child, self._url) != "ready":
+        if await self._ask(child, (self._url, self._keys)) != "ready":
             self._broken = True
             raise WriterProcessError("the writer process did not start")
         return child
@@ -236,11 +239,12 @@ def _write(sink: IO[bytes], answer: object) -> None:
 
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """The child: commit each batch that comes in, answer, and exit at the end of input."""
-    url = _read(source)
-    if url is None:
+    address = _read(source)
+    if address is None:
         return
+    url, keys = address
     loop = asyncio.new_event_loop()
-    committer, dispose = _committer(url)
+    committer, dispose = _committer(url, keys)
     _write(sink, "ready")
     try:
         while (request := _read(source)) is not None:
@@ -252,7 +256,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         loop.close()
 
 
-def _committer(url: str) -> tuple[LocalCommitter, Callable[[], Awaitable[None]]]:
+def _committer(url: str, keys: str) -> tuple[LocalCommitter, Callable[[], Awaitable[None]]]:
     """The child's committer, and what ends its engine.
 
     On SQLite the child blocks while the database works: it has nothing else to do, and the
@@ -260,14 +264,14 @@ def _committer(url: str) -> tuple[LocalCommitter, Callable[[], Awaitable[None]]]
     asynchronous without threads.
     """
     if sqlite_file(url) is None:
-        engine = make_engine(url)
-        return LocalCommitter(for_writes(engine).connect), engine.dispose
-    plain = make_blocking_sqlite_engine(url)
+        engine = make_engine(url, keys)
+        return LocalCommitter(for_writes(engine).connect, keys_of(engine)), engine.dispose
+    plain = make_blocking_sqlite_engine(url, keys)
 
     async def dispose() -> None:
         plain.dispose()
 
-    return LocalCommitter(blocking(for_writes(plain))), dispose
+    return LocalCommitter(blocking(for_writes(plain)), keys_of(plain)), dispose
 
 
 async def _commit(

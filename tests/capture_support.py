@@ -21,6 +21,8 @@ from bot.service import Policy, Service
 from bot.texts import Catalogue
 from exporters.pseudonymise import Pseudonymiser
 from storage.db import make_engine
+from storage.keystore import keys_of
+from storage.sealed import open_earlier, open_reply
 from storage.tables import (
     consents,
     groups,
@@ -134,6 +136,43 @@ async def running(
         await engine.dispose()
 
 
+@dataclass(frozen=True)
+class StoredReply:
+    """A stored reply as a test reads it back: its text opened with its person's key."""
+
+    session_id: str
+    message_id: str
+    kind: str
+    text: str
+    earlier: tuple[str, ...]  # its earlier texts, oldest first
+
+
+async def stored_replies(engine: AsyncEngine) -> list[StoredReply]:
+    """Every stored reply, in the order stored."""
+    async with engine.connect() as conn:
+        keys = keys_of(conn)
+        history: dict[int, list[str]] = {}
+        earlier = await conn.execute(
+            select(response_edits, responses.c.participant_id)
+            .join(responses, responses.c.id == response_edits.c.response_id)
+            .order_by(response_edits.c.replaced_at)
+        )
+        for e in earlier:
+            text = open_earlier(keys, e.participant_id, e.response_id, e.previous_text)
+            history.setdefault(e.response_id, []).append(text)
+        rows = await conn.execute(select(responses).order_by(responses.c.id))
+        return [
+            StoredReply(
+                r.session_id,
+                r.message_id,
+                r.kind,
+                open_reply(keys, r.participant_id, (r.platform, r.chat_id, r.message_id), r.text),
+                tuple(history.get(r.id, ())),
+            )
+            for r in rows
+        ]
+
+
 async def snapshot(engine: AsyncEngine) -> dict[str, Any]:
     """Everything stored that a clean run and a messy one must agree on (no ids, no clocks)."""
     async with engine.connect() as conn:
@@ -152,8 +191,19 @@ async def snapshot(engine: AsyncEngine) -> dict[str, Any]:
                 responses.c.edited_at,
                 responses.c.original_length,
                 earlier,
+                responses.c.participant_id,
+                responses.c.platform,
             ).join(identities, identities.c.id == responses.c.participant_id)
         )
+        keys = keys_of(conn)
+        replies = [
+            (
+                *r[:4],
+                open_reply(keys, r.participant_id, (r.platform, r.chat_id, r.message_id), r.text),
+                *r[5:8],
+            )
+            for r in stored
+        ]
         answered = await conn.execute(
             select(groups.c.chat_id, identities.c.user_id, votes.c.step_id, votes.c.options)
             .join(identities, identities.c.id == votes.c.participant_id)
@@ -176,7 +226,7 @@ async def snapshot(engine: AsyncEngine) -> dict[str, Any]:
         )
         waiting = (await conn.execute(select(func.count()).select_from(pending_edits))).scalar()
         return {
-            "responses": sorted(tuple(r) for r in stored),
+            "responses": sorted(replies),
             "votes": sorted(tuple(r) for r in answered),
             "consents": sorted(tuple(r) for r in agreed),
             "sessions": sorted(tuple(r) for r in states),

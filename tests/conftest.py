@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from storage.db import make_engine, upgrade
+from storage.db import default_keys, make_engine, upgrade
 from storage.repositories import Repository
 
 POSTGRES_URL = os.environ.get("DIALOGUE_TEST_DATABASE_URL")
@@ -30,9 +30,12 @@ async def _fresh_postgres_database(server_url: str) -> AsyncIterator[str]:
     try:
         async with admin.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        yield url
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        # Its key store, made where a server's database keeps them unless set (storage.db).
+        Path(default_keys(url)).unlink(missing_ok=True)
     finally:
         await engine.dispose()
 

@@ -40,3 +40,10 @@ def test_export_benchmark_reports_each_size(tmp_path: Path) -> None:
     assert row, out
     assert float(row.group(1).split()[1]) > 0, "the export took some time"
     assert list(tmp_path.rglob("*.db")), "the benchmark made its database"
+
+
+def test_seal_benchmark_reports_the_cost_per_reply() -> None:
+    out = run("bench/seal_bench.py", "--replies", "200", "--people", "5", "--runs", "2")
+    assert re.search(r"^seal, per reply: \d+\.\d\d µs", out, re.MULTILINE), out
+    assert re.search(r"^open, per reply: \d+\.\d\d µs", out, re.MULTILINE), out
+    assert re.search(r"^keys for 5 new people, one transaction: \d+\.\d ms", out, re.MULTILINE)

@@ -72,6 +72,7 @@ def test_full_console_session_stores_only_consented_words(
 
     run1 = dialogue(config, "run", "--transcript", str(first), env=env)
     assert run1.returncode == 0, run1.stderr
+    assert "People's own keys will be kept in" in run1.stderr  # staff are told where, once
     out = run1.stdout
     assert "[group console] Welcome!" in out
     assert (
@@ -104,6 +105,7 @@ def test_full_console_session_stores_only_consented_words(
     assert "CAROL" not in exported and "alice" not in exported and "bob" not in exported
 
     run2 = dialogue(config, "run", "--transcript", str(second), env=env)
+    assert "People's own keys" not in run2.stderr
     assert run2.returncode == 0, run2.stderr
     assert "step 8 of 17 (research-comfort-why)" in run2.stdout
     assert "[private to bob] Done. We have erased 1 replies and 1 answers" in run2.stdout
@@ -133,11 +135,13 @@ def test_full_console_session_stores_only_consented_words(
 
     if database_url.startswith("sqlite"):
         stored = database_bytes(database_url)
-        assert b"ALICE-REPLY-ONE" in stored  # the byte scan does see stored replies
-        for marker in (b"CAROL-SECRET", b"BOB-REPLY-ONE", b"ALICE-TYPO-DELETE-ME"):
+        # Alice's words were exported above, yet are sealed at rest: not in the file in plain.
+        for marker in (b"ALICE-REPLY-ONE", b"CAROL-SECRET", b"BOB-REPLY-ONE", b"ALICE-TYPO-DELETE"):
             assert marker not in stored
         key_file = Path(str(sqlite_file(database_url))).parent / "dialogue.key"
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        person_keys = Path(str(sqlite_file(database_url))).with_suffix(".keys")
+        assert stat.S_IMODE(person_keys.stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

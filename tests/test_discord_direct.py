@@ -16,7 +16,9 @@ from sqlalchemy import Table, func, select
 
 from bot.app import cycles, scheduler
 from bot.core.direct import session_id
+from bot.core.ids import PersonRef
 from storage.tables import responses, session_reflections, sessions, votes
+from tests.capture_support import stored_replies
 from tests.discord_helpers import (
     PSEUDONYM_KEY,
     World,
@@ -120,8 +122,8 @@ async def test_a_resident_takes_part_by_direct_message_across_a_restart(
         await rosa.user.edit(first, "ROSA-FIRST-EDITED I worry about who reads them")
 
         # Two replies and one answer, all under the cycle's direct session; none of Tom's.
+        kept = [(r.session_id, r.text) for r in await stored_replies(world.app.database)]
         async with world.app.database.connect() as conn:
-            kept = (await conn.execute(select(responses.c.session_id, responses.c.text))).all()
             answers = (await conn.execute(select(votes.c.session_id, votes.c.options))).all()
         direct = session_id(CYCLE)
         assert sorted(kept) == [
@@ -131,7 +133,8 @@ async def test_a_resident_takes_part_by_direct_message_across_a_restart(
         assert answers == [(direct, "2")]
     if database_url.startswith("sqlite"):
         kept = database_bytes(database_url)
-        assert b"ROSA-FIRST-EDITED" in kept and b"ROSA-SECOND" in kept  # the scan sees what is kept
+        # Kept (read back above), but sealed at rest under Rosa's key.
+        assert b"ROSA-FIRST-EDITED" not in kept and b"ROSA-SECOND" not in kept
         assert b"TOM-SECRET" not in kept
 
 
@@ -217,10 +220,7 @@ async def test_a_facilitator_answers_the_reflection_by_direct_message(
         assert writer.heard() == "Thank you: your reflection is saved with the session."
 
         async with world.app.database.connect() as conn:
-            query = select(
-                session_reflections.c.went_well,
-                session_reflections.c.was_hard,
-                session_reflections.c.to_change,
-            )
-            saved = (await conn.execute(query)).all()
-        assert saved == [("FAC-WENT-WELL everyone spoke", "", "")]  # two skipped
+            (sealed,) = (await conn.execute(select(session_reflections.c.went_well))).scalars()
+        assert "FAC-WENT-WELL" not in sealed  # sealed at rest under the facilitator's key
+        saved = await world.app.repository.person_data(PersonRef("discord", str(fac.user.id)))
+        assert saved.reflections == (("FAC-WENT-WELL everyone spoke", "", ""),)  # two skipped

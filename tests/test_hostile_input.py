@@ -40,6 +40,7 @@ from tests.capture_support import (
     person,
     running,
     say,
+    stored_replies,
     t,
 )
 
@@ -106,9 +107,8 @@ async def test_stickers_and_images_are_recorded_as_their_kind_without_content(
         for event in opened():
             await bot.service.handle(event)
         await bot.service.handle(MessagePosted(ALICE, G1, "m1", "", at(1), kind="sticker"))
-        async with bot.engine.connect() as conn:
-            rows = (await conn.execute(select(responses.c.kind, responses.c.text))).all()
-        assert [tuple(r) for r in rows] == [("sticker", "")]
+        rows = await stored_replies(bot.engine)
+        assert [(r.kind, r.text) for r in rows] == [("sticker", "")]
 
 
 async def test_command_spam_gets_one_polite_word_then_silence_and_facilitators_are_not_held(
