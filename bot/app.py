@@ -65,12 +65,14 @@ async def build(settings: Settings) -> App:
             f"content.language: there is no consent text in '{settings.content.language}' "
             f"under {settings.content.root / 'prompts' / 'consent'}"
         )
-    pseudonymiser = Pseudonymiser(pseudonym_key(settings))
+    key = pseudonym_key(settings)
+    pseudonymiser = Pseudonymiser(key)
     await upgrade(settings.database.url)
     database = make_engine(settings.database.url)
     capture = settings.capture
     repository = QueuedRepository(
         database,
+        key,
         queue_size=capture.queue_size,
         batch_size=capture.batch_size,
         remember=timedelta(days=capture.remember_days),

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, CursorResult, Dialect, Engine, Executable, Re
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage._batch import Batch, apply_batch
+from storage._erased import Marks
 from storage._replies import Known
 
 
@@ -51,9 +52,13 @@ class LocalCommitter:
 
     overlap = 1
 
-    def __init__(self, connect: Callable[[], Awaitable[AsyncConnection]]) -> None:
-        """Open the connection with ``connect`` (of ``storage.db.for_writes`` of an engine)."""
+    def __init__(self, connect: Callable[[], Awaitable[AsyncConnection]], marks: Marks) -> None:
+        """Open the connection with ``connect`` (of ``storage.db.for_writes`` of an engine).
+
+        ``marks`` name erased messages, which are never stored again.
+        """
         self._connect = connect
+        self._marks = marks
         self._conn: AsyncConnection | None = None
         self._known = Known()
 
@@ -67,7 +72,7 @@ class LocalCommitter:
         await self.start()
         assert self._conn is not None, "start() opened it"
         async with self._conn.begin():
-            return await apply_batch(self._conn, batch, now, self._known)
+            return await apply_batch(self._conn, batch, now, self._marks, self._known)
 
     def forget(self) -> None:
         """Forget which people and groups exist."""

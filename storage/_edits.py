@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.captures import ResponseEdited
 from bot.core.ids import GroupRef
+from storage._erased import Marks
 from storage._handled import PendingEdit, is_handled, keep_pending, ref
 from storage._keys import person_id
 from storage.tables import response_edits, responses
@@ -28,7 +29,7 @@ class _Stored:
     edited_at: datetime | None
 
 
-async def edit_response(conn: AsyncConnection, edit: ResponseEdited) -> None:
+async def edit_response(conn: AsyncConnection, edit: ResponseEdited, marks: Marks) -> None:
     """Apply a person's edit of their reply, or keep it until the reply arrives."""
     found = await _stored(conn, edit.group, edit.message_id, person_id(edit.person))
     if found is not None:
@@ -36,8 +37,9 @@ async def edit_response(conn: AsyncConnection, edit: ResponseEdited) -> None:
         return
     participant = (await conn.execute(select(person_id(edit.person)))).scalar()
     # An edit of a message not seen yet waits for it; one of a message handled without
-    # being stored (or someone else's) means nothing.
-    if participant is not None and not await is_handled(conn, ref(edit.group, edit.message_id)):
+    # being stored, erased (or someone else's) means nothing.
+    message = ref(edit.group, edit.message_id)
+    if participant is not None and not await is_handled(conn, message, marks):
         await keep_pending(conn, edit, participant)
 
 

@@ -79,6 +79,7 @@ class QueuedRepository(Repository):
     def __init__(
         self,
         engine: AsyncEngine,
+        key: bytes,
         queue_size: int = 1000,
         batch_size: int = 500,
         remember: timedelta = timedelta(days=30),
@@ -87,11 +88,13 @@ class QueuedRepository(Repository):
     ) -> None:
         """Queue at most ``queue_size`` submissions and commit up to ``batch_size`` at once.
 
-        Handled-message ids and waiting edits older than ``remember`` are purged. With
-        ``own_process`` the commits run in a process of their own (see storage.writer_process),
-        unless the database lives in this process's memory.
+        ``key``: the pseudonym key, for the marks of erased messages (see storage._erased).
+        Handled-message ids and waiting edits older than ``remember`` are purged (the marks
+        of erased messages never are). With ``own_process`` the commits run in a process of
+        their own (see storage.writer_process), unless the database lives in this process's
+        memory.
         """
-        super().__init__(engine)
+        super().__init__(engine, key)
         # A deque and two events rather than asyncio.Queue: this runs for every message, and
         # Queue checks fullness three times per put.
         self._items: deque[_Job | _Operation | None] = deque()
@@ -107,9 +110,9 @@ class QueuedRepository(Repository):
         self._stopping = False
         self._purged_at: datetime | None = None
         self._committer: Committer = (
-            ProcessCommitter(engine.url.render_as_string(hide_password=False))
+            ProcessCommitter(engine.url.render_as_string(hide_password=False), key)
             if own_process and _on_disk_or_server(engine)
-            else LocalCommitter(self._writer.connect)
+            else LocalCommitter(self._writer.connect, self._marks)
         )
         self.stats = WriterStats()
 

@@ -12,6 +12,7 @@ from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.repositories import Repository
+from tests.capture_support import STORE_KEY
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Flags that keep Chromium from reaching out on its own (updates, sync, safe browsing).
@@ -40,7 +41,7 @@ async def _reports(url: str, out: Path) -> list[Path]:
     await upgrade(url)
     engine = make_engine(url)
     try:
-        repo = Repository(engine)
+        repo = Repository(engine, STORE_KEY)
         for group, title in TITLES.items():
             await repo.set_group_title(group, title)
         await repo.apply(cycle_captures())
