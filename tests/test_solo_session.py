@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.core.actions import SendCard, SendPrivate
 from bot.core.direct import direct_group
@@ -20,7 +20,8 @@ from bot.core.ids import PersonRef
 from bot.settings import Settings
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
-from storage.tables import consents, direct_progress, responses
+from storage.db import make_engine
+from storage.tables import consents, direct_progress, handled_messages, responses
 from tests.clockwork import FRAN, GROUP, Bot, FakeClock, content_root, settings_for, start_bot
 from tests.export_text import csv_rows
 
@@ -283,5 +284,38 @@ async def test_a_typed_answer_to_the_reminder_question_is_no_reply_and_blank_mes
             remind = (await conn.execute(select(direct_progress.c.remind))).scalar()
         assert remind is True
         assert (await stored_of(bot))[0] == ["yes"]
+    finally:
+        await bot.close()
+
+
+async def test_a_withdrawn_reply_replayed_after_agreeing_again_and_a_purge_stays_out(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = solo_settings(database_url, tmp_path)
+    clock = FakeClock(T0)
+    bot = await start_bot(settings, clock)
+    await open_cycle(bot)
+    rosa = Resident(bot, ROSA)
+    await rosa.press(f"join {CYCLE}")
+    await rosa.press("join agree participate")
+    await rosa.say("ROSA-WITHDRAWN my first words")  # her third message
+    await rosa.say("/withdraw")
+    await rosa.say("/withdraw confirm")
+    assert (await stored_of(bot)) == ([], [])
+    await rosa.press(f"join {CYCLE}")
+    await rosa.press("join agree participate")
+    await bot.close()
+    engine = make_engine(database_url)
+    async with engine.begin() as conn:
+        # Long after: handled messages are forgotten (capture.remember_days).
+        await conn.execute(delete(handled_messages))
+    await engine.dispose()
+
+    bot = await start_bot(settings, clock)
+    try:
+        again = Resident(bot, ROSA, sent=2)
+        await again.say("ROSA-WITHDRAWN my first words")  # the platform sends it again
+        await again.say("ROSA-NEW words after agreeing again")
+        assert (await stored_of(bot))[0] == ["ROSA-NEW words after agreeing again"]
     finally:
         await bot.close()
