@@ -86,14 +86,27 @@ async def open_cycle(bot: Bot) -> None:
     await bot.scheduler.reconcile()
 
 
+async def cycle_open(settings: Settings, clock: FakeClock) -> tuple[Bot, Resident]:
+    """A bot with the cycle open, and Rosa in her private chat with it."""
+    bot = await start_bot(settings, clock)
+    await open_cycle(bot)
+    return bot, Resident(bot, ROSA)
+
+
+async def agreed_resident(settings: Settings, clock: FakeClock) -> tuple[Bot, Resident]:
+    """A bot with the cycle open, and Rosa, who followed its invitation and agreed."""
+    bot, rosa = await cycle_open(settings, clock)
+    await rosa.press(f"join {CYCLE}")
+    await rosa.press("join agree participate")
+    return bot, rosa
+
+
 async def test_a_resident_takes_part_alone_across_a_restart_and_a_days_pause_with_one_reminder(
     database_url: str, tmp_path: Path
 ) -> None:
     settings = solo_settings(database_url, tmp_path)
     clock = FakeClock(T0)
-    bot = await start_bot(settings, clock)
-    await open_cycle(bot)
-    rosa = Resident(bot, ROSA)
+    bot, rosa = await cycle_open(settings, clock)
 
     # The invitation: consent first, nothing stored before it.
     await rosa.say(f"/join {CYCLE}")
@@ -196,12 +209,8 @@ async def test_a_resident_who_says_no_to_reminders_gets_none_and_a_group_facilit
     database_url: str, tmp_path: Path
 ) -> None:
     clock = FakeClock(T0)
-    bot = await start_bot(solo_settings(database_url, tmp_path), clock)
+    bot, rosa = await agreed_resident(solo_settings(database_url, tmp_path), clock)
     try:
-        await open_cycle(bot)
-        rosa = Resident(bot, ROSA)
-        await rosa.press(f"join {CYCLE}")
-        await rosa.press("join agree participate")
         await rosa.press("stop")
         await rosa.press("remind no")
         await bot.advance(clock.now + timedelta(days=5))
@@ -234,10 +243,8 @@ async def test_a_replay_after_a_crash_stores_no_words_from_before_consent_nor_ag
 ) -> None:
     settings = solo_settings(database_url, tmp_path)
     clock = FakeClock(T0)
-    bot = await start_bot(settings, clock)
-    await open_cycle(bot)
+    bot, rosa = await cycle_open(settings, clock)
     steps = [f"/join {CYCLE}", "ROSA-BEFORE-CONSENT just looking around", "/agree participate"]
-    rosa = Resident(bot, ROSA)
     for text in steps:
         await rosa.say(text)
     assert "Step 1 of 16" in rosa.heard()[-1]
@@ -263,12 +270,8 @@ async def test_a_typed_answer_to_the_reminder_question_is_no_reply_and_blank_mes
     database_url: str, tmp_path: Path
 ) -> None:
     clock = FakeClock(T0)
-    bot = await start_bot(solo_settings(database_url, tmp_path), clock)
+    bot, rosa = await agreed_resident(solo_settings(database_url, tmp_path), clock)
     try:
-        await open_cycle(bot)
-        rosa = Resident(bot, ROSA)
-        await rosa.press(f"join {CYCLE}")
-        await rosa.press("join agree participate")
         await rosa.press("next")  # a card step
         await rosa.press("stop")
         await rosa.say("maybe later")
@@ -293,11 +296,7 @@ async def test_a_withdrawn_reply_replayed_after_agreeing_again_and_a_purge_stays
 ) -> None:
     settings = solo_settings(database_url, tmp_path)
     clock = FakeClock(T0)
-    bot = await start_bot(settings, clock)
-    await open_cycle(bot)
-    rosa = Resident(bot, ROSA)
-    await rosa.press(f"join {CYCLE}")
-    await rosa.press("join agree participate")
+    bot, rosa = await agreed_resident(settings, clock)
     await rosa.say("ROSA-WITHDRAWN my first words")  # her third message
     await rosa.say("/withdraw")
     await rosa.say("/withdraw confirm")
