@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.core.direct import invitation
 from bot.core.ids import PersonRef
 from tests.telegram_fake import FakeBotApi, TelegramUser
 from tests.telegram_support import handled, running_bot, settle, telegram_settings, texts_in
@@ -70,3 +71,30 @@ async def test_a_resend_after_a_crash_stores_no_withdrawn_words_after_agreeing_a
         data = await app.repository.person_data(person(alice))
     assert [r.text for r in data.responses] == ["ALICE-AGAIN after agreeing again"]
     assert len(data.consents) == 1
+
+
+async def test_a_resend_after_a_crash_stores_nothing_written_alone_before_consent(
+    fake: FakeBotApi, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rosa = fake.user("Rosa", username="rosa")
+    settings = telegram_settings(fake, database_url)
+    before = "ROSA-BEFORE-CONSENT just looking around"
+    async with running_bot(settings, fake, monkeypatch) as app:
+        rosa.start_private(invitation("default"))  # the cycle's link: taking part alone
+        await settle(fake)
+        await act(fake, rosa, rosa, before)
+        await act(fake, rosa, rosa, "/agree participate")
+        await handled(fake, rosa)
+        agreed = (await app.repository.person_data(person(rosa))).consents
+    assert len(agreed) == 1
+    thanks = [t for t in texts_in(fake, rosa) if t.startswith("Thank you for agreeing")]
+    assert len(thanks) == 1
+
+    resend_since(fake, before)
+    async with running_bot(settings, fake, monkeypatch) as app:
+        await settle(fake)
+        await handled(fake, rosa)
+        data = await app.repository.person_data(person(rosa))
+    assert data.responses == ()
+    assert data.consents == agreed  # the same consent, given when it was: not handled again
+    assert [t for t in texts_in(fake, rosa) if t.startswith("Thank you for agreeing")] == thanks
