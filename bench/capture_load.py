@@ -120,8 +120,10 @@ async def build(
     """The service on a fresh database, its writer committing in a process of its own or not."""
     await upgrade(url)
     engine = make_engine(url)
+    key = secrets.token_bytes(32)
     store = QueuedRepository(
         engine,
+        key,
         queue_size=4 * shape.batch_size,
         batch_size=shape.batch_size,
         own_process=own_process,
@@ -135,7 +137,7 @@ async def build(
         load_library(ROOT),
         Catalogue.load(),
         policy,
-        Pseudonymiser(secrets.token_bytes(32)),
+        Pseudonymiser(key),
         clock=lambda: T0,
     )
     service.attach(Quiet())

@@ -66,7 +66,8 @@ async def build(settings: Settings) -> App:
             f"content.language: there is no consent text in '{settings.content.language}' "
             f"under {settings.content.root / 'prompts' / 'consent'}"
         )
-    pseudonymiser = Pseudonymiser(pseudonym_key(settings))
+    key = pseudonym_key(settings)
+    pseudonymiser = Pseudonymiser(key)
     keys = settings.database.keys or Path(default_keys(settings.database.url))
     if str(keys) != MEMORY and not keys.exists():
         print(
@@ -80,6 +81,7 @@ async def build(settings: Settings) -> App:
     capture = settings.capture
     repository = QueuedRepository(
         database,
+        key,
         queue_size=capture.queue_size,
         batch_size=capture.batch_size,
         remember=timedelta(days=capture.remember_days),

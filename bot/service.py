@@ -136,6 +136,9 @@ class Service:
     async def _handle(self, raw: Event) -> None:
         event, original_length = self.intake.admit(raw)
         person = event.person or PersonRef(event.group.platform if event.group else "", "")
+        # Keyed as it came: whether a private message is routed to a self-paced dialogue
+        # depends on what exists now, and a replay must find the key its first delivery left.
+        arrived = message_of(event, self._private_chat)
         event, direct, desk = await self.desks.prepare(event, person, self.cycle_id)
         seen = event.group or direct or await self._about(event)
         if seen is not None and event.person is not None:
@@ -176,7 +179,7 @@ class Service:
         gated = scopes | {REQUIRED_SCOPE} if support.exempt(event, desk) else scopes
         transition, coped = self.intake.step(state, event, gated, actor, ctx, original_length)
         remember = coped and transition.remember
-        message = message_of(event, self._private_chat) if remember else None
+        message = arrived if remember else None
         if not await self._commit(transition, message):
             log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
             return

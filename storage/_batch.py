@@ -12,6 +12,7 @@ from bot.core.captures import Capture, ResponseCaptured
 from bot.core.ids import GroupRef, MessageRef
 from storage import _capture
 from storage._edits import apply_pending
+from storage._erased import Marks
 from storage._handled import claim, ref, take_pending
 from storage._replies import Known, ReplyRow, insert_new_replies, reply_row, row_key
 
@@ -53,25 +54,27 @@ async def apply_submissions(
     conn: AsyncConnection,
     submissions: Sequence[Submission],
     now: datetime,
+    marks: Marks,
     known: Known | None = None,
 ) -> list[bool]:
     """Write the submissions on ``conn``; for each, whether it was applied."""
-    return await apply_batch(conn, batch_of(submissions), now, known or Known())
+    return await apply_batch(conn, batch_of(submissions), now, marks, known or Known())
 
 
 async def apply_batch(
-    conn: AsyncConnection, batch: Batch, now: datetime, known: Known
+    conn: AsyncConnection, batch: Batch, now: datetime, marks: Marks, known: Known
 ) -> list[bool]:
     """Write a batch on ``conn``; for each submission in it, whether it was applied.
 
-    A submission whose message was handled before (or earlier in the batch) is skipped whole:
-    a redelivered command must not move a session twice, and a redelivered message must not
-    be stored under a later step than the one it was first handled at. Plain replies are
-    written after the rest, together: one group's events are handled one at a time and each
-    waits for its commit, so the submissions of one batch never depend on each other.
+    A submission whose message was handled or erased before (or came earlier in the batch) is
+    skipped whole: a redelivered command must not move a session twice, and a redelivered
+    message must not be stored under a later step than the one it was first handled at, nor
+    again once erased. Plain replies are written after the rest, together: one group's events
+    are handled one at a time and each waits for its commit, so the submissions of one batch
+    never depend on each other.
     """
     others = [submission for _, submission in batch.others]
-    fresh = await claim(conn, [s.message for s in others if s.message is not None], now)
+    fresh = await claim(conn, [s.message for s in others if s.message is not None], now, marks)
     waiting = {message for message, edited in fresh.items() if edited}
     captures: list[Capture] = []
     outcome = [False] * (len(batch.replies) + len(batch.others))
@@ -82,12 +85,12 @@ async def apply_batch(
         if outcome[place]:
             captures.extend(submission.captures)
     if captures:
-        await _capture.apply(conn, captures, known)
+        await _capture.apply(conn, captures, marks, known)
     stored: dict[MessageRef, GroupRef] = {
         ref(c.group, c.message_id): c.group for c in captures if isinstance(c, ResponseCaptured)
     }
     if batch.replies:
-        new = await insert_new_replies(conn, [row for _, row in batch.replies], known)
+        new = await insert_new_replies(conn, [row for _, row in batch.replies], marks, known)
         for (platform, chat, message_id), edited in new.items():
             if edited:  # rare: only these need a MessageRef
                 message = MessageRef(platform, chat, message_id)

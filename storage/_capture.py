@@ -28,8 +28,8 @@ from bot.core.captures import (
 from bot.core.ids import GroupRef, PersonRef
 from storage._direct import save_progress, save_reflections
 from storage._edits import edit_response
+from storage._erased import Marks, remember
 from storage._exposure import record_cards, record_step_visits
-from storage._handled import claim, ref
 from storage._keys import dialect_insert, ensure_groups, ensure_people, person_id
 from storage._profile import delete_answers, save_answers
 from storage._replies import Known, insert_replies
@@ -47,11 +47,12 @@ class _Ids:
 
 
 async def apply(
-    conn: AsyncConnection, captures: Sequence[Capture], known: Known | None = None
+    conn: AsyncConnection, captures: Sequence[Capture], marks: Marks, known: Known | None = None
 ) -> None:
     """Write captures in order on ``conn``; runs of one kind become one multi-row statement.
 
-    ``known`` is a writer's memory of people and groups that exist (see storage._replies).
+    ``marks`` name erased messages (see storage._erased); ``known`` is a writer's memory of
+    people and groups that exist (see storage._replies).
     """
     ids = _Ids(
         people=await ensure_people(
@@ -78,17 +79,17 @@ async def apply(
     for kind, grouped in groupby(rest, key=type):
         run = list(grouped)
         if kind is ResponseCaptured:
-            await insert_replies(conn, _only(ResponseCaptured, run), known)
+            await insert_replies(conn, _only(ResponseCaptured, run), marks, known)
         elif kind is VoteCaptured:
             await _upsert_votes(conn, _only(VoteCaptured, run), ids)
         elif kind is ConsentRecorded:
             await _upsert_consents(conn, _only(ConsentRecorded, run), ids)
         elif kind is ResponseEdited:
             for edit in _only(ResponseEdited, run):
-                await edit_response(conn, edit)
+                await edit_response(conn, edit, marks)
         elif kind is ResponseDeleted:
             for deletion in _only(ResponseDeleted, run):
-                await _delete_response(conn, deletion)
+                await _delete_response(conn, deletion, marks)
         elif kind is CardShown:
             await record_cards(conn, _only(CardShown, run), ids.groups)
         elif kind is ProfileAnswered:
@@ -154,15 +155,17 @@ async def _save_sessions(conn: AsyncConnection, saved: list[SessionSaved], ids: 
     await conn.execute(stmt, _last_per_key(keyed))
 
 
-async def _delete_response(conn: AsyncConnection, deletion: ResponseDeleted) -> None:
+async def _delete_response(conn: AsyncConnection, deletion: ResponseDeleted, marks: Marks) -> None:
     target = select(responses.c.id).where(_message(deletion.group, deletion.message_id))
     if deletion.person is not None:
         target = target.where(responses.c.participant_id == person_id(deletion.person))
     # Explicit rather than relying on ON DELETE CASCADE, which SQLite honours only per PRAGMA.
     await conn.execute(delete(response_edits).where(response_edits.c.response_id.in_(target)))
     await conn.execute(delete(responses).where(responses.c.id.in_(target)))
-    # Remembered, so a redelivered copy (or the message itself, if it comes later) stays out.
-    await claim(conn, [ref(deletion.group, deletion.message_id)], deletion.at)
+    # Remembered for good, so a redelivered copy (or the message itself, if it comes later)
+    # stays out.
+    group = deletion.group
+    await remember(conn, [marks.of(group.platform, group.chat_id, deletion.message_id)])
 
 
 async def _upsert_votes(conn: AsyncConnection, captured: list[VoteCaptured], ids: _Ids) -> None:

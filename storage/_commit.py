@@ -11,6 +11,7 @@ from sqlalchemy import Connection, CursorResult, Dialect, Engine, Executable, Re
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage._batch import Batch, apply_batch
+from storage._erased import Marks
 from storage._replies import Known
 from storage.keystore import KeyStore
 
@@ -53,14 +54,19 @@ class LocalCommitter:
     overlap = 1
 
     def __init__(
-        self, connect: Callable[[], Awaitable[AsyncConnection]], keys: KeyStore | None = None
+        self,
+        connect: Callable[[], Awaitable[AsyncConnection]],
+        marks: Marks,
+        keys: KeyStore | None = None,
     ) -> None:
         """Open the connection with ``connect`` (of ``storage.db.for_writes`` of an engine).
 
-        ``keys``, the database's key store, forgets its cached keys whenever the committer
-        forgets who exists: someone may have been erased, their key destroyed.
+        ``marks`` name erased messages, which are never stored again. ``keys``, the
+        database's key store, forgets its cached keys whenever the committer forgets who
+        exists: someone may have been erased, their key destroyed.
         """
         self._connect = connect
+        self._marks = marks
         self._conn: AsyncConnection | None = None
         self._known = Known()
         self._keys = keys
@@ -75,7 +81,7 @@ class LocalCommitter:
         await self.start()
         assert self._conn is not None, "start() opened it"
         async with self._conn.begin():
-            return await apply_batch(self._conn, batch, now, self._known)
+            return await apply_batch(self._conn, batch, now, self._marks, self._known)
 
     def forget(self) -> None:
         """Forget which people and groups exist, and their keys."""

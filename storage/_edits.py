@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.captures import ResponseEdited
 from bot.core.ids import GroupRef, MessageRef
 from storage import sealed
+from storage._erased import Marks
 from storage._handled import PendingEdit, is_handled, keep_pending, ref
 from storage._keys import person_id
 from storage.keystore import keys_of
@@ -32,7 +33,7 @@ class _Stored:
     edited_at: datetime | None
 
 
-async def edit_response(conn: AsyncConnection, edit: ResponseEdited) -> None:
+async def edit_response(conn: AsyncConnection, edit: ResponseEdited, marks: Marks) -> None:
     """Apply a person's edit of their reply, or keep it until the reply arrives."""
     found = await _stored(conn, edit.group, edit.message_id, person_id(edit.person))
     if found is not None:
@@ -40,8 +41,9 @@ async def edit_response(conn: AsyncConnection, edit: ResponseEdited) -> None:
         return
     participant = (await conn.execute(select(person_id(edit.person)))).scalar()
     # An edit of a message not seen yet waits for it; one of a message handled without
-    # being stored (or someone else's) means nothing.
-    if participant is not None and not await is_handled(conn, ref(edit.group, edit.message_id)):
+    # being stored, erased (or someone else's) means nothing.
+    message = ref(edit.group, edit.message_id)
+    if participant is not None and not await is_handled(conn, message, marks):
         await keep_pending(conn, edit, participant)
 
 

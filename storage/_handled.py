@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import ColumnClause, and_, delete, literal_column, or_, select, union_all
+from sqlalchemy import ColumnClause, and_, delete, literal, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
@@ -15,9 +15,10 @@ from bot.core.captures import ResponseEdited
 from bot.core.ids import GroupRef, MessageRef
 from storage import sealed
 from storage._bulk import execute_returning
+from storage._erased import Marks, erased
 from storage._keys import dialect_insert
 from storage.keystore import keys_of
-from storage.tables import handled_messages, pending_edits, responses
+from storage.tables import erased_messages, handled_messages, pending_edits, responses
 
 _KEY = ["platform", "chat_id", "message_id"]
 _CLAIM_FIELDS = ("platform", "chat_id", "message_id", "handled_at")
@@ -40,13 +41,16 @@ class PendingEdit:
 
 
 async def claim(
-    conn: AsyncConnection, messages: Sequence[MessageRef], at: datetime
+    conn: AsyncConnection, messages: Sequence[MessageRef], at: datetime, marks: Marks
 ) -> dict[MessageRef, bool]:
     """Mark these messages handled, in one statement.
 
-    Returns the messages not handled before, each with whether an edit is waiting for it.
+    Returns the messages neither handled nor erased before, each with whether an edit is
+    waiting for it.
     """
-    rows = [(m.platform, m.chat_id, m.message_id, at) for m in messages]
+    keyed = {marks.of_ref(m): m for m in messages}
+    gone = await erased(conn, keyed)
+    rows = [(m.platform, m.chat_id, m.message_id, at) for k, m in keyed.items() if k not in gone]
     found = await execute_returning(conn, "claim", partial(_claim, conn), _CLAIM_FIELDS, rows)
     return {MessageRef(platform, chat, message): bool(w) for platform, chat, message, w in found}
 
@@ -70,18 +74,19 @@ def _claim(conn: AsyncConnection, rows: int) -> ClauseElement:
     )
 
 
-async def is_handled(conn: AsyncConnection, message: MessageRef) -> bool:
-    """Whether this message was handled before (stored or not) or deleted."""
+async def is_handled(conn: AsyncConnection, message: MessageRef, marks: Marks) -> bool:
+    """Whether this message was handled before (stored or not), or erased."""
     found = await conn.execute(
         union_all(
             *(
-                select(table.c.message_id).where(
+                select(literal(1)).where(
                     table.c.platform == message.platform,
                     table.c.chat_id == message.chat_id,
                     table.c.message_id == message.message_id,
                 )
                 for table in (handled_messages, responses)
-            )
+            ),
+            select(literal(1)).where(erased_messages.c.mark == marks.of_ref(message)),
         )
     )
     return found.first() is not None

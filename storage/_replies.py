@@ -13,16 +13,26 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import ColumnClause, Table, bindparam, exists, func, literal_column, select
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Table,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
 from bot.core.captures import ResponseCaptured
 from storage import sealed
 from storage._bulk import execute_many
+from storage._erased import Marks
 from storage._keys import dialect_insert, participant_ids
 from storage.keystore import keys_of
-from storage.tables import groups, handled_messages, identities, responses
+from storage.tables import erased_messages, groups, handled_messages, identities, responses
 
 _KEY = ["platform", "chat_id", "message_id"]
 _FIELDS = (
@@ -39,6 +49,8 @@ _FIELDS = (
     "posted_at",
     "original_length",
 )
+# What the insert statements take: a reply's fields, and the mark of its message.
+_MARKED = (*_FIELDS, "mark")
 # A reply as a row of _FIELDS: plain values, cheap to hand to a writer in another process.
 ReplyRow = tuple[object, ...]
 # A message as (platform, chat id, message id): plain strings, cheaper to hash than a MessageRef
@@ -96,26 +108,29 @@ def row_key(row: ReplyRow) -> MessageKey:
 
 
 async def insert_replies(
-    conn: AsyncConnection, captured: Sequence[ResponseCaptured], known: Known | None = None
+    conn: AsyncConnection,
+    captured: Sequence[ResponseCaptured],
+    marks: Marks,
+    known: Known | None = None,
 ) -> None:
-    """Store replies; one already stored (same platform, chat and message id) is kept as is."""
-    rows = await _rows(conn, [reply_row(c) for c in captured], known or Known())
-    await execute_many(conn, "responses", partial(_insert_one, conn), _FIELDS, list(rows.values()))
+    """Store replies; one already stored (same message) is kept as is, one erased left out."""
+    rows = await _rows(conn, [reply_row(c) for c in captured], marks, known or Known())
+    await execute_many(conn, "responses", partial(_insert_one, conn), _MARKED, list(rows.values()))
 
 
 async def insert_new_replies(
-    conn: AsyncConnection, replies: Sequence[ReplyRow], known: Known
+    conn: AsyncConnection, replies: Sequence[ReplyRow], marks: Marks, known: Known
 ) -> dict[MessageKey, bool]:
-    """Store the replies whose messages were never handled (nor deleted) before.
+    """Store the replies whose messages were never handled (nor erased) before.
 
     Returns the messages of the replies stored, each with whether an edit is waiting for it.
     """
-    rows = await _rows(conn, replies, known)
+    rows = await _rows(conn, replies, marks, known)
     # A single writer per platform inserts, so the replies stored now are those numbered
     # after the highest number before (filtered to these messages, in case of another).
     before = (await conn.execute(select(func.coalesce(func.max(responses.c.id), 0)))).scalar()
     await execute_many(
-        conn, "new-replies", partial(_insert_new, conn), _FIELDS, list(rows.values())
+        conn, "new-replies", partial(_insert_new, conn), _MARKED, list(rows.values())
     )
     r = responses.c
     stored = await conn.execute(
@@ -129,9 +144,9 @@ async def insert_new_replies(
 
 
 async def _rows(
-    conn: AsyncConnection, replies: Sequence[ReplyRow], known: Known
+    conn: AsyncConnection, replies: Sequence[ReplyRow], marks: Marks, known: Known
 ) -> dict[MessageKey, ReplyRow]:
-    """The rows to insert, one per message, after making sure their people and groups exist."""
+    """The rows to insert, one per message with its mark; their people and groups exist."""
     now = datetime.now(UTC)
     # (platform, user id) and (platform, chat id): strings, as reply_row makes them.
     people = cast(set[tuple[str, str]], {row[_PERSON] for row in replies}) - known.people
@@ -157,7 +172,9 @@ async def _rows(
     rows: dict[MessageKey, ReplyRow] = {}
     for row in replies:
         # A redelivery inside the batch keeps the first copy, like one across batches does.
-        rows.setdefault(row_key(row), row)
+        key = row_key(row)
+        if key not in rows:
+            rows[key] = (*row, marks.of(*key))
     return await _sealed(conn, rows)
 
 
@@ -195,9 +212,8 @@ def _values(row: int) -> dict[str, Any]:
     suffix = f"_m{row}"
 
     def param(name: str) -> Any:
-        return bindparam(
-            name + suffix, type_=responses.c[name].type if name in responses.c else None
-        )
+        column = responses.c.get(name, erased_messages.c.get(name))
+        return bindparam(name + suffix, type_=column.type if column is not None else None)
 
     participant = (
         select(identities.c.id)
@@ -224,20 +240,18 @@ def _values(row: int) -> dict[str, Any]:
         "posted_at",
         "original_length",
     )
-    return {"participant_id": participant, "group_id": group, **{n: param(n) for n in plain}}
+    values = {n: param(n) for n in plain}
+    return {"participant_id": participant, "group_id": group, **values, "mark": param("mark")}
 
 
 def _insert_one(conn: AsyncConnection) -> ClauseElement:
-    return (
-        dialect_insert(conn, responses)
-        .values(_values(0))
-        .on_conflict_do_nothing(index_elements=_KEY)
-    )
+    # The reply goes in unless its message was erased, or stored already (the unique key).
+    return _insert_unless(conn, _values(0), [])
 
 
 def _insert_new(conn: AsyncConnection) -> ClauseElement:
-    # The reply goes in unless its message was handled without being stored, or deleted
-    # (a row in handled_messages), or stored already (the unique key).
+    # The reply goes in unless its message was handled without being stored (a row in
+    # handled_messages), or erased, or stored already (the unique key).
     values = _values(0)
     h = handled_messages.c
     unseen = ~exists().where(
@@ -245,9 +259,17 @@ def _insert_new(conn: AsyncConnection) -> ClauseElement:
         h.chat_id == values["chat_id"],
         h.message_id == values["message_id"],
     )
+    return _insert_unless(conn, values, [unseen])
+
+
+def _insert_unless(
+    conn: AsyncConnection, values: dict[str, Any], conditions: list[ColumnElement[bool]]
+) -> ClauseElement:
+    mark = values.pop("mark")
+    kept = ~exists().where(erased_messages.c.mark == mark)
     columns = list(values)
     return (
         dialect_insert(conn, responses)
-        .from_select(columns, select(*(values[c] for c in columns)).where(unseen))
+        .from_select(columns, select(*(values[c] for c in columns)).where(*conditions, kept))
         .on_conflict_do_nothing(index_elements=_KEY)
     )

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Row, delete, func, insert, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.captures import Capture
 from bot.core.desk import Desk
@@ -17,6 +17,7 @@ from bot.core.records import ProfileAnswer, SessionHeard, Turnout
 from bot.core.state import SessionState, Status
 from storage import _capture, _direct, _export, _profile, _registrations
 from storage._batch import Submission, apply_submissions
+from storage._erased import Marks, remember
 from storage._keys import dialect_insert, ensure_groups, ensure_people, group_id, person_id
 from storage._registrations import RegisteredGroup
 from storage.db import for_writes, sqlite_pragma
@@ -83,17 +84,22 @@ def _session(row: Row[Any]) -> SessionState:
 class Repository:
     """All reads and writes of the bot's data, on one async engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        """Use ``engine`` (from ``storage.db.make_engine``) for every query."""
+    def __init__(self, engine: AsyncEngine, key: bytes) -> None:
+        """Use ``engine`` (from ``storage.db.make_engine``) for every query.
+
+        ``key`` is the deployment's pseudonym key: erased messages are remembered by a hash
+        made with it (see storage._erased).
+        """
         self._engine = engine
         self._writer = for_writes(engine)
+        self._marks = Marks(key)
 
     async def apply(self, captures: Sequence[Capture]) -> None:
         """Persist a batch of captures in order, all in one transaction."""
         if not captures:
             return
         async with self._writer.begin() as conn:
-            await _capture.apply(conn, captures)
+            await _capture.apply(conn, captures, self._marks)
 
     async def apply_once(self, message: MessageRef | None, captures: Sequence[Capture]) -> bool:
         """Persist captures in one transaction unless ``message`` was handled before.
@@ -102,7 +108,8 @@ class Repository:
         """
         async with self._writer.begin() as conn:
             submission = Submission(message, captures)
-            (applied,) = await apply_submissions(conn, [submission], datetime.now(UTC))
+            now = datetime.now(UTC)
+            (applied,) = await apply_submissions(conn, [submission], now, self._marks)
         return applied
 
     async def consent(self, person: PersonRef, group: GroupRef) -> ConsentRecord | None:
@@ -299,11 +306,15 @@ class Repository:
             return await _direct.heard(conn, session_id)
 
     async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
-        """Delete everything of the person, audit it by pseudonym, and purge the freed bytes."""
+        """Delete everything of the person, audit it by pseudonym, and purge the freed bytes.
+
+        Their messages are remembered as erased, so no copy of one is ever stored again.
+        """
         async with self._writer.begin() as conn:
             pid = (await conn.execute(select(person_id(person)))).scalar()
             counts = Erasure(responses=0, votes=0, consents=0)
             if pid is not None:
+                await remember(conn, await self._messages_of(conn, pid))
                 theirs = select(responses.c.id).where(responses.c.participant_id == pid)
                 await conn.execute(
                     delete(response_edits).where(response_edits.c.response_id.in_(theirs))
@@ -343,6 +354,20 @@ class Repository:
         if self._engine.dialect.name == "sqlite":
             await self._checkpoint()
         return counts
+
+    async def _messages_of(self, conn: AsyncConnection, pid: int) -> list[bytes]:
+        """The marks of the person's stored replies, and of those an edit of theirs awaits."""
+        found = await conn.execute(
+            union_all(
+                *(
+                    select(table.c.platform, table.c.chat_id, table.c.message_id).where(
+                        table.c.participant_id == pid
+                    )
+                    for table in (responses, pending_edits)
+                )
+            )
+        )
+        return [self._marks.of(*message) for message in found]
 
     async def _checkpoint(self) -> None:
         # secure_delete zeroed the freed cells, but the old pages still sit in the WAL

@@ -268,6 +268,18 @@ class HandledMessage(Base):
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class ErasedMessage(Base):
+    """A message erased (withdrawn, forgotten or deleted), so no copy of it is stored again.
+
+    Only a keyed hash of its platform key: no person, no text, no platform id. Kept for good,
+    unlike handled messages: a replay or a catch-up can come at any time.
+    """
+
+    __tablename__ = "erased_messages"
+
+    mark: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+
+
 class PendingEdit(Base):
     """A consented person's edit that arrived before its message; applied when it arrives."""
 
@@ -441,6 +453,7 @@ card_exposures = Base.metadata.tables["card_exposures"]
 exports = Base.metadata.tables["exports"]
 export_pseudonyms = Base.metadata.tables["export_pseudonyms"]
 handled_messages = Base.metadata.tables["handled_messages"]
+erased_messages = Base.metadata.tables["erased_messages"]
 pending_edits = Base.metadata.tables["pending_edits"]
 platform_cursors = Base.metadata.tables["platform_cursors"]
 cycles = Base.metadata.tables["cycles"]

@@ -80,6 +80,7 @@ class QueuedRepository(Repository):
     def __init__(
         self,
         engine: AsyncEngine,
+        key: bytes,
         queue_size: int = 1000,
         batch_size: int = 500,
         remember: timedelta = timedelta(days=30),
@@ -88,11 +89,13 @@ class QueuedRepository(Repository):
     ) -> None:
         """Queue at most ``queue_size`` submissions and commit up to ``batch_size`` at once.
 
-        Handled-message ids and waiting edits older than ``remember`` are purged. With
-        ``own_process`` the commits run in a process of their own (see storage.writer_process),
-        unless the database lives in this process's memory.
+        ``key``: the pseudonym key, for the marks of erased messages (see storage._erased).
+        Handled-message ids and waiting edits older than ``remember`` are purged (the marks
+        of erased messages never are). With ``own_process`` the commits run in a process of
+        their own (see storage.writer_process), unless the database lives in this process's
+        memory.
         """
-        super().__init__(engine)
+        super().__init__(engine, key)
         # A deque and two events rather than asyncio.Queue: this runs for every message, and
         # Queue checks fullness three times per put.
         self._items: deque[_Job | _Operation | None] = deque()
@@ -109,9 +112,9 @@ class QueuedRepository(Repository):
         self._purged_at: datetime | None = None
         keys = keys_of(engine)
         self._committer: Committer = (
-            ProcessCommitter(engine.url.render_as_string(hide_password=False), keys.path)
+            ProcessCommitter(engine.url.render_as_string(hide_password=False), keys.path, key)
             if own_process and _on_disk_or_server(engine) and not keys.memory
-            else LocalCommitter(self._writer.connect, keys)
+            else LocalCommitter(self._writer.connect, self._marks, keys)
         )
         self.stats = WriterStats()
 

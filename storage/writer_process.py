@@ -9,11 +9,11 @@ writer's code once and forks a writer for each database the bot opens: a writer 
 milliseconds, not the second it takes to import SQLAlchemy. The helper runs in a session of
 its own, so a terminal's Ctrl-C or a signal to the bot's process group does not stop a writer
 before the bot has drained its queue through it. The bot talks to its writer over a socket
-pair: first the database address and where its key store is (never on a command line, where
-others could read them), then
-batch after batch, each answered with what was applied or the name of the error that stopped
-it (never its message, which could quote a reply). A writer exits when the bot closes its end,
-and the helper when the bot does, also when the bot is killed.
+pair: first the database address, where its key store is and the pseudonym key (never on a
+command line, where others could read them), then batch after batch, each answered with what
+was applied or the name of the error that stopped it (never its message, which could quote a
+reply). A writer exits when the bot closes its end, and the helper when the bot does, also
+when the bot is killed.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from typing import IO, Any, cast
 
 from storage._batch import Batch
 from storage._commit import LocalCommitter, blocking
+from storage._erased import Marks
 from storage.db import for_writes, make_blocking_sqlite_engine, make_engine, sqlite_file
 from storage.keystore import keys_of
 
@@ -120,10 +121,14 @@ class ProcessCommitter:
 
     overlap = 2
 
-    def __init__(self, url: str, keys: str) -> None:
-        """Commit into the database at ``url`` (with its password, if any), keys at ``keys``."""
+    def __init__(self, url: str, keys: str, key: bytes) -> None:
+        """Commit into the database at ``url`` (with its password, if any), keys at ``keys``.
+
+        ``key`` (the pseudonym key) makes the marks of erased messages, never stored again.
+        """
         self._url = url
         self._keys = keys
+        self._key = key
         self._child: _Child | None = None
         self._starting = asyncio.Lock()
         self._answers: asyncio.Task[None] | None = None
@@ -189,7 +194,7 @@ class ProcessCommitter:
         child = _Child(pid, reader, writer)
         self._child, self._broken = child, False
         self._answers = asyncio.create_task(self._read_answers(child), name="writer-answers")
-        if await self._ask(child, (self._url, self._keys)) != "ready":
+        if await self._ask(child, (self._url, self._keys, self._key)) != "ready":
             self._broken = True
             raise WriterProcessError("the writer process did not start")
         return child
@@ -239,12 +244,12 @@ def _write(sink: IO[bytes], answer: object) -> None:
 
 def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """The child: commit each batch that comes in, answer, and exit at the end of input."""
-    address = _read(source)
-    if address is None:
+    opening = _read(source)
+    if opening is None:
         return
-    url, keys = address
+    url, keys, key = opening
     loop = asyncio.new_event_loop()
-    committer, dispose = _committer(url, keys)
+    committer, dispose = _committer(url, keys, Marks(key))
     _write(sink, "ready")
     try:
         while (request := _read(source)) is not None:
@@ -256,7 +261,9 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         loop.close()
 
 
-def _committer(url: str, keys: str) -> tuple[LocalCommitter, Callable[[], Awaitable[None]]]:
+def _committer(
+    url: str, keys: str, marks: Marks
+) -> tuple[LocalCommitter, Callable[[], Awaitable[None]]]:
     """The child's committer, and what ends its engine.
 
     On SQLite the child blocks while the database works: it has nothing else to do, and the
@@ -265,13 +272,13 @@ def _committer(url: str, keys: str) -> tuple[LocalCommitter, Callable[[], Awaita
     """
     if sqlite_file(url) is None:
         engine = make_engine(url, keys)
-        return LocalCommitter(for_writes(engine).connect, keys_of(engine)), engine.dispose
+        return LocalCommitter(for_writes(engine).connect, marks, keys_of(engine)), engine.dispose
     plain = make_blocking_sqlite_engine(url, keys)
 
     async def dispose() -> None:
         plain.dispose()
 
-    return LocalCommitter(blocking(for_writes(plain)), keys_of(plain)), dispose
+    return LocalCommitter(blocking(for_writes(plain)), marks, keys_of(plain)), dispose
 
 
 async def _commit(

@@ -40,6 +40,8 @@ LIBRARY = load_library(ROOT)
 TEXTS = Catalogue.load()
 T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
 PLATFORM = "chat"
+# The pseudonym key of stores the tests build (erased messages are marked with it).
+STORE_KEY = b"k" * 32
 FRAN = PersonRef(PLATFORM, "fran")  # facilitates every group
 
 
@@ -118,14 +120,14 @@ async def running(
 ) -> AsyncIterator[Harness]:
     """A service on the capture writer, for groups that FRAN facilitates; the clock stands still."""
     engine = make_engine(url)
-    store = QueuedRepository(engine, queue_size=queue_size, batch_size=batch_size)
+    store = QueuedRepository(engine, STORE_KEY, queue_size=queue_size, batch_size=batch_size)
     await store.start()
     chats = list(chats)
     policy = Policy(
         facilitators={chat: frozenset({FRAN}) for chat in chats}, registered=frozenset(chats)
     )
     service = Service(
-        store, LIBRARY, TEXTS, policy, Pseudonymiser(b"k" * 32), clock=lambda: T0, rules=rules
+        store, LIBRARY, TEXTS, policy, Pseudonymiser(STORE_KEY), clock=lambda: T0, rules=rules
     )
     platform = Recorder()
     service.attach(platform)

@@ -71,7 +71,7 @@ async def migrated_url(database_url: str) -> str:
 async def repo(migrated_url: str) -> AsyncIterator[Repository]:
     engine = make_engine(migrated_url)
     try:
-        yield Repository(engine)
+        yield Repository(engine, b"k" * 32)
     finally:
         await engine.dispose()
 

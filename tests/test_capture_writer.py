@@ -20,6 +20,7 @@ from bot.core.state import SessionState, Status
 from storage.db import make_engine, sqlite_file
 from storage.tables import identities, responses
 from storage.writer import CaptureFailed, QueuedRepository, WriterStopped
+from tests.capture_support import STORE_KEY
 
 T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
 ALICE = PersonRef("telegram", "4242")
@@ -58,7 +59,9 @@ def own_process(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture
 async def writer(engine: AsyncEngine, own_process: bool) -> AsyncIterator[QueuedRepository]:
-    writer = QueuedRepository(engine, queue_size=1000, batch_size=500, own_process=own_process)
+    writer = QueuedRepository(
+        engine, STORE_KEY, queue_size=1000, batch_size=500, own_process=own_process
+    )
     await writer.start()
     yield writer
     await writer.close()
@@ -98,7 +101,9 @@ async def test_a_capture_is_readable_elsewhere_as_soon_as_apply_returns(
 async def test_a_full_queue_makes_handlers_wait_and_nothing_is_lost(
     engine: AsyncEngine, migrated_url: str, own_process: bool
 ) -> None:
-    writer = QueuedRepository(engine, queue_size=4, batch_size=2, own_process=own_process)
+    writer = QueuedRepository(
+        engine, STORE_KEY, queue_size=4, batch_size=2, own_process=own_process
+    )
     await writer.start()
     await writer.apply([session(n) for n in range(20)])
     path = sqlite_file(migrated_url)
@@ -143,7 +148,7 @@ async def test_one_failing_submission_does_not_sink_the_others_in_its_batch(
 async def test_close_commits_everything_already_submitted_then_refuses_more(
     engine: AsyncEngine, own_process: bool
 ) -> None:
-    writer = QueuedRepository(engine, own_process=own_process)
+    writer = QueuedRepository(engine, STORE_KEY, own_process=own_process)
     await writer.start()
     await writer.apply([session(1)])
     submitted = [
@@ -183,13 +188,13 @@ async def test_a_message_twice_in_one_batch_is_applied_once(writer: QueuedReposi
 
 async def test_handled_ids_are_forgotten_after_the_retention_period(engine: AsyncEngine) -> None:
     now = [T0]
-    writer = QueuedRepository(engine, remember=timedelta(days=1), clock=lambda: now[0])
+    writer = QueuedRepository(engine, STORE_KEY, remember=timedelta(days=1), clock=lambda: now[0])
     await writer.start()
     assert await writer.apply_once(key(1, "cmd"), []) is True
     assert await writer.apply_once(key(1, "cmd"), []) is False
     await writer.close()
     now[0] = T0 + timedelta(days=2)
-    later = QueuedRepository(engine, remember=timedelta(days=1), clock=lambda: now[0])
+    later = QueuedRepository(engine, STORE_KEY, remember=timedelta(days=1), clock=lambda: now[0])
     await later.start()  # purges what is older than a day
     assert await later.apply_once(key(1, "cmd"), []) is True
     await later.close()
@@ -210,7 +215,7 @@ async def test_a_person_deleted_behind_the_writers_back_is_recreated_not_lost(
 async def test_a_writer_process_killed_mid_burst_is_replaced_and_nothing_is_lost(
     engine: AsyncEngine,
 ) -> None:
-    writer = QueuedRepository(engine, batch_size=50)
+    writer = QueuedRepository(engine, STORE_KEY, batch_size=50)
     await writer.start()
     await writer.apply([session(n) for n in range(50)])
     first = writer.process_id
@@ -232,7 +237,7 @@ async def test_a_writer_process_killed_mid_burst_is_replaced_and_nothing_is_lost
 
 
 async def test_the_writer_process_ends_with_the_writer(engine: AsyncEngine) -> None:
-    writer = QueuedRepository(engine)
+    writer = QueuedRepository(engine, STORE_KEY)
     await writer.start()
     await writer.apply([session(1)])
     child = writer.process_id

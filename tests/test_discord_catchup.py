@@ -228,3 +228,27 @@ async def test_a_stored_cursor_only_moves_forward(migrated_url: str) -> None:
         assert await cursors.cursors("telegram") == {}
     finally:
         await engine.dispose()
+
+
+async def test_a_catch_up_stores_no_withdrawn_words_after_their_author_agreed_again(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with discord_world(tmp_path, database_url, PEOPLE) as world:
+        alice = world.people["alice"]
+        thread, _ = await open_session(world)
+        await alice.send(thread, "ALICE-WITHDRAWN my first thought")
+        await alice.slash(thread, "withdraw")
+        await alice.slash(thread, "withdraw", confirm="confirm")
+        assert await stored(database_url) == []
+        (panel,) = replies(await alice.slash(thread, "consent"))
+        for label in ("⬜ participate", "Confirm my choices"):
+            await alice.click(panel, label=label)
+        await alice.send(thread, "ALICE-AGAIN after agreeing again")
+
+        # The bot restarts without its cursor: the whole thread is read back.
+        await world.stop()
+        await forget_cursors(database_url)
+        await world.start()
+        assert [text for _, _, text, _ in await stored(database_url)] == [
+            "ALICE-AGAIN after agreeing again"
+        ]

@@ -33,6 +33,7 @@ from exporters.schema import tables_for
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.repositories import Repository
+from tests.capture_support import STORE_KEY
 from tests.export_text import csv_rows, export_text
 
 SCHEMA = Path(__file__).parent / "refi-qda" / "Project-mrt2019.xsd"
@@ -59,7 +60,7 @@ async def _export(datasets: Datasets, out: Path, profile: str, day: int) -> Expo
 async def exported(migrated_url: str, tmp_path: Path) -> AsyncIterator[Exported]:
     engine = make_engine(migrated_url)
     try:
-        repo, datasets = Repository(engine), Datasets(engine, batch_size=5)
+        repo, datasets = Repository(engine, STORE_KEY), Datasets(engine, batch_size=5)
         for group, title in TITLES.items():
             await repo.set_group_title(group, title)
         await repo.apply(cycle_captures())

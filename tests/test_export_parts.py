@@ -15,6 +15,7 @@ from exporters.suppress import suppress
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.repositories import Repository
+from tests.capture_support import STORE_KEY
 
 T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
 
@@ -120,7 +121,7 @@ async def test_step_visits_and_cards_shown_are_stored(migrated_url: str) -> None
     paused = replace(moved, status=Status.PAUSED)
     engine = make_engine(migrated_url)
     try:
-        repo, datasets = Repository(engine), Datasets(engine)
+        repo, datasets = Repository(engine, STORE_KEY), Datasets(engine)
         await repo.apply([SessionSaved(state)])
         await repo.apply([SessionSaved(moved), CardShown("s1", group, "read", "card", "2", T0)])
         await repo.apply([SessionSaved(paused)])  # the same step start: not a new visit

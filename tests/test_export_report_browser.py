@@ -13,6 +13,7 @@ from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.repositories import Repository
+from tests.capture_support import STORE_KEY
 
 CHARTS = {
     "people-by-group",
@@ -30,7 +31,7 @@ async def _reports(url: str, out: Path) -> list[Path]:
     await upgrade(url)
     engine = make_engine(url)
     try:
-        repo = Repository(engine)
+        repo = Repository(engine, STORE_KEY)
         for group, title in TITLES.items():
             await repo.set_group_title(group, title)
         await repo.apply(cycle_captures())

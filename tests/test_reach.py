@@ -24,6 +24,7 @@ from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.reach import CycleReach, SessionReplies, cycle_reach
 from storage.repositories import Repository
+from tests.capture_support import STORE_KEY
 from tests.cli_support import write_config
 
 
@@ -34,7 +35,7 @@ def by_session_id(session: SessionReplies) -> str:
 @pytest.fixture
 async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(migrated_url)
-    await Repository(engine).apply(captures())
+    await Repository(engine, STORE_KEY).apply(captures())
     yield engine
     await engine.dispose()
 
@@ -269,7 +270,7 @@ async def _fill(sqlite_url: str) -> None:
     await upgrade(sqlite_url)
     engine = make_engine(sqlite_url)
     try:
-        await Repository(engine).apply(captures())
+        await Repository(engine, STORE_KEY).apply(captures())
     finally:
         await engine.dispose()
 

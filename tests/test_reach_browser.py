@@ -15,6 +15,7 @@ from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.repositories import Repository
+from tests.capture_support import STORE_KEY
 
 LIBRARY_WITH_PROFILE = Library(
     scripts=LIBRARY.scripts,
@@ -28,7 +29,7 @@ async def _report(url: str, out: Path) -> Path:
     await upgrade(url)
     engine = make_engine(url)
     try:
-        await Repository(engine).apply(captures())
+        await Repository(engine, STORE_KEY).apply(captures())
         options = ExportOptions(out, "c1", "tester", T0 + timedelta(days=9), profile="public")
         result = await export_dataset(Datasets(engine), LIBRARY_WITH_PROFILE, KEY, options)
         return result.folder / "report.html"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.core.actions import SendCard, SendPrivate
 from bot.core.direct import direct_group
@@ -20,7 +20,8 @@ from bot.core.ids import PersonRef
 from bot.settings import Settings
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
-from storage.tables import direct_progress, responses
+from storage.db import make_engine
+from storage.tables import consents, direct_progress, handled_messages, responses
 from tests.clockwork import FRAN, GROUP, Bot, FakeClock, content_root, settings_for, start_bot
 from tests.export_text import csv_rows
 
@@ -42,8 +43,9 @@ class Resident:
         clock.now += SECONDS  # people take a moment between messages
         self.sent += 1
         message_id = f"{self.person.user_id}-{self.sent}"
-        if text.startswith("/"):
-            name, *args = text[1:].split()
+        words = text[1:].split() if text.startswith("/") else []
+        if words:  # a bare "/" is a message, as platforms deliver it
+            name, *args = words
             event: CommandIssued | MessagePosted = CommandIssued(
                 self.person, None, name, tuple(args), clock.now, message_id
             )
@@ -84,14 +86,27 @@ async def open_cycle(bot: Bot) -> None:
     await bot.scheduler.reconcile()
 
 
+async def cycle_open(settings: Settings, clock: FakeClock) -> tuple[Bot, Resident]:
+    """A bot with the cycle open, and Rosa in her private chat with it."""
+    bot = await start_bot(settings, clock)
+    await open_cycle(bot)
+    return bot, Resident(bot, ROSA)
+
+
+async def agreed_resident(settings: Settings, clock: FakeClock) -> tuple[Bot, Resident]:
+    """A bot with the cycle open, and Rosa, who followed its invitation and agreed."""
+    bot, rosa = await cycle_open(settings, clock)
+    await rosa.press(f"join {CYCLE}")
+    await rosa.press("join agree participate")
+    return bot, rosa
+
+
 async def test_a_resident_takes_part_alone_across_a_restart_and_a_days_pause_with_one_reminder(
     database_url: str, tmp_path: Path
 ) -> None:
     settings = solo_settings(database_url, tmp_path)
     clock = FakeClock(T0)
-    bot = await start_bot(settings, clock)
-    await open_cycle(bot)
-    rosa = Resident(bot, ROSA)
+    bot, rosa = await cycle_open(settings, clock)
 
     # The invitation: consent first, nothing stored before it.
     await rosa.say(f"/join {CYCLE}")
@@ -194,12 +209,8 @@ async def test_a_resident_who_says_no_to_reminders_gets_none_and_a_group_facilit
     database_url: str, tmp_path: Path
 ) -> None:
     clock = FakeClock(T0)
-    bot = await start_bot(solo_settings(database_url, tmp_path), clock)
+    bot, rosa = await agreed_resident(solo_settings(database_url, tmp_path), clock)
     try:
-        await open_cycle(bot)
-        rosa = Resident(bot, ROSA)
-        await rosa.press(f"join {CYCLE}")
-        await rosa.press("join agree participate")
         await rosa.press("stop")
         await rosa.press("remind no")
         await bot.advance(clock.now + timedelta(days=5))
@@ -215,5 +226,95 @@ async def test_a_resident_who_says_no_to_reminders_gets_none_and_a_group_facilit
         sessions = bot.app.service.sessions
         assert sessions[GROUP].script_id == "health-data-intro"
         assert sessions[direct_group(CYCLE)].session_id == f"direct-{CYCLE}"
+    finally:
+        await bot.close()
+
+
+async def stored_of(bot: Bot) -> tuple[list[str], list[datetime]]:
+    """The texts of every stored reply, and when each consent was given."""
+    async with bot.app.database.connect() as conn:
+        texts = (await conn.execute(select(responses.c.text))).scalars().all()
+        given = (await conn.execute(select(consents.c.given_at))).scalars().all()
+    return list(texts), list(given)
+
+
+async def test_a_replay_after_a_crash_stores_no_words_from_before_consent_nor_agrees_twice(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = solo_settings(database_url, tmp_path)
+    clock = FakeClock(T0)
+    bot, rosa = await cycle_open(settings, clock)
+    steps = [f"/join {CYCLE}", "ROSA-BEFORE-CONSENT just looking around", "/agree participate"]
+    for text in steps:
+        await rosa.say(text)
+    assert "Step 1 of 16" in rosa.heard()[-1]
+    texts, agreed = await stored_of(bot)
+    assert texts == [] and len(agreed) == 1
+    await bot.close()
+
+    # The bot crashed before the platform learnt these arrived: it sends them all again.
+    clock.now += timedelta(minutes=5)
+    bot = await start_bot(settings, clock)
+    try:
+        again = Resident(bot, ROSA)
+        for text in steps:
+            await again.say(text)
+        assert again.heard() == []  # each was handled already: nothing is answered twice
+        await again.say("ROSA-AFTER-CONSENT glad to be here")  # a new message is kept
+        assert await stored_of(bot) == (["ROSA-AFTER-CONSENT glad to be here"], agreed)
+    finally:
+        await bot.close()
+
+
+async def test_a_typed_answer_to_the_reminder_question_is_no_reply_and_blank_messages_are_none(
+    database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(T0)
+    bot, rosa = await agreed_resident(solo_settings(database_url, tmp_path), clock)
+    try:
+        await rosa.press("next")  # a card step
+        await rosa.press("stop")
+        await rosa.say("maybe later")
+        assert rosa.heard()[-1] == t(bot, "solo.remind_again")
+        assert rosa.buttons() == ["remind yes", "remind no", "continue"]
+        await rosa.say("Yes!")
+        assert rosa.heard()[-1] == t(bot, "solo.remind_yes")
+        await rosa.press("continue")
+        for nothing in ("", "   \t", "\x00\x00", "\u200b\u2060", "/", " / "):
+            await rosa.say(nothing)
+        await rosa.say("yes")  # the question was answered: now this is a reply to the step
+        async with bot.app.database.connect() as conn:
+            remind = (await conn.execute(select(direct_progress.c.remind))).scalar()
+        assert remind is True
+        assert (await stored_of(bot))[0] == ["yes"]
+    finally:
+        await bot.close()
+
+
+async def test_a_withdrawn_reply_replayed_after_agreeing_again_and_a_purge_stays_out(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = solo_settings(database_url, tmp_path)
+    clock = FakeClock(T0)
+    bot, rosa = await agreed_resident(settings, clock)
+    await rosa.say("ROSA-WITHDRAWN my first words")  # her third message
+    await rosa.say("/withdraw")
+    await rosa.say("/withdraw confirm")
+    assert (await stored_of(bot)) == ([], [])
+    await rosa.press(f"join {CYCLE}")
+    await rosa.press("join agree participate")
+    await bot.close()
+    engine = make_engine(database_url)
+    async with engine.begin() as conn:
+        # Long after: handled messages are forgotten (capture.remember_days).
+        await conn.execute(delete(handled_messages))
+    await engine.dispose()
+
+    bot = await start_bot(settings, clock)
+    try:
+        again = Resident(bot, ROSA, sent=2)
+        await again.say("ROSA-WITHDRAWN my first words")  # the platform sends it again
+        await again.say("ROSA-NEW words after agreeing again")
+        assert (await stored_of(bot))[0] == ["ROSA-NEW words after agreeing again"]
     finally:
         await bot.close()

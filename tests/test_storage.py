@@ -27,6 +27,7 @@ from storage.db import make_engine, migrate, sqlite_file, upgrade
 from storage.records import ConsentRecord, Erasure, PersonData
 from storage.repositories import Repository
 from storage.tables import Base, identities, response_edits, responses
+from tests.capture_support import STORE_KEY
 
 T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
 GROUP = GroupRef("telegram", "-1001")
@@ -328,7 +329,7 @@ async def test_erased_reply_leaves_the_sqlite_file_and_its_wal(sqlite_url: str) 
     wal = db.with_name(db.name + "-wal")
     await upgrade(sqlite_url)
     engine = make_engine(sqlite_url)
-    repo = Repository(engine)
+    repo = Repository(engine, STORE_KEY)
     try:
         await started(
             repo,
@@ -380,7 +381,7 @@ async def _export_fixture(repo: Repository) -> None:
 async def test_exports_stream_every_row_in_batches_and_filter_by_cycle(
     engine: AsyncEngine,
 ) -> None:
-    repo = Repository(engine)
+    repo = Repository(engine, STORE_KEY)
     await _export_fixture(repo)
     selects: list[str] = []
 
@@ -448,7 +449,7 @@ async def test_sqlite_migration_can_rebuild_a_table_without_cascading_deletes(
     await upgrade(sqlite_url)
     engine = make_engine(sqlite_url)
     try:
-        await started(Repository(engine), reply())
+        await started(Repository(engine, STORE_KEY), reply())
 
         def rebuild_identities(conn: Connection) -> None:
             conn.exec_driver_sql(

@@ -15,6 +15,7 @@ from bot.core.context import Actor, Context, Transition, private, reply
 from bot.core.effects import Invited, TallyChanged
 from bot.core.events import MessageDeleted, MessageEdited, MessagePosted
 from bot.core.state import SessionState, Status
+from bot.core.text import says_nothing
 
 UNCAPTURED_KINDS = frozenset({"break"})
 
@@ -31,6 +32,8 @@ def message(
         return _invite(state, actor, ctx)
     current = current_step(state, ctx)
     if current is None or current.kind in UNCAPTURED_KINDS or state.session_id is None:
+        return Transition(state)
+    if says_nothing(event):
         return Transition(state)
     capture = ResponseCaptured(
         session_id=state.session_id,

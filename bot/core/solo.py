@@ -30,6 +30,7 @@ from bot.core.events import (
 from bot.core.ids import GroupRef
 from bot.core.solo_view import say
 from bot.core.state import SessionState
+from bot.core.text import says_nothing
 from bot.core.votes import typed
 
 HANDLED = frozenset(
@@ -106,6 +107,12 @@ def handle(state: SessionState | None, event: Event, actor: Actor, ctx: Context)
     if REQUIRED_SCOPE not in actor.scopes:
         return solo_join.offer(state, script, actor, ctx)
     if isinstance(event, MessagePosted):
+        if says_nothing(event):
+            return Transition(state)
+        if solo_steps.asking_reminder(solo, ctx):
+            # An answer to the bot's question, typed rather than pressed: never a reply.
+            wanted = solo_steps.yes_or_no(event.text, ctx)
+            return solo_steps.remind(state, solo, wanted, actor, ctx)
         return solo_steps.reply(state, event, solo, script, actor, ctx)
     if isinstance(event, MessageEdited):
         edit = ResponseEdited(event.person, state.group, event.message_id, event.text, event.at)
@@ -124,13 +131,7 @@ def handle(state: SessionState | None, event: Event, actor: Actor, ctx: Context)
     if name == "stop":
         return solo_steps.stop(state, solo, actor, ctx)
     if name == "remind":
-        wanted = args[:1] == ("yes",)
-        key = "solo.remind_yes" if wanted else "solo.remind_no"
-        return Transition(
-            state,
-            (SendPrivate(actor.person, ctx.t(key), buttons=solo_steps.continue_buttons(ctx)),),
-            (SoloSaved(replace(solo, remind=wanted, updated_at=ctx.now)),),
-        )
+        return solo_steps.remind(state, solo, args[:1] == ("yes",), actor, ctx)
     return solo_steps.resume(state, solo, script, actor, ctx)
 
 

@@ -136,12 +136,47 @@ def stop(state: SessionState, solo: SoloState, actor: Actor, ctx: Context) -> Tr
             else ctx.t("solo.in_hours", hours=hours)
         )
         text = f"{text}\n\n{ctx.t('solo.remind_ask', when=when)}"
-        buttons = (
-            Button(ctx.t("solo.remind_yes_button"), "remind yes", "/remind yes"),
-            Button(ctx.t("solo.remind_no_button"), "remind no", "/remind no"),
-        )
+        buttons = remind_buttons(ctx)
     return Transition(
         state, (SendPrivate(actor.person, text, buttons=buttons),), (SoloSaved(stopped),)
+    )
+
+
+def asking_reminder(solo: SoloState, ctx: Context) -> bool:
+    """Whether the resident stopped and was asked about a reminder, and has not answered."""
+    return solo.status == STOPPED and solo.remind is None and ctx.solo_reminder is not None
+
+
+def yes_or_no(text: str, ctx: Context) -> bool | None:
+    """A typed answer to a yes-or-no question: True, False, or None when it is neither."""
+    said = " ".join(text.casefold().strip(" .!").split())
+    for answer, key in ((True, "solo.yes_words"), (False, "solo.no_words")):
+        if said in (w.strip() for w in ctx.t(key).casefold().split(",")):
+            return answer
+    return None
+
+
+def remind(
+    state: SessionState, solo: SoloState, wanted: bool | None, actor: Actor, ctx: Context
+) -> Transition:
+    """The resident's answer to the reminder question; asked again if it was neither."""
+    if wanted is None:
+        text = ctx.t("solo.remind_again")
+        buttons = (*remind_buttons(ctx), *continue_buttons(ctx))
+        return Transition(state, (SendPrivate(actor.person, text, buttons=buttons),))
+    key = "solo.remind_yes" if wanted else "solo.remind_no"
+    return Transition(
+        state,
+        (SendPrivate(actor.person, ctx.t(key), buttons=continue_buttons(ctx)),),
+        (SoloSaved(replace(solo, remind=wanted, updated_at=ctx.now)),),
+    )
+
+
+def remind_buttons(ctx: Context) -> tuple[Button, ...]:
+    """Yes or no to one reminder."""
+    return (
+        Button(ctx.t("solo.remind_yes_button"), "remind yes", "/remind yes"),
+        Button(ctx.t("solo.remind_no_button"), "remind no", "/remind no"),
     )
 
 

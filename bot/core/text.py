@@ -74,6 +74,19 @@ def clean_event(event: E) -> E:
     return replace(event, **changes) if changes else event
 
 
+def says_nothing(message: MessagePosted) -> bool:
+    """Whether a text message holds only spaces, control and format characters, or a bare "/".
+
+    Such a message is no reply (a sticker or a photo is: its kind says what it was).
+    """
+    text = message.text
+    if message.kind != "text":
+        return False
+    if text.isprintable():  # no control, format or separator character but the plain space
+        return text.strip() in ("", "/")
+    return "".join(c for c in text if c.isprintable() and not c.isspace()) in ("", "/")
+
+
 def shorten(event: E, max_chars: int) -> tuple[E, int | None]:
     """A message or edit cut to ``max_chars`` characters, with its original length if cut."""
     if not isinstance(event, MessagePosted | MessageEdited) or len(event.text) <= max_chars:
