@@ -9,7 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from storage.db import make_engine
-from storage.tables import consents, responses
+from storage.tables import consents
+from tests.capture_support import stored_replies
 from tests.cli_support import dialogue, write_config
 from tests.export_text import export_text
 
@@ -20,10 +21,10 @@ async def stored(url: str) -> tuple[list[str], list[object]]:
     """Every stored reply's text, and when each consent was given."""
     engine = make_engine(url)
     try:
+        texts = sorted(reply.text for reply in await stored_replies(engine))
         async with engine.connect() as conn:
-            texts = (await conn.execute(select(responses.c.text))).scalars().all()
             given = (await conn.execute(select(consents.c.given_at))).scalars().all()
-        return sorted(texts), list(given)
+        return texts, list(given)
     finally:
         await engine.dispose()
 

@@ -35,6 +35,7 @@ from storage.tables import (
 )
 from tests.capture_support import (
     FRAN,
+    STORE_KEY,
     Harness,
     at,
     command,
@@ -338,7 +339,7 @@ async def test_upgrading_a_database_made_before_keys_seals_the_texts_it_holds(
 
         await upgrade(migrated_url)
 
-        mine = await Repository(engine).person_data(ALICE)
+        mine = await Repository(engine, STORE_KEY).person_data(ALICE)
         assert [r.text for r in mine.responses] == ["PLAIN-REPLY"]
         assert [a.answer for a in mine.profile] == ["PLAIN-AGE"]
         assert mine.reflections == (("PLAIN-WELL", "", None),)

@@ -20,9 +20,9 @@ from bot.core.ids import GroupRef, MessageRef, PersonRef
 from bot.core.state import SessionState, Status
 from storage._erased import Marks
 from storage.db import make_engine
-from storage.tables import erased_messages, handled_messages, pending_edits, responses
+from storage.tables import erased_messages, handled_messages, pending_edits
 from storage.writer import QueuedRepository
-from tests.capture_support import STORE_KEY
+from tests.capture_support import STORE_KEY, stored_replies
 from tests.cli_support import dialogue, write_config
 from tests.export_text import export_text
 
@@ -41,8 +41,7 @@ def message(mid: str) -> MessageRef:
 
 
 async def stored_texts(engine: AsyncEngine) -> list[str]:
-    async with engine.connect() as conn:
-        return sorted((await conn.execute(select(responses.c.text))).scalars())
+    return sorted(reply.text for reply in await stored_replies(engine))
 
 
 async def marks_in(engine: AsyncEngine) -> set[bytes]:
