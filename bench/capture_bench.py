@@ -27,6 +27,7 @@ import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 from capture_load import (
@@ -101,6 +102,8 @@ def postgres_url(server: str) -> tuple[str, Any]:
     import asyncpg  # only needed for PostgreSQL runs
     from sqlalchemy.engine import make_url
 
+    from storage.db import default_keys
+
     base = make_url(server)
     name = f"capture_bench_{secrets.token_hex(4)}"
     dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -114,7 +117,12 @@ def postgres_url(server: str) -> tuple[str, Any]:
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
-    return url, lambda: asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+    def drop() -> None:
+        asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        Path(default_keys(url)).unlink(missing_ok=True)  # its people's keys go with it
+
+    return url, drop
 
 
 def report(label: str, result: dict[str, Any], raw_rate: float | None) -> None:

@@ -33,6 +33,7 @@ from storage._exposure import record_cards, record_step_visits
 from storage._keys import dialect_insert, ensure_groups, ensure_people, person_id
 from storage._profile import delete_answers, save_answers
 from storage._replies import Known, insert_replies
+from storage.keystore import keys_of
 from storage.records import encode_options, scope_columns
 from storage.tables import consents, response_edits, responses, sessions, votes
 
@@ -202,6 +203,9 @@ async def _upsert_consents(
             "given_at": c.at,
         }
         keyed.append(((row["participant_id"], row["group_id"]), row))
+    # A person's key is made when they agree, so their first reply need not wait for the key
+    # store to commit one (it waits for no more than the database's own commit).
+    keys_of(conn).ensure(row["participant_id"] for _, row in keyed)
     stmt = dialect_insert(conn, consents)
     changing = [name for name in keyed[0][1] if name not in ("participant_id", "group_id")]
     stmt = stmt.on_conflict_do_update(

@@ -16,11 +16,14 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnClause,
     ColumnElement,
+    Integer,
     Table,
     bindparam,
+    case,
     exists,
     func,
     literal_column,
+    null,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -49,8 +52,9 @@ _FIELDS = (
     "posted_at",
     "original_length",
 )
-# What the insert statements take: a reply's fields, and the mark of its message.
-_MARKED = (*_FIELDS, "mark")
+# What the inserts take: a row of _FIELDS with its text sealed, the mark of its message, and
+# the id it was sealed for.
+_SEALED = (*_FIELDS, "mark", "participant_id")
 # A reply as a row of _FIELDS: plain values, cheap to hand to a writer in another process.
 ReplyRow = tuple[object, ...]
 # A message as (platform, chat id, message id): plain strings, cheaper to hash than a MessageRef
@@ -70,18 +74,21 @@ _WAITING: ColumnClause[bool] = literal_column(
 class Known:
     """People and groups a writer has made sure exist, so it need not insert them again.
 
-    Only existence is remembered, never an id (ids are looked up in the insert itself), so a
-    stale entry can only make an insert fail, never attach a reply to the wrong person: the
-    writer then forgets everything and tries again.
+    Ids are looked up in the insert itself. The ids of people whose words the writer sealed
+    (under the key of that id) are remembered too, but the insert checks each against the id
+    it finds, so a stale entry can only make an insert fail, never attach a reply to the wrong
+    person or seal it under the wrong key: the writer then forgets everything and tries again.
     """
 
     people: set[tuple[str, str]] = field(default_factory=set)
     groups: set[tuple[str, str]] = field(default_factory=set)
+    ids: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def forget(self) -> None:
         """Forget everything (after a failure, or when people may have been erased)."""
         self.people.clear()
         self.groups.clear()
+        self.ids.clear()
 
 
 def reply_row(c: ResponseCaptured) -> ReplyRow:
@@ -115,7 +122,7 @@ async def insert_replies(
 ) -> None:
     """Store replies; one already stored (same message) is kept as is, one erased left out."""
     rows = await _rows(conn, [reply_row(c) for c in captured], marks, known or Known())
-    await execute_many(conn, "responses", partial(_insert_one, conn), _MARKED, list(rows.values()))
+    await execute_many(conn, "responses", partial(_insert_one, conn), _SEALED, list(rows.values()))
 
 
 async def insert_new_replies(
@@ -130,7 +137,7 @@ async def insert_new_replies(
     # after the highest number before (filtered to these messages, in case of another).
     before = (await conn.execute(select(func.coalesce(func.max(responses.c.id), 0)))).scalar()
     await execute_many(
-        conn, "new-replies", partial(_insert_new, conn), _MARKED, list(rows.values())
+        conn, "new-replies", partial(_insert_new, conn), _SEALED, list(rows.values())
     )
     r = responses.c
     stored = await conn.execute(
@@ -175,21 +182,27 @@ async def _rows(
         key = row_key(row)
         if key not in rows:
             rows[key] = (*row, marks.of(*key))
-    return await _sealed(conn, rows)
+    return await _sealed(conn, rows, known)
 
 
 async def _sealed(
-    conn: AsyncConnection, rows: dict[MessageKey, ReplyRow]
+    conn: AsyncConnection, rows: dict[MessageKey, ReplyRow], known: Known
 ) -> dict[MessageKey, ReplyRow]:
-    """The rows with their texts sealed under their people's keys (made first if need be)."""
-    people = await participant_ids(conn, (cast(tuple[str, str], r[_PERSON]) for r in rows.values()))
+    """The rows with their texts sealed under their people's keys (made first if need be).
+
+    Each row gets its person's id last (``_SEALED``), which the insert checks.
+    """
+    ids = known.ids
+    unknown = {p for r in rows.values() if (p := cast(tuple[str, str], r[_PERSON])) not in ids}
+    if unknown:
+        ids.update(await participant_ids(conn, unknown))
     keys = keys_of(conn)
-    keys.ensure(people.values())
+    keys.ensure(ids[cast(tuple[str, str], r[_PERSON])] for r in rows.values())
     done: dict[MessageKey, ReplyRow] = {}
     for key, row in rows.items():
-        pid = people[cast(tuple[str, str], row[_PERSON])]
+        pid = ids[cast(tuple[str, str], row[_PERSON])]
         text = keys.seal(pid, cast(str, row[_TEXT]), sealed.reply(pid, key))
-        done[key] = (*row[:_TEXT], text, *row[_TEXT + 1 :])
+        done[key] = (*row[:_TEXT], text, *row[_TEXT + 1 :], pid)
     return done
 
 
@@ -215,7 +228,7 @@ def _values(row: int) -> dict[str, Any]:
         column = responses.c.get(name, erased_messages.c.get(name))
         return bindparam(name + suffix, type_=column.type if column is not None else None)
 
-    participant = (
+    found = (
         select(identities.c.id)
         .where(
             identities.c.platform == param("person_platform"),
@@ -223,6 +236,10 @@ def _values(row: int) -> dict[str, Any]:
         )
         .scalar_subquery()
     )
+    # The id the text was sealed for, if it is still the person's; else NULL, which the
+    # table refuses: the writer forgets what it knew and tries again.
+    sealed_for = bindparam("participant_id" + suffix, type_=Integer)
+    participant = case((found == sealed_for, sealed_for), else_=null())
     group = (
         select(groups.c.id)
         .where(groups.c.platform == param("platform"), groups.c.chat_id == param("chat_id"))

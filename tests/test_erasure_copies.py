@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
-from bot.core.captures import ProfileAnswered, ReflectionSaved
+from bot.core.captures import ProfileAnswered, ReflectionSaved, ResponseCaptured
 from bot.core.desk import Reflection
 from bot.core.ids import PersonRef
 from storage import sealed
-from storage.db import make_engine, sqlite_file, upgrade
+from storage._replies import Known, ReplyRow, insert_new_replies, reply_row
+from storage.db import for_writes, make_engine, sqlite_file, upgrade
 from storage.keystore import PREFIX, KeyGone, KeyStore, keys_of
 from storage.repositories import Repository
 from storage.tables import (
@@ -351,3 +353,32 @@ async def test_upgrading_a_database_made_before_keys_seals_the_texts_it_holds(
         assert stored_key(keys_of(engine), alice) is not None
     finally:
         await engine.dispose()
+
+
+async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misfile_words(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as bot:
+        await converse(bot)
+        (session,) = await bot.store.live_sessions()
+        assert session.session_id is not None
+        alice, bob = await participant(bot, ALICE), await participant(bot, BOB)
+
+        def row(message_id: str, words: str) -> ReplyRow:
+            captured = ResponseCaptured(
+                session.session_id or "", ALICE, G1, "first-thoughts", message_id, words, at(30)
+            )
+            return reply_row(captured)
+
+        # A writer that believes Alice's id is Bob's (as after an erasure it was not told of).
+        known = Known(ids={(ALICE.platform, ALICE.user_id): bob})
+        with pytest.raises(IntegrityError):
+            async with for_writes(bot.engine).begin() as conn:
+                await insert_new_replies(conn, [row("m7", "ALICE-MISFILED words")], known)
+        known.forget()  # as the writer does after a failure, before it tries again
+        async with for_writes(bot.engine).begin() as conn:
+            await insert_new_replies(conn, [row("m7", "ALICE-FILED words")], known)
+        assert known.ids[(ALICE.platform, ALICE.user_id)] == alice
+        texts = [r.text for r in (await bot.store.person_data(ALICE)).responses]
+        assert texts == ["ALICE-NOW-7c1f my GP and the hospital", "ALICE-FILED words"]
+        assert "ALICE-MISFILED" not in str(await bot.store.person_data(BOB))
