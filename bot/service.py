@@ -217,8 +217,8 @@ class Service:
     def _private_chat(self, person: PersonRef) -> str:
         return f"private:{self.pseudonymise(person)}"
 
-    def _t(self, key: str) -> str:
-        return self.texts.get(self.policy.language, key)
+    def _t(self, key: str, **params: object) -> str:
+        return self.texts.get(self.policy.language, key, **params)
 
     async def perform(self, action: Action) -> None:
         """Hand an action to its platform; a platform failure is logged, never raised."""

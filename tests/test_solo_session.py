@@ -217,3 +217,37 @@ async def test_a_resident_who_says_no_to_reminders_gets_none_and_a_group_facilit
         assert sessions[direct_group(CYCLE)].session_id == f"direct-{CYCLE}"
     finally:
         await bot.close()
+
+
+async def test_a_resident_pressing_on_quickly_is_never_held_back_and_replies_land_at_their_step(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = solo_settings(database_url, tmp_path)
+    # A strict limit: two commands at once, then one a minute (she presses every 20 seconds).
+    settings.limits.commands_per_minute = 1
+    settings.limits.command_burst = 2
+    clock = FakeClock(T0)
+    bot = await start_bot(settings, clock)
+    try:
+        await open_cycle(bot)
+        rosa = Resident(bot, ROSA)
+        await rosa.say(f"/join {CYCLE}")
+        await rosa.press("join agree participate")
+        for _ in range(6):  # through the welcome, the cards and their "tell me more"
+            await rosa.press("next")
+            await rosa.press("more")
+        await rosa.press("next")
+        await rosa.say("/help")
+        await rosa.say("/mydata")
+        step = rosa.heard()[-3]
+        assert "Step 8 of 16" in step
+        await rosa.say("ROSA-QUICK my answer to the step I was shown")
+        assert rosa.heard()[-1] == t(bot, "solo.noted")
+        assert not any("very quickly" in said for said in rosa.heard())
+        async with bot.app.database.connect() as conn:
+            stored = (await conn.execute(select(responses.c.step_id, responses.c.text))).all()
+        assert [tuple(row) for row in stored] == [
+            ("research-comfort-why", "ROSA-QUICK my answer to the step I was shown")
+        ]
+    finally:
+        await bot.close()
