@@ -33,6 +33,7 @@ from storage.records import (
     decode_options,
     scopes_of,
 )
+from storage.standing import StandingQueries, forget_invitations
 from storage.tables import (
     audit,
     consents,
@@ -78,7 +79,7 @@ def _session(row: Row[Any]) -> SessionState:
     )
 
 
-class Repository:
+class Repository(StandingQueries):
     """All reads and writes of the bot's data, on one async engine."""
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -320,6 +321,8 @@ class Repository:
                 ]
                 await conn.execute(delete(identities).where(identities.c.id == pid))
                 counts = Erasure(responses=removed[0], votes=removed[1], consents=removed[2])
+            # Also for someone who never agreed: invited again, they would be told again.
+            await forget_invitations(conn, pseudonym)
             await conn.execute(
                 insert(audit).values(
                     at=at,

@@ -922,7 +922,7 @@ def test_a_restored_session_past_the_end_of_a_shortened_script_does_not_crash(
         pytest.param(VoteCast(ALICE, GROUP, "research-comfort", (2,), NOW), id="button"),
     ],
 )
-def test_a_vote_without_consent_is_not_captured_and_gets_an_invitation(
+def test_a_vote_without_consent_is_not_captured_and_says_so_inviting_only_the_first_time(
     event: Event, invited: bool, ctx: Context
 ) -> None:
     before = at(ctx, "research-comfort")
@@ -930,8 +930,11 @@ def test_a_vote_without_consent_is_not_captured_and_gets_an_invitation(
     result = engine.step(before, event, who, ctx)
     assert result.state == before
     assert result.captures == ()
-    assert result.effects == (Invited(ALICE, GROUP),)
-    assert only_private(result, who) == ctx.t("consent.invite")
+    # Told every time the answer was not recorded; an invitation only once per chat.
+    assert result.effects == (() if invited else (Invited(ALICE, GROUP),))
+    assert only_private(result, who) == ctx.t("vote.not_consented")
+    (note,) = result.actions
+    assert isinstance(note, SendPrivate) and [b.payload for b in note.buttons] == ["consent"]
 
 
 # --- consent commands ------------------------------------------------------------------------
