@@ -258,7 +258,7 @@ def test_ended_sessions_never_move_and_only_a_new_start_revives_them(ops: list[O
 @given(sequences)
 def test_each_person_is_invited_at_most_once_votes_included(ops: list[Op]) -> None:
     invitations: dict[PersonRef, int] = {}
-    for op, _, actor, transition in _run(ops):
+    for _, _, actor, transition in _run(ops):
         for effect in transition.effects:
             if not isinstance(effect, Invited):
                 continue
