@@ -4,14 +4,12 @@ Someone who never agreed gets one invitation per server channel, also after the 
 and after answering a question; a burst of commands never holds back /mydata or /withdraw.
 """
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.core.ids import GroupRef
 from bot.intake import CommandLimiter
-from tests.discord_helpers import PSEUDONYM_KEY, World, discord_world, replies, text_of
+from tests.discord_helpers import PSEUDONYM_KEY, discord_world, replies, start_session, text_of
 
 SCRIPT = "health-data-intro"
 
@@ -21,24 +19,11 @@ def pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIALOGUE_PSEUDONYM_KEY", PSEUDONYM_KEY)
 
 
-async def opened(world: World) -> object:
-    """A registered channel with a session at its first question, in the session's thread."""
-    channel = world.guild.create_text_channel("dialogue")
-    await world.app.service.roles.register(GroupRef("discord", str(channel.id)), datetime.now(UTC))
-    fac = world.guild.add_member(
-        world.env.create_user("fac"), roles=[world.guild.create_role("Facilitator")]
-    )
-    await fac.slash(channel, "dialogue start", script=SCRIPT)
-    (thread,) = channel.threads
-    await fac.slash(thread, "dialogue goto", step="research-comfort")
-    return thread
-
-
 async def test_someone_who_never_agreed_is_invited_once_across_a_restart_and_their_votes(
     database_url: str, tmp_path: Path
 ) -> None:
     async with discord_world(tmp_path, database_url, ("carol",)) as world:
-        thread = await opened(world)
+        thread, _ = await start_session(world, step="research-comfort")
         question = thread.last_message
         carol = world.people["carol"]
         await carol.send(thread, "CAROL-SECRET hello")
@@ -57,7 +42,7 @@ async def test_a_burst_of_commands_never_holds_back_mydata_or_withdrawal(
 ) -> None:
     async with discord_world(tmp_path, database_url, ("bob",)) as world:
         world.app.service.intake.limiter = CommandLimiter(per_minute=1, burst=2)
-        thread = await opened(world)
+        thread, _ = await start_session(world, step="research-comfort")
         bob = world.people["bob"]
         await bob.send(thread, "/agree participate")
         refused = [await bob.slash(thread, "dialogue start", script=SCRIPT) for _ in range(3)]
