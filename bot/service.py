@@ -92,7 +92,7 @@ class Service:
             policy.registered,
             policy.admins_facilitate,
         )
-        self.standing = Standing(store, pseudonymise)
+        self.standing = Standing(store, pseudonymise, self.sessions)
         self._dispatch = Dispatcher()
         self.intake = Intake(rules or IntakeRules())
         # Set by the scheduler from the cycles table; until a cycle exists, the default.

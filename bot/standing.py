@@ -7,12 +7,13 @@ again; it holds nothing the database does not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from bot.core.consent import invitation_key
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.ports import Store
+from bot.core.state import SessionState
 
 # People kept in memory; past this it starts afresh (the database has it all).
 _KEEP = 10_000
@@ -21,9 +22,16 @@ _KEEP = 10_000
 class Standing:
     """Invitations and the group of a person's private messages, from the database."""
 
-    def __init__(self, store: Store, pseudonymise: Callable[[PersonRef], str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        pseudonymise: Callable[[PersonRef], str],
+        sessions: Mapping[GroupRef, SessionState],
+    ) -> None:
+        """``sessions``: the service's live sessions by group (a chat's topics among them)."""
         self.store = store
         self.pseudonymise = pseudonymise
+        self.sessions = sessions
         self._invited: set[tuple[PersonRef, GroupRef]] = set()
         self._groups: dict[PersonRef, GroupRef | None] = {}
 
@@ -53,16 +61,27 @@ class Standing:
         """The group a private message that names none is about.
 
         The group the person last acted in since the bot started; before that, the chat of
-        their latest consent or invitation, whichever came last.
+        their latest consent or invitation, whichever came last (or the topic of that chat a
+        session runs in).
         """
         if person not in self._groups:
-            self.saw(person, await self.store.latest_group(person, self.pseudonymise(person)))
+            chat = await self.store.latest_group(person, self.pseudonymise(person))
+            self.saw(person, chat if chat is None else self._running(chat))
         return self._groups.get(person)
 
     def forget(self, person: PersonRef) -> None:
         """Forget what memory holds of a person (they withdrew; the database forgot too)."""
         self._groups.pop(person, None)
         self._invited = {k for k in self._invited if k[0] != person}
+
+    def _running(self, chat: GroupRef) -> GroupRef:
+        if chat in self.sessions:
+            return chat
+        # Sessions run in a chat's topics, but consent and invitations belong to the chat.
+        live = (
+            group for group, state in self.sessions.items() if group.whole == chat and state.live
+        )
+        return next(live, chat)
 
     def _remember(self, person: PersonRef, whole: GroupRef) -> None:
         if len(self._invited) >= _KEEP:

@@ -106,3 +106,29 @@ def person(user: TelegramUser) -> object:
     from bot.core.ids import PersonRef
 
     return PersonRef("telegram", str(user.id))
+
+
+async def test_after_a_restart_a_private_answer_reaches_the_session_in_a_forum_topic(
+    fake: FakeBotApi, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    g = Circle(fake, database_url)
+    forum = fake.group("Forum", kind="supergroup", forum=True, members=[g.sam, g.fran, g.alice])
+    fake.add_admin(forum, g.fran)
+    thread = fake.create_topic(forum, "Health data").message_thread_id
+
+    async def act(user: TelegramUser, words: str) -> None:
+        user.say(forum, words, thread_id=thread)
+        await settle(fake)
+
+    async with running_bot(g.settings, fake, monkeypatch):
+        await act(g.sam, "/register")
+        await act(g.fran, f"/start {SCRIPT}")
+        await act(g.alice, "/agree participate")
+        await act(g.fran, "/goto research-comfort")
+        await handled(fake, g.sam)
+    async with running_bot(g.settings, fake, monkeypatch) as app:
+        await g.act(g.alice, "/vote 2", private=True)
+        await handled(fake, g.sam)
+        assert texts_in(fake, g.alice)[-1].startswith("Thank you, your answer is recorded")
+        (answer,) = (await app.repository.person_data(person(g.alice))).votes
+    assert answer.group.chat_id == f"{forum.id}/{thread}"
