@@ -1175,3 +1175,41 @@ def _has(texts: Catalogue, key: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+# --- what no rate limit holds back -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event", "where", "unlimited"),
+    [
+        *[
+            pytest.param(cmd(*typed.split()), GROUP, True, id=typed)
+            for typed in (
+                "withdraw",
+                "withdraw confirm",
+                "mydata",
+                "forget 1",
+                "consent",
+                "agree participate",
+                "help",
+                "vote 2",
+                "profile answer age 2",
+                "Profile",
+            )
+        ],
+        pytest.param(ButtonPressed(ALICE, None, "profile skip age", NOW), None, True, id="press"),
+        pytest.param(ButtonPressed(ALICE, None, "agree participate", NOW), None, True, id="agree"),
+        pytest.param(cmd("status"), GROUP, False, id="status"),
+        pytest.param(cmd("start", "x"), GROUP, False, id="start"),
+        pytest.param(cmd("nonsense"), GROUP, False, id="unknown"),
+        # A self-paced dialogue's own buttons are spared in its direct group, not elsewhere.
+        pytest.param(ButtonPressed(ALICE, None, "next", NOW), GroupRef("direct", "c1"), True),
+        pytest.param(ButtonPressed(ALICE, None, "more", NOW), GroupRef("direct", "c1"), True),
+        pytest.param(ButtonPressed(ALICE, None, "next", NOW), GROUP, False, id="next-in-group"),
+    ],
+)
+def test_rights_help_answers_and_the_self_paced_flow_are_never_rate_limited(
+    event: Event, where: GroupRef | None, unlimited: bool
+) -> None:
+    assert engine.unlimited(event, where) is unlimited
