@@ -7,6 +7,7 @@ an event came in (so a redelivered one is handled once), and marking captures of
 from __future__ import annotations
 
 import logging
+import math
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -40,8 +41,8 @@ class Verdict(Enum):
     """What to do with a command under the rate limit."""
 
     ALLOW = "allow"
-    WARN = "warn"  # refuse it, and say why (once until the person slows down)
-    DROP = "drop"  # refuse it silently
+    WARN = "warn"  # refuse it, and say why and for how long
+    DROP = "drop"  # refuse it: the person was told it would be, and until when
 
 
 @dataclass(slots=True)
@@ -83,6 +84,13 @@ class CommandLimiter:
             return Verdict.DROP
         allowance.warned = True
         return Verdict.WARN
+
+    def wait(self, person: PersonRef) -> int:
+        """Whole seconds until the person may send a command again (0: now)."""
+        allowance = self._people.get(person)
+        if allowance is None or allowance.tokens >= 1.0:
+            return 0
+        return math.ceil((1.0 - allowance.tokens) / self._rate)
 
     def _forget(self, now: datetime) -> None:
         idle = [
@@ -158,8 +166,12 @@ class Intake:
         return shorten(clean_event(event), self.rules.max_message_chars)
 
     def limit(self, event: Event, actor: Actor) -> Verdict:
-        """Whether the actor may go ahead; facilitators and staff steer sessions unlimited."""
-        if actor.facilitator or actor.staff:
+        """Whether the actor may go ahead.
+
+        Facilitators and staff steer sessions unlimited, and nobody is ever held back from
+        what ``engine.unlimited`` names (their rights, help, answers, a self-paced dialogue).
+        """
+        if actor.facilitator or actor.staff or engine.unlimited(event, actor.group):
             return Verdict.ALLOW
         return self.limiter.check(event)
 
@@ -199,6 +211,11 @@ class Intake:
         notice = SendPrivate(actor.person, ctx.t("capture.truncated", limit=limit), actor.group)
         return replace(transition, actions=(*transition.actions, notice)), True
 
-    def slow_down(self, actor: Actor, say: Callable[[str], str]) -> SendPrivate:
-        """The one polite word to a person sending commands too fast."""
-        return SendPrivate(actor.person, say("limits.slow_down"), actor.group)
+    def slow_down(self, actor: Actor, say: Callable[..., str]) -> SendPrivate:
+        """The one polite word to a person sending commands too fast.
+
+        It says for how long their commands are ignored (those sent meanwhile get no other
+        answer) and what always works.
+        """
+        seconds = max(self.limiter.wait(actor.person), 1)
+        return SendPrivate(actor.person, say("limits.slow_down", seconds=seconds), actor.group)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from bot.core.captures import SessionSaved
+from bot.core.context import Transition
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.ports import Store
 
@@ -31,7 +33,7 @@ class Roles:
         self.admins_facilitate = admins_facilitate
         self._registered: dict[GroupRef, bool] = {}
         self._granted: dict[GroupRef, frozenset[PersonRef]] = {}
-        self._leads: dict[GroupRef, PersonRef] = {}
+        self._leads: dict[str, PersonRef] = {}
 
     def is_staff(self, person: PersonRef) -> bool:
         """Whether the person is staff (from the settings)."""
@@ -82,10 +84,27 @@ class Roles:
         self._granted.pop(group.whole, None)
         return await self.store.revoke_facilitator(group.whole, person)
 
-    def steered(self, group: GroupRef, person: PersonRef) -> None:
-        """Remember who last moved the group's session on: they see its live tallies."""
-        self._leads[group] = person
+    async def steered(self, transition: Transition, person: PersonRef, at: datetime) -> None:
+        """Remember who moved a stored session on: they see its live tallies, restarts or not."""
+        for capture in transition.captures:
+            if not isinstance(capture, SessionSaved) or capture.state.session_id is None:
+                continue
+            session_id = capture.state.session_id
+            if self._leads.get(session_id) != person:
+                await self.store.set_lead(session_id, person, at)
+                self._leads[session_id] = person
 
-    def lead(self, group: GroupRef) -> PersonRef | None:
-        """Who last moved the group's session on (unknown after a restart until someone does)."""
-        return self._leads.get(group)
+    async def lead(self, session_id: str | None) -> PersonRef | None:
+        """Who last moved the session on (None: nobody yet)."""
+        if session_id is None:
+            return None
+        if session_id not in self._leads:
+            found = await self.store.lead(session_id)
+            if found is None:
+                return None
+            self._leads[session_id] = found
+        return self._leads[session_id]
+
+    def forget(self, person: PersonRef) -> None:
+        """Forget the sessions a person leads (they withdrew; the database forgot too)."""
+        self._leads = {k: v for k, v in self._leads.items() if v != person}

@@ -162,8 +162,9 @@ class Jobs:
             )
 
     async def _lead(self, group: GroupRef) -> PersonRef | None:
-        # Who steered the session last; after a restart, the group's first facilitator.
-        lead = self.service.roles.lead(group)
+        # Who steered the session last; if nobody did, the group's first facilitator.
+        state = self.service.sessions.get(group)
+        lead = await self.service.roles.lead(state.session_id if state else None)
         if lead is not None:
             return lead
         named = self.service.policy.facilitators.get(group, frozenset())

@@ -24,11 +24,12 @@ from bot.core.events import ButtonPressed, CommandIssued, Event, VoteCast
 from bot.core.ids import GroupRef, MessageRef, PersonRef
 from bot.core.ports import Platform, Store
 from bot.core.rehearsal import PLATFORM as REHEARSAL
-from bot.core.state import SessionState
+from bot.core.state import SessionState, Status
 from bot.desks import Desks
 from bot.intake import Intake, IntakeRules, Verdict, message_of
 from bot.roles import Roles
 from bot.service_effects import EffectRunner
+from bot.standing import Standing
 from bot.texts import Catalogue
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,7 @@ class Service:
             policy.registered,
             policy.admins_facilitate,
         )
-        self._invited: set[tuple[PersonRef, GroupRef]] = set()
-        self._last_group: dict[PersonRef, GroupRef] = {}
+        self.standing = Standing(store, pseudonymise, self.sessions)
         self._dispatch = Dispatcher()
         self.intake = Intake(rules or IntakeRules())
         # Set by the scheduler from the cycles table; until a cycle exists, the default.
@@ -141,9 +141,12 @@ class Service:
         arrived = message_of(event, self._private_chat)
         event, direct, desk = await self.desks.prepare(event, person, self.cycle_id)
         seen = event.group or direct or await self._about(event)
-        if seen is not None and event.person is not None:
-            self._last_group[person] = seen
-        group = seen or self._last_group.get(person)
+        group = seen
+        if event.person is not None:
+            if seen is not None:
+                self.standing.saw(person, seen)
+            else:
+                group = await self.standing.group_of(person)
         scopes = await self._consent_scopes(person, group)
         by_admin = isinstance(event, CommandIssued) and event.by_admin
         state = (self.sessions.get(group) or SessionState(group)) if group else None
@@ -155,7 +158,7 @@ class Service:
             facilitator=await self.roles.is_facilitator(person, group, by_admin)
             or (group is None and desk.facilitates),
             staff=self.roles.is_staff(person),
-            invited=group is not None and (person, group.whole) in self._invited,
+            invited=await self._invited(person, state, scopes),
             registered=await self.roles.is_registered(group),
             current_vote=await self._current_vote(event, state, scopes),
             profile=await self.store.profile_answers(person) if profile.wanted(event) else (),
@@ -183,8 +186,8 @@ class Service:
         if not await self._commit(transition, message):
             log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
             return
-        if group is not None and actor.facilitator and transition.state != state:
-            self.roles.steered(group, person)
+        if actor.facilitator and transition.state != state:
+            await self.roles.steered(transition, person, ctx.now)
         if log.isEnabledFor(logging.INFO):  # skip building the fields: this runs per message
             log.info(
                 "event handled",
@@ -196,6 +199,9 @@ class Service:
                     "captures": len(transition.captures),
                 },
             )
+        for effect in transition.effects:
+            if isinstance(effect, Invited):  # remembered before it is sent: sent once
+                await self.standing.invite(effect.person, effect.group, ctx.now)
         for action in transition.actions:
             await self.perform(action)
         for effect in transition.effects:
@@ -220,8 +226,8 @@ class Service:
     def _private_chat(self, person: PersonRef) -> str:
         return f"private:{self.pseudonymise(person)}"
 
-    def _t(self, key: str) -> str:
-        return self.texts.get(self.policy.language, key)
+    def _t(self, key: str, **params: object) -> str:
+        return self.texts.get(self.policy.language, key, **params)
 
     async def perform(self, action: Action) -> None:
         """Hand an action to its platform; a platform failure is logged, never raised."""
@@ -243,9 +249,7 @@ class Service:
             log.exception("platform could not perform %s", type(action).__name__)
 
     async def _effect(self, effect: Effect, ctx: Context) -> None:
-        if isinstance(effect, Invited):
-            self._invited.add((effect.person, effect.group.whole))
-        elif isinstance(effect, ErasureRequested):
+        if isinstance(effect, ErasureRequested):
             self._forget_person(effect.person)
         await self.effects.run(effect, ctx)
 
@@ -255,7 +259,8 @@ class Service:
         for key in [k for k in self._scopes if k[0] == person]:
             del self._scopes[key]
         self.desks.forget(person)
-        self._invited = {k for k in self._invited if k[0] != person}
+        self.standing.forget(person)
+        self.roles.forget(person)
 
     async def _about(self, event: Event) -> GroupRef | None:
         """The group a private command or button is about, if it may run sessions."""
@@ -264,6 +269,16 @@ class Service:
             return about
         log.info("private event about an unregistered group", extra={"group": about.chat_id})
         return None
+
+    async def _invited(
+        self, person: PersonRef, state: SessionState | None, scopes: frozenset[str]
+    ) -> bool:
+        # Only someone without consent is invited, in a running session of a platform's chat.
+        if state is None or state.status is not Status.RUNNING or REQUIRED_SCOPE in scopes:
+            return False
+        if not person.user_id or state.group.platform in PSEUDO_PLATFORMS:
+            return False
+        return await self.standing.invited(person, state.group)
 
     async def _current_vote(
         self, event: Event, state: SessionState | None, scopes: frozenset[str]

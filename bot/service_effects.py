@@ -100,7 +100,7 @@ class EffectRunner:
         answers = await self.store.answers(change.session_id, change.step_id)
         text = groups.tally_text(script.steps[index], answers, ctx)
         slot = f"tally:{change.session_id}:{change.step_id}"
-        lead = self.roles.lead(change.group)
+        lead = await self.roles.lead(change.session_id)
         if change.public:
             await self.perform(SendText(change.group, text, slot=slot))
         elif lead is not None:

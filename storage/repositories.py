@@ -36,6 +36,7 @@ from storage.records import (
     scopes_of,
 )
 from storage.sealed import open_reply
+from storage.standing import StandingQueries, forget_invitations
 from storage.tables import (
     audit,
     consents,
@@ -81,7 +82,7 @@ def _session(row: Row[Any]) -> SessionState:
     )
 
 
-class Repository:
+class Repository(StandingQueries):
     """All reads and writes of the bot's data, on one async engine."""
 
     def __init__(self, engine: AsyncEngine, key: bytes) -> None:
@@ -339,6 +340,8 @@ class Repository:
                 # Before the deletion commits: should it fail after this, what is left of the
                 # person is unreadable, as they asked; every older copy of it already is.
                 keys_of(conn).destroy([pid])
+            # Also for someone who never agreed: invited again, they would be told again.
+            await forget_invitations(conn, pseudonym)
             await conn.execute(
                 insert(audit).values(
                     at=at,

@@ -18,6 +18,7 @@ from storage.tables import (
     response_edits,
     responses,
     scheduled_sessions,
+    session_leads,
     session_reflections,
     votes,
 )
@@ -37,7 +38,7 @@ async def purge(engine: AsyncEngine, before: datetime | None, at: datetime) -> P
 
     Replies and votes from before ``before`` go (None keeps them); then every identity that
     nothing refers to any more: people who left, with no consent, role, data, schedule,
-    self-paced place or reflection.
+    self-paced place, reflection or session they lead.
     """
     writer = for_writes(engine)
     async with writer.begin() as conn:
@@ -61,6 +62,7 @@ async def purge(engine: AsyncEngine, before: datetime | None, at: datetime) -> P
                 (scheduled_sessions, "facilitator_id"),
                 (direct_progress, "participant_id"),
                 (session_reflections, "participant_id"),
+                (session_leads, "participant_id"),
             )
         ]
         orphan = select(identities.c.id).where(*(~ref for ref in referenced))

@@ -439,6 +439,31 @@ class SessionReflection(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class Invitation(Base):
+    """A person without consent was invited to a group's chat: remembered, so it happens once.
+
+    Holds no person, no group and no text: only a keyed hash of the two
+    (``bot.core.consent.invitation_key``). Erasure removes it.
+    """
+
+    __tablename__ = "invitations"
+
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SessionLead(Base):
+    """Who last moved a session on: they get its live tallies, also after a restart."""
+
+    __tablename__ = "session_leads"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), index=True
+    )
+    led_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 identities = Base.metadata.tables["identities"]
 groups = Base.metadata.tables["groups"]
 facilitators = Base.metadata.tables["facilitators"]
@@ -465,3 +490,5 @@ registrations = Base.metadata.tables["registrations"]
 profile_answers = Base.metadata.tables["profile_answers"]
 direct_progress = Base.metadata.tables["direct_progress"]
 session_reflections = Base.metadata.tables["session_reflections"]
+invitations = Base.metadata.tables["invitations"]
+session_leads = Base.metadata.tables["session_leads"]

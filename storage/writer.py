@@ -159,6 +159,10 @@ class QueuedRepository(Repository):
         """Erase a person after every capture submitted before (a later one cannot undo it)."""
         return await self._exclusive(partial(Repository.erase_person, self, person, pseudonym, at))
 
+    async def remember_invitation(self, key: str, at: datetime) -> None:
+        """Remember an invitation, in order with erasures (which forget it)."""
+        await self._exclusive(partial(Repository.remember_invitation, self, key, at))
+
     async def grant_facilitator(self, group: GroupRef, person: PersonRef, at: datetime) -> None:
         """Make a person a facilitator, in order with captures."""
         await self._exclusive(partial(Repository.grant_facilitator, self, group, person, at))

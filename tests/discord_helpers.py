@@ -3,12 +3,14 @@
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import discord
 import simcord
 
 from bot.app import App, build, discord_platform
+from bot.core.ids import GroupRef
 from bot.platforms.discord import DiscordPlatform
 from bot.settings import load_settings
 from storage.db import sqlite_file
@@ -103,6 +105,24 @@ async def discord_world(
         await world.app.close()
     # Anything the bot raised and swallowed (a handler's traceback) fails the test.
     env.raise_errors()
+
+
+async def start_session(
+    world: World, *names: str, step: str = "first-thoughts"
+) -> tuple[simcord.ChannelHandle, GroupRef]:
+    """A registered channel with a session running in its thread; ``names`` agree by text."""
+    channel = world.guild.create_text_channel("dialogue")
+    await world.app.service.roles.register(GroupRef("discord", str(channel.id)), datetime.now(UTC))
+    fac = world.guild.add_member(
+        world.env.create_user("fac"), roles=[world.guild.create_role("Facilitator")]
+    )
+    await fac.slash(channel, "dialogue start", script="health-data-intro")
+    (thread,) = channel.threads
+    for name in names:
+        # The text twin of the consent form, typed as a message.
+        await world.people[name].send(thread, "/agree participate")
+    await fac.slash(thread, "dialogue goto", step=step)
+    return thread, GroupRef("discord", f"{channel.id}/{thread.id}")
 
 
 def database_bytes(url: str) -> bytes:

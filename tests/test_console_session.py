@@ -75,9 +75,9 @@ def test_full_console_session_stores_only_consented_words(
     assert "People's own keys will be kept in" in run1.stderr  # staff are told where, once
     out = run1.stdout
     assert "[group console] Welcome!" in out
-    assert (
-        out.count(f"[private to carol] Hello! {INVITATION}") == 2
-    )  # once for talk, once for a vote
+    # Invited once; her vote is answered with a word that it was not recorded.
+    assert out.count(f"[private to carol] Hello! {INVITATION}") == 1
+    assert out.count("[private to carol] Your answer wasn't recorded") == 1
     assert "[private to bob] Thank you, your answer is recorded: Not very comfortable." in out
     assert "Step 8 of 17 (research-comfort-why" in out
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import discord
 import pytest
-import simcord
 
 from bot.core.ids import GroupRef
-from tests.discord_helpers import PSEUDONYM_KEY, World, discord_world, replies, text_of
+from tests.discord_helpers import PSEUDONYM_KEY, discord_world, replies, start_session, text_of
 
 SCRIPT = "health-data-intro"
 
@@ -77,22 +76,6 @@ async def test_registering_a_channel_names_the_permissions_the_bot_lacks(
         wide = world.guild.create_text_channel("wide")
         registered = await world.people["staff"].slash(wide, "dialogue register")
         assert replies(registered) == []
-
-
-async def start_session(world: World, *names: str) -> tuple[simcord.ChannelHandle, GroupRef]:
-    """A registered channel with a session running in its thread; ``names`` agree by text."""
-    channel = world.guild.create_text_channel("dialogue")
-    await world.app.service.roles.register(GroupRef("discord", str(channel.id)), datetime.now(UTC))
-    fac = world.guild.add_member(
-        world.env.create_user("fac"), roles=[world.guild.create_role("Facilitator")]
-    )
-    await fac.slash(channel, "dialogue start", script=SCRIPT)
-    (thread,) = channel.threads
-    for name in names:
-        # The text twin of the consent form, typed as a message.
-        await world.people[name].send(thread, "/agree participate")
-    await fac.slash(thread, "dialogue goto", step="first-thoughts")
-    return thread, GroupRef("discord", f"{channel.id}/{thread.id}")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -152,7 +152,7 @@ async def run_session(world: World) -> None:
     assert f"press:{pressed}" in await handled_keys(world)
     await bob.select(question, ["4"])
     invited = await carol.select(question, ["1"])
-    assert "not being recorded" in text_of(replies(invited)) and invited.ephemeral
+    assert "answer wasn't recorded" in text_of(replies(invited)) and invited.ephemeral
     # The facilitator's live tally is one direct message, edited as answers come in.
     dms = fac.user.dm_channel.history()
     (tally,) = [m for m in dms if m.content.startswith("Live answers to research-comfort")]

@@ -922,7 +922,7 @@ def test_a_restored_session_past_the_end_of_a_shortened_script_does_not_crash(
         pytest.param(VoteCast(ALICE, GROUP, "research-comfort", (2,), NOW), id="button"),
     ],
 )
-def test_a_vote_without_consent_is_not_captured_and_gets_an_invitation(
+def test_a_vote_without_consent_is_not_captured_and_says_so_inviting_only_the_first_time(
     event: Event, invited: bool, ctx: Context
 ) -> None:
     before = at(ctx, "research-comfort")
@@ -930,8 +930,11 @@ def test_a_vote_without_consent_is_not_captured_and_gets_an_invitation(
     result = engine.step(before, event, who, ctx)
     assert result.state == before
     assert result.captures == ()
-    assert result.effects == (Invited(ALICE, GROUP),)
-    assert only_private(result, who) == ctx.t("consent.invite")
+    # Told every time the answer was not recorded; an invitation only once per chat.
+    assert result.effects == (() if invited else (Invited(ALICE, GROUP),))
+    assert only_private(result, who) == ctx.t("vote.not_consented")
+    (note,) = result.actions
+    assert isinstance(note, SendPrivate) and [b.payload for b in note.buttons] == ["consent"]
 
 
 # --- consent commands ------------------------------------------------------------------------
@@ -1172,3 +1175,41 @@ def _has(texts: Catalogue, key: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+# --- what no rate limit holds back -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event", "where", "unlimited"),
+    [
+        *[
+            pytest.param(cmd(*typed.split()), GROUP, True, id=typed)
+            for typed in (
+                "withdraw",
+                "withdraw confirm",
+                "mydata",
+                "forget 1",
+                "consent",
+                "agree participate",
+                "help",
+                "vote 2",
+                "profile answer age 2",
+                "Profile",
+            )
+        ],
+        pytest.param(ButtonPressed(ALICE, None, "profile skip age", NOW), None, True, id="press"),
+        pytest.param(ButtonPressed(ALICE, None, "agree participate", NOW), None, True, id="agree"),
+        pytest.param(cmd("status"), GROUP, False, id="status"),
+        pytest.param(cmd("start", "x"), GROUP, False, id="start"),
+        pytest.param(cmd("nonsense"), GROUP, False, id="unknown"),
+        # A self-paced dialogue's own buttons are spared in its direct group, not elsewhere.
+        pytest.param(ButtonPressed(ALICE, None, "next", NOW), GroupRef("direct", "c1"), True),
+        pytest.param(ButtonPressed(ALICE, None, "more", NOW), GroupRef("direct", "c1"), True),
+        pytest.param(ButtonPressed(ALICE, None, "next", NOW), GROUP, False, id="next-in-group"),
+    ],
+)
+def test_rights_help_answers_and_the_self_paced_flow_are_never_rate_limited(
+    event: Event, where: GroupRef | None, unlimited: bool
+) -> None:
+    assert engine.unlimited(event, where) is unlimited

@@ -111,24 +111,61 @@ async def test_stickers_and_images_are_recorded_as_their_kind_without_content(
         assert [(r.kind, r.text) for r in rows] == [("sticker", "")]
 
 
-async def test_command_spam_gets_one_polite_word_then_silence_and_facilitators_are_not_held(
+async def test_command_spam_is_told_for_how_long_it_is_ignored_and_facilitators_are_not_held(
     migrated_url: str,
 ) -> None:
     rules = IntakeRules(commands_per_minute=6, command_burst=3)
     async with running(migrated_url, [G1], rules) as bot:
         for n in range(20):
-            await bot.service.handle(command(BOB, G1, "/help", f"b{n}", 1))
-            await bot.service.handle(command(FRAN, G1, "/help", f"f{n}", 1))
+            await bot.service.handle(command(BOB, G1, "/status", f"b{n}", 1))
+            await bot.service.handle(command(FRAN, G1, "/status", f"f{n}", 1))
         bob = bot.platform.private(BOB)
-        assert bob.count(t("limits.slow_down")) == 1
-        assert len(bob) == 3 + 1  # the burst, then one polite word
+        # The burst is answered, then one notice says for how long the rest is ignored: the
+        # allowance refills at one command every 10 seconds.
+        assert bob == [t("facilitator.refused", command="status")] * 3 + [
+            t("limits.slow_down", seconds=10)
+        ]
         assert len(bot.platform.private(FRAN)) == 20
-        # A minute later bob has his allowance back.
-        await bot.service.handle(command(BOB, G1, "/help", "b-later", 61))
+        # Once the time the notice gave is up, bob's commands are answered again.
+        await bot.service.handle(command(BOB, G1, "/status", "b-later", 11))
+        assert bot.platform.private(BOB)[-1] == t("facilitator.refused", command="status")
         assert len(bot.platform.private(BOB)) == 5
         # Messages are never limited: they are replies, and losing one is worse than spam.
         for event in opened()[1:]:
             await bot.service.handle(event)
+
+
+async def test_no_burst_of_commands_holds_back_a_persons_rights_help_or_answers(
+    migrated_url: str,
+) -> None:
+    rules = IntakeRules(commands_per_minute=1, command_burst=2)
+    async with running(migrated_url, [G1], rules) as bot:
+        for event in opened():
+            await bot.service.handle(event)
+        await bot.service.handle(say(ALICE, G1, "m1", "ALICE-WORDS"))
+        for n in range(6):
+            await bot.service.handle(command(ALICE, G1, "/status", f"s{n}", 1))
+        assert bot.platform.private(ALICE)[-1] == t("limits.slow_down", seconds=60)
+        told = len(bot.platform.private(ALICE))
+        rights = [
+            "/help",
+            "/consent",
+            "/agree participate profile",
+            "/profile",
+            "/profile skip 1",
+            "/mydata",
+            "/forget 1",
+            "/withdraw",
+            "/withdraw confirm",
+        ]
+        for n, typed in enumerate(rights):
+            await bot.service.handle(command(ALICE, G1, typed, f"r{n}", 2))
+        answers = bot.platform.private(ALICE)[told:]
+        assert t("limits.slow_down", seconds=60) not in answers
+        assert t("forget.done_number", number=1, step="first-thoughts") in answers
+        assert t("withdraw.ask") in answers
+        assert answers[-1] == t("withdraw.done", responses=0, votes=0)
+        assert (await bot.store.person_data(ALICE)).consents == ()
 
 
 async def test_an_engine_failure_is_a_polite_reply_with_nothing_typed_in_the_log(

@@ -22,6 +22,7 @@ from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.tables import consents, direct_progress, handled_messages, responses
+from tests.capture_support import stored_replies
 from tests.clockwork import FRAN, GROUP, Bot, FakeClock, content_root, settings_for, start_bot
 from tests.export_text import csv_rows
 
@@ -232,10 +233,10 @@ async def test_a_resident_who_says_no_to_reminders_gets_none_and_a_group_facilit
 
 async def stored_of(bot: Bot) -> tuple[list[str], list[datetime]]:
     """The texts of every stored reply, and when each consent was given."""
+    texts = [reply.text for reply in await stored_replies(bot.app.database)]
     async with bot.app.database.connect() as conn:
-        texts = (await conn.execute(select(responses.c.text))).scalars().all()
         given = (await conn.execute(select(consents.c.given_at))).scalars().all()
-    return list(texts), list(given)
+    return texts, list(given)
 
 
 async def test_a_replay_after_a_crash_stores_no_words_from_before_consent_nor_agrees_twice(
@@ -316,5 +317,38 @@ async def test_a_withdrawn_reply_replayed_after_agreeing_again_and_a_purge_stays
         await again.say("ROSA-WITHDRAWN my first words")  # the platform sends it again
         await again.say("ROSA-NEW words after agreeing again")
         assert (await stored_of(bot))[0] == ["ROSA-NEW words after agreeing again"]
+    finally:
+        await bot.close()
+
+
+async def test_a_resident_pressing_on_quickly_is_never_held_back_and_replies_land_at_their_step(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = solo_settings(database_url, tmp_path)
+    # A strict limit: two commands at once, then one a minute (she presses every 20 seconds).
+    settings.limits.commands_per_minute = 1
+    settings.limits.command_burst = 2
+    clock = FakeClock(T0)
+    bot = await start_bot(settings, clock)
+    try:
+        await open_cycle(bot)
+        rosa = Resident(bot, ROSA)
+        await rosa.say(f"/join {CYCLE}")
+        await rosa.press("join agree participate")
+        for _ in range(6):  # through the welcome, the cards and their "tell me more"
+            await rosa.press("next")
+            await rosa.press("more")
+        await rosa.press("next")
+        await rosa.say("/help")
+        await rosa.say("/mydata")
+        step = rosa.heard()[-3]
+        assert "Step 8 of 16" in step
+        await rosa.say("ROSA-QUICK my answer to the step I was shown")
+        assert rosa.heard()[-1] == t(bot, "solo.noted")
+        assert not any("very quickly" in said for said in rosa.heard())
+        async with bot.app.database.connect() as conn:
+            steps = (await conn.execute(select(responses.c.step_id))).scalars().all()
+        assert steps == ["research-comfort-why"]
+        assert (await stored_of(bot))[0] == ["ROSA-QUICK my answer to the step I was shown"]
     finally:
         await bot.close()

@@ -23,6 +23,7 @@ from bot.core import (
     turnout,
 )
 from bot.core.context import Actor, Context, Transition, private, reply
+from bot.core.direct import is_direct
 from bot.core.effects import RoleChanged
 from bot.core.events import (
     ButtonPressed,
@@ -33,14 +34,28 @@ from bot.core.events import (
     MessagePosted,
     TimerFired,
     VoteCast,
+    words,
 )
-from bot.core.ids import PersonRef
+from bot.core.ids import GroupRef, PersonRef
 from bot.core.state import SessionState
 from bot.core.votes import typed
 
 FACILITATOR_COMMANDS = frozenset(
     {"start", "next", "back", "goto", "skip", "pause", "resume", "end", "status", "show"}
 )
+# Commands no rate limit holds back: a person's say over their consent and data, help, and
+# answers (a pressed answer is never limited either: losing one is worse than spam).
+UNLIMITED_COMMANDS = consent.COMMANDS | {"forget", "help", "vote", profile.COMMAND}
+
+
+def unlimited(event: Event, group: GroupRef | None) -> bool:
+    """Whether no rate limit may hold back this command or button press.
+
+    The commands in ``UNLIMITED_COMMANDS`` anywhere, and a self-paced dialogue's own buttons
+    and commands: held back, a "Next" would leave the person's next reply under the wrong step.
+    """
+    name = words(event)[0]
+    return name in UNLIMITED_COMMANDS or (is_direct(group) and name in solo.HANDLED)
 
 
 def step(state: SessionState | None, event: Event, actor: Actor, ctx: Context) -> Transition:

@@ -127,3 +127,13 @@ Event = (
     | VoteCast
     | TimerFired
 )
+
+
+def words(event: Event) -> tuple[str, tuple[str, ...]]:
+    """A typed command's or pressed button's name (lower case) and arguments; else ("", ())."""
+    if isinstance(event, CommandIssued):
+        return event.name.lower(), event.args
+    if isinstance(event, ButtonPressed):
+        said = event.payload.split() or [""]
+        return said[0].lower(), tuple(said[1:])
+    return "", ()

@@ -102,3 +102,18 @@ class Store(Protocol):
 
     async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
         """Erase everything of a person; the audit keeps only the pseudonym and counts."""
+
+    async def was_invited(self, key: str) -> bool:
+        """Whether the invitation with this key (``consent.invitation_key``) was sent."""
+
+    async def remember_invitation(self, key: str, at: datetime) -> None:
+        """Remember that the invitation with this key was sent."""
+
+    async def latest_group(self, person: PersonRef, pseudonym: str) -> GroupRef | None:
+        """The chat of the person's latest consent or invitation, if any."""
+
+    async def lead(self, session_id: str) -> PersonRef | None:
+        """Who last moved the session on, if anyone did."""
+
+    async def set_lead(self, session_id: str, person: PersonRef, at: datetime) -> None:
+        """Make the person the session's lead."""

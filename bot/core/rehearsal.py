@@ -18,7 +18,7 @@ from bot.core.actions import Action, CheckAccess, SendPrivate
 from bot.core.captures import SessionSaved
 from bot.core.context import Actor, Context, Transition
 from bot.core.effects import ChartRequested, RehearsalChanged
-from bot.core.events import ButtonPressed, CommandIssued, Event, MessagePosted
+from bot.core.events import ButtonPressed, CommandIssued, Event, MessagePosted, words
 from bot.core.ids import GroupRef
 from bot.core.state import SessionState
 
@@ -30,18 +30,9 @@ STEERING = frozenset(
 Command = Callable[[SessionState | None, str, tuple[str, ...], Actor, Context], Transition]
 
 
-def _words(event: Event) -> tuple[str, tuple[str, ...]]:
-    if isinstance(event, CommandIssued):
-        return event.name.lower(), event.args
-    if isinstance(event, ButtonPressed):
-        words = event.payload.split() or [""]
-        return words[0].lower(), tuple(words[1:])
-    return "", ()
-
-
 def wants(event: Event, actor: Actor) -> bool:
     """``/rehearse`` anywhere, and a rehearsing facilitator's private steering and messages."""
-    name = _words(event)[0]
+    name = words(event)[0]
     if isinstance(event, CommandIssued) and name == COMMAND:
         return True
     if actor.desk.rehearsal is None or event.group is not None:
@@ -55,7 +46,7 @@ def handle(
     state: SessionState | None, event: Event, actor: Actor, ctx: Context, command: Command
 ) -> Transition:
     """One rehearsal event: the caller's ``state`` is never touched, nothing is captured."""
-    name, args = _words(event)
+    name, args = words(event)
     if event.group is not None:
         return _say(state, actor, ctx.t("rehearse.private"))
     if name == COMMAND:

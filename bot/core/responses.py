@@ -1,12 +1,10 @@
 """What participants say in a running session: messages, votes, edits and deletions.
 
 Each becomes a capture, but only for people who agreed to take part; anyone else is invited
-(once) instead.
+(once per chat) instead, and told each time an answer of theirs was not recorded.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from bot.content.models import QUESTION_SEPARATOR, REQUIRED_SCOPE, Step
 from bot.core.actions import Button, SendPrivate
@@ -93,8 +91,7 @@ def vote(
     if isinstance(picked, str):
         return reply(state, actor, picked)
     if not consented(actor):
-        # An explicit answer deserves a reply even if the person was invited before.
-        return _invite(state, replace(actor, invited=False), ctx)
+        return _not_recorded(state, actor, ctx)
     assert state.session_id is not None
     choices = ballot.choices()
     capture = VoteCaptured(state.session_id, actor.person, state.group, ballot.id, picked, ctx.now)
@@ -139,10 +136,19 @@ def consented(actor: Actor) -> bool:
 def _invite(state: SessionState, actor: Actor, ctx: Context) -> Transition:
     if actor.invited or actor.group is None:
         return Transition(state)
-    invitation = SendPrivate(
-        actor.person,
-        ctx.t("consent.invite"),
-        actor.group,
-        (Button(ctx.t("session.join_button"), "consent", "/consent"),),
-    )
+    invitation = SendPrivate(actor.person, ctx.t("consent.invite"), actor.group, _join(ctx))
     return Transition(state, (invitation,), effects=(Invited(actor.person, actor.group),))
+
+
+def _not_recorded(state: SessionState, actor: Actor, ctx: Context) -> Transition:
+    """An answer from someone without consent: told each time it was not recorded, and how.
+
+    Only the first time does it stand for their invitation, so a message later brings none.
+    """
+    note = SendPrivate(actor.person, ctx.t("vote.not_consented"), actor.group, _join(ctx))
+    invited = () if actor.invited or actor.group is None else (Invited(actor.person, actor.group),)
+    return Transition(state, (note,), effects=invited)
+
+
+def _join(ctx: Context) -> tuple[Button, ...]:
+    return (Button(ctx.t("session.join_button"), "consent", "/consent"),)

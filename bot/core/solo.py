@@ -26,6 +26,7 @@ from bot.core.events import (
     MessagePosted,
     TimerFired,
     VoteCast,
+    words,
 )
 from bot.core.ids import GroupRef
 from bot.core.solo_view import say
@@ -38,15 +39,6 @@ HANDLED = frozenset(
 )
 
 
-def _words(event: Event) -> tuple[str, tuple[str, ...]]:
-    if isinstance(event, CommandIssued):
-        return event.name.lower(), event.args
-    if isinstance(event, ButtonPressed):
-        words = event.payload.split() or [""]
-        return words[0].lower(), tuple(words[1:])
-    return "", ()
-
-
 def routes(event: Event, desk: Desk) -> bool:
     """Whether a private event belongs to the self-paced dialogue (the service asks)."""
     if event.group is not None or isinstance(event, TimerFired | VoteCast):
@@ -54,7 +46,7 @@ def routes(event: Event, desk: Desk) -> bool:
     if isinstance(event, CommandIssued | ButtonPressed):
         if event.about is not None:
             return False
-        if _words(event)[0] in (COMMAND, BALLOT):
+        if words(event)[0] in (COMMAND, BALLOT):
             return True
     kinds = MessagePosted | MessageEdited | CommandIssued | ButtonPressed
     return desk.solo is not None and desk.solo.open and isinstance(event, kinds)
@@ -62,7 +54,7 @@ def routes(event: Event, desk: Desk) -> bool:
 
 def cycle_for(event: Event, desk: Desk, current: str) -> str:
     """The cycle whose direct group a routed event belongs to."""
-    name, args = _words(event)
+    name, args = words(event)
     if name == COMMAND and args and args[0].lower() != "agree":
         return args[0].lower()
     return desk.solo.cycle_id if desk.solo is not None and desk.solo.open else current
@@ -72,7 +64,7 @@ def ballot_vote(event: Event, group: GroupRef) -> VoteCast | None:
     """A pressed answer button ("ballot STEP N [t]") as the vote it is, or None."""
     if not isinstance(event, ButtonPressed):
         return None
-    name, args = _words(event)
+    name, args = words(event)
     if name != BALLOT or len(args) not in (2, 3) or not args[1].isdecimal():
         return None
     toggle = args[2:] == ("t",)
@@ -87,14 +79,14 @@ def wants(event: Event, actor: Actor) -> bool:
         return event.kind == NUDGE
     if isinstance(event, MessagePosted | MessageEdited | VoteCast):
         return True
-    return _words(event)[0] in HANDLED
+    return words(event)[0] in HANDLED
 
 
 def handle(state: SessionState | None, event: Event, actor: Actor, ctx: Context) -> Transition:
     """One event of a resident's self-paced dialogue."""
     if isinstance(event, TimerFired):
         return nudged(state, event, actor, ctx)
-    name, args = _words(event)
+    name, args = words(event)
     if name in (COMMAND, "consent"):
         return solo_join.join(state, args, actor, ctx)
     if name == "agree":

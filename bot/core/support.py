@@ -17,7 +17,7 @@ from bot.core.captures import ReflectionSaved
 from bot.core.context import Actor, Context, Transition
 from bot.core.desk import REFLECTION_QUESTIONS, Desk, Reflection, SummaryDraft
 from bot.core.effects import ChartRequested, SummaryChanged, SummaryRequested
-from bot.core.events import ButtonPressed, CommandIssued, Event, MessagePosted
+from bot.core.events import Event, MessagePosted, words
 from bot.core.records import Turnout
 from bot.core.solo_view import say
 from bot.core.state import SessionState, Status
@@ -25,15 +25,6 @@ from bot.core.turnout import describe
 
 COMMANDS = frozenset({"reflect", "summary"})
 QUIET_KINDS = frozenset({"message", "card", "break", "close"})
-
-
-def _words(event: Event) -> tuple[str, tuple[str, ...]]:
-    if isinstance(event, CommandIssued):
-        return event.name.lower(), event.args
-    if isinstance(event, ButtonPressed):
-        words = event.payload.split() or [""]
-        return words[0].lower(), tuple(words[1:])
-    return "", ()
 
 
 def _typing(event: Event, desk: Desk) -> bool:
@@ -57,12 +48,12 @@ def wants(event: Event, actor: Actor) -> bool:
     """``/reflect`` and ``/summary`` in private, and the answers the bot is waiting for."""
     if event.group is not None:
         return False
-    return _words(event)[0] in COMMANDS or _typing(event, actor.desk)
+    return words(event)[0] in COMMANDS or _typing(event, actor.desk)
 
 
 def handle(state: SessionState | None, event: Event, actor: Actor, ctx: Context) -> Transition:
     """A reflection answer, or the facilitator's decision on the summary."""
-    name, args = _words(event)
+    name, args = words(event)
     desk = actor.desk
     if isinstance(event, MessagePosted):
         if desk.summary is not None and desk.summary.editing:
