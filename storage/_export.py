@@ -44,6 +44,7 @@ def _context_columns() -> tuple[Any, ...]:
         sessions.c.cycle_id,
         sessions.c.script_id,
         sessions.c.script_version,
+        sessions.c.content_version,
     )
 
 
@@ -81,7 +82,7 @@ def response_row(row: Row[Any]) -> ResponseRow:
     (
         response_id, session_id, step_id, message_id, text, kind, reply_to, posted_at,
         edited_at, person_platform, user_id, group_platform, chat_id, title, cycle_id,
-        script_id, script_version,
+        script_id, script_version, content_version,
     ) = cast(Sequence[Any], row)  # fmt: skip
     return ResponseRow(
         response_id,
@@ -99,6 +100,7 @@ def response_row(row: Row[Any]) -> ResponseRow:
         reply_to,
         posted_at,
         edited_at,
+        content_version,
     )
 
 
@@ -137,6 +139,7 @@ async def iter_votes(
                 step_id=row.step_id,
                 options=decode_options(row.options),
                 cast_at=row.cast_at,
+                content_version=row.content_version,
             )
 
 
