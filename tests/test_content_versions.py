@@ -11,13 +11,18 @@ version its person was shown.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.content.check import load_library
 from bot.content.version import version_of
+from bot.core.ids import PersonRef
+from exporters.dataset import ExportOptions, export_dataset
+from storage.datasets import Datasets
 from tests.cli_support import dialogue, write_config
-from tests.clockwork import content_root
+from tests.clockwork import FakeClock, content_root, settings_for, start_bot
 from tests.export_text import csv_rows
+from tests.test_solo_session import Resident, t
 
 SCRIPT_ID = "labels-demo"
 CARD = "what-is-health-data"
@@ -33,6 +38,9 @@ V2 = {
     "comfort": ("Not comfortable at all", "Fairly comfortable", "Very comfortable"),
     "statement": ("Disagree", "Agree", "Pass"),
 }
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
+CYCLE = "2027-c1"
+ROSA, TOM = PersonRef("console", "rosa"), PersonRef("console", "tom")
 V1_THOUGHTS = "What do you think about sharing data?"
 V2_THOUGHTS = "What worries you most?"
 
@@ -45,17 +53,18 @@ def script(options: dict[str, tuple[str, ...]], thoughts: str) -> str:
         "dropped": "Should we meet again?",
     }
     steps = [
-        '[[steps]]\nid = "welcome"\nkind = "message"\ntext = "Welcome!"\n',
-        f'[[steps]]\nid = "read"\nkind = "card"\ntext = "Please read."\ncards = ["{CARD}"]\n',
+        'id = "welcome"\nkind = "message"\ntext = "Welcome!"\n',
+        f'id = "read"\nkind = "card"\ntext = "Please read."\ncards = ["{CARD}"]\n',
     ]
     for step_id, labels in options.items():
         quoted = ", ".join(f'"{label}"' for label in labels)
         steps.append(
-            f'[[steps]]\nid = "{step_id}"\nkind = "choice"\ntext = "{texts[step_id]}"\n'
-            f"options = [{quoted}]\n"
+            f'id = "{step_id}"\nkind = "choice"\ntext = "{texts[step_id]}"\noptions = [{quoted}]\n'
         )
-    steps.append(f'[[steps]]\nid = "thoughts"\nkind = "prompt"\ntext = "{thoughts}"\n')
-    steps.append('[[steps]]\nid = "bye"\nkind = "close"\ntext = "Thank you."\n')
+    steps.append(f'id = "thoughts"\nkind = "prompt"\ntext = "{thoughts}"\n')
+    steps.append('id = "bye"\nkind = "close"\ntext = "Thank you."\n')
+    # Every step is offered to residents taking part alone too.
+    steps = [f"[[steps]]\n{step}self_paced = true\n" for step in steps]
     head = (
         f'id = "{SCRIPT_ID}"\nversion = "1"\ntitle = "Labels"\nlanguage = "en"\n'
         "estimated_minutes = 30\n\n"
@@ -237,3 +246,75 @@ def test_a_revised_script_never_relabels_answers_given_on_the_earlier_version(
         ("dropped", "Yes"): "1",
         ("dropped", "No"): "1",
     }
+
+
+async def test_a_resident_alone_keeps_the_version_they_started_on_across_a_revision(
+    database_url: str, tmp_path: Path
+) -> None:
+    root = content_root(tmp_path, {SCRIPT_ID: script(V1, V1_THOUGHTS)})
+    settings = settings_for(database_url, root)
+    clock = FakeClock(T0)
+    bot = await start_bot(settings, clock)
+    closes = T0 + timedelta(days=60)
+    await bot.ops.create(CYCLE, "Data", "who uses it", T0, closes, [SCRIPT_ID], T0)
+    await bot.ops.open(CYCLE, T0)
+    await bot.scheduler.reconcile()
+    v1 = short(root)
+    rosa = Resident(bot, ROSA)
+    await rosa.say(f"/join {CYCLE}")
+    await rosa.press("join agree participate quote")
+    await rosa.press("next")
+    await rosa.press("next")
+    await rosa.press("ballot comfort 1")
+    assert rosa.heard()[-1].startswith(t(bot, "vote.recorded", answer="Very comfortable"))
+    await rosa.press("stop")
+    await bot.close()
+
+    # The files change while she is away; the bot restarts with them.
+    revise(root)
+    v2 = short(root)
+    bot = await start_bot(settings, clock)
+    try:
+        rosa = Resident(bot, ROSA, rosa.sent)
+        await rosa.press("continue")
+        assert "1. Agree\n2. Disagree" in rosa.heard()[-1]  # her version's order
+        await rosa.press("ballot statement 1")
+        said = rosa.heard()[-1]
+        assert said.startswith(t(bot, "vote.recorded", answer="Agree"))
+        assert "Should we meet again?" in said  # the step the files no longer have
+        await rosa.press("ballot dropped 2")
+        assert rosa.heard()[-1].startswith(t(bot, "vote.recorded", answer="No"))
+
+        # Someone starting now takes the revised version.
+        tom = Resident(bot, TOM, 100)  # press ids are unique on a platform, not per person
+        await tom.say(f"/join {CYCLE}")
+        await tom.press("join agree participate")
+        await tom.press("next")
+        await tom.press("next")
+        await tom.press("ballot comfort 1")
+        assert tom.heard()[-1].startswith(t(bot, "vote.recorded", answer="Not comfortable at all"))
+        await tom.press("ballot statement 1")
+        assert tom.heard()[-1].startswith(t(bot, "vote.recorded", answer="Disagree"))
+
+        out = tmp_path / "export"
+        app = bot.app
+        options = ExportOptions(out, CYCLE, "test", clock.now)
+        await export_dataset(Datasets(app.database), app.library, app.pseudonymiser, options)
+        names = {app.pseudonymiser(ROSA): "rosa", app.pseudonymiser(TOM): "tom"}
+    finally:
+        await bot.close()
+    votes = {
+        (names[v["participant"]], v["content_version"], v["step_id"], v["option_labels"])
+        for v in csv_rows(out / "votes.csv")
+    }
+    assert votes == {
+        ("rosa", v1, "comfort", "Very comfortable"),
+        ("rosa", v1, "statement", "Agree"),
+        ("rosa", v1, "dropped", "No"),
+        ("tom", v2, "comfort", "Not comfortable at all"),
+        ("tom", v2, "statement", "Disagree"),
+    }
+    coded = sorted(int(v["vote"]) for v in csv_rows(out / "polis" / "votes.csv"))
+    assert coded == [-1, 1]
+    versions = {o["content_version"] for o in csv_rows(out / "step_options.csv")}
+    assert versions == {v1, v2}
