@@ -301,8 +301,13 @@ async def test_a_resident_alone_keeps_the_version_they_started_on_across_a_revis
         options = ExportOptions(out, CYCLE, "test", clock.now)
         await export_dataset(Datasets(app.database), app.library, app.pseudonymiser, options)
         names = {app.pseudonymiser(ROSA): "rosa", app.pseudonymiser(TOM): "tom"}
+        await bot.ops.close(CYCLE, clock.now)  # drafts the "what we heard" card
     finally:
         await bot.close()
+    card = (root / "resources" / f"heard-{CYCLE}.md").read_text(encoding="utf-8")
+    for line in ("Very comfortable", "Not comfortable at all", "Agree", "Disagree", "No"):
+        assert f"- {line}: 1\n" in card
+    assert "Should we meet again?" in card
     votes = {
         (names[v["participant"]], v["content_version"], v["step_id"], v["option_labels"])
         for v in csv_rows(out / "votes.csv")
