@@ -4,6 +4,10 @@ Every session records the version it ran, and the version's content is kept in t
 so its answers are labelled with what people saw however the files change later. The hash is
 SHA-256 of a canonical JSON of the loaded models (keys sorted, no spaces, UTF-8): edits that do
 not change what the bot loads (comments, layout) make no new version; any change it shows does.
+
+"What we heard" cards (those with a ``cycle``) are left out: they quote participants, whose
+words must leave with them when they withdraw, so they are always shown from the files, where
+staff can take a quote out.
 """
 
 from __future__ import annotations
@@ -32,12 +36,12 @@ class Version:
 
 
 def version_of(script: Script, cards: Mapping[str, Card]) -> Version:
-    """The version of ``script`` with the cards of ``cards`` it shows or quotes."""
+    """The version of ``script`` with the cards of ``cards`` it shows or quotes (but quotes)."""
     used = sorted(
         {c for step in script.steps for c in step.cards}
         | {r.card for step in script.steps for r in references(step.text)}
     )
-    shown = {c: cards[c] for c in used if c in cards}
+    shown = {c: cards[c] for c in used if c in cards and cards[c].cycle is None}
     return Version(_digest(_document(script, shown)), script, shown)
 
 
