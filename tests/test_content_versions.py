@@ -248,6 +248,16 @@ def test_a_revised_script_never_relabels_answers_given_on_the_earlier_version(
     }
 
 
+async def first_answer(resident: Resident, label: str) -> None:
+    """Join the cycle's dialogue, agree, read on, and pick the first answer of the first choice."""
+    await resident.say(f"/join {CYCLE}")
+    await resident.press("join agree participate quote")
+    await resident.press("next")
+    await resident.press("next")
+    await resident.press("ballot comfort 1")
+    assert resident.heard()[-1].startswith(t(resident.bot, "vote.recorded", answer=label))
+
+
 async def test_a_resident_alone_keeps_the_version_they_started_on_across_a_revision(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -261,12 +271,7 @@ async def test_a_resident_alone_keeps_the_version_they_started_on_across_a_revis
     await bot.scheduler.reconcile()
     v1 = short(root)
     rosa = Resident(bot, ROSA)
-    await rosa.say(f"/join {CYCLE}")
-    await rosa.press("join agree participate quote")
-    await rosa.press("next")
-    await rosa.press("next")
-    await rosa.press("ballot comfort 1")
-    assert rosa.heard()[-1].startswith(t(bot, "vote.recorded", answer="Very comfortable"))
+    await first_answer(rosa, "Very comfortable")
     await rosa.press("stop")
     await bot.close()
 
@@ -287,12 +292,7 @@ async def test_a_resident_alone_keeps_the_version_they_started_on_across_a_revis
 
         # Someone starting now takes the revised version.
         tom = Resident(bot, TOM, 100)  # press ids are unique on a platform, not per person
-        await tom.say(f"/join {CYCLE}")
-        await tom.press("join agree participate")
-        await tom.press("next")
-        await tom.press("next")
-        await tom.press("ballot comfort 1")
-        assert tom.heard()[-1].startswith(t(bot, "vote.recorded", answer="Not comfortable at all"))
+        await first_answer(tom, "Not comfortable at all")
         await tom.press("ballot statement 1")
         assert tom.heard()[-1].startswith(t(bot, "vote.recorded", answer="Disagree"))
 
