@@ -123,7 +123,7 @@ class Desks:
     async def _summary(
         self, request: SummaryRequested, state: SessionState | None, ctx: Context
     ) -> None:
-        script = ctx.library.scripts.get(state.script_id or "") if state else None
+        script = ctx.script(state.script_id, state.content_version) if state else None
         if script is None:
             return
         heard = await self.store.heard(request.session_id)
@@ -136,7 +136,7 @@ class Desks:
         await self.perform(support.preview(Actor(request.person), draft, ctx))
 
     async def _charts(self, request: ChartRequested, ctx: Context) -> None:
-        script = ctx.library.scripts.get(request.script_id)
+        script = ctx.script(request.script_id, request.version)
         for ballot_id in request.ballots:
             ballot = script.ballot(ballot_id) if script else None
             if ballot is None:

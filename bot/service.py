@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 
 from bot.content.check import Library
 from bot.content.models import REQUIRED_SCOPE
+from bot.content.version import Version, version_of
 from bot.core import profile, support
 from bot.core.actions import Action, SendPrivate, recipient
 from bot.core.captures import ConsentRecorded, SessionSaved
 from bot.core.context import Actor, Context, Transition
+from bot.core.desk import SoloState
 from bot.core.direct import DIRECT
 from bot.core.dispatch import Dispatcher
 from bot.core.effects import Effect, ErasureRequested, Invited
@@ -105,6 +107,10 @@ class Service:
         self.effects = EffectRunner(
             store, self.roles, self.desks, self.sessions, self.perform, pseudonymise
         )
+        # Content versions by digest: the files' own, and those kept sessions started on.
+        self._versions = {
+            v.digest: v for v in (version_of(s, library.cards) for s in library.scripts.values())
+        }
 
     def attach(self, platform: Platform) -> None:
         """Route actions for ``platform.name`` to this platform."""
@@ -178,6 +184,7 @@ class Service:
             self.offered,
             self.zone,
             self.policy.solo_reminder,
+            await self._ran(state, desk.solo),
         )
         gated = scopes | {REQUIRED_SCOPE} if support.exempt(event, desk) else scopes
         transition, coped = self.intake.step(state, event, gated, actor, ctx, original_length)
@@ -261,6 +268,14 @@ class Service:
         self.desks.forget(person)
         self.standing.forget(person)
         self.roles.forget(person)
+
+    async def _ran(self, *running: SessionState | SoloState | None) -> dict[str, Version]:
+        """The content versions these sessions run, loaded once from where they were kept."""
+        wanted = {r.content_version for r in running if r is not None and r.content_version}
+        missing = wanted - self._versions.keys()
+        if missing:
+            self._versions.update(await self.store.content_versions(missing))
+        return {d: self._versions[d] for d in wanted if d in self._versions}
 
     async def _about(self, event: Event) -> GroupRef | None:
         """The group a private command or button is about, if it may run sessions."""

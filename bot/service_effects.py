@@ -93,7 +93,7 @@ class EffectRunner:
 
     async def _tally(self, change: TallyChanged, ctx: Context) -> None:
         state = self.sessions.get(change.group)
-        script = ctx.library.scripts.get(state.script_id or "") if state else None
+        script = ctx.script(state.script_id, state.content_version) if state else None
         index = script.index_of(change.step_id) if script else None
         if script is None or index is None:
             return

@@ -112,7 +112,7 @@ async def export_dataset(
     exposures = await datasets.card_exposures(cycle)
     total = sum(await datasets.counts(cycle))
     naming = Naming(pseudonymiser, public)
-    codebook = Codebook.of(library, (s.script_id for s in sessions))
+    codebook = await _codebook(datasets, library, sessions, cycle)
     first = min((s.started_at for s in sessions if s.started_at), default=None)
     back = await datasets.returning(cycle, first) if cycle and first else []
     this = next((c for c in cycles if c.cycle_id == cycle), None)
@@ -129,7 +129,7 @@ async def export_dataset(
         agg.step_order[key], agg.planned[key] = position, planned
     qdpx = Qdpx(out / "dialogue.qdpx", f"Cycle {cycle or 'all'}", str(export_id), options.now)
     for script in codebook.scripts.values():
-        qdpx.code_script(script.id, script.title, [(s.id, s.text) for s in script.steps])
+        qdpx.code_script(script.id, script.title, codebook.step_texts(script.id))
     polis = None if public else PolisWriter(out / "polis", codebook.statements())
     walk = Walk(
         datasets=datasets,
@@ -154,7 +154,7 @@ async def export_dataset(
     for session in sessions:
         timed = list(_visit_minutes(visits.get(session.session_id, []), session))
         for visit, minutes in timed:
-            step = codebook.at(session.script_id, visit.step_index)
+            step = codebook.at(session.script_id, visit.step_index, session.content_version)
             if step is not None:
                 agg.visit((session.script_id or "", step.id), minutes)
         plan.append((session, timed, cards.get(session.session_id, [])))
@@ -224,7 +224,7 @@ async def export_dataset(
         banner=reach_render.banner(reached) if reached else "",
     )
     (out / "report.html").write_text(report.render(agg, ctx, threshold), encoding="utf-8")
-    about = _about(options, export_id, cycle, sessions, codebook, walk, previous)
+    about = _about(options, export_id, cycle, library, codebook, walk, previous)
     about["withdrawals"] = await _withdrawals(datasets, export_id)
     facts = {
         "title": f"Deliberation data, cycle {cycle or 'all'} ({options.profile})",
@@ -250,6 +250,16 @@ async def export_dataset(
     return ExportResult(export_id, out, table_rows, dict(walk.redactor.counts))
 
 
+async def _codebook(
+    datasets: Datasets, library: Library, sessions: Sequence[SessionRow], cycle: str | None
+) -> Codebook:
+    """The versions the export's answers were given on: sessions' own, and residents'."""
+    residents = await datasets.resident_versions(cycle)
+    ran = [(s.script_id, s.content_version) for s in sessions]
+    digests = {d for _, d in ran if d} | set(residents.values())
+    return Codebook.of(library, ran, await datasets.content_versions(digests))
+
+
 def _aggregate_tables(sinks: Sinks, agg: Aggregates, threshold: int, codebook: Codebook) -> None:
     people, replies = agg_.participation(agg, threshold)
     for key in sorted(replies.counts):
@@ -270,12 +280,11 @@ def _about(
     options: ExportOptions,
     export_id: int,
     cycle: str | None,
-    sessions: Sequence[SessionRow],
+    library: Library,
     codebook: Codebook,
     walk: Walk,
     previous: Sequence[str],
 ) -> dict[str, object]:
-    ran = sorted({(s.script_id, s.script_version) for s in sessions if s.script_id})
     return {
         "export_id": export_id,
         "software": {"name": "distributed-dialogue", "version": __version__},
@@ -292,14 +301,7 @@ def _about(
         },
         "redaction": {"kinds": list(walk.redactor.kinds), "counts": dict(walk.redactor.counts)},
         "content": {
-            "scripts": [
-                {
-                    "script_id": script_id,
-                    "version_run": version,
-                    "version_in_content": getattr(codebook.scripts.get(script_id), "version", None),
-                }
-                for script_id, version in ran
-            ],
+            "scripts": codebook.ran(library),
             "cards_shown": sorted([list(c) for c in walk.cards_shown]),
             "previous_cycle": previous[-1] if previous else None,
         },

@@ -52,12 +52,16 @@ def draft(
         lines.append(f"## {t('heard.answered')}")
         shown: tuple[str | None, str] | None = None
         for tally in heard.tallies:
+            # As people saw them; the files' wording only where no version was kept.
             step = _step(library, tally.script_id, tally.step_id)
             if shown != (tally.script_id, tally.step_id):
                 shown = (tally.script_id, tally.step_id)
-                lines += ["", f"**{_one_line(step.text) if step else tally.step_id}**"]
+                question = tally.question or (step.text if step else tally.step_id)
+                lines += ["", f"**{_one_line(question)}**"]
             choices = step.choices() if step else ()
-            label = choices[tally.option - 1] if 0 < tally.option <= len(choices) else tally.option
+            label = tally.label or (
+                choices[tally.option - 1] if 0 < tally.option <= len(choices) else tally.option
+            )
             lines.append(t("heard.option", option=label, votes=tally.votes))
         lines.append("")
     if heard.counts:

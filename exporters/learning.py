@@ -55,7 +55,7 @@ def notes(
     skipped: Counter[tuple[str, str]] = Counter()
     for session in ended:
         shown = {v.step_index for v in visits.get(session.session_id, ())}
-        ran = codebook.scripts.get(session.script_id or "")
+        ran = codebook.script(session.script_id, session.content_version)
         for n, each in enumerate(ran.steps if ran else ()):
             if n not in shown:
                 skipped[(session.script_id or "", each.id)] += 1
@@ -66,7 +66,7 @@ def notes(
         (s.script_id, shown_step.id)
         for s in sessions
         for v in visits.get(s.session_id, ())
-        if (shown_step := codebook.at(s.script_id, v.step_index)) is not None
+        if (shown_step := codebook.at(s.script_id, v.step_index, s.content_version)) is not None
     }
     answered = {k[1:] for k in agg.replies}
     for (script_id, step_id), _, _ in codebook.keys():

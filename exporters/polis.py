@@ -11,7 +11,7 @@ statement's author-id is 0, standing for the script.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,31 +41,25 @@ def js_datetime(at: datetime) -> str:
 class PolisWriter:
     """Writes the Polis layout into a folder; votes stream, the matrix is one row per voter."""
 
-    def __init__(self, folder: Path, statements: Sequence[tuple[StepKey, str, dict[int, int]]]):
+    def __init__(self, folder: Path, statements: Sequence[tuple[StepKey, str]]):
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
-        self._statements = {
-            key: (i, text, coding) for i, (key, text, coding) in enumerate(statements, 1)
-        }
+        self._statements = {key: (i, text) for i, (key, text) in enumerate(statements, 1)}
         self._pids: dict[str, int] = {}
         self._latest: dict[int, dict[int, int]] = {}
-        self._tally: dict[int, list[int]] = {i: [0, 0] for i, _, _ in self._statements.values()}
+        self._tally: dict[int, list[int]] = {i: [0, 0] for i, _ in self._statements.values()}
         self._first: dict[int, datetime] = {}
         self._handle = (folder / "votes.csv").open("w", encoding="utf-8", newline="")
         self._votes = csv.writer(self._handle, lineterminator="\n")
         self._votes.writerow(("timestamp", "datetime", "comment-id", "voter-id", "vote"))
         self.rows = {"votes.csv": 0}
 
-    def vote(self, person: str, step: StepKey, options: Iterable[int], at: datetime) -> None:
-        """One person's answer to a step; ignored unless the step is a statement."""
+    def vote(self, person: str, step: StepKey, vote: int, at: datetime) -> None:
+        """One person's answer to a statement, coded as Polis codes it (see ``vote_coding``)."""
         found = self._statements.get(step)
         if found is None:
             return
-        comment, _, coding = found
-        values = [coding[o] for o in options if o in coding]
-        if len(values) != 1:
-            return
-        vote = values[0]
+        comment, _ = found
         pid = self._pids.setdefault(person, len(self._pids) + 1)
         self._votes.writerow((int(at.timestamp()), js_datetime(at), comment, pid, vote))
         self.rows["votes.csv"] += 1
@@ -84,13 +78,13 @@ class PolisWriter:
             "agrees", "disagrees", "moderated", "comment-body",
         ]  # fmt: skip
         rows: list[Sequence[object]] = []
-        for comment, text, _ in self._statements.values():
+        for comment, text in self._statements.values():
             first = self._first.get(comment)
             agrees, disagrees = self._tally[comment]
             stamp = (int(first.timestamp()), js_datetime(first)) if first else ("", "")
             rows.append((*stamp, comment, SCRIPT_AUTHOR, agrees, disagrees, 1, text))
         self._write("comments.csv", comments, rows)
-        ids = [c for c, _, _ in self._statements.values()]
+        ids = [c for c, _ in self._statements.values()]
         matrix = ["participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"]
         rows = []
         for pid, votes in self._latest.items():

@@ -83,6 +83,12 @@ SESSION = _s("session_id", "The session (one run of a script in a group).", True
 CYCLE = _s("cycle_id", "The deliberation cycle the session belonged to.")
 SCRIPT = _s("script_id", "The deliberation script the session ran.")
 VERSION = _s("script_version", "The version of the script the session ran.")
+CONTENT = _s(
+    "content_version",
+    "The exact content the person was shown: the first 12 hex digits of the SHA-256 of the "
+    "script and its cards (manifest.json lists them whole). Empty for sessions from before "
+    "versions were kept, which are labelled from the content at export time.",
+)
 STEP = _s("step_id", "The step of the script (stable across versions).", True)
 PARTICIPANT = _s(
     "participant", "Keyed pseudonym of the person (HMAC-SHA256, not reversible).", True
@@ -112,6 +118,7 @@ SESSIONS = Table(
         GROUP,
         SCRIPT,
         VERSION,
+        CONTENT,
         _s("language", "Language of the script."),
         Column("status", "string", "Where the session ended up.", True, SESSION_STATUSES),
         _t("started_at", "When the session started (UTC)."),
@@ -140,7 +147,8 @@ STEPS = Table(
     "The codebook: every step of the scripts used, with its prompt text.",
     (
         _s("script_id", "The script.", True),
-        _s("script_version", "The script's version in the content at export time.", True),
+        _s("script_version", "The script's version as it ran.", True),
+        _s("content_version", "The content version (see sessions.content_version).", True),
         STEP,
         _i("position", "The step's number in the script (1 is the first).", True),
         Column("kind", "string", "What the step does.", True, STEP_KINDS),
@@ -151,7 +159,7 @@ STEPS = Table(
         _s("cards", "Ids of the resource cards the step showed, separated by ';'."),
         _b("polis_statement", "Whether the step is exported as a Polis statement (polis/)."),
     ),
-    ("script_id", "script_version", "step_id"),
+    ("script_id", "script_version", "content_version", "step_id"),
 )
 STEP_OPTIONS = Table(
     "step_options",
@@ -159,16 +167,17 @@ STEP_OPTIONS = Table(
     (
         _s("script_id", "The script.", True),
         _s("script_version", "The script's version.", True),
+        _s("content_version", "The content version (see sessions.content_version).", True),
         STEP,
         _i("option", "The answer's number (1 is the first).", True),
         _s("label", "The answer as shown.", True),
     ),
-    ("script_id", "script_version", "step_id", "option"),
+    ("script_id", "script_version", "content_version", "step_id", "option"),
     (
         ForeignKey(
-            ("script_id", "script_version", "step_id"),
+            ("script_id", "script_version", "content_version", "step_id"),
             "steps",
-            ("script_id", "script_version", "step_id"),
+            ("script_id", "script_version", "content_version", "step_id"),
         ),
     ),
 )
@@ -181,7 +190,7 @@ CARD_EXPOSURES = Table(
         STEP,
         _s("card_id", "The card.", True),
         _s("card_version", "The card's version when it was shown.", True),
-        _s("card_title", "The card's title in the content at export time."),
+        _s("card_title", "The card's title as the session showed it."),
         _t("shown_at", "When the card was shown (UTC).", True),
     ),
     foreign_keys=(IN_SESSION,),
@@ -221,8 +230,9 @@ RESPONSES = Table(
         SESSION,
         SCRIPT,
         VERSION,
+        CONTENT,
         STEP,
-        _s("step_text", "The step's prompt (from the content at export time)."),
+        _s("step_text", "The step's prompt as the person was shown it."),
         _s("language", "Language of the script the reply answered."),
         PARTICIPANT,
         _s("text", "What the person wrote, with personal details replaced by [kind]."),
@@ -250,10 +260,11 @@ VOTES = Table(
         SESSION,
         SCRIPT,
         VERSION,
+        CONTENT,
         STEP,
         PARTICIPANT,
-        _s("options", "The chosen answers' numbers, separated by ';'.", True),
-        _s("option_labels", "The chosen answers as shown, separated by ';'."),
+        _s("options", "The chosen answers' numbers in their version, separated by ';'.", True),
+        _s("option_labels", "The chosen answers as the person saw them, separated by ';'."),
         _t("cast_at", "When the answer was given (UTC).", True),
     ),
     ("vote_id",),
@@ -282,7 +293,12 @@ VOTE_COUNTS = Table(
         _s("group", "The group's code, or 'all'.", True),
         _s("script_id", "The script.", True),
         STEP,
-        _i("option", "The answer's number (see step_options).", True),
+        _i(
+            "option",
+            "The answer's number in the newest version of the script that ran (answers only "
+            "older versions offered follow); answers are counted by the label people saw.",
+            True,
+        ),
         _s("label", "The answer as shown."),
         _i("votes", "People who chose this answer." + COUNT_NOTE),
     ),

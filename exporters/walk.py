@@ -13,7 +13,7 @@ from datetime import datetime
 from bot.content.check import Library
 from bot.content.models import SCOPES
 from exporters.aggregates import Aggregates
-from exporters.codebook import Codebook
+from exporters.codebook import Codebook, short
 from exporters.polis import PolisWriter
 from exporters.progress import Progress
 from exporters.pseudonymise import Naming
@@ -46,8 +46,10 @@ class Walk:
     consent_versions: set[str] = field(default_factory=set)
     cards_shown: set[tuple[str, str]] = field(default_factory=set)
     _scope_sets: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
-    # The prompt text and language of each (script, step), looked up once.
-    _prompts: dict[tuple[str, str], tuple[str | None, str | None]] = field(default_factory=dict)
+    # The prompt text and language of each (content version, script, step), looked up once.
+    _prompts: dict[tuple[str | None, str, str], tuple[str | None, str | None]] = field(
+        default_factory=dict
+    )
 
     async def participants(self, cycle: str | None) -> None:
         """Consents: the scope map every later row is checked against, and the cases."""
@@ -144,7 +146,7 @@ class Walk:
         """Write a session's own rows, open its transcript and source; its events in order."""
         name = self.naming.session(session.session_id)
         group = self.naming.group(session.group)
-        script = self.codebook.scripts.get(session.script_id or "")
+        script = self.codebook.script(session.script_id, session.content_version)
         minutes = None
         if session.started_at and session.ended_at:
             minutes = round((session.ended_at - session.started_at).total_seconds() / 60)
@@ -156,6 +158,7 @@ class Walk:
                 group,
                 session.script_id,
                 session.script_version,
+                short(session.content_version),
                 script.language if script else None,
                 session.status,
                 session.started_at,
@@ -167,19 +170,20 @@ class Walk:
         facts = {
             "Group": group,
             "Cycle": session.cycle_id or "",
-            "Script": f"{session.script_id} version {session.script_version}",
+            "Script": f"{session.script_id} version {session.script_version}"
+            + (f" (content {short(session.content_version)})" if session.content_version else ""),
             "Started": f"{session.started_at:%Y-%m-%d %H:%M} UTC" if session.started_at else "",
             "Ended": f"{session.ended_at:%Y-%m-%d %H:%M} UTC" if session.ended_at else "",
         }
         self.transcripts.open(name, facts)
         self.qdpx.open_source(name, f"Session in group {group}, cycle {session.cycle_id}")
         for visit, spent in visits:
-            step = self.codebook.at(session.script_id, visit.step_index)
+            step = self.codebook.at(session.script_id, visit.step_index, session.content_version)
             planned = step.minutes if step else None
             row = (name, step.id if step else "", visit.step_index + 1, visit.started_at)
             self.sinks.add("step_visits", (*row, spent, planned))
         for card in cards:
-            found = self.library.cards.get(card.card_id)
+            found = self.codebook.card(card.card_id, session.content_version, self.library)
             self.cards_shown.add((card.card_id, card.card_version))
             self.sinks.add(
                 "card_exposures",
@@ -201,12 +205,12 @@ class Walk:
 
     def _event(self, session: SessionRow, event: StepVisitRow | CardExposureRow) -> None:
         if isinstance(event, StepVisitRow):
-            step = self.codebook.at(session.script_id, event.step_index)
+            step = self.codebook.at(session.script_id, event.step_index, session.content_version)
             step_id, text = (step.id, step.text) if step else ("?", "")
             self.transcripts.step(event.step_index + 1, step_id, text, event.started_at)
             self.qdpx.write(f"\n[Step {event.step_index + 1}: {step_id}]\n")
             return
-        found = self.library.cards.get(event.card_id)
+        found = self.codebook.card(event.card_id, session.content_version, self.library)
         title = found.title if found else event.card_id
         self.transcripts.card(event.card_id, event.card_version, title, event.shown_at)
         self.qdpx.write(f"[Card shown: {title} ({event.card_id}, version {event.card_version})]\n")
@@ -221,11 +225,11 @@ class Walk:
             return
         self.pseudonyms.add(person)
         text, found = self.redactor(reply.text)
-        prompt = self._prompts.get(key)
+        prompt = self._prompts.get((reply.content_version, *key))
         if prompt is None:
-            step = self.codebook.step(reply.script_id, reply.step_id)
-            script = self.codebook.scripts.get(reply.script_id or "")
-            prompt = self._prompts[key] = (
+            step = self.codebook.step(reply.script_id, reply.step_id, reply.content_version)
+            script = self.codebook.script(reply.script_id, reply.content_version)
+            prompt = self._prompts[(reply.content_version, *key)] = (
                 step.text if step else None,
                 script.language if script else None,
             )
@@ -237,6 +241,7 @@ class Walk:
             self.naming.session(reply.session_id),
             reply.script_id,
             reply.script_version,
+            short(reply.content_version),
             reply.step_id,
             *prompt,
             *(() if speaker is None else (speaker,)),
@@ -259,10 +264,12 @@ class Walk:
             person = self.naming.pseudonym(vote.person)
             group = self.naming.group(vote.group)
             key = (vote.script_id or "", vote.step_id)
-            self.agg.vote(group, key, person, vote.options)
+            version = vote.content_version
+            merged = self.codebook.merged(vote.script_id, vote.step_id, version, vote.options)
+            self.agg.vote(group, key, person, merged)
             if self.naming.public:
                 continue
-            step = self.codebook.step(vote.script_id, vote.step_id)
+            step = self.codebook.step(vote.script_id, vote.step_id, version)
             choices = step.choices() if step else ()
             labels = [choices[n - 1] for n in vote.options if 0 < n <= len(choices)]
             self.sinks.add(
@@ -274,6 +281,7 @@ class Walk:
                     vote.session_id,
                     vote.script_id,
                     vote.script_version,
+                    short(version),
                     vote.step_id,
                     person,
                     ";".join(str(n) for n in vote.options),
@@ -281,5 +289,6 @@ class Walk:
                     vote.cast_at,
                 ),
             )
-            if self.polis is not None:
-                self.polis.vote(person, key, vote.options, vote.cast_at)
+            coded = self.codebook.polis_vote(vote.script_id, vote.step_id, version, vote.options)
+            if self.polis is not None and coded is not None:
+                self.polis.vote(person, key, coded, vote.cast_at)

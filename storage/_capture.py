@@ -15,6 +15,7 @@ from bot.core.captures import (
     Capture,
     CardShown,
     ConsentRecorded,
+    ContentUsed,
     ProfileAnswered,
     ProfileDeleted,
     ReflectionSaved,
@@ -26,6 +27,7 @@ from bot.core.captures import (
     VoteCaptured,
 )
 from bot.core.ids import GroupRef, PersonRef
+from storage._content import record_versions
 from storage._direct import save_progress, save_reflections
 from storage._edits import edit_response
 from storage._erased import Marks, remember
@@ -76,7 +78,8 @@ async def apply(
     # Sessions go first: responses and votes of the same batch refer to their row.
     await _save_sessions(conn, _only(SessionSaved, captures), ids)
     await record_step_visits(conn, _only(SessionSaved, captures))
-    rest = [c for c in captures if not isinstance(c, SessionSaved)]
+    await record_versions(conn, _only(ContentUsed, captures))
+    rest = [c for c in captures if not isinstance(c, SessionSaved | ContentUsed)]
     for kind, grouped in groupby(rest, key=type):
         run = list(grouped)
         if kind is ResponseCaptured:
@@ -139,6 +142,7 @@ async def _save_sessions(conn: AsyncConnection, saved: list[SessionSaved], ids: 
                     "cycle_id": state.cycle_id,
                     "script_id": state.script_id,
                     "script_version": state.script_version,
+                    "content_version": state.content_version,
                     "status": state.status.value,
                     "step_index": state.step_index,
                     "started_at": state.started_at,

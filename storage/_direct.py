@@ -39,6 +39,7 @@ async def save_progress(conn: AsyncConnection, saved: Sequence[SoloSaved]) -> No
             "cycle_id": state.cycle_id,
             "script_id": state.script_id,
             "script_version": state.script_version,
+            "content_version": state.content_version,
             "step_index": state.step_index,
             "status": state.status,
             "answered": state.answered,
@@ -98,6 +99,7 @@ def _solo(person: PersonRef, row: Row[Any]) -> SoloState:
         stopped_at=row.stopped_at,
         remind=row.remind,
         reminded_at=row.reminded_at,
+        content_version=row.content_version,
     )
 
 

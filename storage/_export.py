@@ -46,6 +46,7 @@ def _context_columns() -> tuple[Any, ...]:
         sessions.c.cycle_id,
         sessions.c.script_id,
         sessions.c.script_version,
+        sessions.c.content_version,
     )
 
 
@@ -86,7 +87,7 @@ def response_row(row: Row[Any], keys: KeyStore) -> ResponseRow:
     (
         response_id, session_id, step_id, message_id, sealed_text, kind, reply_to, posted_at,
         edited_at, participant, platform, chat, person_platform, user_id, group_platform,
-        chat_id, title, cycle_id, script_id, script_version,
+        chat_id, title, cycle_id, script_id, script_version, content_version,
     ) = cast(Sequence[Any], row)  # fmt: skip
     text = open_reply(keys, participant, (platform, chat, message_id), sealed_text)
     return ResponseRow(
@@ -105,6 +106,7 @@ def response_row(row: Row[Any], keys: KeyStore) -> ResponseRow:
         reply_to,
         posted_at,
         edited_at,
+        content_version,
     )
 
 
@@ -144,6 +146,7 @@ async def iter_votes(
                 step_id=row.step_id,
                 options=decode_options(row.options),
                 cast_at=row.cast_at,
+                content_version=row.content_version,
             )
 
 

@@ -48,6 +48,8 @@ class SessionRow:
     step_index: int
     started_at: datetime | None
     ended_at: datetime | None
+    # The content version it ran (None: a session from before versions were kept).
+    content_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

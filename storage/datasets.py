@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from itertools import islice
 from typing import Any, cast
@@ -15,8 +16,11 @@ from typing import Any, cast
 from sqlalchemy import Row, func, insert, select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.content.version import Version
+from bot.core.direct import is_direct
 from bot.core.ids import GroupRef, PersonRef
 from storage import _export
+from storage._content import Residents, answered_version, read_versions, resident_versions
 from storage._profile import open_answer
 from storage.dataset_records import (
     CardExposureRow,
@@ -72,7 +76,7 @@ _REPLY_COLUMNS = (
 )
 
 
-def _reply(row: Row[Any], session: SessionRow, keys: KeyStore) -> ResponseRow:
+def _reply(row: Row[Any], session: SessionRow, residents: Residents, keys: KeyStore) -> ResponseRow:
     # Unpacked by position: reading a Row's fields by name costs more than the rest of an
     # export's work on the reply.
     (
@@ -96,6 +100,7 @@ def _reply(row: Row[Any], session: SessionRow, keys: KeyStore) -> ResponseRow:
         reply_to,
         posted_at,
         edited_at,
+        answered_version(session.group, PersonRef(platform, user_id), session, residents),
     )
 
 
@@ -161,9 +166,20 @@ class Datasets:
                 step_index=r.step_index,
                 started_at=r.started_at,
                 ended_at=r.ended_at,
+                content_version=r.content_version,
             )
             for r in rows
         ]
+
+    async def content_versions(self, digests: Iterable[str]) -> dict[str, Version]:
+        """The kept content versions of these digests (see ``bot.content.version``)."""
+        async with self._engine.connect() as conn:
+            return await read_versions(conn, digests)
+
+    async def resident_versions(self, cycle_id: str | None) -> Residents:
+        """The content version each resident's self-paced dialogue ran, by person and cycle."""
+        async with self._engine.connect() as conn:
+            return await resident_versions(conn, cycle_id)
 
     async def groups(self) -> dict[GroupRef, str | None]:
         """Every group with its title."""
@@ -229,12 +245,16 @@ class Datasets:
         """
         known = {s.session_id: s for s in sessions}
         keys = keys_of(self._engine)
+        # Residents' own versions, read only when the export holds a cycle's direct session.
+        cycles = {s.cycle_id for s in sessions if is_direct(s.group)}
+        one = next(iter(cycles)) if len(cycles) == 1 else None
+        residents = await self.resident_versions(one) if cycles else {}
         pages = self._reply_pages(list(known))
         upcoming = asyncio.ensure_future(anext(pages, None))
         try:
             while (page := await upcoming) is not None:
                 upcoming = asyncio.ensure_future(anext(pages, None))
-                yield [_reply(row, known[row.session_id], keys) for row in page]
+                yield [_reply(row, known[row.session_id], residents, keys) for row in page]
         finally:
             upcoming.cancel()
             await pages.aclose()
@@ -275,9 +295,14 @@ class Datasets:
         async with self._engine.connect() as conn:
             return {s: int(n) for s, n in await conn.execute(query) if s in wanted}
 
-    def votes(self, cycle_id: str | None) -> AsyncIterator[VoteRow]:
-        """Stream the cycle's votes."""
-        return _export.iter_votes(self._engine, cycle_id, self.batch_size)
+    async def votes(self, cycle_id: str | None) -> AsyncIterator[VoteRow]:
+        """Stream the cycle's votes, each with the content version its person answered."""
+        residents = await self.resident_versions(cycle_id)
+        async for vote in _export.iter_votes(self._engine, cycle_id, self.batch_size):
+            version = answered_version(vote.group, vote.person, vote, residents)
+            yield (
+                vote if version == vote.content_version else replace(vote, content_version=version)
+            )
 
     def participants(self, cycle_id: str | None) -> AsyncIterator[ParticipantRow]:
         """Stream the consents of the cycle's contributors."""

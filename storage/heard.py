@@ -6,15 +6,17 @@ returns who said what.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.direct import DIRECT
+from storage._content import read_versions
 from storage.keystore import keys_of
 from storage.records import decode_options
 from storage.sealed import open_reply
-from storage.tables import consents, groups, responses, sessions, votes
+from storage.tables import consents, direct_progress, groups, responses, sessions, votes
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,9 @@ class Tally:
     step_id: str
     option: int
     votes: int
+    # The answer and its question as people saw them (None: no content version was kept).
+    label: str | None = None
+    question: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,17 +91,43 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
             .order_by(responses.c.group_id, sessions.c.script_id, func.min(responses.c.id))
         )
         counts = tuple(StepCount(*row) for row in count_rows)
-        vote_rows = await conn.execute(
-            select(sessions.c.script_id, votes.c.step_id, votes.c.options)
-            .join(sessions, sessions.c.id == votes.c.session_id)
-            .where(in_cycle)
-            .order_by(votes.c.id)
+        # A resident alone answered on their own version; everyone else on their session's.
+        answered = case(
+            (
+                groups.c.platform == DIRECT,
+                func.coalesce(direct_progress.c.content_version, sessions.c.content_version),
+            ),
+            else_=sessions.c.content_version,
         )
-        tallied: dict[tuple[str | None, str, int], int] = {}
-        for script_id, step_id, options in vote_rows:
+        vote_rows = (
+            await conn.execute(
+                select(sessions.c.script_id, answered, votes.c.step_id, votes.c.options)
+                .join(sessions, sessions.c.id == votes.c.session_id)
+                .join(groups, groups.c.id == sessions.c.group_id)
+                .outerjoin(
+                    direct_progress,
+                    and_(
+                        direct_progress.c.participant_id == votes.c.participant_id,
+                        direct_progress.c.cycle_id == sessions.c.cycle_id,
+                    ),
+                )
+                .where(in_cycle)
+                .order_by(votes.c.id)
+            )
+        ).all()
+        kept = await read_versions(conn, {r[1] for r in vote_rows if r[1]})
+        tallied: dict[tuple[str | None, str, str | int], Tally] = {}
+        for script_id, version, step_id, options in vote_rows:
+            found = kept.get(version or "")
+            ballot = found.script.ballot(step_id) if found else None
+            choices = ballot.choices() if ballot else ()
             for option in decode_options(options):
-                key = (script_id, step_id, option)
-                tallied[key] = tallied.get(key, 0) + 1
+                label = choices[option - 1] if 0 < option <= len(choices) else None
+                key = (script_id, step_id, label or option)
+                was = tallied.get(key) or Tally(
+                    script_id, step_id, option, 0, label, ballot.text if ballot else None
+                )
+                tallied[key] = replace(was, votes=was.votes + 1)
         quote_rows = await conn.execute(
             select(
                 sessions.c.script_id,
@@ -120,17 +151,16 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
             .limit(max_quotes)
         )
         keys = keys_of(conn)
-        found: list[Quote] = []
+        found_quotes: list[Quote] = []
         for r in quote_rows:
             message = (r.platform, r.chat_id, r.message_id)
             text = open_reply(keys, r.participant_id, message, r.text)
             if text.strip():
-                found.append(Quote(r.script_id, r.step_id, text))
-        quotes = tuple(found)
-    tallies = tuple(Tally(*key, count) for key, count in sorted(tallied.items(), key=_order))
+                found_quotes.append(Quote(r.script_id, r.step_id, text))
+        quotes = tuple(found_quotes)
+    tallies = tuple(sorted(tallied.values(), key=_order))
     return Heard(totals[0], totals[1], counts, tallies, quotes)
 
 
-def _order(item: tuple[tuple[str | None, str, int], int]) -> tuple[str, str, int]:
-    (script_id, step_id, option), _ = item
-    return (script_id or "", step_id, option)
+def _order(tally: Tally) -> tuple[str, str, int]:
+    return (tally.script_id or "", tally.step_id, tally.option)

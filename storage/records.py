@@ -54,6 +54,8 @@ class ResponseRow:
     reply_to: str | None
     posted_at: datetime
     edited_at: datetime | None
+    # The content version the person answered (None: from before versions were kept).
+    content_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,8 @@ class VoteRow:
     step_id: str
     options: tuple[int, ...]
     cast_at: datetime
+    # The content version the person answered (None: from before versions were kept).
+    content_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

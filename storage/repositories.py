@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.content.version import Version
 from bot.core.captures import Capture
 from bot.core.desk import Desk
 from bot.core.ids import GroupRef, MessageRef, PersonRef
 from bot.core.records import ProfileAnswer, SessionHeard, Turnout
 from bot.core.state import SessionState, Status
-from storage import _capture, _direct, _export, _profile, _registrations
+from storage import _capture, _content, _direct, _export, _profile, _registrations
 from storage._batch import Submission, apply_submissions
 from storage._erased import Marks, remember
 from storage._keys import dialect_insert, ensure_groups, ensure_people, group_id, person_id
@@ -75,6 +76,7 @@ def _session(row: Row[Any]) -> SessionState:
         cycle_id=row.cycle_id,
         script_id=row.script_id,
         script_version=row.script_version,
+        content_version=row.content_version,
         step_index=row.step_index,
         started_at=row.started_at,
         step_started_at=row.step_started_at,
@@ -300,6 +302,11 @@ class Repository(StandingQueries):
         """The person's self-paced dialogue, open reflection, and whether they facilitate."""
         async with self._engine.connect() as conn:
             return await _direct.desk(conn, person)
+
+    async def content_versions(self, digests: Iterable[str]) -> dict[str, Version]:
+        """The kept content versions of these digests (see ``bot.content.version``)."""
+        async with self._engine.connect() as conn:
+            return await _content.read_versions(conn, digests)
 
     async def heard(self, session_id: str) -> SessionHeard:
         """What a session heard, as counts, for its "what we heard today" summary."""

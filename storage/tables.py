@@ -128,6 +128,8 @@ class Session(Base):
     cycle_id: Mapped[str | None] = mapped_column(String, index=True)
     script_id: Mapped[str | None] = mapped_column(String)
     script_version: Mapped[str | None] = mapped_column(String)
+    # The content version it ran (see content_versions); NULL for sessions from before them.
+    content_version: Mapped[str | None] = mapped_column(String)
     status: Mapped[str] = mapped_column(String)
     step_index: Mapped[int]
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -413,6 +415,7 @@ class DirectProgress(Base):
     cycle_id: Mapped[str] = mapped_column(String)
     script_id: Mapped[str] = mapped_column(String)
     script_version: Mapped[str] = mapped_column(String)
+    content_version: Mapped[str | None] = mapped_column(String)
     step_index: Mapped[int]
     status: Mapped[str] = mapped_column(String)
     answered: Mapped[bool]
@@ -421,6 +424,20 @@ class DirectProgress(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ContentVersion(Base):
+    """A script and the cards it shows, as a session ran them, keyed by their SHA-256.
+
+    Written once, when a session first starts on the version; never changed or deleted.
+    """
+
+    __tablename__ = "content_versions"
+
+    digest: Mapped[str] = mapped_column(String, primary_key=True)
+    script_id: Mapped[str] = mapped_column(String)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    first_used_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SessionReflection(Base):
@@ -492,3 +509,4 @@ direct_progress = Base.metadata.tables["direct_progress"]
 session_reflections = Base.metadata.tables["session_reflections"]
 invitations = Base.metadata.tables["invitations"]
 session_leads = Base.metadata.tables["session_leads"]
+content_versions = Base.metadata.tables["content_versions"]

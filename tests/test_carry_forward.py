@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import select
 
 from bot.content.check import collect
 from bot.content.heard import statements
 from bot.core.ids import PersonRef
+from storage.tables import content_versions
 from tests.clockwork import FRAN, FakeClock, content_root, settings_for, start_bot
 
 T0 = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
@@ -115,6 +119,15 @@ async def test_what_cycle_one_heard_appears_in_cycle_two_quoting_only_consented_
             "Last time, groups said “ALICE-QUOTABLE we want to be asked first” Do you agree?"
         )
         assert second.app.service.sessions[shown.group].cycle_id == "2027-c2"
+        # The session's content version is kept without the card's quotes: they stay in the
+        # file, where staff can take out the words of someone who withdraws.
+        async with second.app.database.connect() as conn:
+            query = select(content_versions.c.content).where(
+                content_versions.c.script_id == "c2-followup"
+            )
+            (kept,) = (await conn.execute(query)).scalars().all()
+        assert "heard-2027-c1" not in kept["cards"]
+        assert "ALICE-QUOTABLE" not in json.dumps(kept)
     finally:
         await second.close()
 

@@ -18,11 +18,13 @@ import pytest
 
 from bot.content.check import Library, load_library
 from bot.content.models import SCOPES, Script, Step
+from bot.content.version import version_of
 from bot.core import consent, engine
 from bot.core.actions import AskChoice, Button, SendCard, SendPrivate, SendText
 from bot.core.captures import (
     CardShown,
     ConsentRecorded,
+    ContentUsed,
     ReflectionSaved,
     ResponseCaptured,
     ResponseDeleted,
@@ -195,7 +197,9 @@ def test_start_by_a_facilitator_opens_a_running_session_at_the_first_step(
     )
     assert state.started_at == state.step_started_at == NOW
     assert state.ended_at is None
-    assert result.captures == (SessionSaved(state),)
+    ran = version_of(script, ctx.library.cards)
+    assert state.content_version == ran.digest
+    assert result.captures == (ContentUsed(ran, NOW), SessionSaved(state))
     assert result.effects == ()
 
     welcome, join, first, notes = result.actions

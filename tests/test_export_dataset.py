@@ -20,6 +20,7 @@ from export_cycle import (
     LIBRARY,
     NOT_NHS,
     PII,
+    SCRIPT,
     T0,
     TITLES,
     VOTERS,
@@ -28,6 +29,7 @@ from export_cycle import (
 from frictionless import validate
 from lxml import etree
 
+from bot.content.version import version_of
 from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
 from exporters.schema import tables_for
 from storage.datasets import Datasets
@@ -112,8 +114,16 @@ async def test_research_export_holds_every_consented_row(exported: Exported) -> 
     assert files["responses.csv"]["rows"] == files["responses.parquet"]["rows"] == len(responses)
     assert manifest["content"]["previous_cycle"] == "c0"
     assert manifest["content"]["cards_shown"] == [["rent-card", "3"]]
+    # These sessions kept no content version: they are labelled from the files, and say so.
     assert manifest["content"]["scripts"] == [
-        {"script_id": "housing", "version_run": "2", "version_in_content": "2"}
+        {
+            "script_id": "housing",
+            "version_run": "2",
+            "content_version": version_of(SCRIPT, LIBRARY.cards).digest,
+            "content_kept": False,
+            "version_in_content": "2",
+            "same_as_content_now": True,
+        }
     ]
     assert manifest["made_by"] == "tester" and manifest["profile"] == "research"
 

@@ -13,9 +13,10 @@ from pydantic import ValidationError
 
 from bot.content.check import collect, load_library
 from bot.content.models import Step
+from bot.content.version import version_of
 from bot.core import engine, solo
 from bot.core.actions import SendPrivate
-from bot.core.captures import ConsentRecorded, SessionSaved, SoloSaved
+from bot.core.captures import ConsentRecorded, ContentUsed, SessionSaved, SoloSaved
 from bot.core.context import Actor, Context
 from bot.core.desk import ACTIVE, DONE, STOPPED, Desk, SoloState
 from bot.core.direct import direct_group
@@ -89,11 +90,23 @@ def test_consent_comes_first_and_nothing_is_kept_before_it(ctx: Context) -> None
     agreed = engine.step(
         None, ButtonPressed(ROSA, None, "join agree participate", NOW), stranger, ctx
     )
-    consent, session, place = agreed.captures
+    consent, used, session, place = agreed.captures
     assert isinstance(consent, ConsentRecorded) and consent.group == DIRECT
+    ran = version_of(ctx.library.scripts["health-data-intro"], ctx.library.cards)
+    assert used == ContentUsed(ran, NOW)
     assert isinstance(session, SessionSaved) and session.state.session_id == "direct-default"
+    assert session.state.content_version == ran.digest
     assert place == SoloSaved(
-        SoloState(ROSA, "default", "health-data-intro", "1.0.0", 0, ACTIVE, NOW)
+        SoloState(
+            ROSA,
+            "default",
+            "health-data-intro",
+            "1.0.0",
+            0,
+            ACTIVE,
+            NOW,
+            content_version=ran.digest,
+        )
     )
     assert "Step 1 of 16" in agreed.actions[-1].text
 

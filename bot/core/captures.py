@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.content.version import Version
 from bot.core.desk import Reflection, SoloState
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.state import SessionState
@@ -84,6 +85,14 @@ class SessionSaved:
 
 
 @dataclass(frozen=True, slots=True)
+class ContentUsed:
+    """A session started on this content version: it is kept (once) with the session."""
+
+    version: Version
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CardShown:
     """A resource card was shown in a session: which card, which version, at which step."""
 
@@ -141,6 +150,7 @@ Capture = (
     | VoteCaptured
     | ConsentRecorded
     | SessionSaved
+    | ContentUsed
     | CardShown
     | ProfileAnswered
     | ProfileDeleted

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.content.check import Library
+from bot.content.models import Card, Script
+from bot.content.version import Version
 from bot.core.actions import Action, SendPrivate
 from bot.core.captures import Capture
 from bot.core.desk import Desk
@@ -50,6 +53,21 @@ class Context:
     zone: tzinfo = UTC
     # How long after someone stops a self-paced dialogue half-way they may be reminded, once.
     solo_reminder: timedelta | None = None
+    # The content versions that sessions in view started on, by digest, as the database keeps
+    # them: a session runs on its own version even after the files changed.
+    ran: Mapping[str, Version] = field(default_factory=dict)
+
+    def script(self, script_id: str | None, version: str | None) -> Script | None:
+        """The script a session runs: its own version if known, else the files' current one."""
+        kept = self.ran.get(version or "")
+        if kept is not None and kept.script.id == script_id:
+            return kept.script
+        return self.library.scripts.get(script_id or "")
+
+    def cards(self, version: str | None) -> Mapping[str, Card]:
+        """The cards a session of ``version`` shows: the version's own, else the files'."""
+        kept = self.ran.get(version or "")
+        return self.library.cards if kept is None else {**self.library.cards, **kept.cards}
 
     def t(self, key: str, **params: object) -> str:
         """A message from the catalogue in the deployment's language."""

@@ -39,6 +39,8 @@ class SoloState:
     # Whether they want one reminder if they stop half-way (None: not asked yet).
     remind: bool | None = None
     reminded_at: datetime | None = None
+    # The content version it runs (bot.content.version); None for progress from before them.
+    content_version: str | None = None
 
     @property
     def open(self) -> bool:

@@ -124,6 +124,8 @@ class ChartRequested:
     script_id: str
     ballots: tuple[str, ...]
     person: PersonRef | None = None
+    # The content version the session runs, whose labels the chart shows.
+    version: str | None = None
 
 
 Effect = (

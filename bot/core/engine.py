@@ -134,7 +134,7 @@ def command(
 
 def _within_script(state: SessionState | None, ctx: Context) -> SessionState | None:
     # A session restored after its script lost steps resumes on the script's last step.
-    script = ctx.library.scripts.get(state.script_id or "") if state else None
+    script = ctx.script(state.script_id, state.content_version) if state else None
     if state is None or script is None or state.step_index < len(script.steps):
         return state
     return replace(state, step_index=len(script.steps) - 1)

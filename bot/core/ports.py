@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from bot.content.version import Version
 from bot.core.actions import Action
 from bot.core.captures import Capture
 from bot.core.desk import Desk
@@ -96,6 +97,9 @@ class Store(Protocol):
 
     async def desk(self, person: PersonRef) -> Desk:
         """The person's self-paced dialogue, open reflection, and whether they facilitate."""
+
+    async def content_versions(self, digests: Iterable[str]) -> dict[str, Version]:
+        """The content versions sessions started on, as kept when they started, by digest."""
 
     async def heard(self, session_id: str) -> SessionHeard:
         """What a session heard, as counts (replies by step, answers by ballot, people)."""

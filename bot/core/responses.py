@@ -122,7 +122,7 @@ def chosen(
 
 def current_step(state: SessionState | None, ctx: Context) -> Step | None:
     """The step the session is at, if its script is still there."""
-    script = ctx.library.scripts.get(state.script_id or "") if state else None
+    script = ctx.script(state.script_id, state.content_version) if state else None
     if state is None or script is None or not 0 <= state.step_index < len(script.steps):
         return None
     return script.steps[state.step_index]

@@ -188,7 +188,7 @@ def step_timer(state: SessionState, ctx: Context) -> StepTimer | None:
         or state.step_started_at is None
     ):
         return None
-    script = ctx.library.scripts.get(state.script_id or "")
+    script = ctx.script(state.script_id, state.content_version)
     if script is None or not 0 <= state.step_index < len(script.steps):
         return None
     minutes = script.steps[state.step_index].minutes

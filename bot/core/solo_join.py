@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.content.models import REQUIRED_SCOPE, SCOPES, Script
+from bot.content.version import Version, version_of
 from bot.core import consent, schedule, solo_steps
 from bot.core.actions import Button, SendPrivate
-from bot.core.captures import Capture, ConsentRecorded, SessionSaved, SoloSaved
+from bot.core.captures import Capture, ConsentRecorded, ContentUsed, SessionSaved, SoloSaved
 from bot.core.context import Actor, Context, Transition
 from bot.core.desk import ACTIVE, DONE, SoloState
 from bot.core.direct import COMMAND, direct_group, session_id
@@ -31,7 +32,7 @@ def script_for(ctx: Context) -> Script | None:
 def current_script(actor: Actor, ctx: Context) -> Script | None:
     """The script of the actor's self-paced dialogue, if it still has the step they are at."""
     solo = actor.desk.solo
-    script = ctx.library.scripts.get(solo.script_id) if solo else None
+    script = ctx.script(solo.script_id, solo.content_version) if solo else None
     if solo is None or script is None or not 0 <= solo.step_index < len(script.steps):
         return None
     return script
@@ -73,19 +74,29 @@ def go(
     """Begin this cycle's dialogue, or pick it up where it was."""
     if solo is not None and solo.status == DONE:
         return say(state, actor, ctx.t("solo.finished"))
-    if solo is not None and current_script(actor, ctx) is not None:
-        return solo_steps.resume(state, solo, script, actor, ctx)
+    ran = current_script(actor, ctx) if solo is not None else None
+    if solo is not None and ran is not None:
+        return solo_steps.resume(state, solo, ran, actor, ctx)
     steps = offered(script)
-    session, saved = _session(state, script, ctx)
+    version = version_of(script, ctx.library.cards)
+    session, saved = _session(state, script, version, ctx)
     begun = SoloState(
-        actor.person, ctx.cycle_id, script.id, script.version, steps[0], ACTIVE, ctx.now
+        actor.person,
+        ctx.cycle_id,
+        script.id,
+        script.version,
+        steps[0],
+        ACTIVE,
+        ctx.now,
+        content_version=version.digest,
     )
     lead = ctx.t("solo.begin", title=script.title, count=len(steps))
-    return Transition(session, present(begun, script, actor, ctx, lead), (*saved, SoloSaved(begun)))
+    captures = (ContentUsed(version, ctx.now), *saved, SoloSaved(begun))
+    return Transition(session, present(begun, script, actor, ctx, lead), captures)
 
 
 def _session(
-    state: SessionState | None, script: Script, ctx: Context
+    state: SessionState | None, script: Script, version: Version, ctx: Context
 ) -> tuple[SessionState, tuple[Capture, ...]]:
     """The cycle's direct session, started (and saved) with the first resident if need be."""
     if state is not None and state.live and state.session_id is not None:
@@ -97,6 +108,7 @@ def _session(
         cycle_id=ctx.cycle_id,
         script_id=script.id,
         script_version=script.version,
+        content_version=version.digest,
         started_at=ctx.now,
     )
     return started, (SessionSaved(started),)

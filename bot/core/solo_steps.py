@@ -87,7 +87,8 @@ def more(
     """Tell me more: the step's cards in full, and its self-paced explanation."""
     assert state.session_id is not None
     step = script.steps[solo.step_index]
-    cards = [ctx.library.cards[c] for c in step.cards if c in ctx.library.cards]
+    shows = ctx.cards(solo.content_version)
+    cards = [shows[c] for c in step.cards if c in shows]
     actions: list[SendCard | SendPrivate] = [
         SendCard(state.group, card, actor.person) for card in cards
     ]

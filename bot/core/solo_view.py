@@ -47,10 +47,11 @@ def present(
     step = script.steps[solo.step_index]
     steps = offered(script)
     number = steps.index(solo.step_index) + 1 if solo.step_index in steps else len(steps)
-    text = step.self_paced_text or heard.fill(step.text, ctx.library.cards)
+    shows = ctx.cards(solo.content_version)
+    text = step.self_paced_text or heard.fill(step.text, shows)
     parts = [lead.strip(), ctx.t("solo.step", number=number, count=len(steps)), text.strip()]
     for card_id in step.cards:
-        card = ctx.library.cards.get(card_id)
+        card = shows.get(card_id)
         if card is not None:
             parts.append(ctx.t("solo.card", title=card.title, summary=card.summary))
     buttons = controls(step, solo, ctx)

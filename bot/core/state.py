@@ -32,6 +32,8 @@ class SessionState:
     started_at: datetime | None = None
     step_started_at: datetime | None = None
     ended_at: datetime | None = None
+    # The content version it runs (bot.content.version): its labels, whatever the files say.
+    content_version: str | None = None
 
     @property
     def live(self) -> bool:

@@ -9,9 +9,10 @@ from dataclasses import replace
 
 from bot.content import heard
 from bot.content.models import QUESTION_SEPARATOR, Script, Step
+from bot.content.version import version_of
 from bot.core import schedule, support
 from bot.core.actions import Action, AskChoice, Button, SendCard, SendPrivate, SendText
-from bot.core.captures import CardShown, SessionSaved
+from bot.core.captures import CardShown, ContentUsed, SessionSaved
 from bot.core.context import Actor, Context, Transition, reply
 from bot.core.state import SessionState, Status
 
@@ -40,6 +41,7 @@ def start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context
     if refused is not None:
         return reply(state, actor, refused)
     group = state.group
+    version = version_of(script, ctx.library.cards)
     started = SessionState(
         group=group,
         status=Status.RUNNING,
@@ -47,6 +49,7 @@ def start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context
         cycle_id=ctx.cycle_id,
         script_id=script.id,
         script_version=script.version,
+        content_version=version.digest,
         step_index=0,
         started_at=ctx.now,
         step_started_at=ctx.now,
@@ -65,14 +68,15 @@ def start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context
         SendText(group, ctx.t("session.join"), buttons=(join,)),
         *shown,
     ]
-    return Transition(started, tuple(actions), (SessionSaved(started), *cards))
+    used = ContentUsed(version, ctx.now)
+    return Transition(started, tuple(actions), (used, SessionSaved(started), *cards))
 
 
 def navigate(
     state: SessionState, name: str, args: tuple[str, ...], actor: Actor, ctx: Context
 ) -> Transition:
     """Move a live session: next, back, skip, goto, pause, resume or end."""
-    script = ctx.library.scripts.get(state.script_id or "")
+    script = ctx.script(state.script_id, state.content_version)
     if name == "end" or script is None:
         return _end(state, actor, ctx)
     if name == "pause":
@@ -155,7 +159,7 @@ def present(
     """
     current = script.steps[state.step_index]
     group = state.group
-    text = heard.fill(current.text, ctx.library.cards)
+    text = heard.fill(current.text, ctx.cards(state.content_version))
     actions: list[Action] = []
     if current.kind == "choice":
         actions.append(AskChoice(group, current.id, text, current.choices(), current.multiple))
@@ -164,7 +168,8 @@ def present(
     for ballot in current.ballots() if current.kind == "feedback" else ():
         hint = ctx.t("feedback.hint", id=ballot.id.rpartition(QUESTION_SEPARATOR)[2])
         actions.append(AskChoice(group, ballot.id, ballot.text, ballot.choices(), False, hint))
-    cards = [ctx.library.cards[c] for c in current.cards]
+    shows = ctx.cards(state.content_version)
+    cards = [shows[c] for c in current.cards if c in shows]
     actions += [SendCard(group, card) for card in cards]
     actions.append(SendPrivate(actor.person, _notes(state, script, current, ctx), group))
     shown = tuple(
@@ -191,7 +196,7 @@ def _notes(state: SessionState, script: Script, current: Step, ctx: Context) -> 
 
 def status(state: SessionState, ctx: Context) -> str:
     """The facilitator's ``/status``: script, state, step and minutes on it."""
-    script = ctx.library.scripts.get(state.script_id or "")
+    script = ctx.script(state.script_id, state.content_version)
     if not state.live or script is None or state.step_started_at is None:
         return ctx.t("facilitator.status_none")
     elapsed = int((ctx.now - state.step_started_at).total_seconds() // 60)

@@ -109,14 +109,19 @@ def preview(actor: Actor, draft: SummaryDraft, ctx: Context) -> SendPrivate:
 
 def show(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context) -> Transition:
     """``/show [STEP]``: a chart of a choice step's answers for the group (the latest one)."""
-    script = ctx.library.scripts.get(state.script_id or "")
+    script = ctx.script(state.script_id, state.content_version)
     if not state.live or state.session_id is None or script is None:
         return say(state, actor, ctx.t("session.none"))
     ballots = chart_ballots(state, script, args)
     if ballots is None:
         return say(state, actor, ctx.t("show.no_choice"))
     return Transition(
-        state, effects=(ChartRequested(state.group, state.session_id, script.id, ballots),)
+        state,
+        effects=(
+            ChartRequested(
+                state.group, state.session_id, script.id, ballots, version=state.content_version
+            ),
+        ),
     )
 
 
@@ -141,7 +146,7 @@ def chart_ballots(
 def pulse(state: SessionState | None, turnout: Turnout, ctx: Context) -> str:
     """The counts of who replied, the time on the step, and a suggested next move."""
     counts = describe(turnout, ctx)
-    script = ctx.library.scripts.get(state.script_id or "") if state else None
+    script = ctx.script(state.script_id, state.content_version) if state else None
     if state is None or script is None or state.step_started_at is None or not state.live:
         return counts
     step = script.steps[min(state.step_index, len(script.steps) - 1)]
