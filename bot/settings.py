@@ -39,7 +39,8 @@ class DatabaseSettings(Section):
 
     url: str = "sqlite+aiosqlite:///./dialogue.db"
     # The per-person keys (a file of their own, backed up apart from the database); unset:
-    # beside a SQLite file (dialogue.keys), or named after a server's database in this folder.
+    # beside a SQLite file (dialogue.keys), or for a server's database in this account's data
+    # folder (~/.local/share/distributed-dialogue/HOST-PORT-DATABASE.keys).
     keys: Path | None = None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -59,7 +61,9 @@ def default_keys(url: str) -> str:
     """Where the per-person keys of a database live unless set (``database.keys``).
 
     Beside a SQLite file (``dialogue.db``: ``dialogue.keys``), in memory for a database in
-    memory, and for a server's database in the current folder, named after the database.
+    memory, and for a server's database in this account's data folder
+    (``$XDG_DATA_HOME`` or ``~/.local/share``, then ``distributed-dialogue/``), named after the
+    server and the database: the same file whichever folder a command runs in.
     """
     path = sqlite_file(url)
     if path is not None:
@@ -67,7 +71,9 @@ def default_keys(url: str) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return MEMORY
-    return str(Path(f"{parsed.database or 'dialogue'}.keys").resolve())
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    name = f"{parsed.host or 'local'}-{parsed.port or 5432}-{parsed.database or 'dialogue'}"
+    return str(data / "distributed-dialogue" / f"{name}.keys")
 
 
 def _keys(url: str, keys: Path | str | None) -> dict[str, KeyStore]:
