@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from bot.core.consent import invitation_key
-from bot.core.ids import GroupRef, PersonRef
+from bot.core.ids import GroupRef, PersonRef, invitation_key
 from bot.core.ports import Store
 from bot.core.state import SessionState
 

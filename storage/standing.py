@@ -12,8 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.consent import invitation_key
-from bot.core.ids import GroupRef, PersonRef
+from bot.core.ids import GroupRef, PersonRef, invitation_key
 from storage._keys import dialect_insert, ensure_people, person_id
 from storage.tables import consents, groups, identities, invitations, session_leads
 

@@ -460,7 +460,7 @@ class Invitation(Base):
     """A person without consent was invited to a group's chat: remembered, so it happens once.
 
     Holds no person, no group and no text: only a keyed hash of the two
-    (``bot.core.consent.invitation_key``). Erasure removes it.
+    (``bot.core.ids.invitation_key``). Erasure removes it.
     """
 
     __tablename__ = "invitations"

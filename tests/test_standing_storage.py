@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.core.captures import ConsentRecorded, SessionSaved
-from bot.core.consent import invitation_key
-from bot.core.ids import GroupRef, PersonRef
+from bot.core.ids import GroupRef, PersonRef, invitation_key
 from bot.core.state import SessionState, Status
 from exporters.pseudonymise import Pseudonymiser
 from storage.repositories import Repository

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import replace
 
 from bot.content.models import REQUIRED_SCOPE, SCOPES
@@ -13,7 +11,6 @@ from bot.core.captures import ConsentRecorded
 from bot.core.context import Actor, Context, Transition, reply
 from bot.core.effects import DataRequested, ErasureRequested
 from bot.core.events import Event, MessageEdited, MessagePosted
-from bot.core.ids import GroupRef
 from bot.core.state import SessionState
 
 COMMANDS = frozenset({"consent", "agree", "withdraw", "mydata"})
@@ -86,14 +83,3 @@ def gate(event: Event, scopes: frozenset[str]) -> Event:
     if isinstance(event, MessagePosted | MessageEdited):
         return replace(event, text="")
     return event
-
-
-def invitation_key(pseudonym: str, group: GroupRef) -> str:
-    """What remembers that a person without consent was invited to a group's chat.
-
-    A keyed hash of the two: ``pseudonym`` is the person's keyed pseudonym, so without the
-    deployment's key the hash names neither the person nor the group, and cannot be rebuilt.
-    """
-    whole = group.whole
-    chat = f"{whole.platform}\x1f{whole.chat_id}".encode()
-    return hmac.new(pseudonym.encode(), chat, hashlib.sha256).hexdigest()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 
@@ -43,3 +45,14 @@ class MessageRef:
     platform: str
     chat_id: str
     message_id: str
+
+
+def invitation_key(pseudonym: str, group: GroupRef) -> str:
+    """What remembers that a person without consent was invited to a group's chat.
+
+    A keyed hash of the two: ``pseudonym`` is the person's keyed pseudonym, so without the
+    deployment's key the hash names neither the person nor the group, and cannot be rebuilt.
+    """
+    whole = group.whole
+    chat = f"{whole.platform}\x1f{whole.chat_id}".encode()
+    return hmac.new(pseudonym.encode(), chat, hashlib.sha256).hexdigest()

@@ -108,7 +108,7 @@ class Store(Protocol):
         """Erase everything of a person; the audit keeps only the pseudonym and counts."""
 
     async def was_invited(self, key: str) -> bool:
-        """Whether the invitation with this key (``consent.invitation_key``) was sent."""
+        """Whether the invitation with this key (``ids.invitation_key``) was sent."""
 
     async def remember_invitation(self, key: str, at: datetime) -> None:
         """Remember that the invitation with this key was sent."""
