@@ -23,6 +23,7 @@ from bot.core.captures import ProfileAnswered, ReflectionSaved, ResponseCaptured
 from bot.core.desk import Reflection
 from bot.core.ids import PersonRef
 from storage import sealed
+from storage._erased import Marks
 from storage._replies import Known, ReplyRow, insert_new_replies, reply_row
 from storage.db import for_writes, make_engine, sqlite_file, upgrade
 from storage.keystore import PREFIX, KeyGone, KeyStore, keys_of
@@ -372,12 +373,13 @@ async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misf
 
         # A writer that believes Alice's id is Bob's (as after an erasure it was not told of).
         known = Known(ids={(ALICE.platform, ALICE.user_id): bob})
+        marks = Marks(STORE_KEY)
         with pytest.raises(IntegrityError):
             async with for_writes(bot.engine).begin() as conn:
-                await insert_new_replies(conn, [row("m7", "ALICE-MISFILED words")], known)
+                await insert_new_replies(conn, [row("m7", "ALICE-MISFILED words")], marks, known)
         known.forget()  # as the writer does after a failure, before it tries again
         async with for_writes(bot.engine).begin() as conn:
-            await insert_new_replies(conn, [row("m7", "ALICE-FILED words")], known)
+            await insert_new_replies(conn, [row("m7", "ALICE-FILED words")], marks, known)
         assert known.ids[(ALICE.platform, ALICE.user_id)] == alice
         texts = [r.text for r in (await bot.store.person_data(ALICE)).responses]
         assert texts == ["ALICE-NOW-7c1f my GP and the hospital", "ALICE-FILED words"]
