@@ -5,7 +5,8 @@ its export vote coding (agree 1, disagree -1, pass 0, empty for no vote), so ana
 for Polis exports (its opinion-group clustering, for example) run unchanged. Polis numbers
 participants and comments with integers: voters are numbered from 1 in order of first vote
 (``participant-ids.csv`` maps them to pseudonyms) and comment-id 0 is not used; every
-statement's author-id is 0, standing for the script.
+statement's author-id is 0, standing for the script. Text cells are spreadsheet-safe
+(``exporters.csv_safe``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.content.models import Step
+from exporters.csv_safe import spreadsheet_safe
 
 _CODES = {"agree": 1, "disagree": -1, "pass": 0, "unsure": 0, "not sure": 0, "skip": 0}
 SCRIPT_AUTHOR = 0
@@ -110,5 +112,6 @@ class PolisWriter:
         with (self.folder / name).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(header)
-            writer.writerows(rows)
+            # Statements are staff's text, but a spreadsheet must not run one as a formula.
+            writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
         self.rows[name] = len(rows)
