@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import sys
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from bot.content.problems import ContentError
 from bot.core.ids import GroupRef, PersonRef
 from bot.cycles import Cycles
 from bot.intake import IntakeRules
+from bot.private_files import private_file
 from bot.scheduling import Scheduler
 from bot.service import Policy, Service, utcnow
 from bot.settings import ConfigError, Settings, secret
@@ -197,11 +197,8 @@ def pseudonym_key(settings: Settings) -> bytes:
         )
     if path.exists():
         return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32).encode("ascii")
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key)
+    private_file(path, new=True).write_bytes(key)
     print(
         f"Created a new pseudonym key in {path} (readable only by you). Keep it safe: "
         "exports made with another key cannot be linked to these.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from bot import (
 from bot.app import build
 from bot.content.check import collect
 from bot.content.problems import ContentError
+from bot.private_files import PRIVATE_UMASK
 from bot.settings import ConfigError, Settings, load_settings
 from storage.db import upgrade
 
@@ -93,6 +95,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dialogue`` command; returns the exit status."""
+    # Whatever the bot or a library writes (SQLite's side files too) is its owner's alone.
+    os.umask(PRIVATE_UMASK)
     args = parser().parse_args(argv)
     try:
         settings = load_settings(args.config)

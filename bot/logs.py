@@ -6,6 +6,8 @@ import logging
 import sys
 from pathlib import Path
 
+from bot.private_files import private_file
+
 # Libraries that log statement parameters or message payloads at DEBUG/INFO: they would
 # write participants' words to the log, so they are held at WARNING whatever the level.
 QUIET_LIBRARIES = (
@@ -37,8 +39,7 @@ def configure(level: str, file: Path | None) -> None:
     """Send logs to ``file`` (or standard error) at ``level``."""
     handler: logging.Handler
     if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(file, encoding="utf-8")
+        handler = logging.FileHandler(private_file(file), encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(FieldsFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

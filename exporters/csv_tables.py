@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from bot.private_files import private_file
 from exporters.csv_safe import spreadsheet_safe_column
 from exporters.schema import Table
 
@@ -25,7 +26,7 @@ class CsvTable:
 
     def __init__(self, folder: Path, table: Table) -> None:
         self.path = folder / f"{table.name}.csv"
-        self._handle = self.path.open("wb")
+        self._handle = private_file(self.path).open("wb")
         self._handle.write((",".join(table.names) + "\r\n").encode("utf-8"))
         self._times = [i for i, c in enumerate(table.columns) if c.type == "datetime"]
         self._texts = [i for i, c in enumerate(table.columns) if c.type == "string"]

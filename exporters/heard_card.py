@@ -14,6 +14,7 @@ import yaml
 
 from bot.content.check import Library
 from bot.content.models import Step
+from bot.private_files import private_file
 from bot.texts import Catalogue
 from storage.cycles import CycleRecord
 from storage.heard import Heard
@@ -81,13 +82,12 @@ def draft(
 
 def write_draft(folder: Path, cycle: CycleRecord, text: str) -> Path | None:
     """Write ``folder/heard-CYCLE.md``; None if that file exists (staff's edits win)."""
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{card_id(cycle.id)}.md"
     try:
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(text)
+        private_file(path, new=True)
     except FileExistsError:
         return None
+    path.write_text(text, encoding="utf-8")
     return path
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.content.models import Step
+from bot.private_files import private_file, private_folder
 from exporters.csv_safe import spreadsheet_safe
 
 _CODES = {"agree": 1, "disagree": -1, "pass": 0, "unsure": 0, "not sure": 0, "skip": 0}
@@ -44,7 +45,7 @@ class PolisWriter:
     """Writes the Polis layout into a folder; votes stream, the matrix is one row per voter."""
 
     def __init__(self, folder: Path, statements: Sequence[tuple[StepKey, str, dict[int, int]]]):
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         self.folder = folder
         self._statements = {
             key: (i, text, coding) for i, (key, text, coding) in enumerate(statements, 1)
@@ -53,7 +54,7 @@ class PolisWriter:
         self._latest: dict[int, dict[int, int]] = {}
         self._tally: dict[int, list[int]] = {i: [0, 0] for i, _, _ in self._statements.values()}
         self._first: dict[int, datetime] = {}
-        self._handle = (folder / "votes.csv").open("w", encoding="utf-8", newline="")
+        self._handle = private_file(folder / "votes.csv").open("w", encoding="utf-8", newline="")
         self._votes = csv.writer(self._handle, lineterminator="\n")
         self._votes.writerow(("timestamp", "datetime", "comment-id", "voter-id", "vote"))
         self.rows = {"votes.csv": 0}
@@ -109,7 +110,7 @@ class PolisWriter:
         return {self.folder / name: n for name, n in self.rows.items()}
 
     def _write(self, name: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        with (self.folder / name).open("w", encoding="utf-8", newline="") as handle:
+        with private_file(self.folder / name).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(header)
             # Statements are staff's text, but a spreadsheet must not run one as a formula.

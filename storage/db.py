@@ -13,6 +13,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.private_files import private_file
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 # Execution option naming the SQLite BEGIN mode; write paths ask for IMMEDIATE so a
@@ -79,7 +81,8 @@ def make_blocking_sqlite_engine(url: str) -> Engine:
 def _sqlite_settings(engine: Engine, url: str) -> None:
     path = sqlite_file(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite gives its -wal and -shm files the database file's mode.
+        private_file(path)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
