@@ -16,6 +16,7 @@ from bot.content.check import Library, load_library
 from bot.content.problems import ContentError
 from bot.core.ids import GroupRef, PersonRef
 from bot.cycles import Cycles
+from bot.heard_drafts import HeardDrafts
 from bot.intake import IntakeRules
 from bot.private_files import private_file
 from bot.scheduling import Scheduler
@@ -82,7 +83,15 @@ async def build(settings: Settings) -> App:
         commands_per_minute=settings.limits.commands_per_minute,
         command_burst=settings.limits.command_burst,
     )
-    service = Service(repository, library, texts, policy(settings), pseudonymiser, rules=rules)
+    service = Service(
+        repository,
+        library,
+        texts,
+        policy(settings),
+        pseudonymiser,
+        rules=rules,
+        drafts=heard_drafts(settings, database, texts),
+    )
     await service.resume()
     return App(settings, library, texts, database, repository, pseudonymiser, service)
 
@@ -90,7 +99,6 @@ async def build(settings: Settings) -> App:
 def cycles(app: App) -> Cycles:
     """Cycle operations on the app's database, with its content and settings."""
     settings = app.settings
-    folder = settings.cycle.heard_folder or settings.content.root / "resources"
     export_folder = settings.cycle.export_folder
 
     async def export(cycle_id: str) -> Path:
@@ -108,11 +116,18 @@ def cycles(app: App) -> Cycles:
         lambda: app.service.library,
         app.texts,
         settings.content.language,
-        folder,
+        heard_drafts(settings, app.database, app.texts),
         settings.cycle.max_quotes,
         settings.cycle.default,
         export if export_folder is not None else None,
     )
+
+
+def heard_drafts(settings: Settings, database: AsyncEngine, texts: Catalogue) -> HeardDrafts:
+    """The deployment's "what we heard" drafts: their folder, redaction and withdrawal text."""
+    folder = settings.cycle.heard_folder or settings.content.root / "resources"
+    withdrawn = texts.get(settings.content.language, "heard.withdrawn")
+    return HeardDrafts(database, folder, tuple(settings.export.redact), withdrawn)
 
 
 def scheduler(app: App, cycle_ops: Cycles) -> Scheduler:
