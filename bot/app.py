@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from bot.platforms.discord import DiscordPlatform
 
 KEY_FILE_NAME = "dialogue.key"
+MIN_KEY_BYTES = 16  # as the Pseudonymiser requires
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +201,7 @@ def pseudonym_key(settings: Settings) -> bytes:
     """The pseudonym key: from DIALOGUE_PSEUDONYM_KEY, else a private file beside SQLite."""
     value = secret("pseudonym_key")
     if value is not None:
-        return value.encode("utf-8")
+        return _long_enough(value.encode("utf-8"), "DIALOGUE_PSEUDONYM_KEY")
     database_file = sqlite_file(settings.database.url)
     path = settings.privacy.key_file or (
         database_file.parent / KEY_FILE_NAME if database_file else None
@@ -211,7 +212,7 @@ def pseudonym_key(settings: Settings) -> bytes:
             "example to the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )
     if path.exists():
-        return path.read_bytes().strip()
+        return _long_enough(path.read_bytes().strip(), str(path))
     key = secrets.token_hex(32).encode("ascii")
     private_file(path, new=True).write_bytes(key)
     print(
@@ -219,6 +220,17 @@ def pseudonym_key(settings: Settings) -> bytes:
         "exports made with another key cannot be linked to these.",
         file=sys.stderr,
     )
+    return key
+
+
+def _long_enough(key: bytes, where: str) -> bytes:
+    if len(key) < MIN_KEY_BYTES:
+        raise ConfigError(
+            f"{where}: the pseudonym key is {len(key)} bytes long and must be at least "
+            f"{MIN_KEY_BYTES}; use the key this deployment always used (pseudonyms depend on "
+            "it), or for a new one the output of: "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     return key
 
 

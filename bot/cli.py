@@ -27,7 +27,7 @@ from bot.content.check import collect
 from bot.content.problems import ContentError
 from bot.private_files import PRIVATE_UMASK
 from bot.settings import ConfigError, Settings, load_settings, secrets_in_use
-from storage.db import upgrade
+from storage.db import DatabaseProblem, upgrade
 
 DEMO_TRANSCRIPT = Path("prompts") / "demo" / "health-data-intro.txt"
 
@@ -112,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_run_async(args, settings))
     except ConfigError as exc:
         print(masks(f"Configuration problem:\n{exc}"), file=sys.stderr)
+        return 2
+    except DatabaseProblem as exc:
+        print(masks(f"Database problem: {exc}"), file=sys.stderr)
         return 2
     except ContentError as exc:
         print(f"Content problem (run 'dialogue content check'):\n{exc}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -9,8 +10,10 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from asyncpg import exceptions as pg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.private_files import private_file
@@ -38,6 +41,58 @@ SQLITE_PRAGMAS = (
     # at the default and from 18 to 45 µs a row with this. Erasure still truncates the WAL.
     "PRAGMA wal_autocheckpoint=16384",
 )
+
+
+class DatabaseProblem(Exception):
+    """The database cannot be opened for a reason a person can fix; the message says how."""
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, the driver's error inside it, and what caused each."""
+    found: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or item in found:
+            continue
+        found.append(item)
+        todo += [getattr(item, "orig", None), item.__cause__, item.__context__]
+    return found
+
+
+def database_problem(exc: BaseException, url: str) -> DatabaseProblem | None:
+    """One sentence for a failure to open the database at ``url``; None if it is not one."""
+    parsed = make_url(url)
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    for cause in _causes(exc):
+        if isinstance(cause, pg.InvalidCatalogNameError):
+            return DatabaseProblem(
+                f"database.url: there is no database '{parsed.database}' at {where}; create it "
+                f"(createdb {parsed.database}) or correct the name in database.url"
+            )
+        if isinstance(cause, pg.InvalidPasswordError):
+            return DatabaseProblem(
+                f"database.url: PostgreSQL at {where} refused the password of user "
+                f"'{parsed.username}'; correct the password in database.url"
+            )
+        if isinstance(cause, pg.InvalidAuthorizationSpecificationError):
+            return DatabaseProblem(
+                f"database.url: PostgreSQL at {where} does not let user '{parsed.username}' "
+                "in (no such role, or not allowed to connect); create the role or correct the "
+                "user in database.url"
+            )
+        if isinstance(cause, pg.CannotConnectNowError | OSError) and parsed.host is not None:
+            return DatabaseProblem(
+                f"database.url: PostgreSQL does not answer at {where}; start it (or check the "
+                "host and port in database.url), then try again"
+            )
+        sqlite = sqlite_file(url)
+        if sqlite is not None and isinstance(cause, OSError | sqlite3.OperationalError):
+            return DatabaseProblem(
+                f"database.url: the SQLite file {sqlite} cannot be opened; check that its "
+                "folder can be made and written to by this account"
+            )
+    return None
 
 
 def _normalise(url: str) -> URL:
@@ -131,10 +186,24 @@ async def sqlite_pragma(conn: AsyncConnection, pragma: str) -> tuple[Any, ...] |
 
 
 async def migrate(url: str, run: Callable[[Connection], object]) -> None:
-    """Call ``run`` in one transaction on a connection fit for schema changes."""
-    engine = make_engine(url)
+    """Call ``run`` in one transaction on a connection fit for schema changes.
+
+    Every command opens the database here first, so a database that cannot be opened is a
+    ``DatabaseProblem`` saying what to do, never a driver's traceback.
+    """
+    engine: AsyncEngine | None = None
     try:
-        async with engine.connect() as conn:
+        engine = make_engine(url)
+        conn = await engine.connect()
+    except (DBAPIError, OSError) as exc:
+        if engine is not None:
+            await engine.dispose()
+        problem = database_problem(exc, url)
+        if problem is None:
+            raise
+        raise problem from None
+    try:
+        async with conn:
             sqlite = conn.dialect.name == "sqlite"
             if sqlite:
                 # Batch migrations rebuild tables; with foreign keys on, dropping the old
