@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from asyncpg import exceptions as pg
@@ -45,6 +46,30 @@ SQLITE_PRAGMAS = (
 
 class DatabaseProblem(Exception):
     """The database cannot be opened for a reason a person can fix; the message says how."""
+
+
+class DatabaseUnreachable(ConnectionError):
+    """The database went away (stopped, restarting, the network down): worth trying again."""
+
+
+# Driver errors that mean the server or the connection is gone, not that a statement failed.
+_GONE = (
+    pg.PostgresConnectionError,
+    pg.CannotConnectNowError,
+    pg.AdminShutdownError,
+    pg.CrashShutdownError,
+    asyncpg.InterfaceError,
+)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether a failure means the database could not be reached (rather than refused it)."""
+    for cause in _causes(exc):
+        if isinstance(cause, OSError | _GONE):
+            return True
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True
+    return False
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -115,7 +140,9 @@ def make_engine(url: str) -> AsyncEngine:
     parsed = _normalise(url)
     # hide_parameters: statement errors must not carry participants' words into tracebacks.
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, hide_parameters=True)
+        # pool_pre_ping: after the server restarted, a pooled connection is found dead and
+        # replaced when it is taken, rather than failing the first query that uses it.
+        return create_async_engine(parsed, hide_parameters=True, pool_pre_ping=True)
     engine = create_async_engine(parsed, hide_parameters=True)
     _sqlite_settings(engine.sync_engine, url)
     return engine
@@ -203,17 +230,17 @@ async def migrate(url: str, run: Callable[[Connection], object]) -> None:
             raise
         raise problem from None
     try:
-        async with conn:
-            sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
-                # Batch migrations rebuild tables; with foreign keys on, dropping the old
-                # table would cascade-delete the rows that refer to it.
-                await sqlite_pragma(conn, "PRAGMA foreign_keys=OFF")
-            async with conn.begin():
-                await conn.run_sync(run)
-                if sqlite and (await conn.exec_driver_sql("PRAGMA foreign_key_check")).first():
-                    raise RuntimeError("migration left rows with dangling foreign keys")
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild tables; with foreign keys on, dropping the old
+            # table would cascade-delete the rows that refer to it.
+            await sqlite_pragma(conn, "PRAGMA foreign_keys=OFF")
+        async with conn.begin():
+            await conn.run_sync(run)
+            if sqlite and (await conn.exec_driver_sql("PRAGMA foreign_key_check")).first():
+                raise RuntimeError("migration left rows with dangling foreign keys")
     finally:
+        await conn.close()
         # Also discards the connection that had foreign keys switched off.
         await engine.dispose()
 
