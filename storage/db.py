@@ -54,6 +54,7 @@ class DatabaseUnreachable(ConnectionError):
 
 # Driver errors that mean the server or the connection is gone, not that a statement failed.
 _GONE = (
+    OSError,
     pg.PostgresConnectionError,
     pg.CannotConnectNowError,
     pg.AdminShutdownError,
@@ -65,7 +66,7 @@ _GONE = (
 def unreachable(exc: BaseException) -> bool:
     """Whether a failure means the database could not be reached (rather than refused it)."""
     for cause in _causes(exc):
-        if isinstance(cause, OSError | _GONE):
+        if isinstance(cause, _GONE):
             return True
         if isinstance(cause, DBAPIError) and cause.connection_invalidated:
             return True
