@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import sys
 from dataclasses import dataclass
@@ -17,7 +16,9 @@ from bot.content.check import Library, load_library
 from bot.content.problems import ContentError
 from bot.core.ids import GroupRef, PersonRef
 from bot.cycles import Cycles
+from bot.heard_drafts import HeardDrafts
 from bot.intake import IntakeRules
+from bot.private_files import private_file
 from bot.scheduling import Scheduler
 from bot.service import Policy, Service, utcnow
 from bot.settings import ConfigError, Settings, secret
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from bot.platforms.discord import DiscordPlatform
 
 KEY_FILE_NAME = "dialogue.key"
+MIN_KEY_BYTES = 16  # as the Pseudonymiser requires
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +95,15 @@ async def build(settings: Settings) -> App:
         commands_per_minute=settings.limits.commands_per_minute,
         command_burst=settings.limits.command_burst,
     )
-    service = Service(repository, library, texts, policy(settings), pseudonymiser, rules=rules)
+    service = Service(
+        repository,
+        library,
+        texts,
+        policy(settings),
+        pseudonymiser,
+        rules=rules,
+        drafts=heard_drafts(settings, database, texts),
+    )
     await service.resume()
     return App(settings, library, texts, database, repository, pseudonymiser, service)
 
@@ -101,7 +111,6 @@ async def build(settings: Settings) -> App:
 def cycles(app: App) -> Cycles:
     """Cycle operations on the app's database, with its content and settings."""
     settings = app.settings
-    folder = settings.cycle.heard_folder or settings.content.root / "resources"
     export_folder = settings.cycle.export_folder
 
     async def export(cycle_id: str) -> Path:
@@ -119,11 +128,18 @@ def cycles(app: App) -> Cycles:
         lambda: app.service.library,
         app.texts,
         settings.content.language,
-        folder,
+        heard_drafts(settings, app.database, app.texts),
         settings.cycle.max_quotes,
         settings.cycle.default,
         export if export_folder is not None else None,
     )
+
+
+def heard_drafts(settings: Settings, database: AsyncEngine, texts: Catalogue) -> HeardDrafts:
+    """The deployment's "what we heard" drafts: their folder, redaction and withdrawal text."""
+    folder = settings.cycle.heard_folder or settings.content.root / "resources"
+    withdrawn = texts.get(settings.content.language, "heard.withdrawn")
+    return HeardDrafts(database, folder, tuple(settings.export.redact), withdrawn)
 
 
 def scheduler(app: App, cycle_ops: Cycles) -> Scheduler:
@@ -196,7 +212,7 @@ def pseudonym_key(settings: Settings) -> bytes:
     """The pseudonym key: from DIALOGUE_PSEUDONYM_KEY, else a private file beside SQLite."""
     value = secret("pseudonym_key")
     if value is not None:
-        return value.encode("utf-8")
+        return _long_enough(value.encode("utf-8"), "DIALOGUE_PSEUDONYM_KEY")
     database_file = sqlite_file(settings.database.url)
     path = settings.privacy.key_file or (
         database_file.parent / KEY_FILE_NAME if database_file else None
@@ -207,17 +223,25 @@ def pseudonym_key(settings: Settings) -> bytes:
             "example to the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )
     if path.exists():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+        return _long_enough(path.read_bytes().strip(), str(path))
     key = secrets.token_hex(32).encode("ascii")
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key)
+    private_file(path, new=True).write_bytes(key)
     print(
         f"Created a new pseudonym key in {path} (readable only by you). Keep it safe: "
         "exports made with another key cannot be linked to these.",
         file=sys.stderr,
     )
+    return key
+
+
+def _long_enough(key: bytes, where: str) -> bytes:
+    if len(key) < MIN_KEY_BYTES:
+        raise ConfigError(
+            f"{where}: the pseudonym key is {len(key)} bytes long and must be at least "
+            f"{MIN_KEY_BYTES}; use the key this deployment always used (pseudonyms depend on "
+            "it), or for a new one the output of: "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     return key
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,8 +26,9 @@ from bot import (
 from bot.app import build
 from bot.content.check import collect
 from bot.content.problems import ContentError
-from bot.settings import ConfigError, Settings, load_settings
-from storage.db import upgrade
+from bot.private_files import PRIVATE_UMASK
+from bot.settings import ConfigError, Settings, load_settings, secrets_in_use
+from storage.db import DatabaseProblem, upgrade
 
 DEMO_TRANSCRIPT = Path("prompts") / "demo" / "health-data-intro.txt"
 
@@ -95,7 +98,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dialogue`` command; returns the exit status."""
+    # Whatever the bot or a library writes (SQLite's side files too) is its owner's alone.
+    os.umask(PRIVATE_UMASK)
     args = parser().parse_args(argv)
+    masks = logs.Masks()
     try:
         if args.command == "init":
             return init_cli.run(args)
@@ -103,18 +109,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run" and args.demo:
             demo_dir = Path(tempfile.mkdtemp(prefix="dialogue-demo-"))
             settings.database.url = f"sqlite+aiosqlite:///{demo_dir / 'demo.db'}"
-        logs.configure(settings.logging.level, settings.logging.file)
+        masks = logs.Masks(secrets_in_use(settings))
+        logs.configure(settings.logging.level, settings.logging.file, masks)
         if args.command == "content":
             return check_content(args.path or settings.content.root)
         return asyncio.run(_run_async(args, settings))
     except ConfigError as exc:
-        print(f"Configuration problem:\n{exc}", file=sys.stderr)
+        print(masks(f"Configuration problem:\n{exc}"), file=sys.stderr)
+        return 2
+    except DatabaseProblem as exc:
+        print(masks(f"Database problem: {exc}"), file=sys.stderr)
         return 2
     except ContentError as exc:
         print(f"Content problem (run 'dialogue content check'):\n{exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # A fault of ours: its traceback helps a report, but never with a secret in it.
+        print(masks(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
 
 
 def check_content(root: Path) -> int:

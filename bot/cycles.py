@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.check import Library
 from bot.core.schedule import DATE_FORMAT, NoSuchLocalTime, parse_local
+from bot.heard_drafts import HeardDrafts
 from bot.texts import Catalogue
 from exporters.heard_card import draft, write_draft
 from storage.cycles import CLOSED, OPEN, PLANNED, CycleExists, CycleRecord, CycleStore
-from storage.heard import heard
+from storage.heard import heard, record_quotes
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class Cycles:
         library: Callable[[], Library],
         texts: Catalogue,
         language: str,
-        heard_folder: Path,
+        drafts: HeardDrafts,
         max_quotes: int,
         default_cycle: str,
         export: Export | None = None,
@@ -99,7 +100,7 @@ class Cycles:
         self._library = library
         self._texts = texts
         self._language = language
-        self._heard_folder = heard_folder
+        self._drafts = drafts
         self._max_quotes = max_quotes
         self._default = default_cycle
         self._export = export
@@ -171,10 +172,13 @@ class Cycles:
             return None
         cycle = await self.get(cycle_id)
         summary = await heard(self._engine, cycle.id, self._max_quotes)
-        text = draft(cycle, summary, self._library(), self._texts, self._language)
-        card = write_draft(self._heard_folder, cycle, text)
+        redactor = self._drafts.redactor()
+        text = draft(cycle, summary, self._library(), self._texts, self._language, redactor)
+        card = write_draft(self._drafts.folder, cycle, text)
         if card is None:
             log.warning("what-we-heard card exists; left as it is", extra={"cycle": cycle_id})
+        else:
+            await record_quotes(self._engine, cycle.id, summary.quotes)
         export = None
         if self._export is not None:
             export = await self._export_cycle(cycle.id)

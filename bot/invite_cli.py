@@ -21,6 +21,7 @@ from bot.app import App
 from bot.core import direct
 from bot.core.ids import GroupRef
 from bot.platforms.telegram_codec import group_token
+from bot.private_files import private_file
 from bot.settings import secret
 from storage.cycles import CycleStore
 
@@ -155,10 +156,9 @@ async def _telegram_username(app: App) -> str:
 
 
 def _qr(link: str, out: Path, cycle_id: str, group: GroupRef | None) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
     name = f"invite-{cycle_id}" + (f"-{group_token(group)}" if group else "") + "-telegram.png"
     path = out / name
     image = qrcode.make(link, image_factory=PyPNGImage)
-    with path.open("wb") as handle:
+    with private_file(path).open("wb") as handle:
         image.save(handle)
     return path

@@ -1,10 +1,19 @@
-"""Logging with structured fields; participants' words are never passed to a logger."""
+"""Logging with structured fields; participants' words are never passed to a logger.
+
+Secrets (tokens, the pseudonym key, the database password) are masked in every line written,
+tracebacks included, whatever a server answered or a library put in a message.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote
+
+from bot.private_files import private_file
 
 # Libraries that log statement parameters or message payloads at DEBUG/INFO: they would
 # write participants' words to the log, so they are held at WARNING whatever the level.
@@ -20,30 +29,56 @@ QUIET_LIBRARIES = (
     "apscheduler",
     "aiohttp",
 )
+# Loggers that write request URLs or server answers (which may echo a URL): a Bot API URL
+# holds the token. Their errors also reach the caller as exceptions, so nothing is lost.
+SILENT_LIBRARIES = ("telegram.request", "httpx", "httpcore")
+HIDDEN = "[hidden]"
 FIELDS = ("kind", "group", "session", "step", "captures", "platform", "responses", "votes")
 
 
+class Masks:
+    """Replaces every known secret in a text with ``[hidden]``."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        forms: set[str] = set()
+        for value in secrets:
+            # As written, and as it appears in a URL; a bot token's secret half on its own.
+            _, _, half = value.partition(":")
+            forms |= {value, quote(value), quote(value, safe=""), half if len(half) >= 8 else ""}
+        ordered = sorted(filter(None, forms), key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def __call__(self, text: str) -> str:
+        """The text with each secret hidden."""
+        return self._pattern.sub(HIDDEN, text) if self._pattern else text
+
+
 class FieldsFormatter(logging.Formatter):
-    """Appends the structured fields a record carries as key=value."""
+    """Appends the structured fields a record carries as key=value; secrets are masked."""
+
+    def __init__(self, fmt: str | None = None, masks: Masks | None = None) -> None:
+        super().__init__(fmt)
+        self.masks = masks or Masks()
 
     def format(self, record: logging.LogRecord) -> str:
-        """The message followed by its fields."""
+        """The message (and any traceback) followed by its fields, secrets hidden."""
         base = super().format(record)
         fields = " ".join(f"{k}={getattr(record, k)}" for k in FIELDS if hasattr(record, k))
-        return f"{base} {fields}" if fields else base
+        return self.masks(f"{base} {fields}" if fields else base)
 
 
-def configure(level: str, file: Path | None) -> None:
-    """Send logs to ``file`` (or standard error) at ``level``."""
+def configure(level: str, file: Path | None, masks: Masks | None = None) -> None:
+    """Send logs to ``file`` (or standard error) at ``level``, with ``masks`` applied."""
     handler: logging.Handler
     if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(file, encoding="utf-8")
+        handler = logging.FileHandler(private_file(file), encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(FieldsFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(FieldsFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", masks))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.WARNING))
+    for name in SILENT_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.CRITICAL)

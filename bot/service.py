@@ -28,6 +28,7 @@ from bot.core.ports import Platform, Store
 from bot.core.rehearsal import PLATFORM as REHEARSAL
 from bot.core.state import SessionState, Status
 from bot.desks import Desks
+from bot.heard_drafts import HeardDrafts
 from bot.intake import Intake, IntakeRules, Verdict, message_of
 from bot.roles import Roles
 from bot.service_effects import EffectRunner
@@ -77,6 +78,7 @@ class Service:
         pseudonymise: Callable[[PersonRef], str],
         clock: Callable[[], datetime] = utcnow,
         rules: IntakeRules | None = None,
+        drafts: HeardDrafts | None = None,
     ) -> None:
         self.store = store
         self.library = library
@@ -105,7 +107,7 @@ class Service:
         self.observers: list[Callable[[Transition, Actor, Context], Awaitable[None]]] = []
         self.desks = Desks(store, self.roles, pseudonymise, self.perform, policy.chart_threshold)
         self.effects = EffectRunner(
-            store, self.roles, self.desks, self.sessions, self.perform, pseudonymise
+            store, self.roles, self.desks, self.sessions, self.perform, pseudonymise, drafts
         )
         # Content versions by digest: the files' own, and those kept sessions started on.
         self._versions = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 
 from bot.core import groups, profile, support
 from bot.core.actions import Action, SendPrivate, SendText
@@ -32,6 +33,7 @@ from bot.core.ports import Store
 from bot.core.records import PersonData
 from bot.core.state import SessionState
 from bot.desks import Desks
+from bot.heard_drafts import HeardDrafts
 from bot.roles import Roles
 
 log = logging.getLogger(__name__)
@@ -48,14 +50,20 @@ class EffectRunner:
         sessions: Mapping[GroupRef, SessionState],
         perform: Callable[[Action], Awaitable[None]],
         pseudonymise: Callable[[PersonRef], str],
+        drafts: HeardDrafts | None = None,
     ) -> None:
-        """``sessions``: the service's live sessions by group, read when an effect needs one."""
+        """Effects with what they need.
+
+        ``sessions``: the service's live sessions by group, read when an effect needs one;
+        ``drafts``: the "what we heard" drafts a withdrawal takes the person out of.
+        """
         self.store = store
         self.roles = roles
         self.desks = desks
         self.sessions = sessions
         self.perform = perform
         self.pseudonymise = pseudonymise
+        self.drafts = drafts
 
     async def run(self, effect: Effect, ctx: Context) -> None:
         """Carry out one effect; others need nothing here (the service keeps them in memory)."""
@@ -107,7 +115,8 @@ class EffectRunner:
             await self.perform(SendPrivate(lead, text, change.group, slot=slot))
 
     async def _erase(self, person: PersonRef, ctx: Context) -> None:
-        erasure = await self.store.erase_person(person, self.pseudonymise(person), ctx.now)
+        erase = partial(self.store.erase_person, person, self.pseudonymise(person), ctx.now)
+        erasure = await (self.drafts.erasing(person, erase) if self.drafts else erase())
         if erasure.responses or erasure.votes or erasure.consents:
             text = ctx.t("withdraw.done", responses=erasure.responses, votes=erasure.votes)
         else:

@@ -6,9 +6,11 @@ Secrets (platform tokens, the pseudonym key) come from the environment only.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -24,6 +26,15 @@ SECRET_KEYS = (
     "discord_token",
     "token",
     "webhook_secret",
+    "telegram_webhook_secret",
+)
+# The password of a database URL (scheme://user:PASSWORD@host/...).
+_PASSWORD = re.compile(r"[^:/]+://[^:/@]*:(?P<password>[^@]+)@")
+# The secrets read from DIALOGUE_<NAME>.
+ENVIRONMENT_SECRETS = (
+    "pseudonym_key",
+    "telegram_token",
+    "discord_token",
     "telegram_webhook_secret",
 )
 
@@ -331,3 +342,13 @@ def secret(name: str) -> str | None:
     """A secret from the environment (DIALOGUE_<NAME>), or None."""
     value = os.environ.get(f"DIALOGUE_{name.upper()}", "").strip()
     return value or None
+
+
+def secrets_in_use(settings: Settings) -> list[str]:
+    """Every secret this deployment holds: those in the environment, the database password."""
+    found = [value for name in ENVIRONMENT_SECRETS if (value := secret(name))]
+    # Read from the text, not a parsed URL: a URL too broken to parse is still printed.
+    password = _PASSWORD.match(settings.database.url)
+    if password:
+        found += [password["password"], unquote(password["password"])]
+    return found

@@ -2,7 +2,8 @@
 
 Arrow's C++ writer writes the same record batches the Parquet file gets, so the two formats
 hold the same rows and the CSV costs little. Times are ISO 8601 in UTC ("...T18:20:00.000000Z"),
-booleans ``true``/``false``, and a missing value is an empty field.
+booleans ``true``/``false``, and a missing value is an empty field. Text a spreadsheet would
+run as a formula is neutralised (see ``exporters.csv_safe``); Parquet keeps it exact.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from bot.private_files import private_file
+from exporters.csv_safe import spreadsheet_safe_column
 from exporters.schema import Table
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"  # Arrow's %S carries the microseconds
@@ -23,9 +26,10 @@ class CsvTable:
 
     def __init__(self, folder: Path, table: Table) -> None:
         self.path = folder / f"{table.name}.csv"
-        self._handle = self.path.open("wb")
+        self._handle = private_file(self.path).open("wb")
         self._handle.write((",".join(table.names) + "\r\n").encode("utf-8"))
         self._times = [i for i, c in enumerate(table.columns) if c.type == "datetime"]
+        self._texts = [i for i, c in enumerate(table.columns) if c.type == "string"]
         self._options = pa_csv.WriteOptions(include_header=False, eol="\r\n")
 
     def write(self, batch: pa.RecordBatch) -> None:
@@ -33,6 +37,8 @@ class CsvTable:
         for i in self._times:
             text = pc.strftime(batch.column(i), format=ISO_UTC)
             batch = batch.set_column(i, batch.schema.field(i).with_type(pa.string()), text)
+        for i in self._texts:
+            batch = batch.set_column(i, batch.schema.field(i), spreadsheet_safe_column(batch[i]))
         pa_csv.write_csv(batch, self._handle, self._options)
 
     def close(self) -> None:

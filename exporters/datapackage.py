@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from bot.private_files import private_file
 from exporters.schema import Column, Table
 
 
@@ -66,5 +67,7 @@ def write(folder: Path, tables: Sequence[Table], about: Mapping[str, object]) ->
     package = {"profile": "tabular-data-package", **about}
     package["resources"] = [resource(t) for t in tables]
     path = folder / "datapackage.json"
-    path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    private_file(path).write_text(
+        json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return path

@@ -14,6 +14,7 @@ from typing import TextIO, TypeVar
 
 from bot import __version__
 from bot.content.check import Library
+from bot.private_files import private_file, private_folder
 from exporters import aggregates as agg_
 from exporters import datapackage, manifest, reach, reach_render, readme, report
 from exporters.aggregates import Aggregates
@@ -121,7 +122,7 @@ async def export_dataset(
     export_id = await datasets.start_export(cycle, options.profile, options.made_by, options.now)
 
     out = options.out
-    out.mkdir(parents=True, exist_ok=True)
+    private_folder(out)
     tables = tables_for(options.profile)
     sinks = Sinks(out, tables)
     agg = Aggregates(returning_people={naming.pseudonym(p) for p, _ in back})
@@ -223,7 +224,9 @@ async def export_dataset(
         reach=reach_render.html(reached) if reached else "",
         banner=reach_render.banner(reached) if reached else "",
     )
-    (out / "report.html").write_text(report.render(agg, ctx, threshold), encoding="utf-8")
+    private_file(out / "report.html").write_text(
+        report.render(agg, ctx, threshold), encoding="utf-8"
+    )
     about = _about(options, export_id, cycle, library, codebook, walk, previous)
     about["withdrawals"] = await _withdrawals(datasets, export_id)
     facts = {

@@ -2,23 +2,30 @@
 
 Quotes are the card's numbered statements, so the next cycle's prompts can quote them as
 ``{{heard:heard-CYCLE#N}}`` (see ``bot.content.heard``). Only replies whose authors agreed to
-``quote`` appear, and the card never says who said what.
+``quote`` appear, redacted as a public export is (``exporters.redact``), and the card never
+says who said what. A person who withdraws is taken out of every draft already written.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 
 from bot.content.check import Library
+from bot.content.heard import QUOTE_MARKS, STATEMENT
 from bot.content.models import Step
+from bot.private_files import private_file
 from bot.texts import Catalogue
+from exporters.redact import Redactor
 from storage.cycles import CycleRecord
-from storage.heard import Heard
+from storage.heard import DraftedQuote, Heard
 
 CARD_PREFIX = "heard-"
+log = logging.getLogger(__name__)
 
 
 def card_id(cycle_id: str) -> str:
@@ -27,9 +34,14 @@ def card_id(cycle_id: str) -> str:
 
 
 def draft(
-    cycle: CycleRecord, heard: Heard, library: Library, texts: Catalogue, language: str
+    cycle: CycleRecord,
+    heard: Heard,
+    library: Library,
+    texts: Catalogue,
+    language: str,
+    redact: Redactor,
 ) -> str:
-    """The Markdown card (YAML header, then body) for ``cycle``."""
+    """The Markdown card (YAML header, then body) for ``cycle``, quotes redacted."""
 
     def t(key: str, **params: object) -> str:
         return texts.get(language, key, **params)
@@ -46,7 +58,7 @@ def draft(
     lines = [t("heard.intro", theme=cycle.theme or cycle.title, **size), ""]
     if heard.quotes:
         lines += [f"## {t('heard.said')}", ""]
-        lines += [f"{n}. “{_one_line(q.text)}”" for n, q in enumerate(heard.quotes, start=1)]
+        lines += [f"{n}. “{_quoted(q.text, redact)}”" for n, q in enumerate(heard.quotes, start=1)]
         lines.append("")
     if heard.tallies:
         lines.append(f"## {t('heard.answered')}")
@@ -85,14 +97,54 @@ def draft(
 
 def write_draft(folder: Path, cycle: CycleRecord, text: str) -> Path | None:
     """Write ``folder/heard-CYCLE.md``; None if that file exists (staff's edits win)."""
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{card_id(cycle.id)}.md"
     try:
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(text)
+        private_file(path, new=True)
     except FileExistsError:
         return None
+    path.write_text(text, encoding="utf-8")
     return path
+
+
+def withdraw(
+    folder: Path, drafted: Iterable[DraftedQuote], redact: Redactor, removed: str
+) -> list[Path]:
+    """Replace the statements that quote a withdrawn person in every draft; the files changed.
+
+    A statement is found by its text as drafted; one staff reworded is found by its number
+    (a wrong guess takes out someone else's quote, never leaves this person's in). The line
+    stays, so later statements keep their numbers and ``{{heard:CARD#N}}`` still points right.
+    """
+    by_cycle: dict[str, list[DraftedQuote]] = {}
+    for quote in drafted:
+        by_cycle.setdefault(quote.cycle_id, []).append(quote)
+    changed = []
+    for cycle_id, quotes in by_cycle.items():
+        path = folder / f"{card_id(cycle_id)}.md"
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        found = list(STATEMENT.finditer(text))
+        spans = set()
+        for quote in quotes:
+            wanted = _quoted(quote.text, redact).strip(QUOTE_MARKS)
+            same = [m for m in found if m["text"].strip(QUOTE_MARKS) == wanted]
+            if not same and 0 < quote.number <= len(found):
+                log.warning(
+                    "a withdrawn quote was reworded; check the draft", extra={"kind": "heard"}
+                )
+                same = [found[quote.number - 1]]
+            spans |= {m.span("text") for m in same}
+        for start, end in sorted(spans, reverse=True):
+            text = text[:start] + removed + text[end:]
+        if spans:
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+def _quoted(text: str, redact: Redactor) -> str:
+    return _one_line(redact(text)[0])
 
 
 def _one_line(text: str) -> str:

@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from bot.private_files import private_file
+
 NAME = "MANIFEST.json"
 
 
@@ -33,5 +35,7 @@ def write(folder: Path, rows: Mapping[Path, int], about: Mapping[str, object]) -
         )
     manifest = {**about, "files": files}
     target = folder / NAME
-    target.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    private_file(target).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return target

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bot.private_files import private_file
 from exporters.schema import Table
 
 _TYPES = {
@@ -49,7 +50,7 @@ class ParquetTable:
     def __init__(self, folder: Path, table: Table) -> None:
         self.path = folder / f"{table.name}.parquet"
         self.schema = arrow_schema(table)
-        self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        self._writer = pq.ParquetWriter(private_file(self.path), self.schema, compression="zstd")
 
     def write(self, batch: pa.RecordBatch) -> None:
         """Append a batch as one row group."""

@@ -5,7 +5,8 @@ its export vote coding (agree 1, disagree -1, pass 0, empty for no vote), so ana
 for Polis exports (its opinion-group clustering, for example) run unchanged. Polis numbers
 participants and comments with integers: voters are numbered from 1 in order of first vote
 (``participant-ids.csv`` maps them to pseudonyms) and comment-id 0 is not used; every
-statement's author-id is 0, standing for the script.
+statement's author-id is 0, standing for the script. Text cells are spreadsheet-safe
+(``exporters.csv_safe``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.content.models import Step
+from bot.private_files import private_file, private_folder
+from exporters.csv_safe import spreadsheet_safe
 
 _CODES = {"agree": 1, "disagree": -1, "pass": 0, "unsure": 0, "not sure": 0, "skip": 0}
 SCRIPT_AUTHOR = 0
@@ -42,14 +45,14 @@ class PolisWriter:
     """Writes the Polis layout into a folder; votes stream, the matrix is one row per voter."""
 
     def __init__(self, folder: Path, statements: Sequence[tuple[StepKey, str]]):
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         self.folder = folder
         self._statements = {key: (i, text) for i, (key, text) in enumerate(statements, 1)}
         self._pids: dict[str, int] = {}
         self._latest: dict[int, dict[int, int]] = {}
         self._tally: dict[int, list[int]] = {i: [0, 0] for i, _ in self._statements.values()}
         self._first: dict[int, datetime] = {}
-        self._handle = (folder / "votes.csv").open("w", encoding="utf-8", newline="")
+        self._handle = private_file(folder / "votes.csv").open("w", encoding="utf-8", newline="")
         self._votes = csv.writer(self._handle, lineterminator="\n")
         self._votes.writerow(("timestamp", "datetime", "comment-id", "voter-id", "vote"))
         self.rows = {"votes.csv": 0}
@@ -101,8 +104,9 @@ class PolisWriter:
         return {self.folder / name: n for name, n in self.rows.items()}
 
     def _write(self, name: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        with (self.folder / name).open("w", encoding="utf-8", newline="") as handle:
+        with private_file(self.folder / name).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(header)
-            writer.writerows(rows)
+            # Statements are staff's text, but a spreadsheet must not run one as a formula.
+            writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
         self.rows[name] = len(rows)

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
+from bot.private_files import private_file
+
 NAMESPACE = "urn:QDA-XML:project:1.0"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _TYPES = {bool: "Boolean", str: "Text", datetime: "DateTime"}
@@ -62,7 +64,7 @@ class Qdpx:
         self._prefix = self.guid("numbered")[:18]
         self._stamp = f' creatingUser="{self._user}" creationDateTime="{self._created}"'
         # The fastest deflate level: text still shrinks about fourfold, at a fraction of the time.
-        self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        self._zip = zipfile.ZipFile(private_file(path), "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self._sources: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._codebook: list[str] = []
         self._codes: dict[tuple[str, str], str] = {}

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from bot.private_files import private_file
 from exporters.schema import Table
 
 
@@ -54,5 +55,5 @@ def write(
         tables=_tables(tables),
     )
     path = folder / "README.md"
-    path.write_text(body, encoding="utf-8")
+    private_file(path).write_text(body, encoding="utf-8")
     return path

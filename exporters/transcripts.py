@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.private_files import private_file, private_folder
+
 _SPECIAL = re.compile(r"([\\`*_<>#|])")
 
 
@@ -24,7 +26,7 @@ class Transcripts:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         self.files: list[Path] = []
         self._out: TextIO | None = None
 
@@ -33,7 +35,7 @@ class Transcripts:
         self.close()
         path = self.folder / f"{re.sub(r'[^A-Za-z0-9._-]', '_', session)}.md"
         self.files.append(path)
-        self._out = path.open("w", encoding="utf-8", newline="\n")
+        self._out = private_file(path).open("w", encoding="utf-8", newline="\n")
         self._out.write(f"# Session {session}\n\n")
         for name, value in facts.items():
             self._out.write(f"- {name}: {value or '-'}\n")

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
+from asyncpg import exceptions as pg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.private_files import private_file
 from storage.keystore import MEMORY, OPTION, KeyStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,6 +44,83 @@ SQLITE_PRAGMAS = (
     # at the default and from 18 to 45 µs a row with this. Erasure still truncates the WAL.
     "PRAGMA wal_autocheckpoint=16384",
 )
+
+
+class DatabaseProblem(Exception):
+    """The database cannot be opened for a reason a person can fix; the message says how."""
+
+
+class DatabaseUnreachable(ConnectionError):
+    """The database went away (stopped, restarting, the network down): worth trying again."""
+
+
+# Driver errors that mean the server or the connection is gone, not that a statement failed.
+_GONE = (
+    OSError,
+    pg.PostgresConnectionError,
+    pg.CannotConnectNowError,
+    pg.AdminShutdownError,
+    pg.CrashShutdownError,
+    asyncpg.InterfaceError,
+)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether a failure means the database could not be reached (rather than refused it)."""
+    for cause in _causes(exc):
+        if isinstance(cause, _GONE):
+            return True
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True
+    return False
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, the driver's error inside it, and what caused each."""
+    found: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or item in found:
+            continue
+        found.append(item)
+        todo += [getattr(item, "orig", None), item.__cause__, item.__context__]
+    return found
+
+
+def database_problem(exc: BaseException, url: str) -> DatabaseProblem | None:
+    """One sentence for a failure to open the database at ``url``; None if it is not one."""
+    parsed = make_url(url)
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    for cause in _causes(exc):
+        if isinstance(cause, pg.InvalidCatalogNameError):
+            return DatabaseProblem(
+                f"database.url: there is no database '{parsed.database}' at {where}; create it "
+                f"(createdb {parsed.database}) or correct the name in database.url"
+            )
+        if isinstance(cause, pg.InvalidPasswordError):
+            return DatabaseProblem(
+                f"database.url: PostgreSQL at {where} refused the password of user "
+                f"'{parsed.username}'; correct the password in database.url"
+            )
+        if isinstance(cause, pg.InvalidAuthorizationSpecificationError):
+            return DatabaseProblem(
+                f"database.url: PostgreSQL at {where} does not let user '{parsed.username}' "
+                "in (no such role, or not allowed to connect); create the role or correct the "
+                "user in database.url"
+            )
+        if isinstance(cause, pg.CannotConnectNowError | OSError) and parsed.host is not None:
+            return DatabaseProblem(
+                f"database.url: PostgreSQL does not answer at {where}; start it (or check the "
+                "host and port in database.url), then try again"
+            )
+        sqlite = sqlite_file(url)
+        if sqlite is not None and isinstance(cause, OSError | sqlite3.OperationalError):
+            return DatabaseProblem(
+                f"database.url: the SQLite file {sqlite} cannot be opened; check that its "
+                "folder can be made and written to by this account"
+            )
+    return None
 
 
 def _normalise(url: str) -> URL:
@@ -86,9 +168,15 @@ def make_engine(url: str, keys: Path | str | None = None) -> AsyncEngine:
     """
     parsed = _normalise(url)
     # hide_parameters: statement errors must not carry participants' words into tracebacks.
-    engine = create_async_engine(parsed, hide_parameters=True, execution_options=_keys(url, keys))
-    if parsed.get_backend_name() == "sqlite":
-        _sqlite_settings(engine.sync_engine, url)
+    options = _keys(url, keys)
+    if parsed.get_backend_name() != "sqlite":
+        # pool_pre_ping: after the server restarted, a pooled connection is found dead and
+        # replaced when it is taken, rather than failing the first query that uses it.
+        return create_async_engine(
+            parsed, hide_parameters=True, pool_pre_ping=True, execution_options=options
+        )
+    engine = create_async_engine(parsed, hide_parameters=True, execution_options=options)
+    _sqlite_settings(engine.sync_engine, url)
     return engine
 
 
@@ -111,7 +199,8 @@ def make_blocking_sqlite_engine(url: str, keys: Path | str | None = None) -> Eng
 def _sqlite_settings(engine: Engine, url: str) -> None:
     path = sqlite_file(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite gives its -wal and -shm files the database file's mode.
+        private_file(path)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -162,20 +251,34 @@ async def sqlite_pragma(conn: AsyncConnection, pragma: str) -> tuple[Any, ...] |
 async def migrate(
     url: str, run: Callable[[Connection], object], keys: Path | str | None = None
 ) -> None:
-    """Call ``run`` in one transaction on a connection fit for schema changes."""
-    engine = make_engine(url, keys)
+    """Call ``run`` in one transaction on a connection fit for schema changes.
+
+    Every command opens the database here first, so a database that cannot be opened is a
+    ``DatabaseProblem`` saying what to do, never a driver's traceback.
+    """
+    engine: AsyncEngine | None = None
     try:
-        async with engine.connect() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
-                # Batch migrations rebuild tables; with foreign keys on, dropping the old
-                # table would cascade-delete the rows that refer to it.
-                await sqlite_pragma(conn, "PRAGMA foreign_keys=OFF")
-            async with conn.begin():
-                await conn.run_sync(run)
-                if sqlite and (await conn.exec_driver_sql("PRAGMA foreign_key_check")).first():
-                    raise RuntimeError("migration left rows with dangling foreign keys")
+        engine = make_engine(url, keys)
+        conn = await engine.connect()
+    except (DBAPIError, OSError) as exc:
+        if engine is not None:
+            await engine.dispose()
+        problem = database_problem(exc, url)
+        if problem is None:
+            raise
+        raise problem from None
+    try:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild tables; with foreign keys on, dropping the old
+            # table would cascade-delete the rows that refer to it.
+            await sqlite_pragma(conn, "PRAGMA foreign_keys=OFF")
+        async with conn.begin():
+            await conn.run_sync(run)
+            if sqlite and (await conn.exec_driver_sql("PRAGMA foreign_key_check")).first():
+                raise RuntimeError("migration left rows with dangling foreign keys")
     finally:
+        await conn.close()
         # Also discards the connection that had foreign keys switched off.
         await engine.dispose()
 

@@ -1,22 +1,34 @@
 """What a cycle heard: counts per group and step, vote tallies, and quotable replies.
 
 Quotes come only from people whose consent in that group includes ``quote``; nothing here
-returns who said what.
+returns who said what. Which reply each drafted statement quotes is kept (``heard_quotes``,
+ids only), so a person who withdraws can be taken out of every draft.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.direct import DIRECT
+from bot.core.ids import PersonRef
 from storage._content import read_versions
+from storage._keys import person_id
+from storage.db import for_writes
 from storage.keystore import keys_of
 from storage.records import decode_options
 from storage.sealed import open_reply
-from storage.tables import consents, direct_progress, groups, responses, sessions, votes
+from storage.tables import (
+    consents,
+    direct_progress,
+    groups,
+    heard_quotes,
+    responses,
+    sessions,
+    votes,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +62,16 @@ class Quote:
 
     script_id: str | None
     step_id: str
+    text: str
+    response_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DraftedQuote:
+    """Statement ``number`` of a cycle's draft, and the reply it quoted."""
+
+    cycle_id: str
+    number: int
     text: str
 
 
@@ -133,6 +155,7 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
                 sessions.c.script_id,
                 responses.c.step_id,
                 responses.c.text,
+                responses.c.id,
                 responses.c.participant_id,
                 responses.c.platform,
                 responses.c.chat_id,
@@ -156,7 +179,7 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
             message = (r.platform, r.chat_id, r.message_id)
             text = open_reply(keys, r.participant_id, message, r.text)
             if text.strip():
-                found_quotes.append(Quote(r.script_id, r.step_id, text))
+                found_quotes.append(Quote(r.script_id, r.step_id, text, r.id))
         quotes = tuple(found_quotes)
     tallies = tuple(sorted(tallied.values(), key=_order))
     return Heard(totals[0], totals[1], counts, tallies, quotes)
@@ -164,3 +187,46 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
 
 def _order(tally: Tally) -> tuple[str, str, int]:
     return (tally.script_id or "", tally.step_id, tally.option)
+
+
+async def record_quotes(engine: AsyncEngine, cycle_id: str, quotes: tuple[Quote, ...]) -> None:
+    """Remember which reply each statement of a cycle's new draft quotes (numbered from 1)."""
+    if not quotes:
+        return
+    rows = [
+        {"cycle_id": cycle_id, "number": n, "response_id": q.response_id}
+        for n, q in enumerate(quotes, start=1)
+    ]
+    async with for_writes(engine).begin() as conn:
+        await conn.execute(insert(heard_quotes), rows)
+
+
+async def quoted(engine: AsyncEngine, person: PersonRef) -> list[DraftedQuote]:
+    """Every drafted statement that quotes one of the person's replies."""
+    r = responses.c
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(
+                heard_quotes.c.cycle_id,
+                heard_quotes.c.number,
+                r.text,
+                r.participant_id,
+                r.platform,
+                r.chat_id,
+                r.message_id,
+            )
+            .join(responses, r.id == heard_quotes.c.response_id)
+            .where(r.participant_id == person_id(person))
+            .order_by(heard_quotes.c.cycle_id, heard_quotes.c.number)
+        )
+        keys = keys_of(conn)
+        return [
+            DraftedQuote(
+                row.cycle_id,
+                row.number,
+                open_reply(
+                    keys, row.participant_id, (row.platform, row.chat_id, row.message_id), row.text
+                ),
+            )
+            for row in rows
+        ]

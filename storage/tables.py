@@ -481,6 +481,22 @@ class SessionLead(Base):
     led_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class HeardQuote(Base):
+    """A reply that a cycle's "what we heard" draft quotes as statement ``number``.
+
+    Holds no text and no person: the draft file cannot say who said what, and a withdrawal
+    finds its author's quotes here (the row goes with the reply when it is erased).
+    """
+
+    __tablename__ = "heard_quotes"
+
+    cycle_id: Mapped[str] = mapped_column(String, primary_key=True)
+    number: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), index=True
+    )
+
+
 identities = Base.metadata.tables["identities"]
 groups = Base.metadata.tables["groups"]
 facilitators = Base.metadata.tables["facilitators"]
@@ -510,3 +526,4 @@ session_reflections = Base.metadata.tables["session_reflections"]
 invitations = Base.metadata.tables["invitations"]
 session_leads = Base.metadata.tables["session_leads"]
 content_versions = Base.metadata.tables["content_versions"]
+heard_quotes = Base.metadata.tables["heard_quotes"]

@@ -26,7 +26,8 @@ from bot.core.ids import GroupRef, MessageRef, PersonRef
 from storage._batch import Submission, batch_of
 from storage._commit import Committer, LocalCommitter
 from storage._handled import purge
-from storage.db import sqlite_file
+from storage._outage import Outage
+from storage.db import sqlite_file, unreachable
 from storage.keystore import keys_of
 from storage.records import Erasure
 from storage.repositories import Repository
@@ -117,6 +118,7 @@ class QueuedRepository(Repository):
             else LocalCommitter(self._writer.connect, self._marks, keys)
         )
         self.stats = WriterStats()
+        self._outage = Outage()
 
     @property
     def process_id(self) -> int | None:
@@ -246,29 +248,38 @@ class QueuedRepository(Repository):
     async def _commit(self, jobs: list[_Job], retry: bool = True) -> None:
         if not jobs:
             return
-        try:
-            batch = batch_of([job.submission for job in jobs])
-            applied = await self._committer.commit(batch, self._clock())
-        except Exception as exc:
-            await self._committer.release()
-            # What the writer believed exists may be gone (deleted by another process): the
-            # batch is tried once more without that belief, then each submission on its own,
-            # so one bad submission cannot sink the others.
-            self._committer.forget()
-            if retry:
-                await self._commit(jobs, retry=False)
-            elif len(jobs) > 1:
-                for job in jobs:
-                    await self._commit([job], retry=False)
-            else:
-                self._fail(jobs[0], exc)
-            return
+        while True:
+            try:
+                batch = batch_of([job.submission for job in jobs])
+                applied = await self._committer.commit(batch, self._clock())
+                break
+            except Exception as exc:
+                await self._committer.release()
+                # What the writer believed exists may be gone (deleted by another process).
+                self._committer.forget()
+                if not unreachable(exc):
+                    await self._failed(jobs, retry, exc)
+                    return
+                # The database went away: the batch waits (and its submitters with it, so
+                # nothing is acknowledged) and is tried again until the database is back.
+                await self._outage.wait()
+        self._outage.over()
         self.stats.batches += 1
         self.stats.submissions += len(jobs)
         self.stats.duplicates += applied.count(False)
         self.stats.largest_batch = max(self.stats.largest_batch, len(jobs))
         for job, result in zip(jobs, applied, strict=True):
             _settle(job.done, result)
+
+    async def _failed(self, jobs: list[_Job], retry: bool, exc: Exception) -> None:
+        """Try the batch once more, then each submission alone: one bad one sinks no other."""
+        if retry:
+            await self._commit(jobs, retry=False)
+        elif len(jobs) > 1:
+            for job in jobs:
+                await self._commit([job], retry=False)
+        else:
+            self._fail(jobs[0], exc)
 
     def _fail(self, job: _Job, exc: Exception) -> None:
         self.stats.failures += 1

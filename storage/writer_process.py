@@ -39,7 +39,14 @@ from typing import IO, Any, cast
 from storage._batch import Batch
 from storage._commit import LocalCommitter, blocking
 from storage._erased import Marks
-from storage.db import for_writes, make_blocking_sqlite_engine, make_engine, sqlite_file
+from storage.db import (
+    DatabaseUnreachable,
+    for_writes,
+    make_blocking_sqlite_engine,
+    make_engine,
+    sqlite_file,
+    unreachable,
+)
 from storage.keystore import keys_of
 
 log = logging.getLogger(__name__)
@@ -151,6 +158,8 @@ class ProcessCommitter:
         request = (self._forget, now, batch)
         self._forget = False
         answer = await self._ask(child, request)
+        if answer == DatabaseUnreachable.__name__:
+            raise DatabaseUnreachable("the writer process could not reach the database")
         if isinstance(answer, str):
             raise WriterProcessError(f"the writer process could not commit ({answer})")
         return cast(list[bool], answer)
@@ -290,9 +299,10 @@ async def _commit(
         return await committer.commit(batch, now)
     except Exception as exc:
         # What the child believed exists may be gone: start afresh, and say only the kind.
-        await committer.release()
+        with contextlib.suppress(Exception):  # closing a connection the server dropped
+            await committer.release()
         committer.forget()
-        return type(exc).__name__
+        return DatabaseUnreachable.__name__ if unreachable(exc) else type(exc).__name__
 
 
 def _serve_socket(sock: socket.socket) -> None:

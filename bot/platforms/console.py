@@ -32,6 +32,7 @@ from bot.core.actions import (
 from bot.core.events import CommandIssued, Event, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
 from bot.platforms.render import buttons_text, card_text, choice_text
+from bot.private_files import private_file
 from bot.texts import Catalogue
 
 PLATFORM = "console"
@@ -104,10 +105,9 @@ class ConsolePlatform:
 
     def _picture(self, image: SendImage) -> Path:
         """Write a picture the bot sends to the images folder; where it went."""
-        self.images.mkdir(parents=True, exist_ok=True)
         self._pictures += 1
         path = self.images / f"{self.input_id}-{self._pictures:03d}-{image.name}.png"
-        path.write_bytes(image.png)
+        private_file(path).write_bytes(image.png)
         return path
 
     def parse(self, line: str, number: int, at: datetime) -> Event | None:

@@ -32,7 +32,13 @@ from bot.content.check import Library
 from bot.core.actions import Action
 from bot.core.events import CommandIssued, Event
 from bot.platforms.html import escape
-from bot.platforms.telegram_codec import PLATFORM, chat_and_thread, person_ref, step_key
+from bot.platforms.telegram_codec import (
+    PLATFORM,
+    chat_and_thread,
+    error_reason,
+    person_ref,
+    step_key,
+)
 from bot.platforms.telegram_poll import Poller
 from bot.platforms.telegram_send import Press, Sender
 from bot.platforms.telegram_updates import Directory, Notice, UpdateReader, group_of
@@ -142,8 +148,16 @@ class TelegramPlatform:
             ) from None
         except NetworkError as exc:
             raise ConfigError(
-                f"telegram.api_base_url: could not reach the Bot API at "
-                f"{self.settings.api_base_url} ({exc.message}); check the address and network"
+                f"telegram.api_base_url: the Bot API at {self.settings.api_base_url} could not "
+                f"be reached or failed ({error_reason(exc.message)}); check the address and "
+                "network"
+            ) from None
+        except TelegramError as exc:
+            # A proxy's error page, a server that is not the Bot API: its answer is not shown,
+            # as it may echo the request's URL (which holds the token).
+            raise ConfigError(
+                f"telegram.api_base_url: {self.settings.api_base_url} did not answer as the Bot "
+                f"API does ({error_reason(exc.message)}); check that the address is the Bot API's"
             ) from None
         bot = self.app.bot
         self.reader = UpdateReader(

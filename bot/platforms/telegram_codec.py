@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import string
 from dataclasses import dataclass
 
@@ -18,6 +19,11 @@ CALLBACK_LIMIT = 64  # bytes of callback_data Telegram keeps
 DEEP_LINK_LIMIT = 64  # characters of a /start parameter, from [A-Za-z0-9_-]
 _DIGITS = string.digits + string.ascii_letters
 _TOKEN_MARK = "g"
+
+
+def error_reason(message: str) -> str:
+    """A Bot API error's message without the server's raw answer that PTB appends to it."""
+    return re.sub(r"\. Parsing the server response .* failed$", "", message, flags=re.DOTALL)
 
 
 def person_ref(user_id: int) -> PersonRef:

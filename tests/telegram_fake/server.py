@@ -489,6 +489,7 @@ class FakeBotApi:
         self._next_group_seq = 1
         self._closing = False
         self._runner: web.AppRunner | None = None
+        self._raw_answer: tuple[int, str, str] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -553,6 +554,14 @@ class FakeBotApi:
             retry_after: Seconds announced in ``parameters.retry_after``.
         """
         self._floods.append([method.lower(), times, retry_after])
+
+    def answer_raw(self, status: int, body: str, content_type: str = "text/html") -> None:
+        """Answer every API call from now on with a raw body, as a broken proxy would.
+
+        ``{path}`` in ``body`` becomes the request's path (which holds the token), as some
+        servers echo it in their error pages.
+        """
+        self._raw_answer = (status, body, content_type)
 
     def user(
         self,
@@ -1815,6 +1824,10 @@ class FakeBotApi:
         return None
 
     async def _handle_api(self, request: web.Request) -> web.Response:
+        if self._raw_answer is not None:
+            status, text, content_type = self._raw_answer
+            text = text.replace("{path}", request.path)
+            return web.Response(status=status, text=text, content_type=content_type)
         token = request.match_info["token"]
         method = request.match_info["method"]
         if token != self.token:
