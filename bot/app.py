@@ -28,8 +28,7 @@ from exporters.pseudonymise import Pseudonymiser
 from storage.cursors import PlatformCursors
 from storage.cycles import CycleStore
 from storage.datasets import Datasets
-from storage.db import default_keys, make_engine, sqlite_file, upgrade
-from storage.keystore import MEMORY
+from storage.db import make_engine, sqlite_file, upgrade
 from storage.writer import QueuedRepository
 
 if TYPE_CHECKING:
@@ -70,16 +69,8 @@ async def build(settings: Settings) -> App:
         )
     key = pseudonym_key(settings)
     pseudonymiser = Pseudonymiser(key)
-    keys = settings.database.keys or Path(default_keys(settings.database.url))
-    if str(keys) != MEMORY and not keys.exists():
-        print(
-            f"People's own keys will be kept in {keys} (readable only by you). Back it up apart "
-            "from the database, and keep those backups briefly: see 'Consent and data' in the "
-            "README.",
-            file=sys.stderr,
-        )
-    await upgrade(settings.database.url, keys)
-    database = make_engine(settings.database.url, keys)
+    await upgrade(settings.database.url, settings.database.keys)
+    database = make_engine(settings.database.url, settings.database.keys)
     capture = settings.capture
     repository = QueuedRepository(
         database,

@@ -49,7 +49,7 @@ def _replies() -> list[ResponseCaptured]:
 async def _exports(url: str, tmp_path: Path) -> list[Path]:
     engine = make_engine(url)
     try:
-        repo = Repository(engine)
+        repo = Repository(engine, KEY)
         for group, title in TITLES.items():
             await repo.set_group_title(group, title)
         await repo.apply([*cycle_captures(), *_replies()])

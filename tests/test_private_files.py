@@ -141,7 +141,7 @@ async def test_library_callers_get_private_files_under_umask_022_too(
     logs.configure("INFO", root / "logs" / "dialogue.log")
     engine = make_engine(url)
     try:
-        await Repository(engine).apply(cycle_captures())
+        await Repository(engine, KEY).apply(cycle_captures())
         options = ExportOptions(root / "exports" / "c1", "c1", "tester", T0 + timedelta(days=9))
         await export_dataset(Datasets(engine), LIBRARY, KEY, options)
     finally:
