@@ -13,6 +13,7 @@ from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.repositories import Repository
+from tests.capture_support import STORE_KEY
 from tests.export_text import csv_rows
 
 FORMULAS = (
@@ -49,7 +50,7 @@ def _replies() -> list[ResponseCaptured]:
 async def _exports(url: str, tmp_path: Path) -> list[Path]:
     engine = make_engine(url)
     try:
-        repo = Repository(engine, KEY)
+        repo = Repository(engine, STORE_KEY)
         for group, title in TITLES.items():
             await repo.set_group_title(group, title)
         await repo.apply([*cycle_captures(), *_replies()])

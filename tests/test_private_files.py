@@ -19,6 +19,7 @@ from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.repositories import Repository
+from tests.capture_support import STORE_KEY
 from tests.cli_support import ROOT, clean_env, dialogue, write_config
 
 ACK = re.compile(r"^\[ack (\d+)\]$")
@@ -141,7 +142,7 @@ async def test_library_callers_get_private_files_under_umask_022_too(
     logs.configure("INFO", root / "logs" / "dialogue.log")
     engine = make_engine(url)
     try:
-        await Repository(engine, KEY).apply(cycle_captures())
+        await Repository(engine, STORE_KEY).apply(cycle_captures())
         options = ExportOptions(root / "exports" / "c1", "c1", "tester", T0 + timedelta(days=9))
         await export_dataset(Datasets(engine), LIBRARY, KEY, options)
     finally:
