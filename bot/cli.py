@@ -17,6 +17,7 @@ from bot import (
     group_cli,
     invite_cli,
     logs,
+    person_cli,
     reach_cli,
     runner,
 )
@@ -24,6 +25,7 @@ from bot.app import build
 from bot.content.check import collect
 from bot.content.problems import ContentError
 from bot.settings import ConfigError, Settings, load_settings
+from bot.usage import USAGE_STATUS, Parser, UsageError
 from storage.db import upgrade
 
 DEMO_TRANSCRIPT = Path("prompts") / "demo" / "health-data-intro.txt"
@@ -31,7 +33,7 @@ DEMO_TRANSCRIPT = Path("prompts") / "demo" / "health-data-intro.txt"
 
 def parser() -> argparse.ArgumentParser:
     """The command line, with --help on every subcommand."""
-    top = argparse.ArgumentParser(
+    top: argparse.ArgumentParser = Parser(
         prog="dialogue", description="Run community deliberations in chat, with consent."
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -88,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
     discord_cli.add_parser(commands)
     reach_cli.add_parser(commands)
     invite_cli.add_parser(commands)
+    person_cli.add_parser(commands)
     return top
 
 
@@ -103,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "content":
             return check_content(args.path or settings.content.root)
         return asyncio.run(_run_async(args, settings))
+    except UsageError as exc:
+        print(f"Usage problem: {exc}", file=sys.stderr)
+        return USAGE_STATUS
     except ConfigError as exc:
         print(f"Configuration problem:\n{exc}", file=sys.stderr)
         return 2
@@ -150,6 +156,8 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
             return await reach_cli.run(args, app)
         if args.command == "invite":
             return await invite_cli.run(args, app)
+        if args.command == "person":
+            return await person_cli.run(args, app)
         transcript = settings.content.root / DEMO_TRANSCRIPT if args.demo else args.transcript
         options = runner.RunOptions(
             console=args.console,

@@ -23,6 +23,7 @@ from bot.core.effects import Effect, ErasureRequested, Invited
 from bot.core.events import ButtonPressed, CommandIssued, Event, VoteCast
 from bot.core.ids import GroupRef, MessageRef, PersonRef
 from bot.core.ports import Platform, Store
+from bot.core.records import Erasure
 from bot.core.rehearsal import PLATFORM as REHEARSAL
 from bot.core.state import SessionState
 from bot.desks import Desks
@@ -245,6 +246,11 @@ class Service:
         elif isinstance(effect, ErasureRequested):
             self._forget_person(effect.person)
         await self.effects.run(effect, ctx)
+
+    async def erase(self, person: PersonRef, now: datetime) -> Erasure:
+        """Erase a person as ``/withdraw confirm`` does, for a request made to staff."""
+        self._forget_person(person)
+        return await self.effects.erase(person, now)
 
     def _forget_person(self, person: PersonRef) -> None:
         # Forget the consent first: a reply handled meanwhile in another group is then not
