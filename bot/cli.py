@@ -15,6 +15,7 @@ from bot import (
     cycle_cli,
     discord_cli,
     group_cli,
+    health_cli,
     invite_cli,
     logs,
     person_cli,
@@ -91,6 +92,7 @@ def parser() -> argparse.ArgumentParser:
     reach_cli.add_parser(commands)
     invite_cli.add_parser(commands)
     person_cli.add_parser(commands)
+    health_cli.add_parser(commands)
     return top
 
 
@@ -102,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run" and args.demo:
             demo_dir = Path(tempfile.mkdtemp(prefix="dialogue-demo-"))
             settings.database.url = f"sqlite+aiosqlite:///{demo_dir / 'demo.db'}"
-        logs.configure(settings.logging.level, settings.logging.file)
+        logs.configure(settings.logging.level, settings.logging.file, settings.logging.format)
         if args.command == "content":
             return check_content(args.path or settings.content.root)
         return asyncio.run(_run_async(args, settings))
@@ -134,6 +136,8 @@ def check_content(root: Path) -> int:
 
 
 async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "health":
+        return await health_cli.run(settings)
     if args.command == "db":
         await upgrade(settings.database.url)
         print("The database is up to date.")

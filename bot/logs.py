@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -33,15 +34,36 @@ class FieldsFormatter(logging.Formatter):
         return f"{base} {fields}" if fields else base
 
 
-def configure(level: str, file: Path | None) -> None:
-    """Send logs to ``file`` (or standard error) at ``level``."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message and the structured fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON line."""
+        entry: dict[str, object] = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({k: getattr(record, k) for k in FIELDS if hasattr(record, k)})
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure(level: str, file: Path | None, style: str = "text") -> None:
+    """Send logs to ``file`` (or standard error) at ``level``, as text or JSON lines."""
     handler: logging.Handler
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(file, encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(FieldsFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if style == "json"
+        else FieldsFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

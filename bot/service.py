@@ -6,6 +6,7 @@ The effects a transition asks for beyond its actions are carried out by ``bot.se
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -83,6 +84,8 @@ class Service:
         self.pseudonymise = pseudonymise
         self.clock = clock
         self.platforms: dict[str, Platform] = {}
+        # Actions a platform failed to perform, by platform (for the metrics endpoint).
+        self.platform_errors: Counter[str] = Counter()
         self.sessions: dict[GroupRef, SessionState] = {}
         self._scopes: dict[tuple[PersonRef, GroupRef], frozenset[str]] = {}
         self.roles = Roles(
@@ -238,6 +241,7 @@ class Service:
         try:
             await platform.perform(action)
         except Exception:
+            self.platform_errors[target.platform] += 1
             log.exception("platform could not perform %s", type(action).__name__)
 
     async def _effect(self, effect: Effect, ctx: Context) -> None:
