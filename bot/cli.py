@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot import (
     __version__,
+    backup_cli,
     cli_export,
     cycle_cli,
     discord_cli,
@@ -93,6 +94,7 @@ def parser() -> argparse.ArgumentParser:
     invite_cli.add_parser(commands)
     person_cli.add_parser(commands)
     health_cli.add_parser(commands)
+    backup_cli.add_parser(commands)
     return top
 
 
@@ -138,6 +140,8 @@ def check_content(root: Path) -> int:
 async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "health":
         return await health_cli.run(settings)
+    if args.command in ("backup", "restore"):
+        return await backup_cli.run(args, settings)
     if args.command == "db":
         await upgrade(settings.database.url)
         print("The database is up to date.")

@@ -19,12 +19,12 @@ SESSION = [
 ]
 
 
-def _config(tmp_path: Path, database_url: str, more: str = "") -> Path:
+def staff_config(tmp_path: Path, database_url: str, more: str = "") -> Path:
     key = f'[privacy]\nkey_file = "{tmp_path / "k.key"}"\n'
     return write_config(tmp_path / "config.toml", database_url, key + more, content_root(tmp_path))
 
 
-def _run_session(config: Path, tmp_path: Path) -> None:
+def run_session(config: Path, tmp_path: Path) -> None:
     transcript = tmp_path / "session.txt"
     transcript.write_text("\n".join(SESSION) + "\n", encoding="utf-8")
     run = dialogue(config, "run", "--transcript", str(transcript))
@@ -34,8 +34,8 @@ def _run_session(config: Path, tmp_path: Path) -> None:
 async def test_staff_show_and_erase_a_person_who_asked_by_email(
     database_url: str, tmp_path: Path, repo: Repository
 ) -> None:
-    config = _config(tmp_path, database_url)
-    _run_session(config, tmp_path)
+    config = staff_config(tmp_path, database_url)
+    run_session(config, tmp_path)
     alice = ("--platform", "console", "--user-id", "alice")
 
     shown = dialogue(config, "person", "show", *alice)
@@ -85,7 +85,7 @@ async def test_staff_show_and_erase_a_person_who_asked_by_email(
 def test_staff_cancel_a_schedule_and_closing_a_cycle_clears_the_rest(
     database_url: str, tmp_path: Path
 ) -> None:
-    config = _config(tmp_path, database_url)
+    config = staff_config(tmp_path, database_url)
     created = dialogue(
         config,
         "cycle",
@@ -126,7 +126,7 @@ def test_staff_cancel_a_schedule_and_closing_a_cycle_clears_the_rest(
 def test_groups_and_schedules_of_unknown_or_disabled_platforms_are_refused(
     database_url: str, tmp_path: Path
 ) -> None:
-    config = _config(tmp_path, database_url)
+    config = staff_config(tmp_path, database_url)
     unknown = dialogue(config, "group", "add", "whatsapp:123")
     assert unknown.returncode == 2
     assert unknown.stderr.strip().splitlines()[-1] == (
@@ -147,7 +147,7 @@ def test_groups_and_schedules_of_unknown_or_disabled_platforms_are_refused(
 
 
 def test_usage_mistakes_read_as_usage_problems(database_url: str, tmp_path: Path) -> None:
-    config = _config(tmp_path, database_url)
+    config = staff_config(tmp_path, database_url)
     for args in (
         ("schedule", "cancel", "first"),
         ("person", "show", "--platform", "console"),
@@ -163,7 +163,7 @@ def test_usage_mistakes_read_as_usage_problems(database_url: str, tmp_path: Path
 def test_an_export_of_nothing_says_so_and_writes_no_folder(
     database_url: str, tmp_path: Path
 ) -> None:
-    config = _config(tmp_path, database_url)
+    config = staff_config(tmp_path, database_url)
     out = tmp_path / "export"
     empty = dialogue(config, "export", "--out", str(out))
     assert empty.returncode == 1, empty.stderr
@@ -171,7 +171,7 @@ def test_an_export_of_nothing_says_so_and_writes_no_folder(
         "Nothing to export: the database holds no replies or votes yet; no folder was written."
     )
     assert not out.exists()
-    _run_session(config, tmp_path)
+    run_session(config, tmp_path)
     written = dialogue(config, "export", "--out", str(out))
     assert written.returncode == 0, written.stderr
     assert (out / "MANIFEST.json").is_file()
