@@ -256,6 +256,15 @@ class Service:
         self._forget_person(person)
         return await self.effects.erase(person, now)
 
+    def forget_erased(self, pseudonyms: frozenset[str]) -> None:
+        """Drop what is remembered of people erased elsewhere (by pseudonym)."""
+        if not pseudonyms:
+            return
+        known = {key[0] for key in self._scopes} | {key[0] for key in self._invited}
+        for person in known:
+            if self.pseudonymise(person) in pseudonyms:
+                self._forget_person(person)
+
     def _forget_person(self, person: PersonRef) -> None:
         # Forget the consent first: a reply handled meanwhile in another group is then not
         # captured, and one captured before is queued ahead of the erasure and erased with it.

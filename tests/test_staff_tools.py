@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
+from storage.cycles import CycleStore
+from storage.db import make_engine
 from storage.repositories import Repository
-from tests.cli_support import dialogue, write_config
+from tests.cli_support import ROOT, clean_env, dialogue, write_config
 from tests.clockwork import content_root
 
 SESSION = [
@@ -175,3 +180,66 @@ def test_an_export_of_nothing_says_so_and_writes_no_folder(
     written = dialogue(config, "export", "--out", str(out))
     assert written.returncode == 0, written.stderr
     assert (out / "MANIFEST.json").is_file()
+
+
+async def _lease_renewals(url: str, count: int) -> None:
+    engine = make_engine(url)
+    try:
+        store, seen = CycleStore(engine), []
+        for _ in range(600):
+            lease = await store.lease()
+            if lease is not None and lease.expires_at not in seen:
+                seen.append(lease.expires_at)
+                if len(seen) > count:
+                    return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the running bot's scheduler did not poll")
+    finally:
+        await engine.dispose()
+
+
+async def test_a_running_bot_stops_capturing_a_person_erased_from_the_command_line(
+    database_url: str, tmp_path: Path
+) -> None:
+    config = staff_config(tmp_path, database_url, "[schedule]\npoll_seconds = 1\n")
+    bot = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "--config",
+            str(config),
+            "run",
+            "--console",
+            "--acknowledge",
+        ],
+        cwd=ROOT,
+        env=clean_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert bot.stdin is not None and bot.stdout is not None
+
+    def feed(lines: list[str], last: int) -> None:
+        assert bot.stdin is not None and bot.stdout is not None
+        bot.stdin.write("\n".join(lines) + "\n")
+        bot.stdin.flush()
+        for line in bot.stdout:
+            if line.startswith(f"[ack {last}]"):
+                return
+
+    try:
+        feed(SESSION, len(SESSION))
+        alice = ("--platform", "console", "--user-id", "alice")
+        erased = dialogue(config, "person", "erase", *alice, "--yes")
+        assert erased.returncode == 0, erased.stderr
+        # Two lease renewals: one whole poll of the running bot began after the erasure.
+        await _lease_renewals(database_url, 2)
+        feed(["alice: ALICE-AFTER-ERASURE still here", "bob: BOB-LATER more"], len(SESSION) + 2)
+    finally:
+        bot.stdin.close()
+        bot.wait(timeout=60)
+    assert "We don't store anything about you." in dialogue(config, "person", "show", *alice).stdout
+    bob = dialogue(config, "person", "show", "--platform", "console", "--user-id", "bob")
+    assert "BOB-LATER more" in bob.stdout
