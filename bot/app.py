@@ -199,15 +199,20 @@ def _split(field: str, value: str) -> tuple[str, str]:
     return platform, rest
 
 
+def key_file(settings: Settings) -> Path | None:
+    """Where the pseudonym key file is (None: only the environment can give the key)."""
+    database_file = sqlite_file(settings.database.url)
+    return settings.privacy.key_file or (
+        database_file.parent / KEY_FILE_NAME if database_file else None
+    )
+
+
 def pseudonym_key(settings: Settings) -> bytes:
     """The pseudonym key: from DIALOGUE_PSEUDONYM_KEY, else a private file beside SQLite."""
     value = secret("pseudonym_key")
     if value is not None:
         return _long_enough(value.encode("utf-8"), "DIALOGUE_PSEUDONYM_KEY")
-    database_file = sqlite_file(settings.database.url)
-    path = settings.privacy.key_file or (
-        database_file.parent / KEY_FILE_NAME if database_file else None
-    )
+    path = key_file(settings)
     if path is None:
         raise ConfigError(
             "DIALOGUE_PSEUDONYM_KEY: this secret is missing; set it in the environment, for "

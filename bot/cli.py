@@ -13,13 +13,16 @@ from pathlib import Path
 
 from bot import (
     __version__,
+    backup_cli,
     cli_export,
     cycle_cli,
     discord_cli,
     group_cli,
+    health_cli,
     init_cli,
     invite_cli,
     logs,
+    person_cli,
     reach_cli,
     runner,
 )
@@ -28,6 +31,7 @@ from bot.content.check import collect
 from bot.content.problems import ContentError
 from bot.private_files import PRIVATE_UMASK
 from bot.settings import ConfigError, Settings, load_settings, secrets_in_use
+from bot.usage import USAGE_STATUS, Parser, UsageError
 from storage.db import DatabaseProblem, upgrade
 
 DEMO_TRANSCRIPT = Path("prompts") / "demo" / "health-data-intro.txt"
@@ -35,7 +39,7 @@ DEMO_TRANSCRIPT = Path("prompts") / "demo" / "health-data-intro.txt"
 
 def parser() -> argparse.ArgumentParser:
     """The command line, with --help on every subcommand."""
-    top = argparse.ArgumentParser(
+    top: argparse.ArgumentParser = Parser(
         prog="dialogue", description="Run community deliberations in chat, with consent."
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -93,6 +97,9 @@ def parser() -> argparse.ArgumentParser:
     reach_cli.add_parser(commands)
     invite_cli.add_parser(commands)
     init_cli.add_parser(commands)
+    person_cli.add_parser(commands)
+    health_cli.add_parser(commands)
+    backup_cli.add_parser(commands)
     return top
 
 
@@ -110,10 +117,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             demo_dir = Path(tempfile.mkdtemp(prefix="dialogue-demo-"))
             settings.database.url = f"sqlite+aiosqlite:///{demo_dir / 'demo.db'}"
         masks = logs.Masks(secrets_in_use(settings))
-        logs.configure(settings.logging.level, settings.logging.file, masks)
+        logs.configure(
+            settings.logging.level, settings.logging.file, masks, settings.logging.format
+        )
         if args.command == "content":
             return check_content(args.path or settings.content.root)
         return asyncio.run(_run_async(args, settings))
+    except UsageError as exc:
+        print(f"Usage problem: {exc}", file=sys.stderr)
+        return USAGE_STATUS
     except ConfigError as exc:
         print(masks(f"Configuration problem:\n{exc}"), file=sys.stderr)
         return 2
@@ -146,6 +158,10 @@ def check_content(root: Path) -> int:
 
 
 async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "health":
+        return await health_cli.run(settings)
+    if args.command in ("backup", "restore"):
+        return await backup_cli.run(args, settings)
     if args.command == "db":
         await upgrade(settings.database.url, settings.database.keys)
         print("The database is up to date.")
@@ -168,6 +184,8 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
             return await reach_cli.run(args, app)
         if args.command == "invite":
             return await invite_cli.run(args, app)
+        if args.command == "person":
+            return await person_cli.run(args, app)
         transcript = settings.content.root / DEMO_TRANSCRIPT if args.demo else args.transcript
         options = runner.RunOptions(
             console=args.console,

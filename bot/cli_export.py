@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import App
-from bot.settings import ConfigError
+from bot.usage import UsageError
 from exporters.dataset import ExportError, ExportOptions, export_dataset
 from storage.datasets import Datasets
 
@@ -43,7 +43,11 @@ async def run(args: argparse.Namespace, app: App) -> int:
     if args.action == "erasures":
         return await _erasures(datasets, args.since)
     if args.out is None:
-        raise ConfigError("dialogue export: --out FOLDER is required (a new, empty folder)")
+        raise UsageError("dialogue export: --out FOLDER is required (a new, empty folder)")
+    if await _empty(datasets, args.cycle):
+        where = f"cycle '{args.cycle}'" if args.cycle else "the database"
+        print(f"Nothing to export: {where} holds no replies or votes yet; no folder was written.")
+        return 1
     settings = app.settings.export
     options = ExportOptions(
         out=args.out,
@@ -67,9 +71,16 @@ async def run(args: argparse.Namespace, app: App) -> int:
     return 0
 
 
+async def _empty(datasets: Datasets, cycle_id: str | None) -> bool:
+    # An unknown cycle is not "empty": the export names the cycles there are.
+    if cycle_id is not None and cycle_id not in {c.cycle_id for c in await datasets.cycles()}:
+        return False
+    return sum(await datasets.counts(cycle_id)) == 0
+
+
 async def _erasures(datasets: Datasets, since: int | None) -> int:
     if since is None:
-        raise ConfigError("dialogue export erasures: give --since EXPORT_ID")
+        raise UsageError("dialogue export erasures: give --since EXPORT_ID")
     known = {e.export_id for e in await datasets.exports()}
     if since not in known:
         print(

@@ -14,7 +14,9 @@ from bot.app import App, cycles
 from bot.core.ids import GroupRef, PersonRef
 from bot.cycles import CycleProblem, Cycles, parse_when, shown
 from bot.service import utcnow
-from storage.cycles import OPEN, CycleRecord
+from bot.settings import Settings
+from bot.usage import UsageError, require_platform
+from storage.cycles import CANCELLED, OPEN, CycleRecord
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,6 +44,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add.add_argument("time", help="HH:MM, in schedule.timezone")
     add.add_argument("--facilitator", help="user id of the facilitator to remind")
     plan_actions.add_parser("list", help="list sessions still to open")
+    cancel = plan_actions.add_parser("cancel", help="cancel a scheduled session")
+    cancel.add_argument("id", type=int, help="its number, as 'schedule list' shows it")
 
 
 async def run(args: argparse.Namespace, app: App) -> int:
@@ -50,7 +54,7 @@ async def run(args: argparse.Namespace, app: App) -> int:
     ops = cycles(app)
     try:
         if args.command == "schedule":
-            return await _schedule(args, ops, zone)
+            return await _schedule(args, ops, zone, app.settings)
         return await _cycle(args, ops, zone)
     except CycleProblem as exc:
         print(f"dialogue {args.command} {args.action}: {exc}")
@@ -79,6 +83,8 @@ async def _cycle(args: argparse.Namespace, ops: Cycles, zone: tzinfo) -> int:
             print(f"Cycle {args.id} was closed already.")
             return 0
         print(f"Cycle {args.id} is closed. A running bot ends its sessions politely.")
+        if closed.cancelled:
+            print(f"{closed.cancelled} scheduled sessions of this cycle were cancelled.")
         if closed.card is not None:
             print(f"Draft 'what we heard' card: {closed.card} (edit it before it is shown).")
         else:
@@ -96,7 +102,7 @@ async def _cycle(args: argparse.Namespace, ops: Cycles, zone: tzinfo) -> int:
     return 0
 
 
-async def _schedule(args: argparse.Namespace, ops: Cycles, zone: tzinfo) -> int:
+async def _schedule(args: argparse.Namespace, ops: Cycles, zone: tzinfo, settings: Settings) -> int:
     if args.action == "list":
         for record in await ops.store.scheduled():
             print(
@@ -104,9 +110,18 @@ async def _schedule(args: argparse.Namespace, ops: Cycles, zone: tzinfo) -> int:
                 f"{record.script_id} at {shown(record.due_at, zone)}"
             )
         return 0
+    if args.action == "cancel":
+        if not await ops.store.settle_session(args.id, CANCELLED):
+            raise CycleProblem(
+                f"there is no scheduled session {args.id} still to open; "
+                "see them with: dialogue schedule list"
+            )
+        print(f"Scheduled session {args.id} is cancelled; the running bot will not open it.")
+        return 0
     platform, _, chat = args.group.partition(":")
     if not platform or not chat:
-        raise CycleProblem(f"'{args.group}': write the group as platform:chat_id")
+        raise UsageError(f"'{args.group}': write the group as platform:chat_id")
+    require_platform(settings, platform, "dialogue schedule add")
     current = await ops.current()
     if current.offered is not None and args.script not in current.offered:
         raise CycleProblem(

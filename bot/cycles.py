@@ -42,6 +42,8 @@ class Closed:
     cycle: CycleRecord
     card: Path | None
     export: Path | None
+    # Scheduled sessions that were still to open in the cycle, now cancelled.
+    cancelled: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,8 @@ class Cycles:
         ):
             return None
         cycle = await self.get(cycle_id)
+        # Sessions scheduled to run in the cycle would open outside it: they go with it.
+        cancelled = await self.store.cancel_scheduled(max(cycle.closes_at, now))
         summary = await heard(self._engine, cycle.id, self._max_quotes)
         redactor = self._drafts.redactor()
         text = draft(cycle, summary, self._library(), self._texts, self._language, redactor)
@@ -182,8 +186,8 @@ class Cycles:
         export = None
         if self._export is not None:
             export = await self._export_cycle(cycle.id)
-        log.info("cycle closed", extra={"cycle": cycle_id})
-        return Closed(cycle, card, export)
+        log.info("cycle closed", extra={"cycle": cycle_id, "cancelled": cancelled})
+        return Closed(cycle, card, export, cancelled)
 
     async def _export_cycle(self, cycle_id: str) -> Path | None:
         assert self._export is not None

@@ -10,7 +10,7 @@ import argparse
 from bot.app import App
 from bot.core.ids import GroupRef
 from bot.service import utcnow
-from bot.settings import ConfigError
+from bot.usage import UsageError, require_platform
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,6 +38,7 @@ async def run(args: argparse.Namespace, app: App) -> int:
         return 0
     target = _group(args.group)
     if args.action == "add":
+        require_platform(app.settings, target.platform, "dialogue group add")
         added = await repository.register_group(target, utcnow(), args.title)
         print(f"{args.group}: {'registered' if added else 'already registered'}")
         return 0
@@ -50,7 +51,7 @@ def _group(value: str) -> GroupRef:
     platform, _, chat = value.partition(":")
     numeric = chat.removeprefix("-").isdigit()
     if not platform or not chat or (platform == "telegram" and not numeric):
-        raise ConfigError(
+        raise UsageError(
             f"dialogue group: '{value}' should look like PLATFORM:CHAT_ID, "
             "e.g. telegram:-1001234567890 (a Telegram group's id is a negative number)"
         )

@@ -6,6 +6,7 @@ tracebacks included, whatever a server answered or a library put in a message.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -67,14 +68,44 @@ class FieldsFormatter(logging.Formatter):
         return self.masks(f"{base} {fields}" if fields else base)
 
 
-def configure(level: str, file: Path | None, masks: Masks | None = None) -> None:
-    """Send logs to ``file`` (or standard error) at ``level``, with ``masks`` applied."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message and the structured fields."""
+
+    def __init__(self, masks: Masks | None = None) -> None:
+        super().__init__()
+        self.masks = masks or Masks()
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON line, secrets hidden."""
+        entry: dict[str, object] = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({k: getattr(record, k) for k in FIELDS if hasattr(record, k)})
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return self.masks(json.dumps(entry, default=str))
+
+
+def configure(
+    level: str, file: Path | None, masks: Masks | None = None, style: str = "text"
+) -> None:
+    """Send logs to ``file`` (or standard error) at ``level``, as text or JSON lines.
+
+    ``masks`` hide secrets in every line, tracebacks included.
+    """
     handler: logging.Handler
     if file is not None:
         handler = logging.FileHandler(private_file(file), encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(FieldsFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", masks))
+    handler.setFormatter(
+        JsonFormatter(masks)
+        if style == "json"
+        else FieldsFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", masks)
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

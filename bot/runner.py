@@ -14,12 +14,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from signal import Signals
+from typing import TYPE_CHECKING
 
 from bot.app import App, cycles, discord_platform, scheduler
 from bot.core.ports import Platform
 from bot.platforms.console import ConsolePlatform, stdin_lines
 from bot.settings import ConfigError, secret
 from bot.signals import until_signalled
+
+if TYPE_CHECKING:
+    from bot.metrics import Endpoint
+    from bot.scheduling import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,7 @@ async def run(app: App, options: RunOptions) -> int:
         )
     timers = scheduler(app, cycles(app)) if settings.schedule.enabled else None
     started: list[Platform] = []
+    endpoint = _endpoint(app, timers)
     try:
         for platform in platforms:
             await platform.start()
@@ -108,7 +114,24 @@ async def run(app: App, options: RunOptions) -> int:
             await timers.stop()
         for platform in reversed(started):
             await _stop(platform)
+        if endpoint is not None:
+            endpoint.stop()
     return 0
+
+
+def _endpoint(app: App, timers: Scheduler | None) -> Endpoint | None:
+    listen = app.settings.health.listen
+    if not listen:
+        return None
+    # Imported here so that a bot without the endpoint never loads prometheus_client.
+    from bot.metrics import Endpoint
+
+    endpoint = Endpoint(app, timers)
+    try:
+        endpoint.start(listen)
+    except OSError as exc:
+        raise ConfigError(f"health.listen: cannot serve on {listen}: {exc.strerror}") from None
+    return endpoint
 
 
 async def _stop(platform: Platform) -> None:

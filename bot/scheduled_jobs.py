@@ -7,6 +7,7 @@ again (a second report, a job re-added after a restart) is a no-op: it fires at 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -61,6 +62,8 @@ class Jobs:
         self._reload_content = reload_content
         # Called after a cycle opened or closed, to bring jobs and sessions in line.
         self._changed = changed
+        # Jobs run by this process, by kind (for the metrics endpoint).
+        self.ran: Counter[str] = Counter()
 
     async def run(self, job_id: str, scheduled: datetime) -> None:
         """Do what a job that came due is for (once, however often it is reported)."""
@@ -70,6 +73,7 @@ class Jobs:
         key = f"{job_id}@{scheduled.isoformat()}" if kind == "retention" else job_id
         if not await self.store.record_run(key, "ran", scheduled, now):
             return
+        self.ran[kind] += 1
         log.info("scheduled job due", extra={"job": kind, "due": scheduled.isoformat()})
         if kind in ("open", "remind"):
             record = await self.store.scheduled_session(int(rest.split(":")[0]))

@@ -54,6 +54,7 @@ from storage.cycles import (
     ScheduledRecord,
 )
 from storage.direct import reminders
+from storage.erasures import erased_after, last_audit_id
 from storage.jobstore import DatabaseJobStore
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class Scheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self.jobstore: DatabaseJobStore | None = None
         self._step_jobs: dict[str, str] = {}
+        self._audit_seen = 0
         host = socket.gethostname()
         self._me = Lease(f"{host}:{os.getpid()}:{secrets.token_hex(4)}", host, os.getpid(), _now())
 
@@ -109,6 +111,7 @@ class Scheduler:
             )
             return False
         self.jobstore = await DatabaseJobStore.load(self._engine)
+        self._audit_seen = await last_audit_id(self._engine)
         self.aps.add_jobstore(self.jobstore, "default")
         self.aps.start(paused=paused)
         self.aps.add_job(
@@ -159,6 +162,9 @@ class Scheduler:
             log.error("the scheduler lease was taken by another process; stopping this scheduler")
             self.aps.shutdown(wait=False)
             return
+        # Someone erased from the command line: their consent must not stay in memory here.
+        self._audit_seen, erased = await erased_after(self._engine, self._audit_seen)
+        self.service.forget_erased(erased)
         await self.reconcile()
 
     # --- what the service tells us -------------------------------------------------------------

@@ -6,6 +6,7 @@ The effects a transition asks for beyond its actions are carried out by ``bot.se
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from bot.core.effects import Effect, ErasureRequested, Invited
 from bot.core.events import ButtonPressed, CommandIssued, Event, VoteCast
 from bot.core.ids import GroupRef, MessageRef, PersonRef
 from bot.core.ports import Platform, Store
+from bot.core.records import Erasure
 from bot.core.rehearsal import PLATFORM as REHEARSAL
 from bot.core.state import SessionState, Status
 from bot.desks import Desks
@@ -87,6 +89,8 @@ class Service:
         self.pseudonymise = pseudonymise
         self.clock = clock
         self.platforms: dict[str, Platform] = {}
+        # Actions a platform failed to perform, by platform (for the metrics endpoint).
+        self.platform_errors: Counter[str] = Counter()
         self.sessions: dict[GroupRef, SessionState] = {}
         self._scopes: dict[tuple[PersonRef, GroupRef], frozenset[str]] = {}
         self.roles = Roles(
@@ -255,12 +259,27 @@ class Service:
         try:
             await platform.perform(action)
         except Exception:
+            self.platform_errors[target.platform] += 1
             log.exception("platform could not perform %s", type(action).__name__)
 
     async def _effect(self, effect: Effect, ctx: Context) -> None:
         if isinstance(effect, ErasureRequested):
             self._forget_person(effect.person)
         await self.effects.run(effect, ctx)
+
+    async def erase(self, person: PersonRef, now: datetime) -> Erasure:
+        """Erase a person as ``/withdraw confirm`` does, for a request made to staff."""
+        self._forget_person(person)
+        return await self.effects.erase(person, now)
+
+    def forget_erased(self, pseudonyms: frozenset[str]) -> None:
+        """Drop what is remembered of people erased elsewhere (by pseudonym)."""
+        if not pseudonyms:
+            return
+        known = {key[0] for key in self._scopes} | self.standing.people()
+        for person in known:
+            if self.pseudonymise(person) in pseudonyms:
+                self._forget_person(person)
 
     def _forget_person(self, person: PersonRef) -> None:
         # Forget the consent first: a reply handled meanwhile in another group is then not

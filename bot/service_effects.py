@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from functools import partial
 
 from bot.core import groups, profile, support
@@ -30,7 +31,7 @@ from bot.core.effects import (
 )
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.ports import Store
-from bot.core.records import PersonData
+from bot.core.records import Erasure, PersonData
 from bot.core.state import SessionState
 from bot.desks import Desks
 from bot.heard_drafts import HeardDrafts
@@ -114,14 +115,20 @@ class EffectRunner:
         elif lead is not None:
             await self.perform(SendPrivate(lead, text, change.group, slot=slot))
 
-    async def _erase(self, person: PersonRef, ctx: Context) -> None:
-        erase = partial(self.store.erase_person, person, self.pseudonymise(person), ctx.now)
+    async def erase(self, person: PersonRef, now: datetime) -> Erasure:
+        """Erase everything of the person, audited by pseudonym (/withdraw and staff alike)."""
+        erase = partial(self.store.erase_person, person, self.pseudonymise(person), now)
+        # Drafts that quote the person lose those quotes, whoever asked for the erasure.
         erasure = await (self.drafts.erasing(person, erase) if self.drafts else erase())
+        log.info("erasure done", extra={"responses": erasure.responses, "votes": erasure.votes})
+        return erasure
+
+    async def _erase(self, person: PersonRef, ctx: Context) -> None:
+        erasure = await self.erase(person, ctx.now)
         if erasure.responses or erasure.votes or erasure.consents:
             text = ctx.t("withdraw.done", responses=erasure.responses, votes=erasure.votes)
         else:
             text = ctx.t("withdraw.nothing")
-        log.info("erasure done", extra={"responses": erasure.responses, "votes": erasure.votes})
         await self.perform(SendPrivate(person, text))
 
     async def _change_role(self, change: RoleChanged, ctx: Context) -> None:

@@ -88,6 +88,23 @@ class LoggingSettings(Section):
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     file: Path | None = None
+    # "json": one JSON object a line, for log collectors.
+    format: Literal["text", "json"] = "text"
+
+
+class HealthSettings(Section):
+    """The running bot's local health and metrics endpoint (off unless an address is set)."""
+
+    # HOST:PORT serving /healthz and /metrics (Prometheus), e.g. "127.0.0.1:9464".
+    listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if value and (not host or not port.isdigit() or not 0 < int(port) < 65536):
+            raise ValueError("write the address as HOST:PORT, for example 127.0.0.1:9464")
+        return value
 
 
 class CaptureSettings(Section):
@@ -259,6 +276,7 @@ class Settings(BaseSettings):
     roles: RolesSettings = Field(default_factory=RolesSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
     cycle: CycleSettings = Field(default_factory=CycleSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)

@@ -68,6 +68,10 @@ class Standing:
             self.saw(person, chat if chat is None else self._running(chat))
         return self._groups.get(person)
 
+    def people(self) -> set[PersonRef]:
+        """Everyone remembered here (invited or seen in a group)."""
+        return {person for person, _ in self._invited} | set(self._groups)
+
     def forget(self, person: PersonRef) -> None:
         """Forget what memory holds of a person (they withdrew; the database forgot too)."""
         self._groups.pop(person, None)

@@ -25,6 +25,7 @@ from storage.tables import (
 
 PLANNED, OPEN, CLOSED = "planned", "open", "closed"
 PENDING = "pending"
+CANCELLED = "cancelled"
 
 
 class CycleExists(Exception):
@@ -208,6 +209,19 @@ class CycleStore:
                 .values(state=state)
             )
         return result.rowcount > 0
+
+    async def cancel_scheduled(self, due_before: datetime) -> int:
+        """Cancel every pending scheduled session due before ``due_before``; how many."""
+        async with self._writer.begin() as conn:
+            result = await conn.execute(
+                update(scheduled_sessions)
+                .where(
+                    scheduled_sessions.c.state == PENDING,
+                    scheduled_sessions.c.due_at < due_before,
+                )
+                .values(state=CANCELLED)
+            )
+        return int(result.rowcount)
 
     async def record_run(
         self, job_id: str, outcome: str, due: datetime | None, at: datetime

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -119,6 +120,18 @@ class QueuedRepository(Repository):
         )
         self.stats = WriterStats()
         self._outage = Outage()
+        # Told of each committed batch: the submissions stored (not duplicates), and seconds.
+        self.on_commit: Callable[[Sequence[Submission], float], None] | None = None
+
+    @property
+    def queued(self) -> int:
+        """Submissions and operations waiting for the writer."""
+        return len(self._items)
+
+    @property
+    def running(self) -> bool:
+        """Whether the writer task is alive (started and neither stopped nor crashed)."""
+        return self._task is not None and not self._task.done()
 
     @property
     def process_id(self) -> int | None:
@@ -251,6 +264,7 @@ class QueuedRepository(Repository):
         while True:
             try:
                 batch = batch_of([job.submission for job in jobs])
+                started = time.perf_counter()
                 applied = await self._committer.commit(batch, self._clock())
                 break
             except Exception as exc:
@@ -268,6 +282,9 @@ class QueuedRepository(Repository):
         self.stats.submissions += len(jobs)
         self.stats.duplicates += applied.count(False)
         self.stats.largest_batch = max(self.stats.largest_batch, len(jobs))
+        if self.on_commit is not None:
+            stored = [job.submission for job, new in zip(jobs, applied, strict=True) if new]
+            self.on_commit(stored, time.perf_counter() - started)
         for job, result in zip(jobs, applied, strict=True):
             _settle(job.done, result)
 

@@ -24,8 +24,10 @@ def dialogue(
     env: Mapping[str, str] | None = None,
     cwd: Path = ROOT,
     timeout: float = 120,
+    typed: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``dialogue [--config CONFIG] ARGS`` and return what it printed and its exit status."""
+    """Run ``dialogue [--config CONFIG] ARGS`` with ``typed`` as its input; return what it
+    printed and its exit status."""
     command = [sys.executable, "-m", "bot.cli"]
     if config is not None:
         command += ["--config", str(config)]
@@ -33,6 +35,7 @@ def dialogue(
         [*command, *args],
         cwd=cwd,
         env=clean_env(env),
+        input=typed,
         capture_output=True,
         text=True,
         timeout=timeout,

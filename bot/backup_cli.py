@@ -1,0 +1,173 @@
+"""``dialogue backup OUT`` and ``dialogue restore IN``: a whole deployment's data, kept private.
+
+A restore brings back people who were erased after the backup was made. ``--replay-from`` reads
+the erasures recorded since then in the old database and erases those people again, by
+pseudonym, through the same path as ``/withdraw confirm``; without it, restore says what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app import build, key_file, pseudonym_key
+from bot.service import utcnow
+from bot.settings import Settings
+from storage.backups import (
+    KEY_COPY,
+    POSTGRES_COPY,
+    SQLITE_COPY,
+    BackupError,
+    Manifest,
+    copy_sqlite,
+    holds_tables,
+    people,
+    pg_tool,
+    private_folder,
+    private_write,
+    restore_sqlite,
+    row_counts,
+)
+from storage.db import make_engine
+from storage.repositories import Repository
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``backup`` and ``restore`` to the ``dialogue`` command."""
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database (and the pseudonym key file) into a new private folder",
+        description="SQLite: an online copy through SQLite's backup API; PostgreSQL: pg_dump "
+        "-Fc. The folder is readable by you alone; keep it as safe as the database.",
+    )
+    backup.add_argument("out", type=Path, help="a new (or empty) folder")
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup into a new, empty database (database.url)",
+        description="Restore a folder written by 'dialogue backup' into the database named by "
+        "database.url, which must hold no tables yet.",
+    )
+    restore.add_argument("backup", type=Path, help="the folder 'dialogue backup' wrote")
+    restore.add_argument(
+        "--replay-from",
+        metavar="OLD_DATABASE_URL",
+        help="erase again everyone erased in this database after the backup was made",
+    )
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Carry out ``backup`` or ``restore``; a problem is one sentence and status 2."""
+    try:
+        if args.command == "backup":
+            return await _backup(args.out, settings)
+        return await _restore(args.backup, args.replay_from, settings)
+    except BackupError as exc:
+        print(f"Backup problem: {exc}")
+        return 2
+
+
+async def _backup(out: Path, settings: Settings) -> int:
+    url = settings.database.url
+    engine = make_engine(url)
+    try:
+        made_at = utcnow()
+        rows = await row_counts(engine)
+        dialect = engine.dialect.name
+    finally:
+        await engine.dispose()
+    private_folder(out)
+    if dialect == "sqlite":
+        copy_sqlite(url, out / SQLITE_COPY)
+    else:
+        private_write(out / POSTGRES_COPY, b"")
+        pg_tool(["pg_dump", "--format=custom", "--no-owner", f"--file={out / POSTGRES_COPY}"], url)
+    key = key_file(settings)
+    if key is not None and key.is_file():
+        private_write(out / KEY_COPY, key.read_bytes())
+    Manifest(made_at, dialect, rows, key is not None and key.is_file()).write(out)
+    print(f"Backed up {sum(rows.values())} rows of {len(rows)} tables to {out} ({dialect}).")
+    if not (out / KEY_COPY).exists():
+        print("The pseudonym key comes from DIALOGUE_PSEUDONYM_KEY: keep it with this backup.")
+    return 0
+
+
+async def _restore(folder: Path, replay_from: str | None, settings: Settings) -> int:
+    manifest = Manifest.read(folder)
+    copy = folder / (SQLITE_COPY if manifest.dialect == "sqlite" else POSTGRES_COPY)
+    if not copy.is_file():
+        raise BackupError(f"{copy}: missing; this backup is incomplete")
+    url = settings.database.url
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name != manifest.dialect:
+            raise BackupError(
+                f"database.url is {engine.dialect.name} but the backup is of {manifest.dialect}; "
+                "restore into the same kind of database"
+            )
+        if await holds_tables(engine):
+            raise BackupError(
+                f"database.url: {engine.url.render_as_string()} holds tables already; "
+                "restore into a new, empty database"
+            )
+        _restore_key(folder, manifest, settings)
+        if manifest.dialect == "sqlite":
+            restore_sqlite(copy, url)
+        else:
+            pg_tool(["pg_restore", "--no-owner", "--exit-on-error", str(copy), "--dbname"], url)
+        restored = await row_counts(engine)
+    finally:
+        await engine.dispose()
+    print(
+        f"Restored {sum(restored.values())} rows of {len(restored)} tables from the backup "
+        f"made {manifest.made_at:%Y-%m-%d %H:%M} UTC."
+    )
+    if replay_from is None:
+        print(
+            "People erased after that time are back in this database: run the restore with "
+            "--replay-from OLD_DATABASE_URL while the old database can be read, or erase each "
+            "again with 'dialogue person erase'."
+        )
+        return 0
+    erased = await _replay(replay_from, manifest.made_at, settings)
+    print(f"Erased again {erased} people who were erased after the backup was made.")
+    return 0
+
+
+def _restore_key(folder: Path, manifest: Manifest, settings: Settings) -> None:
+    if not manifest.key:
+        return
+    saved = (folder / KEY_COPY).read_bytes()
+    current = key_file(settings)
+    if current is None:
+        print(f"Set DIALOGUE_PSEUDONYM_KEY to the key saved in {folder / KEY_COPY}.")
+    elif not current.exists():
+        current.parent.mkdir(parents=True, exist_ok=True)
+        private_write(current, saved)
+    elif current.read_bytes().strip() != saved.strip():
+        raise BackupError(
+            f"privacy.key_file: {current} holds another pseudonym key than the backup's; "
+            f"move it away, or point privacy.key_file at {folder / KEY_COPY}"
+        )
+
+
+async def _replay(old_url: str, since: datetime, settings: Settings) -> int:
+    old = make_engine(old_url)
+    try:
+        entries = await Repository(old, pseudonym_key(settings)).audit_entries("erasure")
+    finally:
+        await old.dispose()
+    wanted = {
+        str(e.detail["pseudonym"])
+        for e in entries
+        if (e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC)) > since
+    }
+    app = await build(settings)
+    try:
+        now = utcnow()
+        again = [p for p in await people(app.database) if app.service.pseudonymise(p) in wanted]
+        for person in again:
+            await app.service.erase(person, now)
+    finally:
+        await app.close()
+    return len(again)

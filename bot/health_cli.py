@@ -1,0 +1,132 @@
+"""``dialogue health``: is this deployment working? One line per check, an exit status for monitors.
+
+Status 0: every check is ok; 1: a warning (for example no bot is running); 2: critical (the
+database is unreachable or behind, a token is missing, the running bot's writer stopped).
+Nothing is changed: the database is not migrated, no platform is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings, secret
+from storage.cycles import CycleStore
+from storage.db import alembic_config, make_engine
+
+OK, WARNING, CRITICAL = 0, 1, 2
+LABELS = {OK: "ok", WARNING: "warning", CRITICAL: "critical"}
+TOKENS = {"telegram": "telegram_token", "discord": "discord_token"}
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check's outcome: its name, status and a sentence."""
+
+    name: str
+    status: int
+    says: str
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``health`` to the ``dialogue`` command."""
+    commands.add_parser(
+        "health",
+        help="check the database, migrations, tokens, scheduler and writer (exit 0/1/2)",
+        description="Check this deployment without changing it. Exit status: 0 all ok, "
+        "1 a warning (e.g. no bot is running), 2 critical (e.g. the database is unreachable).",
+    )
+
+
+async def run(settings: Settings) -> int:
+    """Print every check and return the worst status."""
+    found = await checks(settings)
+    for check in found:
+        print(f"{LABELS[check.status]:<8} {check.name}: {check.says}")
+    return max(c.status for c in found)
+
+
+async def checks(settings: Settings) -> list[Check]:
+    """Every check, in order; the database's later checks only when it answers."""
+    found = _tokens(settings)
+    engine = make_engine(settings.database.url)
+    try:
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                behind = await conn.run_sync(_missing_migrations)
+        except Exception as exc:  # any driver's failure to connect is this one finding
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return [Check("database", CRITICAL, f"cannot be reached: {reason}"), *found]
+        found.insert(0, Check("database", OK, f"reachable ({engine.dialect.name})"))
+        found.insert(1, _migrations(behind))
+        if settings.schedule.enabled and not behind:
+            found.append(await _lease(engine))
+    finally:
+        await engine.dispose()
+    found.append(_writer(settings.health.listen))
+    return found
+
+
+def _missing_migrations(conn: Connection) -> set[str]:
+    current = set(MigrationContext.configure(conn).get_current_heads())
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads()) - current
+
+
+def _migrations(behind: set[str]) -> Check:
+    if behind:
+        return Check(
+            "migrations",
+            CRITICAL,
+            f"{len(behind)} not applied; run: dialogue db upgrade",
+        )
+    return Check("migrations", OK, "the schema is up to date")
+
+
+def _tokens(settings: Settings) -> list[Check]:
+    found = []
+    for platform, name in TOKENS.items():
+        if not getattr(settings, platform).enabled:
+            continue
+        if secret(name) is None:
+            found.append(
+                Check(
+                    f"{platform} token",
+                    CRITICAL,
+                    f"{platform}.enabled is true but DIALOGUE_{name.upper()} is not set",
+                )
+            )
+        else:
+            found.append(Check(f"{platform} token", OK, "set (not checked online)"))
+    return found
+
+
+async def _lease(engine: AsyncEngine) -> Check:
+    lease = await CycleStore(engine).lease()
+    if lease is None or lease.expires_at <= datetime.now(UTC):
+        return Check("scheduler", WARNING, "no running bot holds the scheduler lease")
+    return Check("scheduler", OK, f"held by process {lease.pid} on {lease.host}")
+
+
+def _writer(listen: str) -> Check:
+    if not listen:
+        return Check("writer", OK, "not checked: health.listen is off")
+    try:
+        with urllib.request.urlopen(f"http://{listen}/healthz", timeout=5) as reply:
+            found = json.load(reply)
+    except urllib.error.HTTPError as exc:
+        found = json.load(exc)
+    except OSError:
+        return Check("writer", WARNING, f"no running bot answers on {listen}")
+    if found.get("writer") != "running":
+        return Check("writer", CRITICAL, "the running bot's writer has stopped")
+    return Check("writer", OK, f"running, {found.get('queue_depth', 0)} writes queued")
