@@ -16,11 +16,13 @@ from bot.service import utcnow
 from bot.settings import Settings
 from storage.backups import (
     KEY_COPY,
+    KEYS_COPY,
     POSTGRES_COPY,
     SQLITE_COPY,
     BackupError,
     Manifest,
     copy_sqlite,
+    copy_sqlite_file,
     holds_tables,
     people,
     pg_tool,
@@ -29,7 +31,7 @@ from storage.backups import (
     restore_sqlite,
     row_counts,
 )
-from storage.db import make_engine
+from storage.db import default_keys, make_engine
 from storage.repositories import Repository
 
 
@@ -42,6 +44,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "-Fc. The folder is readable by you alone; keep it as safe as the database.",
     )
     backup.add_argument("out", type=Path, help="a new (or empty) folder")
+    backup.add_argument(
+        "--keys-out",
+        type=Path,
+        metavar="FOLDER",
+        help="also copy people's own keys (database.keys) into this other folder; keep those "
+        "copies apart from database backups, and briefly",
+    )
     restore = commands.add_parser(
         "restore",
         help="restore a backup into a new, empty database (database.url)",
@@ -49,6 +58,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "database.url, which must hold no tables yet.",
     )
     restore.add_argument("backup", type=Path, help="the folder 'dialogue backup' wrote")
+    restore.add_argument(
+        "--keys-from",
+        type=Path,
+        metavar="FOLDER",
+        help="the folder 'dialogue backup --keys-out' wrote: people's own keys to restore",
+    )
     restore.add_argument(
         "--replay-from",
         metavar="OLD_DATABASE_URL",
@@ -60,14 +75,14 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Carry out ``backup`` or ``restore``; a problem is one sentence and status 2."""
     try:
         if args.command == "backup":
-            return await _backup(args.out, settings)
-        return await _restore(args.backup, args.replay_from, settings)
+            return await _backup(args.out, args.keys_out, settings)
+        return await _restore(args.backup, args.keys_from, args.replay_from, settings)
     except BackupError as exc:
         print(f"Backup problem: {exc}")
         return 2
 
 
-async def _backup(out: Path, settings: Settings) -> int:
+async def _backup(out: Path, keys_out: Path | None, settings: Settings) -> int:
     url = settings.database.url
     engine = make_engine(url)
     try:
@@ -89,10 +104,23 @@ async def _backup(out: Path, settings: Settings) -> int:
     print(f"Backed up {sum(rows.values())} rows of {len(rows)} tables to {out} ({dialect}).")
     if not (out / KEY_COPY).exists():
         print("The pseudonym key comes from DIALOGUE_PSEUDONYM_KEY: keep it with this backup.")
+    keys = person_keys(settings)
+    if keys_out is not None:
+        private_folder(keys_out)
+        copy_sqlite_file(keys, keys_out / KEYS_COPY)
+        print(f"People's own keys copied to {keys_out}: keep this apart, and only briefly.")
+    else:
+        print(
+            f"People's own keys ({keys}) are not in this backup: without them its replies "
+            "cannot be read. Copy them apart with --keys-out FOLDER, and keep those copies "
+            "briefly (an old copy brings back the words of people erased since)."
+        )
     return 0
 
 
-async def _restore(folder: Path, replay_from: str | None, settings: Settings) -> int:
+async def _restore(
+    folder: Path, keys_from: Path | None, replay_from: str | None, settings: Settings
+) -> int:
     manifest = Manifest.read(folder)
     copy = folder / (SQLITE_COPY if manifest.dialect == "sqlite" else POSTGRES_COPY)
     if not copy.is_file():
@@ -111,6 +139,7 @@ async def _restore(folder: Path, replay_from: str | None, settings: Settings) ->
                 "restore into a new, empty database"
             )
         _restore_key(folder, manifest, settings)
+        _restore_person_keys(keys_from, settings)
         if manifest.dialect == "sqlite":
             restore_sqlite(copy, url)
         else:
@@ -149,6 +178,30 @@ def _restore_key(folder: Path, manifest: Manifest, settings: Settings) -> None:
             f"privacy.key_file: {current} holds another pseudonym key than the backup's; "
             f"move it away, or point privacy.key_file at {folder / KEY_COPY}"
         )
+
+
+def person_keys(settings: Settings) -> Path:
+    """Where the deployment keeps people's own keys."""
+    return settings.database.keys or Path(default_keys(settings.database.url))
+
+
+def _restore_person_keys(keys_from: Path | None, settings: Settings) -> None:
+    target = person_keys(settings)
+    if keys_from is None:
+        if not target.exists():
+            print(
+                f"No keys at {target}: the restored replies cannot be read until people's own "
+                "keys are restored (--keys-from FOLDER)."
+            )
+        return
+    copy = keys_from / KEYS_COPY
+    if not copy.is_file():
+        raise BackupError(f"{copy}: missing; give the folder 'dialogue backup --keys-out' wrote")
+    if target.exists():
+        raise BackupError(
+            f"database.keys: {target} exists already; move it away to restore the keys"
+        )
+    copy_sqlite_file(copy, target)
 
 
 async def _replay(old_url: str, since: datetime, settings: Settings) -> int:

@@ -28,6 +28,8 @@ MANIFEST = "backup.json"
 SQLITE_COPY = "dialogue.db"
 POSTGRES_COPY = "dialogue.dump"
 KEY_COPY = "dialogue.key"
+# People's own keys, copied by `backup --keys-out` into a folder of their own.
+KEYS_COPY = "person-keys.sqlite"
 
 
 class BackupError(Exception):
@@ -123,19 +125,25 @@ def copy_sqlite(url: str, target: Path) -> None:
     source = sqlite_file(url)
     if source is None or not source.is_file():
         raise BackupError(f"database.url: {source}: there is no SQLite database file there")
-    private_write(target, b"")
-    with sqlite3.connect(source) as reading, sqlite3.connect(target) as writing:
-        reading.backup(writing)
-    writing.close()
-    reading.close()
+    copy_sqlite_file(source, target)
 
 
 def restore_sqlite(copy: Path, url: str) -> None:
     """Write the backup ``copy`` into the (new) SQLite database at ``url``."""
     target = sqlite_file(url)
     assert target is not None
+    copy_sqlite_file(copy, target)
+
+
+def copy_sqlite_file(source: Path, target: Path) -> None:
+    """Copy one SQLite file into another (made private), safely while others use it.
+
+    Serves the database and the key store of people's own keys alike.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(copy) as reading, sqlite3.connect(target) as writing:
+    if not target.exists():
+        private_write(target, b"")
+    with sqlite3.connect(source) as reading, sqlite3.connect(target) as writing:
         reading.backup(writing)
     writing.close()
     reading.close()

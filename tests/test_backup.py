@@ -53,10 +53,15 @@ async def test_a_backup_restores_into_a_new_database_table_for_table(
 ) -> None:
     config = staff_config(tmp_path, database_url)
     run_session(config, tmp_path)
-    out = tmp_path / "backup"
-    made = dialogue(config, "backup", str(out))
+    out, keys = tmp_path / "backup", tmp_path / "keys-backup"
+    alone = dialogue(config, "backup", str(tmp_path / "without-keys"))
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    assert "are not in this backup: without them its replies cannot be read" in alone.stdout
+    made = dialogue(config, "backup", str(out), "--keys-out", str(keys))
     assert made.returncode == 0, made.stdout + made.stderr
     assert _private(out) and all(_private(p) for p in out.iterdir())
+    assert _private(keys) and all(_private(p) for p in keys.iterdir())
+    assert not any(p.name.endswith("keys.sqlite") for p in out.iterdir())  # kept apart
     assert {p.name for p in out.iterdir()} >= {"backup.json", "dialogue.key"}
     before = await _rows(database_url)
     assert before["responses"] and before["consents"]
@@ -73,12 +78,12 @@ async def test_a_backup_restores_into_a_new_database_table_for_table(
         f'[privacy]\nkey_file = "{key}"\n',
         tmp_path / "content",
     )
-    restored = dialogue(restored_config, "restore", str(out))
+    restored = dialogue(restored_config, "restore", str(out), "--keys-from", str(keys))
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert "--replay-from OLD_DATABASE_URL" in restored.stdout
     assert await _rows(str(target)) == before
     assert key.read_bytes() == (tmp_path / "k.key").read_bytes() and _private(key)
-    # Without the replay, the restore brought Alice back.
+    # Without the replay, the restore (with keys copied before her erasure) brought Alice back.
     shown = dialogue(restored_config, "person", "show", *alice)
     assert "ALICE-EMAIL-REQUEST" in shown.stdout
 
@@ -93,7 +98,15 @@ async def test_a_backup_restores_into_a_new_database_table_for_table(
         f'[privacy]\nkey_file = "{tmp_path / "replayed.key"}"\n',
         tmp_path / "content",
     )
-    replayed = dialogue(replayed_config, "restore", str(out), "--replay-from", database_url)
+    replayed = dialogue(
+        replayed_config,
+        "restore",
+        str(out),
+        "--keys-from",
+        str(keys),
+        "--replay-from",
+        database_url,
+    )
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert "Erased again 1 people" in replayed.stdout
     gone = dialogue(replayed_config, "person", "show", *alice)
