@@ -78,8 +78,19 @@ async def checks(settings: Settings) -> list[Check]:
 
 
 def _missing_migrations(conn: Connection) -> set[str]:
-    current = set(MigrationContext.configure(conn).get_current_heads())
-    return set(ScriptDirectory.from_config(alembic_config()).get_heads()) - current
+    """The migrations the database lacks (its version rows name only the last of each line)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    applied: set[str] = set()
+    todo = list(MigrationContext.configure(conn).get_current_heads())
+    while todo:
+        found = script.get_revision(todo.pop())
+        if found is None or found.revision in applied:
+            continue
+        applied.add(found.revision)
+        # A migration's parents: the one it follows and those it depends on.
+        for parents in (found.down_revision, found.dependencies):
+            todo += [parents] if isinstance(parents, str) else list(parents or ())
+    return {s.revision for s in script.walk_revisions()} - applied
 
 
 def _migrations(behind: set[str]) -> Check:
