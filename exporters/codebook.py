@@ -85,6 +85,15 @@ class Codebook:
             for ballot in step.ballots()
         ]
 
+    def ballots(self) -> dict[StepKey, Step]:
+        """Every choice step (and feedback question) by (script, step)."""
+        return {
+            (s.id, ballot.id): ballot
+            for s in self.scripts.values()
+            for step in s.steps
+            for ballot in step.ballots()
+        }
+
     def feedback(self) -> list[tuple[StepKey, Step]]:
         """Every feedback question, as a choice step, by (script, 'STEP.QUESTION')."""
         return [

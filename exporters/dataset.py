@@ -6,6 +6,7 @@ REFI-QDA source and the table rows of a session are written together and memory 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +16,10 @@ from typing import TextIO, TypeVar
 from bot import __version__
 from bot.content.check import Library
 from exporters import aggregates as agg_
-from exporters import datapackage, manifest, reach, reach_render, readme, report
+from exporters import datapackage, manifest, published, reach_render, readme, report
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
+from exporters.disclosure import DEFAULT_THRESHOLD, Disclosure, DisclosureError
 from exporters.learning import feedback_notes, notes, reflection_notes
 from exporters.polis import PolisWriter
 from exporters.progress import Progress
@@ -26,7 +28,6 @@ from exporters.qdpx import Qdpx
 from exporters.redact import KINDS, Redactor
 from exporters.schema import ALL_GROUPS, tables_for
 from exporters.sink import Sinks
-from exporters.suppress import DEFAULT_THRESHOLD
 from exporters.transcripts import Transcripts
 from exporters.walk import Walk
 from storage.dataset_records import CardExposureRow, SessionRow, StepVisitRow
@@ -104,7 +105,7 @@ async def export_dataset(
     cycles = await datasets.cycles()
     _check(options, [c.cycle_id for c in cycles])
     public = options.profile == "public"
-    threshold = options.threshold if public else None
+    threshold = options.threshold if public else 1
     cycle = options.cycle_id
     sessions = await datasets.sessions(cycle)
     titles = await datasets.groups()
@@ -177,8 +178,12 @@ async def export_dataset(
             "groups",
             (label, session.group.platform, titles.get(session.group), group_sessions[label]),
         )
+    # The research profile shows counts as they are: a threshold of 1 hides nothing.
+    disclosure, reached = await published.settle(
+        datasets, library, codebook, agg, cycle, options.language, threshold
+    )
     if public:
-        _aggregate_tables(sinks, agg, options.threshold, codebook)
+        _aggregate_tables(sinks, agg, disclosure, codebook)
     rows = sinks.close()
     walk.transcripts.close()
     qdpx.close()
@@ -187,13 +192,8 @@ async def export_dataset(
     walk.progress.finish()
 
     group_names = {naming.group(g): t or naming.group(g) for g, t in titles.items()}
-    reached = await reach.report_for(
-        datasets,
-        library,
-        cycle,
-        options.language,
-        options.threshold,
-        lambda replies: naming.session(replies.session_id),
+    reach_report = (
+        reached(disclosure, lambda replies: naming.session(replies.session_id)) if reached else None
     )
     ctx = report.ReportContext(
         title=f"Cycle report: {cycle or 'all cycles'}",
@@ -216,14 +216,17 @@ async def export_dataset(
         step_labels=codebook.labels(),
         choices=codebook.choices(),
         learning=[
-            *notes(sessions, visits, codebook, agg, threshold),
-            *feedback_notes(codebook, agg, threshold),
+            *notes(sessions, visits, codebook, agg, disclosure),
+            *feedback_notes(codebook, disclosure),
             *reflection_notes(reflected, naming),
         ],
-        reach=reach_render.html(reached) if reached else "",
-        banner=reach_render.banner(reached) if reached else "",
+        reach=reach_render.html(reach_report) if reach_report else "",
+        banner=reach_render.banner(reach_report) if reach_report else "",
     )
-    (out / "report.html").write_text(report.render(agg, ctx, threshold), encoding="utf-8")
+    page = report.render(agg, ctx, disclosure, public)
+    if public:
+        _audit(disclosure, out)
+    (out / "report.html").write_text(page, encoding="utf-8")
     about = _about(options, export_id, cycle, sessions, codebook, walk, previous)
     about["withdrawals"] = await _withdrawals(datasets, export_id)
     facts = {
@@ -250,20 +253,39 @@ async def export_dataset(
     return ExportResult(export_id, out, table_rows, dict(walk.redactor.counts))
 
 
-def _aggregate_tables(sinks: Sinks, agg: Aggregates, threshold: int, codebook: Codebook) -> None:
-    people, replies = agg_.participation(agg, threshold)
-    for key in sorted(replies.counts):
-        sinks.add("participation", (*key, people.value(key), replies.value(key)))
-    votes = agg_.vote_counts(agg, threshold)
+def _audit(disclosure: Disclosure, out: Path) -> None:
+    """The last step of a public export: nothing is left behind when the audit fails."""
+    try:
+        disclosure.check("The public export")
+    except DisclosureError as failed:
+        shutil.rmtree(out)
+        raise ExportError(str(failed)) from failed
+
+
+def _aggregate_tables(
+    sinks: Sinks, agg: Aggregates, disclosure: Disclosure, codebook: Codebook
+) -> None:
+    for key in sorted(k for k in disclosure.counts if k[0] == "replies" and len(k) == 4):
+        group, step = key[1], (key[2], key[3])
+        sinks.add(
+            "participation",
+            (
+                group,
+                *step,
+                disclosure.value(agg_.participants(group, step)),
+                disclosure.value(key),
+            ),
+        )
     labels = dict(codebook.choices())
-    for key in sorted(votes.counts, key=lambda k: (k[0], k[1], k[2], int(k[3]))):
-        options = labels.get((key[1], key[2]), ())
-        option = int(key[3])
+    cells = [k for k in disclosure.counts if k[0] == "votes"]
+    for cell in sorted(cells, key=lambda k: (k[1], k[2], k[3], int(k[4]))):
+        options = labels.get((cell[2], cell[3]), ())
+        option = int(cell[4])
         label = options[option - 1] if 0 < option <= len(options) else None
-        sinks.add("vote_counts", (*key[:3], option, label, votes.value(key)))
-    consents = agg_.consent_counts(agg, threshold)
-    for key in sorted(consents.counts, key=lambda k: (k[0] == ALL_GROUPS, k)):
-        sinks.add("consent_counts", (*key, consents.value(key)))
+        sinks.add("vote_counts", (*cell[1:4], option, label, disclosure.value(cell)))
+    consents = [k for k in disclosure.counts if k[0] == "consent"]
+    for cell in sorted(consents, key=lambda k: (k[1] == ALL_GROUPS, k)):
+        sinks.add("consent_counts", (*cell[1:], disclosure.value(cell)))
 
 
 def _about(
