@@ -5,7 +5,9 @@ and the greatest value it can take given every published count, every published 
 and its cells), every published percentage (to its rounding) and what the labels say (a count
 described as "fewer than t" is from 1 to t - 1; any other hidden count is at least 0). The
 policy needs each range to be at least as wide as "fewer than t" itself, t - 2: anything
-narrower gives more away than the published label does. Ranges are of the linear relaxation,
+narrower gives more away than the published label does. And where a hidden total may be
+under t, no one cell may be shown to hold all of it: zeros beside it would say what each of
+those few people answered. Ranges are of the linear relaxation,
 as statistical offices audit tables; the unknowns are counted one component at a time.
 """
 
@@ -61,10 +63,17 @@ class Finding:
     low: float
     high: float
     needed: int
+    # Set: everyone counted in this (maybe small) total can be told to be in ``key``.
+    within: Key | None = None
 
     def describe(self) -> str:
         """A sentence for staff."""
         name = " / ".join(self.key)
+        if self.within is not None:
+            return (
+                f"everyone counted in the hidden count '{' / '.join(self.within)}' can be "
+                f"worked out to be in '{name}', from the zeros published beside it"
+            )
         return (
             f"the hidden count '{name}' can be worked out to lie between {self.low:g} and "
             f"{self.high:g} from the other published numbers (the policy needs a range at "
@@ -72,9 +81,11 @@ class Finding:
         )
 
 
-def audit(publication: Publication) -> list[Finding]:
-    """Every hidden count whose tightest implied range is narrower than the policy allows."""
-    needed = max(publication.threshold - 2, 0)
+def audit(publication: Publication, around: Key | None = None) -> list[Finding]:
+    """Every hidden count whose tightest implied range is narrower than the policy allows.
+
+    With ``around``, only the hidden counts linked to that one (its component) are audited.
+    """
     hidden = publication.hidden
     rows: list[tuple[dict[Key, float], float, bool]] = []  # (coefficients, bound, equality)
     for s in publication.sums:
@@ -91,7 +102,8 @@ def audit(publication: Publication) -> list[Finding]:
     bounds = {k: ((1.0, float(t - 1)) if k in publication.small else (0.0, None)) for k in hidden}
     found: list[Finding] = []
     for component in _components(hidden, rows):
-        found += _ranges(component, rows, bounds, needed)
+        if around is None or around in component:
+            found += _ranges(component, rows, bounds, publication.sums, t)
     return [f for f in found if f.key not in publication.unpublished]
 
 
@@ -106,6 +118,23 @@ def _row(
         else:
             bound -= c * publication.shown.get(key, 0)
     return unknown, bound, equality
+
+
+def linked(publication: Publication, key: Key) -> set[Key]:
+    """The hidden counts a reader can relate to ``key`` through published sums and shares."""
+    rows = [
+        {k for k in (s.total, *s.members) if k in publication.hidden} for s in publication.sums
+    ]
+    rows += [{k for k in (x.part, x.whole) if k in publication.hidden} for x in publication.shares]
+    found, frontier = {key}, [key]
+    while frontier:
+        at = frontier.pop()
+        for row in rows:
+            if at in row:
+                fresh = row - found
+                found |= fresh
+                frontier += fresh
+    return found
 
 
 def _components(
@@ -133,8 +162,10 @@ def _ranges(
     keys: list[Key],
     rows: Sequence[tuple[dict[Key, float], float, bool]],
     bounds: Mapping[Key, tuple[float, float | None]],
-    needed: int,
+    sums: Sequence[Sum],
+    threshold: int,
 ) -> list[Finding]:
+    needed = max(threshold - 2, 0)
     index = {k: i for i, k in enumerate(keys)}
     mine = [r for r in rows if r[0] and next(iter(r[0])) in index]
     eq = [r for r in mine if r[2]]
@@ -152,14 +183,18 @@ def _ranges(
     a_eq, b_eq = matrix(eq), np.array([r[1] for r in eq]) if eq else None
     a_ub, b_ub = matrix(ub), np.array([r[1] + SLACK for r in ub]) if ub else None
     limits = [bounds[k] for k in keys]
-    found: list[Finding] = []
-    for k in keys:
-        goal = np.zeros(len(keys))
+
+    def extent(goal: np.ndarray) -> tuple[float, float]:
         ends: list[float] = []
         for sign in (1.0, -1.0):
-            goal[index[k]] = sign
             result = linprog(
-                goal, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=limits, method="highs"
+                sign * goal,
+                A_ub=a_ub,
+                b_ub=b_ub,
+                A_eq=a_eq,
+                b_eq=b_eq,
+                bounds=limits,
+                method="highs",
             )
             if result.status == 3:  # unbounded: no upper end
                 ends.append(float("inf"))
@@ -168,7 +203,28 @@ def _ranges(
                 ends.append(float("nan"))
             else:
                 ends.append(sign * float(result.fun))
-        low, high = ends
+        return ends[0], ends[1]
+
+    found: list[Finding] = []
+    for k in keys:
+        low, high = extent(_unit(len(keys), index[k]))
         if not (high - low >= needed - SLACK):
             found.append(Finding(k, round(low, 3), round(high, 3), needed))
+    for s in sums:
+        if s.total not in index or len(s.members) < 2 or bounds[s.total][0] >= threshold:
+            continue
+        for m in s.members:
+            if m not in index:
+                continue
+            # Total minus member: 0 at most means everyone the (maybe small) total counts is
+            # in this one cell: the zeros beside it point at the few people.
+            low, high = extent(_unit(len(keys), index[s.total]) - _unit(len(keys), index[m]))
+            if not high > SLACK:
+                found.append(Finding(m, low, high, needed, within=s.total))
     return found
+
+
+def _unit(size: int, at: int) -> np.ndarray:
+    out = np.zeros(size)
+    out[at] = 1.0
+    return out

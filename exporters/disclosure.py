@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from exporters.audit import Finding, Publication, Share, Sum, audit
+from exporters.audit import Finding, Publication, Share, Sum, audit, linked
 
 Key = tuple[str, ...]
 
@@ -86,7 +86,8 @@ class Ledger:
         t = self.threshold
         small = {k for k, v in self.counts.items() if 0 < v < t and k not in self.never_shown}
         hidden = small | self.never_shown
-        withheld = [s for s in self.tables if s.total in hidden]
+        under = {k for k, v in self.counts.items() if 0 < v < t}
+        withheld = [s for s in self.tables if s.total in under]
         while withheld:
             table = withheld.pop()
             for member in table.members:
@@ -97,17 +98,27 @@ class Ledger:
                     hidden.add(member)
                     withheld += [s for s in self.tables if s.total == member]
         _secondary(self.counts, self.sums, hidden, self.never_shown)
-        while True:
+        found = audit(self._publication(small, hidden))
+        while found:
             # One more count at a time: hiding it often protects several findings at once.
-            found = audit(self._publication(small, hidden))
             added = next(
                 (k for f in found if (k := _protector(f.key, self.sums, hidden, self.counts))),
                 None,
             )
             if added is None:
-                break
+                # Nothing left to hide: the labels themselves narrow it ("fewer than t" beside
+                # a total also under t), so the counts linked to it are only said to be hidden.
+                publication = self._publication(small, hidden)
+                unlabel = small & linked(publication, found[0].key)
+                if not unlabel:
+                    break
+                small -= unlabel
+                found = self._reaudit(found, small, hidden, unlabel)
+                continue
+            before = set(hidden)
             hidden.add(added)
             _secondary(self.counts, self.sums, hidden, self.never_shown)
+            found = self._reaudit(found, small, hidden, hidden - before)
         return Disclosure(
             t,
             dict(self.counts),
@@ -116,6 +127,19 @@ class Ledger:
             self.sums,
             frozenset(self.never_shown),
         )
+
+    def _reaudit(
+        self, found: list[Finding], small: set[Key], hidden: set[Key], added: set[Key]
+    ) -> list[Finding]:
+        """Audit again only the counts linked to those just hidden: nothing else changed."""
+        publication = self._publication(small, hidden)
+        changed: set[Key] = set()
+        fresh: list[Finding] = []
+        for key in sorted(added):
+            if key not in changed:
+                changed |= linked(publication, key)
+                fresh += audit(publication, around=key)
+        return [f for f in found if f.key not in changed] + fresh
 
     def _publication(self, small: set[Key], hidden: set[Key]) -> Publication:
         shown = {k: v for k, v in self.counts.items() if k not in hidden}

@@ -37,13 +37,17 @@ async def settle(
     ledger = Ledger(threshold)
     agg_.register(agg, ledger, codebook.ballots())
     made = await reach.report_for(datasets, library, cycle, language, ledger)
-    # Counts of the reach section that a reader may take for counts of the tables.
+    link(ledger)
+    return ledger.settle(), made
+
+
+def link(ledger: Ledger) -> None:
+    """Counts of the reach section that a reader may take for counts of the tables."""
     ledger.alike(reach.PEOPLE, agg_.EVERYONE)
     ledger.alike(reach.PEOPLE, agg_.people(ALL_GROUPS))
     ledger.alike(reach.PEOPLE, agg_.consents(ALL_GROUPS, "participate"))
     ledger.alike(reach.PROFILE, agg_.consents(ALL_GROUPS, "profile"))
     ledger.alike(reach.REPLIES, agg_.ALL_REPLIES)
-    return ledger.settle(), made
 
 
 async def count(datasets: Datasets, cycle: str, naming: Naming) -> Aggregates:
