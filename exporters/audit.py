@@ -122,9 +122,7 @@ def _row(
 
 def linked(publication: Publication, key: Key) -> set[Key]:
     """The hidden counts a reader can relate to ``key`` through published sums and shares."""
-    rows = [
-        {k for k in (s.total, *s.members) if k in publication.hidden} for s in publication.sums
-    ]
+    rows = [{k for k in (s.total, *s.members) if k in publication.hidden} for s in publication.sums]
     rows += [{k for k in (x.part, x.whole) if k in publication.hidden} for x in publication.shares]
     found, frontier = {key}, [key]
     while frontier:
