@@ -207,6 +207,9 @@ class ExportSettings(Section):
     profile: Literal["research", "public"] = "research"
     suppression_threshold: int = Field(default=10, ge=1)
     redact: list[RedactKind] = Field(default_factory=lambda: list(REDACT_KINDS))
+    # Labels a public export may print for groups, by 'platform:chat id' (for example
+    # "telegram:-1003" = "Youth forum"); a group without one is known by its code only.
+    public_group_labels: dict[str, str] = Field(default_factory=dict)
 
 
 class DirectSettings(Section):

@@ -7,14 +7,15 @@ REFI-QDA source and the table rows of a session are written together and memory 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO, TypeVar
 
 from bot import __version__
 from bot.content.check import Library
+from bot.core.ids import GroupRef
 from exporters import aggregates as agg_
 from exporters import datapackage, manifest, published, reach_render, readme, report
 from exporters.aggregates import Aggregates
@@ -54,6 +55,8 @@ class ExportOptions:
     progress: TextIO | None = None
     # The language of the profile questions the reach section reports on.
     language: str = "en"
+    # Publishable group labels by 'platform:chat id'; the public profile prints no other name.
+    group_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ async def export_dataset(
         sinks=sinks,
         agg=agg,
         redactor=Redactor(options.redact),
-        transcripts=Transcripts(out / "transcripts"),
+        transcripts=Transcripts(out / "transcripts", by_day=public),
         qdpx=qdpx,
         polis=polis,
         progress=Progress(total, stream=options.progress),
@@ -172,11 +175,12 @@ async def export_dataset(
     for session in sessions:
         label = naming.group(session.group)
         group_sessions[label] = group_sessions.get(label, 0) + 1
+    names = _names(titles, naming, options.group_labels)
     for session in {s.group: s for s in sessions}.values():
         label = naming.group(session.group)
         sinks.add(
             "groups",
-            (label, session.group.platform, titles.get(session.group), group_sessions[label]),
+            (label, session.group.platform, names.get(session.group), group_sessions[label]),
         )
     # The research profile shows counts as they are: a threshold of 1 hides nothing.
     disclosure, reached = await published.settle(
@@ -191,7 +195,7 @@ async def export_dataset(
         rows.update(polis.close())
     walk.progress.finish()
 
-    group_names = {naming.group(g): t or naming.group(g) for g, t in titles.items()}
+    group_names = {naming.group(g): t or naming.group(g) for g, t in names.items()}
     reach_report = (
         reached(disclosure, lambda replies: naming.session(replies.session_id)) if reached else None
     )
@@ -251,6 +255,15 @@ async def export_dataset(
     )
     table_rows = {p: n for p, n in rows.items() if p.suffix == ".csv" and p.parent == out}
     return ExportResult(export_id, out, table_rows, dict(walk.redactor.counts))
+
+
+def _names(
+    titles: Mapping[GroupRef, str | None], naming: Naming, labels: Mapping[str, str]
+) -> dict[GroupRef, str | None]:
+    """Group names an export may print: titles (research), staff's labels only (public)."""
+    if not naming.public:
+        return dict(titles)
+    return {g: labels.get(f"{g.platform}:{g.chat_id}") for g in titles}
 
 
 def _audit(disclosure: Disclosure, out: Path) -> None:

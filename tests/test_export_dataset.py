@@ -4,7 +4,7 @@ import hashlib
 import json
 import zipfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from export_cycle import (
     CAROL,
     DAVE,
     ERIN,
+    G3,
     KEY,
     LIBRARY,
     NOT_NHS,
@@ -339,3 +340,38 @@ async def test_export_refuses_an_unknown_cycle_and_a_used_folder(
         )
     with pytest.raises(ExportError, match="not an empty folder"):
         await _export(exported.datasets, exported.research.folder, "research", 20)
+
+
+async def test_public_export_names_no_group_and_points_at_no_message(
+    exported: Exported, tmp_path: Path
+) -> None:
+    out = exported.public.folder
+    text = export_text(out)
+    for title in TITLES.values():
+        assert title not in text  # nor in report.html: export_text reads every file
+    columns = csv_rows(out / "responses.csv")[0]
+    for removed in ("response_id", "message_id", "reply_to", "participant"):
+        assert removed not in columns
+    for name in ("responses", "sessions", "step_visits", "card_exposures"):
+        for row in csv_rows(out / f"{name}.csv"):
+            for column, value in row.items():
+                if column.endswith("_at") and value:
+                    assert len(value) == len("2026-01-01"), (name, column, value)
+    transcript = next((out / "transcripts").glob("*.md")).read_text()
+    assert " UTC" not in transcript and " at " not in transcript  # no time of day
+    # Staff may give a group a label for publication: then, and only then, it is printed.
+    labelled = replace(
+        ExportOptions(
+            out=tmp_path / "labelled",
+            cycle_id="c1",
+            made_by="tester",
+            now=T0 + timedelta(days=14),
+            profile="public",
+        ),
+        group_labels={f"{G3.platform}:{G3.chat_id}": "Young residents"},
+    )
+    again = await export_dataset(exported.datasets, LIBRARY, KEY, labelled)
+    groups = {g["title"] for g in csv_rows(again.folder / "groups.csv")}
+    assert groups == {"Young residents", ""}
+    assert "Young residents" in (again.folder / "report.html").read_text()
+    assert "Youth forum" not in export_text(again.folder)
