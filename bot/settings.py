@@ -197,7 +197,17 @@ class TelegramSettings(Section):
     flood_retries: int = Field(default=10, ge=0)
 
 
-RedactKind = Literal["email", "url", "nhs_number", "phone", "postcode", "mention"]
+RedactKind = Literal[
+    "email",
+    "url",
+    "address",
+    "nhs_number",
+    "ni_number",
+    "date_of_birth",
+    "phone",
+    "postcode",
+    "mention",
+]
 REDACT_KINDS: tuple[RedactKind, ...] = get_args(RedactKind)
 
 
