@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.content.check import Library
 from bot.core.schedule import DATE_FORMAT, NoSuchLocalTime, parse_local
 from bot.texts import Catalogue
+from exporters.disclosure import DEFAULT_THRESHOLD, DisclosureError
 from exporters.heard_card import draft, write_draft
 from storage.cycles import CLOSED, OPEN, PLANNED, CycleExists, CycleRecord, CycleStore
 from storage.heard import heard
@@ -93,7 +94,9 @@ class Cycles:
         max_quotes: int,
         default_cycle: str,
         export: Export | None = None,
+        threshold: int = DEFAULT_THRESHOLD,
     ) -> None:
+        """``threshold``: counts of people the "what we heard" card shows start there."""
         self.store = store
         self._engine = engine
         self._library = library
@@ -103,6 +106,7 @@ class Cycles:
         self._max_quotes = max_quotes
         self._default = default_cycle
         self._export = export
+        self._threshold = threshold
 
     async def create(
         self,
@@ -170,11 +174,24 @@ class Cycles:
         ):
             return None
         cycle = await self.get(cycle_id)
-        summary = await heard(self._engine, cycle.id, self._max_quotes)
-        text = draft(cycle, summary, self._library(), self._texts, self._language)
-        card = write_draft(self._heard_folder, cycle, text)
-        if card is None:
-            log.warning("what-we-heard card exists; left as it is", extra={"cycle": cycle_id})
+        summary = await heard(self._engine, cycle.id)
+        card = None
+        try:
+            text = draft(
+                cycle,
+                summary,
+                self._library(),
+                self._texts,
+                self._language,
+                self._threshold,
+                self._max_quotes,
+            )
+        except DisclosureError as failed:
+            log.warning("what-we-heard card not drafted: %s", failed, extra={"cycle": cycle_id})
+        else:
+            card = write_draft(self._heard_folder, cycle, text)
+            if card is None:
+                log.warning("what-we-heard card exists; left as it is", extra={"cycle": cycle_id})
         export = None
         if self._export is not None:
             export = await self._export_cycle(cycle.id)

@@ -1,7 +1,8 @@
 """What a cycle heard: counts per group and step, vote tallies, and quotable replies.
 
 Quotes come only from people whose consent in that group includes ``quote``; nothing here
-returns who said what.
+returns who said what. Residents who took part on their own (the cycle's direct group) are
+not a group: their sessions and replies are left out of the counts by group.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.direct import DIRECT
 from storage.records import decode_options
 from storage.tables import consents, groups, responses, sessions, votes
 
@@ -55,15 +57,20 @@ class Heard:
     counts: tuple[StepCount, ...]
     tallies: tuple[Tally, ...]
     quotes: tuple[Quote, ...]
+    # People who answered each choice step (script id, step id), across the cycle.
+    answered: dict[tuple[str | None, str], int]
 
 
-async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
-    """Summarise a cycle's stored replies and votes; at most ``max_quotes`` quotes, oldest first."""
+async def heard(engine: AsyncEngine, cycle_id: str) -> Heard:
+    """Summarise a cycle's stored replies and votes; every quotable reply, oldest first."""
     in_cycle = sessions.c.cycle_id == cycle_id
+    in_groups = groups.c.platform != DIRECT
     async with engine.connect() as conn:
         totals = (
             await conn.execute(
-                select(func.count(), func.count(distinct(sessions.c.group_id))).where(in_cycle)
+                select(func.count(), func.count(distinct(sessions.c.group_id)))
+                .join(groups, groups.c.id == sessions.c.group_id)
+                .where(in_cycle, in_groups)
             )
         ).one()
         count_rows = await conn.execute(
@@ -77,7 +84,7 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
             )
             .join(sessions, sessions.c.id == responses.c.session_id)
             .join(groups, groups.c.id == responses.c.group_id)
-            .where(in_cycle)
+            .where(in_cycle, in_groups)
             .group_by(
                 responses.c.group_id, groups.c.title, sessions.c.script_id, responses.c.step_id
             )
@@ -91,7 +98,9 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
             .order_by(votes.c.id)
         )
         tallied: dict[tuple[str | None, str, int], int] = {}
+        answered: dict[tuple[str | None, str], int] = {}
         for script_id, step_id, options in vote_rows:
+            answered[(script_id, step_id)] = answered.get((script_id, step_id), 0) + 1
             for option in decode_options(options):
                 key = (script_id, step_id, option)
                 tallied[key] = tallied.get(key, 0) + 1
@@ -107,11 +116,10 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
             )
             .where(in_cycle, consents.c.quote.is_(True), responses.c.kind == "text")
             .order_by(responses.c.posted_at, responses.c.id)
-            .limit(max_quotes)
         )
         quotes = tuple(Quote(*row) for row in quote_rows if row.text.strip())
     tallies = tuple(Tally(*key, count) for key, count in sorted(tallied.items(), key=_order))
-    return Heard(totals[0], totals[1], counts, tallies, quotes)
+    return Heard(totals[0], totals[1], counts, tallies, quotes, answered)
 
 
 def _order(item: tuple[tuple[str | None, str, int], int]) -> tuple[str, str, int]:
