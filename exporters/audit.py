@@ -9,15 +9,18 @@ narrower gives more away than the published label does. And where a hidden total
 under t, no one cell may be shown to hold all of it: zeros beside it would say what each of
 those few people answered. Ranges are of the linear relaxation,
 as statistical offices audit tables; the unknowns are counted one component at a time.
+SciPy is imported when the first hidden count is audited: it would otherwise add about a
+second to the start of every ``dialogue`` command.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-from scipy.optimize import linprog
+if TYPE_CHECKING:
+    import numpy as np
 
 Key = tuple[str, ...]
 SLACK = 1e-6
@@ -164,6 +167,9 @@ def _ranges(
     threshold: int,
 ) -> list[Finding]:
     needed = max(threshold - 2, 0)
+    import numpy as np
+    from scipy.optimize import linprog
+
     index = {k: i for i, k in enumerate(keys)}
     mine = [r for r in rows if r[0] and next(iter(r[0])) in index]
     eq = [r for r in mine if r[2]]
@@ -223,6 +229,8 @@ def _ranges(
 
 
 def _unit(size: int, at: int) -> np.ndarray:
+    import numpy as np
+
     out = np.zeros(size)
     out[at] = 1.0
     return out
