@@ -123,6 +123,7 @@ def cycles(app: App) -> Cycles:
         settings.cycle.max_quotes,
         settings.cycle.default,
         export if export_folder is not None else None,
+        settings.export.suppression_threshold,
     )
 
 

@@ -58,6 +58,7 @@ async def run(args: argparse.Namespace, app: App) -> int:
         threshold=settings.suppression_threshold,
         redact=tuple(settings.redact),
         language=app.settings.content.language,
+        group_labels=settings.public_group_labels,
     )
     try:
         result = await export_dataset(datasets, app.library, app.pseudonymiser, options)

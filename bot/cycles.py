@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
@@ -20,7 +20,8 @@ from bot.content.check import Library
 from bot.core.schedule import DATE_FORMAT, NoSuchLocalTime, parse_local
 from bot.heard_drafts import HeardDrafts
 from bot.texts import Catalogue
-from exporters.heard_card import draft, write_draft
+from exporters.disclosure import DEFAULT_THRESHOLD, DisclosureError
+from exporters.heard_card import chosen_quotes, draft, write_draft
 from storage.cycles import CLOSED, OPEN, PLANNED, CycleExists, CycleRecord, CycleStore
 from storage.heard import heard, record_quotes
 
@@ -96,7 +97,9 @@ class Cycles:
         max_quotes: int,
         default_cycle: str,
         export: Export | None = None,
+        threshold: int = DEFAULT_THRESHOLD,
     ) -> None:
+        """``threshold``: counts of people the "what we heard" card shows start there."""
         self.store = store
         self._engine = engine
         self._library = library
@@ -106,6 +109,7 @@ class Cycles:
         self._max_quotes = max_quotes
         self._default = default_cycle
         self._export = export
+        self._threshold = threshold
 
     async def create(
         self,
@@ -175,14 +179,28 @@ class Cycles:
         cycle = await self.get(cycle_id)
         # Sessions scheduled to run in the cycle would open outside it: they go with it.
         cancelled = await self.store.cancel_scheduled(max(cycle.closes_at, now))
-        summary = await heard(self._engine, cycle.id, self._max_quotes)
-        redactor = self._drafts.redactor()
-        text = draft(cycle, summary, self._library(), self._texts, self._language, redactor)
-        card = write_draft(self._drafts.folder, cycle, text)
-        if card is None:
-            log.warning("what-we-heard card exists; left as it is", extra={"cycle": cycle_id})
+        summary = await heard(self._engine, cycle.id)
+        library = self._library()
+        quotes = chosen_quotes(summary, library, self._max_quotes)
+        card = None
+        try:
+            text = draft(
+                cycle,
+                replace(summary, quotes=quotes),
+                library,
+                self._texts,
+                self._language,
+                self._drafts.redactor(),
+                self._threshold,
+            )
+        except DisclosureError as failed:
+            log.warning("what-we-heard card not drafted: %s", failed, extra={"cycle": cycle_id})
         else:
-            await record_quotes(self._engine, cycle.id, summary.quotes)
+            card = write_draft(self._drafts.folder, cycle, text)
+            if card is None:
+                log.warning("what-we-heard card exists; left as it is", extra={"cycle": cycle_id})
+            else:
+                await record_quotes(self._engine, cycle.id, quotes)
         export = None
         if self._export is not None:
             export = await self._export_cycle(cycle.id)

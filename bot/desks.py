@@ -26,6 +26,7 @@ from bot.core.ids import GroupRef, PersonRef
 from bot.core.ports import Store
 from bot.core.state import SessionState
 from bot.roles import Roles
+from exporters.disclosure import DisclosureError
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,15 @@ class Desks:
         if script is None:
             return
         heard = await self.store.heard(request.session_id)
-        text = show.summary_text(script, heard, self.threshold, ctx.t)
+        try:
+            text = show.summary_text(script, heard, self.threshold, ctx.t)
+        except DisclosureError as failed:
+            # The reason names counts, never people: it is for staff, in the log.
+            log.warning("summary not drafted: %s", failed, extra={"session": request.session_id})
+            await self.perform(
+                SendText(request.group, ctx.t("show.withheld"), person=request.person)
+            )
+            return
         if text is None:
             log.info("nothing heard to summarise", extra={"session": request.session_id})
             return
@@ -146,7 +155,14 @@ class Desks:
                 if request.session_id is not None
                 else []
             )
-            drawn = show.chart(ballot, answers, self.threshold, ctx.t)
+            try:
+                drawn = show.chart(ballot, answers, self.threshold, ctx.t)
+            except DisclosureError as failed:
+                log.warning("chart not posted: %s", failed, extra={"step": ballot_id})
+                await self.perform(
+                    SendText(request.group, ctx.t("show.withheld"), person=request.person)
+                )
+                continue
             await self.perform(
                 SendImage(request.group, drawn.png, drawn.alt, drawn.name, request.person)
             )

@@ -6,7 +6,10 @@ import argparse
 import sys
 
 from bot.app import App
-from exporters import reach, reach_render
+from exporters import published, reach_render
+from exporters.dataset import codebook_of
+from exporters.disclosure import DisclosureError
+from exporters.pseudonymise import Naming
 from storage.datasets import Datasets
 
 
@@ -44,15 +47,28 @@ async def run(args: argparse.Namespace, app: App) -> int:
         )
         return 2
     language = app.settings.content.language
-    found = await reach.report_for(
-        datasets, app.library, args.cycle, language, threshold, lambda s: s.session_id
-    )
-    if found is None:
+    if language not in app.library.profiles:
         print(
             f"Reach problem: there are no profile questions in '{language}'; add "
             f"prompts/profile/{language}.toml (see 'dialogue content check')",
             file=sys.stderr,
         )
         return 2
-    print(reach_render.text(found))
+    # The same ledger as the cycle's public export: what one hides, the other hides too.
+    naming = Naming(app.pseudonymiser, public=True)
+    agg = await published.count(datasets, args.cycle, naming)
+    sessions = await datasets.sessions(args.cycle)
+    codebook = await codebook_of(datasets, app.library, sessions, args.cycle)
+    disclosure, made = await published.settle(
+        datasets, app.library, codebook, agg, args.cycle, language, threshold
+    )
+    if made is None:
+        return 2
+    page = reach_render.text(made(disclosure, lambda s: s.session_id))
+    try:
+        disclosure.check("The reach report")
+    except DisclosureError as failed:
+        print(f"Reach problem: {failed}", file=sys.stderr)
+        return 1
+    print(page)
     return 0

@@ -233,7 +233,17 @@ class TelegramSettings(Section):
     flood_retries: int = Field(default=10, ge=0)
 
 
-RedactKind = Literal["email", "url", "nhs_number", "phone", "postcode", "mention"]
+RedactKind = Literal[
+    "email",
+    "url",
+    "address",
+    "nhs_number",
+    "ni_number",
+    "date_of_birth",
+    "phone",
+    "postcode",
+    "mention",
+]
 REDACT_KINDS: tuple[RedactKind, ...] = get_args(RedactKind)
 
 
@@ -243,6 +253,9 @@ class ExportSettings(Section):
     profile: Literal["research", "public"] = "research"
     suppression_threshold: int = Field(default=10, ge=1)
     redact: list[RedactKind] = Field(default_factory=lambda: list(REDACT_KINDS))
+    # Labels a public export may print for groups, by 'platform:chat id' (for example
+    # "telegram:-1003" = "Youth forum"); a group without one is known by its code only.
+    public_group_labels: dict[str, str] = Field(default_factory=dict)
 
 
 class DirectSettings(Section):

@@ -1,11 +1,13 @@
 """Showing a group what it said: charts of answers and the "what we heard today" summary.
 
-Counts from 1 to ``threshold - 1`` are hidden, with secondary suppression (exporters'
-``suppress``) so that no hidden count can be worked out from the number of people who
-answered. Every chart comes with its numbers in text too, for screen readers. Charts are drawn
-offline with matplotlib's Agg canvas (no display, no network, no global pyplot state).
-matplotlib is imported when the first chart is drawn: it is about a fifth of the time every
-``dialogue`` command would otherwise take to start (0.25 s here).
+Every count goes through the disclosure policy (``exporters.disclosure``): counts from 1 to
+``threshold - 1`` are hidden and said to be "fewer than" the threshold, a count hidden only to
+protect another is said to be hidden, and a question fewer people answered is withheld whole;
+the audit must pass before a chart or summary goes out. Every chart comes with its numbers in
+text too, for screen readers. Charts are drawn offline with matplotlib's Agg canvas (no
+display, no network, no global pyplot state). matplotlib is imported when the first chart is
+drawn: it is about a fifth of the time every ``dialogue`` command would otherwise take to start
+(0.25 s here).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.content.models import Script, Step
 from bot.core.records import SessionHeard
-from exporters.suppress import suppress
+from exporters.disclosure import Disclosure, Key, Ledger
 
 Say = Callable[..., str]
 PEOPLE = "people"
@@ -35,45 +37,81 @@ class Chart:
     name: str
 
 
-def shown_counts(
-    step: Step, answers: Sequence[tuple[int, ...]], threshold: int
-) -> tuple[list[int | None], int | None]:
-    """Each option's count (None: hidden), and the number of people who answered (or None)."""
-    choices = step.choices()
-    counts: dict[int | str, int] = {
-        n: sum(n in answer for answer in answers) for n in range(1, len(choices) + 1)
-    }
-    cells = {**counts, PEOPLE: len(answers)}
-    # With one answer each, the options add up to the people: one equation to protect.
-    equations: list[tuple[int | str, list[int | str]]] = (
-        [] if step.multiple else [(PEOPLE, list(counts))]
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A question's answers as the policy lets them be shown."""
+
+    counts: list[int | None]  # None: hidden
+    small: list[bool]  # hidden and truly fewer than the threshold
+    people: int | None
+    people_small: bool
+
+
+def register(ledger: Ledger, step: Step, answers: Sequence[tuple[int, ...]]) -> Key:
+    """Put a question's answers in ``ledger``; the key of the people who answered."""
+    people = ledger.count((step.id, PEOPLE), len(answers))
+    cells = [
+        ledger.count((step.id, str(n)), sum(n in answer for answer in answers))
+        for n in range(1, len(step.choices()) + 1)
+    ]
+    # With one answer each, the options add up to the people.
+    ledger.table(people, cells, adds_up=not step.multiple)
+    return people
+
+
+def read(disclosure: Disclosure, step: Step) -> Shown:
+    """A registered question's answers, read through the settled policy."""
+    keys = [(step.id, str(n)) for n in range(1, len(step.choices()) + 1)]
+    people = (step.id, PEOPLE)
+    return Shown(
+        [disclosure.value(k) for k in keys],
+        [disclosure.is_small(k) for k in keys],
+        disclosure.value(people),
+        disclosure.is_small(people),
     )
-    hidden = suppress(cells, equations, threshold)
-    people = None if PEOPLE in hidden else len(answers)
-    return [None if n in hidden else counts[n] for n in counts], people
 
 
-def _lines(step: Step, counts: list[int | None], threshold: int, say: Say) -> list[str]:
+def shown_counts(step: Step, answers: Sequence[tuple[int, ...]], threshold: int) -> Shown:
+    """Each option's count and the people who answered, as the policy lets them be shown.
+
+    Raises ``DisclosureError`` when the audit finds a hidden count given away.
+    """
+    ledger = Ledger(threshold)
+    register(ledger, step, answers)
+    disclosure = ledger.settle()
+    disclosure.check(f"The chart of “{step.text.strip()}”")
+    return read(disclosure, step)
+
+
+def _option(say: Say, key: str, option: str, count: int | None, small: bool, t: int) -> str:
+    if count is not None:
+        return say(key, option=option, count=count)
+    return say(f"{key}_hidden" if small else f"{key}_withheld", option=option, threshold=t)
+
+
+def _lines(step: Step, shown: Shown, threshold: int, say: Say) -> list[str]:
     return [
-        say("show.line_hidden", option=option, threshold=threshold)
-        if count is None
-        else say("show.line", option=option, count=count)
-        for option, count in zip(step.choices(), counts, strict=True)
+        _option(say, "show.line", option, count, small, threshold)
+        for option, count, small in zip(step.choices(), shown.counts, shown.small, strict=True)
     ]
 
 
 def chart(step: Step, answers: Sequence[tuple[int, ...]], threshold: int, say: Say) -> Chart:
     """The chart of a choice step's (or feedback question's) answers, small counts hidden."""
-    counts, people = shown_counts(step, answers, threshold)
-    lines = _lines(step, counts, threshold, say)
+    shown = shown_counts(step, answers, threshold)
+    lines = _lines(step, shown, threshold, say)
     title = say("show.title", text=step.text.strip())
-    total = [say("show.people", people=people)] if people is not None else []
+    total = []
+    if shown.people is not None:
+        total = [say("show.people", people=shown.people)]
+    elif shown.people_small:
+        total = [say("show.people_few", threshold=threshold)]
     text = "\n".join([title, *lines, *total])
     alt = say("show.alt", text=step.text.strip(), lines="; ".join(lines))
-    return Chart(_draw(step, counts, threshold, say), alt, text, f"chart-{step.id}")
+    return Chart(_draw(step, shown, threshold, say), alt, text, f"chart-{step.id}")
 
 
-def _draw(step: Step, counts: list[int | None], threshold: int, say: Say) -> bytes:
+def _draw(step: Step, shown: Shown, threshold: int, say: Say) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -82,14 +120,16 @@ def _draw(step: Step, counts: list[int | None], threshold: int, say: Say) -> byt
     figure = Figure(figsize=(7.2, 0.5 * len(labels) + 1.4), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
+    counts = shown.counts
     top = max([c for c in counts if c is not None] + [threshold, 1])
     positions = list(range(len(labels)))[::-1]
     stub = top * 0.04
-    for y, count in zip(positions, counts, strict=True):
+    for y, count, small in zip(positions, counts, shown.small, strict=True):
         if count is None:
-            # A short grey hatched stub: "some, too few to show", never a length to read.
+            # A short grey hatched stub: hidden, never a length to read.
             axes.barh(y, stub, color=HIDDEN, hatch="//", edgecolor="#888888")
-            axes.text(stub, y, f"  {say('show.bar_hidden', threshold=threshold)}", va="center")
+            label = say("show.bar_hidden" if small else "show.bar_withheld", threshold=threshold)
+            axes.text(stub, y, f"  {label}", va="center")
         else:
             axes.barh(y, count, color=BAR)
             axes.text(count, y, f"  {count}", va="center")
@@ -112,28 +152,43 @@ def _short(text: str, limit: int = 34) -> str:
 
 
 def summary_text(script: Script, heard: SessionHeard, threshold: int, say: Say) -> str | None:
-    """A "what we heard today" summary of a session, or None when nobody took part."""
+    """A "what we heard today" summary of a session, or None when nobody took part.
+
+    Raises ``DisclosureError`` when the audit finds a hidden count given away.
+    """
     if heard.people == 0:
         return None
+    ballots = [
+        (ballot, answers)
+        for step in script.steps
+        for ballot in step.ballots()
+        if (answers := heard.answers.get(ballot.id))
+    ]
+    ledger = Ledger(threshold)
+    everyone = ledger.count(("session", PEOPLE), heard.people)
+    for ballot, answers in ballots:
+        register(ledger, ballot, answers)
+    disclosure = ledger.settle()
+    disclosure.check(f"The summary of “{script.title}”")
+    replies = sum(heard.replies.values())
+    people = disclosure.value(everyone)
     lines = [
         say("summary.header", title=script.title),
-        say("summary.people", people=heard.people, replies=sum(heard.replies.values())),
+        say("summary.people", people=people, replies=replies)
+        if people is not None
+        else say("summary.people_few", threshold=threshold, replies=replies),
     ]
     for step in script.steps:
         if heard.replies.get(step.id):
             lines.append(say("summary.step_replies", step=step.id, replies=heard.replies[step.id]))
-    for step in script.steps:
-        for ballot in step.ballots():
-            answers = heard.answers.get(ballot.id)
-            if not answers:
-                continue
-            counts, _ = shown_counts(ballot, answers, threshold)
-            lines += ["", say("summary.ballot", text=ballot.text.strip())]
-            lines += [
-                say("summary.option_hidden", option=option, threshold=threshold)
-                if count is None
-                else say("summary.option", option=option, count=count)
-                for option, count in zip(ballot.choices(), counts, strict=True)
-            ]
+    for ballot, _ in ballots:
+        shown = read(disclosure, ballot)
+        lines += ["", say("summary.ballot", text=ballot.text.strip())]
+        lines += [
+            _option(say, "summary.option", option, count, small, threshold)
+            for option, count, small in zip(
+                ballot.choices(), shown.counts, shown.small, strict=True
+            )
+        ]
     lines += ["", say("summary.thanks")]
     return "\n".join(lines)

@@ -1,20 +1,21 @@
 """Counts gathered while an export streams, for the public tables and the cycle report.
 
-Counts of people are suppressed in the public profile (``exporters.suppress``); the research
-profile's report shows them as they are.
+Every count is registered in the export's one ``Ledger`` (``exporters.disclosure``) under a
+key naming what it counts, with the sums a reader can see; the public profile reads every
+number back through the settled policy, the research profile shows them as they are.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.content.models import SCOPES
+from bot.content.models import SCOPES, Step
+from exporters.disclosure import Key, Ledger
 from exporters.schema import ALL_GROUPS
-from exporters.suppress import suppress
 
 StepKey = tuple[str, str]  # (script_id, step_id)
 
@@ -28,6 +29,7 @@ class Aggregates:
         default_factory=lambda: defaultdict(set)
     )
     votes: Counter[tuple[str, str, str, int]] = field(default_factory=Counter)
+    voters: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     consents: Counter[tuple[str, str]] = field(default_factory=Counter)
     people: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     days: Counter[date] = field(default_factory=Counter)
@@ -48,6 +50,7 @@ class Aggregates:
         """Count one person's answer (each chosen option once)."""
         for option in options:
             self.votes[(group, *step, option)] += 1
+        self.voters[(group, *step)] += 1
         self.people[group].add(person)
 
     def consent(self, group: str, scopes: frozenset[str]) -> None:
@@ -77,74 +80,85 @@ class Aggregates:
         ]
 
 
-Cell = tuple[str, ...]
-Table = dict[Cell, int]
+def participants(group: str, step: StepKey) -> Key:
+    """People who replied to a step in a group ('all': every group)."""
+    return ("participants", group, *step)
 
 
-def _with_totals(cells: dict[tuple[str, ...], int]) -> tuple[Table, list[tuple[Cell, list[Cell]]]]:
-    # The first element of each key is the group; an 'all' row sums the groups.
-    members: defaultdict[Cell, list[Cell]] = defaultdict(list)
-    for key in cells:
-        members[(ALL_GROUPS, *key[1:])].append(key)
-    table: Table = dict(cells)
-    for total, parts in members.items():
-        table[total] = sum(cells[p] for p in parts)
-    return table, list(members.items())
+def replies(group: str, step: StepKey) -> Key:
+    """Replies to a step in a group."""
+    return ("replies", group, *step)
 
 
-@dataclass(frozen=True)
-class Published:
-    """A count table with the keys that must be shown as suppressed."""
-
-    counts: Table
-    hidden: frozenset[Cell]
-
-    def value(self, key: Cell) -> int | None:
-        """The count, or None when suppressed."""
-        return None if key in self.hidden else self.counts.get(key, 0)
+def votes(group: str, step: StepKey, option: int) -> Key:
+    """People who chose an option of a choice step in a group."""
+    return ("votes", group, *step, str(option))
 
 
-def publish(cells: dict[tuple[str, ...], int], threshold: int | None) -> Published:
-    """Add 'all' totals and, with a threshold, suppress small and revealing cells."""
-    table, equations = _with_totals(cells)
-    hidden = suppress(table, equations, threshold) if threshold else set()
-    return Published(table, frozenset(hidden))
+def consents(group: str, scope: str) -> Key:
+    """People who agreed to a consent scope in a group."""
+    return ("consent", group, scope)
 
 
-def participation(agg: Aggregates, threshold: int | None) -> tuple[Published, Published]:
-    """People who replied, and replies, by (group, script, step)."""
-    people: dict[Cell, int] = {k: len(v) for k, v in agg.repliers.items()}
-    replies: dict[Cell, int] = dict(agg.replies.items())
-    return publish(people, threshold), publish(replies, threshold)
+def people(group: str) -> Key:
+    """People who replied or answered in a group ('all': the groups' sum)."""
+    return ("people", group)
 
 
-def vote_counts(agg: Aggregates, threshold: int | None) -> Published:
-    """Answers by (group, script, step, option)."""
-    return publish({(*k[:3], str(k[3])): v for k, v in agg.votes.items()}, threshold)
+EVERYONE, NEW, RETURNING = ("cycle", "everyone"), ("cycle", "new"), ("cycle", "returning")
+# Never shown, but a reader can add up the days, or the steps, to it.
+ALL_REPLIES = ("replies", "total")
 
 
-def consent_counts(agg: Aggregates, threshold: int | None) -> Published:
-    """Consents by (group, scope)."""
-    return publish({k: v for k, v in agg.consents.items()}, threshold)
+def day(when: date) -> Key:
+    """Replies on one day."""
+    return ("day", when.isoformat())
 
 
-def people_by_group(agg: Aggregates, threshold: int | None) -> Published:
-    """People who replied or voted, by group."""
-    return publish({(g,): len(p) for g, p in agg.people.items()}, threshold)
+def options(agg: Aggregates, group: str, step: StepKey, ballot: Step | None) -> range:
+    """Every answer of a choice step, so one nobody chose is a zero, never a row left out."""
+    chosen = [o for g, *s, o in agg.votes if g == group and (s[0], s[1]) == step]
+    return range(1, max([len(ballot.choices()) if ballot else 0, *chosen]) + 1)
 
 
-def returning(agg: Aggregates, threshold: int | None) -> Published:
-    """New and returning people (their sum is the cycle's people)."""
+def register(agg: Aggregates, ledger: Ledger, ballots: Mapping[StepKey, Step]) -> None:
+    """Put every count of the export's tables and report in ``ledger``, with its sums."""
+    by_group: defaultdict[tuple[str, ...], list[Key]] = defaultdict(list)
+    for (group, *step), who in agg.repliers.items():
+        key = ledger.count(participants(group, (step[0], step[1])), len(who))
+        by_group[("participants", *step)].append(key)
+    for (group, *step), n in agg.replies.items():
+        key = ledger.count(replies(group, (step[0], step[1])), n)
+        by_group[("replies", *step)].append(key)
+    for (group, *step), voted in agg.voters.items():
+        key_step = (step[0], step[1])
+        voters = ledger.unpublished(("voters", group, *key_step), voted)
+        ballot = ballots.get(key_step)
+        cells = [
+            ledger.count(votes(group, key_step, o), agg.votes[(group, *key_step, o)])
+            for o in options(agg, group, key_step, ballot)
+        ]
+        # With one answer each, the options add up to the people who answered.
+        ledger.table(voters, cells, adds_up=ballot is not None and not ballot.multiple)
+        for o, cell in enumerate(cells, start=1):
+            by_group[("votes", *key_step, str(o))].append(cell)
+    for (group, scope), agreed in agg.consents.items():
+        by_group[("consent", scope)].append(ledger.count(consents(group, scope), agreed))
+    for group, found in agg.people.items():
+        by_group[("people",)].append(ledger.count(people(group), len(found)))
+    for (kind, *rest), members in by_group.items():
+        total = (kind, ALL_GROUPS, *rest)
+        ledger.count(total, sum(ledger.counts[m] for m in members))
+        ledger.table(total, members)
     split = agg.new_and_returning
-    cells: Table = {("new",): split["new"], ("returning",): split["returning"]}
-    cells[("everyone",)] = sum(cells.values())
-    equations = [(("everyone",), [("new",), ("returning",)])]
-    hidden = suppress(cells, equations, threshold) if threshold else set()
-    return Published(cells, frozenset(hidden))
-
-
-def by_day(agg: Aggregates, threshold: int | None) -> Published:
-    """Replies per day (no totals are published beside them, so no equations)."""
-    cells: Table = {(d.isoformat(),): n for d, n in sorted(agg.days.items())}
-    hidden = suppress(cells, [], threshold) if threshold else set()
-    return Published(cells, frozenset(hidden))
+    ledger.count(NEW, split["new"])
+    ledger.count(RETURNING, split["returning"])
+    ledger.count(EVERYONE, split["new"] + split["returning"])
+    ledger.table(EVERYONE, [NEW, RETURNING])
+    days = [ledger.count(day(d), n) for d, n in sorted(agg.days.items())]
+    # A reader can add up the days, and the replies of every step: both are all replies.
+    total = ledger.unpublished(ALL_REPLIES, sum(agg.days.values()))
+    ledger.table(total, days)
+    ledger.adds_up(total, [k for k in ledger.counts if k[:2] == ("replies", ALL_GROUPS)])
+    ledger.alike(people(ALL_GROUPS), EVERYONE)
+    ledger.alike(consents(ALL_GROUPS, "participate"), people(ALL_GROUPS))

@@ -191,6 +191,14 @@ class Codebook:
             merged.index(labels[n - 1]) + 1 if 0 < n <= len(labels) else n for n in options
         )
 
+    def ballots(self) -> dict[StepKey, Step]:
+        """Every choice step (and feedback question) by (script, step), answers merged."""
+        return {
+            (s, ballot_id): versions[0].model_copy(update={"options": _merged(versions)})
+            for s in self.newest
+            for ballot_id, versions in self._ballots(s).items()
+        }
+
     def feedback(self) -> list[tuple[StepKey, Step]]:
         """Every feedback question, as a choice step with its merged answers."""
         return [

@@ -6,19 +6,22 @@ REFI-QDA source and the table rows of a session are written together and memory 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO, TypeVar
 
 from bot import __version__
 from bot.content.check import Library
+from bot.core.ids import GroupRef
 from bot.private_files import private_file, private_folder
 from exporters import aggregates as agg_
-from exporters import datapackage, manifest, reach, reach_render, readme, report
+from exporters import datapackage, manifest, published, reach_render, readme, report
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
+from exporters.disclosure import DEFAULT_THRESHOLD, Disclosure, DisclosureError
 from exporters.learning import feedback_notes, notes, reflection_notes
 from exporters.polis import PolisWriter
 from exporters.progress import Progress
@@ -27,7 +30,6 @@ from exporters.qdpx import Qdpx
 from exporters.redact import KINDS, Redactor
 from exporters.schema import ALL_GROUPS, tables_for
 from exporters.sink import Sinks
-from exporters.suppress import DEFAULT_THRESHOLD
 from exporters.transcripts import Transcripts
 from exporters.walk import Walk
 from storage.dataset_records import CardExposureRow, SessionRow, StepVisitRow
@@ -54,6 +56,8 @@ class ExportOptions:
     progress: TextIO | None = None
     # The language of the profile questions the reach section reports on.
     language: str = "en"
+    # Publishable group labels by 'platform:chat id'; the public profile prints no other name.
+    group_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ async def export_dataset(
     cycles = await datasets.cycles()
     _check(options, [c.cycle_id for c in cycles])
     public = options.profile == "public"
-    threshold = options.threshold if public else None
+    threshold = options.threshold if public else 1
     cycle = options.cycle_id
     sessions = await datasets.sessions(cycle)
     titles = await datasets.groups()
@@ -113,7 +117,7 @@ async def export_dataset(
     exposures = await datasets.card_exposures(cycle)
     total = sum(await datasets.counts(cycle))
     naming = Naming(pseudonymiser, public)
-    codebook = await _codebook(datasets, library, sessions, cycle)
+    codebook = await codebook_of(datasets, library, sessions, cycle)
     first = min((s.started_at for s in sessions if s.started_at), default=None)
     back = await datasets.returning(cycle, first) if cycle and first else []
     this = next((c for c in cycles if c.cycle_id == cycle), None)
@@ -139,7 +143,7 @@ async def export_dataset(
         sinks=sinks,
         agg=agg,
         redactor=Redactor(options.redact),
-        transcripts=Transcripts(out / "transcripts"),
+        transcripts=Transcripts(out / "transcripts", by_day=public),
         qdpx=qdpx,
         polis=polis,
         progress=Progress(total, stream=options.progress),
@@ -172,14 +176,19 @@ async def export_dataset(
     for session in sessions:
         label = naming.group(session.group)
         group_sessions[label] = group_sessions.get(label, 0) + 1
+    names = _names(titles, naming, options.group_labels)
     for session in {s.group: s for s in sessions}.values():
         label = naming.group(session.group)
         sinks.add(
             "groups",
-            (label, session.group.platform, titles.get(session.group), group_sessions[label]),
+            (label, session.group.platform, names.get(session.group), group_sessions[label]),
         )
+    # The research profile shows counts as they are: a threshold of 1 hides nothing.
+    disclosure, reached = await published.settle(
+        datasets, library, codebook, agg, cycle, options.language, threshold
+    )
     if public:
-        _aggregate_tables(sinks, agg, options.threshold, codebook)
+        _aggregate_tables(sinks, agg, disclosure, codebook)
     rows = sinks.close()
     walk.transcripts.close()
     qdpx.close()
@@ -187,14 +196,9 @@ async def export_dataset(
         rows.update(polis.close())
     walk.progress.finish()
 
-    group_names = {naming.group(g): t or naming.group(g) for g, t in titles.items()}
-    reached = await reach.report_for(
-        datasets,
-        library,
-        cycle,
-        options.language,
-        options.threshold,
-        lambda replies: naming.session(replies.session_id),
+    group_names = {naming.group(g): t or naming.group(g) for g, t in names.items()}
+    reach_report = (
+        reached(disclosure, lambda replies: naming.session(replies.session_id)) if reached else None
     )
     ctx = report.ReportContext(
         title=f"Cycle report: {cycle or 'all cycles'}",
@@ -217,16 +221,17 @@ async def export_dataset(
         step_labels=codebook.labels(),
         choices=codebook.choices(),
         learning=[
-            *notes(sessions, visits, codebook, agg, threshold),
-            *feedback_notes(codebook, agg, threshold),
+            *notes(sessions, visits, codebook, agg, disclosure),
+            *feedback_notes(codebook, disclosure),
             *reflection_notes(reflected, naming),
         ],
-        reach=reach_render.html(reached) if reached else "",
-        banner=reach_render.banner(reached) if reached else "",
+        reach=reach_render.html(reach_report) if reach_report else "",
+        banner=reach_render.banner(reach_report) if reach_report else "",
     )
-    private_file(out / "report.html").write_text(
-        report.render(agg, ctx, threshold), encoding="utf-8"
-    )
+    page = report.render(agg, ctx, disclosure, public)
+    if public:
+        _audit(disclosure, out)
+    private_file(out / "report.html").write_text(page, encoding="utf-8")
     about = _about(options, export_id, cycle, library, codebook, walk, previous)
     about["withdrawals"] = await _withdrawals(datasets, export_id)
     facts = {
@@ -253,7 +258,7 @@ async def export_dataset(
     return ExportResult(export_id, out, table_rows, dict(walk.redactor.counts))
 
 
-async def _codebook(
+async def codebook_of(
     datasets: Datasets, library: Library, sessions: Sequence[SessionRow], cycle: str | None
 ) -> Codebook:
     """The versions the export's answers were given on: sessions' own, and residents'."""
@@ -263,20 +268,48 @@ async def _codebook(
     return Codebook.of(library, ran, await datasets.content_versions(digests))
 
 
-def _aggregate_tables(sinks: Sinks, agg: Aggregates, threshold: int, codebook: Codebook) -> None:
-    people, replies = agg_.participation(agg, threshold)
-    for key in sorted(replies.counts):
-        sinks.add("participation", (*key, people.value(key), replies.value(key)))
-    votes = agg_.vote_counts(agg, threshold)
+def _names(
+    titles: Mapping[GroupRef, str | None], naming: Naming, labels: Mapping[str, str]
+) -> dict[GroupRef, str | None]:
+    """Group names an export may print: titles (research), staff's labels only (public)."""
+    if not naming.public:
+        return dict(titles)
+    return {g: labels.get(f"{g.platform}:{g.chat_id}") for g in titles}
+
+
+def _audit(disclosure: Disclosure, out: Path) -> None:
+    """The last step of a public export: nothing is left behind when the audit fails."""
+    try:
+        disclosure.check("The public export")
+    except DisclosureError as failed:
+        shutil.rmtree(out)
+        raise ExportError(str(failed)) from failed
+
+
+def _aggregate_tables(
+    sinks: Sinks, agg: Aggregates, disclosure: Disclosure, codebook: Codebook
+) -> None:
+    for key in sorted(k for k in disclosure.counts if k[0] == "replies" and len(k) == 4):
+        group, step = key[1], (key[2], key[3])
+        sinks.add(
+            "participation",
+            (
+                group,
+                *step,
+                disclosure.value(agg_.participants(group, step)),
+                disclosure.value(key),
+            ),
+        )
     labels = dict(codebook.choices())
-    for key in sorted(votes.counts, key=lambda k: (k[0], k[1], k[2], int(k[3]))):
-        options = labels.get((key[1], key[2]), ())
-        option = int(key[3])
+    cells = [k for k in disclosure.counts if k[0] == "votes"]
+    for cell in sorted(cells, key=lambda k: (k[1], k[2], k[3], int(k[4]))):
+        options = labels.get((cell[2], cell[3]), ())
+        option = int(cell[4])
         label = options[option - 1] if 0 < option <= len(options) else None
-        sinks.add("vote_counts", (*key[:3], option, label, votes.value(key)))
-    consents = agg_.consent_counts(agg, threshold)
-    for key in sorted(consents.counts, key=lambda k: (k[0] == ALL_GROUPS, k)):
-        sinks.add("consent_counts", (*key, consents.value(key)))
+        sinks.add("vote_counts", (*cell[1:4], option, label, disclosure.value(cell)))
+    consents = [k for k in disclosure.counts if k[0] == "consent"]
+    for cell in sorted(consents, key=lambda k: (k[1] == ALL_GROUPS, k)):
+        sinks.add("consent_counts", (*cell[1:], disclosure.value(cell)))
 
 
 def _about(

@@ -2,8 +2,11 @@
 
 Quotes are the card's numbered statements, so the next cycle's prompts can quote them as
 ``{{heard:heard-CYCLE#N}}`` (see ``bot.content.heard``). Only replies whose authors agreed to
-``quote`` appear, redacted as a public export is (``exporters.redact``), and the card never
-says who said what. A person who withdraws is taken out of every draft already written.
+``quote`` appear, redacted as a public export is (``exporters.redact``), and only answers to
+prompts that say something (a few words, not a greeting); the card never says who said what,
+and a person who withdraws is taken out of every draft already written. Every count goes
+through the disclosure policy (``exporters.disclosure``), and questions and answers are named
+by their text, as people saw them.
 """
 
 from __future__ import annotations
@@ -20,12 +23,20 @@ from bot.content.heard import QUOTE_MARKS, STATEMENT
 from bot.content.models import Step
 from bot.private_files import private_file
 from bot.texts import Catalogue
+from exporters.disclosure import Disclosure, Ledger
 from exporters.redact import Redactor
 from storage.cycles import CycleRecord
-from storage.heard import DraftedQuote, Heard
+from storage.heard import DraftedQuote, Heard, Quote, StepCount
 
 CARD_PREFIX = "heard-"
 log = logging.getLogger(__name__)
+# A quote says something: a few words at least, and more than a greeting or a thank-you.
+FEWEST_WORDS = 4
+SMALL_TALK = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|morning|evening|thanks|thank you|cheers|bye|ok|okay|yes|no|"
+    r"me too|agreed|same|lol|sorry|good|great|fine|all|everyone|folks|there)\W*)+$",
+    re.IGNORECASE,
+)
 
 
 def card_id(cycle_id: str) -> str:
@@ -40,12 +51,18 @@ def draft(
     texts: Catalogue,
     language: str,
     redact: Redactor,
+    threshold: int,
 ) -> str:
-    """The Markdown card (YAML header, then body) for ``cycle``, quotes redacted."""
+    """The Markdown card (YAML header, then body) for ``cycle``, quotes redacted.
+
+    ``heard.quotes`` are those to print (see ``chosen_quotes``). Raises ``DisclosureError``
+    when the audit finds a hidden count given away.
+    """
 
     def t(key: str, **params: object) -> str:
         return texts.get(language, key, **params)
 
+    disclosure = _settle(heard, library, threshold)
     size = {"sessions": heard.sessions, "groups": heard.groups, "title": cycle.title}
     header = {
         "id": card_id(cycle.id),
@@ -56,43 +73,115 @@ def draft(
         "cycle": cycle.id,
     }
     lines = [t("heard.intro", theme=cycle.theme or cycle.title, **size), ""]
-    if heard.quotes:
+    quotes = heard.quotes
+    if quotes:
         lines += [f"## {t('heard.said')}", ""]
-        lines += [f"{n}. “{_quoted(q.text, redact)}”" for n, q in enumerate(heard.quotes, start=1)]
+        lines += [f"{n}. “{_quoted(q.text, redact)}”" for n, q in enumerate(quotes, start=1)]
         lines.append("")
-    if heard.tallies:
+    if heard.answered:
         lines.append(f"## {t('heard.answered')}")
-        shown: tuple[str | None, str] | None = None
-        for tally in heard.tallies:
-            # As people saw them; the files' wording only where no version was kept.
-            step = _step(library, tally.script_id, tally.step_id)
-            if shown != (tally.script_id, tally.step_id):
-                shown = (tally.script_id, tally.step_id)
-                question = tally.question or (step.text if step else tally.step_id)
-                lines += ["", f"**{_one_line(question)}**"]
-            choices = step.choices() if step else ()
-            label = tally.label or (
-                choices[tally.option - 1] if 0 < tally.option <= len(choices) else tally.option
-            )
-            lines.append(t("heard.option", option=label, votes=tally.votes))
+        for (script_id, step_id), (question, answers) in _answers(heard, library).items():
+            lines += ["", f"**{_one_line(question)}**"]
+            if disclosure.is_small(("answered", script_id or "", step_id)):
+                lines.append(t("heard.answered_few", threshold=threshold))
+                continue
+            for label, _ in answers:
+                key = ("votes", script_id or "", step_id, label)
+                votes = disclosure.value(key)
+                if votes is not None:
+                    lines.append(t("heard.option", option=label, votes=votes))
+                else:
+                    small = disclosure.is_small(key)
+                    hidden = "heard.option_hidden" if small else "heard.option_withheld"
+                    lines.append(t(hidden, option=label, threshold=threshold))
         lines.append("")
     if heard.counts:
         lines += [f"## {t('heard.replies')}", ""]
         numbers: dict[int, int] = {}
         for count in heard.counts:
             number = numbers.setdefault(count.group_id, len(numbers) + 1)
-            group = count.group_title or t("heard.group", number=number)
-            lines.append(
-                t(
-                    "heard.reply_count",
-                    group=group,
-                    step=count.step_id,
-                    replies=count.replies,
-                    people=count.people,
-                )
-            )
+            step = _step(library, count.script_id, count.step_id)
+            where = {
+                "group": t("heard.group", number=number),
+                "step": _one_line(step.text) if step else count.step_id,
+            }
+            people = disclosure.value(("people", str(count.group_id), *_ids(count)))
+            if people is None:
+                lines.append(t("heard.reply_count_few", threshold=threshold, **where))
+            else:
+                lines.append(t("heard.reply_count", replies=count.replies, people=people, **where))
+    disclosure.check(f"The “what we heard” card of cycle {cycle.id}")
     front = yaml.safe_dump(header, allow_unicode=True, sort_keys=False)
     return f"---\n{front}---\n" + "\n".join(lines).strip() + "\n"
+
+
+def says_something(quote: Quote, library: Library) -> bool:
+    """Whether a reply is worth quoting: an answer to a prompt, more than small talk."""
+    step = _step(library, quote.script_id, quote.step_id)
+    text = _one_line(quote.text)
+    return (
+        step is not None
+        and step.kind == "prompt"
+        and len(text.split()) >= FEWEST_WORDS
+        and not SMALL_TALK.match(text)
+    )
+
+
+def _ids(count: StepCount) -> tuple[str, str]:
+    return (count.script_id or "", count.step_id)
+
+
+def chosen_quotes(heard: Heard, library: Library, max_quotes: int) -> tuple[Quote, ...]:
+    """The quotes a card prints, numbered from 1 in this order: answers that say something."""
+    return tuple(q for q in heard.quotes if says_something(q, library))[:max_quotes]
+
+
+Answers = dict[tuple[str | None, str], tuple[str, list[tuple[str, int]]]]
+
+
+def _answers(heard: Heard, library: Library) -> Answers:
+    """Each question answered: its text and every answer's label and votes, as people saw them.
+
+    Answers no one chose are listed too, from the script as it is now.
+    """
+    found: Answers = {}
+    for script_id, step_id in heard.answered:
+        step = _step(library, script_id, step_id)
+        choices = step.choices() if step else ()
+        tallies = [v for v in heard.tallies if (v.script_id, v.step_id) == (script_id, step_id)]
+        question = next((v.question for v in tallies if v.question), None)
+        votes: dict[str, int] = {}
+        for v in tallies:
+            label = v.label or (
+                choices[v.option - 1] if 0 < v.option <= len(choices) else str(v.option)
+            )
+            votes[label] = votes.get(label, 0) + v.votes
+        for label in choices:
+            votes.setdefault(label, 0)
+        text = question or (step.text if step else step_id)
+        found[(script_id, step_id)] = (text, list(votes.items()))
+    return found
+
+
+def _settle(heard: Heard, library: Library, threshold: int) -> Disclosure:
+    """The card's counts under the disclosure policy."""
+    ledger = Ledger(threshold)
+    for count in heard.counts:
+        ledger.count(("people", str(count.group_id), *_ids(count)), count.people)
+    for (script_id, step_id), (_, answers) in _answers(heard, library).items():
+        step = _step(library, script_id, step_id)
+        people = heard.answered[(script_id, step_id)]
+        # The people who answered are printed only as "fewer than t" (their question is then
+        # withheld); otherwise not at all, though with one answer each the options add up.
+        key = ("answered", script_id or "", step_id)
+        small = 0 < people < threshold
+        total = ledger.count(key, people) if small else ledger.unpublished(key, people)
+        cells = [
+            ledger.count(("votes", script_id or "", step_id, label), votes)
+            for label, votes in answers
+        ]
+        ledger.table(total, cells, adds_up=step is not None and not step.multiple)
+    return ledger.settle()
 
 
 def write_draft(folder: Path, cycle: CycleRecord, text: str) -> Path | None:

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from exporters import aggregates as agg_
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
+from exporters.disclosure import Disclosure
 from exporters.pseudonymise import Naming
 from exporters.schema import ALL_GROUPS
 from storage.dataset_records import SessionRow, StepVisitRow
@@ -26,7 +27,7 @@ def notes(
     visits: Mapping[str, Sequence[StepVisitRow]],
     codebook: Codebook,
     agg: Aggregates,
-    threshold: int | None,
+    disclosure: Disclosure,
 ) -> list[str]:
     """Plain sentences about the cycle's sessions, most useful first."""
     found: list[str] = []
@@ -74,32 +75,27 @@ def notes(
         quiet = (script_id, step_id) in shown_steps and (script_id, step_id) not in answered
         if step is not None and step.kind == "prompt" and quiet:
             found.append(f"Prompt '{step_id}' was shown but drew no stored replies.")
-    consents = agg_.consent_counts(agg, threshold)
-    base = consents.value((ALL_GROUPS, "participate"))
-    quote = consents.value((ALL_GROUPS, "quote"))
-    if base and quote is not None:
-        found.append(f"{100 * quote / base:.0f}% of the people taking part agreed to be quoted.")
-    back = agg_.returning(agg, threshold)
-    new, returning = back.value(("new",)), back.value(("returning",))
+    quoted = disclosure.percent(
+        agg_.consents(ALL_GROUPS, "quote"), agg_.consents(ALL_GROUPS, "participate"), 0
+    )
+    if quoted is not None:
+        found.append(f"{quoted:.0f}% of the people taking part agreed to be quoted.")
+    new, returning = disclosure.value(agg_.NEW), disclosure.value(agg_.RETURNING)
     if new is not None and returning is not None:
         found.append(f"{returning} people came back from an earlier cycle; {new} were new.")
     return found
 
 
-def feedback_notes(codebook: Codebook, agg: Aggregates, threshold: int | None) -> list[str]:
+def feedback_notes(codebook: Codebook, disclosure: Disclosure) -> list[str]:
     """Participants' answers to each feedback question, all groups together."""
-    votes = agg_.vote_counts(agg, threshold)
     found = []
-    for (script_id, ballot_id), question in codebook.feedback():
-        counts = [
-            (label, votes.value((ALL_GROUPS, script_id, ballot_id, str(n))))
-            for n, label in enumerate(question.choices(), 1)
-        ]
-        if not any(
-            (ALL_GROUPS, script_id, ballot_id, str(n)) in votes.counts
-            for n, _ in enumerate(counts, 1)
-        ):
+    for step, question in codebook.feedback():
+        keys = [agg_.votes(ALL_GROUPS, step, n) for n in range(1, len(question.choices()) + 1)]
+        if not any(k in disclosure.counts for k in keys):
             continue
+        counts = [
+            (label, disclosure.value(k)) for label, k in zip(question.choices(), keys, strict=True)
+        ]
         shown = "; ".join(
             f"{label} {count if count is not None else 'withheld'}" for label, count in counts
         )

@@ -16,6 +16,7 @@ _TYPES = {
     "integer": pa.int64(),
     "boolean": pa.bool_(),
     "datetime": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
 }
 
 

@@ -1,10 +1,10 @@
 """The reach report: who takes part, against who lives in the area, and who does the talking.
 
 For each profile question compared with the baseline, the share of participants giving each
-answer (among those who gave one) is set against the area's share. Counts from 1 to
-threshold - 1 are suppressed, with secondary suppression (``exporters.suppress``) over one
-system of equations for the whole report, so no hidden count can be worked out from the
-others; a share or ratio is shown only where its count and its denominator are.
+answer (among those who gave one) is set against the area's share. Every count goes through
+the disclosure policy (``exporters.disclosure``), in the same ledger as the rest of an export,
+so no hidden count can be worked out from the others; a share or ratio is shown only where
+its count and its denominator are.
 
 A value is under-represented when its share among participants is below ``UNDER`` times its
 share of the area; the ``MOST`` lowest such ratios are highlighted, and so are categories
@@ -24,7 +24,7 @@ from statistics import median
 from bot.content.baseline import Baseline
 from bot.content.check import Library
 from bot.content.profile import ProfileQuestion, ProfileQuestions
-from exporters.suppress import suppress
+from exporters.disclosure import Disclosure, Key, Ledger
 from storage.datasets import Datasets
 from storage.reach import CycleReach, SessionReplies
 
@@ -32,8 +32,6 @@ UNDER = 0.8  # the "four-fifths" rule of thumb for adverse impact
 MOST = 3
 WIDE_GAP = 10.0
 TOP_FIFTH = 0.2
-
-Key = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -127,36 +125,33 @@ def top_share(counts: Sequence[int], fraction: float = TOP_FIFTH) -> float | Non
     return 100 * sum(sorted(counts, reverse=True)[:top]) / total
 
 
-def inequality(session: SessionReplies, label: str, threshold: int) -> Inequality:
-    """The concentration of replies in one session; small counts of people or replies hidden."""
+def inequality(session: SessionReplies, label: str, disclosure: Disclosure) -> Inequality:
+    """The concentration of replies in one session; hidden with its count of people."""
     counts = session.replies
-    sizes = {"people": len(counts), "replies": sum(counts)}
-    hidden = suppress(sizes, [], threshold)
+    people = disclosure.value(("reach", "session", session.session_id, "people"))
+    replies = disclosure.value(("reach", "session", session.session_id, "replies"))
+    # With the people hidden, the spread of their replies would describe the few of them.
+    spread = people is not None
     return Inequality(
         label,
-        None if "people" in hidden else sizes["people"],
-        None if "replies" in hidden else sizes["replies"],
-        gini(counts),
-        top_share(counts),
+        people,
+        replies,
+        gini(counts) if spread else None,
+        top_share(counts) if spread else None,
     )
 
 
-def compute(
-    data: CycleReach,
-    questions: ProfileQuestions,
-    baseline: Baseline | None,
-    cycle_id: str,
-    threshold: int,
-    label: Callable[[SessionReplies], str],
-) -> ReachReport:
-    """The reach report of a cycle from its people and sessions."""
-    counts: dict[Key, int] = {}
-    equations: list[tuple[Key, list[Key]]] = []
+PEOPLE, PROFILE, NO_PROFILE = ("reach", "people"), ("reach", "profile"), ("reach", "no-profile")
+REPLIES = ("reach", "replies")
+
+
+def register(ledger: Ledger, data: CycleReach, questions: ProfileQuestions) -> None:
+    """Put the reach report's counts in ``ledger``, with the sums a reader can see."""
     profiled = [a for a in data.people if a is not None]
-    counts[("people",)] = len(data.people)
-    counts[("profile",)] = len(profiled)
-    counts[("no-profile",)] = len(data.people) - len(profiled)
-    equations.append((("people",), [("profile",), ("no-profile",)]))
+    ledger.count(PEOPLE, len(data.people))
+    ledger.count(PROFILE, len(profiled))
+    ledger.count(NO_PROFILE, len(data.people) - len(profiled))
+    ledger.table(PEOPLE, [PROFILE, NO_PROFILE])
     for q in questions.questions:
         values = {v: 0 for v in q.report_values()}
         prefer = missing = 0
@@ -169,28 +164,59 @@ def compute(
                 prefer += 1
             else:
                 missing += 1  # skipped, not asked yet, or an option since removed
-        for v, n in values.items():
-            counts[(q.id, "value", v)] = n
-        counts[(q.id, "answered")] = sum(values.values())
-        counts[(q.id, "prefer")] = prefer
-        counts[(q.id, "missing")] = missing
-        equations.append(((q.id, "answered"), [(q.id, "value", v) for v in values]))
-        parts: list[Key] = [(q.id, "answered"), (q.id, "prefer"), (q.id, "missing")]
-        equations.append((("profile",), parts))
-    hidden = suppress(counts, equations, threshold)
+        cells = [ledger.count(("reach", q.id, "value", v), n) for v, n in values.items()]
+        answered = ledger.count(("reach", q.id, "answered"), sum(values.values()))
+        ledger.table(answered, cells)
+        parts = [
+            answered,
+            ledger.count(("reach", q.id, "prefer"), prefer),
+            ledger.count(("reach", q.id, "missing"), missing),
+        ]
+        ledger.table(PROFILE, parts)
+    sessions = []
+    for s in data.sessions:
+        ledger.count(("reach", "session", s.session_id, "people"), len(s.replies))
+        sessions.append(ledger.count(("reach", "session", s.session_id, "replies"), sum(s.replies)))
+    ledger.unpublished(REPLIES, sum(sum(s.replies) for s in data.sessions))
+    ledger.adds_up(REPLIES, sessions)
+
+
+def compute(
+    data: CycleReach,
+    questions: ProfileQuestions,
+    baseline: Baseline | None,
+    cycle_id: str,
+    threshold: int,
+    label: Callable[[SessionReplies], str],
+) -> ReachReport:
+    """The reach report of a cycle on its own (a ledger of its counts only)."""
+    ledger = Ledger(threshold)
+    register(ledger, data, questions)
+    return read(data, questions, baseline, cycle_id, ledger.settle(), label)
+
+
+def read(
+    data: CycleReach,
+    questions: ProfileQuestions,
+    baseline: Baseline | None,
+    cycle_id: str,
+    disclosure: Disclosure,
+    label: Callable[[SessionReplies], str],
+) -> ReachReport:
+    """The reach report of registered counts, as the settled policy lets it show."""
 
     def shown(key: Key) -> int | None:
-        return None if key in hidden else counts[key]
+        return disclosure.value(key)
 
     categories = [_category(q, baseline, shown) for q in questions.questions]
     categories = _highlight(categories)
-    sessions = tuple(inequality(s, label(s), threshold) for s in data.sessions)
+    sessions = tuple(inequality(s, label(s), disclosure) for s in data.sessions)
     return ReachReport(
         cycle_id=cycle_id,
-        threshold=threshold,
-        participants=shown(("people",)),
-        with_profile=shown(("profile",)),
-        without_profile=shown(("no-profile",)),
+        threshold=disclosure.threshold,
+        participants=shown(PEOPLE),
+        with_profile=shown(PROFILE),
+        without_profile=shown(NO_PROFILE),
         categories=tuple(categories),
         sessions=sessions,
         summary=_summary(sessions),
@@ -205,10 +231,10 @@ def _category(
     shown: Callable[[Key], int | None],
 ) -> CategoryReach:
     area = baseline.shares(question.id) if baseline is not None and question.baseline else {}
-    answered = shown((question.id, "answered"))
+    answered = shown(("reach", question.id, "answered"))
     values: list[ValueReach] = []
     for v in question.report_values():
-        count = shown((question.id, "value", v))
+        count = shown(("reach", question.id, "value", v))
         share = 100 * count / answered if count is not None and answered else None
         base = area.get(v)
         ratio = share / base if share is not None and base else None
@@ -221,8 +247,8 @@ def _category(
         label=question.label,
         values=tuple(values),
         answered=answered,
-        prefer_not=shown((question.id, "prefer")),
-        not_answered=shown((question.id, "missing")),
+        prefer_not=shown(("reach", question.id, "prefer")),
+        not_answered=shown(("reach", question.id, "missing")),
         gap=sum(differences) / 2 if differences else None,
         sources=baseline.sources(question.id) if area and baseline is not None else (),
     )
@@ -260,12 +286,19 @@ async def report_for(
     library: Library,
     cycle_id: str | None,
     language: str,
-    threshold: int,
-    label: Callable[[SessionReplies], str],
-) -> ReachReport | None:
-    """The reach report of a cycle (None: every cycle), or None without profile questions."""
+    ledger: Ledger,
+) -> Callable[[Disclosure, Callable[[SessionReplies], str]], ReachReport] | None:
+    """Register a cycle's reach counts (None: every cycle) in ``ledger``.
+
+    The report is made once the ledger is settled; None without profile questions.
+    """
     questions = library.profiles.get(language)
     if questions is None:
         return None
     data = await datasets.reach(cycle_id)
-    return compute(data, questions, library.baseline, cycle_id or "all", threshold, label)
+    register(ledger, data, questions)
+
+    def made(disclosure: Disclosure, label: Callable[[SessionReplies], str]) -> ReachReport:
+        return read(data, questions, library.baseline, cycle_id or "all", disclosure, label)
+
+    return made

@@ -45,7 +45,7 @@ def write(
         else ""
     )
     notes = _template(f"profile-{profile}.md").substitute(
-        threshold=threshold, export_id=facts["export_id"]
+        threshold=threshold, threshold_less=threshold - 1, export_id=facts["export_id"]
     )
     body = _template("export-readme.md").substitute(
         {str(k): str(v) for k, v in facts.items()},

@@ -1,7 +1,14 @@
 """Redaction of personal details in free text: each found detail becomes ``[kind]``.
 
-One combined pattern scans each text once. NHS numbers count only with a valid check digit,
-so other ten-digit numbers are left to the phone pattern (or left alone).
+One combined pattern scans each text once; then phone numbers of any country are found with
+the ``phonenumbers`` package's matcher (as in libphonenumber: valid numbers only, read as UK
+numbers when they have no country code). NHS numbers count only with a valid check digit, so
+other ten-digit numbers are left to the phone patterns (or left alone). A date is taken for a
+date of birth when its year is 1900 to 2015: dates of meetings are recent, birthdays of
+adults are not. An address is a house number and a capitalised street name ending in a street
+word ("12 Acacia Avenue"), or a street followed by a postcode; with its town and postcode it
+becomes one ``[address]``. Mentions are every platform's: @name, Discord's <@id>, <@!id>,
+<@&role> and <#channel>, and Telegram's tg://user?id= links.
 """
 
 from __future__ import annotations
@@ -10,7 +17,27 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-KINDS = ("email", "url", "nhs_number", "phone", "postcode", "mention")
+KINDS = (
+    "email",
+    "url",
+    "address",
+    "nhs_number",
+    "ni_number",
+    "date_of_birth",
+    "phone",
+    "postcode",
+    "mention",
+)
+_POSTCODE = r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b"
+_STREET = (
+    r"(?-i:(?:[A-Z][a-z'’-]+ ){1,3}(?:Road|Rd|Street|St|Lane|Ln|Avenue|Ave|Close|Drive|Way|"
+    r"Court|Place|Crescent|Gardens|Terrace|Grove|Hill|Square|Walk|Row|Mews|Park|Parade|Rise|"
+    r"View|Green|Estate)\b\.?)"
+)
+_TOWN = r"(?:,? (?-i:[A-Z][a-z'’-]+)){0,2}"
+_YEAR = r"(?:19\d\d|200\d|201[0-5])"
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 
 _PATTERNS = {
     "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
@@ -18,17 +45,31 @@ _PATTERNS = {
     # A URL does not end with the punctuation of the sentence around it.
     "url": r"(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)]"
     r"|\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/(?:[^\s<>\"]*[^\s<>\".,;:!?)])?",
-    "nhs_number": r"(?<![\d+])\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)",
+    "address": rf"(?:(?:flat|apartment|unit) \d+[a-z]?,? )?\b\d{{1,4}}[a-z]?,? {_STREET}{_TOWN}"
+    rf"(?:,? {_POSTCODE})?|{_STREET}{_TOWN},? {_POSTCODE}",
+    # Not after a country code: "+1 415 555 2671" is a phone number.
+    "nhs_number": r"(?<![\d+])(?<!\+\d )(?<!\+\d\d )(?<!\+\d\d\d )"
+    r"\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)",
+    # Two letters (never D, F, I, Q, U or V; O not second; not BG, GB, KN, NK, NT, TN or ZZ),
+    # six digits, and A to D.
+    "ni_number": r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r" ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
+    "date_of_birth": rf"\b{_DAY}[/.-](?:0?[1-9]|1[0-2])[/.-]{_YEAR}\b"
+    rf"|\b{_DAY}(?:st|nd|rd|th)? (?:of )?{_MONTH},? {_YEAR}\b"
+    rf"|\b{_MONTH} {_DAY}(?:st|nd|rd|th)?,? {_YEAR}\b",
     # UK numbers: 0 or +44 (optionally "(0)"), then nine or ten more digits, spaced or not.
     "phone": r"(?:(?<![\w+])\+44[ -]?(?:\(0\)[ -]?)?|(?<![\w+])\(?0)\d(?:[ )-]{0,2}\d){8,9}(?!\d)",
-    "postcode": r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b",
-    "mention": r"(?<![\w.@])@[A-Za-z0-9_]{2,}",
+    "postcode": _POSTCODE,
+    "mention": r"<@[!&]?\d+>|<#\d+>|tg://user\?id=\d+|(?<![\w.@])@[A-Za-z0-9_]{2,}",
 }
 _NHS_WEIGHTS = range(10, 1, -1)
 # Every kind needs a digit, an @, a slash or "www."; most replies have none of them, and
-# these two scans are much cheaper than the full pattern.
+# these two scans are much cheaper than the full pattern. (A street with a postcode has the
+# postcode's digits.)
 _MAYBE = re.compile(r"[@\d/]")
 _PHONE = re.compile(_PATTERNS["phone"])
+_DIGITS = re.compile(r"\d")
+_FEWEST_DIGITS = 7  # no country's phone numbers are shorter
 
 
 def valid_nhs_number(digits: str) -> bool:
@@ -77,4 +118,22 @@ class Redactor:
             self.counts[kind] += 1
             return f"[{kind.replace('_', '-')}]"
 
-        return self._pattern.sub(replace, text), found
+        text = self._pattern.sub(replace, text)
+        if "phone" in self.kinds and len(_DIGITS.findall(text)) >= _FEWEST_DIGITS:
+            text, more = self._phones(text)
+            found += more
+        return text, found
+
+    def _phones(self, text: str) -> tuple[str, int]:
+        """Phone numbers of any country the combined pattern left (libphonenumber's matcher)."""
+        # Imported here: its metadata costs a command that never redacts a tenth of a second.
+        import phonenumbers
+
+        parts: list[str] = []
+        at = found = 0
+        for match in phonenumbers.PhoneNumberMatcher(text, "GB"):
+            parts += [text[at : match.start], "[phone]"]
+            at = match.end
+            found += 1
+        self.counts["phone"] += found
+        return "".join(parts) + text[at:], found

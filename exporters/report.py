@@ -11,6 +11,7 @@ from string import Template
 from exporters import aggregates as agg_
 from exporters.aggregates import Aggregates, StepKey
 from exporters.charts import bars, timeline
+from exporters.disclosure import Disclosure
 from exporters.schema import ALL_GROUPS
 
 
@@ -38,13 +39,12 @@ def figure(name: str, caption: str, svg: str) -> str:
     )
 
 
-def charts(agg: Aggregates, ctx: ReportContext, threshold: int | None) -> list[str]:
-    """Every chart of the report, as HTML figures."""
-    hidden = f"< {threshold} or withheld" if threshold else "withheld"
+def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure, public: bool) -> list[str]:
+    """Every chart of the report, as HTML figures; every number read through ``disclosure``."""
+    hidden = f"< {disclosure.threshold} or withheld" if public else "withheld"
     out: list[str] = []
-    people = agg_.people_by_group(agg, threshold)
-    rows = [(ctx.group_names.get(k[0], k[0]), [people.value(k)]) for k in people.counts]
-    rows = [r for r, k in zip(rows, people.counts, strict=True) if k[0] != ALL_GROUPS]
+    groups = sorted(k[1] for k in disclosure.counts if k[0] == "people" and k[1] != ALL_GROUPS)
+    rows = [(ctx.group_names.get(g, g), [disclosure.value(agg_.people(g))]) for g in groups]
     out.append(
         figure(
             "people-by-group",
@@ -52,8 +52,7 @@ def charts(agg: Aggregates, ctx: ReportContext, threshold: int | None) -> list[s
             bars("People by group", rows, hidden_label=hidden),
         )
     )
-    repliers, replies = agg_.participation(agg, threshold)
-    steps = [k for k in ctx.step_labels if (ALL_GROUPS, *k) in replies.counts]
+    steps = [k for k in ctx.step_labels if agg_.replies(ALL_GROUPS, k) in disclosure.counts]
     out.append(
         figure(
             "participation-by-step",
@@ -63,7 +62,10 @@ def charts(agg: Aggregates, ctx: ReportContext, threshold: int | None) -> list[s
                 [
                     (
                         ctx.step_labels[k],
-                        [repliers.value((ALL_GROUPS, *k)), replies.value((ALL_GROUPS, *k))],
+                        [
+                            disclosure.value(agg_.participants(ALL_GROUPS, k)),
+                            disclosure.value(agg_.replies(ALL_GROUPS, k)),
+                        ],
                     )
                     for k in steps
                 ],
@@ -72,10 +74,10 @@ def charts(agg: Aggregates, ctx: ReportContext, threshold: int | None) -> list[s
             ),
         )
     )
-    votes = agg_.vote_counts(agg, threshold)
     for step, labels in ctx.choices:
         items = [
-            (label, [votes.value((ALL_GROUPS, *step, str(n)))]) for n, label in enumerate(labels, 1)
+            (label, [disclosure.value(agg_.votes(ALL_GROUPS, step, n))])
+            for n, label in enumerate(labels, 1)
         ]
         out.append(
             figure(
@@ -84,26 +86,24 @@ def charts(agg: Aggregates, ctx: ReportContext, threshold: int | None) -> list[s
                 bars(f"Answers: {step[1]}", items, hidden_label=hidden),
             )
         )
-    consents = agg_.consent_counts(agg, threshold)
-    base = consents.value((ALL_GROUPS, "participate"))
-    rates = []
-    for scope in ("participate", "quote", "profile", "followup"):
-        count = consents.value((ALL_GROUPS, scope))
-        rate = round(100 * count / base, 1) if count is not None and base else None
-        rates.append((scope, [rate]))
+    base = agg_.consents(ALL_GROUPS, "participate")
+    rates: list[tuple[str, list[float | None]]] = [
+        (scope, [disclosure.percent(agg_.consents(ALL_GROUPS, scope), base)])
+        for scope in ("participate", "quote", "profile", "followup")
+    ]
     out.append(
         figure(
             "consent-rates",
             "Share of people taking part who agreed to each consent scope (per cent).",
-            bars("Consent rates", rates if base else [], hidden_label=hidden),
+            bars("Consent rates", rates if disclosure.value(base) else [], hidden_label=hidden),
         )
     )
-    days = agg_.by_day(agg, threshold)
+    days = sorted(k for k in disclosure.counts if k[0] == "day")
     out.append(
         figure(
             "replies-over-time",
             "Replies per day.",
-            timeline("Replies over time", [(k[0], days.value(k)) for k in days.counts], hidden),
+            timeline("Replies over time", [(k[1], disclosure.value(k)) for k in days], hidden),
         )
     )
     timing = [
@@ -118,14 +118,13 @@ def charts(agg: Aggregates, ctx: ReportContext, threshold: int | None) -> list[s
             bars("Time per step", timing, series=("planned", "actual (median)"), hidden_label="-"),
         )
     )
-    back = agg_.returning(agg, threshold)
     out.append(
         figure(
             "returning-participants",
             "People new in this cycle, and people who took part in an earlier cycle.",
             bars(
                 "Returning participants",
-                [(k[0], [back.value(k)]) for k in (("new",), ("returning",))],
+                [(k[1], [disclosure.value(k)]) for k in (agg_.NEW, agg_.RETURNING)],
                 hidden_label=hidden,
             ),
         )
@@ -133,7 +132,7 @@ def charts(agg: Aggregates, ctx: ReportContext, threshold: int | None) -> list[s
     return out
 
 
-def render(agg: Aggregates, ctx: ReportContext, threshold: int | None) -> str:
+def render(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure, public: bool) -> str:
     """The whole report as one HTML document."""
     template = Template(
         resources.files("exporters").joinpath("templates/report.html").read_text("utf-8")
@@ -145,7 +144,7 @@ def render(agg: Aggregates, ctx: ReportContext, threshold: int | None) -> str:
         title=escape(ctx.title),
         notice=escape(ctx.notice),
         facts=facts,
-        charts="\n".join(charts(agg, ctx, threshold)),
+        charts="\n".join(charts(agg, ctx, disclosure, public)),
         learning="\n".join(f"<li>{escape(note)}</li>" for note in ctx.learning),
         reach=ctx.reach,
         banner=ctx.banner,

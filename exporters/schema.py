@@ -18,7 +18,7 @@ ALL_GROUPS = "all"
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column: its Frictionless type (string, integer, boolean, datetime) and meaning."""
+    """One column: its Frictionless type (string, integer, boolean, datetime, date), meaning."""
 
     name: str
     type: str
@@ -51,11 +51,24 @@ class Table:
         """The column names, in order."""
         return tuple(c.name for c in self.columns)
 
+    def by_day(self) -> Table:
+        """The same table with every time cut to its day (UTC), as the public profile has it."""
+        return replace(
+            self,
+            columns=tuple(
+                replace(c, type="date", description=c.description.replace("When", "The day"))
+                if c.type == "datetime"
+                else c
+                for c in self.columns
+            ),
+        )
+
     def without(self, *names: str) -> Table:
         """The same table less some columns (and the keys that used them)."""
         return replace(
             self,
             columns=tuple(c for c in self.columns if c.name not in names),
+            primary_key=() if set(self.primary_key) & set(names) else self.primary_key,
             foreign_keys=tuple(
                 k for k in self.foreign_keys if not set(k.fields).intersection(names)
             ),
@@ -104,7 +117,11 @@ GROUPS = Table(
     (
         GROUP,
         _s("platform", "The chat platform (console, telegram, discord).", True),
-        _s("title", "The group's name as staff recorded it."),
+        _s(
+            "title",
+            "The group's name as staff recorded it; in the public profile, only the label staff "
+            "gave for publication (export.public_group_labels), else empty.",
+        ),
         _i("sessions", "Sessions the group held in this export.", True),
     ),
     ("group",),
@@ -332,13 +349,18 @@ REFLECTIONS = Table(
 )
 
 
+# A reply's id (its gaps show where unquotable replies were), the platform's message ids, and
+# who it answered: none of them helps a reader, each could help find the person.
+PUBLIC_REMOVED = ("participant", "response_id", "message_id", "reply_to")
+
+
 def tables_for(profile: str) -> tuple[Table, ...]:
     """The tables a profile exports, in the order they are written and documented."""
     common = (GROUPS, SESSIONS, STEP_VISITS, STEPS, STEP_OPTIONS, CARD_EXPOSURES)
     if profile == "public":
         return (
-            *common,
-            RESPONSES.without("participant"),
+            *(t.by_day() for t in common),
+            RESPONSES.without(*PUBLIC_REMOVED).by_day(),
             PARTICIPATION,
             VOTE_COUNTS,
             CONSENT_COUNTS,

@@ -17,15 +17,16 @@ def _plain(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text).replace("\n", "  \n    ")
 
 
-def _clock(at: datetime) -> str:
-    return f"{at:%Y-%m-%d %H:%M} UTC"
-
-
 class Transcripts:
-    """Writes ``transcripts/SESSION.md``, one session at a time."""
+    """Writes ``transcripts/SESSION.md``, one session at a time.
 
-    def __init__(self, folder: Path) -> None:
+    ``by_day``: times are cut to the day (the public profile), so no reply can be matched to
+    a message in the chat by its minute.
+    """
+
+    def __init__(self, folder: Path, by_day: bool = False) -> None:
         self.folder = folder
+        self.by_day = by_day
         private_folder(folder)
         self.files: list[Path] = []
         self._out: TextIO | None = None
@@ -47,17 +48,24 @@ class Transcripts:
     def step(self, position: int, step_id: str, text: str, at: datetime) -> None:
         """A step put in front of the group."""
         quoted = "\n".join(f"> {line}" for line in text.strip().splitlines())
-        self._file.write(f"\n## Step {position}: {step_id} ({_clock(at)})\n\n{quoted}\n\n")
+        self._file.write(f"\n## Step {position}: {step_id} ({self.clock(at)})\n\n{quoted}\n\n")
 
     def card(self, card_id: str, version: str, title: str, at: datetime) -> None:
         """A resource card shown to the group."""
-        self._file.write(f"*Card shown: {title} ({card_id}, version {version}), {_clock(at)}*\n\n")
+        self._file.write(
+            f"*Card shown: {title} ({card_id}, version {version}), {self.clock(at)}*\n\n"
+        )
 
     def reply(self, speaker: str | None, text: str, at: datetime, edited: bool) -> None:
         """A reply, attributed to a pseudonym (or to no one in a public export)."""
         who = f"**{speaker}**" if speaker else "**A participant**"
         note = " (edited)" if edited else ""
-        self._file.write(f"- {who} at {at.hour:02d}:{at.minute:02d}{note}: {_plain(text)}\n")
+        when = "" if self.by_day else f" at {at.hour:02d}:{at.minute:02d}"
+        self._file.write(f"- {who}{when}{note}: {_plain(text)}\n")
+
+    def clock(self, at: datetime) -> str:
+        """A time as the transcript shows it: to the minute, or the day only."""
+        return f"{at:%Y-%m-%d}" if self.by_day else f"{at:%Y-%m-%d %H:%M} UTC"
 
     @property
     def _file(self) -> TextIO:

@@ -45,6 +45,7 @@ class Walk:
     pseudonyms: set[str] = field(default_factory=set)
     consent_versions: set[str] = field(default_factory=set)
     cards_shown: set[tuple[str, str]] = field(default_factory=set)
+    quoted: int = 0
     _scope_sets: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
     # The prompt text and language of each (content version, script, step), looked up once.
     _prompts: dict[tuple[str | None, str, str], tuple[str | None, str | None]] = field(
@@ -172,8 +173,8 @@ class Walk:
             "Cycle": session.cycle_id or "",
             "Script": f"{session.script_id} version {session.script_version}"
             + (f" (content {short(session.content_version)})" if session.content_version else ""),
-            "Started": f"{session.started_at:%Y-%m-%d %H:%M} UTC" if session.started_at else "",
-            "Ended": f"{session.ended_at:%Y-%m-%d %H:%M} UTC" if session.ended_at else "",
+            "Started": self.transcripts.clock(session.started_at) if session.started_at else "",
+            "Ended": self.transcripts.clock(session.ended_at) if session.ended_at else "",
         }
         self.transcripts.open(name, facts)
         self.qdpx.open_source(name, f"Session in group {group}, cycle {session.cycle_id}")
@@ -234,8 +235,9 @@ class Walk:
                 script.language if script else None,
             )
         speaker = self.naming.person(reply.person)
+        public = self.naming.public
         row: tuple[object, ...] = (
-            reply.response_id,
+            *(() if public else (reply.response_id,)),
             reply.cycle_id,
             group,
             self.naming.session(reply.session_id),
@@ -250,12 +252,14 @@ class Walk:
             reply.kind,
             reply.posted_at,
             reply.edited_at,
-            reply.message_id,
-            reply.reply_to,
+            *(() if public else (reply.message_id, reply.reply_to)),
         )
         self.sinks.add("responses", row)
         self.transcripts.reply(speaker, text, reply.posted_at, reply.edited_at is not None)
-        self.qdpx.reply(reply.response_id, key, speaker, text)
+        # A public source numbers its quotes in order: a reply id's gaps would show where
+        # replies of people who did not agree to be quoted were.
+        self.quoted += 1
+        self.qdpx.reply(self.quoted if public else reply.response_id, key, speaker, text)
 
     async def votes(self, cycle: str | None) -> None:
         """Every vote: counted, and written where the profile has participant-level data."""

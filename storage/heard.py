@@ -2,7 +2,9 @@
 
 Quotes come only from people whose consent in that group includes ``quote``; nothing here
 returns who said what. Which reply each drafted statement quotes is kept (``heard_quotes``,
-ids only), so a person who withdraws can be taken out of every draft.
+ids only), so a person who withdraws can be taken out of every draft. Residents who took part
+on their own (the cycle's direct group) are not a group: their sessions and replies are left
+out of the counts by group.
 """
 
 from __future__ import annotations
@@ -84,15 +86,20 @@ class Heard:
     counts: tuple[StepCount, ...]
     tallies: tuple[Tally, ...]
     quotes: tuple[Quote, ...]
+    # People who answered each choice step (script id, step id), across the cycle.
+    answered: dict[tuple[str | None, str], int]
 
 
-async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
-    """Summarise a cycle's stored replies and votes; at most ``max_quotes`` quotes, oldest first."""
+async def heard(engine: AsyncEngine, cycle_id: str) -> Heard:
+    """Summarise a cycle's stored replies and votes; every quotable reply, oldest first."""
     in_cycle = sessions.c.cycle_id == cycle_id
+    in_groups = groups.c.platform != DIRECT
     async with engine.connect() as conn:
         totals = (
             await conn.execute(
-                select(func.count(), func.count(distinct(sessions.c.group_id))).where(in_cycle)
+                select(func.count(), func.count(distinct(sessions.c.group_id)))
+                .join(groups, groups.c.id == sessions.c.group_id)
+                .where(in_cycle, in_groups)
             )
         ).one()
         count_rows = await conn.execute(
@@ -106,7 +113,7 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
             )
             .join(sessions, sessions.c.id == responses.c.session_id)
             .join(groups, groups.c.id == responses.c.group_id)
-            .where(in_cycle)
+            .where(in_cycle, in_groups)
             .group_by(
                 responses.c.group_id, groups.c.title, sessions.c.script_id, responses.c.step_id
             )
@@ -139,7 +146,9 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
         ).all()
         kept = await read_versions(conn, {r[1] for r in vote_rows if r[1]})
         tallied: dict[tuple[str | None, str, str | int], Tally] = {}
+        people: dict[tuple[str | None, str], int] = {}
         for script_id, version, step_id, options in vote_rows:
+            people[(script_id, step_id)] = people.get((script_id, step_id), 0) + 1
             found = kept.get(version or "")
             ballot = found.script.ballot(step_id) if found else None
             choices = ballot.choices() if ballot else ()
@@ -171,7 +180,6 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
             )
             .where(in_cycle, consents.c.quote.is_(True), responses.c.kind == "text")
             .order_by(responses.c.posted_at, responses.c.id)
-            .limit(max_quotes)
         )
         keys = keys_of(conn)
         found_quotes: list[Quote] = []
@@ -182,7 +190,7 @@ async def heard(engine: AsyncEngine, cycle_id: str, max_quotes: int) -> Heard:
                 found_quotes.append(Quote(r.script_id, r.step_id, text, r.id))
         quotes = tuple(found_quotes)
     tallies = tuple(sorted(tallied.values(), key=_order))
-    return Heard(totals[0], totals[1], counts, tallies, quotes)
+    return Heard(totals[0], totals[1], counts, tallies, quotes, people)
 
 
 def _order(tally: Tally) -> tuple[str, str, int]:

@@ -40,6 +40,9 @@ PII = {
     "nhs_number": "943 476 5919",
     "url": "https://example.org/my-page",
     "mention": "@neighbour_jo",
+    "address": "12 Acacia Avenue",
+    "ni_number": "AB 12 34 56 C",
+    "date_of_birth": "12/03/1985",
 }
 NOT_NHS = "943 476 5918"  # ten digits, wrong check digit: kept
 

@@ -91,8 +91,10 @@ async def test_what_cycle_one_heard_appears_in_cycle_two_quoting_only_consented_
     card = (root / "resources" / "heard-2027-c1.md").read_text(encoding="utf-8")
     assert "ALICE-QUOTABLE" in card
     assert "BOB-UNQUOTED" not in card and "CAROL-NEVER-CONSENTED" not in card
-    assert "- No: 1" in card and "- Not sure: 1" in card
-    assert "Group 1, ask: replies 2, people 2" in card
+    # Two people answered and two replied: under the threshold (10), so no count is shown.
+    assert "Fewer than 10 people answered, so the answers are not shown." in card
+    assert "- No: 1" not in card and "Not sure" not in card
+    assert "Group 1, “What matters most to you about your health data?”: fewer than 10" in card
 
     (root / "prompts" / "c2-followup.toml").write_text(SECOND, encoding="utf-8")
     problems, library = collect(root)

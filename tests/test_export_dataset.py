@@ -4,7 +4,7 @@ import hashlib
 import json
 import zipfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from export_cycle import (
     CAROL,
     DAVE,
     ERIN,
+    G3,
     KEY,
     LIBRARY,
     NOT_NHS,
@@ -90,7 +91,7 @@ async def test_research_export_holds_every_consented_row(exported: Exported) -> 
         "open",
     )
     assert first["step_text"] == "What matters most about your home?"
-    assert first["language"] == "en" and first["redactions"] == "6"
+    assert first["language"] == "en" and first["redactions"] == str(len(PII))
     assert len(csv_rows(out / "votes.csv")) == 4 + 12 + 4 + 1
     participants = csv_rows(out / "participants.csv")
     assert len(participants) == 5 + 12
@@ -189,7 +190,9 @@ async def test_public_export_holds_only_quotes_and_suppressed_counts(exported: E
         (c["group"], c["scope"]): c["participants"] for c in csv_rows(out / "consent_counts.csv")
     }
     assert consents[("all", "participate")] == "16"
-    assert (consents[(youth, "participate")], consents[(youth, "quote")]) == ("13", "12")
+    # The two other groups hold 3 between them: beside 16, the youth forum's 13 would say
+    # each holds 1 or 2, narrower than "fewer than 10". So the 13 and the 12 are hidden too.
+    assert (consents[(youth, "participate")], consents[(youth, "quote")]) == ("", "")
     assert consents[("all", "followup")] == ""
 
 
@@ -348,3 +351,38 @@ async def test_export_refuses_an_unknown_cycle_and_a_used_folder(
         )
     with pytest.raises(ExportError, match="not an empty folder"):
         await _export(exported.datasets, exported.research.folder, "research", 20)
+
+
+async def test_public_export_names_no_group_and_points_at_no_message(
+    exported: Exported, tmp_path: Path
+) -> None:
+    out = exported.public.folder
+    text = export_text(out)
+    for title in TITLES.values():
+        assert title not in text  # nor in report.html: export_text reads every file
+    columns = csv_rows(out / "responses.csv")[0]
+    for removed in ("response_id", "message_id", "reply_to", "participant"):
+        assert removed not in columns
+    for name in ("responses", "sessions", "step_visits", "card_exposures"):
+        for row in csv_rows(out / f"{name}.csv"):
+            for column, value in row.items():
+                if column.endswith("_at") and value:
+                    assert len(value) == len("2026-01-01"), (name, column, value)
+    transcript = next((out / "transcripts").glob("*.md")).read_text()
+    assert " UTC" not in transcript and " at " not in transcript  # no time of day
+    # Staff may give a group a label for publication: then, and only then, it is printed.
+    labelled = replace(
+        ExportOptions(
+            out=tmp_path / "labelled",
+            cycle_id="c1",
+            made_by="tester",
+            now=T0 + timedelta(days=14),
+            profile="public",
+        ),
+        group_labels={f"{G3.platform}:{G3.chat_id}": "Young residents"},
+    )
+    again = await export_dataset(exported.datasets, LIBRARY, KEY, labelled)
+    groups = {g["title"] for g in csv_rows(again.folder / "groups.csv")}
+    assert groups == {"Young residents", ""}
+    assert "Young residents" in (again.folder / "report.html").read_text()
+    assert "Youth forum" not in export_text(again.folder)

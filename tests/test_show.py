@@ -45,9 +45,16 @@ def test_counts_under_the_threshold_are_hidden_with_any_that_would_give_one_away
     assert COMFORT is not None
     answers = [(n,) for n in VOTES.values()]
     # 1 and 2 are under 3; the people who answered (10) cannot reveal them: two are hidden.
-    assert shown_counts(COMFORT, answers, 3) == ([None, 3, None, 0, 4, 0], 10)
-    # One small count alone would be given away by the total: the next smallest goes too.
-    assert shown_counts(COMFORT, [(5,), (5,), (5,), (1,)], 3) == ([None, 0, 0, 0, None, 0], 4)
+    found = shown_counts(COMFORT, answers, 3)
+    assert (found.counts, found.people) == ([None, 3, None, 0, 4, 0], 10)
+    assert found.small == [True, False, True, False, False, False]
+    # One small count alone would be given away by the total: the next smallest goes too,
+    # and that 3 is said to be hidden, never "fewer than 3".
+    found = shown_counts(COMFORT, [(5,), (5,), (5,), (1,)], 3)
+    assert (found.counts, found.people) == ([None, 0, 0, 0, None, 0], 4)
+    assert found.small == [True, False, False, False, False, False]
+    hidden = chart(COMFORT, [(5,), (5,), (5,), (1,)], 3, say).text
+    assert say("show.line_withheld", option="It depends on who uses it and why") in hidden
     drawn = chart(COMFORT, answers, 3, say)
     assert drawn.png.startswith(PNG) and Image.open(io.BytesIO(drawn.png)).size[0] >= 600
     assert say("show.line_hidden", option="Very comfortable", threshold=3) in drawn.text

@@ -1,0 +1,207 @@
+"""The disclosure policy and its audit: each leak a reader found, and random cycles."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reach_cycle import GA, QUESTIONS, T0
+
+from bot.content.models import Step
+from exporters import aggregates as agg_
+from exporters import published, reach
+from exporters.aggregates import Aggregates
+from exporters.audit import Publication, Share, Sum, audit
+from exporters.disclosure import Disclosure, Key, Ledger
+from storage.reach import CycleReach, SessionReplies
+
+CHOICE = Step(id="pick", kind="choice", text="Which?", options=["a", "b", "c"])
+
+
+def settle(counts: dict[Key, int], tables: list[tuple[Key, list[Key]]], t: int) -> Disclosure:
+    ledger = Ledger(t)
+    for key, value in counts.items():
+        ledger.count(key, value)
+    for total, members in tables:
+        ledger.table(total, members)
+    return ledger.settle()
+
+
+def old(shown: dict[Key, int], small: set[Key], sums: list[Sum], t: int, **more: object) -> list:
+    """What the code before this policy published, as a reader sees it, audited."""
+    hidden = frozenset(small | set(more.pop("secondary", set())))  # type: ignore[arg-type]
+    return audit(Publication(t, shown, frozenset(small), hidden, sums, **more))  # type: ignore[arg-type]
+
+
+def test_a_count_hidden_to_protect_another_is_said_to_be_hidden_never_fewer_than() -> None:
+    cells = {("all",): 4, ("a",): 1, ("b",): 3, ("c",): 0}
+    found = settle(cells, [(("all",), [("a",), ("b",), ("c",)])], 3)
+    assert found.value(("a",)) is None and found.is_small(("a",))
+    assert found.value(("b",)) is None and not found.is_small(("b",))  # 3 is not "fewer than 3"
+    found.check("test")
+
+
+def test_show_leak_four_answered_beside_two_fewer_than_three_is_caught() -> None:
+    # Before: "4 people answered", a and b "fewer than 3 (hidden)": both must be 2.
+    sums = [Sum(("people",), (("a",), ("b",), ("c",)))]
+    findings = old({("people",): 4, ("c",): 0}, {("a",), ("b",)}, sums, 3)
+    assert {(f.key, f.low, f.high) for f in findings} == {(("a",), 2, 2), (("b",), 2, 2)}
+    # Now the people who answered are hidden too, and nothing can be narrowed.
+    found = settle(
+        {("people",): 4, ("a",): 2, ("b",): 2, ("c",): 0},
+        [(sums[0].total, list(sums[0].members))],
+        3,
+    )
+    assert found.value(("people",)) is None
+    assert audit(found.publication()) == []
+
+
+def test_one_person_answering_is_withheld_whole_so_no_zero_points_at_them() -> None:
+    # Before: answered "*", one value "*", the others an exact 0: the person's answer shows.
+    values = [("v", "16-24"), ("v", "25-64"), ("v", "65+")]
+    sums = [Sum(("answered",), tuple(values))]
+    findings = old({values[1]: 0, values[2]: 0}, {("answered",), values[0]}, sums, 10)
+    assert [(f.key, f.within) for f in findings] == [(values[0], ("answered",))]
+    assert "everyone counted" in findings[0].describe()
+    found = settle(
+        {("answered",): 1, values[0]: 1, values[1]: 0, values[2]: 0}, [(("answered",), values)], 10
+    )
+    assert [found.value(v) for v in values] == [None, None, None]
+    assert not any(found.is_small(v) for v in values)  # withheld with the table, not "fewer than"
+    assert audit(found.publication()) == []
+
+
+def test_a_count_hidden_in_the_reach_section_but_published_in_consent_counts_is_caught() -> None:
+    # Before: reach hid "without the profile" (4) and, to protect it, "with the profile" (20);
+    # consent_counts, suppressed on its own, published participate 24 and profile 20.
+    sums = [
+        Sum(reach.PEOPLE, (reach.PROFILE, reach.NO_PROFILE)),
+        Sum(reach.PROFILE, (("age", "answered"), ("age", "prefer"), ("age", "missing"))),
+        Sum(reach.PEOPLE, (agg_.consents("all", "participate"),)),
+        Sum(reach.PROFILE, (agg_.consents("all", "profile"),)),
+    ]
+    shown = {
+        reach.PEOPLE: 24,
+        agg_.consents("all", "participate"): 24,
+        agg_.consents("all", "profile"): 20,
+        ("age", "answered"): 16,
+        ("age", "prefer"): 0,
+    }
+    small = {reach.NO_PROFILE, ("age", "missing")}
+    findings = old(shown, small, sums, 10, secondary={reach.PROFILE})
+    assert {f.key for f in findings if f.low == f.high} == {
+        reach.PROFILE,
+        reach.NO_PROFILE,
+        ("age", "missing"),
+    }
+
+
+def test_a_percentage_beside_its_part_gives_a_hidden_whole_away_and_is_caught() -> None:
+    share = Share(("quote",), ("participate",), 50.0, 1)
+    findings = old({("quote",): 7}, set(), [], 10, secondary={("participate",)}, shares=(share,))
+    # 50.0% of 7 rounded to a tenth: from 13.986 to 14.014 people, so 14.
+    assert [(f.key, round(f.low), round(f.high)) for f in findings] == [(("participate",), 14, 14)]
+
+
+def test_a_percentage_is_published_only_with_both_its_counts() -> None:
+    found = settle({("quote",): 4, ("participate",): 30}, [], 10)
+    assert found.percent(("quote",), ("participate",)) is None
+    assert found.percent(("participate",), ("participate",)) == 100.0
+
+
+def test_the_same_count_is_hidden_wherever_it_appears() -> None:
+    ledger = Ledger(10)
+    ledger.count(("people", "all"), 12)
+    ledger.count(("people", "g1"), 3)
+    ledger.count(("people", "g2"), 9)
+    ledger.table(("people", "all"), [("people", "g1"), ("people", "g2")])
+    ledger.count(("cycle", "everyone"), 12)
+    ledger.count(("cycle", "new"), 12)
+    ledger.count(("cycle", "returning"), 0)
+    ledger.table(("cycle", "everyone"), [("cycle", "new"), ("cycle", "returning")])
+    ledger.alike(("people", "all"), ("cycle", "everyone"))
+    found = ledger.settle()
+    assert found.value(("people", "all")) is None
+    assert found.value(("cycle", "everyone")) is None  # the same 12 people, hidden too
+    found.check("test")
+
+
+def test_a_count_counted_twice_differently_is_a_programming_error() -> None:
+    ledger = Ledger(10)
+    ledger.count(("a",), 1)
+    try:
+        ledger.count(("a",), 2)
+    except ValueError as error:
+        assert "counted twice" in str(error)
+    else:
+        raise AssertionError("no error")
+
+
+@st.composite
+def cycles(draw: st.DrawFn) -> tuple[Aggregates, CycleReach, int]:
+    """A random cycle: groups of people who consent, reply, vote and answer the profile."""
+    groups = draw(st.integers(1, 4))
+    agg = Aggregates()
+    people: list[dict[str, str | None] | None] = []
+    step, vote_step = ("s", "open"), ("s", "pick")
+    start = date(2026, 1, 1)
+    n = 0
+    for g in range(groups):
+        for _ in range(draw(st.integers(0, 14))):
+            n += 1
+            person, group = f"p{n}", f"g{g}"
+            scopes = draw(st.frozensets(st.sampled_from(["quote", "profile", "followup"])))
+            agg.consent(group, scopes | {"participate"})
+            if draw(st.booleans()):
+                agg.returning_people.add(person)
+            for _ in range(draw(st.integers(0, 3))):
+                agg.reply(group, step, person, start + timedelta(days=draw(st.integers(0, 2))))
+            if draw(st.booleans()):
+                agg.vote(group, vote_step, person, [draw(st.integers(1, 3))])
+            if person in set().union(*agg.people.values()):
+                answers = {
+                    q.id: draw(st.sampled_from([*q.report_values(), "Prefer not to say", None]))
+                    for q in QUESTIONS.questions
+                }
+                people.append(
+                    {k: v for k, v in answers.items() if v} if "profile" in scopes else None
+                )
+    sizes = [len(s) for s in agg.repliers.values()]
+    session = SessionReplies("s-1", GA, T0, tuple(sizes))
+    return agg, CycleReach(tuple(people), (session,)), draw(st.sampled_from([3, 5, 10]))
+
+
+def cycle_ledger(agg: Aggregates, data: CycleReach, t: int) -> Ledger:
+    ledger = Ledger(t)
+    agg_.register(agg, ledger, {("s", "pick"): CHOICE})
+    reach.register(ledger, data, QUESTIONS)
+    published.link(ledger)
+    return ledger
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cycles())
+def test_no_random_cycle_discloses_a_hidden_count_in_any_output_or_all_together(
+    cycle: tuple[Aggregates, CycleReach, int],
+) -> None:
+    agg, data, t = cycle
+    found = cycle_ledger(agg, data, t).settle()
+    whole = found.publication()
+    assert audit(whole) == []  # all outputs together
+    for prefix in ("participants", "replies", "votes", "consent", "people", "cycle", "reach"):
+        keys = {k for k in found.counts if k[0] == prefix}
+        one = Publication(
+            t,
+            {k: v for k, v in whole.shown.items() if k in keys},
+            whole.small & keys,
+            whole.hidden & keys,
+            [s for s in whole.sums if {s.total, *s.members} <= keys],
+            unpublished=whole.unpublished & keys,
+        )
+        assert audit(one) == [], prefix  # each output on its own
+    for key in found.small:
+        assert 0 < found.counts[key] < t  # "fewer than t" is always true
+    for table in cycle_ledger(agg, data, t).tables:
+        if 0 < found.counts[table.total] < t:
+            assert all(found.value(m) is None for m in table.members)  # withheld whole
