@@ -21,7 +21,7 @@ from bot.intake import IntakeRules
 from bot.private_files import private_file
 from bot.scheduling import Scheduler
 from bot.service import Policy, Service, utcnow
-from bot.settings import ConfigError, Settings, secret
+from bot.settings import ConfigError, Settings, secret, secrets_in_use
 from bot.texts import Catalogue
 from exporters.dataset import ExportOptions, export_dataset
 from exporters.pseudonymise import Pseudonymiser
@@ -206,6 +206,15 @@ def key_file(settings: Settings) -> Path | None:
     return settings.privacy.key_file or (
         database_file.parent / KEY_FILE_NAME if database_file else None
     )
+
+
+def secrets_held(settings: Settings) -> list[str]:
+    """Every secret to keep out of what is printed: those in use, and a key kept in a file."""
+    held = secrets_in_use(settings)
+    path = key_file(settings)
+    if path is not None and path.is_file():
+        held.append(path.read_text(encoding="utf-8", errors="replace").strip())
+    return held
 
 
 def pseudonym_key(settings: Settings) -> bytes:

@@ -26,11 +26,11 @@ from bot import (
     reach_cli,
     runner,
 )
-from bot.app import build
+from bot.app import build, secrets_held
 from bot.content.check import collect
 from bot.content.problems import ContentError
 from bot.private_files import PRIVATE_UMASK
-from bot.settings import ConfigError, Settings, load_settings, secrets_in_use
+from bot.settings import ConfigError, Settings, load_settings
 from bot.usage import USAGE_STATUS, Parser, UsageError
 from storage.db import DatabaseProblem, upgrade
 
@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run" and args.demo:
             demo_dir = Path(tempfile.mkdtemp(prefix="dialogue-demo-"))
             settings.database.url = f"sqlite+aiosqlite:///{demo_dir / 'demo.db'}"
-        masks = logs.Masks(secrets_in_use(settings))
+        masks = logs.Masks(secrets_held(settings))
         logs.configure(
             settings.logging.level, settings.logging.file, masks, settings.logging.format
         )

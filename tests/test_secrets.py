@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import logs
+from bot.app import secrets_held
 from bot.settings import Settings, secrets_in_use
 from tests.cli_support import ROOT, clean_env, write_config
 from tests.telegram_fake import FakeBotApi
@@ -96,3 +97,16 @@ def test_log_lines_and_tracebacks_hide_every_configured_secret(
     # Library loggers that carry request URLs stay quiet even at DEBUG.
     for name in ("httpx", "httpcore", "telegram.request"):
         assert not logging.getLogger(name).isEnabledFor(logging.ERROR)
+
+
+def test_a_pseudonym_key_kept_in_a_file_is_hidden_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DIALOGUE_PSEUDONYM_KEY", raising=False)
+    key = tmp_path / "dialogue.key"
+    key.write_text("f" * 64 + "\n", encoding="utf-8")
+    settings = Settings(
+        database={"url": f"sqlite+aiosqlite:///{tmp_path}/d.db"}, privacy={"key_file": key}
+    )
+    masks = logs.Masks(secrets_held(settings))
+    assert masks(f"key {'f' * 64} used") == "key [hidden] used"
