@@ -2,7 +2,7 @@
 
 The Dockerfile goes through hadolint (from PyPI), compose.yaml through `docker compose config`
 (or docker-compose), and the systemd unit through `systemd-analyze verify` and its offline
-security review. A check whose tool is missing on this machine is skipped, saying which.
+security review. A tool missing on this machine is installed from Debian's packages first.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.cli_support import ROOT
+from tests.debian import installed
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
 
@@ -62,10 +62,7 @@ def _compose() -> list[str]:
     docker = shutil.which("docker")
     if docker and _run(docker, "compose", "version").returncode == 0:
         return [docker, "compose"]
-    legacy = shutil.which("docker-compose")
-    if legacy:
-        return [legacy]
-    pytest.skip("neither the docker compose plugin nor docker-compose is installed")
+    return [str(installed("docker-compose", "docker-compose"))]
 
 
 def test_compose_file_is_valid_with_health_checks_and_named_volumes(tmp_path: Path) -> None:
@@ -87,17 +84,15 @@ def test_compose_file_is_valid_with_health_checks_and_named_volumes(tmp_path: Pa
 
 
 def test_the_systemd_unit_verifies_and_is_hardened(tmp_path: Path) -> None:
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze is not installed (apt-get install systemd)")
+    analyze = installed("systemd-analyze", "systemd")
     dialogue = Path(sys.executable).parent / "dialogue"
     unit = (ROOT / "deploy" / "dialogue.service").read_text(encoding="utf-8")
     # verify checks that ExecStart exists: point it at this machine's dialogue command.
     copy = tmp_path / "dialogue.service"
     copy.write_text(unit.replace("/opt/dialogue/venv/bin/dialogue", str(dialogue)))
-    verified = _run(analyze, "verify", str(copy))
+    verified = _run(str(analyze), "verify", str(copy))
     assert verified.returncode == 0 and verified.stderr == "", verified.stderr
-    review = _run(analyze, "security", "--offline=yes", str(copy))
+    review = _run(str(analyze), "security", "--offline=yes", str(copy))
     exposure = re.search(r"Overall exposure level for dialogue.service: ([\d.]+)", review.stdout)
     assert exposure is not None, review.stdout + review.stderr
     assert float(exposure.group(1)) <= 2.0

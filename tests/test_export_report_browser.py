@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from browser import FLAGS, chromium
+from debian import FLAGS, chromium
 from export_cycle import KEY, LIBRARY, T0, TITLES, cycle_captures
 from playwright.sync_api import ConsoleMessage, Route, sync_playwright
 

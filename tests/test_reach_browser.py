@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from browser import FLAGS, chromium
+from debian import FLAGS, chromium
 from export_cycle import KEY, LIBRARY
 from playwright.sync_api import sync_playwright
 from reach_cycle import QUESTIONS, T0, baseline, captures

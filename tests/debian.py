@@ -1,0 +1,46 @@
+"""Tools from Debian's packages that some tests drive, installed on first use where missing.
+
+Playwright's own browser download cannot reach the network here, so the browser tests drive
+the Chromium of the machine's package manager; the deployment checks use docker-compose and
+systemd-analyze. A fresh machine of this kind installs each as the test first needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+# Flags that keep Chromium from reaching out on its own (updates, sync, safe browsing).
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def installed(command: str, package: str) -> Path:
+    """The command's path, installing Debian's ``package`` first when it is not there."""
+    found = shutil.which(command)
+    if found is not None:
+        return Path(found)
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.fail(f"{command} is missing: install Debian's {package} package (as root)")
+    quiet = {"check": True, "capture_output": True, "timeout": 900}
+    subprocess.run(["apt-get", "update", "-qq"], **quiet)
+    subprocess.run(["apt-get", "install", "-y", "-qq", package], **quiet)
+    found = shutil.which(command)
+    assert found is not None, f"installing {package} gave no {command}"
+    return Path(found)
+
+
+def chromium() -> Path:
+    """Debian's Chromium."""
+    return installed("chromium", "chromium")
