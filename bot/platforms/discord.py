@@ -143,8 +143,8 @@ class DiscordPlatform:
             except discord.Forbidden:
                 raise ConfigError(
                     f"discord.guilds: the bot may not add commands to server {guild_id}; invite "
-                    "it there with the link in the README (scopes bot and applications.commands) "
-                    "or remove the id"
+                    "it there with the link in docs/discord.md (scopes bot and "
+                    "applications.commands) or remove the id"
                 ) from None
 
     async def login(self) -> None:
