@@ -6,14 +6,17 @@ from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from export_cycle import LIBRARY
 from reach_cycle import GA, QUESTIONS, T0
 
 from bot.content.models import Step
+from bot.core.ids import GroupRef
 from exporters import aggregates as agg_
-from exporters import published, reach
+from exporters import heard_card, published, reach
 from exporters.aggregates import Aggregates
 from exporters.audit import Publication, Share, Sum, audit
 from exporters.disclosure import Disclosure, Key, Ledger
+from storage.heard import Heard, StepCount
 from storage.reach import CycleReach, SessionReplies
 
 CHOICE = Step(id="pick", kind="choice", text="Which?", options=["a", "b", "c"])
@@ -205,3 +208,56 @@ def test_no_random_cycle_discloses_a_hidden_count_in_any_output_or_all_together(
     for table in cycle_ledger(agg, data, t).tables:
         if 0 < found.counts[table.total] < t:
             assert all(found.value(m) is None for m in table.members)  # withheld whole
+
+
+def union(*outputs: Disclosure, links: list[Sum]) -> Publication:
+    """What a reader holding several outputs sees, with the counts they can tell are the same."""
+    return Publication(
+        outputs[0].threshold,
+        {k: v for d in outputs for k, v in d.publication().shown.items()},
+        frozenset().union(*(d.small for d in outputs)),
+        frozenset().union(*(d.hidden for d in outputs)),
+        [s for d in outputs for s in d.sums] + links,
+        unpublished=frozenset().union(*(d.unpublished for d in outputs)),
+    )
+
+
+def two_groups() -> tuple[Aggregates, Heard]:
+    """Three people replied in one group, twelve in another: the card counts both groups."""
+    agg = Aggregates()
+    counts = []
+    for number, size in ((1, 3), (2, 12)):
+        for n in range(size):
+            agg.consent(f"g{number}", frozenset({"participate"}))
+            agg.reply(f"g{number}", ("s", "open"), f"p{number}-{n}", date(2026, 1, 1))
+        ref = GroupRef("telegram", str(number))
+        counts.append(StepCount(number, None, "s", "open", size, size, ref))
+    return agg, Heard(2, 2, tuple(counts), (), (), {})
+
+
+def code(group: GroupRef) -> str:
+    return f"g{group.chat_id}"
+
+
+def test_a_count_the_export_hides_to_protect_another_is_hidden_on_the_card_too() -> None:
+    agg, heard = two_groups()
+    card_people = ("heard", "people", "2", "s", "open")
+    same = [Sum(card_people, (agg_.participants("g2", ("s", "open")),))]
+    # Before: the card settled its own ledger and printed "people 12" for the second group,
+    # which the export hid so that its total (15) would not give the first group's 3 away.
+    export = Ledger(10)
+    agg_.register(agg, export, {})
+    card = Ledger(10)
+    heard_card.register(card, heard, LIBRARY, code)
+    apart = union(export.settle(), card.settle(), links=same)
+    assert card_people in apart.shown
+    assert agg_.participants("g1", ("s", "open")) in {f.key for f in audit(apart)}
+    # Now every output of the cycle reads one decision: the card hides the 12 as well.
+    ledger = Ledger(10)
+    agg_.register(agg, ledger, {})
+    heard_card.register(ledger, heard, LIBRARY, code)
+    published.link(ledger)
+    found = ledger.settle()
+    assert found.value(card_people) is None
+    assert found.value(agg_.participants("g2", ("s", "open"))) is None
+    assert audit(union(found, found, links=same)) == []
