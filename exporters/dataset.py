@@ -228,7 +228,7 @@ async def export_dataset(
         reach=reach_render.html(reach_report) if reach_report else "",
         banner=reach_render.banner(reach_report) if reach_report else "",
     )
-    page = report.render(agg, ctx, disclosure, public)
+    page = report.render(agg, ctx, disclosure)
     if public:
         _audit(disclosure, out)
     private_file(out / "report.html").write_text(page, encoding="utf-8")

@@ -158,8 +158,8 @@ def _category_html(category: CategoryReach, report: ReachReport) -> str:
     compared = any(v.baseline is not None for v in category.values)
     series = ("participants", "area") if compared else ("participants",)
     items = [(v.value, [v.share, v.baseline] if compared else [v.share]) for v in category.values]
-    hidden = f"< {report.threshold} or withheld"
-    chart = bars(f"Reach: {category.label}", items, series=series, hidden_label=hidden)
+    # A share hidden with its count: no range of the share is true of it.
+    chart = bars(f"Reach: {category.label}", items, series=series, hidden_label="hidden")
     caption = f"{category.label}: share of participants who answered" + (
         ", against the share of the area (per cent)." if compared else " (per cent)."
     )

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, timedelta
 
+from export_cycle import LIBRARY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from export_cycle import LIBRARY
 from reach_cycle import GA, QUESTIONS, T0
 
 from bot.content.models import Step
 from bot.core.ids import GroupRef
 from exporters import aggregates as agg_
-from exporters import heard_card, published, reach
+from exporters import heard_card, published, reach, report
 from exporters.aggregates import Aggregates
 from exporters.audit import Publication, Share, Sum, audit
+from exporters.charts import bars
 from exporters.disclosure import Disclosure, Key, Ledger
 from storage.heard import Heard, StepCount
 from storage.reach import CycleReach, SessionReplies
@@ -261,3 +264,13 @@ def test_a_count_the_export_hides_to_protect_another_is_hidden_on_the_card_too()
     assert found.value(card_people) is None
     assert found.value(agg_.participants("g2", ("s", "open"))) is None
     assert audit(union(found, found, links=same)) == []
+
+
+def test_a_chart_bar_says_what_is_true_of_a_hidden_count_and_a_zero_stays_a_zero() -> None:
+    cells = {("all",): 4, ("a",): 1, ("b",): 3, ("c",): 0}
+    found = settle(cells, [(("all",), [("a",), ("b",), ("c",)])], 3)
+    svg = bars("Answers", [(k[0], [report.bar(found, k)]) for k in [("a",), ("b",), ("c",)]])
+    marks = r'<rect class="(mark[^"]*)"[^>]*?(?:/>|>.*?</rect>)<text[^>]*>([^<]*)</text>'
+    labels = [(css, html.unescape(text)) for css, text in re.findall(marks, svg)]
+    # 1 is truly under 3; the 3 hidden to protect it is only "hidden", never "< 3"; 0 is 0.
+    assert labels == [("mark suppressed", "< 3"), ("mark suppressed", "hidden"), ("mark", "0")]
