@@ -8,11 +8,13 @@ resident also follows a cycle's invitation link into the self-paced dialogue.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from disclosure_support import hide_only_small_counts
 from PIL import Image
 
 from bot.content.check import load_library
@@ -164,3 +166,32 @@ async def test_a_telegram_invitation_link_opens_the_self_paced_dialogue_consent_
     said = texts_in(fake, rosa)
     assert any(t.startswith("What is health and care data?") for t in said)  # the full card
     assert said[-1] == say("solo.noted")
+
+
+async def test_show_posts_no_chart_when_the_audit_fails_and_logs_why_for_staff(
+    fake: FakeBotApi,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    g = Group(fake)
+    url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+    settings = telegram_settings(fake, url, staff=[g.sam.id])
+    settings.facilitation.chart_threshold = 3
+    hide_only_small_counts(monkeypatch)
+    caplog.set_level(logging.WARNING, logger="bot.desks")
+    async with running_bot(settings, fake, monkeypatch):
+        await act(fake, g.sam, g.chat, "/register")
+        await act(fake, g.fran, g.chat, "/start health-data-intro")
+        for person in (g.alice, g.fran, g.sam, g.carol):
+            await consent(fake, person, g.chat)
+        await act(fake, g.fran, g.chat, "/goto research-comfort")
+        # 4 answered, 1 of them "Very comfortable": shown beside the other three counts, it
+        # would be exact.
+        for person, option in ((g.alice, 5), (g.fran, 5), (g.sam, 5), (g.carol, 1)):
+            await act(fake, person, g.chat, f"/vote {option}")
+        await act(fake, g.fran, g.chat, "/show")
+    assert not fake.calls_to("sendPhoto")
+    assert texts_in(fake, g.chat)[-1] == say("show.withheld")
+    (reason,) = [r.getMessage() for r in caplog.records if "not posted" in r.getMessage()]
+    assert "can be worked out to lie between 1 and 1" in reason
