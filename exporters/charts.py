@@ -118,5 +118,6 @@ def timeline(
             )
         if i % every == 0:
             body.append(f'<text x="{x:.1f}" y="{base + 18}" class="tick">{escape(label)}</text>')
-    body.append(f'<text x="4" y="16" class="tick">{top}</text>')
+    if any(isinstance(v, int) for _, v in points):  # no scale to read when all are hidden
+        body.append(f'<text x="4" y="16" class="tick">{top}</text>')
     return _svg(title, height, body)

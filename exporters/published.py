@@ -40,7 +40,7 @@ async def settle(
     """Register the cycle's counts, its reach section and its card, link them, apply the policy."""
     ledger = Ledger(threshold)
     agg_.register(agg, ledger, codebook.ballots())
-    made = await reach.report_for(datasets, library, cycle, language, ledger)
+    made = await reach.report_for(datasets, library, cycle, language, ledger, naming.group)
     if cycle is not None:
         heard_card.register(ledger, await datasets.heard(cycle), library, naming.group)
     link(ledger)

@@ -274,3 +274,28 @@ def test_a_chart_bar_says_what_is_true_of_a_hidden_count_and_a_zero_stays_a_zero
     labels = [(css, html.unescape(text)) for css, text in re.findall(marks, svg)]
     # 1 is truly under 3; the 3 hidden to protect it is only "hidden", never "< 3"; 0 is 0.
     assert labels == [("mark suppressed", "< 3"), ("mark suppressed", "hidden"), ("mark", "0")]
+
+
+def test_a_group_hidden_in_the_tables_is_hidden_in_the_reach_sessions_too() -> None:
+    # Seen in the large report's screenshot: groups of 8, 6 and 10 people (the 10 hidden so
+    # the 8 and 6 cannot be worked out from the 57 in all), each in one session. The reach
+    # section printed the session of 10, and its 11 replies matched the group's 11 in the
+    # participation table: with the 10 known, 8 and 6 lie between 5 and 9.
+    agg = Aggregates()
+    sessions = []
+    for number, size in enumerate((13, 20, 8, 6, 10)):
+        group = f"g{number}"
+        for n in range(size):
+            agg.consent(group, frozenset({"participate"}))
+            agg.reply(group, ("s", "open"), f"p{number}-{n}", date(2026, 1, 1))
+        ref = GroupRef("telegram", str(number))
+        sessions.append(SessionReplies(f"s-{number}", ref, T0, (1,) * (size - 1) + (2,)))
+    ledger = Ledger(10)
+    agg_.register(agg, ledger, {})
+    reach.register(ledger, CycleReach((), tuple(sessions)), QUESTIONS)
+    reach.link_groups(ledger, CycleReach((), tuple(sessions)), code)
+    published.link(ledger)
+    found = ledger.settle()
+    assert found.value(agg_.people("g4")) is None
+    assert found.value(("reach", "session", "s-4", "people")) is None
+    assert audit(found.publication()) == []

@@ -20,7 +20,7 @@ from bot.content.check import Library
 from bot.content.profile import ProfileQuestions
 from exporters import reach_render
 from exporters.dataset import ExportError, ExportOptions, export_dataset
-from exporters.reach import compute, gini, top_share
+from exporters.reach import Inequality, ReachReport, compute, gini, top_share
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.reach import CycleReach, SessionReplies, cycle_reach
@@ -329,3 +329,12 @@ async def test_a_public_export_that_fails_the_audit_leaves_no_file_and_says_why(
     with pytest.raises(ExportError, match="The public export was not published: the hidden"):
         await export_report(engine, tmp_path / "out", "public", threshold=10)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_session_whose_people_are_hidden_is_drawn_hidden_never_as_having_no_replies() -> None:
+    sessions = (Inequality("s-few", None, 16, None, None), Inequality("s-none", 0, 0, None, None))
+    report = ReachReport("c1", 10, 57, 46, 11, (), sessions, None, False, False)
+    page = lxml_html.fromstring(reach_render.html(report))
+    (chart,) = page.xpath('//figure[@data-chart="reach-inequality"]')
+    labels = [t.text for t in chart.xpath(".//svg/text")]
+    assert labels[1::2] == ["hidden", "no replies"]
