@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 from export_cycle import LIBRARY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reach_cycle import GA, QUESTIONS, T0
+from reach_cycle import QUESTIONS, T0
 
-from bot.content.models import Step
+from bot import show
+from bot.content.check import Library
+from bot.content.models import Script, Step
 from bot.core.ids import GroupRef
+from bot.core.records import SessionHeard
 from exporters import aggregates as agg_
 from exporters import heard_card, published, reach, report
 from exporters.aggregates import Aggregates
 from exporters.audit import Publication, Share, Sum, audit
 from exporters.charts import bars
 from exporters.disclosure import Disclosure, Key, Ledger
-from storage.heard import Heard, StepCount
+from exporters.schema import ALL_GROUPS
+from storage.heard import Heard, StepCount, Tally
 from storage.reach import CycleReach, SessionReplies
 
 CHOICE = Step(id="pick", kind="choice", text="Which?", options=["a", "b", "c"])
+PICK = ("s", "pick")
 
 
 def settle(counts: dict[Key, int], tables: list[tuple[Key, list[Key]]], t: int) -> Disclosure:
@@ -152,6 +158,7 @@ def cycles(draw: st.DrawFn) -> tuple[Aggregates, CycleReach, int]:
     people: list[dict[str, str | None] | None] = []
     step, vote_step = ("s", "open"), ("s", "pick")
     start = date(2026, 1, 1)
+    written: dict[str, int] = {}
     n = 0
     for g in range(groups):
         for _ in range(draw(st.integers(0, 14))):
@@ -161,7 +168,8 @@ def cycles(draw: st.DrawFn) -> tuple[Aggregates, CycleReach, int]:
             agg.consent(group, scopes | {"participate"})
             if draw(st.booleans()):
                 agg.returning_people.add(person)
-            for _ in range(draw(st.integers(0, 3))):
+            written[person] = draw(st.integers(0, 3))
+            for _ in range(written[person]):
                 agg.reply(group, step, person, start + timedelta(days=draw(st.integers(0, 2))))
             if draw(st.booleans()):
                 agg.vote(group, vote_step, person, [draw(st.integers(1, 3))])
@@ -173,15 +181,69 @@ def cycles(draw: st.DrawFn) -> tuple[Aggregates, CycleReach, int]:
                 people.append(
                     {k: v for k, v in answers.items() if v} if "profile" in scopes else None
                 )
-    sizes = [len(s) for s in agg.repliers.values()]
-    session = SessionReplies("s-1", GA, T0, tuple(sizes))
-    return agg, CycleReach(tuple(people), (session,)), draw(st.sampled_from([3, 5, 10]))
+    sessions = []
+    for group, who in sorted(agg.people.items()):
+        # One session a group: how many replies each person wrote (0: answered only).
+        replies = tuple(written[p] for p in sorted(who))
+        sessions.append(SessionReplies(f"s-{group}", GroupRef("t", group), T0, replies))
+    data = CycleReach(tuple(people), tuple(sessions))
+    return agg, data, draw(st.sampled_from([3, 5, 10]))
+
+
+SCRIPT = Script(
+    id="s",
+    version="1",
+    title="S",
+    language="en",
+    estimated_minutes=5,
+    steps=(Step(id="open", kind="prompt", text="Say?"), CHOICE),
+)
+CARD_LIBRARY = Library(scripts={"s": SCRIPT})
+
+
+def card_of(agg: Aggregates) -> Heard:
+    """What the cycle's "what we heard" card counts: replies by group, answers by label."""
+    counts = tuple(
+        StepCount(n, None, step[0], step[1], agg.replies[(g, *step)], len(who), GroupRef("t", g))
+        for n, ((g, *step), who) in enumerate(sorted(agg.repliers.items()))
+    )
+    tallies = tuple(
+        Tally("s", "pick", o, sum(v for (_, *k, x), v in agg.votes.items() if x == o), label)
+        for o, label in enumerate(CHOICE.choices(), start=1)
+    )
+    voted = sum(agg.voters.values())
+    return Heard(len(agg.people), len(agg.people), counts, tallies, (), {("s", "pick"): voted})
+
+
+def same_counts(agg: Aggregates, data: CycleReach) -> list[Sum]:
+    """What a reader holding every output knows counts the same people, worked out here.
+
+    Independent of the links the outputs register, so a link they forget is a leak found.
+    """
+    found = []
+    for n, ((g, *step), _) in enumerate(sorted(agg.repliers.items())):
+        at = (step[0], step[1])
+        found.append(Sum(("heard", "people", str(n), *at), (agg_.participants(g, at),)))
+        found.append(Sum(("heard", "replies", str(n), *at), (agg_.replies(g, at),)))
+    for o, label in enumerate(CHOICE.choices(), start=1):
+        found.append(
+            Sum(("heard", "votes", "s", "pick", label), (agg_.votes(ALL_GROUPS, PICK, o),))
+        )
+    for session in data.sessions:
+        g = session.group.chat_id
+        steps = tuple(agg_.replies(g, (s_, k)) for (h, s_, k) in agg.replies if h == g)
+        found.append(Sum(("reach", "session", session.session_id, "replies"), steps))
+        found.append(Sum(("reach", "session", session.session_id, "people"), (agg_.people(g),)))
+    return found
 
 
 def cycle_ledger(agg: Aggregates, data: CycleReach, t: int) -> Ledger:
+    """Every public output of the cycle in one ledger, as ``exporters.published`` settles it."""
     ledger = Ledger(t)
     agg_.register(agg, ledger, {("s", "pick"): CHOICE})
     reach.register(ledger, data, QUESTIONS)
+    reach.link_groups(ledger, data, lambda g: g.chat_id)
+    heard_card.register(ledger, card_of(agg), CARD_LIBRARY, lambda g: g.chat_id)
     published.link(ledger)
     return ledger
 
@@ -194,9 +256,15 @@ def test_no_random_cycle_discloses_a_hidden_count_in_any_output_or_all_together(
     agg, data, t = cycle
     found = cycle_ledger(agg, data, t).settle()
     whole = found.publication()
-    assert audit(whole) == []  # all outputs together
-    for prefix in ("participants", "replies", "votes", "consent", "people", "cycle", "reach"):
-        keys = {k for k in found.counts if k[0] == prefix}
+    reader = replace(whole, sums=[*whole.sums, *same_counts(agg, data)])
+    assert audit(reader) == []  # all outputs together
+    outputs = {
+        "tables and report": {"participants", "replies", "votes", "consent", "people", "cycle"},
+        "reach": {"reach"},
+        "what we heard": {"heard"},
+    }
+    for prefixes in outputs.values():
+        keys = {k for k in found.counts if k[0] in prefixes}
         one = Publication(
             t,
             {k: v for k, v in whole.shown.items() if k in keys},
@@ -205,7 +273,7 @@ def test_no_random_cycle_discloses_a_hidden_count_in_any_output_or_all_together(
             [s for s in whole.sums if {s.total, *s.members} <= keys],
             unpublished=whole.unpublished & keys,
         )
-        assert audit(one) == [], prefix  # each output on its own
+        assert audit(one) == [], prefixes  # each output on its own
     for key in found.small:
         assert 0 < found.counts[key] < t  # "fewer than t" is always true
     for table in cycle_ledger(agg, data, t).tables:
@@ -299,3 +367,19 @@ def test_a_group_hidden_in_the_tables_is_hidden_in_the_reach_sessions_too() -> N
     assert found.value(agg_.people("g4")) is None
     assert found.value(("reach", "session", "s-4", "people")) is None
     assert audit(found.publication()) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(1, 3), max_size=25),
+    st.integers(0, 10),
+    st.sampled_from([3, 5, 10]),
+)
+def test_no_random_session_discloses_a_hidden_count_in_its_charts_and_summary(
+    answers: list[int], only_replied: int, t: int
+) -> None:
+    heard = SessionHeard(len(answers) + only_replied, {}, {"pick": [(a,) for a in answers]})
+    found = show.session_disclosure(SCRIPT, heard, t)  # raises if the audit fails
+    assert audit(found.publication()) == []
+    for key in found.small:
+        assert 0 < found.counts[key] < t
