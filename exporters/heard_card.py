@@ -183,19 +183,17 @@ def register(
     for count in heard.counts:
         step = _ids(count)
         code = group(count.group)
-        people = ledger.count(_people(count), count.people)
-        replies = ledger.count(_replies(count), count.replies)
-        ledger.alike(people, agg_.participants(code, step))
-        ledger.alike(replies, agg_.replies(code, step))
+        ledger.alike(ledger.count(_people(count), count.people), agg_.participants(code, step))
+        ledger.alike(ledger.count(_replies(count), count.replies), agg_.replies(code, step))
     for (script_id, step_id), (_, answers) in _answers(heard, library).items():
         step_ = _step(library, script_id, step_id)
         ids = (script_id or "", step_id)
-        people = heard.answered[(script_id, step_id)]
+        answered = heard.answered[(script_id, step_id)]
         # The people who answered are printed only as "fewer than t" (their question is then
         # withheld); otherwise not at all, though with one answer each the options add up.
         key = _answered(ids)
-        small = 0 < people < ledger.threshold
-        total = ledger.count(key, people) if small else ledger.unpublished(key, people)
+        small = 0 < answered < ledger.threshold
+        total = ledger.count(key, answered) if small else ledger.unpublished(key, answered)
         choices = step_.choices() if step_ else ()
         cells = []
         for label, votes in answers:

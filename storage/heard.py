@@ -128,7 +128,10 @@ async def heard(engine: AsyncEngine, cycle_id: str) -> Heard:
             )
             .order_by(responses.c.group_id, sessions.c.script_id, func.min(responses.c.id))
         )
-        counts = tuple(StepCount(*row[:6], GroupRef(row[6], row[7])) for row in count_rows)
+        counts = tuple(
+            StepCount(g, title, script, step, replies, people, GroupRef(platform, chat))
+            for g, title, script, step, replies, people, platform, chat in count_rows
+        )
         # A resident alone answered on their own version; everyone else on their session's.
         answered = case(
             (
