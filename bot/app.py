@@ -23,7 +23,9 @@ from bot.scheduling import Scheduler
 from bot.service import Policy, Service, utcnow
 from bot.settings import ConfigError, Settings, secret, secrets_in_use
 from bot.texts import Catalogue
+from exporters import published
 from exporters.dataset import ExportOptions, export_dataset
+from exporters.disclosure import Disclosure
 from exporters.pseudonymise import Pseudonymiser
 from storage.cursors import PlatformCursors
 from storage.cycles import CycleStore
@@ -113,6 +115,17 @@ def cycles(app: App) -> Cycles:
         )
         return out
 
+    async def publishing(cycle_id: str) -> Disclosure:
+        disclosure, _ = await published.cycle_disclosure(
+            Datasets(app.database),
+            app.service.library,
+            cycle_id,
+            settings.content.language,
+            settings.export.suppression_threshold,
+            app.pseudonymiser,
+        )
+        return disclosure
+
     return Cycles(
         CycleStore(app.database),
         app.database,
@@ -122,8 +135,8 @@ def cycles(app: App) -> Cycles:
         heard_drafts(settings, app.database, app.texts),
         settings.cycle.max_quotes,
         settings.cycle.default,
+        publishing,
         export if export_folder is not None else None,
-        settings.export.suppression_threshold,
     )
 
 

@@ -20,7 +20,7 @@ from bot.content.check import Library
 from bot.core.schedule import DATE_FORMAT, NoSuchLocalTime, parse_local
 from bot.heard_drafts import HeardDrafts
 from bot.texts import Catalogue
-from exporters.disclosure import DEFAULT_THRESHOLD, DisclosureError
+from exporters.disclosure import Disclosure, DisclosureError
 from exporters.heard_card import chosen_quotes, draft, write_draft
 from storage.cycles import CLOSED, OPEN, PLANNED, CycleExists, CycleRecord, CycleStore
 from storage.heard import heard, record_quotes
@@ -96,10 +96,10 @@ class Cycles:
         drafts: HeardDrafts,
         max_quotes: int,
         default_cycle: str,
+        publishing: Callable[[str], Awaitable[Disclosure]],
         export: Export | None = None,
-        threshold: int = DEFAULT_THRESHOLD,
     ) -> None:
-        """``threshold``: counts of people the "what we heard" card shows start there."""
+        """``publishing``: the cycle's one disclosure decision for all its public outputs."""
         self.store = store
         self._engine = engine
         self._library = library
@@ -109,7 +109,7 @@ class Cycles:
         self._max_quotes = max_quotes
         self._default = default_cycle
         self._export = export
-        self._threshold = threshold
+        self._publishing = publishing
 
     async def create(
         self,
@@ -191,7 +191,7 @@ class Cycles:
                 self._texts,
                 self._language,
                 self._drafts.redactor(),
-                self._threshold,
+                await self._publishing(cycle.id),
             )
         except DisclosureError as failed:
             log.warning("what-we-heard card not drafted: %s", failed, extra={"cycle": cycle_id})

@@ -24,6 +24,7 @@ from bot.core.effects import ChartRequested, RehearsalChanged, SummaryChanged, S
 from bot.core.events import CommandIssued, Event, MessageEdited, MessagePosted, TimerFired
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.ports import Store
+from bot.core.records import SessionHeard
 from bot.core.state import SessionState
 from bot.roles import Roles
 from exporters.disclosure import DisclosureError
@@ -129,7 +130,7 @@ class Desks:
             return
         heard = await self.store.heard(request.session_id)
         try:
-            text = show.summary_text(script, heard, self.threshold, ctx.t)
+            disclosure = show.session_disclosure(script, heard, self.threshold)
         except DisclosureError as failed:
             # The reason names counts, never people: it is for staff, in the log.
             log.warning("summary not drafted: %s", failed, extra={"session": request.session_id})
@@ -137,6 +138,7 @@ class Desks:
                 SendText(request.group, ctx.t("show.withheld"), person=request.person)
             )
             return
+        text = show.summary_text(script, heard, disclosure, ctx.t)
         if text is None:
             log.info("nothing heard to summarise", extra={"session": request.session_id})
             return
@@ -146,23 +148,27 @@ class Desks:
 
     async def _charts(self, request: ChartRequested, ctx: Context) -> None:
         script = ctx.script(request.script_id, request.version)
+        if script is None:
+            return
+        heard = (
+            await self.store.heard(request.session_id)
+            if request.session_id is not None
+            else SessionHeard(0, {}, {})
+        )
+        try:
+            # The summary's decision too: a count hidden in one is hidden in the other.
+            disclosure = show.session_disclosure(script, heard, self.threshold)
+        except DisclosureError as failed:
+            log.warning("charts not posted: %s", failed, extra={"session": request.session_id})
+            await self.perform(
+                SendText(request.group, ctx.t("show.withheld"), person=request.person)
+            )
+            return
         for ballot_id in request.ballots:
-            ballot = script.ballot(ballot_id) if script else None
+            ballot = script.ballot(ballot_id)
             if ballot is None:
                 continue
-            answers = (
-                await self.store.answers(request.session_id, ballot_id)
-                if request.session_id is not None
-                else []
-            )
-            try:
-                drawn = show.chart(ballot, answers, self.threshold, ctx.t)
-            except DisclosureError as failed:
-                log.warning("chart not posted: %s", failed, extra={"step": ballot_id})
-                await self.perform(
-                    SendText(request.group, ctx.t("show.withheld"), person=request.person)
-                )
-                continue
+            drawn = show.chart(ballot, disclosure, ctx.t)
             await self.perform(
                 SendImage(request.group, drawn.png, drawn.alt, drawn.name, request.person)
             )

@@ -7,9 +7,7 @@ import sys
 
 from bot.app import App
 from exporters import published, reach_render
-from exporters.dataset import codebook_of
 from exporters.disclosure import DisclosureError
-from exporters.pseudonymise import Naming
 from storage.datasets import Datasets
 
 
@@ -54,13 +52,9 @@ async def run(args: argparse.Namespace, app: App) -> int:
             file=sys.stderr,
         )
         return 2
-    # The same ledger as the cycle's public export: what one hides, the other hides too.
-    naming = Naming(app.pseudonymiser, public=True)
-    agg = await published.count(datasets, args.cycle, naming)
-    sessions = await datasets.sessions(args.cycle)
-    codebook = await codebook_of(datasets, app.library, sessions, args.cycle)
-    disclosure, made = await published.settle(
-        datasets, app.library, codebook, agg, args.cycle, language, threshold
+    # The cycle's one decision for every public output: what one hides, the others hide too.
+    disclosure, made = await published.cycle_disclosure(
+        datasets, app.library, args.cycle, language, threshold, app.pseudonymiser
     )
     if made is None:
         return 2

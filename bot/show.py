@@ -23,6 +23,7 @@ from exporters.disclosure import Disclosure, Key, Ledger
 
 Say = Callable[..., str]
 PEOPLE = "people"
+EVERYONE = ("session", PEOPLE)
 BAR = "#1f6f8b"
 HIDDEN = "#cccccc"
 
@@ -71,16 +72,21 @@ def read(disclosure: Disclosure, step: Step) -> Shown:
     )
 
 
-def shown_counts(step: Step, answers: Sequence[tuple[int, ...]], threshold: int) -> Shown:
-    """Each option's count and the people who answered, as the policy lets them be shown.
+def session_disclosure(script: Script, heard: SessionHeard, threshold: int) -> Disclosure:
+    """One decision for everything a session shows: its summary and every chart of /show.
 
-    Raises ``DisclosureError`` when the audit finds a hidden count given away.
+    All of the session's counts (who took part, every question's answers) are settled
+    together, so a count hidden in the summary is hidden in every chart and the other way
+    round. Raises ``DisclosureError`` when the audit finds a hidden count given away.
     """
     ledger = Ledger(threshold)
-    register(ledger, step, answers)
+    ledger.count(EVERYONE, heard.people)
+    for step in script.steps:
+        for ballot in step.ballots():
+            register(ledger, ballot, heard.answers.get(ballot.id, []))
     disclosure = ledger.settle()
-    disclosure.check(f"The chart of “{step.text.strip()}”")
-    return read(disclosure, step)
+    disclosure.check(f"What “{script.title}” shows")
+    return disclosure
 
 
 def _option(say: Say, key: str, option: str, count: int | None, small: bool, t: int) -> str:
@@ -96,9 +102,10 @@ def _lines(step: Step, shown: Shown, threshold: int, say: Say) -> list[str]:
     ]
 
 
-def chart(step: Step, answers: Sequence[tuple[int, ...]], threshold: int, say: Say) -> Chart:
+def chart(step: Step, disclosure: Disclosure, say: Say) -> Chart:
     """The chart of a choice step's (or feedback question's) answers, small counts hidden."""
-    shown = shown_counts(step, answers, threshold)
+    shown = read(disclosure, step)
+    threshold = disclosure.threshold
     lines = _lines(step, shown, threshold, say)
     title = say("show.title", text=step.text.strip())
     total = []
@@ -151,27 +158,20 @@ def _short(text: str, limit: int = 34) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def summary_text(script: Script, heard: SessionHeard, threshold: int, say: Say) -> str | None:
+def summary_text(
+    script: Script, heard: SessionHeard, disclosure: Disclosure, say: Say
+) -> str | None:
     """A "what we heard today" summary of a session, or None when nobody took part.
 
-    Raises ``DisclosureError`` when the audit finds a hidden count given away.
+    ``disclosure`` is the session's one decision (``session_disclosure``).
     """
     if heard.people == 0:
         return None
-    ballots = [
-        (ballot, answers)
-        for step in script.steps
-        for ballot in step.ballots()
-        if (answers := heard.answers.get(ballot.id))
-    ]
-    ledger = Ledger(threshold)
-    everyone = ledger.count(("session", PEOPLE), heard.people)
-    for ballot, answers in ballots:
-        register(ledger, ballot, answers)
-    disclosure = ledger.settle()
-    disclosure.check(f"The summary of “{script.title}”")
+    threshold = disclosure.threshold
+    ballots = [ballot for step in script.steps for ballot in step.ballots()]
+    ballots = [ballot for ballot in ballots if heard.answers.get(ballot.id)]
     replies = sum(heard.replies.values())
-    people = disclosure.value(everyone)
+    people = disclosure.value(EVERYONE)
     lines = [
         say("summary.header", title=script.title),
         say("summary.people", people=people, replies=replies)
@@ -181,7 +181,7 @@ def summary_text(script: Script, heard: SessionHeard, threshold: int, say: Say) 
     for step in script.steps:
         if heard.replies.get(step.id):
             lines.append(say("summary.step_replies", step=step.id, replies=heard.replies[step.id]))
-    for ballot, _ in ballots:
+    for ballot in ballots:
         shown = read(disclosure, ballot)
         lines += ["", say("summary.ballot", text=ballot.text.strip())]
         lines += [

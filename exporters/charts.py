@@ -1,7 +1,10 @@
 """Charts as inline SVG, drawn in Python: the report needs no script and no network.
 
 Every drawn value is an element with class ``mark``; a suppressed value is drawn as a grey
-``mark suppressed`` box labelled with what it stands for, so a reader sees it was withheld.
+``mark suppressed`` box of one width whatever it hides, labelled with what is true of it: a
+text value is its own label ("< 10" for a count truly under the threshold, "hidden" for one
+hidden to protect another), ``None`` takes the chart's ``hidden_label``. A zero is a thin
+coloured bar labelled 0, never a grey box.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ WIDTH = 720
 ROW = 26
 LABEL = 260
 COLOURS = ("#1f6f8b", "#e07a1f", "#5a8f29", "#8e44ad")
+# A drawn value: a number, a hidden one's label, or None (hidden, the chart's label).
+Bar = float | str | None
 
 
 def _svg(title: str, height: int, body: list[str]) -> str:
@@ -33,7 +38,7 @@ def _empty(title: str, note: str) -> str:
 
 def bars(
     title: str,
-    items: Sequence[tuple[str, Sequence[float | None]]],
+    items: Sequence[tuple[str, Sequence[Bar]]],
     series: Sequence[str] = ("",),
     hidden_label: str = "suppressed",
     empty: str = "No data",
@@ -41,7 +46,7 @@ def bars(
     """Horizontal bars: one row per label, one bar per series (None: suppressed)."""
     if not items:
         return _empty(title, empty)
-    top = max((v for _, vs in items for v in vs if v is not None), default=0) or 1
+    top = max((v for _, vs in items for v in vs if isinstance(v, int | float)), default=0) or 1
     per_row = ROW * len(series)
     legend = 22 if len(series) > 1 else 0
     height = legend + per_row * len(items) + 10
@@ -62,11 +67,12 @@ def bars(
         )
         for i, value in enumerate(values):
             y = y0 + i * ROW + 4
-            if value is None:
+            if value is None or isinstance(value, str):
+                said = hidden_label if value is None else value
                 body.append(
                     f'<rect class="mark suppressed" x="{LABEL}" y="{y}" width="40" '
                     f'height="{ROW - 8}" fill="#ccc"/><text x="{LABEL + 46}" y="{y + 14}">'
-                    f"{escape(hidden_label)}</text>"
+                    f"{escape(said)}</text>"
                 )
                 continue
             width = max(value * scale, 1.5)
@@ -81,7 +87,7 @@ def bars(
 
 def timeline(
     title: str,
-    points: Sequence[tuple[str, int | None]],
+    points: Sequence[tuple[str, int | str | None]],
     hidden_label: str = "suppressed",
     empty: str = "No data",
 ) -> str:
@@ -89,18 +95,19 @@ def timeline(
     if not points:
         return _empty(title, empty)
     height, base, left = 220, 180, 40
-    top = max((v for _, v in points if v is not None), default=0) or 1
+    top = max((v for _, v in points if isinstance(v, int)), default=0) or 1
     step = (WIDTH - left - 10) / len(points)
     width = max(min(step * 0.8, 60), 2)
     body = [f'<line x1="{left}" y1="{base}" x2="{WIDTH - 10}" y2="{base}" stroke="#555"/>']
     every = max(1, len(points) // 8)
     for i, (label, value) in enumerate(points):
         x = left + i * step
-        if value is None:
+        if value is None or isinstance(value, str):
+            said = hidden_label if value is None else value
             body.append(
                 f'<rect class="mark suppressed" x="{x:.1f}" y="{base - 12}" '
                 f'width="{width:.1f}" height="12" fill="#ccc"><title>{escape(label)}: '
-                f"{escape(hidden_label)}</title></rect>"
+                f"{escape(said)}</title></rect>"
             )
         else:
             h = max(value / top * (base - 20), 1.5)
@@ -111,5 +118,6 @@ def timeline(
             )
         if i % every == 0:
             body.append(f'<text x="{x:.1f}" y="{base + 18}" class="tick">{escape(label)}</text>')
-    body.append(f'<text x="4" y="16" class="tick">{top}</text>')
+    if any(isinstance(v, int) for _, v in points):  # no scale to read when all are hidden
+        body.append(f'<text x="4" y="16" class="tick">{top}</text>')
     return _svg(title, height, body)

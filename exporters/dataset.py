@@ -117,7 +117,7 @@ async def export_dataset(
     exposures = await datasets.card_exposures(cycle)
     total = sum(await datasets.counts(cycle))
     naming = Naming(pseudonymiser, public)
-    codebook = await codebook_of(datasets, library, sessions, cycle)
+    codebook = await published.codebook_of(datasets, library, sessions, cycle)
     first = min((s.started_at for s in sessions if s.started_at), default=None)
     back = await datasets.returning(cycle, first) if cycle and first else []
     this = next((c for c in cycles if c.cycle_id == cycle), None)
@@ -185,7 +185,7 @@ async def export_dataset(
         )
     # The research profile shows counts as they are: a threshold of 1 hides nothing.
     disclosure, reached = await published.settle(
-        datasets, library, codebook, agg, cycle, options.language, threshold
+        datasets, library, codebook, agg, cycle, options.language, threshold, naming
     )
     if public:
         _aggregate_tables(sinks, agg, disclosure, codebook)
@@ -228,7 +228,7 @@ async def export_dataset(
         reach=reach_render.html(reach_report) if reach_report else "",
         banner=reach_render.banner(reach_report) if reach_report else "",
     )
-    page = report.render(agg, ctx, disclosure, public)
+    page = report.render(agg, ctx, disclosure)
     if public:
         _audit(disclosure, out)
     private_file(out / "report.html").write_text(page, encoding="utf-8")
@@ -256,16 +256,6 @@ async def export_dataset(
     )
     table_rows = {p: n for p, n in rows.items() if p.suffix == ".csv" and p.parent == out}
     return ExportResult(export_id, out, table_rows, dict(walk.redactor.counts))
-
-
-async def codebook_of(
-    datasets: Datasets, library: Library, sessions: Sequence[SessionRow], cycle: str | None
-) -> Codebook:
-    """The versions the export's answers were given on: sessions' own, and residents'."""
-    residents = await datasets.resident_versions(cycle)
-    ran = [(s.script_id, s.content_version) for s in sessions]
-    digests = {d for _, d in ran if d} | set(residents.values())
-    return Codebook.of(library, ran, await datasets.content_versions(digests))
 
 
 def _names(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import yaml
@@ -21,10 +21,13 @@ import yaml
 from bot.content.check import Library
 from bot.content.heard import QUOTE_MARKS, STATEMENT
 from bot.content.models import Step
+from bot.core.ids import GroupRef
 from bot.private_files import private_file
 from bot.texts import Catalogue
-from exporters.disclosure import Disclosure, Ledger
+from exporters import aggregates as agg_
+from exporters.disclosure import Disclosure, Key, Ledger
 from exporters.redact import Redactor
+from exporters.schema import ALL_GROUPS
 from storage.cycles import CycleRecord
 from storage.heard import DraftedQuote, Heard, Quote, StepCount
 
@@ -51,18 +54,20 @@ def draft(
     texts: Catalogue,
     language: str,
     redact: Redactor,
-    threshold: int,
+    disclosure: Disclosure,
 ) -> str:
     """The Markdown card (YAML header, then body) for ``cycle``, quotes redacted.
 
-    ``heard.quotes`` are those to print (see ``chosen_quotes``). Raises ``DisclosureError``
-    when the audit finds a hidden count given away.
+    ``heard.quotes`` are those to print (see ``chosen_quotes``); every count is read through
+    ``disclosure``, the cycle's one decision for all its public outputs (see
+    ``exporters.published``), in which ``register`` put the card's counts. Raises
+    ``DisclosureError`` when the audit finds a hidden count given away.
     """
 
     def t(key: str, **params: object) -> str:
         return texts.get(language, key, **params)
 
-    disclosure = _settle(heard, library, threshold)
+    threshold = disclosure.threshold
     size = {"sessions": heard.sessions, "groups": heard.groups, "title": cycle.title}
     header = {
         "id": card_id(cycle.id),
@@ -82,11 +87,12 @@ def draft(
         lines.append(f"## {t('heard.answered')}")
         for (script_id, step_id), (question, answers) in _answers(heard, library).items():
             lines += ["", f"**{_one_line(question)}**"]
-            if disclosure.is_small(("answered", script_id or "", step_id)):
+            ids = (script_id or "", step_id)
+            if disclosure.is_small(_answered(ids)):
                 lines.append(t("heard.answered_few", threshold=threshold))
                 continue
             for label, _ in answers:
-                key = ("votes", script_id or "", step_id, label)
+                key = _votes(ids, label)
                 votes = disclosure.value(key)
                 if votes is not None:
                     lines.append(t("heard.option", option=label, votes=votes))
@@ -105,11 +111,14 @@ def draft(
                 "group": t("heard.group", number=number),
                 "step": _one_line(step.text) if step else count.step_id,
             }
-            people = disclosure.value(("people", str(count.group_id), *_ids(count)))
-            if people is None:
-                lines.append(t("heard.reply_count_few", threshold=threshold, **where))
+            people = disclosure.value(_people(count))
+            replies = disclosure.value(_replies(count))
+            if people is None or replies is None:
+                few = disclosure.is_small(_people(count))
+                hidden = "heard.reply_count_few" if few else "heard.reply_count_hidden"
+                lines.append(t(hidden, threshold=threshold, **where))
             else:
-                lines.append(t("heard.reply_count", replies=count.replies, people=people, **where))
+                lines.append(t("heard.reply_count", replies=replies, people=people, **where))
     disclosure.check(f"The “what we heard” card of cycle {cycle.id}")
     front = yaml.safe_dump(header, allow_unicode=True, sort_keys=False)
     return f"---\n{front}---\n" + "\n".join(lines).strip() + "\n"
@@ -163,25 +172,52 @@ def _answers(heard: Heard, library: Library) -> Answers:
     return found
 
 
-def _settle(heard: Heard, library: Library, threshold: int) -> Disclosure:
-    """The card's counts under the disclosure policy."""
-    ledger = Ledger(threshold)
+def register(
+    ledger: Ledger, heard: Heard, library: Library, group: Callable[[GroupRef], str]
+) -> None:
+    """Put the card's counts in the cycle's ``ledger``, linked to the export's same counts.
+
+    ``group`` names a group as the export's tables do, so a count the card shows and a table
+    hides (or the other way round) is one count, hidden in both.
+    """
     for count in heard.counts:
-        ledger.count(("people", str(count.group_id), *_ids(count)), count.people)
+        step = _ids(count)
+        code = group(count.group)
+        ledger.alike(ledger.count(_people(count), count.people), agg_.participants(code, step))
+        ledger.alike(ledger.count(_replies(count), count.replies), agg_.replies(code, step))
     for (script_id, step_id), (_, answers) in _answers(heard, library).items():
-        step = _step(library, script_id, step_id)
-        people = heard.answered[(script_id, step_id)]
+        step_ = _step(library, script_id, step_id)
+        ids = (script_id or "", step_id)
+        answered = heard.answered[(script_id, step_id)]
         # The people who answered are printed only as "fewer than t" (their question is then
         # withheld); otherwise not at all, though with one answer each the options add up.
-        key = ("answered", script_id or "", step_id)
-        small = 0 < people < threshold
-        total = ledger.count(key, people) if small else ledger.unpublished(key, people)
-        cells = [
-            ledger.count(("votes", script_id or "", step_id, label), votes)
-            for label, votes in answers
-        ]
-        ledger.table(total, cells, adds_up=step is not None and not step.multiple)
-    return ledger.settle()
+        key = _answered(ids)
+        small = 0 < answered < ledger.threshold
+        total = ledger.count(key, answered) if small else ledger.unpublished(key, answered)
+        choices = step_.choices() if step_ else ()
+        cells = []
+        for label, votes in answers:
+            cell = ledger.count(_votes(ids, label), votes)
+            if label in choices:
+                ledger.alike(cell, agg_.votes(ALL_GROUPS, ids, choices.index(label) + 1))
+            cells.append(cell)
+        ledger.table(total, cells, adds_up=step_ is not None and not step_.multiple)
+
+
+def _people(count: StepCount) -> Key:
+    return ("heard", "people", str(count.group_id), *_ids(count))
+
+
+def _replies(count: StepCount) -> Key:
+    return ("heard", "replies", str(count.group_id), *_ids(count))
+
+
+def _answered(ids: tuple[str, str]) -> Key:
+    return ("heard", "answered", *ids)
+
+
+def _votes(ids: tuple[str, str], label: str) -> Key:
+    return ("heard", "votes", *ids, label)
 
 
 def write_draft(folder: Path, cycle: CycleRecord, text: str) -> Path | None:

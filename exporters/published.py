@@ -1,23 +1,26 @@
-"""The numbers a cycle publishes: one ledger for its public export, report and reach section.
+"""The numbers a cycle publishes: one ledger for all its public outputs.
 
-``dialogue export --profile public`` and ``dialogue reach`` both settle the same ledger for a
-cycle, so a count hidden in one is hidden in the other: together they give nothing away that
-either hides.
+``dialogue export --profile public`` (tables and report), ``dialogue reach`` and the "what we
+heard" card all register every count of the cycle's public outputs (tables, report, reach
+section and card) in one ledger and settle it: the decision is derived from the cycle's whole
+set of published counts, so it is the same whichever output asks, and a count hidden in one is
+hidden in the others. Together they give nothing away that one hides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.content.check import Library
 from exporters import aggregates as agg_
-from exporters import reach
+from exporters import heard_card, reach
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
 from exporters.disclosure import Disclosure, Ledger
-from exporters.pseudonymise import Naming
+from exporters.pseudonymise import Naming, Pseudonymiser
 from exporters.reach import ReachReport
 from exporters.schema import ALL_GROUPS
+from storage.dataset_records import SessionRow
 from storage.datasets import Datasets
 from storage.reach import SessionReplies
 
@@ -32,13 +35,32 @@ async def settle(
     cycle: str | None,
     language: str,
     threshold: int,
+    naming: Naming,
 ) -> tuple[Disclosure, Reach | None]:
-    """Register the cycle's counts and its reach section, link them, and apply the policy."""
+    """Register the cycle's counts, its reach section and its card, link them, apply the policy."""
     ledger = Ledger(threshold)
     agg_.register(agg, ledger, codebook.ballots())
-    made = await reach.report_for(datasets, library, cycle, language, ledger)
+    made = await reach.report_for(datasets, library, cycle, language, ledger, naming.group)
+    if cycle is not None:
+        heard_card.register(ledger, await datasets.heard(cycle), library, naming.group)
     link(ledger)
     return ledger.settle(), made
+
+
+async def cycle_disclosure(
+    datasets: Datasets,
+    library: Library,
+    cycle: str,
+    language: str,
+    threshold: int,
+    pseudonymiser: Pseudonymiser,
+) -> tuple[Disclosure, Reach | None]:
+    """The cycle's one decision for its public outputs, for an output other than the export."""
+    naming = Naming(pseudonymiser, public=True)
+    agg = await count(datasets, cycle, naming)
+    sessions = await datasets.sessions(cycle)
+    codebook = await codebook_of(datasets, library, sessions, cycle)
+    return await settle(datasets, library, codebook, agg, cycle, language, threshold, naming)
 
 
 def link(ledger: Ledger) -> None:
@@ -67,3 +89,13 @@ async def count(datasets: Datasets, cycle: str, naming: Naming) -> Aggregates:
         key = (vote.script_id or "", vote.step_id)
         agg.vote(naming.group(vote.group), key, naming.pseudonym(vote.person), vote.options)
     return agg
+
+
+async def codebook_of(
+    datasets: Datasets, library: Library, sessions: Sequence[SessionRow], cycle: str | None
+) -> Codebook:
+    """The versions the export's answers were given on: sessions' own, and residents'."""
+    residents = await datasets.resident_versions(cycle)
+    ran = [(s.script_id, s.content_version) for s in sessions]
+    digests = {d for _, d in ran if d} | set(residents.values())
+    return Codebook.of(library, ran, await datasets.content_versions(digests))

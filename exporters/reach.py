@@ -24,6 +24,8 @@ from statistics import median
 from bot.content.baseline import Baseline
 from bot.content.check import Library
 from bot.content.profile import ProfileQuestion, ProfileQuestions
+from bot.core.ids import GroupRef
+from exporters import aggregates as agg_
 from exporters.disclosure import Disclosure, Key, Ledger
 from storage.datasets import Datasets
 from storage.reach import CycleReach, SessionReplies
@@ -128,8 +130,8 @@ def top_share(counts: Sequence[int], fraction: float = TOP_FIFTH) -> float | Non
 def inequality(session: SessionReplies, label: str, disclosure: Disclosure) -> Inequality:
     """The concentration of replies in one session; hidden with its count of people."""
     counts = session.replies
-    people = disclosure.value(("reach", "session", session.session_id, "people"))
-    replies = disclosure.value(("reach", "session", session.session_id, "replies"))
+    people = disclosure.value(_session(session, "people"))
+    replies = disclosure.value(_session(session, "replies"))
     # With the people hidden, the spread of their replies would describe the few of them.
     spread = people is not None
     return Inequality(
@@ -175,8 +177,8 @@ def register(ledger: Ledger, data: CycleReach, questions: ProfileQuestions) -> N
         ledger.table(PROFILE, parts)
     sessions = []
     for s in data.sessions:
-        ledger.count(("reach", "session", s.session_id, "people"), len(s.replies))
-        sessions.append(ledger.count(("reach", "session", s.session_id, "replies"), sum(s.replies)))
+        ledger.count(_session(s, "people"), len(s.replies))
+        sessions.append(ledger.count(_session(s, "replies"), sum(s.replies)))
     ledger.unpublished(REPLIES, sum(sum(s.replies) for s in data.sessions))
     ledger.adds_up(REPLIES, sessions)
 
@@ -281,22 +283,52 @@ def _summary(sessions: Sequence[Inequality]) -> Summary | None:
     return Summary(len(ginis), median(ginis), median(tops))
 
 
+def link_groups(ledger: Ledger, data: CycleReach, group: Callable[[GroupRef], str]) -> None:
+    """The sessions' counts a reader can match with their group's in the export's tables.
+
+    A group's replies to every step add up to its sessions' replies, and a group with one
+    session has its people: one count, hidden in both or in neither. ``group`` names a group
+    as the tables do; the tables' counts must be in ``ledger`` already.
+    """
+    by_group: dict[str, list[SessionReplies]] = {}
+    for session in data.sessions:
+        by_group.setdefault(group(session.group), []).append(session)
+    for code, sessions in by_group.items():
+        steps = [
+            k for k in ledger.counts if k[0] == "replies" and k[1:2] == (code,) and len(k) == 4
+        ]
+        replies = sum(sum(s.replies) for s in sessions)
+        if steps and replies == sum(ledger.counts[k] for k in steps):
+            total = ledger.unpublished(("reach", "group", code, "replies"), replies)
+            ledger.adds_up(total, steps)
+            ledger.adds_up(total, [_session(s, "replies") for s in sessions])
+        if len(sessions) == 1:
+            ledger.alike(_session(sessions[0], "people"), agg_.people(code))
+
+
+def _session(session: SessionReplies, what: str) -> Key:
+    return ("reach", "session", session.session_id, what)
+
+
 async def report_for(
     datasets: Datasets,
     library: Library,
     cycle_id: str | None,
     language: str,
     ledger: Ledger,
+    group: Callable[[GroupRef], str],
 ) -> Callable[[Disclosure, Callable[[SessionReplies], str]], ReachReport] | None:
     """Register a cycle's reach counts (None: every cycle) in ``ledger``.
 
-    The report is made once the ledger is settled; None without profile questions.
+    ``group`` names a group as the export's tables do (see ``link_groups``). The report is
+    made once the ledger is settled; None without profile questions.
     """
     questions = library.profiles.get(language)
     if questions is None:
         return None
     data = await datasets.reach(cycle_id)
     register(ledger, data, questions)
+    link_groups(ledger, data, group)
 
     def made(disclosure: Disclosure, label: Callable[[SessionReplies], str]) -> ReachReport:
         return read(data, questions, library.baseline, cycle_id or "all", disclosure, label)

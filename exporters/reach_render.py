@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from html import escape
 
 from exporters.charts import bars
-from exporters.reach import UNDER, WIDE_GAP, CategoryReach, ReachReport, ValueReach
+from exporters.reach import UNDER, WIDE_GAP, CategoryReach, Inequality, ReachReport, ValueReach
 from exporters.report import figure
 
 EXAMPLE_WARNING = (
@@ -157,9 +157,13 @@ def html(report: ReachReport) -> str:
 def _category_html(category: CategoryReach, report: ReachReport) -> str:
     compared = any(v.baseline is not None for v in category.values)
     series = ("participants", "area") if compared else ("participants",)
-    items = [(v.value, [v.share, v.baseline] if compared else [v.share]) for v in category.values]
-    hidden = f"< {report.threshold} or withheld"
-    chart = bars(f"Reach: {category.label}", items, series=series, hidden_label=hidden)
+    # Shares to a tenth, as in the table beside the chart.
+    items = [
+        (v.value, [_tenth(v.share), _tenth(v.baseline)] if compared else [_tenth(v.share)])
+        for v in category.values
+    ]
+    # A share hidden with its count: no range of the share is true of it.
+    chart = bars(f"Reach: {category.label}", items, series=series, hidden_label="hidden")
     caption = f"{category.label}: share of participants who answered" + (
         ", against the share of the area (per cent)." if compared else " (per cent)."
     )
@@ -180,12 +184,23 @@ def _category_html(category: CategoryReach, report: ReachReport) -> str:
     )
 
 
+def _tenth(share: float | None) -> float | None:
+    return None if share is None else round(share, 1)
+
+
 def _value_row(v: ValueReach) -> str:
     css = ' class="most-under"' if v.highlighted else (' class="under"' if v.under else "")
     return (
         f"<tr{css}><td>{escape(v.value)}</td><td>{_count(v.count)}</td>"
         f"<td>{_percent(v.share)}</td><td>{_percent(v.baseline)}</td><td>{_ratio(v.ratio)}</td></tr>"
     )
+
+
+def _top_bar(session: Inequality) -> float | str | None:
+    # A session whose people are hidden had replies too: say it is hidden, not "no replies".
+    if session.people is None:
+        return "hidden"
+    return None if session.top_share is None else round(session.top_share, 1)
 
 
 def _inequality_html(report: ReachReport) -> str:
@@ -200,10 +215,7 @@ def _inequality_html(report: ReachReport) -> str:
     )
     chart = bars(
         "Share of replies from the most active fifth",
-        [
-            (s.label, [None if s.top_share is None else round(s.top_share, 1)])
-            for s in report.sessions
-        ],
+        [(s.label, [_top_bar(s)]) for s in report.sessions],
         hidden_label="no replies",
     )
     summary = ""

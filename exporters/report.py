@@ -11,7 +11,7 @@ from string import Template
 from exporters import aggregates as agg_
 from exporters.aggregates import Aggregates, StepKey
 from exporters.charts import bars, timeline
-from exporters.disclosure import Disclosure
+from exporters.disclosure import Disclosure, Key
 from exporters.schema import ALL_GROUPS
 
 
@@ -39,12 +39,20 @@ def figure(name: str, caption: str, svg: str) -> str:
     )
 
 
-def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure, public: bool) -> list[str]:
+def bar(disclosure: Disclosure, key: Key) -> int | str:
+    """A count as a bar: its value, or what is true of it when hidden ("< t" or "hidden")."""
+    value = disclosure.value(key)
+    if value is not None:
+        return value
+    return f"< {disclosure.threshold}" if disclosure.is_small(key) else "hidden"
+
+
+def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> list[str]:
     """Every chart of the report, as HTML figures; every number read through ``disclosure``."""
-    hidden = f"< {disclosure.threshold} or withheld" if public else "withheld"
+    hidden = "hidden"  # a percentage hidden with its counts: no range is true of it
     out: list[str] = []
     groups = sorted(k[1] for k in disclosure.counts if k[0] == "people" and k[1] != ALL_GROUPS)
-    rows = [(ctx.group_names.get(g, g), [disclosure.value(agg_.people(g))]) for g in groups]
+    rows = [(ctx.group_names.get(g, g), [bar(disclosure, agg_.people(g))]) for g in groups]
     out.append(
         figure(
             "people-by-group",
@@ -63,8 +71,8 @@ def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure, public: 
                     (
                         ctx.step_labels[k],
                         [
-                            disclosure.value(agg_.participants(ALL_GROUPS, k)),
-                            disclosure.value(agg_.replies(ALL_GROUPS, k)),
+                            bar(disclosure, agg_.participants(ALL_GROUPS, k)),
+                            bar(disclosure, agg_.replies(ALL_GROUPS, k)),
                         ],
                     )
                     for k in steps
@@ -76,7 +84,7 @@ def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure, public: 
     )
     for step, labels in ctx.choices:
         items = [
-            (label, [disclosure.value(agg_.votes(ALL_GROUPS, step, n))])
+            (label, [bar(disclosure, agg_.votes(ALL_GROUPS, step, n))])
             for n, label in enumerate(labels, 1)
         ]
         out.append(
@@ -103,7 +111,7 @@ def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure, public: 
         figure(
             "replies-over-time",
             "Replies per day.",
-            timeline("Replies over time", [(k[1], disclosure.value(k)) for k in days], hidden),
+            timeline("Replies over time", [(k[1], bar(disclosure, k)) for k in days], hidden),
         )
     )
     timing = [
@@ -124,7 +132,7 @@ def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure, public: 
             "People new in this cycle, and people who took part in an earlier cycle.",
             bars(
                 "Returning participants",
-                [(k[1], [disclosure.value(k)]) for k in (agg_.NEW, agg_.RETURNING)],
+                [(k[1], [bar(disclosure, k)]) for k in (agg_.NEW, agg_.RETURNING)],
                 hidden_label=hidden,
             ),
         )
@@ -132,7 +140,7 @@ def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure, public: 
     return out
 
 
-def render(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure, public: bool) -> str:
+def render(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> str:
     """The whole report as one HTML document."""
     template = Template(
         resources.files("exporters").joinpath("templates/report.html").read_text("utf-8")
@@ -144,7 +152,7 @@ def render(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure, public: 
         title=escape(ctx.title),
         notice=escape(ctx.notice),
         facts=facts,
-        charts="\n".join(charts(agg, ctx, disclosure, public)),
+        charts="\n".join(charts(agg, ctx, disclosure)),
         learning="\n".join(f"<li>{escape(note)}</li>" for note in ctx.learning),
         reach=ctx.reach,
         banner=ctx.banner,

@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, distinct, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.direct import DIRECT
-from bot.core.ids import PersonRef
+from bot.core.ids import GroupRef, PersonRef
 from storage._content import read_versions
 from storage._keys import person_id
 from storage.db import for_writes
@@ -43,6 +43,8 @@ class StepCount:
     step_id: str
     replies: int
     people: int
+    # The group on its platform, so a public output can link these counts to its own.
+    group: GroupRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +112,26 @@ async def heard(engine: AsyncEngine, cycle_id: str) -> Heard:
                 responses.c.step_id,
                 func.count().label("replies"),
                 func.count(distinct(responses.c.participant_id)).label("people"),
+                groups.c.platform,
+                groups.c.chat_id,
             )
             .join(sessions, sessions.c.id == responses.c.session_id)
             .join(groups, groups.c.id == responses.c.group_id)
             .where(in_cycle, in_groups)
             .group_by(
-                responses.c.group_id, groups.c.title, sessions.c.script_id, responses.c.step_id
+                responses.c.group_id,
+                groups.c.title,
+                groups.c.platform,
+                groups.c.chat_id,
+                sessions.c.script_id,
+                responses.c.step_id,
             )
             .order_by(responses.c.group_id, sessions.c.script_id, func.min(responses.c.id))
         )
-        counts = tuple(StepCount(*row) for row in count_rows)
+        counts = tuple(
+            StepCount(g, title, script, step, replies, people, GroupRef(platform, chat))
+            for g, title, script, step, replies, people, platform, chat in count_rows
+        )
         # A resident alone answered on their own version; everyone else on their session's.
         answered = case(
             (

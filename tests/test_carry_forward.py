@@ -92,8 +92,10 @@ async def test_what_cycle_one_heard_appears_in_cycle_two_quoting_only_consented_
     assert "ALICE-QUOTABLE" in card
     assert "BOB-UNQUOTED" not in card and "CAROL-NEVER-CONSENTED" not in card
     # Two people answered and two replied: under the threshold (10), so no count is shown.
-    assert "Fewer than 10 people answered, so the answers are not shown." in card
-    assert "- No: 1" not in card and "Not sure" not in card
+    # The cycle's report says two answers had "< 10" each, so "fewer than 10 answered" beside
+    # them would say 2 to 9: in the cycle's one decision, every answer is only "hidden".
+    assert "- No: hidden" in card and "- Not sure: hidden" in card and "- Yes: hidden" in card
+    assert "- No: 1" not in card and "Fewer than 10 people answered" not in card
     assert "Group 1, “What matters most to you about your health data?”: fewer than 10" in card
 
     (root / "prompts" / "c2-followup.toml").write_text(SECOND, encoding="utf-8")

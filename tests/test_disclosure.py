@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import html
+import re
+from dataclasses import replace
 from datetime import date, timedelta
 
+from export_cycle import LIBRARY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reach_cycle import GA, QUESTIONS, T0
+from reach_cycle import QUESTIONS, T0
 
-from bot.content.models import Step
+from bot import show
+from bot.content.check import Library
+from bot.content.models import Script, Step
+from bot.core.ids import GroupRef
+from bot.core.records import SessionHeard
 from exporters import aggregates as agg_
-from exporters import published, reach
+from exporters import heard_card, published, reach, report
 from exporters.aggregates import Aggregates
 from exporters.audit import Publication, Share, Sum, audit
+from exporters.charts import bars
 from exporters.disclosure import Disclosure, Key, Ledger
+from exporters.schema import ALL_GROUPS
+from storage.heard import Heard, StepCount, Tally
 from storage.reach import CycleReach, SessionReplies
 
 CHOICE = Step(id="pick", kind="choice", text="Which?", options=["a", "b", "c"])
+PICK = ("s", "pick")
 
 
 def settle(counts: dict[Key, int], tables: list[tuple[Key, list[Key]]], t: int) -> Disclosure:
@@ -146,6 +158,7 @@ def cycles(draw: st.DrawFn) -> tuple[Aggregates, CycleReach, int]:
     people: list[dict[str, str | None] | None] = []
     step, vote_step = ("s", "open"), ("s", "pick")
     start = date(2026, 1, 1)
+    written: dict[str, int] = {}
     n = 0
     for g in range(groups):
         for _ in range(draw(st.integers(0, 14))):
@@ -155,7 +168,8 @@ def cycles(draw: st.DrawFn) -> tuple[Aggregates, CycleReach, int]:
             agg.consent(group, scopes | {"participate"})
             if draw(st.booleans()):
                 agg.returning_people.add(person)
-            for _ in range(draw(st.integers(0, 3))):
+            written[person] = draw(st.integers(0, 3))
+            for _ in range(written[person]):
                 agg.reply(group, step, person, start + timedelta(days=draw(st.integers(0, 2))))
             if draw(st.booleans()):
                 agg.vote(group, vote_step, person, [draw(st.integers(1, 3))])
@@ -167,15 +181,69 @@ def cycles(draw: st.DrawFn) -> tuple[Aggregates, CycleReach, int]:
                 people.append(
                     {k: v for k, v in answers.items() if v} if "profile" in scopes else None
                 )
-    sizes = [len(s) for s in agg.repliers.values()]
-    session = SessionReplies("s-1", GA, T0, tuple(sizes))
-    return agg, CycleReach(tuple(people), (session,)), draw(st.sampled_from([3, 5, 10]))
+    sessions = []
+    for group, who in sorted(agg.people.items()):
+        # One session a group: how many replies each person wrote (0: answered only).
+        replies = tuple(written[p] for p in sorted(who))
+        sessions.append(SessionReplies(f"s-{group}", GroupRef("t", group), T0, replies))
+    data = CycleReach(tuple(people), tuple(sessions))
+    return agg, data, draw(st.sampled_from([3, 5, 10]))
+
+
+SCRIPT = Script(
+    id="s",
+    version="1",
+    title="S",
+    language="en",
+    estimated_minutes=5,
+    steps=(Step(id="open", kind="prompt", text="Say?"), CHOICE),
+)
+CARD_LIBRARY = Library(scripts={"s": SCRIPT})
+
+
+def card_of(agg: Aggregates) -> Heard:
+    """What the cycle's "what we heard" card counts: replies by group, answers by label."""
+    counts = tuple(
+        StepCount(n, None, step[0], step[1], agg.replies[(g, *step)], len(who), GroupRef("t", g))
+        for n, ((g, *step), who) in enumerate(sorted(agg.repliers.items()))
+    )
+    tallies = tuple(
+        Tally("s", "pick", o, sum(v for (_, *k, x), v in agg.votes.items() if x == o), label)
+        for o, label in enumerate(CHOICE.choices(), start=1)
+    )
+    voted = sum(agg.voters.values())
+    return Heard(len(agg.people), len(agg.people), counts, tallies, (), {("s", "pick"): voted})
+
+
+def same_counts(agg: Aggregates, data: CycleReach) -> list[Sum]:
+    """What a reader holding every output knows counts the same people, worked out here.
+
+    Independent of the links the outputs register, so a link they forget is a leak found.
+    """
+    found = []
+    for n, ((g, *step), _) in enumerate(sorted(agg.repliers.items())):
+        at = (step[0], step[1])
+        found.append(Sum(("heard", "people", str(n), *at), (agg_.participants(g, at),)))
+        found.append(Sum(("heard", "replies", str(n), *at), (agg_.replies(g, at),)))
+    for o, label in enumerate(CHOICE.choices(), start=1):
+        found.append(
+            Sum(("heard", "votes", "s", "pick", label), (agg_.votes(ALL_GROUPS, PICK, o),))
+        )
+    for session in data.sessions:
+        g = session.group.chat_id
+        steps = tuple(agg_.replies(g, (s_, k)) for (h, s_, k) in agg.replies if h == g)
+        found.append(Sum(("reach", "session", session.session_id, "replies"), steps))
+        found.append(Sum(("reach", "session", session.session_id, "people"), (agg_.people(g),)))
+    return found
 
 
 def cycle_ledger(agg: Aggregates, data: CycleReach, t: int) -> Ledger:
+    """Every public output of the cycle in one ledger, as ``exporters.published`` settles it."""
     ledger = Ledger(t)
     agg_.register(agg, ledger, {("s", "pick"): CHOICE})
     reach.register(ledger, data, QUESTIONS)
+    reach.link_groups(ledger, data, lambda g: g.chat_id)
+    heard_card.register(ledger, card_of(agg), CARD_LIBRARY, lambda g: g.chat_id)
     published.link(ledger)
     return ledger
 
@@ -188,9 +256,15 @@ def test_no_random_cycle_discloses_a_hidden_count_in_any_output_or_all_together(
     agg, data, t = cycle
     found = cycle_ledger(agg, data, t).settle()
     whole = found.publication()
-    assert audit(whole) == []  # all outputs together
-    for prefix in ("participants", "replies", "votes", "consent", "people", "cycle", "reach"):
-        keys = {k for k in found.counts if k[0] == prefix}
+    reader = replace(whole, sums=[*whole.sums, *same_counts(agg, data)])
+    assert audit(reader) == []  # all outputs together
+    outputs = {
+        "tables and report": {"participants", "replies", "votes", "consent", "people", "cycle"},
+        "reach": {"reach"},
+        "what we heard": {"heard"},
+    }
+    for prefixes in outputs.values():
+        keys = {k for k in found.counts if k[0] in prefixes}
         one = Publication(
             t,
             {k: v for k, v in whole.shown.items() if k in keys},
@@ -199,9 +273,113 @@ def test_no_random_cycle_discloses_a_hidden_count_in_any_output_or_all_together(
             [s for s in whole.sums if {s.total, *s.members} <= keys],
             unpublished=whole.unpublished & keys,
         )
-        assert audit(one) == [], prefix  # each output on its own
+        assert audit(one) == [], prefixes  # each output on its own
     for key in found.small:
         assert 0 < found.counts[key] < t  # "fewer than t" is always true
     for table in cycle_ledger(agg, data, t).tables:
         if 0 < found.counts[table.total] < t:
             assert all(found.value(m) is None for m in table.members)  # withheld whole
+
+
+def union(*outputs: Disclosure, links: list[Sum]) -> Publication:
+    """What a reader holding several outputs sees, with the counts they can tell are the same."""
+    return Publication(
+        outputs[0].threshold,
+        {k: v for d in outputs for k, v in d.publication().shown.items()},
+        frozenset().union(*(d.small for d in outputs)),
+        frozenset().union(*(d.hidden for d in outputs)),
+        [s for d in outputs for s in d.sums] + links,
+        unpublished=frozenset().union(*(d.unpublished for d in outputs)),
+    )
+
+
+def two_groups() -> tuple[Aggregates, Heard]:
+    """Three people replied in one group, twelve in another: the card counts both groups."""
+    agg = Aggregates()
+    counts = []
+    for number, size in ((1, 3), (2, 12)):
+        for n in range(size):
+            agg.consent(f"g{number}", frozenset({"participate"}))
+            agg.reply(f"g{number}", ("s", "open"), f"p{number}-{n}", date(2026, 1, 1))
+        ref = GroupRef("telegram", str(number))
+        counts.append(StepCount(number, None, "s", "open", size, size, ref))
+    return agg, Heard(2, 2, tuple(counts), (), (), {})
+
+
+def code(group: GroupRef) -> str:
+    return f"g{group.chat_id}"
+
+
+def test_a_count_the_export_hides_to_protect_another_is_hidden_on_the_card_too() -> None:
+    agg, heard = two_groups()
+    card_people = ("heard", "people", "2", "s", "open")
+    same = [Sum(card_people, (agg_.participants("g2", ("s", "open")),))]
+    # Before: the card settled its own ledger and printed "people 12" for the second group,
+    # which the export hid so that its total (15) would not give the first group's 3 away.
+    export = Ledger(10)
+    agg_.register(agg, export, {})
+    card = Ledger(10)
+    heard_card.register(card, heard, LIBRARY, code)
+    apart = union(export.settle(), card.settle(), links=same)
+    assert card_people in apart.shown
+    assert agg_.participants("g1", ("s", "open")) in {f.key for f in audit(apart)}
+    # Now every output of the cycle reads one decision: the card hides the 12 as well.
+    ledger = Ledger(10)
+    agg_.register(agg, ledger, {})
+    heard_card.register(ledger, heard, LIBRARY, code)
+    published.link(ledger)
+    found = ledger.settle()
+    assert found.value(card_people) is None
+    assert found.value(agg_.participants("g2", ("s", "open"))) is None
+    assert audit(union(found, found, links=same)) == []
+
+
+def test_a_chart_bar_says_what_is_true_of_a_hidden_count_and_a_zero_stays_a_zero() -> None:
+    cells = {("all",): 4, ("a",): 1, ("b",): 3, ("c",): 0}
+    found = settle(cells, [(("all",), [("a",), ("b",), ("c",)])], 3)
+    svg = bars("Answers", [(k[0], [report.bar(found, k)]) for k in [("a",), ("b",), ("c",)]])
+    marks = r'<rect class="(mark[^"]*)"[^>]*?(?:/>|>.*?</rect>)<text[^>]*>([^<]*)</text>'
+    labels = [(css, html.unescape(text)) for css, text in re.findall(marks, svg)]
+    # 1 is truly under 3; the 3 hidden to protect it is only "hidden", never "< 3"; 0 is 0.
+    assert labels == [("mark suppressed", "< 3"), ("mark suppressed", "hidden"), ("mark", "0")]
+
+
+def test_a_group_hidden_in_the_tables_is_hidden_in_the_reach_sessions_too() -> None:
+    # Seen in the large report's screenshot: groups of 8, 6 and 10 people (the 10 hidden so
+    # the 8 and 6 cannot be worked out from the 57 in all), each in one session. The reach
+    # section printed the session of 10, and its 11 replies matched the group's 11 in the
+    # participation table: with the 10 known, 8 and 6 lie between 5 and 9.
+    agg = Aggregates()
+    sessions = []
+    for number, size in enumerate((13, 20, 8, 6, 10)):
+        group = f"g{number}"
+        for n in range(size):
+            agg.consent(group, frozenset({"participate"}))
+            agg.reply(group, ("s", "open"), f"p{number}-{n}", date(2026, 1, 1))
+        ref = GroupRef("telegram", str(number))
+        sessions.append(SessionReplies(f"s-{number}", ref, T0, (1,) * (size - 1) + (2,)))
+    ledger = Ledger(10)
+    agg_.register(agg, ledger, {})
+    reach.register(ledger, CycleReach((), tuple(sessions)), QUESTIONS)
+    reach.link_groups(ledger, CycleReach((), tuple(sessions)), code)
+    published.link(ledger)
+    found = ledger.settle()
+    assert found.value(agg_.people("g4")) is None
+    assert found.value(("reach", "session", "s-4", "people")) is None
+    assert audit(found.publication()) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(1, 3), max_size=25),
+    st.integers(0, 10),
+    st.sampled_from([3, 5, 10]),
+)
+def test_no_random_session_discloses_a_hidden_count_in_its_charts_and_summary(
+    answers: list[int], only_replied: int, t: int
+) -> None:
+    heard = SessionHeard(len(answers) + only_replied, {}, {"pick": [(a,) for a in answers]})
+    found = show.session_disclosure(SCRIPT, heard, t)  # raises if the audit fails
+    assert audit(found.publication()) == []
+    for key in found.small:
+        assert 0 < found.counts[key] < t

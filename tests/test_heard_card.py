@@ -16,9 +16,12 @@ from bot.core.direct import direct_group
 from bot.core.ids import PersonRef
 from bot.core.state import SessionState, Status
 from bot.texts import Catalogue
+from exporters import published
 from exporters.heard_card import chosen_quotes, draft
+from exporters.pseudonymise import Pseudonymiser
 from exporters.redact import Redactor
 from storage.cycles import CycleRecord
+from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.heard import heard
 from storage.repositories import Repository
@@ -75,8 +78,17 @@ async def test_the_card_counts_under_the_policy_names_things_by_text_and_quotes_
     # The resident who took part alone is no group: one group, one session.
     assert (summary.groups, summary.sessions) == (1, 1)
     quotes = chosen_quotes(summary, LIBRARY, 5)
+    disclosure, _ = await published.cycle_disclosure(
+        Datasets(engine), LIBRARY, "c1", "en", 10, Pseudonymiser(b"k" * 32)
+    )
     card = draft(
-        CYCLE, replace(summary, quotes=quotes), LIBRARY, Catalogue.load(), "en", Redactor(), 10
+        CYCLE,
+        replace(summary, quotes=quotes),
+        LIBRARY,
+        Catalogue.load(),
+        "en",
+        Redactor(),
+        disclosure,
     )
     assert "Group 2" not in card and "ALONE-WORDS" not in card
     # 11 agree, 1 disagrees: 1 is "fewer than 10"; how many answered is not printed, so the

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from disclosure_support import hide_only_small_counts
 from export_cycle import KEY, LIBRARY
 from lxml import html as lxml_html
 from reach_cycle import GA, QUESTIONS, T0, baseline, captures
@@ -18,8 +19,8 @@ from bot.cli import main
 from bot.content.check import Library
 from bot.content.profile import ProfileQuestions
 from exporters import reach_render
-from exporters.dataset import ExportOptions, export_dataset
-from exporters.reach import compute, gini, top_share
+from exporters.dataset import ExportError, ExportOptions, export_dataset
+from exporters.reach import Inequality, ReachReport, compute, gini, top_share
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.reach import CycleReach, SessionReplies, cycle_reach
@@ -303,3 +304,37 @@ def test_dialogue_reach_names_the_cycles_it_knows_when_given_another(
     assert main(["--config", str(config), "reach", "--cycle", "c9"]) == 2
     err = capsys.readouterr().err
     assert "--cycle: no sessions belong to cycle 'c9'; cycles with sessions: c0, c1" in err
+
+
+def test_dialogue_reach_prints_nothing_when_the_audit_fails_and_tells_staff_why(
+    config: Path,
+    sqlite_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asyncio.run(_fill(sqlite_url))
+    hide_only_small_counts(monkeypatch)
+    assert main(["--config", str(config), "reach", "--cycle", "c1"]) == 1
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    # The 5 without the profile, hidden beside the 30 people and 25 with it, are pinned down.
+    assert printed.err.startswith("Reach problem: The reach report was not published: ")
+    assert "can be worked out to lie between 5 and 5" in printed.err
+
+
+async def test_a_public_export_that_fails_the_audit_leaves_no_file_and_says_why(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hide_only_small_counts(monkeypatch)
+    with pytest.raises(ExportError, match="The public export was not published: the hidden"):
+        await export_report(engine, tmp_path / "out", "public", threshold=10)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_session_whose_people_are_hidden_is_drawn_hidden_never_as_having_no_replies() -> None:
+    sessions = (Inequality("s-few", None, 16, None, None), Inequality("s-none", 0, 0, None, None))
+    report = ReachReport("c1", 10, 57, 46, 11, (), sessions, None, False, False)
+    page = lxml_html.fromstring(reach_render.html(report))
+    (chart,) = page.xpath('//figure[@data-chart="reach-inequality"]')
+    labels = [t.text for t in chart.xpath(".//svg/text")]
+    assert labels[1::2] == ["hidden", "no replies"]

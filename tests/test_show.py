@@ -8,15 +8,19 @@ resident also follows a cycle's invitation link into the self-paced dialogue.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from disclosure_support import hide_only_small_counts
 from PIL import Image
 
 from bot.content.check import load_library
-from bot.show import chart, shown_counts
+from bot.content.models import Script
+from bot.core.records import SessionHeard
+from bot.show import Shown, chart, read, session_disclosure
 from bot.texts import Catalogue
 from tests.cli_support import ROOT, dialogue, write_config
 from tests.telegram_fake import FakeBotApi
@@ -32,7 +36,8 @@ from tests.test_telegram_adapter import Group, act, consent
 
 TEXTS = Catalogue.load()
 PNG = b"\x89PNG\r\n\x1a\n"
-COMFORT = load_library(ROOT).scripts["health-data-intro"].ballot("research-comfort")
+HEALTH: Script = load_library(ROOT).scripts["health-data-intro"]
+COMFORT = HEALTH.ballot("research-comfort")
 VOTES = {"ann": 5, "ben": 5, "cat": 5, "dev": 5, "eve": 2, "fay": 2, "gus": 2, "hal": 3}
 VOTES |= {"ivy": 3, "joe": 1}
 
@@ -41,21 +46,32 @@ def say(key: str, **params: object) -> str:
     return TEXTS.get("en", key, **params)
 
 
+def session(answers: list[tuple[int, ...]]) -> SessionHeard:
+    assert COMFORT is not None
+    return SessionHeard(len(answers), {}, {COMFORT.id: answers})
+
+
+def shown_counts(answers: list[tuple[int, ...]], threshold: int) -> Shown:
+    assert COMFORT is not None
+    return read(session_disclosure(HEALTH, session(answers), threshold), COMFORT)
+
+
 def test_counts_under_the_threshold_are_hidden_with_any_that_would_give_one_away() -> None:
     assert COMFORT is not None
     answers = [(n,) for n in VOTES.values()]
     # 1 and 2 are under 3; the people who answered (10) cannot reveal them: two are hidden.
-    found = shown_counts(COMFORT, answers, 3)
+    found = shown_counts(answers, 3)
     assert (found.counts, found.people) == ([None, 3, None, 0, 4, 0], 10)
     assert found.small == [True, False, True, False, False, False]
     # One small count alone would be given away by the total: the next smallest goes too,
     # and that 3 is said to be hidden, never "fewer than 3".
-    found = shown_counts(COMFORT, [(5,), (5,), (5,), (1,)], 3)
+    found = shown_counts([(5,), (5,), (5,), (1,)], 3)
     assert (found.counts, found.people) == ([None, 0, 0, 0, None, 0], 4)
     assert found.small == [True, False, False, False, False, False]
-    hidden = chart(COMFORT, [(5,), (5,), (5,), (1,)], 3, say).text
+    few = session_disclosure(HEALTH, session([(5,), (5,), (5,), (1,)]), 3)
+    hidden = chart(COMFORT, few, say).text
     assert say("show.line_withheld", option="It depends on who uses it and why") in hidden
-    drawn = chart(COMFORT, answers, 3, say)
+    drawn = chart(COMFORT, session_disclosure(HEALTH, session(answers), 3), say)
     assert drawn.png.startswith(PNG) and Image.open(io.BytesIO(drawn.png)).size[0] >= 600
     assert say("show.line_hidden", option="Very comfortable", threshold=3) in drawn.text
     assert say("show.line", option="It depends on who uses it and why", count=4) in drawn.alt
@@ -150,3 +166,32 @@ async def test_a_telegram_invitation_link_opens_the_self_paced_dialogue_consent_
     said = texts_in(fake, rosa)
     assert any(t.startswith("What is health and care data?") for t in said)  # the full card
     assert said[-1] == say("solo.noted")
+
+
+async def test_show_posts_no_chart_when_the_audit_fails_and_logs_why_for_staff(
+    fake: FakeBotApi,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    g = Group(fake)
+    url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+    settings = telegram_settings(fake, url, staff=[g.sam.id])
+    settings.facilitation.chart_threshold = 3
+    hide_only_small_counts(monkeypatch)
+    caplog.set_level(logging.WARNING, logger="bot.desks")
+    async with running_bot(settings, fake, monkeypatch):
+        await act(fake, g.sam, g.chat, "/register")
+        await act(fake, g.fran, g.chat, "/start health-data-intro")
+        for person in (g.alice, g.fran, g.sam, g.carol):
+            await consent(fake, person, g.chat)
+        await act(fake, g.fran, g.chat, "/goto research-comfort")
+        # 4 answered, 1 of them "Very comfortable": shown beside the other three counts, it
+        # would be exact.
+        for person, option in ((g.alice, 5), (g.fran, 5), (g.sam, 5), (g.carol, 1)):
+            await act(fake, person, g.chat, f"/vote {option}")
+        await act(fake, g.fran, g.chat, "/show")
+    assert not fake.calls_to("sendPhoto")
+    assert texts_in(fake, g.chat)[-1] == say("show.withheld")
+    (reason,) = [r.getMessage() for r in caplog.records if "not posted" in r.getMessage()]
+    assert "can be worked out to lie between 1 and 1" in reason
