@@ -92,7 +92,8 @@ def check_command(top: argparse.ArgumentParser, words: list[str]) -> str | None:
             option = word.split("=")[0]
             if option not in current._option_string_actions:
                 return f"{current.prog} has no option {option}"
-            if current is top and option == "--config" and rest:
+            takes_value = current._option_string_actions[option].nargs != 0
+            if takes_value and "=" not in word and rest:
                 rest.pop(0)
             continue
         if not re.fullmatch(r"[a-z][a-z-]*", word):
