@@ -17,12 +17,13 @@ from bot import __version__
 from bot.content.check import Library
 from bot.core.ids import GroupRef
 from bot.private_files import private_file, private_folder
+from bot.texts import Catalogue
 from exporters import aggregates as agg_
 from exporters import datapackage, manifest, published, reach_render, readme, report
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
 from exporters.disclosure import DEFAULT_THRESHOLD, Disclosure, DisclosureError
-from exporters.learning import feedback_notes, notes, reflection_notes
+from exporters.learning import Words, feedback_notes, notes, reflections
 from exporters.polis import PolisWriter
 from exporters.progress import Progress
 from exporters.pseudonymise import Naming, Pseudonymiser
@@ -58,6 +59,9 @@ class ExportOptions:
     language: str = "en"
     # Publishable group labels by 'platform:chat id'; the public profile prints no other name.
     group_labels: Mapping[str, str] = field(default_factory=dict)
+    # Staff's Markdown narrative: a folder holding one folder per cycle (summary.md, heard.md,
+    # worked.md, next.md), included in the report.
+    narrative: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,7 @@ async def export_dataset(
     reach_report = (
         reached(disclosure, lambda replies: naming.session(replies.session_id)) if reached else None
     )
+    say = Words(Catalogue.load(), options.language)
     ctx = report.ReportContext(
         title=f"Cycle report: {cycle or 'all cycles'}",
         notice=(
@@ -219,16 +224,22 @@ async def export_dataset(
         ],
         group_names=group_names,
         step_labels=codebook.labels(),
-        choices=codebook.choices(),
+        choices=[(k, codebook.question(k), labels) for k, labels in codebook.choices()],
+        say=say,
         learning=[
-            *notes(sessions, visits, codebook, agg, disclosure),
-            *feedback_notes(codebook, disclosure),
-            *reflection_notes(reflected, naming),
+            *notes(sessions, visits, codebook, agg, disclosure, say),
+            *feedback_notes(codebook, disclosure, say),
         ],
+        reflections=reflections(reflected, naming, group_names, say),
+        narrative=report.narrative(
+            options.narrative / (cycle or "all") if options.narrative else None
+        ),
         reach=reach_render.html(reach_report) if reach_report else "",
         banner=reach_render.banner(reach_report) if reach_report else "",
+        language=options.language,
+        direction=report.direction(options.language),
     )
-    page = report.render(agg, ctx, disclosure, public)
+    page = report.render(agg, ctx, disclosure)
     if public:
         _audit(disclosure, out)
     private_file(out / "report.html").write_text(page, encoding="utf-8")
