@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 480
-LINE = 19
+WIDTH = 440
+LINE = 22
 BAR = 18
 GAP = 4
-# Room right of the longest bar for its number or a hidden value's description.
-NUMBER_ROOM = 150
-WRAP = 52
+# Characters per label line, and a character's width, at the report's 17px chart text.
+WRAP = 42
+CHAR = 9.5
 # Each at least 3:1 against white (WCAG 1.4.11), told apart by order in the legend too.
 COLOURS = ("#1f6f8b", "#a85400", "#4d7a23", "#8e44ad")
 
@@ -48,11 +48,11 @@ def _number(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def shown(value: Value, hidden_label: str) -> str:
+def shown(value: Value, hidden_label: str, unit: str = "") -> str:
     """A value as the report prints it."""
     if isinstance(value, Hidden):
         return value.label
-    return hidden_label if value is None else _number(value)
+    return hidden_label if value is None else _number(value) + unit
 
 
 def has_data(items: Items) -> bool:
@@ -66,13 +66,20 @@ def bars(
     series: Sequence[str] = ("",),
     hidden_label: str = "suppressed",
     empty: str = "No data",
+    unit: str = "",
 ) -> Markup:
     """Horizontal bars: a wrapped label above one bar per series (None, Hidden: hidden)."""
     if not items:
         return _svg(title, 40, [f'<text x="0" y="24" class="note">{escape(empty)}</text>'])
     numbers = [v for _, vs in items for v in vs if isinstance(v, int | float)]
     top = max(numbers, default=0) or 1
-    scale = (WIDTH - NUMBER_ROOM) / top
+    said = [
+        (f"{series[i]}: " if len(series) > 1 else "") + shown(v, hidden_label, unit)
+        for _, vs in items
+        for i, v in enumerate(vs)
+    ]
+    # The longest bar leaves room for the longest text beside a bar.
+    scale = (WIDTH - 12 - CHAR * max(len(t) for t in said)) / top
     body: list[str] = []
     y = 0
     if len(series) > 1:
@@ -89,35 +96,39 @@ def bars(
             body.append(f'<text x="0" y="{y - 5}" class="label">{escape(line)}</text>')
         for i, value in enumerate(values):
             name = f"{series[i]}: " if len(series) > 1 else ""
-            said = shown(value, hidden_label)
+            text = name + shown(value, hidden_label, unit)
             if isinstance(value, int | float):
                 width = max(value * scale, 1.5)
                 body.append(
                     f'<rect class="mark" x="0" y="{y}" width="{width:.1f}" height="{BAR}" '
-                    f'fill="{COLOURS[i % 4]}"><title>{escape(label)}: {name}{said}</title></rect>'
+                    f'fill="{COLOURS[i % 4]}"><title>{escape(label)}: {escape(text)}</title></rect>'
                 )
             else:
                 width = 24
                 body.append(
                     f'<rect class="mark suppressed" x="0" y="{y}" width="{width}" '
                     f'height="{BAR}" fill="#e8e8e8" stroke="#595959"><title>{escape(label)}: '
-                    f"{name}{escape(said)}</title></rect>"
+                    f"{escape(text)}</title></rect>"
                 )
-            body.append(f'<text x="{width + 6:.1f}" y="{y + 14}">{escape(name + said)}</text>')
+            body.append(f'<text x="{width + 6:.1f}" y="{y + 14}">{escape(text)}</text>')
             y += BAR + GAP
         y += 8
     return _svg(title, y, body)
 
 
 def table(
-    items: Items, series: Sequence[str], heading: str, hidden_label: str = "suppressed"
+    items: Items,
+    series: Sequence[str],
+    heading: str,
+    hidden_label: str = "suppressed",
+    unit: str = "",
 ) -> Markup:
     """The numbers behind a chart, as a data table."""
     names = [s or "value" for s in series]
     head = "".join(f'<th scope="col">{escape(n)}</th>' for n in names)
     rows = "".join(
         f'<tr><th scope="row">{escape(label)}</th>'
-        + "".join(f"<td>{escape(shown(v, hidden_label))}</td>" for v in values)
+        + "".join(f"<td>{escape(shown(v, hidden_label, unit))}</td>" for v in values)
         + "</tr>"
         for label, values in items
     )

@@ -144,7 +144,8 @@ def _skipped(
         if not shown or script is None:
             continue
         ran[script.id] += 1
-        early[script.id] += max(shown) < len(script.steps) - 1
+        last = max((n for n, step in enumerate(script.steps) if step.kind != "close"), default=0)
+        early[script.id] += max(shown) < last
         for n, step in enumerate(script.steps[: max(shown)]):
             skipped[(script.id, step.id)] += n not in shown
     found = [

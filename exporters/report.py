@@ -67,6 +67,7 @@ class Chart:
     items: Items
     series: Sequence[str] = ("",)
     heading: str = ""
+    unit: str = ""
 
 
 def figure(name: str, caption: str, svg: str, data: str = "") -> Markup:
@@ -96,7 +97,12 @@ def narrative(folder: Path | None) -> dict[str, Markup]:
     for name, _ in NARRATIVE:
         path = folder / f"{name}.md"
         if path.is_file():
-            found[name] = Markup(markdown.render(path.read_text(encoding="utf-8")))
+            tokens = markdown.parse(path.read_text(encoding="utf-8"))
+            for token in tokens:
+                # The section has its own heading (h2): staff's headings sit below it.
+                if token.type in ("heading_open", "heading_close"):
+                    token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+            found[name] = Markup(markdown.renderer.render(tokens, markdown.options, {}))
     return found
 
 
@@ -166,6 +172,7 @@ def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> list[
                     if (c := agg_.consents(ALL_GROUPS, scope))
                 ],
                 heading="Agreed to",
+                unit="%",
             )
         )
     days = sorted(k for k in disclosure.counts if k[0] == "day")
@@ -216,8 +223,8 @@ def drawn(chart: Chart) -> Markup:
     return figure(
         chart.name,
         chart.caption,
-        bars(chart.title, chart.items, chart.series),
-        table(chart.items, chart.series, chart.heading),
+        bars(chart.title, chart.items, chart.series, unit=chart.unit),
+        table(chart.items, chart.series, chart.heading, unit=chart.unit),
     )
 
 
