@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "content":
             return check_content(args.path or settings.content.root)
-        if args.command == "report":
+        if args.command == "report" and not args.learning:
             return report_cli.run(args)
         return asyncio.run(_run_async(args, settings))
     except UsageError as exc:
@@ -178,6 +178,8 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "export":
             return await cli_export.run(args, app)
+        if args.command == "report":
+            return await report_cli.learning(args, app)
         if args.command in ("cycle", "schedule"):
             return await cycle_cli.run(args, app)
         if args.command == "group":

@@ -97,6 +97,18 @@ def _by_session(items: Sequence[R]) -> dict[str, list[R]]:
     return found
 
 
+def timed_visits(
+    agg: Aggregates, codebook: Codebook, session: SessionRow, visits: Sequence[StepVisitRow]
+) -> list[tuple[StepVisitRow, int | None]]:
+    """A session's step visits with the minutes each took, counted in ``agg`` by step."""
+    timed = list(_visit_minutes(visits, session))
+    for visit, minutes in timed:
+        step = codebook.at(session.script_id, visit.step_index, session.content_version)
+        if step is not None:
+            agg.visit((session.script_id or "", step.id), minutes)
+    return timed
+
+
 def _visit_minutes(
     visits: Sequence[StepVisitRow], session: SessionRow
 ) -> Iterator[tuple[StepVisitRow, int | None]]:
@@ -134,8 +146,7 @@ async def export_dataset(
     tables = tables_for(options.profile)
     sinks = Sinks(out, tables)
     agg = Aggregates(returning_people={naming.pseudonym(p) for p, _ in back})
-    for key, position, planned in codebook.keys():
-        agg.step_order[key], agg.planned[key] = position, planned
+    agg.plan(codebook.keys())
     qdpx = Qdpx(out / "dialogue.qdpx", f"Cycle {cycle or 'all'}", str(export_id), options.now)
     for script in codebook.scripts.values():
         qdpx.code_script(script.id, script.title, codebook.step_texts(script.id))
@@ -161,11 +172,7 @@ async def export_dataset(
     cards = _by_session(exposures)
     plan = []
     for session in sessions:
-        timed = list(_visit_minutes(visits.get(session.session_id, []), session))
-        for visit, minutes in timed:
-            step = codebook.at(session.script_id, visit.step_index, session.content_version)
-            if step is not None:
-                agg.visit((session.script_id or "", step.id), minutes)
+        timed = timed_visits(agg, codebook, session, visits.get(session.session_id, []))
         plan.append((session, timed, cards.get(session.session_id, [])))
     await walk.sessions(cycle, plan)
     await walk.votes(cycle)
@@ -180,7 +187,7 @@ async def export_dataset(
     for session in sessions:
         label = naming.group(session.group)
         group_sessions[label] = group_sessions.get(label, 0) + 1
-    names = _names(titles, naming, options.group_labels)
+    names = printable_names(titles, naming, options.group_labels)
     for session in {s.group: s for s in sessions}.values():
         label = naming.group(session.group)
         sinks.add(
@@ -200,7 +207,7 @@ async def export_dataset(
         rows.update(polis.close())
     walk.progress.finish()
 
-    group_names = {naming.group(g): t or naming.group(g) for g, t in names.items()}
+    group_names = display_names(names, naming)
     reach_report = (
         reached(disclosure, lambda replies: naming.session(replies.session_id)) if reached else None
     )
@@ -279,13 +286,18 @@ async def codebook_of(
     return Codebook.of(library, ran, await datasets.content_versions(digests))
 
 
-def _names(
+def printable_names(
     titles: Mapping[GroupRef, str | None], naming: Naming, labels: Mapping[str, str]
 ) -> dict[GroupRef, str | None]:
     """Group names an export may print: titles (research), staff's labels only (public)."""
     if not naming.public:
         return dict(titles)
     return {g: labels.get(f"{g.platform}:{g.chat_id}") for g in titles}
+
+
+def display_names(names: Mapping[GroupRef, str | None], naming: Naming) -> dict[str, str]:
+    """Each group's name by its export label: its printable name, else the label itself."""
+    return {naming.group(g): t or naming.group(g) for g, t in names.items()}
 
 
 def _audit(disclosure: Disclosure, out: Path) -> None:

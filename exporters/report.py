@@ -228,18 +228,29 @@ def drawn(chart: Chart) -> Markup:
     )
 
 
-def render(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> str:
-    """The whole report as one HTML document."""
-    environment = Environment(
+def templates() -> Environment:
+    """The report templates, autoescaped."""
+    return Environment(
         loader=PackageLoader("exporters", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return environment.get_template("report.html").render(
-        ctx=ctx,
-        charts=[(c, drawn(c)) for c in charts(agg, ctx, disclosure)],
-        narrative={name: (title, ctx.narrative.get(name)) for name, title in NARRATIVE},
-        reach=Markup(ctx.reach),
-        banner=Markup(ctx.banner),
+
+
+def render(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> str:
+    """The whole report as one HTML document."""
+    return (
+        templates()
+        .get_template("report.html")
+        .render(
+            ctx=ctx,
+            title=ctx.title,
+            language=ctx.language,
+            direction=ctx.direction,
+            charts=[(c, drawn(c)) for c in charts(agg, ctx, disclosure)],
+            narrative={name: (title, ctx.narrative.get(name)) for name, title in NARRATIVE},
+            reach=Markup(ctx.reach),
+            banner=Markup(ctx.banner),
+        )
     )

@@ -129,6 +129,9 @@ def test_cycle_report_draws_every_chart_offline_without_errors(
         assert "We met three groups. <script>alert(1)</script>" in body
         assert page.eval_on_selector_all("main script", "s => s.length") == 0
         assert "Short steps" in body
+        # Every session showed every step up to the last before "close": nothing was skipped.
+        assert "4 sessions ran in 3 groups: 3 ended by a facilitator" in body
+        assert "skipped" not in body and "before its last step" not in body
         page.close()
     assert problems == []
     assert requests == []
