@@ -26,7 +26,7 @@ def _page(threshold: int) -> lxml_html.HtmlElement:
     ctx = report.ReportContext(
         title="Cycle report: c1",
         notice="",
-        facts=[],
+        facts=[("Cycle", "c1 <i>pilot</i>")],
         group_names={"g1": "Riverside <b>tenants</b>"},
         step_labels={STEP: "4. Landlords should share repair records."},
         choices=[(STEP, "Landlords should share repair records.", ("Agree", "Disagree"))],
@@ -53,7 +53,8 @@ def test_charts_with_nothing_to_show_are_left_out_and_a_zero_reads_zero() -> Non
     assert "Landlords should share repair records." in titles
     # A group's name is text, never markup (the template escapes everything).
     assert _cells(page, "people-by-group") == {"Riverside <b>tenants</b>": ["5"]}
-    assert not page.xpath("//b")
+    assert "c1 <i>pilot</i>" in page.text_content()
+    assert not page.xpath("//b | //i")
 
 
 def test_hidden_counts_are_described_as_the_policy_decided() -> None:
