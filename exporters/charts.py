@@ -83,13 +83,18 @@ def bars(
     body: list[str] = []
     y = 0
     if len(series) > 1:
+        # The legend's keys side by side, on as many lines as they need.
+        x = 0.0
         for i, name in enumerate(series):
-            x = i * 160
+            room = 20 + CHAR * len(name) + 16
+            if x and x + room > WIDTH:
+                x, y = 0, y + LINE
             body.append(
-                f'<rect x="{x}" y="3" width="14" height="14" fill="{COLOURS[i % 4]}"/>'
-                f'<text x="{x + 20}" y="15">{escape(name)}</text>'
+                f'<rect x="{x:.0f}" y="{y + 3}" width="14" height="14" fill="{COLOURS[i % 4]}"/>'
+                f'<text x="{x + 20:.0f}" y="{y + 15}">{escape(name)}</text>'
             )
-        y = 28
+            x += room
+        y += 28
     for label, values in items:
         for line in textwrap.wrap(label, WRAP) or [""]:
             y += LINE
@@ -98,7 +103,8 @@ def bars(
             name = f"{series[i]}: " if len(series) > 1 else ""
             text = name + shown(value, hidden_label, unit)
             if isinstance(value, int | float):
-                width = max(value * scale, 1.5)
+                # A zero draws no bar; its number says 0.
+                width = max(value * scale, 1.5) if value else 0
                 body.append(
                     f'<rect class="mark" x="0" y="{y}" width="{width:.1f}" height="{BAR}" '
                     f'fill="{COLOURS[i % 4]}"><title>{escape(label)}: {escape(text)}</title></rect>'
