@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import dialogue, write_config
+from debian import chromium
 from export_cycle import ALICE, G1, G3, KEY, LIBRARY, T0, TITLES, cycle_captures
 from lxml import html as lxml_html
 
@@ -104,8 +105,10 @@ async def test_dialogue_report_learning_writes_the_report_into_a_new_folder(
 ) -> None:
     config = write_config(tmp_path / "config.toml", database_url)
     out = tmp_path / "learning"
-    made = dialogue(config, "report", "--learning", "--out", str(out))
+    chromium()  # --pdf prints with it
+    made = dialogue(config, "report", "--learning", "--out", str(out), "--pdf", timeout=180)
     assert made.returncode == 0, made.stderr
+    assert (out / "learning.pdf").read_bytes().startswith(b"%PDF")
     page = lxml_html.parse(out / "learning.html").getroot()
     assert page.get("lang") == "en"
     assert "c1" in _rows(page, "reach-over-cycles")
