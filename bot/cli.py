@@ -24,6 +24,7 @@ from bot import (
     logs,
     person_cli,
     reach_cli,
+    report_cli,
     runner,
 )
 from bot.app import build, secrets_held
@@ -95,6 +96,7 @@ def parser() -> argparse.ArgumentParser:
     group_cli.add_parser(commands)
     discord_cli.add_parser(commands)
     reach_cli.add_parser(commands)
+    report_cli.add_parser(commands)
     invite_cli.add_parser(commands)
     init_cli.add_parser(commands)
     person_cli.add_parser(commands)
@@ -122,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "content":
             return check_content(args.path or settings.content.root)
+        if args.command == "report" and not args.learning:
+            return report_cli.run(args)
         return asyncio.run(_run_async(args, settings))
     except UsageError as exc:
         print(f"Usage problem: {exc}", file=sys.stderr)
@@ -174,6 +178,8 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "export":
             return await cli_export.run(args, app)
+        if args.command == "report":
+            return await report_cli.learning(args, app)
         if args.command in ("cycle", "schedule"):
             return await cycle_cli.run(args, app)
         if args.command == "group":

@@ -256,6 +256,9 @@ class ExportSettings(Section):
     # Labels a public export may print for groups, by 'platform:chat id' (for example
     # "telegram:-1003" = "Youth forum"); a group without one is known by its code only.
     public_group_labels: dict[str, str] = Field(default_factory=dict)
+    # Staff's narrative for the cycle report, in Markdown: NARRATIVE/CYCLE/summary.md, heard.md,
+    # worked.md and next.md (each optional; raw HTML in them is shown as text).
+    narrative: Path = Path("narrative")
 
 
 class DirectSettings(Section):

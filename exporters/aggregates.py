@@ -59,6 +59,11 @@ class Aggregates:
             if scope in scopes:
                 self.consents[(group, scope)] += 1
 
+    def plan(self, steps: Iterable[tuple[StepKey, int, int | None]]) -> None:
+        """Each step's position in its script and its planned minutes."""
+        for key, position, planned in steps:
+            self.step_order[key], self.planned[key] = position, planned
+
     def visit(self, step: StepKey, minutes: int | None) -> None:
         """Count the time one visit of a step took."""
         if minutes is not None:

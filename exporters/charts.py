@@ -1,27 +1,43 @@
 """Charts as inline SVG, drawn in Python: the report needs no script and no network.
 
-Every drawn value is an element with class ``mark``; a suppressed value is drawn as a grey
-``mark suppressed`` box of one width whatever it hides, labelled with what is true of it: a
-text value is its own label ("< 10" for a count truly under the threshold, "hidden" for one
-hidden to protect another), ``None`` takes the chart's ``hidden_label``. A zero is a thin
-coloured bar labelled 0, never a grey box.
+Every drawn value is an element with class ``mark``; a hidden value is drawn as a grey
+``mark suppressed`` box labelled with what it stands for, so a reader sees it was withheld.
+Labels sit above their bars and wrap, so a chart scaled to a phone's width stays readable;
+``table`` gives the same numbers as a data table for screen readers and copying.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
-from html import escape
+from dataclasses import dataclass
 
-WIDTH = 720
-ROW = 26
-LABEL = 260
-COLOURS = ("#1f6f8b", "#e07a1f", "#5a8f29", "#8e44ad")
-# A drawn value: a number, a hidden one's label, or None (hidden, the chart's label).
-Bar = float | str | None
+from markupsafe import Markup, escape
+
+WIDTH = 440
+LINE = 22
+BAR = 18
+GAP = 4
+# Characters per label line, and a character's width, at the report's 17px chart text.
+WRAP = 42
+CHAR = 9.5
+# Each at least 3:1 against white (WCAG 1.4.11), told apart by order in the legend too.
+COLOURS = ("#1f6f8b", "#a85400", "#4d7a23", "#8e44ad")
 
 
-def _svg(title: str, height: int, body: list[str]) -> str:
-    return (
+@dataclass(frozen=True)
+class Hidden:
+    """A value the disclosure policy hides, with how the report describes it."""
+
+    label: str
+
+
+Value = float | Hidden | None
+Items = Sequence[tuple[str, Sequence[Value]]]
+
+
+def _svg(title: str, height: int, body: list[str]) -> Markup:
+    return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'width="{WIDTH}" height="{height}" role="img">'
         f"<title>{escape(title)}</title>{''.join(body)}</svg>"
@@ -32,92 +48,97 @@ def _number(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _empty(title: str, note: str) -> str:
-    return _svg(title, 40, [f'<text x="8" y="24" class="note">{escape(note)}</text>'])
+def shown(value: Value, hidden_label: str, unit: str = "") -> str:
+    """A value as the report prints it."""
+    if isinstance(value, Hidden):
+        return value.label
+    return hidden_label if value is None else _number(value) + unit
+
+
+def has_data(items: Items) -> bool:
+    """Whether a chart would show anything but zeros (an empty chart is left out)."""
+    return any(v != 0 for _, values in items for v in values)
 
 
 def bars(
     title: str,
-    items: Sequence[tuple[str, Sequence[Bar]]],
+    items: Items,
     series: Sequence[str] = ("",),
     hidden_label: str = "suppressed",
     empty: str = "No data",
-) -> str:
-    """Horizontal bars: one row per label, one bar per series (None: suppressed)."""
+    unit: str = "",
+) -> Markup:
+    """Horizontal bars: a wrapped label above one bar per series (None, Hidden: hidden)."""
     if not items:
-        return _empty(title, empty)
-    top = max((v for _, vs in items for v in vs if isinstance(v, int | float)), default=0) or 1
-    per_row = ROW * len(series)
-    legend = 22 if len(series) > 1 else 0
-    height = legend + per_row * len(items) + 10
-    scale = (WIDTH - LABEL - 70) / top
+        return _svg(title, 40, [f'<text x="0" y="24" class="note">{escape(empty)}</text>'])
+    numbers = [v for _, vs in items for v in vs if isinstance(v, int | float)]
+    top = max(numbers, default=0) or 1
+    said = [
+        (f"{series[i]}: " if len(series) > 1 else "") + shown(v, hidden_label, unit)
+        for _, vs in items
+        for i, v in enumerate(vs)
+    ]
+    # The longest bar leaves room for the longest text beside a bar.
+    scale = (WIDTH - 12 - CHAR * max(len(t) for t in said)) / top
     body: list[str] = []
-    if legend:
+    y = 0
+    if len(series) > 1:
+        # The legend's keys side by side, on as many lines as they need.
+        x = 0.0
         for i, name in enumerate(series):
-            x = LABEL + i * 150
+            room = 20 + CHAR * len(name) + 16
+            if x and x + room > WIDTH:
+                x, y = 0, y + LINE
             body.append(
-                f'<rect x="{x}" y="4" width="12" height="12" fill="{COLOURS[i % 4]}"/>'
-                f'<text x="{x + 18}" y="15">{escape(name)}</text>'
+                f'<rect x="{x:.0f}" y="{y + 3}" width="14" height="14" fill="{COLOURS[i % 4]}"/>'
+                f'<text x="{x + 20:.0f}" y="{y + 15}">{escape(name)}</text>'
             )
-    for row, (label, values) in enumerate(items):
-        y0 = legend + row * per_row
-        body.append(
-            f'<text x="{LABEL - 8}" y="{y0 + per_row / 2 + 5:.0f}" text-anchor="end">'
-            f"{escape(label[:40])}</text>"
-        )
+            x += room
+        y += 28
+    for label, values in items:
+        for line in textwrap.wrap(label, WRAP) or [""]:
+            y += LINE
+            body.append(f'<text x="0" y="{y - 5}" class="label">{escape(line)}</text>')
         for i, value in enumerate(values):
-            y = y0 + i * ROW + 4
-            if value is None or isinstance(value, str):
-                said = hidden_label if value is None else value
+            name = f"{series[i]}: " if len(series) > 1 else ""
+            text = name + shown(value, hidden_label, unit)
+            if isinstance(value, int | float):
+                # A zero draws no bar; its number says 0.
+                width = max(value * scale, 1.5) if value else 0
                 body.append(
-                    f'<rect class="mark suppressed" x="{LABEL}" y="{y}" width="40" '
-                    f'height="{ROW - 8}" fill="#ccc"/><text x="{LABEL + 46}" y="{y + 14}">'
-                    f"{escape(said)}</text>"
+                    f'<rect class="mark" x="0" y="{y}" width="{width:.1f}" height="{BAR}" '
+                    f'fill="{COLOURS[i % 4]}"><title>{escape(label)}: {escape(text)}</title></rect>'
                 )
-                continue
-            width = max(value * scale, 1.5)
-            body.append(
-                f'<rect class="mark" x="{LABEL}" y="{y}" width="{width:.1f}" '
-                f'height="{ROW - 8}" fill="{COLOURS[i % 4]}"><title>{escape(label)}: '
-                f"{_number(value)}</title></rect>"
-                f'<text x="{LABEL + width + 6:.1f}" y="{y + 14}">{_number(value)}</text>'
-            )
-    return _svg(title, height, body)
+            else:
+                width = 24
+                body.append(
+                    f'<rect class="mark suppressed" x="0" y="{y}" width="{width}" '
+                    f'height="{BAR}" fill="#e8e8e8" stroke="#595959"><title>{escape(label)}: '
+                    f"{escape(text)}</title></rect>"
+                )
+            body.append(f'<text x="{width + 6:.1f}" y="{y + 14}">{escape(text)}</text>')
+            y += BAR + GAP
+        y += 8
+    return _svg(title, y, body)
 
 
-def timeline(
-    title: str,
-    points: Sequence[tuple[str, int | str | None]],
+def table(
+    items: Items,
+    series: Sequence[str],
+    heading: str,
     hidden_label: str = "suppressed",
-    empty: str = "No data",
-) -> str:
-    """Columns over time (labels are dates, in order); None: suppressed."""
-    if not points:
-        return _empty(title, empty)
-    height, base, left = 220, 180, 40
-    top = max((v for _, v in points if isinstance(v, int)), default=0) or 1
-    step = (WIDTH - left - 10) / len(points)
-    width = max(min(step * 0.8, 60), 2)
-    body = [f'<line x1="{left}" y1="{base}" x2="{WIDTH - 10}" y2="{base}" stroke="#555"/>']
-    every = max(1, len(points) // 8)
-    for i, (label, value) in enumerate(points):
-        x = left + i * step
-        if value is None or isinstance(value, str):
-            said = hidden_label if value is None else value
-            body.append(
-                f'<rect class="mark suppressed" x="{x:.1f}" y="{base - 12}" '
-                f'width="{width:.1f}" height="12" fill="#ccc"><title>{escape(label)}: '
-                f"{escape(said)}</title></rect>"
-            )
-        else:
-            h = max(value / top * (base - 20), 1.5)
-            body.append(
-                f'<rect class="mark" x="{x:.1f}" y="{base - h:.1f}" width="{width:.1f}" '
-                f'height="{h:.1f}" fill="{COLOURS[0]}"><title>{escape(label)}: {value}'
-                f"</title></rect>"
-            )
-        if i % every == 0:
-            body.append(f'<text x="{x:.1f}" y="{base + 18}" class="tick">{escape(label)}</text>')
-    if any(isinstance(v, int) for _, v in points):  # no scale to read when all are hidden
-        body.append(f'<text x="4" y="16" class="tick">{top}</text>')
-    return _svg(title, height, body)
+    unit: str = "",
+) -> Markup:
+    """The numbers behind a chart, as a data table."""
+    names = [s or "value" for s in series]
+    head = "".join(f'<th scope="col">{escape(n)}</th>' for n in names)
+    rows = "".join(
+        f'<tr><th scope="row">{escape(label)}</th>'
+        + "".join(f"<td>{escape(shown(v, hidden_label, unit))}</td>" for v in values)
+        + "</tr>"
+        for label, values in items
+    )
+    return Markup(
+        f'<table class="data"><thead><tr><th scope="col">{escape(heading)}</th>{head}</tr>'
+        f"</thead><tbody>{rows}</tbody></table>"
+    )

@@ -248,8 +248,23 @@ class Codebook:
         return found
 
     def labels(self) -> dict[StepKey, str]:
-        """A short label per step for charts: '3. step-id'."""
-        return {key: f"{n}. {key[1]}" for key, n, _ in self.keys()}
+        """A label per step for charts and notes: its position and (newest) text, shortened."""
+        return {
+            (s, step.id): f"{n}. {shorten(step.text)}"
+            for s in self.newest
+            for n, step in self._merged_steps(s)
+        }
+
+    def question(self, key: StepKey) -> str:
+        """The newest wording of a step or feedback question, for a chart's title."""
+        step = self.step(*key)
+        return step.text if step is not None else key[1]
+
+
+def shorten(text: str, limit: int = 90) -> str:
+    """The first line of ``text``, cut at a word before ``limit`` characters."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _merged(versions: list[Step]) -> tuple[str, ...]:

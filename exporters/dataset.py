@@ -17,12 +17,13 @@ from bot import __version__
 from bot.content.check import Library
 from bot.core.ids import GroupRef
 from bot.private_files import private_file, private_folder
+from bot.texts import Catalogue
 from exporters import aggregates as agg_
 from exporters import datapackage, manifest, published, reach_render, readme, report
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
 from exporters.disclosure import DEFAULT_THRESHOLD, Disclosure, DisclosureError
-from exporters.learning import feedback_notes, notes, reflection_notes
+from exporters.learning import Words, feedback_notes, notes, reflections
 from exporters.polis import PolisWriter
 from exporters.progress import Progress
 from exporters.pseudonymise import Naming, Pseudonymiser
@@ -58,6 +59,9 @@ class ExportOptions:
     language: str = "en"
     # Publishable group labels by 'platform:chat id'; the public profile prints no other name.
     group_labels: Mapping[str, str] = field(default_factory=dict)
+    # Staff's Markdown narrative: a folder holding one folder per cycle (summary.md, heard.md,
+    # worked.md, next.md), included in the report.
+    narrative: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,18 @@ def _by_session(items: Sequence[R]) -> dict[str, list[R]]:
     for item in items:
         found.setdefault(item.session_id, []).append(item)
     return found
+
+
+def timed_visits(
+    agg: Aggregates, codebook: Codebook, session: SessionRow, visits: Sequence[StepVisitRow]
+) -> list[tuple[StepVisitRow, int | None]]:
+    """A session's step visits with the minutes each took, counted in ``agg`` by step."""
+    timed = list(_visit_minutes(visits, session))
+    for visit, minutes in timed:
+        step = codebook.at(session.script_id, visit.step_index, session.content_version)
+        if step is not None:
+            agg.visit((session.script_id or "", step.id), minutes)
+    return timed
 
 
 def _visit_minutes(
@@ -130,8 +146,7 @@ async def export_dataset(
     tables = tables_for(options.profile)
     sinks = Sinks(out, tables)
     agg = Aggregates(returning_people={naming.pseudonym(p) for p, _ in back})
-    for key, position, planned in codebook.keys():
-        agg.step_order[key], agg.planned[key] = position, planned
+    agg.plan(codebook.keys())
     qdpx = Qdpx(out / "dialogue.qdpx", f"Cycle {cycle or 'all'}", str(export_id), options.now)
     for script in codebook.scripts.values():
         qdpx.code_script(script.id, script.title, codebook.step_texts(script.id))
@@ -157,11 +172,7 @@ async def export_dataset(
     cards = _by_session(exposures)
     plan = []
     for session in sessions:
-        timed = list(_visit_minutes(visits.get(session.session_id, []), session))
-        for visit, minutes in timed:
-            step = codebook.at(session.script_id, visit.step_index, session.content_version)
-            if step is not None:
-                agg.visit((session.script_id or "", step.id), minutes)
+        timed = timed_visits(agg, codebook, session, visits.get(session.session_id, []))
         plan.append((session, timed, cards.get(session.session_id, [])))
     await walk.sessions(cycle, plan)
     await walk.votes(cycle)
@@ -176,7 +187,7 @@ async def export_dataset(
     for session in sessions:
         label = naming.group(session.group)
         group_sessions[label] = group_sessions.get(label, 0) + 1
-    names = _names(titles, naming, options.group_labels)
+    names = printable_names(titles, naming, options.group_labels)
     for session in {s.group: s for s in sessions}.values():
         label = naming.group(session.group)
         sinks.add(
@@ -196,10 +207,11 @@ async def export_dataset(
         rows.update(polis.close())
     walk.progress.finish()
 
-    group_names = {naming.group(g): t or naming.group(g) for g, t in names.items()}
+    group_names = display_names(names, naming)
     reach_report = (
         reached(disclosure, lambda replies: naming.session(replies.session_id)) if reached else None
     )
+    say = Words(Catalogue.load(), options.language)
     ctx = report.ReportContext(
         title=f"Cycle report: {cycle or 'all cycles'}",
         notice=(
@@ -219,14 +231,20 @@ async def export_dataset(
         ],
         group_names=group_names,
         step_labels=codebook.labels(),
-        choices=codebook.choices(),
+        choices=[(k, codebook.question(k), labels) for k, labels in codebook.choices()],
+        say=say,
         learning=[
-            *notes(sessions, visits, codebook, agg, disclosure),
-            *feedback_notes(codebook, disclosure),
-            *reflection_notes(reflected, naming),
+            *notes(sessions, visits, codebook, agg, disclosure, say),
+            *feedback_notes(codebook, disclosure, say),
         ],
+        reflections=reflections(reflected, naming, group_names, say),
+        narrative=report.narrative(
+            options.narrative / (cycle or "all") if options.narrative else None
+        ),
         reach=reach_render.html(reach_report) if reach_report else "",
         banner=reach_render.banner(reach_report) if reach_report else "",
+        language=options.language,
+        direction=report.direction(options.language),
     )
     page = report.render(agg, ctx, disclosure)
     if public:
@@ -258,13 +276,18 @@ async def export_dataset(
     return ExportResult(export_id, out, table_rows, dict(walk.redactor.counts))
 
 
-def _names(
+def printable_names(
     titles: Mapping[GroupRef, str | None], naming: Naming, labels: Mapping[str, str]
 ) -> dict[GroupRef, str | None]:
     """Group names an export may print: titles (research), staff's labels only (public)."""
     if not naming.public:
         return dict(titles)
     return {g: labels.get(f"{g.platform}:{g.chat_id}") for g in titles}
+
+
+def display_names(names: Mapping[GroupRef, str | None], naming: Naming) -> dict[str, str]:
+    """Each group's name by its export label: its printable name, else the label itself."""
+    return {naming.group(g): t or naming.group(g) for g, t in names.items()}
 
 
 def _audit(disclosure: Disclosure, out: Path) -> None:

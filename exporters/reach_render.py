@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from exporters.charts import bars
+from exporters.charts import Hidden, Value, bars
 from exporters.reach import UNDER, WIDE_GAP, CategoryReach, Inequality, ReachReport, ValueReach
 from exporters.report import figure
 
@@ -196,10 +196,10 @@ def _value_row(v: ValueReach) -> str:
     )
 
 
-def _top_bar(session: Inequality) -> float | str | None:
+def _top_bar(session: Inequality) -> Value:
     # A session whose people are hidden had replies too: say it is hidden, not "no replies".
     if session.people is None:
-        return "hidden"
+        return Hidden("hidden")
     return None if session.top_share is None else round(session.top_share, 1)
 
 

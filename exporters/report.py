@@ -1,18 +1,35 @@
-"""The cycle report: one self-contained HTML file with inline SVG charts, readable offline."""
+"""The cycle report: one self-contained HTML file with inline SVG charts, readable offline.
+
+The page is a Jinja2 template with autoescaping; staff's narrative comes from Markdown files
+rendered with HTML disabled, so neither a participant's words nor a staff file can inject markup.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from html import escape
-from importlib import resources
-from string import Template
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
 
 from exporters import aggregates as agg_
 from exporters.aggregates import Aggregates, StepKey
-from exporters.charts import bars, timeline
+from exporters.charts import Hidden, Items, Value, bars, has_data, table
 from exporters.disclosure import Disclosure, Key
+from exporters.learning import Reflection, Words, counted
 from exporters.schema import ALL_GROUPS
+
+# Staff's narrative: one Markdown file per section, in the cycle's folder, in this order.
+NARRATIVE = (
+    ("summary", "Summary"),
+    ("heard", "What we heard"),
+    ("worked", "What worked well"),
+    ("next", "What we will change for the next cycle"),
+)
+
+RIGHT_TO_LEFT = frozenset({"ar", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
 
 
 @dataclass(frozen=True)
@@ -24,136 +41,216 @@ class ReportContext:
     facts: Sequence[tuple[str, str]]
     group_names: dict[str, str]
     step_labels: dict[StepKey, str]
-    choices: Sequence[tuple[StepKey, Sequence[str]]]
+    # Each choice step (and feedback question): its key, its question and its answers.
+    choices: Sequence[tuple[StepKey, str, Sequence[str]]]
+    say: Words
     learning: Sequence[str] = field(default_factory=list)
+    reflections: Sequence[Reflection] = field(default_factory=list)
+    narrative: Mapping[str, Markup] = field(default_factory=dict)
+    # Sections other parts of the export may fill; an empty one is left out.
+    opinion_groups: Markup = Markup("")
+    themes: Markup = Markup("")
     # The reach section (exporters.reach_render.html), and a banner for the top of every page.
     reach: str = ""
     banner: str = ""
+    language: str = "en"
+    direction: str = "ltr"
 
 
-def figure(name: str, caption: str, svg: str) -> str:
-    """A chart with its caption; ``name`` (data-chart) lets a reader or a test find it."""
-    return (
-        f'<figure class="chart" data-chart="{escape(name)}">{svg}'
-        f"<figcaption>{escape(caption)}</figcaption></figure>"
+@dataclass(frozen=True)
+class Chart:
+    """One chart: its title, what it shows, and the rows drawn and tabled."""
+
+    name: str
+    title: str
+    caption: str
+    items: Items
+    series: Sequence[str] = ("",)
+    heading: str = ""
+    unit: str = ""
+
+
+def figure(name: str, caption: str, svg: str, data: str = "") -> Markup:
+    """A chart with its caption and data table; ``name`` (data-chart) lets a test find it."""
+    behind = Markup(
+        f"<details><summary>The numbers as a table</summary>{Markup(data)}</details>"
+        if data
+        else ""
+    )
+    return Markup(
+        f'<figure class="chart" data-chart="{escape(name)}">{Markup(svg)}'
+        f"<figcaption>{escape(caption)}</figcaption>{behind}</figure>"
     )
 
 
-def bar(disclosure: Disclosure, key: Key) -> int | str:
-    """A count as a bar: its value, or what is true of it when hidden ("< t" or "hidden")."""
-    value = disclosure.value(key)
-    if value is not None:
-        return value
-    return f"< {disclosure.threshold}" if disclosure.is_small(key) else "hidden"
+def direction(language: str) -> str:
+    """The writing direction of a language, for the page's ``dir``."""
+    return "rtl" if language.split("-")[0] in RIGHT_TO_LEFT else "ltr"
 
 
-def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> list[str]:
-    """Every chart of the report, as HTML figures; every number read through ``disclosure``."""
-    hidden = "hidden"  # a percentage hidden with its counts: no range is true of it
-    out: list[str] = []
+def narrative(folder: Path | None) -> dict[str, Markup]:
+    """Staff's Markdown files found in ``folder``, as HTML (raw HTML in them is shown as text)."""
+    if folder is None:
+        return {}
+    markdown = MarkdownIt("commonmark", {"html": False})
+    found = {}
+    for name, _ in NARRATIVE:
+        path = folder / f"{name}.md"
+        if path.is_file():
+            tokens = markdown.parse(path.read_text(encoding="utf-8"))
+            for token in tokens:
+                # The section has its own heading (h2): staff's headings sit below it.
+                if token.type in ("heading_open", "heading_close"):
+                    token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+            found[name] = Markup(markdown.renderer.render(tokens, markdown.options, {}))
+    return found
+
+
+def _percent(disclosure: Disclosure, part: Key, whole: Key, say: Words) -> Value:
+    found = disclosure.percent(part, whole)
+    return Hidden(say("report.hidden_withheld")) if found is None else found
+
+
+def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> list[Chart]:
+    """Every chart of the report that has something to show; numbers read via ``disclosure``."""
+    say = ctx.say
+
+    def n(key: Key) -> Value:
+        return counted(disclosure, key, say)
+
+    found: list[Chart] = []
     groups = sorted(k[1] for k in disclosure.counts if k[0] == "people" and k[1] != ALL_GROUPS)
-    rows = [(ctx.group_names.get(g, g), [bar(disclosure, agg_.people(g))]) for g in groups]
-    out.append(
-        figure(
+    found.append(
+        Chart(
             "people-by-group",
-            "People who replied or answered, by group.",
-            bars("People by group", rows, hidden_label=hidden),
+            "People who took part, by group",
+            "People who replied or answered, in each group.",
+            [(ctx.group_names.get(g, g), [n(agg_.people(g))]) for g in groups],
+            heading="Group",
         )
     )
     steps = [k for k in ctx.step_labels if agg_.replies(ALL_GROUPS, k) in disclosure.counts]
-    out.append(
-        figure(
+    found.append(
+        Chart(
             "participation-by-step",
+            "Participation at each step",
             "People who replied, and replies, at each step (all groups).",
-            bars(
-                "Participation by step",
-                [
-                    (
-                        ctx.step_labels[k],
-                        [
-                            bar(disclosure, agg_.participants(ALL_GROUPS, k)),
-                            bar(disclosure, agg_.replies(ALL_GROUPS, k)),
-                        ],
-                    )
-                    for k in steps
-                ],
-                series=("people", "replies"),
-                hidden_label=hidden,
-            ),
+            [
+                (
+                    ctx.step_labels[k],
+                    [n(agg_.participants(ALL_GROUPS, k)), n(agg_.replies(ALL_GROUPS, k))],
+                )
+                for k in steps
+            ],
+            series=("people", "replies"),
+            heading="Step",
         )
     )
-    for step, labels in ctx.choices:
-        items = [
-            (label, [bar(disclosure, agg_.votes(ALL_GROUPS, step, n))])
-            for n, label in enumerate(labels, 1)
-        ]
-        out.append(
-            figure(
+    for step, question, labels in ctx.choices:
+        found.append(
+            Chart(
                 f"votes-{step[0]}-{step[1]}",
-                f"Answers to {ctx.step_labels.get(step, step[1])} (all groups).",
-                bars(f"Answers: {step[1]}", items, hidden_label=hidden),
+                question,
+                "People who chose each answer (all groups).",
+                [
+                    (label, [n(agg_.votes(ALL_GROUPS, step, k))])
+                    for k, label in enumerate(labels, 1)
+                ],
+                heading="Answer",
             )
         )
     base = agg_.consents(ALL_GROUPS, "participate")
-    rates: list[tuple[str, list[float | None]]] = [
-        (scope, [disclosure.percent(agg_.consents(ALL_GROUPS, scope), base)])
-        for scope in ("participate", "quote", "profile", "followup")
-    ]
-    out.append(
-        figure(
-            "consent-rates",
-            "Share of people taking part who agreed to each consent scope (per cent).",
-            bars("Consent rates", rates if disclosure.value(base) else [], hidden_label=hidden),
+    if disclosure.value(base):
+        found.append(
+            Chart(
+                "consent-rates",
+                "What people agreed to",
+                "Share of the people taking part who agreed to each use of their words (per cent).",
+                [
+                    (say(f"report.scope_{scope}"), [_percent(disclosure, c, base, say)])
+                    for scope in ("participate", "quote", "profile", "followup")
+                    if (c := agg_.consents(ALL_GROUPS, scope))
+                ],
+                heading="Agreed to",
+                unit="%",
+            )
         )
-    )
     days = sorted(k for k in disclosure.counts if k[0] == "day")
-    out.append(
-        figure(
+    found.append(
+        Chart(
             "replies-over-time",
-            "Replies per day.",
-            timeline("Replies over time", [(k[1], bar(disclosure, k)) for k in days], hidden),
+            "Replies per day",
+            "Replies on each day a reply was written.",
+            [(k[1], [n(k)]) for k in days],
+            heading="Day",
         )
     )
-    timing = [
-        (ctx.step_labels.get(k, k[1]), [planned, actual])
-        for k, actual, planned in agg.median_minutes()
-        if actual is not None or planned is not None
-    ]
-    out.append(
-        figure(
+    untimed = Hidden(say("report.not_recorded"))
+    found.append(
+        Chart(
             "time-per-step",
+            "Time per step",
             "Minutes per step: planned in the script, and the median actually spent.",
-            bars("Time per step", timing, series=("planned", "actual (median)"), hidden_label="-"),
+            [
+                (
+                    ctx.step_labels.get(k, k[1]),
+                    [untimed if v is None else v for v in (planned, actual)],
+                )
+                for k, actual, planned in agg.median_minutes()
+                if actual is not None or planned is not None
+            ],
+            series=("planned", "actual (median)"),
+            heading="Step",
         )
     )
-    out.append(
-        figure(
+    found.append(
+        Chart(
             "returning-participants",
+            "New and returning people",
             "People new in this cycle, and people who took part in an earlier cycle.",
-            bars(
-                "Returning participants",
-                [(k[1], [bar(disclosure, k)]) for k in (agg_.NEW, agg_.RETURNING)],
-                hidden_label=hidden,
-            ),
+            [
+                (say("report.new"), [n(agg_.NEW)]),
+                (say("report.returning_people"), [n(agg_.RETURNING)]),
+            ],
+            heading="People",
         )
     )
-    return out
+    return [c for c in found if has_data(c.items)]
+
+
+def drawn(chart: Chart) -> Markup:
+    """A chart as a figure: its bars, caption and data table."""
+    return figure(
+        chart.name,
+        chart.caption,
+        bars(chart.title, chart.items, chart.series, unit=chart.unit),
+        table(chart.items, chart.series, chart.heading, unit=chart.unit),
+    )
+
+
+def templates() -> Environment:
+    """The report templates, autoescaped."""
+    return Environment(
+        loader=PackageLoader("exporters", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> str:
     """The whole report as one HTML document."""
-    template = Template(
-        resources.files("exporters").joinpath("templates/report.html").read_text("utf-8")
-    )
-    facts = "".join(
-        f"<tr><td>{escape(name)}</td><td>{escape(value)}</td></tr>" for name, value in ctx.facts
-    )
-    return template.substitute(
-        title=escape(ctx.title),
-        notice=escape(ctx.notice),
-        facts=facts,
-        charts="\n".join(charts(agg, ctx, disclosure)),
-        learning="\n".join(f"<li>{escape(note)}</li>" for note in ctx.learning),
-        reach=ctx.reach,
-        banner=ctx.banner,
+    return (
+        templates()
+        .get_template("report.html")
+        .render(
+            ctx=ctx,
+            title=ctx.title,
+            language=ctx.language,
+            direction=ctx.direction,
+            charts=[(c, drawn(c)) for c in charts(agg, ctx, disclosure)],
+            narrative={name: (title, ctx.narrative.get(name)) for name, title in NARRATIVE},
+            reach=Markup(ctx.reach),
+            banner=Markup(ctx.banner),
+        )
     )

@@ -2,7 +2,8 @@
 
 Playwright's own browser download cannot reach the network here, so the browser tests drive
 the Chromium of the machine's package manager; the deployment checks use docker-compose and
-systemd-analyze. A fresh machine of this kind installs each as the test first needs it.
+systemd-analyze; the accessibility check runs npm's axe-core in that Chromium. A fresh
+machine of this kind installs each as the test first needs it.
 """
 
 from __future__ import annotations
@@ -44,3 +45,24 @@ def installed(command: str, package: str) -> Path:
 def chromium() -> Path:
     """Debian's Chromium."""
     return installed("chromium", "chromium")
+
+
+def pdftotext() -> Path:
+    """Poppler's pdftotext, which reads back the text of a printed report."""
+    return installed("pdftotext", "poppler-utils")
+
+
+def npm_package(name: str, version: str) -> Path:
+    """The folder of an npm package, installed on first use into a cache outside the repo."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dialogue-tests"
+    folder = cache / "npm" / "node_modules" / name
+    if not (folder / "package.json").is_file():
+        npm = installed("npm", "npm")
+        subprocess.run(
+            [str(npm), "install", "--prefix", str(cache / "npm"), "--no-audit", "--no-fund"]
+            + [f"{name}@{version}"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    return folder

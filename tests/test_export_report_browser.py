@@ -1,13 +1,18 @@
-"""The cycle report opened in real headless Chromium with the network off."""
+"""The cycle report opened in real headless Chromium with the network off, checked by axe-core,
+read at a desktop's and a phone's width, and printed to PDF by ``dialogue report --pdf``."""
 
 import asyncio
+import subprocess
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from debian import FLAGS, chromium
-from export_cycle import KEY, LIBRARY, T0, TITLES, cycle_captures
-from playwright.sync_api import ConsoleMessage, Route, sync_playwright
+from cli_support import dialogue, write_config
+from debian import FLAGS, chromium, npm_package, pdftotext
+from export_cycle import G1, KEY, LIBRARY, T0, TITLES, cycle_captures
+from lxml import html as lxml_html
+from playwright.sync_api import Browser, ConsoleMessage, Route, sync_playwright
 
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
@@ -25,11 +30,17 @@ CHARTS = {
     "time-per-step",
     "returning-participants",
 }
+SUMMARY = "# In short\n\nWe met **three** groups. <script>alert(1)</script>\n"
+WIDTHS = (1280, 390)
 
 
 async def _reports(url: str, out: Path) -> list[Path]:
     await upgrade(url)
     engine = make_engine(url)
+    narrative = out / "narrative"
+    (narrative / "c1").mkdir(parents=True)
+    (narrative / "c1" / "summary.md").write_text(SUMMARY, encoding="utf-8")
+    (narrative / "c1" / "worked.md").write_text("- Short steps\n- Cards sent early\n")
     try:
         repo = Repository(engine, STORE_KEY)
         for group, title in TITLES.items():
@@ -43,6 +54,9 @@ async def _reports(url: str, out: Path) -> list[Path]:
                 made_by="tester",
                 now=T0 + timedelta(days=10),
                 profile=profile,
+                threshold=3,
+                group_labels={f"{G1.platform}:{G1.chat_id}": "Riverside (label)"},
+                narrative=narrative,
             )
             result = await export_dataset(Datasets(engine), LIBRARY, KEY, options)
             found.append(result.folder / "report.html")
@@ -56,7 +70,19 @@ def reports(sqlite_url: str, tmp_path: Path) -> list[Path]:
     return asyncio.run(_reports(sqlite_url, tmp_path))
 
 
-def test_cycle_report_draws_every_chart_offline_without_errors(reports: list[Path]) -> None:
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium()), args=FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def test_cycle_report_draws_every_chart_offline_without_errors(
+    reports: list[Path], browser: Browser
+) -> None:
     requests: list[str] = []
     problems: list[str] = []
 
@@ -71,32 +97,119 @@ def test_cycle_report_draws_every_chart_offline_without_errors(reports: list[Pat
         if message.type == "error":
             problems.append(message.text)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium()), args=FLAGS)
-        try:
-            context = browser.new_context(offline=True)
-            context.route("**/*", only_files)
-            for report in reports:
-                page = context.new_page()
-                page.on("console", console)
-                page.on("pageerror", lambda error: problems.append(str(error)))
-                page.goto(report.as_uri())
-                drawn = page.eval_on_selector_all(
-                    "figure.chart",
-                    """figures => figures.map(f => [
-                        f.dataset.chart,
-                        [...f.querySelectorAll('svg .mark')].filter(m => {
-                            const box = m.getBoundingClientRect();
-                            return box.width > 0 && box.height > 0;
-                        }).length,
-                    ])""",
-                )
-                assert {name for name, _ in drawn} == CHARTS, report
-                assert all(marks > 0 for _, marks in drawn), drawn
-                assert page.title().startswith("Cycle report: c1")
-                assert "Learning report" in page.inner_text("body")
-                page.close()
-        finally:
-            browser.close()
+    context = browser.new_context(offline=True)
+    context.route("**/*", only_files)
+    for report in reports:
+        page = context.new_page()
+        page.on("console", console)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(report.as_uri())
+        drawn = page.eval_on_selector_all(
+            "figure.chart",
+            """figures => figures.map(f => [
+                f.dataset.chart,
+                [...f.querySelectorAll('svg .mark')].filter(m => {
+                    const box = m.getBoundingClientRect();
+                    return box.width > 0 && box.height > 0;
+                }).length,
+                f.querySelectorAll('table.data tbody tr').length,
+            ])""",
+        )
+        assert {name for name, _, _ in drawn} - {"reach-inequality"} >= CHARTS, report
+        assert all(marks > 0 for _, marks, _ in drawn), drawn
+        # Every chart of the cycle's counts has its numbers as a table behind it.
+        assert all(rows > 0 for name, _, rows in drawn if name in CHARTS), drawn
+        assert page.title().startswith("Cycle report: c1")
+        headings = page.eval_on_selector_all("h3", "hs => hs.map(h => h.textContent)")
+        assert "Landlords should share repair records with tenants." in headings
+        assert "In short" in headings  # staff's headings sit below their section's
+        body = page.inner_text("body")
+        assert "Learning report" in body
+        # Staff's Markdown is included, its raw HTML shown as text, never run.
+        assert "We met three groups. <script>alert(1)</script>" in body
+        assert page.eval_on_selector_all("main script", "s => s.length") == 0
+        assert "Short steps" in body
+        # Every session showed every step up to the last before "close": nothing was skipped.
+        assert "4 sessions ran in 3 groups: 3 ended by a facilitator" in body
+        assert "skipped" not in body and "before its last step" not in body
+        page.close()
     assert problems == []
     assert requests == []
+
+
+def test_research_report_names_groups_and_the_public_one_only_their_labels(
+    reports: list[Path],
+) -> None:
+    research, public = (lxml_html.parse(r).getroot().text_content() for r in reports)
+    assert all(title in research for title in TITLES.values())
+    assert "Riverside (label)" in public
+    assert not any(title in public for title in TITLES.values())
+
+
+def test_axe_finds_no_accessibility_violation_in_either_report(
+    reports: list[Path], browser: Browser
+) -> None:
+    axe = npm_package("axe-core", "4.10") / "axe.min.js"
+    # The report's own policy allows no script: axe is let in for the check only.
+    context = browser.new_context(offline=True, bypass_csp=True)
+    found = {}
+    for report in reports:
+        for width in WIDTHS:
+            page = context.new_page()
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(report.as_uri())
+            page.add_script_tag(path=str(axe))
+            result = page.evaluate(
+                """() => axe.run(document, {runOnly: {type: 'tag', values:
+                    ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+                    .then(r => [r.violations.map(v => [v.id, v.nodes.length, v.help]),
+                                r.passes.length])"""
+            )
+            violations, passes = result
+            found[(report.parent.name, width)] = violations
+            assert passes > 10  # axe ran its rules
+            assert page.get_attribute("html", "lang") == "en"
+            assert page.get_attribute("html", "dir") == "ltr"
+            page.close()
+    assert all(v == [] for v in found.values()), found
+
+
+def test_every_label_is_readable_on_a_phone(reports: list[Path], browser: Browser) -> None:
+    for report in reports:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(report.as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        sizes = page.eval_on_selector_all(
+            "figure.chart svg text",
+            """texts => texts.map(t => [t.textContent,
+                parseFloat(getComputedStyle(t).fontSize) *
+                t.ownerSVGElement.getBoundingClientRect().width /
+                t.ownerSVGElement.viewBox.baseVal.width,
+                t.getBoundingClientRect().right <= 390])""",
+        )
+        assert sizes
+        small = [(text, round(px, 1)) for text, px, _ in sizes if px < 12]
+        assert small == [], report
+        assert all(inside for _, _, inside in sizes), [t for t, _, inside in sizes if not inside]
+        page.close()
+
+
+def test_dialogue_report_prints_the_report_to_pdf(
+    reports: list[Path], sqlite_url: str, tmp_path: Path
+) -> None:
+    chromium()
+    config = write_config(tmp_path / "config.toml", sqlite_url)
+    folder = reports[1].parent
+    printed = dialogue(config, "report", str(folder), "--pdf", timeout=180)
+    assert printed.returncode == 0, printed.stderr
+    pdf = folder / "report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert pdf.stat().st_mode & 0o077 == 0  # private, as every file of an export
+    text = subprocess.run(
+        [str(pdftotext()), str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Landlords should share repair records" in text
+    assert "Riverside (label)" in text
+    missing = dialogue(config, "report", str(tmp_path / "nowhere"), "--pdf")
+    assert missing.returncode == 2
+    assert "there is no report here" in missing.stderr

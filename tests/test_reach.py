@@ -232,7 +232,12 @@ async def test_the_cycle_report_shows_the_reach_chart_and_says_the_baseline_is_a
     assert set(figures) == {"reach-age", "reach-ethnic", "reach-before", "reach-inequality"}
     # One bar per answer for the participants and one for the area (none withheld at 5).
     titles = [t.text for m in marks(figures["reach-age"]) for t in m.xpath("title")]
-    assert titles == ["Under 40: 75", "Under 40: 50", "40 or over: 25", "40 or over: 50"]
+    assert titles == [
+        "Under 40: participants: 75",
+        "Under 40: area: 50",
+        "40 or over: participants: 25",
+        "40 or over: area: 50",
+    ]
     assert len(marks(figures["reach-ethnic"])) == 8
     assert len(marks(figures["reach-before"])) == 2
     banner = page.xpath('/html/body/div[@class="example-baseline"]')

@@ -222,8 +222,9 @@ async def test_reflections_and_feedback_reach_the_cycles_export_and_report(
         (o["step_id"], o["option"], o["label"]) for o in options_table
     }
     report = (tmp_path / "research" / "report.html").read_text(encoding="utf-8")
-    assert "Feedback, &#x27;Did you feel heard today?&#x27;: Yes 1; Partly 0" in report
-    assert "went well: The group warmed up fast; email me at [email]" in report
+    assert "“Did you feel heard today?”: Yes 1; Partly 0" in report
+    # Each reflection stands on its own, every answer under its question.
+    assert "<dt>What went well</dt><dd>The group warmed up fast; email me at [email]</dd>" in report
     assert "fran@example.org" not in report
     assert not (tmp_path / "public" / "reflections.csv").exists()
     counted = csv_rows(tmp_path / "public" / "vote_counts.csv")

@@ -48,6 +48,12 @@ class Catalogue:
             text = self._messages[DEFAULT_LANGUAGE][key]
         return text.format(**params)
 
+    def plural(self, language: str, key: str, count: float, **params: Any) -> str:
+        """``key.one`` when ``count`` is one, else ``key.other``; ``{count}`` is filled in."""
+        form = "one" if count == 1 else "other"
+        shown = f"{count:g}" if isinstance(count, float) else str(count)
+        return self.get(language, f"{key}.{form}", count=shown, **params)
+
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = []
