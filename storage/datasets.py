@@ -254,6 +254,8 @@ class Datasets:
         try:
             while (page := await upcoming) is not None:
                 upcoming = asyncio.ensure_future(anext(pages, None))
+                # Each person's key is read once, with the page's other new people's.
+                keys.preload(row.participant_id for row in page)
                 yield [_reply(row, known[row.session_id], residents, keys) for row in page]
         finally:
             upcoming.cancel()
