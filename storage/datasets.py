@@ -31,7 +31,7 @@ from storage.dataset_records import (
     SessionRow,
     StepVisitRow,
 )
-from storage.db import for_writes
+from storage.db import for_writes, release_cache
 from storage.direct import ReflectionRow, reflections
 from storage.keystore import KeyStore, keys_of
 from storage.reach import CycleReach, cycle_reach
@@ -274,6 +274,7 @@ class Datasets:
                 async with self._engine.connect() as conn:
                     page = query.where(responses.c.session_id.in_(waiting))
                     rows = (await conn.execute(page.order_by(responses.c.id))).all()
+                    await release_cache(conn)
                 by_session: dict[str, list[Any]] = {s: [] for s in waiting}
                 for row in rows:
                     by_session[row.session_id].append(row)
