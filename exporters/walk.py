@@ -144,7 +144,7 @@ class Walk:
         self, pages: AsyncIterator[list[ResponseRow]]
     ) -> tuple[list[ResponseRow], list[tuple[str, int] | None]]:
         """The next page of replies, and each one's redacted text (None: not exported)."""
-        page = await anext(pages, [])
+        page: list[ResponseRow] = await anext(pages, [])
         shown = [self._shown(reply) for reply in page]
         chosen = [r.text for r, show in zip(page, shown, strict=True) if show]
         texts, found = self.redactor.column(pa.array(chosen, pa.string()))
