@@ -1,6 +1,6 @@
-"""Export time and peak memory at 10k, 100k and 1M replies, against a raw CSV baseline.
+"""Export time and peak memory at 100k, 300k and 1M replies, against a raw CSV baseline.
 
-    python bench/export_bench.py [--sizes 10000,100000,1000000] [--work DIR]
+    python bench/export_bench.py [--sizes 100000,300000,1000000] [--runs 3] [--work DIR]
 
 Each size gets a SQLite database filled by bulk inserts (the shipped script's steps, 200
 replies a session, one person per 10 replies up to 10,000 people, one vote per 10 replies,
@@ -11,8 +11,10 @@ memory is its own:
   (texts left sealed: the export's opening them is part of what the ratio measures);
 - export: ``dialogue export`` in the research profile (every file: tables in CSV and Parquet,
   transcripts, REFI-QDA, Polis, report, manifest).
-Prints one line per size: wall seconds of each and their ratio, the export's CPU seconds
-(a fairer figure on a busy machine), and peak resident memory of each and their ratio.
+Each size runs ``--runs`` times (baseline then export, in turn). Prints one line per run: wall
+seconds of each and their ratio, CPU seconds of each and their ratio (the fairer figure on a
+busy machine), and peak resident memory of each; then, per size, the range of each ratio and
+of the export's peak memory over the runs.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -195,7 +198,8 @@ def _child(kind: str, db: Path, out: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--sizes", default="100000,300000,1000000")
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("/tmp/dialogue-export-bench"))
     parser.add_argument("--child", choices=["baseline", "export"])
     parser.add_argument("--db", type=Path)
@@ -205,25 +209,39 @@ def main() -> None:
         run = baseline if args.child == "baseline" else export
         print(json.dumps(run(args.db, args.out)))
         return
-    print(f"{'replies':>9} {'baseline s':>10} {'export s':>9} {'ratio':>6} {'export cpu s':>12} "
-          f"{'baseline MB':>11} {'export MB':>9} {'ratio':>6}")  # fmt: skip
+    print(f"{'replies':>9} {'run':>3} {'baseline s':>10} {'export s':>9} {'ratio':>6} "
+          f"{'baseline cpu':>12} {'export cpu':>10} {'ratio':>6} {'baseline MB':>11} "
+          f"{'export MB':>9}")  # fmt: skip
     for size in (int(s) for s in args.sizes.split(",")):
         folder = args.work / str(size)
         db = folder / "bench.db"
         if not db.exists():
             folder.mkdir(parents=True, exist_ok=True)
             generate(db, size)
-        for old in (folder / "export", folder / "baseline.csv"):
-            subprocess.run(["rm", "-rf", str(old)], check=True)
-        base = _child("baseline", db, folder / "baseline.csv")
-        made = _child("export", db, folder / "export")
+        runs = []
+        for run in range(1, args.runs + 1):
+            for old in (folder / "export", folder / "baseline.csv"):
+                subprocess.run(["rm", "-rf", str(old)], check=True)
+            base = _child("baseline", db, folder / "baseline.csv")
+            made = _child("export", db, folder / "export")
+            runs.append((made["seconds"] / base["seconds"], made["cpu"] / base["cpu"], made))
+            print(
+                f"{size:>9,} {run:>3} {base['seconds']:>10.2f} {made['seconds']:>9.2f} "
+                f"{runs[-1][0]:>6.1f} {base['cpu']:>12.2f} {made['cpu']:>10.2f} "
+                f"{runs[-1][1]:>6.1f} {base['peak_mb']:>11.0f} {made['peak_mb']:>9.0f}",
+                flush=True,
+            )
         print(
-            f"{size:>9,} {base['seconds']:>10.2f} {made['seconds']:>9.2f} "
-            f"{made['seconds'] / base['seconds']:>6.1f} {made['cpu']:>12.2f} "
-            f"{base['peak_mb']:>11.0f} "
-            f"{made['peak_mb']:>9.0f} {made['peak_mb'] / base['peak_mb']:>6.1f}",
+            f"{size:>9,} over {len(runs)} runs: wall ratio {_span(r[0] for r in runs)}, "
+            f"cpu ratio {_span(r[1] for r in runs)}, "
+            f"export peak MB {_span((r[2]['peak_mb'] for r in runs), 0)}",
             flush=True,
         )
+
+
+def _span(values: Iterable[float], digits: int = 1) -> str:
+    found = sorted(values)
+    return f"{found[0]:.{digits}f}-{found[-1]:.{digits}f}"
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ Sessions from before versions were kept fall back to the files' current version.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.content.check import Library
 from bot.content.models import QUESTION_SEPARATOR, Card, Script, Step
@@ -38,6 +38,10 @@ class Codebook:
     # standing in for sessions that kept none.
     newest: dict[str, str]
     current: dict[str, str]
+    # Each script's ballots, found once: every vote of a big cycle asks for them.
+    _ballot_cache: dict[str | None, dict[str, list[Step]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def of(
@@ -162,7 +166,10 @@ class Codebook:
 
     def _ballots(self, script_id: str) -> dict[str, list[Step]]:
         """Each ballot id of a script with its versions, newest first."""
-        found: dict[str, list[Step]] = {}
+        cached = self._ballot_cache.get(script_id)
+        if cached is not None:
+            return cached
+        found = self._ballot_cache[script_id] = {}
         for script in self._newest_first(script_id):
             for step in script.steps:
                 for ballot in step.ballots():

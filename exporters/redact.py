@@ -9,6 +9,11 @@ adults are not. An address is a house number and a capitalised street name endin
 word ("12 Acacia Avenue"), or a street followed by a postcode; with its town and postcode it
 becomes one ``[address]``. Mentions are every platform's: @name, Discord's <@id>, <@!id>,
 <@&role> and <#channel>, and Telegram's tg://user?id= links.
+
+An export redacts a column of replies at once (``Redactor.column``): Arrow's RE2 picks the
+texts that hold a digit, an @, a slash or "www." across the whole batch, and only those go
+through the patterns above. RE2 has no look-around, which the NHS, phone and mention patterns
+need, so the patterns themselves stay Python's and the result is the row-wise one exactly.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 KINDS = (
     "email",
@@ -67,6 +75,8 @@ _NHS_WEIGHTS = range(10, 1, -1)
 # these two scans are much cheaper than the full pattern. (A street with a postcode has the
 # postcode's digits.)
 _MAYBE = re.compile(r"[@\d/]")
+# The same test in RE2 for a whole column; \p{N} holds every digit Python's \d does.
+_MAYBE_RE2 = r"[@/\p{N}]|(?i:www\.)"
 _PHONE = re.compile(_PATTERNS["phone"])
 _DIGITS = re.compile(r"\d")
 _FEWEST_DIGITS = 7  # no country's phone numbers are shorter
@@ -137,3 +147,19 @@ class Redactor:
             found += 1
         self.counts["phone"] += found
         return "".join(parts) + text[at:], found
+
+    def column(self, texts: pa.Array) -> tuple[pa.Array, pa.Array]:
+        """A column of texts redacted and each text's count: the same as calling this on each."""
+        found = pa.array([0] * len(texts), pa.int64())
+        if self._pattern is None or not len(texts):
+            return texts, found
+        maybe = pc.fill_null(pc.match_substring_regex(texts, _MAYBE_RE2), False)
+        chosen = pc.filter(texts, maybe).to_pylist()
+        if not chosen:
+            return texts, found
+        done = [self(text) for text in chosen]
+        redacted = pa.array([text for text, _ in done], texts.type)
+        counts = pa.array([n for _, n in done], pa.int64())
+        return pc.replace_with_mask(texts, maybe, redacted), pc.replace_with_mask(
+            found, maybe, counts
+        )

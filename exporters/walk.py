@@ -6,9 +6,11 @@ counts); the profile decides what each may see.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+
+import pyarrow as pa
 
 from bot.content.check import Library
 from bot.content.models import SCOPES
@@ -110,10 +112,10 @@ class Walk:
         ],
     ) -> None:
         """Every session in turn: its rows, transcript and source, with its replies."""
-        # Replies come a page at a time (each session's together, in plan order); the loop
-        # over a page is plain Python, which matters at a million replies.
+        # Replies come a page at a time (each session's together, in plan order), redacted a
+        # page at once; the loop over a page is plain Python, which matters at a million.
         pages = aiter(self.datasets.responses([session for session, _, _ in plan]))
-        page: list[ResponseRow] = await anext(pages, [])
+        page, texts = await self._page(pages)
         at = 0
         for session, visits, cards in plan:
             group = self.naming.group(session.group)
@@ -121,14 +123,14 @@ class Walk:
             pending = next(events, None)
             while True:
                 if at == len(page):
-                    page, at = await anext(pages, []), 0
+                    (page, texts), at = await self._page(pages), 0
                 if not page or page[at].session_id != session.session_id:
                     break
                 reply = page[at]
                 while pending is not None and pending[0] <= reply.posted_at:
                     self._event(session, pending[2])
                     pending = next(events, None)
-                self._reply(reply, group)
+                self._reply(reply, group, texts[at])
                 at += 1
             while pending is not None:
                 self._event(session, pending[2])
@@ -137,6 +139,24 @@ class Walk:
             self.qdpx.close_source()
         if at < len(page):
             raise RuntimeError("replies and sessions came in different orders")
+
+    async def _page(
+        self, pages: AsyncIterator[list[ResponseRow]]
+    ) -> tuple[list[ResponseRow], list[tuple[str, int] | None]]:
+        """The next page of replies, and each one's redacted text (None: not exported)."""
+        page: list[ResponseRow] = await anext(pages, [])
+        shown = [self._shown(reply) for reply in page]
+        chosen = [r.text for r, show in zip(page, shown, strict=True) if show]
+        texts, found = self.redactor.column(pa.array(chosen, pa.string()))
+        redacted = zip(texts.to_pylist(), found.to_pylist(), strict=True)
+        return page, [next(redacted) if show else None for show in shown]
+
+    def _shown(self, reply: ResponseRow) -> bool:
+        """Whether the reply's words are exported: always, but in public only with 'quote'."""
+        if not self.naming.public:
+            return True
+        person, group = self.naming.pseudonym(reply.person), self.naming.group(reply.group)
+        return "quote" in self.scopes.get((person, group), frozenset())
 
     def _open(
         self,
@@ -216,16 +236,15 @@ class Walk:
         self.transcripts.card(event.card_id, event.card_version, title, event.shown_at)
         self.qdpx.write(f"[Card shown: {title} ({event.card_id}, version {event.card_version})]\n")
 
-    def _reply(self, reply: ResponseRow, group: str) -> None:
+    def _reply(self, reply: ResponseRow, group: str, redacted: tuple[str, int] | None) -> None:
         self.progress.advance()
         person = self.naming.pseudonym(reply.person)
         key = (reply.script_id or "", reply.step_id)
         self.agg.reply(group, key, person, reply.posted_at.date())
-        scopes = self.scopes.get((person, group), frozenset())
-        if self.naming.public and "quote" not in scopes:
+        if redacted is None:
             return
         self.pseudonyms.add(person)
-        text, found = self.redactor(reply.text)
+        text, found = redacted
         prompt = self._prompts.get((reply.content_version, *key))
         if prompt is None:
             step = self.codebook.step(reply.script_id, reply.step_id, reply.content_version)

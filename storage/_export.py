@@ -9,6 +9,7 @@ from sqlalchemy import Column, Row, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import GroupRef, PersonRef
+from storage.db import release_cache
 from storage.keystore import KeyStore, keys_of
 from storage.records import ParticipantRow, ResponseRow, VoteRow, decode_options, scopes_of
 from storage.sealed import open_reply
@@ -29,6 +30,7 @@ async def _pages(
             page = page.where(key > after)
         async with engine.connect() as conn:
             rows = (await conn.execute(page)).all()
+            await release_cache(conn)
         if rows:
             yield rows
         if len(rows) < batch_size:

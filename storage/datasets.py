@@ -31,7 +31,7 @@ from storage.dataset_records import (
     SessionRow,
     StepVisitRow,
 )
-from storage.db import for_writes
+from storage.db import for_writes, release_cache
 from storage.direct import ReflectionRow, reflections
 from storage.heard import Heard, heard
 from storage.keystore import KeyStore, keys_of
@@ -255,6 +255,8 @@ class Datasets:
         try:
             while (page := await upcoming) is not None:
                 upcoming = asyncio.ensure_future(anext(pages, None))
+                # Each person's key is read once, with the page's other new people's.
+                keys.preload(row.participant_id for row in page)
                 yield [_reply(row, known[row.session_id], residents, keys) for row in page]
         finally:
             upcoming.cancel()
@@ -273,6 +275,7 @@ class Datasets:
                 async with self._engine.connect() as conn:
                     page = query.where(responses.c.session_id.in_(waiting))
                     rows = (await conn.execute(page.order_by(responses.c.id))).all()
+                    await release_cache(conn)
                 by_session: dict[str, list[Any]] = {s: [] for s in waiting}
                 for row in rows:
                     by_session[row.session_id].append(row)

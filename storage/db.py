@@ -248,6 +248,16 @@ async def sqlite_pragma(conn: AsyncConnection, pragma: str) -> tuple[Any, ...] |
     return row
 
 
+async def release_cache(conn: AsyncConnection) -> None:
+    """Free a SQLite connection's page cache, which a long export's reads would keep full.
+
+    Each connection may hold ``cache_size`` (32 MiB) of pages, and the pool keeps several; an
+    export reads each page once, and the operating system's cache keeps it warm for another.
+    """
+    if conn.dialect.name == "sqlite":
+        await sqlite_pragma(conn, "PRAGMA shrink_memory")
+
+
 async def migrate(
     url: str, run: Callable[[Connection], object], keys: Path | str | None = None
 ) -> None:

@@ -33,6 +33,8 @@ MEMORY = ":memory:"
 # nonce, ciphertext and tag in URL-safe base64.
 PREFIX = "sealed:"
 _NONCE = 12
+# Keys read by one query: under SQLite's oldest limit of 999 bound values.
+_CHUNK = 900
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS person_keys ("
     "participant_id INTEGER PRIMARY KEY, key BLOB NOT NULL, created_at TEXT NOT NULL)"
@@ -124,6 +126,18 @@ class KeyStore:
             )
             conn.execute("COMMIT")
             self._read(conn, missing)
+
+    def preload(self, participants: Iterable[int]) -> None:
+        """Read the keys of these people not yet cached, in one connection (a page of replies).
+
+        A person without a key is left out: opening their words fails closed, as before.
+        """
+        missing = sorted({p for p in participants if p not in self._ciphers})
+        if not missing:
+            return
+        with self._lock, self._connection() as conn:
+            for start in range(0, len(missing), _CHUNK):
+                self._read(conn, set(missing[start : start + _CHUNK]))
 
     def destroy(self, participants: Iterable[int]) -> None:
         """Delete these people's keys for good: nothing sealed with them can be read again."""

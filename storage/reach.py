@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, union
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import GroupRef
@@ -48,12 +48,18 @@ async def cycle_reach(engine: AsyncEngine, cycle_id: str | None) -> CycleReach:
     """
     chosen = [] if cycle_id is None else [sessions.c.cycle_id == cycle_id]
     in_cycle = select(sessions.c.id).where(*chosen)
-    spoke = union(
-        select(responses.c.session_id, responses.c.participant_id).where(
-            responses.c.session_id.in_(in_cycle)
+    # Who spoke in which session and how many replies each wrote (0: voted only), counted by
+    # the database and streamed: a big cycle has a pair for nearly every reply.
+    spoke = union_all(
+        select(responses.c.session_id, responses.c.participant_id, func.count().label("replies"))
+        .where(responses.c.session_id.in_(in_cycle))
+        .group_by(responses.c.session_id, responses.c.participant_id),
+        select(votes.c.session_id, votes.c.participant_id, literal(0).label("replies")).where(
+            votes.c.session_id.in_(in_cycle)
         ),
-        select(votes.c.session_id, votes.c.participant_id).where(votes.c.session_id.in_(in_cycle)),
     ).subquery()
+    per_session: defaultdict[str, list[int]] = defaultdict(list)
+    everyone: set[int] = set()
     async with engine.connect() as conn:
         session_rows = (
             await conn.execute(
@@ -63,13 +69,14 @@ async def cycle_reach(engine: AsyncEngine, cycle_id: str | None) -> CycleReach:
                 .order_by(sessions.c.started_at, sessions.c.id)
             )
         ).all()
-        pairs = (await conn.execute(select(spoke.c.session_id, spoke.c.participant_id))).all()
-        counted = await conn.execute(
-            select(responses.c.session_id, responses.c.participant_id, func.count())
-            .where(responses.c.session_id.in_(in_cycle))
-            .group_by(responses.c.session_id, responses.c.participant_id)
+        counted = await conn.stream(
+            select(spoke.c.session_id, spoke.c.participant_id, func.sum(spoke.c.replies)).group_by(
+                spoke.c.session_id, spoke.c.participant_id
+            )
         )
-        replies = {(s, p): n for s, p, n in counted}
+        async for session_id, pid, replies in counted:
+            per_session[session_id].append(int(replies))
+            everyone.add(pid)
         people = select(spoke.c.participant_id)
         profiled = set(
             (
@@ -93,12 +100,8 @@ async def cycle_reach(engine: AsyncEngine, cycle_id: str | None) -> CycleReach:
     keys = keys_of(engine)
     for pid, question_id, answer in answer_rows:
         answers[pid][question_id] = open_answer(keys, pid, question_id, answer)
-    per_session: defaultdict[str, list[int]] = defaultdict(list)
-    for session_id, pid in pairs:
-        per_session[session_id].append(replies.get((session_id, pid), 0))
-    everyone = sorted({pid for _, pid in pairs})
     return CycleReach(
-        people=tuple(dict(answers[pid]) if pid in profiled else None for pid in everyone),
+        people=tuple(dict(answers[pid]) if pid in profiled else None for pid in sorted(everyone)),
         sessions=tuple(
             SessionReplies(
                 session_id=row.id,

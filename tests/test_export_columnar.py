@@ -1,0 +1,77 @@
+"""The columnar export path: a batch of replies is redacted and opened as the row-wise path did."""
+
+import sqlite3
+from contextlib import AbstractContextManager
+
+import pyarrow as pa
+import pytest
+from export_cycle import cycle_captures
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exporters.redact import Redactor
+from storage.datasets import Datasets
+from storage.db import make_engine
+from storage.keystore import KeyStore
+from storage.repositories import Repository
+from tests.capture_support import STORE_KEY
+
+# Pieces a reply may hold: every kind of detail, near misses, and plain words and digits.
+PIECES = (
+    "07700 900123", "+44 (0)20 7946 0958", "+1 415 555 2671", "020-7946-0958", "0770090012",
+    "943 476 5919", "943 476 5918", "9434765919", "943-476-5919",
+    "AB 12 34 56 C", "AB123456C", "QQ 12 34 56 A", "GB123456A",
+    "E1 6AN", "SW1A 1AA", "GIR 0AA", "ec1a1bb",
+    "@neighbour_jo", "<@123>", "<@!45>", "<#678>", "tg://user?id=9", "a@b", "@x",
+    "jo.bloggs@example.co.uk", "x@y.org", "www.nhs.uk", "WWW.Example.org", "example.org/page",
+    "12 Acacia Avenue", "Flat 3, 4 High Street, London E1 6AN", "12/03/1985", "3rd May 1990",
+    "٠٧٧٠٠ ٩٠٠١٢٣", "I think", "the NHS", "trust", "12", "2024", "", " ", ",", ".", "\n",
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(PIECES) | st.text(max_size=8), max_size=12).map(" ".join)
+        | st.none(),
+        max_size=30,
+    ),
+    st.sets(st.sampled_from(["phone", "nhs_number", "mention", "email", "postcode", "url"])),
+)
+def test_a_column_is_redacted_exactly_as_each_text_on_its_own(
+    texts: list[str | None], left_out: set[str]
+) -> None:
+    kinds = [k for k in Redactor().kinds if k not in left_out]
+    by_row, by_column = Redactor(kinds), Redactor(kinds)
+    expected = [(None, 0) if t is None else by_row(t) for t in texts]
+    redacted, found = by_column.column(pa.array(texts, pa.string()))
+    assert list(zip(redacted.to_pylist(), found.to_pylist(), strict=True)) == expected
+    assert by_column.counts == by_row.counts
+
+
+async def test_a_page_of_replies_reads_each_persons_key_once(
+    migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(migrated_url)
+    try:
+        repo = Repository(engine, STORE_KEY)
+        await repo.apply(cycle_captures())
+        sessions = await Datasets(engine).sessions("c1")
+    finally:
+        await engine.dispose()
+    opened: list[str] = []
+    connection = KeyStore._connection
+
+    def counted(self: KeyStore) -> AbstractContextManager[sqlite3.Connection]:
+        opened.append(self.path)
+        return connection(self)
+
+    monkeypatch.setattr(KeyStore, "_connection", counted)
+    engine = make_engine(migrated_url)  # a new process's engine: no key cached yet
+    try:
+        pages = [page async for page in Datasets(engine, batch_size=1000).responses(sessions)]
+    finally:
+        await engine.dispose()
+    people = {reply.person for page in pages for reply in page}
+    assert len(pages) == 1 and len(people) > 1
+    assert len(opened) == 1, "one read of the keystore for the page, not one per person"
