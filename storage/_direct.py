@@ -105,7 +105,7 @@ def _solo(person: PersonRef, row: Row[Any]) -> SoloState:
 
 async def desk(conn: AsyncConnection, person: PersonRef) -> Desk:
     """A person's latest self-paced dialogue, open reflection, and whether they facilitate."""
-    pid = (await conn.execute(select(person_id(person)))).scalar()
+    pid = (await conn.execute(select(person_id(conn, person)))).scalar()
     if pid is None:
         return Desk()
     progress = (

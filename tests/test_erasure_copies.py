@@ -29,7 +29,6 @@ from storage.db import for_writes, make_engine, sqlite_file, upgrade
 from storage.keystore import PREFIX, KeyGone, KeyStore, keys_of
 from storage.repositories import Repository
 from storage.tables import (
-    identities,
     pending_edits,
     profile_answers,
     response_edits,
@@ -48,6 +47,7 @@ from tests.capture_support import (
     running,
     say,
     stored_replies,
+    user_ids,
 )
 
 G1 = group("g1")
@@ -102,10 +102,8 @@ async def withdraw(bot: Harness, who: PersonRef) -> None:
 
 async def participant(bot: Harness, who: PersonRef) -> int:
     async with bot.engine.connect() as conn:
-        found = await conn.execute(
-            select(identities.c.id).where(identities.c.user_id == who.user_id)
-        )
-        return int(found.scalar_one())
+        (found,) = [pid for pid, user in (await user_ids(conn)).items() if user == who.user_id]
+        return found
 
 
 def stored_key(keys: KeyStore, participant_id: int) -> bytes | None:
@@ -323,8 +321,9 @@ async def test_upgrading_a_database_made_before_keys_seals_the_texts_it_holds(
     async with running(migrated_url, [G1]) as bot:
         await converse(bot)
         alice = await participant(bot, ALICE)
-    # As a database made before keys: the same tables holding plain texts, no key store, and
-    # the revision that seals them not yet applied.
+    # As a database made before keys: the same tables holding plain texts, no person's key
+    # (the key store keeps only the index that people are found by), and the revision that
+    # seals them not yet applied.
     engine = make_engine(migrated_url)
     try:
         async with engine.begin() as conn:
@@ -338,7 +337,9 @@ async def test_upgrading_a_database_made_before_keys_seals_the_texts_it_holds(
             for table, values in plain.items():
                 await conn.execute(update(table).values(values))
             await conn.execute(text("DELETE FROM alembic_version WHERE version_num = '0009_keys'"))
-        Path(keys_of(engine).path).unlink()
+        with sqlite3.connect(keys_of(engine).path) as store:
+            store.execute("DELETE FROM person_keys")
+        keys_of(engine).forget()
 
         await upgrade(migrated_url)
 
@@ -372,7 +373,8 @@ async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misf
             return reply_row(captured)
 
         # A writer that believes Alice's id is Bob's (as after an erasure it was not told of).
-        known = Known(ids={(ALICE.platform, ALICE.user_id): bob})
+        alice_ref = (ALICE.platform, ALICE.user_id)
+        known = Known(people={alice_ref}, ids={alice_ref: bob})
         marks = Marks(STORE_KEY)
         with pytest.raises(IntegrityError):
             async with for_writes(bot.engine).begin() as conn:
