@@ -15,7 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from alembic import command as alembic
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -25,10 +27,11 @@ from bot.core.ids import PersonRef
 from storage import sealed
 from storage._erased import Marks
 from storage._replies import Known, ReplyRow, insert_new_replies, reply_row
-from storage.db import for_writes, make_engine, sqlite_file, upgrade
+from storage.db import alembic_config, for_writes, make_engine, migrate, sqlite_file, upgrade
 from storage.keystore import PREFIX, KeyGone, KeyStore, keys_of
 from storage.repositories import Repository
 from storage.tables import (
+    identities,
     pending_edits,
     profile_answers,
     response_edits,
@@ -51,10 +54,13 @@ from tests.capture_support import (
 )
 
 G1 = group("g1")
-ALICE, BOB = person("alice"), person("bob")
+# Alice's platform user id: distinctive, so a scan of a file can tell it is not there.
+ALICE_ID = "ALICE-UID-81d2f6"
+ALICE, BOB = person(ALICE_ID), person("bob")
 # Each word Alice typed, in each place a text of hers is kept: a reply, its earlier version, an
-# edit waiting for its message, a profile answer, a reflection.
+# edit waiting for its message, a profile answer, a reflection; and her user id.
 ALICE_WORDS = (
+    ALICE_ID.encode(),
     b"ALICE-NOW-7c1f",
     b"ALICE-BEFORE-52be",
     b"ALICE-WAITING-e9d4",
@@ -62,7 +68,8 @@ ALICE_WORDS = (
     b"ALICE-WELL-4a4a",
 )
 PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump"
-TEXT_TABLES = (
+SEALED_TABLES = (
+    "identities",
     "responses",
     "response_edits",
     "pending_edits",
@@ -124,10 +131,12 @@ def sqlite_files(db: Path) -> list[Path]:
 
 
 async def alice_sealed(bot: Harness, alice: int) -> list[tuple[str, bytes]]:
-    """Alice's sealed texts as stored, each with what binds it to its place."""
+    """Alice's sealed texts and user id as stored, each with what binds it to its place."""
     async with bot.engine.connect() as conn:
+        me = await conn.execute(select(identities).where(identities.c.id == alice))
+        found = [(i.sealed_user_id, sealed.identity(alice, i.platform)) for i in me]
         replies = await conn.execute(select(responses).where(responses.c.participant_id == alice))
-        found = [
+        found += [
             (r.text, sealed.reply(alice, (r.platform, r.chat_id, r.message_id))) for r in replies
         ]
         earlier = await conn.execute(
@@ -192,8 +201,9 @@ async def test_withdrawn_words_leave_the_sqlite_files_and_no_backup_made_before_
         with sqlite3.connect(db) as source, sqlite3.connect(backup) as target:
             source.backup(target)
         copied = await alice_sealed(bot, alice)
-        # The reply, its earlier text, the waiting edit, the profile answer, the reflection.
-        assert len(copied) == 5
+        # The user id, the reply, its earlier text, the waiting edit, the profile answer, the
+        # reflection.
+        assert len(copied) == 6
         mine = await bot.store.person_data(ALICE)
         assert [a.answer for a in mine.profile] == ["ALICE-AGE-3f3f"]
         assert mine.reflections == (("ALICE-WELL-4a4a went well", "", None),)
@@ -245,7 +255,7 @@ async def test_withdrawn_words_are_unreadable_in_a_pg_dump_and_the_servers_own_f
         keys = keys_of(bot.engine)
         alice = await participant(bot, ALICE)
         copied = await alice_sealed(bot, alice)
-        assert len(copied) == 5
+        assert len(copied) == 6
         exported = [row.text async for row in bot.store.iter_responses()]
         assert "ALICE-NOW-7c1f my GP and the hospital" in exported
         done = subprocess.run(
@@ -272,12 +282,12 @@ async def test_withdrawn_words_are_unreadable_in_a_pg_dump_and_the_servers_own_f
             )
             relations = [
                 (await conn.execute(text(f"SELECT pg_relation_filepath('{table}')"))).scalar_one()
-                for table in TEXT_TABLES
+                for table in SEALED_TABLES
             ]
         admin = bot.engine.execution_options(isolation_level="AUTOCOMMIT")
         async with admin.connect() as conn:
             # A plain VACUUM (dead rows stay in the pages) and a checkpoint to write them out.
-            for table in TEXT_TABLES:
+            for table in SEALED_TABLES:
                 await conn.execute(text(f"VACUUM {table}"))
             await conn.execute(text("CHECKPOINT"))
         server_files = [f for r in relations for f in _pg_files(data, r)]
@@ -353,6 +363,51 @@ async def test_upgrading_a_database_made_before_keys_seals_the_texts_it_holds(
                     stored = (await conn.execute(select(table.c[column]))).scalars().all()
                     assert stored and all(v.startswith(PREFIX) for v in stored), table.name
         assert stored_key(keys_of(engine), alice) is not None
+    finally:
+        await engine.dispose()
+
+
+def _upgrade_to_before_sealed_identities(conn: Connection) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    heads = ScriptDirectory.from_config(cfg).get_heads()
+    for head in [h for h in heads if h != "0014_identities"] + ["0013_ops"]:
+        alembic.upgrade(cfg, head)
+
+
+async def test_upgrading_a_database_made_before_sealed_identities_seals_the_user_ids(
+    database_url: str,
+) -> None:
+    await migrate(database_url, _upgrade_to_before_sealed_identities)
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            now = {"at": at(0)}
+            await conn.execute(
+                text(
+                    "INSERT INTO identities (id, platform, user_id, created_at)"
+                    f" VALUES (1, '{ALICE.platform}', '{ALICE_ID}', :at)"
+                ),
+                now,
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO groups (id, platform, chat_id, created_at)"
+                    f" VALUES (1, '{G1.platform}', '{G1.chat_id}', :at)"
+                ),
+                now,
+            )
+            await conn.execute(text("INSERT INTO facilitators VALUES (1, 1, :at)"), now)
+
+        await upgrade(database_url)
+
+        repository = Repository(engine, STORE_KEY)
+        assert await repository.facilitators(G1) == frozenset({ALICE})
+        await repository.grant_facilitator(G1, ALICE, at(1))  # found again: no second row
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(identities))).all()
+        assert len(rows) == 1 and ALICE_ID not in repr(rows)
+        assert rows[0].sealed_user_id.startswith(PREFIX)
     finally:
         await engine.dispose()
 
