@@ -37,6 +37,23 @@ def user_key(keys: KeyStore, platform: str, user_id: str) -> str:
     return keys.index("identity", platform, user_id)
 
 
+def sealed_identity(keys: KeyStore, participant: int, platform: str, user_id: str) -> str:
+    """A person's user id as their identity row stores it: sealed under their own key."""
+    return keys.seal(participant, user_id, sealed.identity(participant, platform))
+
+
+def identity_row(
+    keys: KeyStore, participant: int, platform: str, user_id: str
+) -> tuple[int, str, str, str]:
+    """(id, platform, user_key, sealed_user_id) of a new identity row; its key must exist."""
+    return (
+        participant,
+        platform,
+        user_key(keys, platform, user_id),
+        sealed_identity(keys, participant, platform, user_id),
+    )
+
+
 def _blind(keys: KeyStore, people: Iterable[Person]) -> dict[tuple[str, str], Person]:
     """People by (platform, blind index of their user id)."""
     return {
@@ -93,7 +110,7 @@ async def ensure_identities(conn: AsyncConnection, people: Iterable[Person]) -> 
             .where(identities.c.id == bindparam("pid"))
             .values(sealed_user_id=bindparam("sealed")),
             [
-                {"pid": pid, "sealed": keys.seal(pid, user, sealed.identity(pid, platform))}
+                {"pid": pid, "sealed": sealed_identity(keys, pid, platform, user)}
                 for pid, (platform, user) in fresh
             ],
         )

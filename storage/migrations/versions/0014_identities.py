@@ -17,8 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage import sealed
-from storage._keys import user_key
+from storage._keys import identity_row
 from storage.keystore import keys_of
 
 revision: str = "0014_identities"
@@ -37,15 +36,12 @@ def upgrade() -> None:
     # Committed to the key store before this migration commits what they seal.
     keys.ensure(row.id for row in rows)
     for row in rows:
+        _, _, key, sealed = identity_row(keys, row.id, row.platform, row.user_id)
         bind.execute(
             sa.text(
                 "UPDATE identities SET user_key = :key, sealed_user_id = :sealed WHERE id = :id"
             ),
-            {
-                "id": row.id,
-                "key": user_key(keys, row.platform, row.user_id),
-                "sealed": keys.seal(row.id, row.user_id, sealed.identity(row.id, row.platform)),
-            },
+            {"id": row.id, "key": key, "sealed": sealed},
         )
     with op.batch_alter_table("identities") as batch:
         batch.drop_constraint("uq_identities_platform_user_id", type_="unique")
