@@ -104,7 +104,7 @@ async def ensure_identities(conn: AsyncConnection, people: Iterable[Person]) -> 
     )
     fresh = [(pid, blind[(platform, key)]) for pid, platform, key in unsealed]
     if fresh:
-        keys.ensure(pid for pid, _ in fresh)
+        keys.ensure((pid for pid, _ in fresh), reread=True)
         await conn.execute(
             update(identities)
             .where(identities.c.id == bindparam("pid"))

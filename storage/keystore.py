@@ -139,9 +139,18 @@ class KeyStore:
         self._index_key = bytes(key)
         return self._index_key
 
-    def ensure(self, participants: Iterable[int]) -> None:
-        """Make sure these people have keys, creating (and committing) the missing ones."""
-        missing = {p for p in participants if p not in self._ciphers}
+    def ensure(self, participants: Iterable[int], reread: bool = False) -> None:
+        """Make sure these people have keys, creating (and committing) the missing ones.
+
+        ``reread``: trust no cached key of theirs. For people just given their id: an id can be
+        given again after its person was erased, whose key another process destroyed.
+        """
+        wanted = set(participants)
+        if reread:
+            with self._lock:
+                for participant in wanted:
+                    self._ciphers.pop(participant, None)
+        missing = {p for p in wanted if p not in self._ciphers}
         if not missing:
             return
         with self._lock, self._connection() as conn:

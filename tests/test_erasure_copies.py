@@ -21,15 +21,22 @@ from sqlalchemy import Connection, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.captures import ProfileAnswered, ReflectionSaved, ResponseCaptured
+from bot.core.captures import (
+    ConsentRecorded,
+    ProfileAnswered,
+    ReflectionSaved,
+    ResponseCaptured,
+)
 from bot.core.desk import Reflection
 from bot.core.ids import PersonRef
 from storage import sealed
 from storage._erased import Marks
+from storage._keys import ensure_people
 from storage._replies import Known, ReplyRow, insert_new_replies, reply_row
 from storage.db import alembic_config, for_writes, make_engine, migrate, sqlite_file, upgrade
 from storage.keystore import PREFIX, KeyGone, KeyStore, keys_of
 from storage.repositories import Repository
+from storage.retention import purge
 from storage.tables import (
     identities,
     pending_edits,
@@ -441,3 +448,61 @@ async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misf
         texts = [r.text for r in (await bot.store.person_data(ALICE)).responses]
         assert texts == ["ALICE-NOW-7c1f my GP and the hospital", "ALICE-FILED words"]
         assert "ALICE-MISFILED" not in str(await bot.store.person_data(BOB))
+
+
+async def test_a_retention_purge_that_removes_a_person_destroys_their_key(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as bot:
+        await bot.service.handle(command(FRAN, G1, "/start health-data-intro", "c1"))
+        (session,) = await bot.store.live_sessions()
+        assert session.session_id is not None
+        old, recent = at(-45 * 86400), at(-5 * 86400)
+        await bot.store.apply(
+            [
+                ResponseCaptured(
+                    session.session_id, ALICE, G1, "first-thoughts", "m1", "ALICE-OLD-1d1d", old
+                ),
+                ResponseCaptured(
+                    session.session_id, BOB, G1, "first-thoughts", "m2", "BOB-NEW-2e2e", recent
+                ),
+                ConsentRecorded(BOB, G1, frozenset({"participate"}), "1", "h", recent),
+            ]
+        )
+        keys = keys_of(bot.engine)
+        alice, bob = await participant(bot, ALICE), await participant(bot, BOB)
+        copied = await alice_sealed(bot, alice)  # as a backup made before the purge holds them
+        assert len(copied) == 2  # her user id and her reply
+        assert stored_key(keys, alice) is not None
+
+        done = await purge(bot.engine, at(-30 * 86400), at(0))
+
+        assert (done.responses, done.identities) == (1, 1)
+        assert stored_key(keys, alice) is None and stored_key(keys, bob) is not None
+        assert_unreadable(keys, alice, copied)
+        assert [r.text for r in (await bot.store.person_data(BOB)).responses] == ["BOB-NEW-2e2e"]
+
+
+async def test_an_id_given_again_after_a_purge_elsewhere_gets_a_key_that_opens(
+    migrated_url: str,
+) -> None:
+    # Two processes' views of one deployment: the writer's (which once held Carol's key) and
+    # the scheduler's (which purges her). SQLite gives Carol's id to the next person.
+    writer, scheduler = make_engine(migrated_url), make_engine(migrated_url)
+    carol, dave = person("carol"), person("dave")
+    try:
+        async with for_writes(writer).begin() as conn:
+            carol_id = (await ensure_people(conn, [carol]))[carol]
+        await purge(scheduler, None, at(0))
+        async with for_writes(writer).begin() as conn:
+            dave_id = (await ensure_people(conn, [dave]))[dave]
+            sealed_words = keys_of(writer).seal(dave_id, "DAVE-WORDS", b"place")
+        fresh = KeyStore(keys_of(writer).path)  # as a third process reads the key store
+        assert fresh.open(dave_id, sealed_words, b"place") == "DAVE-WORDS"
+        if writer.dialect.name == "sqlite":
+            assert dave_id == carol_id  # the case this guards
+        async with writer.connect() as conn:
+            assert set((await user_ids(conn)).values()) == {"dave"}
+    finally:
+        await writer.dispose()
+        await scheduler.dispose()
