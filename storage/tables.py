@@ -430,6 +430,8 @@ class DirectProgress(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The profile question waiting for a typed answer in their private chat (NULL: none).
+    profile_question: Mapped[str | None] = mapped_column(String)
 
 
 class ContentVersion(Base):
