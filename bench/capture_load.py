@@ -27,7 +27,9 @@ from bot.service import Policy, Service  # noqa: E402
 from bot.texts import Catalogue  # noqa: E402
 from exporters.pseudonymise import Pseudonymiser  # noqa: E402
 from storage._batch import Submission  # noqa: E402
-from storage.db import SQLITE_PRAGMAS, make_engine, sqlite_file, upgrade  # noqa: E402
+from storage._keys import identity_row  # noqa: E402
+from storage.db import SQLITE_PRAGMAS, default_keys, make_engine, sqlite_file, upgrade  # noqa: E402
+from storage.keystore import KeyStore  # noqa: E402
 from storage.writer import QueuedRepository  # noqa: E402
 
 T = TypeVar("T")
@@ -283,13 +285,16 @@ def raw_ceiling(shape: Shape, directory: str, before: int) -> dict[str, Any]:
         "INSERT INTO groups (id, platform, chat_id, created_at) VALUES (?, ?, ?, ?)",
         [(1 + g, PLATFORM, group_of(g).chat_id, T0) for g in groups],
     )
+    # User ids stored sealed under each person's key, as the bot stores them.
+    keys = KeyStore(default_keys(url))
+    people = {
+        1 + g * shape.people + p: person_of(g, p) for g in groups for p in range(shape.people)
+    }
+    keys.ensure(people)
     db.executemany(
-        "INSERT INTO identities (id, platform, user_id, created_at) VALUES (?, ?, ?, ?)",
-        [
-            (1 + g * shape.people + p, PLATFORM, person_of(g, p).user_id, T0)
-            for g in groups
-            for p in range(shape.people)
-        ],
+        "INSERT INTO identities (id, platform, user_key, sealed_user_id, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(*identity_row(keys, pid, PLATFORM, who.user_id), T0) for pid, who in people.items()],
     )
     db.executemany(
         "INSERT INTO sessions (id, group_id, status, step_index, updated_at) "

@@ -62,6 +62,7 @@ def generate(path: Path, replies: int) -> None:
     """A migrated SQLite database holding ``replies`` replies of one cycle."""
     from bot.content.check import load_library
     from storage import sealed
+    from storage._keys import identity_row
     from storage.db import default_keys, upgrade
     from storage.keystore import KeyStore
 
@@ -83,11 +84,12 @@ def generate(path: Path, replies: int) -> None:
         "INSERT INTO groups (id, platform, chat_id, title, created_at) VALUES (?,?,?,?,?)",
         [(g + 1, "telegram", f"-{g}", f"Group {g}", stamp) for g in range(groups)],
     )
+    keys.ensure(range(1, people + 1))  # replies and ids are stored sealed, as the bot does
     db.executemany(
-        "INSERT INTO identities (id, platform, user_id, created_at) VALUES (?,?,?,?)",
-        [(p + 1, "telegram", str(p), stamp) for p in range(people)],
+        "INSERT INTO identities (id, platform, user_key, sealed_user_id, created_at)"
+        " VALUES (?,?,?,?,?)",
+        [(*identity_row(keys, p + 1, "telegram", str(p)), stamp) for p in range(people)],
     )
-    keys.ensure(range(1, people + 1))  # replies are stored sealed, as the bot stores them
     db.executemany(
         "INSERT INTO consents (participant_id, group_id, participate, quote, profile, followup,"
         " consent_version, text_hash, given_at) VALUES (?,?,1,?,0,0,'1','h',?)",
@@ -150,7 +152,7 @@ def baseline(path: Path, out: Path) -> dict[str, float]:
     db = sqlite3.connect(path)
     rows = db.execute(
         "SELECT r.id, s.cycle_id, g.platform || ':' || g.chat_id, r.session_id, s.script_id,"
-        " s.script_version, r.step_id, i.platform, i.user_id, r.text, r.kind, r.posted_at,"
+        " s.script_version, r.step_id, i.platform, i.sealed_user_id, r.text, r.kind, r.posted_at,"
         " r.edited_at, r.message_id, r.reply_to FROM responses r"
         " JOIN identities i ON i.id = r.participant_id JOIN groups g ON g.id = r.group_id"
         " JOIN sessions s ON s.id = r.session_id ORDER BY r.id"

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from storage import sealed
+from storage._keys import sealed_identity, user_key
 from storage.keystore import KeyStore
 
 
@@ -47,7 +48,20 @@ def main() -> None:
         ]
         seal_runs: list[float] = []
         open_runs: list[float] = []
+        index_runs: list[float] = []
+        identity_runs: list[float] = []
+        users = [(n, str(7_000_000_000 + n)) for n in range(args.people)]
         for _ in range(args.runs):
+            # Per person: the blind index each reply's person is found by (once per batch), and
+            # the sealed user id a new person's identity row stores (once per person).
+            started = time.perf_counter()
+            for _, user in users:
+                user_key(keys, "telegram", user)
+            index_runs.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            for participant, user in users:
+                sealed_identity(keys, participant, "telegram", user)
+            identity_runs.append(time.perf_counter() - started)
             started = time.perf_counter()
             done = [keys.seal(p, t, sealed.reply(p, m)) for p, m, t in rows]
             seal_runs.append(time.perf_counter() - started)
@@ -58,6 +72,8 @@ def main() -> None:
     print(f"{args.replies} replies of {args.chars} characters, {args.people} people")
     print(f"seal, per reply: {_per_reply(seal_runs, args.replies)}")
     print(f"open, per reply: {_per_reply(open_runs, args.replies)}")
+    print(f"blind index of a user id, per person: {_per_reply(index_runs, args.people)}")
+    print(f"seal a user id, per new person: {_per_reply(identity_runs, args.people)}")
     print(f"keys for {args.people} new people, one transaction: {made * 1e3:.1f} ms")
 
 

@@ -173,7 +173,7 @@ class Service:
             invited=await self._invited(person, state, scopes),
             registered=await self.roles.is_registered(group),
             current_vote=await self._current_vote(event, state, scopes),
-            profile=await self.store.profile_answers(person) if profile.wanted(event) else (),
+            profile=await self.store.profile_answers(person) if profile.wanted(event, desk) else (),
             desk=desk,
         )
         verdict = self.intake.limit(event, actor)

@@ -163,7 +163,7 @@ async def _save_sessions(conn: AsyncConnection, saved: list[SessionSaved], ids: 
 async def _delete_response(conn: AsyncConnection, deletion: ResponseDeleted, marks: Marks) -> None:
     target = select(responses.c.id).where(_message(deletion.group, deletion.message_id))
     if deletion.person is not None:
-        target = target.where(responses.c.participant_id == person_id(deletion.person))
+        target = target.where(responses.c.participant_id == person_id(conn, deletion.person))
     # Explicit rather than relying on ON DELETE CASCADE, which SQLite honours only per PRAGMA.
     await conn.execute(delete(response_edits).where(response_edits.c.response_id.in_(target)))
     await conn.execute(delete(responses).where(responses.c.id.in_(target)))

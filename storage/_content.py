@@ -14,7 +14,8 @@ from bot.content.version import Version, from_document
 from bot.core.captures import ContentUsed
 from bot.core.direct import is_direct
 from bot.core.ids import GroupRef, PersonRef
-from storage._keys import dialect_insert
+from storage._keys import PERSON_COLUMNS, People, dialect_insert
+from storage.keystore import keys_of
 from storage.tables import content_versions, direct_progress, identities
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,7 @@ async def resident_versions(conn: AsyncConnection, cycle_id: str | None) -> Resi
     """The version each resident's self-paced dialogue ran (of one cycle, or all)."""
     query = (
         select(
-            identities.c.platform,
-            identities.c.user_id,
+            *PERSON_COLUMNS,
             direct_progress.c.cycle_id,
             direct_progress.c.content_version,
         )
@@ -85,7 +85,8 @@ async def resident_versions(conn: AsyncConnection, cycle_id: str | None) -> Resi
     if cycle_id is not None:
         query = query.where(direct_progress.c.cycle_id == cycle_id)
     rows = await conn.execute(query)
-    return {(PersonRef(p, u), c): v for p, u, c, v in rows}
+    people = People(keys_of(conn))
+    return {(people(i, p, u), c): v for i, p, u, c, v in rows}
 
 
 def answered_version(

@@ -47,6 +47,7 @@ async def save_progress(conn: AsyncConnection, saved: Sequence[SoloSaved]) -> No
             "updated_at": state.updated_at,
             "stopped_at": state.stopped_at,
             "reminded_at": state.reminded_at,
+            "profile_question": state.question,
         }
     stmt = dialect_insert(conn, direct_progress)
     changing = [c for c in next(iter(rows.values())) if c not in ("participant_id", "cycle_id")]
@@ -100,12 +101,13 @@ def _solo(person: PersonRef, row: Row[Any]) -> SoloState:
         remind=row.remind,
         reminded_at=row.reminded_at,
         content_version=row.content_version,
+        question=row.profile_question,
     )
 
 
 async def desk(conn: AsyncConnection, person: PersonRef) -> Desk:
     """A person's latest self-paced dialogue, open reflection, and whether they facilitate."""
-    pid = (await conn.execute(select(person_id(person)))).scalar()
+    pid = (await conn.execute(select(person_id(conn, person)))).scalar()
     if pid is None:
         return Desk()
     progress = (

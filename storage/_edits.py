@@ -35,11 +35,11 @@ class _Stored:
 
 async def edit_response(conn: AsyncConnection, edit: ResponseEdited, marks: Marks) -> None:
     """Apply a person's edit of their reply, or keep it until the reply arrives."""
-    found = await _stored(conn, edit.group, edit.message_id, person_id(edit.person))
+    found = await _stored(conn, edit.group, edit.message_id, person_id(conn, edit.person))
     if found is not None:
         await revise(conn, found, edit.text, edit.at, edit.original_length)
         return
-    participant = (await conn.execute(select(person_id(edit.person)))).scalar()
+    participant = (await conn.execute(select(person_id(conn, edit.person)))).scalar()
     # An edit of a message not seen yet waits for it; one of a message handled without
     # being stored, erased (or someone else's) means nothing.
     message = ref(edit.group, edit.message_id)

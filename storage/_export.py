@@ -8,7 +8,8 @@ from typing import Any, cast
 from sqlalchemy import Column, Row, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.ids import GroupRef, PersonRef
+from bot.core.ids import GroupRef
+from storage._keys import People
 from storage.db import release_cache
 from storage.keystore import KeyStore, keys_of
 from storage.records import ParticipantRow, ResponseRow, VoteRow, decode_options, scopes_of
@@ -41,7 +42,7 @@ async def _pages(
 def _context_columns() -> tuple[Any, ...]:
     return (
         identities.c.platform.label("person_platform"),
-        identities.c.user_id,
+        identities.c.sealed_user_id,
         groups.c.platform.label("group_platform"),
         groups.c.chat_id.label("group_chat_id"),
         groups.c.title,
@@ -82,19 +83,19 @@ def responses_query(cycle_id: str | None) -> Select[Any]:
     return query
 
 
-def response_row(row: Row[Any], keys: KeyStore) -> ResponseRow:
-    """A row of ``responses_query`` as a ResponseRow, its text opened with ``keys``."""
+def response_row(row: Row[Any], keys: KeyStore, people: People) -> ResponseRow:
+    """A row of ``responses_query`` as a ResponseRow, its text and person opened."""
     # Unpacked by position: reading a Row's fields by name costs more than the rest of an
     # export's work on the reply.
     (
         response_id, session_id, step_id, message_id, sealed_text, kind, reply_to, posted_at,
-        edited_at, participant, platform, chat, person_platform, user_id, group_platform,
+        edited_at, participant, platform, chat, person_platform, sealed_user, group_platform,
         chat_id, title, cycle_id, script_id, script_version, content_version,
     ) = cast(Sequence[Any], row)  # fmt: skip
     text = open_reply(keys, participant, (platform, chat, message_id), sealed_text)
     return ResponseRow(
         response_id,
-        PersonRef(person_platform, user_id),
+        people(participant, person_platform, sealed_user),
         GroupRef(group_platform, chat_id),
         title,
         session_id,
@@ -117,9 +118,10 @@ async def iter_responses(
 ) -> AsyncIterator[ResponseRow]:
     """Yield every response (of one cycle, or all), oldest first by id."""
     keys = keys_of(engine)
+    people = People(keys)
     async for page in _pages(engine, responses_query(cycle_id), responses.c.id, batch_size):
         for row in page:
-            yield response_row(row, keys)
+            yield response_row(row, keys, people)
 
 
 async def iter_votes(
@@ -134,11 +136,12 @@ async def iter_votes(
     )
     if cycle_id is not None:
         query = query.where(sessions.c.cycle_id == cycle_id)
+    people = People(keys_of(engine))
     async for page in _pages(engine, query, votes.c.id, batch_size):
         for row in page:
             yield VoteRow(
                 vote_id=row.id,
-                person=PersonRef(row.person_platform, row.user_id),
+                person=people(row.participant_id, row.person_platform, row.sealed_user_id),
                 group=GroupRef(row.group_platform, row.group_chat_id),
                 group_title=row.title,
                 session_id=row.session_id,
@@ -160,7 +163,7 @@ async def iter_participants(
         select(
             consents,
             identities.c.platform.label("person_platform"),
-            identities.c.user_id,
+            identities.c.sealed_user_id,
             groups.c.platform.label("group_platform"),
             groups.c.chat_id.label("group_chat_id"),
             groups.c.title,
@@ -187,10 +190,11 @@ async def iter_participants(
             )
             .correlate(consents)
         )
+    people = People(keys_of(engine))
     async for page in _pages(engine, query, consents.c.id, batch_size):
         for row in page:
             yield ParticipantRow(
-                person=PersonRef(row.person_platform, row.user_id),
+                person=people(row.participant_id, row.person_platform, row.sealed_user_id),
                 group=GroupRef(row.group_platform, row.group_chat_id),
                 group_title=row.title,
                 scopes=scopes_of(row._mapping),

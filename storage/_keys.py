@@ -1,4 +1,9 @@
-"""Shared query pieces: dialect-specific inserts and the internal ids of people and groups."""
+"""Shared query pieces: dialect-specific inserts and the internal ids of people and groups.
+
+People are found by a blind index of their platform user id (``user_key``: a keyed hash, see
+``KeyStore.index``); the id itself is stored only sealed under the person's own key, so that
+destroying the key leaves no readable identifier in any copy of the database.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,17 @@ from datetime import UTC, datetime
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import ScalarSelect, Table, select
+from sqlalchemy import ScalarSelect, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ids import GroupRef, PersonRef
+from storage import sealed
+from storage.keystore import KeyStore, keys_of
 from storage.tables import groups, identities
+
+# (platform, user id) of a person, as plain strings.
+Person = tuple[str, str]
 
 
 def dialect_insert(conn: AsyncConnection, table: Table) -> sqlite.Insert | postgresql.Insert:
@@ -20,6 +30,35 @@ def dialect_insert(conn: AsyncConnection, table: Table) -> sqlite.Insert | postg
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def user_key(keys: KeyStore, platform: str, user_id: str) -> str:
+    """The blind index a person is looked up by: no user id is stored in plain."""
+    return keys.index("identity", platform, user_id)
+
+
+def sealed_identity(keys: KeyStore, participant: int, platform: str, user_id: str) -> str:
+    """A person's user id as their identity row stores it: sealed under their own key."""
+    return keys.seal(participant, user_id, sealed.identity(participant, platform))
+
+
+def identity_row(
+    keys: KeyStore, participant: int, platform: str, user_id: str
+) -> tuple[int, str, str, str]:
+    """(id, platform, user_key, sealed_user_id) of a new identity row; its key must exist."""
+    return (
+        participant,
+        platform,
+        user_key(keys, platform, user_id),
+        sealed_identity(keys, participant, platform, user_id),
+    )
+
+
+def _blind(keys: KeyStore, people: Iterable[Person]) -> dict[tuple[str, str], Person]:
+    """People by (platform, blind index of their user id)."""
+    return {
+        (platform, user_key(keys, platform, user)): (platform, user) for platform, user in people
+    }
 
 
 async def _ensure(
@@ -49,19 +88,85 @@ async def _lookup(
     return found
 
 
+async def ensure_identities(conn: AsyncConnection, people: Iterable[Person]) -> dict[Person, int]:
+    """Get or create the internal ids of people given as (platform, user id).
+
+    A new person's user id is sealed under their own key, made (and committed to the key store)
+    before this transaction commits; until then their row holds no user id at all.
+    """
+    keys = keys_of(conn)
+    blind = _blind(keys, people)
+    found = await _ensure(conn, identities, ("platform", "user_key"), set(blind))
+    unsealed = await conn.execute(
+        select(identities.c.id, identities.c.platform, identities.c.user_key).where(
+            identities.c.id.in_(found.values()), identities.c.sealed_user_id.is_(None)
+        )
+    )
+    fresh = [(pid, blind[(platform, key)]) for pid, platform, key in unsealed]
+    if fresh:
+        keys.ensure((pid for pid, _ in fresh), reread=True)
+        await conn.execute(
+            update(identities)
+            .where(identities.c.id == bindparam("pid"))
+            .values(sealed_user_id=bindparam("sealed")),
+            [
+                {"pid": pid, "sealed": sealed_identity(keys, pid, platform, user)}
+                for pid, (platform, user) in fresh
+            ],
+        )
+    return {blind[key]: pid for key, pid in found.items()}
+
+
 async def ensure_people(conn: AsyncConnection, people: Iterable[PersonRef]) -> dict[PersonRef, int]:
     """Get or create the internal participant ids of these people."""
-    found = await _ensure(
-        conn, identities, ("platform", "user_id"), {(p.platform, p.user_id) for p in people}
-    )
+    found = await ensure_identities(conn, {(p.platform, p.user_id) for p in people})
     return {PersonRef(platform, user_id): id_ for (platform, user_id), id_ in found.items()}
 
 
-async def participant_ids(
-    conn: AsyncConnection, people: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
+async def participant_ids(conn: AsyncConnection, people: Iterable[Person]) -> dict[Person, int]:
     """The internal ids of people, as (platform, user id), who exist; never creates one."""
-    return await _lookup(conn, identities, ("platform", "user_id"), sorted(set(people)))
+    keys = keys_of(conn)
+    blind = _blind(keys, people)
+    found = await _lookup(conn, identities, ("platform", "user_key"), sorted(blind))
+    return {blind[key]: pid for key, pid in found.items()}
+
+
+def person_id(conn: AsyncConnection, person: PersonRef) -> ScalarSelect[int]:
+    """Subquery for a person's internal id, NULL when unknown; never creates one."""
+    key = user_key(keys_of(conn), person.platform, person.user_id)
+    return (
+        select(identities.c.id)
+        .where(identities.c.platform == person.platform, identities.c.user_key == key)
+        .scalar_subquery()
+    )
+
+
+def open_person(keys: KeyStore, participant: int, platform: str, sealed_user_id: str) -> PersonRef:
+    """A person as stored (their identity row's id, platform and sealed user id), opened."""
+    user_id = keys.open(participant, sealed_user_id, sealed.identity(participant, platform))
+    return PersonRef(platform, user_id)
+
+
+class People:
+    """Opens stored people, each once (the same people recur on every row of a read)."""
+
+    def __init__(self, keys: KeyStore) -> None:
+        """Open with ``keys``, the database's key store."""
+        self._keys = keys
+        self._found: dict[int, PersonRef] = {}
+
+    def __call__(self, participant: int, platform: str, sealed_user_id: str) -> PersonRef:
+        """The person of an identity row (id, platform, sealed user id)."""
+        found = self._found.get(participant)
+        if found is None:
+            found = self._found[participant] = open_person(
+                self._keys, participant, platform, sealed_user_id
+            )
+        return found
+
+
+# The columns ``People`` and ``open_person`` take, in their order.
+PERSON_COLUMNS = (identities.c.id, identities.c.platform, identities.c.sealed_user_id)
 
 
 async def ensure_groups(conn: AsyncConnection, refs: Iterable[GroupRef]) -> dict[GroupRef, int]:
@@ -70,15 +175,6 @@ async def ensure_groups(conn: AsyncConnection, refs: Iterable[GroupRef]) -> dict
         conn, groups, ("platform", "chat_id"), {(g.platform, g.chat_id) for g in refs}
     )
     return {GroupRef(platform, chat_id): id_ for (platform, chat_id), id_ in found.items()}
-
-
-def person_id(person: PersonRef) -> ScalarSelect[int]:
-    """Subquery for a person's internal id, NULL when unknown; never creates one."""
-    return (
-        select(identities.c.id)
-        .where(identities.c.platform == person.platform, identities.c.user_id == person.user_id)
-        .scalar_subquery()
-    )
 
 
 def group_id(group: GroupRef) -> ScalarSelect[int]:

@@ -44,7 +44,7 @@ async def save_answers(
 
 async def delete_answers(conn: AsyncConnection, deletion: ProfileDeleted) -> None:
     """Delete one answer or all of a person's, unless consent keeps them (see the capture)."""
-    participant = person_id(deletion.person)
+    participant = person_id(conn, deletion.person)
     target = delete(profile_answers).where(profile_answers.c.participant_id == participant)
     if deletion.question_id is not None:
         target = target.where(profile_answers.c.question_id == deletion.question_id)

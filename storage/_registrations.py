@@ -72,7 +72,7 @@ async def vote_of(
     found = await conn.execute(
         select(votes.c.options).where(
             votes.c.session_id == session_id,
-            votes.c.participant_id == person_id(person),
+            votes.c.participant_id == person_id(conn, person),
             votes.c.step_id == step_id,
         )
     )

@@ -33,7 +33,7 @@ from bot.core.captures import ResponseCaptured
 from storage import sealed
 from storage._bulk import execute_many
 from storage._erased import Marks
-from storage._keys import dialect_insert, participant_ids
+from storage._keys import dialect_insert, ensure_identities, participant_ids, user_key
 from storage.keystore import keys_of
 from storage.tables import erased_messages, groups, handled_messages, identities, responses
 
@@ -52,15 +52,19 @@ _FIELDS = (
     "posted_at",
     "original_length",
 )
-# What the inserts take: a row of _FIELDS with its text sealed, the mark of its message, and
-# the id it was sealed for.
-_SEALED = (*_FIELDS, "mark", "participant_id")
+# What the inserts take: a row of _FIELDS with its text sealed and its person's user id replaced
+# by its blind index, the mark of its message, and the id it was sealed for.
+_SEALED = (
+    *("person_user_key" if name == "person_user_id" else name for name in _FIELDS),
+    "mark",
+    "participant_id",
+)
 # A reply as a row of _FIELDS: plain values, cheap to hand to a writer in another process.
 ReplyRow = tuple[object, ...]
 # A message as (platform, chat id, message id): plain strings, cheaper to hash than a MessageRef
 # for every reply of a batch.
 MessageKey = tuple[str, str, str]
-_PERSON, _CHAT, _MESSAGE, _TEXT = slice(1, 3), slice(4, 6), slice(4, 7), 7
+_PERSON, _USER, _CHAT, _MESSAGE, _TEXT = slice(1, 3), 2, slice(4, 6), slice(4, 7), 7
 # SQLAlchemy cannot correlate a subquery inside RETURNING (it would join the table again), so
 # this one expression is written out; it is the same SQL on SQLite and PostgreSQL.
 _WAITING: ColumnClause[bool] = literal_column(
@@ -158,14 +162,9 @@ async def _rows(
     # (platform, user id) and (platform, chat id): strings, as reply_row makes them.
     people = cast(set[tuple[str, str]], {row[_PERSON] for row in replies}) - known.people
     chats = cast(set[tuple[str, str]], {row[_CHAT] for row in replies}) - known.groups
+    # Their user ids sealed under their own keys (made now if need be), found by blind index.
+    known.ids.update(await ensure_identities(conn, people))
     # Sorted, so concurrent writers on PostgreSQL take unique-index locks in the same order.
-    await execute_many(
-        conn,
-        "identities",
-        partial(_add, conn, identities, "user_id"),
-        ("platform", "user_id", "created_at"),
-        [(*person, now) for person in sorted(people)],
-    )
     await execute_many(
         conn,
         "groups",
@@ -198,11 +197,22 @@ async def _sealed(
         ids.update(await participant_ids(conn, unknown))
     keys = keys_of(conn)
     keys.ensure(ids[cast(tuple[str, str], r[_PERSON])] for r in rows.values())
+    blind: dict[tuple[str, str], str] = {}
     done: dict[MessageKey, ReplyRow] = {}
     for key, row in rows.items():
-        pid = ids[cast(tuple[str, str], row[_PERSON])]
+        person = cast(tuple[str, str], row[_PERSON])
+        pid = ids[person]
+        if person not in blind:
+            blind[person] = user_key(keys, *person)
         text = keys.seal(pid, cast(str, row[_TEXT]), sealed.reply(pid, key))
-        done[key] = (*row[:_TEXT], text, *row[_TEXT + 1 :], pid)
+        done[key] = (
+            *row[:_USER],
+            blind[person],
+            *row[_USER + 1 : _TEXT],
+            text,
+            *row[_TEXT + 1 :],
+            pid,
+        )
     return done
 
 
@@ -232,7 +242,7 @@ def _values(row: int) -> dict[str, Any]:
         select(identities.c.id)
         .where(
             identities.c.platform == param("person_platform"),
-            identities.c.user_id == param("person_user_id"),
+            identities.c.user_key == param("person_user_key"),
         )
         .scalar_subquery()
     )

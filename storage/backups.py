@@ -21,8 +21,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import PersonRef
+from storage._keys import PERSON_COLUMNS, open_person
 from storage.db import sqlite_file
-from storage.tables import Base, identities
+from storage.keystore import keys_of
+from storage.tables import Base
 
 MANIFEST = "backup.json"
 SQLITE_COPY = "dialogue.db"
@@ -116,8 +118,9 @@ async def holds_tables(engine: AsyncEngine) -> bool:
 async def people(engine: AsyncEngine) -> list[PersonRef]:
     """Every person the database knows."""
     async with engine.connect() as conn:
-        rows = await conn.execute(select(identities.c.platform, identities.c.user_id))
-        return [PersonRef(platform, user_id) for platform, user_id in rows]
+        rows = await conn.execute(select(*PERSON_COLUMNS))
+        keys = keys_of(conn)
+        return [open_person(keys, *row) for row in rows]
 
 
 def copy_sqlite(url: str, target: Path) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import GroupRef, PersonRef
-from storage._keys import dialect_insert, ensure_groups, ensure_people
+from storage._keys import dialect_insert, ensure_groups, ensure_people, open_person
 from storage.db import for_writes
+from storage.keystore import keys_of
 from storage.tables import (
     cycles,
     groups,
@@ -175,13 +176,14 @@ class CycleStore:
                 groups.c.platform.label("group_platform"),
                 groups.c.chat_id,
                 identities.c.platform.label("person_platform"),
-                identities.c.user_id,
+                identities.c.sealed_user_id,
             )
             .join(groups, groups.c.id == scheduled_sessions.c.group_id)
             .outerjoin(identities, identities.c.id == scheduled_sessions.c.facilitator_id)
             .where(condition)
             .order_by(scheduled_sessions.c.due_at, scheduled_sessions.c.id)
         )
+        keys = keys_of(self._engine)
         async with self._engine.connect() as conn:
             return [
                 ScheduledRecord(
@@ -190,7 +192,11 @@ class CycleStore:
                     script_id=row.script_id,
                     due_at=row.due_at,
                     facilitator=(
-                        PersonRef(row.person_platform, row.user_id) if row.user_id else None
+                        open_person(
+                            keys, row.facilitator_id, row.person_platform, row.sealed_user_id
+                        )
+                        if row.sealed_user_id
+                        else None
                     ),
                     state=row.state,
                     created_at=row.created_at,

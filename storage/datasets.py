@@ -21,6 +21,7 @@ from bot.core.direct import is_direct
 from bot.core.ids import GroupRef, PersonRef
 from storage import _export
 from storage._content import Residents, answered_version, read_versions, resident_versions
+from storage._keys import PERSON_COLUMNS, People
 from storage._profile import open_answer
 from storage.dataset_records import (
     CardExposureRow,
@@ -70,24 +71,27 @@ _REPLY_COLUMNS = (
     responses.c.posted_at,
     responses.c.edited_at,
     identities.c.platform,
-    identities.c.user_id,
+    identities.c.sealed_user_id,
     responses.c.participant_id,
     responses.c.platform,
     responses.c.chat_id,
 )
 
 
-def _reply(row: Row[Any], session: SessionRow, residents: Residents, keys: KeyStore) -> ResponseRow:
+def _reply(
+    row: Row[Any], session: SessionRow, residents: Residents, keys: KeyStore, people: People
+) -> ResponseRow:
     # Unpacked by position: reading a Row's fields by name costs more than the rest of an
     # export's work on the reply.
     (
         response_id, session_id, step_id, message_id, sealed_text, kind, reply_to, posted_at,
-        edited_at, platform, user_id, participant, message_platform, chat,
+        edited_at, platform, sealed_user, participant, message_platform, chat,
     ) = cast(Sequence[Any], row)  # fmt: skip
     text = open_reply(keys, participant, (message_platform, chat, message_id), sealed_text)
+    person = people(participant, platform, sealed_user)
     return ResponseRow(
         response_id,
-        PersonRef(platform, user_id),
+        person,
         session.group,
         session.group_title,
         session_id,
@@ -101,7 +105,7 @@ def _reply(row: Row[Any], session: SessionRow, residents: Residents, keys: KeySt
         reply_to,
         posted_at,
         edited_at,
-        answered_version(session.group, PersonRef(platform, user_id), session, residents),
+        answered_version(session.group, person, session, residents),
     )
 
 
@@ -246,6 +250,7 @@ class Datasets:
         """
         known = {s.session_id: s for s in sessions}
         keys = keys_of(self._engine)
+        people = People(keys)
         # Residents' own versions, read only when the export holds a cycle's direct session.
         cycles = {s.cycle_id for s in sessions if is_direct(s.group)}
         one = next(iter(cycles)) if len(cycles) == 1 else None
@@ -257,7 +262,7 @@ class Datasets:
                 upcoming = asyncio.ensure_future(anext(pages, None))
                 # Each person's key is read once, with the page's other new people's.
                 keys.preload(row.participant_id for row in page)
-                yield [_reply(row, known[row.session_id], residents, keys) for row in page]
+                yield [_reply(row, known[row.session_id], residents, keys, people) for row in page]
         finally:
             upcoming.cancel()
             await pages.aclose()
@@ -328,11 +333,12 @@ class Datasets:
         """Stream the profile answers of people who agreed to the profile scope somewhere."""
         consented = select(consents.c.participant_id).where(consents.c.profile.is_(True))
         query = (
-            select(profile_answers, identities.c.platform, identities.c.user_id)
+            select(profile_answers, identities.c.platform, identities.c.sealed_user_id)
             .join(identities, identities.c.id == profile_answers.c.participant_id)
             .where(profile_answers.c.participant_id.in_(consented))
         )
         keys = keys_of(self._engine)
+        people = People(keys)
         async with self._engine.connect() as conn:
             result = await conn.stream(
                 query.order_by(profile_answers.c.participant_id, profile_answers.c.question_id)
@@ -340,7 +346,10 @@ class Datasets:
             async for r in result:
                 answer = open_answer(keys, r.participant_id, r.question_id, r.answer)
                 yield ProfileAnswerRow(
-                    PersonRef(r.platform, r.user_id), r.question_id, answer, r.answered_at
+                    people(r.participant_id, r.platform, r.sealed_user_id),
+                    r.question_id,
+                    answer,
+                    r.answered_at,
                 )
 
     async def returning(self, cycle_id: str, before: datetime) -> list[tuple[PersonRef, str]]:
@@ -353,7 +362,7 @@ class Datasets:
         here = select(activity.c.participant_id).select_from(joined)
         here = here.where(sessions.c.cycle_id == cycle_id)
         query = (
-            select(identities.c.platform, identities.c.user_id, sessions.c.cycle_id)
+            select(*PERSON_COLUMNS, sessions.c.cycle_id)
             .select_from(joined.join(identities, identities.c.id == activity.c.participant_id))
             .where(
                 sessions.c.cycle_id != cycle_id,
@@ -364,7 +373,8 @@ class Datasets:
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [(PersonRef(p, u), c) for p, u, c in rows]
+        people = People(keys_of(self._engine))
+        return [(people(i, p, u), c) for i, p, u, c in rows]
 
     async def start_export(
         self, cycle_id: str | None, profile: str, made_by: str, at: datetime

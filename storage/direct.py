@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.desk import STOPPED
 from bot.core.ids import GroupRef, PersonRef
+from storage._keys import PERSON_COLUMNS, open_person
 from storage.keystore import keys_of
 from storage.sealed import open_reflections
 from storage.tables import direct_progress, groups, identities, session_reflections, sessions
@@ -53,13 +54,15 @@ async def reminders(engine: AsyncEngine) -> list[tuple[int, datetime]]:
 async def resident(engine: AsyncEngine, progress_id: int) -> tuple[PersonRef, str] | None:
     """Who a self-paced dialogue belongs to, and its cycle (None once they withdrew)."""
     query = (
-        select(identities.c.platform, identities.c.user_id, direct_progress.c.cycle_id)
+        select(*PERSON_COLUMNS, direct_progress.c.cycle_id)
         .join(identities, identities.c.id == direct_progress.c.participant_id)
         .where(direct_progress.c.id == progress_id)
     )
     async with engine.connect() as conn:
         row = (await conn.execute(query)).first()
-    return None if row is None else (PersonRef(row.platform, row.user_id), row.cycle_id)
+    if row is None:
+        return None
+    return open_person(keys_of(engine), *row[:3]), row.cycle_id
 
 
 async def reflections(engine: AsyncEngine, cycle_id: str | None) -> list[ReflectionRow]:

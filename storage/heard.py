@@ -236,7 +236,7 @@ async def quoted(engine: AsyncEngine, person: PersonRef) -> list[DraftedQuote]:
                 r.message_id,
             )
             .join(responses, r.id == heard_quotes.c.response_id)
-            .where(r.participant_id == person_id(person))
+            .where(r.participant_id == person_id(conn, person))
             .order_by(heard_quotes.c.cycle_id, heard_quotes.c.number)
         )
         keys = keys_of(conn)

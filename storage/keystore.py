@@ -12,6 +12,8 @@ a crash between the two leaves a key with nothing to open, never text that nobod
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import sqlite3
 import threading
@@ -37,8 +39,11 @@ _NONCE = 12
 _CHUNK = 900
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS person_keys ("
-    "participant_id INTEGER PRIMARY KEY, key BLOB NOT NULL, created_at TEXT NOT NULL)"
+    "participant_id INTEGER PRIMARY KEY, key BLOB NOT NULL, created_at TEXT NOT NULL);"
+    # The deployment's own keys (one so far: "index", for blind indexes of identifiers).
+    "CREATE TABLE IF NOT EXISTS deployment_keys (name TEXT PRIMARY KEY, key BLOB NOT NULL)"
 )
+_INDEX = "index"
 _PRAGMAS = (
     # Deleted keys are overwritten in the file, and no write-ahead log keeps an old page.
     "PRAGMA secure_delete=ON",
@@ -69,6 +74,7 @@ class KeyStore:
         self.path = str(path)
         self._lock = threading.Lock()
         self._ciphers: dict[int, AESGCM] = {}
+        self._index_key: bytes | None = None
         # An in-memory store lives as long as this object, in one connection.
         self._memory = (
             sqlite3.connect(MEMORY, check_same_thread=False, isolation_level=None)
@@ -76,7 +82,7 @@ class KeyStore:
             else None
         )
         if self._memory is not None:
-            self._memory.execute(_SCHEMA)
+            self._memory.executescript(_SCHEMA)
 
     @property
     def memory(self) -> bool:
@@ -113,9 +119,40 @@ class KeyStore:
                 continue
         raise KeyGone("a text whose key is gone, or that was altered, cannot be read")
 
-    def ensure(self, participants: Iterable[int]) -> None:
-        """Make sure these people have keys, creating (and committing) the missing ones."""
-        missing = {p for p in participants if p not in self._ciphers}
+    def index(self, *parts: str) -> str:
+        """A blind index of an identifier: its HMAC-SHA256 (hex) under the deployment's index key.
+
+        The same parts give the same index, so the database can look a person up by it; without
+        the key, kept here and not in the database, it names no one and cannot be rebuilt.
+        """
+        key = self._index_key or self._load_index_key()
+        return hmac.digest(key, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).hex()
+
+    def _load_index_key(self) -> bytes:
+        with self._lock, self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "INSERT OR IGNORE INTO deployment_keys VALUES (?, ?)", (_INDEX, os.urandom(32))
+            )
+            conn.execute("COMMIT")
+            (key,) = conn.execute(
+                "SELECT key FROM deployment_keys WHERE name = ?", (_INDEX,)
+            ).fetchone()
+        self._index_key = bytes(key)
+        return self._index_key
+
+    def ensure(self, participants: Iterable[int], reread: bool = False) -> None:
+        """Make sure these people have keys, creating (and committing) the missing ones.
+
+        ``reread``: trust no cached key of theirs. For people just given their id: an id can be
+        given again after its person was erased, whose key another process destroyed.
+        """
+        wanted = set(participants)
+        if reread:
+            with self._lock:
+                for participant in wanted:
+                    self._ciphers.pop(participant, None)
+        missing = {p for p in wanted if p not in self._ciphers}
         if not missing:
             return
         with self._lock, self._connection() as conn:
@@ -192,7 +229,7 @@ class KeyStore:
         try:
             for pragma in _PRAGMAS:
                 conn.execute(pragma)
-            conn.execute(_SCHEMA)
+            conn.executescript(_SCHEMA)
             yield conn
         finally:
             conn.close()

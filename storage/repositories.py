@@ -19,7 +19,15 @@ from bot.core.state import SessionState, Status
 from storage import _capture, _content, _direct, _export, _profile, _registrations
 from storage._batch import Submission, apply_submissions
 from storage._erased import Marks, remember
-from storage._keys import dialect_insert, ensure_groups, ensure_people, group_id, person_id
+from storage._keys import (
+    PERSON_COLUMNS,
+    dialect_insert,
+    ensure_groups,
+    ensure_people,
+    group_id,
+    open_person,
+    person_id,
+)
 from storage._registrations import RegisteredGroup
 from storage.db import for_writes, sqlite_pragma
 from storage.keystore import keys_of
@@ -121,7 +129,7 @@ class Repository(StandingQueries):
             row = (
                 await conn.execute(
                     select(consents).where(
-                        consents.c.participant_id == person_id(person),
+                        consents.c.participant_id == person_id(conn, person),
                         consents.c.group_id == group_id(group),
                     )
                 )
@@ -138,11 +146,12 @@ class Repository(StandingQueries):
         """Return the people allowed to facilitate in the group."""
         async with self._engine.connect() as conn:
             rows = await conn.execute(
-                select(identities.c.platform, identities.c.user_id)
+                select(*PERSON_COLUMNS)
                 .join(facilitators, facilitators.c.participant_id == identities.c.id)
                 .where(facilitators.c.group_id == group_id(group))
             )
-            return frozenset(PersonRef(platform, user_id) for platform, user_id in rows)
+            keys = keys_of(conn)
+            return frozenset(open_person(keys, *row) for row in rows)
 
     async def grant_facilitator(self, group: GroupRef, person: PersonRef, at: datetime) -> None:
         """Let the person facilitate in the group; granting twice keeps the first time."""
@@ -161,7 +170,7 @@ class Repository(StandingQueries):
             result = await conn.execute(
                 delete(facilitators).where(
                     facilitators.c.group_id == group_id(group),
-                    facilitators.c.participant_id == person_id(person),
+                    facilitators.c.participant_id == person_id(conn, person),
                 )
             )
             return result.rowcount > 0
@@ -222,7 +231,7 @@ class Repository(StandingQueries):
     async def person_data(self, person: PersonRef) -> PersonData:
         """Return everything stored about the person, for a subject access request."""
         async with self._engine.connect() as conn:
-            pid = (await conn.execute(select(person_id(person)))).scalar()
+            pid = (await conn.execute(select(person_id(conn, person)))).scalar()
             if pid is None:
                 return PersonData()
             consent_rows = await conn.execute(
@@ -290,7 +299,7 @@ class Repository(StandingQueries):
     async def profile_answers(self, person: PersonRef) -> tuple[ProfileAnswer, ...]:
         """The person's answers to the profile questions (None answers: skipped)."""
         async with self._engine.connect() as conn:
-            pid = (await conn.execute(select(person_id(person)))).scalar()
+            pid = (await conn.execute(select(person_id(conn, person)))).scalar()
             return () if pid is None else await _profile.answers_of(conn, pid)
 
     async def turnout(self, session_id: str, step_id: str, group: GroupRef) -> Turnout:
@@ -319,7 +328,7 @@ class Repository(StandingQueries):
         Their messages are remembered as erased, so no copy of one is ever stored again.
         """
         async with self._writer.begin() as conn:
-            pid = (await conn.execute(select(person_id(person)))).scalar()
+            pid = (await conn.execute(select(person_id(conn, person)))).scalar()
             counts = Erasure(responses=0, votes=0, consents=0)
             if pid is not None:
                 await remember(conn, await self._messages_of(conn, pid))

@@ -1,4 +1,8 @@
-"""The retention purge: replies and votes past retention, and identities no longer needed."""
+"""The retention purge: replies and votes past retention, and identities no longer needed.
+
+A person whose identity goes has their key destroyed too, as erasure does, so no copy of their
+words or user id made before (a backup, a dump, the WAL, dead rows) can be read any more.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import for_writes, sqlite_pragma
+from storage.keystore import keys_of
 from storage.tables import (
     audit,
     consents,
@@ -38,7 +43,9 @@ async def purge(engine: AsyncEngine, before: datetime | None, at: datetime) -> P
 
     Replies and votes from before ``before`` go (None keeps them); then every identity that
     nothing refers to any more: people who left, with no consent, role, data, schedule,
-    self-paced place, reflection or session they lead.
+    self-paced place, reflection or session they lead. Their keys are destroyed before the
+    deletion commits (should it fail after, what is left of them is unreadable, as is every
+    older copy).
     """
     writer = for_writes(engine)
     async with writer.begin() as conn:
@@ -66,9 +73,17 @@ async def purge(engine: AsyncEngine, before: datetime | None, at: datetime) -> P
             )
         ]
         orphan = select(identities.c.id).where(*(~ref for ref in referenced))
-        removed_people = (
-            await conn.execute(delete(identities).where(identities.c.id.in_(orphan)))
-        ).rowcount
+        gone = (
+            (
+                await conn.execute(
+                    delete(identities).where(identities.c.id.in_(orphan)).returning(identities.c.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        keys_of(conn).destroy(gone)
+        removed_people = len(gone)
         await conn.execute(
             insert(audit).values(
                 at=at,

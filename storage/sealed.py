@@ -16,6 +16,7 @@ EARLIER = "response_edits.previous_text"
 PENDING = "pending_edits.text"
 ANSWER = "profile_answers.answer"
 REFLECTION_COLUMNS = ("went_well", "was_hard", "to_change")
+IDENTITY = "identities.sealed_user_id"
 
 
 def message_key(message: MessageRef) -> tuple[str, str, str]:
@@ -45,6 +46,11 @@ def pending(participant: int, message: tuple[str, str, str]) -> bytes:
 def answer(participant: int, question_id: str) -> bytes:
     """A profile answer, bound to its question."""
     return context(ANSWER, participant, question_id)
+
+
+def identity(participant: int, platform: str) -> bytes:
+    """A person's platform user id, bound to their identity row."""
+    return context(IDENTITY, participant, platform)
 
 
 def reflection(column: str, participant: int, session_id: str) -> bytes:

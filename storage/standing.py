@@ -13,7 +13,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.ids import GroupRef, PersonRef, invitation_key
-from storage._keys import dialect_insert, ensure_people, person_id
+from storage._keys import PERSON_COLUMNS, dialect_insert, ensure_people, open_person, person_id
+from storage.keystore import keys_of
 from storage.tables import consents, groups, identities, invitations, session_leads
 
 # Keys per IN list: well under every driver's limit on bound parameters.
@@ -44,7 +45,7 @@ class StandingQueries:
             consented = await conn.execute(
                 select(consents.c.given_at, groups.c.platform, groups.c.chat_id)
                 .join(groups, groups.c.id == consents.c.group_id)
-                .where(consents.c.participant_id == person_id(person))
+                .where(consents.c.participant_id == person_id(conn, person))
             )
             found = [(at, GroupRef(platform, chat)) for at, platform, chat in consented]
             keys = await _keys(conn, pseudonym)
@@ -62,12 +63,12 @@ class StandingQueries:
         async with self._engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(identities.c.platform, identities.c.user_id)
+                    select(*PERSON_COLUMNS)
                     .join(session_leads, session_leads.c.participant_id == identities.c.id)
                     .where(session_leads.c.session_id == session_id)
                 )
             ).first()
-        return None if row is None else PersonRef(row.platform, row.user_id)
+        return None if row is None else open_person(keys_of(self._engine), *row)
 
     async def set_lead(self, session_id: str, person: PersonRef, at: datetime) -> None:
         """Make the person the session's lead (they moved it on)."""

@@ -63,14 +63,20 @@ class Base(DeclarativeBase):
 
 
 class Identity(Base):
-    """A platform user; the only table that holds platform user ids."""
+    """A platform user; the only table that holds platform user ids, and only sealed.
+
+    ``user_key`` is a blind index of the user id (a keyed hash, see storage._keys) to find the
+    row by; ``sealed_user_id`` is the id sealed under the person's own key (NULL only inside
+    the transaction that creates the row), so destroying the key leaves no readable id.
+    """
 
     __tablename__ = "identities"
-    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+    __table_args__ = (UniqueConstraint("platform", "user_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String)
-    user_id: Mapped[str] = mapped_column(String)
+    user_key: Mapped[str] = mapped_column(String)
+    sealed_user_id: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -424,6 +430,8 @@ class DirectProgress(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The profile question waiting for a typed answer in their private chat (NULL: none).
+    profile_question: Mapped[str | None] = mapped_column(String)
 
 
 class ContentVersion(Base):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.content.check import load_library
 from bot.core.actions import Action, SendPrivate
@@ -20,13 +20,13 @@ from bot.intake import IntakeRules
 from bot.service import Policy, Service
 from bot.texts import Catalogue
 from exporters.pseudonymise import Pseudonymiser
+from storage._keys import PERSON_COLUMNS, open_person
 from storage.db import make_engine
 from storage.keystore import keys_of
 from storage.sealed import open_earlier, open_reply
 from storage.tables import (
     consents,
     groups,
-    identities,
     pending_edits,
     response_edits,
     responses,
@@ -175,6 +175,13 @@ async def stored_replies(engine: AsyncEngine) -> list[StoredReply]:
         ]
 
 
+async def user_ids(conn: AsyncConnection) -> dict[int, str]:
+    """Every stored person's user id (opened: it is stored sealed), by participant id."""
+    keys = keys_of(conn)
+    found = await conn.execute(select(*PERSON_COLUMNS))
+    return {row[0]: open_person(keys, *row).user_id for row in found}
+
+
 async def snapshot(engine: AsyncEngine) -> dict[str, Any]:
     """Everything stored that a clean run and a messy one must agree on (no ids, no clocks)."""
     async with engine.connect() as conn:
@@ -187,39 +194,39 @@ async def snapshot(engine: AsyncEngine) -> dict[str, Any]:
             select(
                 responses.c.chat_id,
                 responses.c.message_id,
-                identities.c.user_id,
+                responses.c.participant_id,
                 responses.c.step_id,
                 responses.c.text,
                 responses.c.edited_at,
                 responses.c.original_length,
                 earlier,
-                responses.c.participant_id,
                 responses.c.platform,
-            ).join(identities, identities.c.id == responses.c.participant_id)
+            )
         )
         keys = keys_of(conn)
+        users = await user_ids(conn)
         replies = [
             (
-                *r[:4],
+                *r[:2],
+                users[r.participant_id],
+                r.step_id,
                 open_reply(keys, r.participant_id, (r.platform, r.chat_id, r.message_id), r.text),
                 *r[5:8],
             )
             for r in stored
         ]
         answered = await conn.execute(
-            select(groups.c.chat_id, identities.c.user_id, votes.c.step_id, votes.c.options)
-            .join(identities, identities.c.id == votes.c.participant_id)
-            .join(groups, groups.c.id == votes.c.group_id)
+            select(groups.c.chat_id, votes.c.participant_id, votes.c.step_id, votes.c.options).join(
+                groups, groups.c.id == votes.c.group_id
+            )
         )
         agreed = await conn.execute(
             select(
                 groups.c.chat_id,
-                identities.c.user_id,
+                consents.c.participant_id,
                 consents.c.participate,
                 consents.c.quote,
-            )
-            .join(identities, identities.c.id == consents.c.participant_id)
-            .join(groups, groups.c.id == consents.c.group_id)
+            ).join(groups, groups.c.id == consents.c.group_id)
         )
         states = await conn.execute(
             select(groups.c.chat_id, sessions.c.status, sessions.c.step_index).join(
@@ -229,8 +236,8 @@ async def snapshot(engine: AsyncEngine) -> dict[str, Any]:
         waiting = (await conn.execute(select(func.count()).select_from(pending_edits))).scalar()
         return {
             "responses": sorted(replies),
-            "votes": sorted(tuple(r) for r in answered),
-            "consents": sorted(tuple(r) for r in agreed),
+            "votes": sorted((r[0], users[r[1]], *r[2:]) for r in answered),
+            "consents": sorted((r[0], users[r[1]], *r[2:]) for r in agreed),
             "sessions": sorted(tuple(r) for r in states),
             "pending_edits": waiting,
         }

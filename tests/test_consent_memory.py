@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from storage.db import make_engine
-from storage.tables import identities, invitations
+from storage.tables import invitations
+from tests.capture_support import user_ids
 from tests.cli_support import dialogue, write_config
 
 INVITED = "[private to carol] Hello! Your messages in this session are not being recorded."
@@ -45,9 +46,7 @@ async def counted(database_url: str) -> tuple[int, int]:
             remembered = (
                 await conn.execute(select(func.count()).select_from(invitations))
             ).scalar()
-            carol = (
-                await conn.execute(select(func.count()).where(identities.c.user_id == "carol"))
-            ).scalar()
+            carol = list((await user_ids(conn)).values()).count("carol")
     finally:
         await engine.dispose()
     return int(remembered or 0), int(carol or 0)

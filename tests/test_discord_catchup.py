@@ -18,7 +18,8 @@ from storage.cursors import PlatformCursors
 from storage.db import make_engine
 from storage.keystore import keys_of
 from storage.sealed import open_earlier, open_reply
-from storage.tables import identities, platform_cursors, response_edits, responses
+from storage.tables import platform_cursors, response_edits, responses
+from tests.capture_support import user_ids
 from tests.discord_helpers import (
     PSEUDONYM_KEY,
     World,
@@ -61,7 +62,6 @@ async def stored(url: str) -> list[Row]:
         async with engine.connect() as conn:
             query = (
                 select(
-                    identities.c.user_id,
                     responses.c.step_id,
                     responses.c.text,
                     response_edits.c.previous_text,
@@ -71,17 +71,17 @@ async def stored(url: str) -> list[Row]:
                     responses.c.chat_id,
                     responses.c.message_id,
                 )
-                .join(identities, identities.c.id == responses.c.participant_id)
                 .outerjoin(response_edits, response_edits.c.response_id == responses.c.id)
                 .order_by(responses.c.id)
             )
             keys = keys_of(conn)
+            users = await user_ids(conn)
             found: list[Row] = []
             for r in await conn.execute(query):
                 pid, message = r.participant_id, (r.platform, r.chat_id, r.message_id)
                 before = r.previous_text and open_earlier(keys, pid, r.id, r.previous_text)
                 found.append(
-                    (r.user_id, r.step_id, open_reply(keys, pid, message, r.text), before or "")
+                    (users[pid], r.step_id, open_reply(keys, pid, message, r.text), before or "")
                 )
             return found
     finally:

@@ -224,3 +224,26 @@ async def test_a_facilitator_answers_the_reflection_by_direct_message(
         assert "FAC-WENT-WELL" not in sealed  # sealed at rest under the facilitator's key
         saved = await world.app.repository.person_data(PersonRef("discord", str(fac.user.id)))
         assert saved.reflections == (("FAC-WENT-WELL everyone spoke", "", ""),)  # two skipped
+
+
+async def test_a_typed_answer_to_a_profile_question_by_direct_message_is_no_reply(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIALOGUE_PSEUDONYM_KEY", PSEUDONYM_KEY)
+    async with discord_world(tmp_path, database_url, ("rosa",)) as world:
+        await open_cycle(world)
+        rosa = Correspondent(world.env, world.people["rosa"].user)
+        await rosa.say("/join")
+        await rosa.press("Agree to all")
+        await rosa.say("/profile start")
+        assert "Which age group are you in?" in rosa.heard()
+        await rosa.say("ROSA-UNSURE not sure")
+        assert "Please answer with a number" in rosa.heard()
+        await world.restart()
+        await follow_cycle(world)
+        await rosa.say("25 to 34")
+        assert "Saved: Age group: 25 to 34." in rosa.heard()
+        person = PersonRef("discord", str(world.people["rosa"].user.id))
+        answers = await world.app.repository.profile_answers(person)
+        assert [(a.question_id, a.answer) for a in answers] == [("age", "25 to 34")]
+        assert await stored_replies(world.app.database) == []

@@ -15,19 +15,28 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from alembic import command as alembic
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.captures import ProfileAnswered, ReflectionSaved, ResponseCaptured
+from bot.core.captures import (
+    ConsentRecorded,
+    ProfileAnswered,
+    ReflectionSaved,
+    ResponseCaptured,
+)
 from bot.core.desk import Reflection
 from bot.core.ids import PersonRef
 from storage import sealed
 from storage._erased import Marks
+from storage._keys import ensure_people
 from storage._replies import Known, ReplyRow, insert_new_replies, reply_row
-from storage.db import for_writes, make_engine, sqlite_file, upgrade
+from storage.db import alembic_config, for_writes, make_engine, migrate, sqlite_file, upgrade
 from storage.keystore import PREFIX, KeyGone, KeyStore, keys_of
 from storage.repositories import Repository
+from storage.retention import purge
 from storage.tables import (
     identities,
     pending_edits,
@@ -48,13 +57,17 @@ from tests.capture_support import (
     running,
     say,
     stored_replies,
+    user_ids,
 )
 
 G1 = group("g1")
-ALICE, BOB = person("alice"), person("bob")
+# Alice's platform user id: distinctive, so a scan of a file can tell it is not there.
+ALICE_ID = "ALICE-UID-81d2f6"
+ALICE, BOB = person(ALICE_ID), person("bob")
 # Each word Alice typed, in each place a text of hers is kept: a reply, its earlier version, an
-# edit waiting for its message, a profile answer, a reflection.
+# edit waiting for its message, a profile answer, a reflection; and her user id.
 ALICE_WORDS = (
+    ALICE_ID.encode(),
     b"ALICE-NOW-7c1f",
     b"ALICE-BEFORE-52be",
     b"ALICE-WAITING-e9d4",
@@ -62,7 +75,8 @@ ALICE_WORDS = (
     b"ALICE-WELL-4a4a",
 )
 PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump"
-TEXT_TABLES = (
+SEALED_TABLES = (
+    "identities",
     "responses",
     "response_edits",
     "pending_edits",
@@ -102,10 +116,8 @@ async def withdraw(bot: Harness, who: PersonRef) -> None:
 
 async def participant(bot: Harness, who: PersonRef) -> int:
     async with bot.engine.connect() as conn:
-        found = await conn.execute(
-            select(identities.c.id).where(identities.c.user_id == who.user_id)
-        )
-        return int(found.scalar_one())
+        (found,) = [pid for pid, user in (await user_ids(conn)).items() if user == who.user_id]
+        return found
 
 
 def stored_key(keys: KeyStore, participant_id: int) -> bytes | None:
@@ -126,10 +138,12 @@ def sqlite_files(db: Path) -> list[Path]:
 
 
 async def alice_sealed(bot: Harness, alice: int) -> list[tuple[str, bytes]]:
-    """Alice's sealed texts as stored, each with what binds it to its place."""
+    """Alice's sealed texts and user id as stored, each with what binds it to its place."""
     async with bot.engine.connect() as conn:
+        me = await conn.execute(select(identities).where(identities.c.id == alice))
+        found = [(i.sealed_user_id, sealed.identity(alice, i.platform)) for i in me]
         replies = await conn.execute(select(responses).where(responses.c.participant_id == alice))
-        found = [
+        found += [
             (r.text, sealed.reply(alice, (r.platform, r.chat_id, r.message_id))) for r in replies
         ]
         earlier = await conn.execute(
@@ -194,8 +208,9 @@ async def test_withdrawn_words_leave_the_sqlite_files_and_no_backup_made_before_
         with sqlite3.connect(db) as source, sqlite3.connect(backup) as target:
             source.backup(target)
         copied = await alice_sealed(bot, alice)
-        # The reply, its earlier text, the waiting edit, the profile answer, the reflection.
-        assert len(copied) == 5
+        # The user id, the reply, its earlier text, the waiting edit, the profile answer, the
+        # reflection.
+        assert len(copied) == 6
         mine = await bot.store.person_data(ALICE)
         assert [a.answer for a in mine.profile] == ["ALICE-AGE-3f3f"]
         assert mine.reflections == (("ALICE-WELL-4a4a went well", "", None),)
@@ -247,7 +262,7 @@ async def test_withdrawn_words_are_unreadable_in_a_pg_dump_and_the_servers_own_f
         keys = keys_of(bot.engine)
         alice = await participant(bot, ALICE)
         copied = await alice_sealed(bot, alice)
-        assert len(copied) == 5
+        assert len(copied) == 6
         exported = [row.text async for row in bot.store.iter_responses()]
         assert "ALICE-NOW-7c1f my GP and the hospital" in exported
         done = subprocess.run(
@@ -274,12 +289,12 @@ async def test_withdrawn_words_are_unreadable_in_a_pg_dump_and_the_servers_own_f
             )
             relations = [
                 (await conn.execute(text(f"SELECT pg_relation_filepath('{table}')"))).scalar_one()
-                for table in TEXT_TABLES
+                for table in SEALED_TABLES
             ]
         admin = bot.engine.execution_options(isolation_level="AUTOCOMMIT")
         async with admin.connect() as conn:
             # A plain VACUUM (dead rows stay in the pages) and a checkpoint to write them out.
-            for table in TEXT_TABLES:
+            for table in SEALED_TABLES:
                 await conn.execute(text(f"VACUUM {table}"))
             await conn.execute(text("CHECKPOINT"))
         server_files = [f for r in relations for f in _pg_files(data, r)]
@@ -323,8 +338,9 @@ async def test_upgrading_a_database_made_before_keys_seals_the_texts_it_holds(
     async with running(migrated_url, [G1]) as bot:
         await converse(bot)
         alice = await participant(bot, ALICE)
-    # As a database made before keys: the same tables holding plain texts, no key store, and
-    # the revision that seals them not yet applied.
+    # As a database made before keys: the same tables holding plain texts, no person's key
+    # (the key store keeps only the index that people are found by), and the revision that
+    # seals them not yet applied.
     engine = make_engine(migrated_url)
     try:
         async with engine.begin() as conn:
@@ -338,7 +354,9 @@ async def test_upgrading_a_database_made_before_keys_seals_the_texts_it_holds(
             for table, values in plain.items():
                 await conn.execute(update(table).values(values))
             await conn.execute(text("DELETE FROM alembic_version WHERE version_num = '0009_keys'"))
-        Path(keys_of(engine).path).unlink()
+        with sqlite3.connect(keys_of(engine).path) as store:
+            store.execute("DELETE FROM person_keys")
+        keys_of(engine).forget()
 
         await upgrade(migrated_url)
 
@@ -352,6 +370,56 @@ async def test_upgrading_a_database_made_before_keys_seals_the_texts_it_holds(
                     stored = (await conn.execute(select(table.c[column]))).scalars().all()
                     assert stored and all(v.startswith(PREFIX) for v in stored), table.name
         assert stored_key(keys_of(engine), alice) is not None
+    finally:
+        await engine.dispose()
+
+
+def _upgrade_to_before_sealed_identities(conn: Connection) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    script = ScriptDirectory.from_config(cfg)
+
+    def sealed_on_the_way(head: str) -> bool:
+        found = script.iterate_revisions(head, "base")
+        return any(r.revision == "0014_identities" for r in found if r is not None)
+
+    for head in [h for h in script.get_heads() if not sealed_on_the_way(h)] + ["0013_ops"]:
+        alembic.upgrade(cfg, head)
+
+
+async def test_upgrading_a_database_made_before_sealed_identities_seals_the_user_ids(
+    database_url: str,
+) -> None:
+    await migrate(database_url, _upgrade_to_before_sealed_identities)
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            now = {"at": at(0)}
+            await conn.execute(
+                text(
+                    "INSERT INTO identities (id, platform, user_id, created_at)"
+                    f" VALUES (1, '{ALICE.platform}', '{ALICE_ID}', :at)"
+                ),
+                now,
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO groups (id, platform, chat_id, created_at)"
+                    f" VALUES (1, '{G1.platform}', '{G1.chat_id}', :at)"
+                ),
+                now,
+            )
+            await conn.execute(text("INSERT INTO facilitators VALUES (1, 1, :at)"), now)
+
+        await upgrade(database_url)
+
+        repository = Repository(engine, STORE_KEY)
+        assert await repository.facilitators(G1) == frozenset({ALICE})
+        await repository.grant_facilitator(G1, ALICE, at(1))  # found again: no second row
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(identities))).all()
+        assert len(rows) == 1 and ALICE_ID not in repr(rows)
+        assert rows[0].sealed_user_id.startswith(PREFIX)
     finally:
         await engine.dispose()
 
@@ -372,7 +440,8 @@ async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misf
             return reply_row(captured)
 
         # A writer that believes Alice's id is Bob's (as after an erasure it was not told of).
-        known = Known(ids={(ALICE.platform, ALICE.user_id): bob})
+        alice_ref = (ALICE.platform, ALICE.user_id)
+        known = Known(people={alice_ref}, ids={alice_ref: bob})
         marks = Marks(STORE_KEY)
         with pytest.raises(IntegrityError):
             async with for_writes(bot.engine).begin() as conn:
@@ -384,3 +453,61 @@ async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misf
         texts = [r.text for r in (await bot.store.person_data(ALICE)).responses]
         assert texts == ["ALICE-NOW-7c1f my GP and the hospital", "ALICE-FILED words"]
         assert "ALICE-MISFILED" not in str(await bot.store.person_data(BOB))
+
+
+async def test_a_retention_purge_that_removes_a_person_destroys_their_key(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as bot:
+        await bot.service.handle(command(FRAN, G1, "/start health-data-intro", "c1"))
+        (session,) = await bot.store.live_sessions()
+        assert session.session_id is not None
+        old, recent = at(-45 * 86400), at(-5 * 86400)
+        await bot.store.apply(
+            [
+                ResponseCaptured(
+                    session.session_id, ALICE, G1, "first-thoughts", "m1", "ALICE-OLD-1d1d", old
+                ),
+                ResponseCaptured(
+                    session.session_id, BOB, G1, "first-thoughts", "m2", "BOB-NEW-2e2e", recent
+                ),
+                ConsentRecorded(BOB, G1, frozenset({"participate"}), "1", "h", recent),
+            ]
+        )
+        keys = keys_of(bot.engine)
+        alice, bob = await participant(bot, ALICE), await participant(bot, BOB)
+        copied = await alice_sealed(bot, alice)  # as a backup made before the purge holds them
+        assert len(copied) == 2  # her user id and her reply
+        assert stored_key(keys, alice) is not None
+
+        done = await purge(bot.engine, at(-30 * 86400), at(0))
+
+        assert (done.responses, done.identities) == (1, 1)
+        assert stored_key(keys, alice) is None and stored_key(keys, bob) is not None
+        assert_unreadable(keys, alice, copied)
+        assert [r.text for r in (await bot.store.person_data(BOB)).responses] == ["BOB-NEW-2e2e"]
+
+
+async def test_an_id_given_again_after_a_purge_elsewhere_gets_a_key_that_opens(
+    migrated_url: str,
+) -> None:
+    # Two processes' views of one deployment: the writer's (which once held Carol's key) and
+    # the scheduler's (which purges her). SQLite gives Carol's id to the next person.
+    writer, scheduler = make_engine(migrated_url), make_engine(migrated_url)
+    carol, dave = person("carol"), person("dave")
+    try:
+        async with for_writes(writer).begin() as conn:
+            carol_id = (await ensure_people(conn, [carol]))[carol]
+        await purge(scheduler, None, at(0))
+        async with for_writes(writer).begin() as conn:
+            dave_id = (await ensure_people(conn, [dave]))[dave]
+            sealed_words = keys_of(writer).seal(dave_id, "DAVE-WORDS", b"place")
+        fresh = KeyStore(keys_of(writer).path)  # as a third process reads the key store
+        assert fresh.open(dave_id, sealed_words, b"place") == "DAVE-WORDS"
+        if writer.dialect.name == "sqlite":
+            assert dave_id == carol_id  # the case this guards
+        async with writer.connect() as conn:
+            assert set((await user_ids(conn)).values()) == {"dave"}
+    finally:
+        await writer.dispose()
+        await scheduler.dispose()

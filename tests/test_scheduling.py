@@ -17,7 +17,8 @@ from bot.core.captures import ConsentRecorded, ResponseCaptured
 from bot.core.state import Status
 from bot.service import utcnow
 from storage.cycles import CLOSED, OPEN
-from storage.tables import identities, scheduled_sessions
+from storage.tables import scheduled_sessions
+from tests.capture_support import user_ids
 from tests.clockwork import FRAN, GROUP, Bot, FakeClock, content_root, settings_for, start_bot
 
 T0 = datetime(2027, 3, 27, 9, 0, tzinfo=UTC)  # a Saturday; British Summer Time starts next day
@@ -249,7 +250,7 @@ async def test_the_retention_purge_removes_old_replies_and_people_who_left_with_
         (entry,) = await bot.app.repository.audit_entries("retention_purge")
         assert (entry.detail["responses"], entry.detail["identities"]) == (1, 1)
         async with bot.app.database.connect() as conn:
-            people = {row.user_id for row in await conn.execute(select(identities.c.user_id))}
+            people = set((await user_ids(conn)).values())
         assert "alice" not in people and "bob" in people
         await bot.scheduler.work.run("retention", T0)
         assert len(await bot.app.repository.audit_entries("retention_purge")) == 1

@@ -352,3 +352,54 @@ async def test_a_resident_pressing_on_quickly_is_never_held_back_and_replies_lan
         assert (await stored_of(bot))[0] == ["ROSA-QUICK my answer to the step I was shown"]
     finally:
         await bot.close()
+
+
+async def test_a_typed_answer_to_a_profile_question_is_a_profile_answer_never_a_reply(
+    database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(T0)
+    settings = solo_settings(database_url, tmp_path)
+    bot, rosa = await cycle_open(settings, clock)
+    try:
+        await rosa.press(f"join {CYCLE}")
+        await rosa.press("join agree participate profile")
+        await rosa.say("/profile start")
+        assert "Which age group are you in?" in rosa.heard()[-1]
+        await rosa.say("ROSA-UNSURE not sure")  # neither a number nor an answer: asked again
+        assert "Which age group are you in?" in rosa.heard()[-1]
+        await bot.close()
+        bot = await start_bot(settings, clock)  # the question still waits after a restart
+        rosa = Resident(bot, ROSA, rosa.sent)
+        await rosa.say("2")  # the answer's number, typed rather than pressed
+        assert "Which of these best describes you?" in rosa.heard()[-1]
+        await rosa.say("woman")  # the answer's words
+        await rosa.press("profile skip ethnic-group")
+        answers = await bot.app.repository.profile_answers(ROSA)
+        assert [(a.question_id, a.answer) for a in answers] == [
+            ("age", "25 to 34"),
+            ("gender", "Woman"),
+            ("ethnic-group", None),
+        ]
+        assert (await stored_of(bot))[0] == []
+        await rosa.press("next")  # on with the dialogue: the next question no longer waits
+        await rosa.say("ROSA-REPLY my own words")
+        assert (await stored_of(bot))[0] == ["ROSA-REPLY my own words"]
+    finally:
+        await bot.close()
+
+
+async def test_a_typed_answer_after_dropping_the_profile_is_stored_nowhere(
+    database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(T0)
+    bot, rosa = await cycle_open(solo_settings(database_url, tmp_path), clock)
+    try:
+        await rosa.press(f"join {CYCLE}")
+        await rosa.press("join agree participate profile")
+        await rosa.say("/profile start")
+        await rosa.say("/agree participate")  # the profile dropped while its question waits
+        await rosa.say("ROSA-AGE-2 2")
+        assert await bot.app.repository.profile_answers(ROSA) == ()
+        assert (await stored_of(bot))[0] == []
+    finally:
+        await bot.close()

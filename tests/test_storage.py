@@ -454,7 +454,7 @@ async def test_sqlite_migration_can_rebuild_a_table_without_cascading_deletes(
         def rebuild_identities(conn: Connection) -> None:
             conn.exec_driver_sql(
                 "CREATE TABLE identities_new (id INTEGER PRIMARY KEY, platform VARCHAR NOT NULL,"
-                " user_id VARCHAR NOT NULL, created_at DATETIME NOT NULL)"
+                " user_key VARCHAR NOT NULL, sealed_user_id VARCHAR, created_at DATETIME NOT NULL)"
             )
             conn.exec_driver_sql("INSERT INTO identities_new SELECT * FROM identities")
             conn.exec_driver_sql("DROP TABLE identities")

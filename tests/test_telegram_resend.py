@@ -98,3 +98,29 @@ async def test_a_resend_after_a_crash_stores_nothing_written_alone_before_consen
     assert data.responses == ()
     assert data.consents == agreed  # the same consent, given when it was: not handled again
     assert [t for t in texts_in(fake, rosa) if t.startswith("Thank you for agreeing")] == thanks
+
+
+async def test_a_typed_profile_answer_alone_is_no_reply_also_when_sent_again_after_a_crash(
+    fake: FakeBotApi, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rosa = fake.user("Rosa", username="rosa")
+    settings = telegram_settings(fake, database_url)
+    unsure = "ROSA-UNSURE not sure"
+    async with running_bot(settings, fake, monkeypatch):
+        rosa.start_private(invitation("default"))  # the cycle's link: taking part alone
+        await settle(fake)
+        await act(fake, rosa, rosa, "/agree participate profile")
+        await act(fake, rosa, rosa, "/profile start")
+        await act(fake, rosa, rosa, unsure)
+        assert texts_in(fake, rosa)[-1].startswith("Please answer with a number")
+        await act(fake, rosa, rosa, "2")
+        await handled(fake, rosa)
+        assert any(t.startswith("Saved: Age group: 25 to 34.") for t in texts_in(fake, rosa))
+
+    resend_since(fake, unsure)
+    async with running_bot(settings, fake, monkeypatch) as app:
+        await settle(fake)
+        await handled(fake, rosa)
+        data = await app.repository.person_data(person(rosa))
+    assert data.responses == ()
+    assert [(a.question_id, a.answer) for a in data.profile] == [("age", "25 to 34")]

@@ -41,6 +41,9 @@ class SoloState:
     reminded_at: datetime | None = None
     # The content version it runs (bot.content.version); None for progress from before them.
     content_version: str | None = None
+    # The profile question asked in their private chat and not answered yet: what they type
+    # next answers it, and is never a reply to the step.
+    question: str | None = None
 
     @property
     def open(self) -> bool:

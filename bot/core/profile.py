@@ -7,11 +7,14 @@ the Actor (the service loads them for /profile only).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.content.profile import ProfileQuestion, ProfileQuestions
 from bot.core.actions import Action, Button, SendPrivate
-from bot.core.captures import Capture, ProfileAnswered, ProfileDeleted
+from bot.core.captures import Capture, ProfileAnswered, ProfileDeleted, SoloSaved
 from bot.core.context import Actor, Context, Transition, private, reply
-from bot.core.events import ButtonPressed, CommandIssued, Event
+from bot.core.desk import Desk
+from bot.core.events import ButtonPressed, CommandIssued, Event, MessagePosted
 from bot.core.records import ProfileAnswer
 from bot.core.state import SessionState
 
@@ -23,7 +26,52 @@ ANSWERING = frozenset({"start", "change", "answer", "skip"})
 def handle(
     state: SessionState | None, args: tuple[str, ...], actor: Actor, ctx: Context, private: bool
 ) -> Transition:
-    """One /profile command or button; ``private`` says it came in the private chat."""
+    """One /profile command or button; ``private`` says it came in the private chat.
+
+    A resident in a self-paced dialogue has the question asked of them remembered (see
+    ``SoloState.question``), so what they type next answers it (``typed``).
+    """
+    done = _handle(state, args, actor, ctx, private)
+    solo = actor.desk.solo
+    if solo is None or not solo.open or not private:
+        return done
+    asked = _asked(done.actions, solo.question)
+    if asked == solo.question:
+        return done
+    return replace(done, captures=(*done.captures, SoloSaved(replace(solo, question=asked))))
+
+
+def typed(state: SessionState | None, text: str, actor: Actor, ctx: Context) -> Transition:
+    """What a resident typed while a profile question waits: its answer, by number or words.
+
+    Never a reply: anything else asks the question again, and nothing is stored.
+    """
+    questions = ctx.library.profiles.get(ctx.language)
+    solo = actor.desk.solo
+    question = questions.question(solo.question) if questions and solo and solo.question else None
+    if questions is None or question is None:
+        return handle(state, ("start",), actor, ctx, private=True)
+    said = " ".join(text.casefold().split())
+    choices = [c.casefold() for c in questions.choices(question)]
+    number = next((n for n, c in enumerate(choices, 1) if said in (str(n), c)), None)
+    if number is None:
+        lead = ctx.t("profile.answer_usage", count=len(choices), id=question.id)
+        return Transition(state, (ask(questions, question, actor, ctx, lead),))
+    return handle(state, ("answer", question.id, str(number)), actor, ctx, private=True)
+
+
+def _asked(actions: tuple[Action, ...], waiting: str | None) -> str | None:
+    """The question the last of these actions asks; ``waiting`` stays if none speaks."""
+    for action in reversed(actions):
+        if isinstance(action, SendPrivate):
+            found = [b.payload.split() for b in action.buttons]
+            return next((p[2] for p in found if p[:2] == [COMMAND, "answer"]), None)
+    return waiting
+
+
+def _handle(
+    state: SessionState | None, args: tuple[str, ...], actor: Actor, ctx: Context, private: bool
+) -> Transition:
     questions = ctx.library.profiles.get(ctx.language)
     if questions is None:
         return reply(state, actor, ctx.t("profile.unavailable"))
@@ -65,8 +113,13 @@ def handle(
     return Transition(state, (_next(questions, answers, actor, ctx, said),), (capture,))
 
 
-def wanted(event: Event) -> bool:
-    """Whether handling ``event`` needs the person's stored answers (a /profile command)."""
+def wanted(event: Event, desk: Desk) -> bool:
+    """Whether handling ``event`` needs the person's stored answers.
+
+    A /profile command, or a message typed while a profile question waits for its answer.
+    """
+    if isinstance(event, MessagePosted):
+        return desk.solo is not None and desk.solo.question is not None
     if isinstance(event, CommandIssued):
         return event.name.lower() == COMMAND
     if isinstance(event, ButtonPressed):

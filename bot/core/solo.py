@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.content.models import REQUIRED_SCOPE
-from bot.core import solo_join, solo_steps
+from bot.core import profile, solo_join, solo_steps
 from bot.core.actions import SendPrivate
 from bot.core.captures import ResponseEdited, SoloSaved
 from bot.core.context import Actor, Context, Transition
@@ -37,6 +37,8 @@ from bot.core.votes import typed
 HANDLED = frozenset(
     {COMMAND, "consent", "agree", "more", "next", "skip", "stop", "continue", "remind", "vote"}
 )
+# What moves a resident on through the dialogue (rather than about their consent).
+ONWARD = frozenset({"more", "next", "skip", "stop", "continue", "remind", "vote"})
 
 
 def routes(event: Event, desk: Desk) -> bool:
@@ -84,6 +86,21 @@ def wants(event: Event, actor: Actor) -> bool:
 
 def handle(state: SessionState | None, event: Event, actor: Actor, ctx: Context) -> Transition:
     """One event of a resident's self-paced dialogue."""
+    done = _handle(state, event, actor, ctx)
+    solo = actor.desk.solo
+    went_on = isinstance(event, VoteCast) or (
+        isinstance(event, CommandIssued | ButtonPressed) and words(event)[0] in ONWARD
+    )
+    if solo is None or solo.question is None or not went_on:
+        return done
+    # They went on with the dialogue: the profile question no longer waits for typed words.
+    saved = [c for c in done.captures if isinstance(c, SoloSaved)]
+    captures = [c for c in done.captures if not isinstance(c, SoloSaved)]
+    latest = saved[-1].state if saved else solo
+    return replace(done, captures=(*captures, SoloSaved(replace(latest, question=None))))
+
+
+def _handle(state: SessionState | None, event: Event, actor: Actor, ctx: Context) -> Transition:
     if isinstance(event, TimerFired):
         return nudged(state, event, actor, ctx)
     name, args = words(event)
@@ -101,6 +118,9 @@ def handle(state: SessionState | None, event: Event, actor: Actor, ctx: Context)
     if isinstance(event, MessagePosted):
         if says_nothing(event):
             return Transition(state)
+        if solo.question is not None:
+            # An answer to the bot's profile question, typed rather than pressed: never a reply.
+            return profile.typed(state, event.text, actor, ctx)
         if solo_steps.asking_reminder(solo, ctx):
             # An answer to the bot's question, typed rather than pressed: never a reply.
             wanted = solo_steps.yes_or_no(event.text, ctx)
