@@ -32,10 +32,16 @@ async def settle(
     cycle: str | None,
     language: str,
     threshold: int,
+    *also: Callable[[Ledger], None],
 ) -> tuple[Disclosure, Reach | None]:
-    """Register the cycle's counts and its reach section, link them, and apply the policy."""
+    """Register the cycle's counts and its reach section, link them, and apply the policy.
+
+    ``also`` register more counts in the same ledger (the analyses': opinion groups, themes).
+    """
     ledger = Ledger(threshold)
     agg_.register(agg, ledger, codebook.ballots())
+    for register in also:
+        register(ledger)
     made = await reach.report_for(datasets, library, cycle, language, ledger)
     link(ledger)
     return ledger.settle(), made
