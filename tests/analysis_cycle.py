@@ -5,7 +5,7 @@ Twenty-four people in two groups vote on six agree/disagree statements: the firs
 ones, the other twelve the other way round, and everyone agrees with the last. A seventh
 statement is never voted on. Each person answers the open prompt with words of one of three
 themes (buses, parks, rents), independent of their bloc; people with an even number agreed to
-be quoted, the others did not.
+be quoted, the others did not (and write each theme's most typical replies).
 """
 
 from dataclasses import replace
@@ -75,10 +75,14 @@ def quotable(n: int) -> bool:
 
 
 def reply_text(n: int) -> str:
-    """Person ``n``'s reply: four words of their theme, a different four for each person."""
+    """Person ``n``'s reply: a run of their theme's words, from a place of their own.
+
+    People who did not agree to be quoted use seven of the theme's eight words, the others four, so
+    the replies nearest a theme's centre, which quotes are picked from, are the former's.
+    """
     words = THEMES[theme_of(n)]
-    picked = [words[(n // 3 + i) % len(words)] for i in range(4)]
-    return f"I think the {picked[0]} and the {picked[1]}, also {picked[2]} and {picked[3]}."
+    picked = [words[(n // 3 + i) % len(words)] for i in range(4 if quotable(n) else 7)]
+    return f"I think about the {', the '.join(picked)}."
 
 
 def typed_votes() -> dict[PersonRef, dict[str, int]]:
