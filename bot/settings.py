@@ -256,6 +256,15 @@ class ExportSettings(Section):
     # Labels a public export may print for groups, by 'platform:chat id' (for example
     # "telegram:-1003" = "Youth forum"); a group without one is known by its code only.
     public_group_labels: dict[str, str] = Field(default_factory=dict)
+    # Staff's renames, merges and drops of a cycle's themes: FOLDER/CYCLE-ID/themes.toml,
+    # applied by every later export of the cycle (exporters.themes).
+    themes_folder: Path | None = None
+
+    def themes_file(self, cycle_id: str | None) -> Path | None:
+        """The theme file of a cycle's exports, if staff keep one."""
+        if self.themes_folder is None or cycle_id is None:
+            return None
+        return self.themes_folder / cycle_id / "themes.toml"
 
 
 class DirectSettings(Section):
