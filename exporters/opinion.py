@@ -16,13 +16,10 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from threadpoolctl import threadpool_limits
+
 from exporters.disclosure import Disclosure, Key, Ledger
 from exporters.polis import Ballots, Statement
-
-with warnings.catch_warnings():
-    # red-dwarf's models trip a pydantic warning as they load: theirs, and harmless here.
-    warnings.simplefilter("ignore")
-    from reddwarf.implementations.polis import run_pipeline
 
 # Polis places in a group only people who voted on at least this many statements.
 FEWEST_VOTES = 7
@@ -88,6 +85,13 @@ def opinion_groups(ballots: Ballots) -> OpinionGroups:
     if len(ballots.first) < 2 or len(counted) < 4 or len(patterns) < 2:
         return NO_GROUPS
     with warnings.catch_warnings():
+        # red-dwarf (with pandas and scikit-learn) is loaded only when groups are sought, so
+        # the running bot never loads it; its models trip a harmless pydantic warning.
+        warnings.simplefilter("ignore")
+        from reddwarf.implementations.polis import run_pipeline
+
+    # One thread, as for themes (``exporters.themes``): k-means's threads spin on a busy machine.
+    with warnings.catch_warnings(), threadpool_limits(1):
         # Tries of a group count that the votes cannot fill are scored as failures, not errors.
         warnings.simplefilter("ignore")
         found = run_pipeline(

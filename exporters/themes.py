@@ -1,11 +1,12 @@
 """Themes in a cycle's open replies, found offline, named by their words, quoted with consent.
 
 Replies to prompts are clustered with scikit-learn alone (no network, no hosted model): TF-IDF
-of their words (English stop words and redaction marks left out), then k-means with a fixed
-random state, the number of themes the one of 2 to 8 whose clusters are best separated
-(silhouette, cosine). A theme is named by the words that set it apart most: the highest mean
-weight inside it less the mean outside; those words, joined by "-", are its id. Quotes come
-only from people who agreed to ``quote``, redacted as every export's text is, and only
+of their words (English stop words and redaction marks left out; many words reduced to 100
+dimensions by LSA), then k-means with a fixed random state (fitted on a fixed sample of at
+most 20,000 replies), the number of themes the one of 2 to 8 whose clusters are best
+separated (silhouette, cosine). A theme is named by the words that set it apart most: the
+highest mean weight inside it less the mean outside; those words, joined by "-", are its id.
+Quotes come only from people who agreed to ``quote``, redacted as every export's text is, and only
 replies that say something (``heard_card.worth_quoting``), nearest the theme's centre first,
 one per person. Counts of people and replies go through the disclosure policy (``register``).
 
@@ -22,17 +23,19 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
-from scipy.sparse import spmatrix
-from sklearn.cluster import KMeans
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from exporters.disclosure import Disclosure, Key, Ledger
 from exporters.heard_card import one_line
 from exporters.redact import KINDS
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix, spmatrix
+    from sklearn.cluster import KMeans
 
 StepKey = tuple[str, str]
 MOST_THEMES = 8
@@ -43,6 +46,10 @@ QUOTES = 3
 RANDOM_STATE = 0
 # The silhouette of more replies than this is estimated from a fixed sample of them.
 SILHOUETTE_SAMPLE = 2000
+# More distinct words than this are reduced to this many dimensions (LSA) before clustering.
+DIMENSIONS = 100
+# k-means is fitted on at most this many replies (a fixed sample); the rest join the nearest.
+FIT_SAMPLE = 20_000
 _MARKS = re.compile(r"\[(?:" + "|".join(KINDS) + r")\]")
 ALL_REPLIES: Key = ("themes", "replies")
 
@@ -114,6 +121,9 @@ def find_themes(
     replies: Sequence[OpenReply], edits: ThemeEdits | None = None, source: Path | None = None
 ) -> tuple[Theme, ...]:
     """The themes of ``replies``, with staff's ``edits`` (read from ``source``) applied."""
+    # scikit-learn is loaded only when themes are sought: the running bot never needs it.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     texts = [_MARKS.sub(" ", r.text) for r in replies]
     found: tuple[Theme, ...] = ()
     if len(replies) >= FEWEST_REPLIES:
@@ -135,23 +145,7 @@ def _themes(
     x = matrix.tocsr()
     worded = np.flatnonzero(x.getnnz(axis=1))
     x = x[worded]
-    distinct = len({tuple(x[i].indices) for i in range(x.shape[0])})
-    best: tuple[float, np.ndarray | None] = (-1.0, None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # k-means warns when a k finds fewer distinct points
-        for k in range(2, min(MOST_THEMES, distinct - 1) + 1):
-            labels = KMeans(k, n_init=10, random_state=RANDOM_STATE).fit_predict(x)
-            if len(set(labels)) < 2:
-                continue
-            sample = min(SILHOUETTE_SAMPLE, x.shape[0])
-            score = float(
-                silhouette_score(
-                    x, labels, metric="cosine", sample_size=sample, random_state=RANDOM_STATE
-                )
-            )
-            if score > best[0]:
-                best = (score, labels)
-    labels = best[1]
+    labels = _clusters(x)
     if labels is None:
         return ()
     themes = []
@@ -174,6 +168,49 @@ def _themes(
         if seen[theme.id] > 1:
             themes[i] = replace(theme, id=f"{theme.id}-{seen[theme.id]}")
     return tuple(themes)
+
+
+def _clusters(x: csr_matrix) -> np.ndarray | None:
+    """Each row's cluster, by the k-means (2 to 8 clusters) whose clusters are best apart."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    # Many words are first reduced to a few hundred dimensions (LSA), and k-means is fitted
+    # on a fixed sample of many replies: the rest go to their nearest centre.
+    points = x.toarray() if x.shape[1] <= DIMENSIONS else _lsa(x)
+    rows = np.arange(points.shape[0])
+    if len(rows) > FIT_SAMPLE:
+        rows = np.sort(np.random.default_rng(RANDOM_STATE).choice(rows, FIT_SAMPLE, False))
+    fit = points[rows]
+    distinct = len(np.unique(fit.round(9), axis=0))
+    best: tuple[float, KMeans | None] = (-1.0, None)
+    # One thread: k-means's OpenMP threads, spinning on a machine whose cores are busy with the
+    # bot, took six times as long in the export benchmark.
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore")  # k-means warns when a k finds fewer distinct points
+        for k in range(2, min(MOST_THEMES, distinct - 1) + 1):
+            model = KMeans(k, n_init=3, random_state=RANDOM_STATE).fit(fit)
+            if len(set(model.labels_)) < 2:
+                continue
+            sample = min(SILHOUETTE_SAMPLE, len(rows))
+            score = float(
+                silhouette_score(
+                    fit, model.labels_, metric="cosine", sample_size=sample,
+                    random_state=RANDOM_STATE,
+                )
+            )  # fmt: skip
+            if score > best[0]:
+                best = (score, model)
+    model = best[1]
+    return None if model is None else model.predict(points)
+
+
+def _lsa(x: csr_matrix) -> np.ndarray:
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
+
+    reduced = TruncatedSVD(DIMENSIONS, random_state=RANDOM_STATE).fit_transform(x)
+    return np.asarray(normalize(reduced))
 
 
 def _theme(theme_id: str, replies: tuple[OpenReply, ...], words: tuple[str, ...]) -> Theme:
