@@ -109,7 +109,8 @@ def cycles(app: App) -> Cycles:
     async def export(cycle_id: str) -> Path:
         assert export_folder is not None
         out = export_folder / cycle_id
-        options = ExportOptions(out, cycle_id, "cycle-close", utcnow())
+        themes = settings.export.themes_file(cycle_id)
+        options = ExportOptions(out, cycle_id, "cycle-close", utcnow(), themes_file=themes)
         await export_dataset(
             Datasets(app.database), app.service.library, app.pseudonymiser, options
         )

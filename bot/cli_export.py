@@ -60,6 +60,7 @@ async def run(args: argparse.Namespace, app: App) -> int:
         language=app.settings.content.language,
         group_labels=settings.public_group_labels,
         narrative=settings.narrative,
+        themes_file=settings.themes_file(args.cycle),
     )
     try:
         result = await export_dataset(datasets, app.library, app.pseudonymiser, options)

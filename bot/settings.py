@@ -259,6 +259,15 @@ class ExportSettings(Section):
     # Staff's narrative for the cycle report, in Markdown: NARRATIVE/CYCLE/summary.md, heard.md,
     # worked.md and next.md (each optional; raw HTML in them is shown as text).
     narrative: Path = Path("narrative")
+    # Staff's renames, merges and drops of a cycle's themes: FOLDER/CYCLE-ID/themes.toml,
+    # applied by every later export of the cycle (exporters.themes).
+    themes_folder: Path | None = None
+
+    def themes_file(self, cycle_id: str | None) -> Path | None:
+        """The theme file of a cycle's exports, if staff keep one."""
+        if self.themes_folder is None or cycle_id is None:
+            return None
+        return self.themes_folder / cycle_id / "themes.toml"
 
 
 class DirectSettings(Section):

@@ -19,18 +19,20 @@ from bot.core.ids import GroupRef
 from bot.private_files import private_file, private_folder
 from bot.texts import Catalogue
 from exporters import aggregates as agg_
-from exporters import datapackage, manifest, published, reach_render, readme, report
+from exporters import datapackage, manifest, opinion, published, reach_render, readme, report
+from exporters import themes as themes_
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
 from exporters.disclosure import DEFAULT_THRESHOLD, Disclosure, DisclosureError
 from exporters.learning import Words, feedback_notes, notes, reflections
-from exporters.polis import PolisWriter
+from exporters.polis import Ballots, Conversation, PolisWriter
 from exporters.progress import Progress
 from exporters.pseudonymise import Naming, Pseudonymiser
 from exporters.qdpx import Qdpx
 from exporters.redact import KINDS, Redactor
 from exporters.schema import ALL_GROUPS, tables_for
 from exporters.sink import Sinks
+from exporters.themes import ThemeEdits, ThemeFileError
 from exporters.transcripts import Transcripts
 from exporters.walk import Walk
 from storage.dataset_records import CardExposureRow, SessionRow, StepVisitRow
@@ -62,6 +64,8 @@ class ExportOptions:
     # Staff's Markdown narrative: a folder holding one folder per cycle (summary.md, heard.md,
     # worked.md, next.md), included in the report.
     narrative: Path | None = None
+    # Staff's renames, merges and drops of the themes found (``exporters.themes``), if any.
+    themes_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ async def export_dataset(
     """Write one export folder and record the export; see the module docstring."""
     cycles = await datasets.cycles()
     _check(options, [c.cycle_id for c in cycles])
+    edits = _edits(options.themes_file)
     public = options.profile == "public"
     threshold = options.threshold if public else 1
     cycle = options.cycle_id
@@ -150,7 +155,10 @@ async def export_dataset(
     qdpx = Qdpx(out / "dialogue.qdpx", f"Cycle {cycle or 'all'}", str(export_id), options.now)
     for script in codebook.scripts.values():
         qdpx.code_script(script.id, script.title, codebook.step_texts(script.id))
-    polis = None if public else PolisWriter(out / "polis", codebook.statements())
+    ballots = Ballots(codebook.statements())
+    topic = f"Cycle {cycle or 'all'}" + (f": {this.title}" if this and this.title else "")
+    conversation = Conversation(topic, codebook_titles(codebook), first or options.now)
+    polis = None if public else PolisWriter(out / "polis", ballots, conversation)
     walk = Walk(
         datasets=datasets,
         codebook=codebook,
@@ -161,6 +169,7 @@ async def export_dataset(
         transcripts=Transcripts(out / "transcripts", by_day=public),
         qdpx=qdpx,
         polis=polis,
+        ballots=ballots,
         progress=Progress(total, stream=options.progress),
         library=library,
     )
@@ -176,6 +185,12 @@ async def export_dataset(
         plan.append((session, timed, cards.get(session.session_id, [])))
     await walk.sessions(cycle, plan)
     await walk.votes(cycle)
+    groups = opinion.opinion_groups(ballots)
+    try:
+        themes = themes_.find_themes(walk.open_replies, edits, options.themes_file)
+    except ThemeFileError as bad:
+        shutil.rmtree(out)
+        raise ExportError(str(bad)) from bad
     # Facilitators' words are redacted like replies; the public profile keeps them out.
     reflected = (
         [] if public else [r.redacted(walk.redactor) for r in await datasets.reflections(cycle)]
@@ -196,15 +211,26 @@ async def export_dataset(
         )
     # The research profile shows counts as they are: a threshold of 1 hides nothing.
     disclosure, reached = await published.settle(
-        datasets, library, codebook, agg, cycle, options.language, threshold, naming
+        datasets,
+        library,
+        codebook,
+        agg,
+        cycle,
+        options.language,
+        threshold,
+        naming,
+        lambda ledger: opinion.register(groups, ledger),
+        lambda ledger: themes_.register(themes, ledger),
     )
+    _analyses(sinks, groups, themes, disclosure)
+    qdpx.code_themes([(t.name, " ".join(t.words), [r.ref for r in t.replies]) for t in themes])
     if public:
         _aggregate_tables(sinks, agg, disclosure, codebook)
     rows = sinks.close()
     walk.transcripts.close()
     qdpx.close()
     if polis is not None:
-        rows.update(polis.close())
+        rows.update(polis.close(groups.polis_groups()))
     walk.progress.finish()
 
     group_names = display_names(names, naming)
@@ -274,6 +300,36 @@ async def export_dataset(
     )
     table_rows = {p: n for p, n in rows.items() if p.suffix == ".csv" and p.parent == out}
     return ExportResult(export_id, out, table_rows, dict(walk.redactor.counts))
+
+
+def codebook_titles(codebook: Codebook) -> str:
+    """The titles of the scripts the statements come from, for Polis's summary."""
+    return "; ".join(script.title for script in codebook.scripts.values())
+
+
+def _edits(path: Path | None) -> ThemeEdits | None:
+    """Staff's theme file, read before anything is written: a bad file stops the export."""
+    try:
+        return themes_.load_edits(path) if path is not None else None
+    except ThemeFileError as bad:
+        raise ExportError(str(bad)) from bad
+
+
+def _analyses(
+    sinks: Sinks,
+    groups: opinion.OpinionGroups,
+    themes: Sequence[themes_.Theme],
+    disclosure: Disclosure,
+) -> None:
+    """The opinion groups and themes, as tables (counts through the disclosure policy)."""
+    for row in opinion.rows(groups, disclosure):
+        sinks.add("opinion_groups", row)
+    for row in themes_.rows(themes, disclosure):
+        sinks.add("themes", row)
+    for row in themes_.quote_rows(themes):
+        sinks.add("theme_quotes", row)
+    for row in themes_.reply_rows(themes):
+        sinks.add("theme_replies", row)
 
 
 def printable_names(

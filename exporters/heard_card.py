@@ -86,7 +86,7 @@ def draft(
     if heard.answered:
         lines.append(f"## {t('heard.answered')}")
         for (script_id, step_id), (question, answers) in _answers(heard, library).items():
-            lines += ["", f"**{_one_line(question)}**"]
+            lines += ["", f"**{one_line(question)}**"]
             ids = (script_id or "", step_id)
             if disclosure.is_small(_answered(ids)):
                 lines.append(t("heard.answered_few", threshold=threshold))
@@ -109,7 +109,7 @@ def draft(
             step = _step(library, count.script_id, count.step_id)
             where = {
                 "group": t("heard.group", number=number),
-                "step": _one_line(step.text) if step else count.step_id,
+                "step": one_line(step.text) if step else count.step_id,
             }
             people = disclosure.value(_people(count))
             replies = disclosure.value(_replies(count))
@@ -126,8 +126,12 @@ def draft(
 
 def says_something(quote: Quote, library: Library) -> bool:
     """Whether a reply is worth quoting: an answer to a prompt, more than small talk."""
-    step = _step(library, quote.script_id, quote.step_id)
-    text = _one_line(quote.text)
+    return worth_quoting(_step(library, quote.script_id, quote.step_id), quote.text)
+
+
+def worth_quoting(step: Step | None, text: str) -> bool:
+    """Whether ``text``, a reply to ``step``, answers a prompt with more than small talk."""
+    text = one_line(text)
     return (
         step is not None
         and step.kind == "prompt"
@@ -269,10 +273,11 @@ def withdraw(
 
 
 def _quoted(text: str, redact: Redactor) -> str:
-    return _one_line(redact(text)[0])
+    return one_line(redact(text)[0])
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """The text with every run of white space made one space."""
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -1,18 +1,20 @@
 """Agree/disagree/pass statements in the layout of Polis's own CSV exports.
 
-``comments.csv``, ``votes.csv`` and ``participants-votes.csv`` use Polis's column names and
-its export vote coding (agree 1, disagree -1, pass 0, empty for no vote), so analyses written
-for Polis exports (its opinion-group clustering, for example) run unchanged. Polis numbers
-participants and comments with integers: voters are numbered from 1 in order of first vote
-(``participant-ids.csv`` maps them to pseudonyms) and comment-id 0 is not used; every
-statement's author-id is 0, standing for the script. Text cells are spreadsheet-safe
-(``exporters.csv_safe``).
+``comments.csv``, ``votes.csv``, ``participants-votes.csv`` and ``summary.csv`` use Polis's
+column names and its export vote coding (agree 1, disagree -1, pass 0, empty for no vote), so
+Polis tools (red-dwarf's loader and pipeline, for example) read the folder unchanged. Polis
+numbers participants and comments with integers: voters are numbered from 1 in order of first
+vote (``participant-ids.csv`` maps them to pseudonyms) and comment-id 0 is not used; every
+statement's author-id is 0, standing for the script, and its timestamp is when the statements
+were first put to people (the cycle's first session), or its first vote if earlier. Text cells
+are spreadsheet-safe (``exporters.csv_safe``).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,72 +43,142 @@ def js_datetime(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)")
 
 
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """An agree/disagree statement as Polis numbers it."""
+
+    comment: int
+    step: StepKey
+    text: str
+
+
+class Ballots:
+    """Each voter's latest vote on each statement, numbered as Polis numbers them."""
+
+    def __init__(self, statements: Sequence[tuple[StepKey, str]]) -> None:
+        self.statements = {
+            key: Statement(i, key, text) for i, (key, text) in enumerate(statements, 1)
+        }
+        self.pids: dict[str, int] = {}
+        self.latest: dict[int, dict[int, tuple[int, datetime]]] = {}
+        self.first: dict[int, datetime] = {}
+
+    def cast(self, person: str, step: StepKey, vote: int, at: datetime) -> tuple[int, int] | None:
+        """Record a vote; its (voter id, comment id), or None if the step is no statement."""
+        found = self.statements.get(step)
+        if found is None:
+            return None
+        pid = self.pids.setdefault(person, len(self.pids) + 1)
+        self.latest.setdefault(pid, {})[found.comment] = (vote, at)
+        self.first[found.comment] = min(at, self.first.get(found.comment, at))
+        return pid, found.comment
+
+    def by_comment(self) -> dict[int, Statement]:
+        """The statements by comment id."""
+        return {s.comment: s for s in self.statements.values()}
+
+    def records(self) -> list[dict[str, object]]:
+        """Every latest vote as red-dwarf and Polis's math take them (``modified`` in ms)."""
+        return [
+            {
+                "participant_id": pid,
+                "statement_id": comment,
+                "vote": vote,
+                "modified": int(at.timestamp() * 1000),
+            }
+            for pid, votes in self.latest.items()
+            for comment, (vote, at) in votes.items()
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What ``summary.csv`` says about the conversation as a whole."""
+
+    topic: str
+    description: str
+    # When the statements were first put to people: every statement's timestamp.
+    opened: datetime
+
+
 class PolisWriter:
     """Writes the Polis layout into a folder; votes stream, the matrix is one row per voter."""
 
-    def __init__(self, folder: Path, statements: Sequence[tuple[StepKey, str]]):
+    def __init__(self, folder: Path, ballots: Ballots, conversation: Conversation):
         private_folder(folder)
         self.folder = folder
-        self._statements = {key: (i, text) for i, (key, text) in enumerate(statements, 1)}
-        self._pids: dict[str, int] = {}
-        self._latest: dict[int, dict[int, int]] = {}
-        self._tally: dict[int, list[int]] = {i: [0, 0] for i, _ in self._statements.values()}
-        self._first: dict[int, datetime] = {}
+        self.ballots = ballots
+        self.conversation = conversation
         self._handle = private_file(folder / "votes.csv").open("w", encoding="utf-8", newline="")
         self._votes = csv.writer(self._handle, lineterminator="\n")
         self._votes.writerow(("timestamp", "datetime", "comment-id", "voter-id", "vote"))
         self.rows = {"votes.csv": 0}
 
-    def vote(self, person: str, step: StepKey, vote: int, at: datetime) -> None:
-        """One person's answer to a statement, coded as Polis codes it (see ``vote_coding``)."""
-        found = self._statements.get(step)
-        if found is None:
-            return
-        comment, _ = found
-        pid = self._pids.setdefault(person, len(self._pids) + 1)
+    def vote(self, pid: int, comment: int, vote: int, at: datetime) -> None:
+        """One vote as cast (``Ballots.cast`` numbered it), coded as ``vote_coding`` codes it."""
         self._votes.writerow((int(at.timestamp()), js_datetime(at), comment, pid, vote))
         self.rows["votes.csv"] += 1
-        self._latest.setdefault(pid, {})[comment] = vote
-        self._first[comment] = min(at, self._first.get(comment, at))
 
-    def close(self) -> dict[Path, int]:
-        """Write the comment summary, the participant matrix and the id map."""
+    def close(self, groups: Mapping[int, int]) -> dict[Path, int]:
+        """Write the comments, the participant matrix, the summary and the id map.
+
+        ``groups`` maps voter ids to opinion groups, numbered from 0 as Polis numbers them.
+        """
         self._handle.close()
-        for votes in self._latest.values():
-            for comment, vote in votes.items():
+        latest = self.ballots.latest
+        tally = {c: [0, 0] for c in self.ballots.by_comment()}
+        for votes in latest.values():
+            for comment, (vote, _) in votes.items():
                 if vote:
-                    self._tally[comment][0 if vote == 1 else 1] += 1
+                    tally[comment][0 if vote == 1 else 1] += 1
         comments = [
-            "timestamp", "datetime", "comment-id", "author-id",
-            "agrees", "disagrees", "moderated", "comment-body",
+            "timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees",
+            "moderated", "comment-body", "is-seed", "is-meta",
         ]  # fmt: skip
         rows: list[Sequence[object]] = []
-        for comment, text in self._statements.values():
-            first = self._first.get(comment)
-            agrees, disagrees = self._tally[comment]
-            stamp = (int(first.timestamp()), js_datetime(first)) if first else ("", "")
-            rows.append((*stamp, comment, SCRIPT_AUTHOR, agrees, disagrees, 1, text))
+        opened = self.conversation.opened
+        for comment, statement in self.ballots.by_comment().items():
+            at = min(opened, self.ballots.first.get(comment, opened))
+            agrees, disagrees = tally[comment]
+            stamp = (int(at.timestamp()), js_datetime(at), comment, SCRIPT_AUTHOR)
+            # Statements are the script's: seeds, all shown (moderated in), none of them meta.
+            rows.append((*stamp, agrees, disagrees, 1, statement.text, "true", "false"))
         self._write("comments.csv", comments, rows)
-        ids = [c for c, _ in self._statements.values()]
+        ids = list(self.ballots.by_comment())
         matrix = ["participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"]
         rows = []
-        for pid, votes in self._latest.items():
-            agree = sum(v == 1 for v in votes.values())
-            disagree = sum(v == -1 for v in votes.values())
-            cells = [votes.get(c, "") for c in ids]
-            rows.append((pid, "", 0, len(votes), agree, disagree, *cells))
+        for pid, votes in latest.items():
+            agree = sum(v == 1 for v, _ in votes.values())
+            disagree = sum(v == -1 for v, _ in votes.values())
+            cells = [votes[c][0] if c in votes else "" for c in ids]
+            rows.append((pid, groups.get(pid, ""), 0, len(votes), agree, disagree, *cells))
         self._write("participants-votes.csv", [*matrix, *map(str, ids)], rows)
+        summary = [
+            ("topic", self.conversation.topic),
+            ("url", ""),
+            ("voters", len(latest)),
+            ("voters-in-conv", len(groups)),
+            ("commenters", 0),
+            ("comments", len(ids)),
+            ("groups", len(set(groups.values()))),
+            ("conversation-description", self.conversation.description),
+        ]
+        # Polis's summary is a list of name, value lines with no header.
+        self._write("summary.csv", None, summary)
         self._write(
             "participant-ids.csv",
             ["voter-id", "participant"],
-            [(pid, person) for person, pid in self._pids.items()],
+            [(pid, person) for person, pid in self.ballots.pids.items()],
         )
         return {self.folder / name: n for name, n in self.rows.items()}
 
-    def _write(self, name: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    def _write(
+        self, name: str, header: Sequence[str] | None, rows: Sequence[Sequence[object]]
+    ) -> None:
         with private_file(self.folder / name).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(header)
+            if header is not None:
+                writer.writerow(header)
             # Statements are staff's text, but a spreadsheet must not run one as a formula.
             writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
         self.rows[name] = len(rows)

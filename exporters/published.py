@@ -36,10 +36,16 @@ async def settle(
     language: str,
     threshold: int,
     naming: Naming,
+    *also: Callable[[Ledger], None],
 ) -> tuple[Disclosure, Reach | None]:
-    """Register the cycle's counts, its reach section and its card, link them, apply the policy."""
+    """Register the cycle's counts, its reach section and its card, link them, apply the policy.
+
+    ``also`` register more counts in the same ledger (the analyses': opinion groups, themes).
+    """
     ledger = Ledger(threshold)
     agg_.register(agg, ledger, codebook.ballots())
+    for register in also:
+        register(ledger)
     made = await reach.report_for(datasets, library, cycle, language, ledger, naming.group)
     if cycle is not None:
         heard_card.register(ledger, await datasets.heard(cycle), library, naming.group)

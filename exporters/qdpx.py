@@ -70,6 +70,7 @@ class Qdpx:
         self._codes: dict[tuple[str, str], str] = {}
         self._variables: dict[str, str] = {}
         self._cases: dict[str, tuple[str, dict[str, Value], array[int]]] = {}
+        self._themed: dict[int, str] = {}
         self._source: str | None = None
         self._text: list[str] = []
         self._position = 0
@@ -96,6 +97,29 @@ class Qdpx:
             f'<Code guid="{self.guid("script", script_id)}" name={_attr(script_id)} '
             f'isCodable="false"><Description>{_text(title)}</Description>{"".join(children)}'
             "</Code>"
+        )
+
+    def code_themes(self, themes: Sequence[tuple[str, str, Sequence[int]]]) -> None:
+        """Themes as a parent code, one codable child per (name, description, reply numbers).
+
+        The replies are coded as ``close`` writes the project: themes are found only after
+        every reply has streamed by.
+        """
+        if not themes:
+            return
+        children = []
+        for name, description, replies in themes:
+            guid = self.guid("theme", name)
+            children.append(
+                f'<Code guid="{guid}" name={_attr(name)} isCodable="true">'
+                f"<Description>{_text(description)}</Description></Code>"
+            )
+            self._themed.update(dict.fromkeys(replies, guid))
+        self.counts["codes"] += len(children)
+        self._codebook.append(
+            f'<Code guid="{self.guid("themes")}" name="Themes" isCodable="false">'
+            "<Description>Themes found in the open replies (see themes.csv).</Description>"
+            f"{''.join(children)}</Code>"
         )
 
     def case(self, name: str, values: dict[str, Value]) -> None:
@@ -154,7 +178,8 @@ class Qdpx:
             # A session's text is small; written whole, it is compressed in one go.
             self._zip.writestr(f"sources/{self._source}.txt", "".join(self._text))
             self._source, self._text = None, []
-            self._sources.write("</TextSource>")
+            # A source a line: ``close`` codes themes one source at a time.
+            self._sources.write("</TextSource>\n")
 
     def close(self) -> None:
         """Write ``project.qde`` and finish the zip."""
@@ -175,11 +200,34 @@ class Qdpx:
             if self.counts["sources"]:
                 out.write("<Sources>")
                 self._sources.seek(0)
-                shutil.copyfileobj(self._sources, out)
+                if self._themed:
+                    for line in self._sources:
+                        out.write(self._selection.sub(self._theme_coding, line.rstrip("\n")))
+                else:
+                    shutil.copyfileobj(self._sources, out)
                 out.write("</Sources>")
             out.write("</Project>\n")
             out.flush()
         self._zip.close()
+
+    @property
+    def _selection(self) -> re.Pattern[str]:
+        return re.compile(
+            f'(<PlainTextSelection guid="{self._prefix}-0001-([0-9a-f]{{12}})"[^>]*>.*?)'
+            "(</PlainTextSelection>)"
+        )
+
+    def _theme_coding(self, found: re.Match[str]) -> str:
+        number = int(found[2], 16)
+        code = self._themed.get(number)
+        if code is None:
+            return found[0]
+        self.counts["codings"] += 1
+        coding = (
+            f'<Coding guid="{self._numbered(3, number)}" creatingUser="{self._user}">'
+            f'<CodeRef targetGUID="{code}"/></Coding>'
+        )
+        return f"{found[1]}{coding}{found[3]}"
 
     def _write_cases(self, out: _Utf8) -> None:
         if not self._cases:

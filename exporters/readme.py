@@ -40,7 +40,8 @@ def write(
         else "switched off for this export; free text is as participants wrote it."
     )
     extra = (
-        "- `polis/`: agree/disagree/pass statements in the layout of Polis's CSV exports.\n"
+        "- `polis/`: agree/disagree/pass statements in the layout of Polis's CSV exports "
+        "(with `summary.csv`; red-dwarf's loader reads the folder).\n"
         if profile == "research"
         else ""
     )

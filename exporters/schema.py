@@ -348,6 +348,58 @@ REFLECTIONS = Table(
     (IN_SESSION, IN_GROUP),
 )
 
+OPINION_GROUPS = Table(
+    "opinion_groups",
+    "Opinion groups from the agree/disagree votes, the Polis way (red-dwarf): per group the "
+    "statements that set it apart, then ('all') the statements most people share.",
+    (
+        _s("group", "The opinion group's number, or 'all' for statements shared by all.", True),
+        _i("people", "People in the group (empty for 'all')." + COUNT_NOTE),
+        Column("role", "string", "Why it is listed.", True, ("representative", "consensus")),
+        Column("direction", "string", "Agreed or disagreed with.", True, ("agree", "disagree")),
+        _i("rank", "Its place in the group's list, most significant first.", True),
+        _s("script_id", "The script.", True),
+        STEP,
+        _s("statement", "The statement, as people saw it.", True),
+    ),
+    ("group", "role", "direction", "rank"),
+)
+THEMES = Table(
+    "themes",
+    "Themes found in replies to prompts (TF-IDF and k-means, offline), as staff edited them.",
+    (
+        _s("theme_id", "The theme: its distinctive words; staff's theme file names it so.", True),
+        _s("name", "Its name: staff's, or its distinctive words.", True),
+        _s("words", "The words that set its replies apart, most distinctive first.", True),
+        _i("participants", "People whose replies are in it." + COUNT_NOTE),
+        _i("replies", "Replies in it." + COUNT_NOTE),
+    ),
+    ("theme_id",),
+)
+THEME_QUOTES = Table(
+    "theme_quotes",
+    "Quotes for each theme, only from people who agreed to be quoted (redacted).",
+    (
+        _s("theme_id", "The theme.", True),
+        _i("rank", "Its place, nearest the theme's centre first.", True),
+        _s("quote", "The reply, redacted.", True),
+    ),
+    ("theme_id", "rank"),
+    (ForeignKey(("theme_id",), "themes", ("theme_id",)),),
+)
+THEME_REPLIES = Table(
+    "theme_replies",
+    "The replies in each theme.",
+    (
+        _s("theme_id", "The theme.", True),
+        _i("response_id", "The reply (responses.response_id).", True),
+    ),
+    ("response_id",),
+    (
+        ForeignKey(("theme_id",), "themes", ("theme_id",)),
+        ForeignKey(("response_id",), "responses", ("response_id",)),
+    ),
+)
 
 # A reply's id (its gaps show where unquotable replies were), the platform's message ids, and
 # who it answered: none of them helps a reader, each could help find the person.
@@ -357,6 +409,7 @@ PUBLIC_REMOVED = ("participant", "response_id", "message_id", "reply_to")
 def tables_for(profile: str) -> tuple[Table, ...]:
     """The tables a profile exports, in the order they are written and documented."""
     common = (GROUPS, SESSIONS, STEP_VISITS, STEPS, STEP_OPTIONS, CARD_EXPOSURES)
+    analyses = (OPINION_GROUPS, THEMES, THEME_QUOTES)
     if profile == "public":
         return (
             *(t.by_day() for t in common),
@@ -364,5 +417,15 @@ def tables_for(profile: str) -> tuple[Table, ...]:
             PARTICIPATION,
             VOTE_COUNTS,
             CONSENT_COUNTS,
+            *analyses,
         )
-    return (*common, PARTICIPANTS, PROFILE_ANSWERS, RESPONSES, VOTES, REFLECTIONS)
+    return (
+        *common,
+        PARTICIPANTS,
+        PROFILE_ANSWERS,
+        RESPONSES,
+        VOTES,
+        REFLECTIONS,
+        *analyses,
+        THEME_REPLIES,
+    )

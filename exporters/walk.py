@@ -13,15 +13,17 @@ from datetime import datetime
 import pyarrow as pa
 
 from bot.content.check import Library
-from bot.content.models import SCOPES
+from bot.content.models import SCOPES, Step
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook, short
-from exporters.polis import PolisWriter
+from exporters.heard_card import worth_quoting
+from exporters.polis import Ballots, PolisWriter
 from exporters.progress import Progress
 from exporters.pseudonymise import Naming
 from exporters.qdpx import Qdpx, Value
 from exporters.redact import Redactor
 from exporters.sink import Sinks
+from exporters.themes import OpenReply
 from exporters.transcripts import Transcripts
 from storage.dataset_records import CardExposureRow, SessionRow, StepVisitRow
 from storage.datasets import Datasets
@@ -41,6 +43,7 @@ class Walk:
     transcripts: Transcripts
     qdpx: Qdpx
     polis: PolisWriter | None
+    ballots: Ballots
     progress: Progress
     library: Library
     scopes: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
@@ -48,11 +51,14 @@ class Walk:
     consent_versions: set[str] = field(default_factory=set)
     cards_shown: set[tuple[str, str]] = field(default_factory=set)
     quoted: int = 0
+    # Replies to prompts, for the themes (``exporters.themes``), as this export shows them.
+    open_replies: list[OpenReply] = field(default_factory=list)
     _scope_sets: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
     # The prompt text and language of each (content version, script, step), looked up once.
     _prompts: dict[tuple[str | None, str, str], tuple[str | None, str | None]] = field(
         default_factory=dict
     )
+    _steps: dict[tuple[str | None, str, str], Step | None] = field(default_factory=dict)
 
     async def participants(self, cycle: str | None) -> None:
         """Consents: the scope map every later row is checked against, and the cases."""
@@ -245,11 +251,15 @@ class Walk:
             return
         self.pseudonyms.add(person)
         text, found = redacted
-        prompt = self._prompts.get((reply.content_version, *key))
+        version = (reply.content_version, *key)
+        if version not in self._steps:
+            known = self.codebook.step(reply.script_id, reply.step_id, reply.content_version)
+            self._steps[version] = known
+        step = self._steps[version]
+        prompt = self._prompts.get(version)
         if prompt is None:
-            step = self.codebook.step(reply.script_id, reply.step_id, reply.content_version)
             script = self.codebook.script(reply.script_id, reply.content_version)
-            prompt = self._prompts[(reply.content_version, *key)] = (
+            prompt = self._prompts[version] = (
                 step.text if step else None,
                 script.language if script else None,
             )
@@ -278,7 +288,12 @@ class Walk:
         # A public source numbers its quotes in order: a reply id's gaps would show where
         # replies of people who did not agree to be quoted were.
         self.quoted += 1
-        self.qdpx.reply(self.quoted if public else reply.response_id, key, speaker, text)
+        ref = self.quoted if public else reply.response_id
+        self.qdpx.reply(ref, key, speaker, text)
+        if step is not None and step.kind == "prompt":
+            agreed = "quote" in self.scopes.get((person, group), frozenset())
+            quotable = agreed and worth_quoting(step, text)
+            self.open_replies.append(OpenReply(ref, person, key, text, quotable))
 
     async def votes(self, cycle: str | None) -> None:
         """Every vote: counted, and written where the profile has participant-level data."""
@@ -290,6 +305,8 @@ class Walk:
             version = vote.content_version
             merged = self.codebook.merged(vote.script_id, vote.step_id, version, vote.options)
             self.agg.vote(group, key, person, merged)
+            coded = self.codebook.polis_vote(vote.script_id, vote.step_id, version, vote.options)
+            cast = None if coded is None else self.ballots.cast(person, key, coded, vote.cast_at)
             if self.naming.public:
                 continue
             step = self.codebook.step(vote.script_id, vote.step_id, version)
@@ -312,6 +329,5 @@ class Walk:
                     vote.cast_at,
                 ),
             )
-            coded = self.codebook.polis_vote(vote.script_id, vote.step_id, version, vote.options)
-            if self.polis is not None and coded is not None:
-                self.polis.vote(person, key, coded, vote.cast_at)
+            if self.polis is not None and cast is not None and coded is not None:
+                self.polis.vote(*cast, coded, vote.cast_at)

@@ -230,11 +230,12 @@ async def test_qdpx_validates_and_opens_coded_by_question(exported: Exported) ->
     assert {c.get("name") for c in cases} == {
         KEY(p) for p in (ALICE, BOB, CAROL, DAVE, ERIN, *VOTERS)
     }
-    codes = project.findall(f"{QDA}CodeBook/{QDA}Codes/{QDA}Code/{QDA}Code")
+    codes = project.findall(f"{QDA}CodeBook/{QDA}Codes/{QDA}Code[@name='housing']/{QDA}Code")
     assert [c.get("name") for c in codes] == [s.id for s in LIBRARY.scripts["housing"].steps]
     open_code = next(c.get("guid") for c in codes if c.get("name") == "open")
     coded = project.findall(f".//{QDA}PlainTextSelection/{QDA}Coding/{QDA}CodeRef")
-    assert len(coded) == 19 and {c.get("targetGUID") for c in coded} == {open_code}
+    by_step = [c for c in coded if c.get("targetGUID") in {c.get("guid") for c in codes}]
+    assert len(by_step) == 19 and {c.get("targetGUID") for c in by_step} == {open_code}
     selection = project.find(f".//{QDA}PlainTextSelection")
     source_text = next(t for t in texts if "ALICE-QUOTE" in t)
     start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
@@ -272,7 +273,7 @@ async def test_polis_files_use_polis_columns_and_vote_coding(exported: Exported)
     comments = csv_rows(polis / "comments.csv")
     assert list(comments[0]) == [
         "timestamp", "datetime", "comment-id", "author-id",
-        "agrees", "disagrees", "moderated", "comment-body",
+        "agrees", "disagrees", "moderated", "comment-body", "is-seed", "is-meta",
     ]  # fmt: skip
     assert len(comments) == 1  # only the agree/disagree/pass step is a statement
     assert comments[0]["comment-body"].startswith("Landlords should share")
