@@ -23,7 +23,6 @@ from bot.scheduling import Scheduler
 from bot.service import Policy, Service, utcnow
 from bot.settings import ConfigError, Settings, secret, secrets_in_use
 from bot.texts import Catalogue
-from exporters.dataset import ExportOptions, export_dataset
 from exporters.pseudonymise import Pseudonymiser
 from storage.cursors import PlatformCursors
 from storage.cycles import CycleStore
@@ -105,6 +104,9 @@ def cycles(app: App) -> Cycles:
     export_folder = settings.cycle.export_folder
 
     async def export(cycle_id: str) -> Path:
+        # Imported here so that a bot that never exports at close never loads pyarrow.
+        from exporters.dataset import ExportOptions, export_dataset
+
         assert export_folder is not None
         out = export_folder / cycle_id
         options = ExportOptions(out, cycle_id, "cycle-close", utcnow())

@@ -7,7 +7,6 @@ Nothing is changed: the database is not migrated, no platform is contacted.
 
 from __future__ import annotations
 
-import argparse
 import json
 import urllib.error
 import urllib.request
@@ -35,16 +34,6 @@ class Check:
     name: str
     status: int
     says: str
-
-
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``health`` to the ``dialogue`` command."""
-    commands.add_parser(
-        "health",
-        help="check the database, migrations, tokens, scheduler and writer (exit 0/1/2)",
-        description="Check this deployment without changing it. Exit status: 0 all ok, "
-        "1 a warning (e.g. no bot is running), 2 critical (e.g. the database is unreachable).",
-    )
 
 
 async def run(settings: Settings) -> int:
