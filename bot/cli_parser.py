@@ -95,10 +95,17 @@ def _content(commands: Commands) -> None:
 
 
 def _db(commands: Commands) -> None:
-    """Add ``db upgrade``."""
+    """Add ``db upgrade`` and ``db downgrade``."""
     db = commands.add_parser("db", help="manage the database")
     db_commands = db.add_subparsers(dest="action", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply database migrations")
+    back = db_commands.add_parser(
+        "downgrade",
+        help="undo database migrations (restoring a backup is the safer way back)",
+        description="Undo the migrations after REVISION, newest first. Data of what they "
+        "added is lost; take a backup first (dialogue backup).",
+    )
+    back.add_argument("revision", help="the migration to go back to, e.g. 0012_content")
 
 
 def _export(commands: Commands) -> None:

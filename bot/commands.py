@@ -89,6 +89,12 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
         from bot import backup_cli
 
         return await backup_cli.run(args, settings)
+    if args.command == "db" and args.action == "downgrade":
+        from storage.db import downgrade
+
+        await downgrade(settings.database.url, args.revision, settings.database.keys)
+        print(f"The database is back at migration {args.revision}.")
+        return 0
     if args.command == "db":
         from storage.db import upgrade
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -112,8 +113,9 @@ def test_zsh_completes_a_command_at_the_prompt(tmp_path: Path) -> None:
         os.write(terminal, b"dialogue ex\t")
         assert b"dialogue export" in read_until(terminal, b"dialogue export")
     finally:
-        os.write(terminal, b"\x03exit\n")
+        os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+        os.close(terminal)
 
 
 def read_until(terminal: int, wanted: bytes, timeout: float = 30) -> bytes:
