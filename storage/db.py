@@ -235,6 +235,10 @@ def alembic_config() -> Config:
     return cfg
 
 
+# Before the migrations formed one chain, 0012_content depended on 0007 and so stood for it too.
+BRANCHED_DEPENDENCIES = {"0012_content": "0007"}
+
+
 def version(connection: Connection, script: ScriptDirectory) -> str | None:
     """The migration the database is at (None: none yet).
 
@@ -252,8 +256,9 @@ def version(connection: Connection, script: ScriptDirectory) -> str | None:
             f"the database has migrations this release does not know ({', '.join(unknown)}); "
             "run the newer release that made them"
         )
+    applied = {*rows, *(BRANCHED_DEPENDENCIES[r] for r in rows if r in BRANCHED_DEPENDENCIES)}
     last = max(chain.index(row) for row in rows)
-    missing = [step for step in chain[1 : last + 1] if step not in rows]
+    missing = [step for step in chain[1 : last + 1] if step not in applied]
     if missing:
         raise DatabaseProblem(
             f"the database lacks migrations {', '.join(missing)} but has later ones; upgrade "
