@@ -7,10 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, func, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
 from bot.core.captures import ConsentRecorded, ResponseCaptured, SessionSaved
 from storage.db import (
@@ -22,9 +20,10 @@ from storage.db import (
     upgrade,
 )
 from storage.repositories import Repository
-from storage.tables import Base, responses
+from storage.tables import responses
 from tests.capture_support import STORE_KEY
-from tests.test_storage import ALICE, GROUP, SESSION, at
+from tests.cli_support import dialogue, write_config
+from tests.test_storage import ALICE, GROUP, SESSION, _schema_diff, at
 
 # The version rows of a database at the newest schema when every migration grew from 0001
 # (0007 has none: 0012_content depended on it).
@@ -87,10 +86,6 @@ async def state(url: str) -> tuple[list[str], list[str], int | None]:
             return sorted(rows), tables, replies
     finally:
         await engine.dispose()
-
-
-def _schema_diff(conn: Connection) -> list[object]:
-    return list(compare_metadata(MigrationContext.configure(conn), Base.metadata))
 
 
 async def test_upgrade_downgrade_to_base_and_upgrade_again_with_data(database_url: str) -> None:
@@ -157,3 +152,16 @@ async def test_an_old_database_with_a_gap_in_its_branches_is_refused_with_what_t
         await engine.dispose()
     with pytest.raises(DatabaseProblem, match=r"lacks migrations 0003 .*'dialogue db upgrade'"):
         await upgrade(url)
+
+
+async def test_db_downgrade_and_upgrade_from_the_command_line(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "dialogue.toml", f"sqlite+aiosqlite:///{tmp_path}/d.db")
+    assert dialogue(config, "db", "upgrade").returncode == 0
+    back = dialogue(config, "db", "downgrade", "0012_content")
+    assert back.returncode == 0, back.stderr
+    assert "back at migration 0012_content" in back.stdout
+    behind = dialogue(config, "health")
+    assert "migrations: 1 not applied; run: dialogue db upgrade" in behind.stdout
+    assert behind.returncode == 2
+    assert dialogue(config, "db", "upgrade").returncode == 0
+    assert "the schema is up to date" in dialogue(config, "health").stdout
