@@ -23,9 +23,6 @@ from bot.scheduling import Scheduler
 from bot.service import Policy, Service, utcnow
 from bot.settings import ConfigError, Settings, secret, secrets_in_use
 from bot.texts import Catalogue
-from exporters import published
-from exporters.dataset import ExportOptions, export_dataset
-from exporters.disclosure import Disclosure
 from exporters.pseudonymise import Pseudonymiser
 from storage.cursors import PlatformCursors
 from storage.cycles import CycleStore
@@ -35,6 +32,7 @@ from storage.writer import QueuedRepository
 
 if TYPE_CHECKING:
     from bot.platforms.discord import DiscordPlatform
+    from exporters.disclosure import Disclosure
 
 KEY_FILE_NAME = "dialogue.key"
 MIN_KEY_BYTES = 16  # as the Pseudonymiser requires
@@ -107,6 +105,9 @@ def cycles(app: App) -> Cycles:
     export_folder = settings.cycle.export_folder
 
     async def export(cycle_id: str) -> Path:
+        # Imported here so that a bot that never exports at close never loads pyarrow.
+        from exporters.dataset import ExportOptions, export_dataset
+
         assert export_folder is not None
         out = export_folder / cycle_id
         themes = settings.export.themes_file(cycle_id)
@@ -117,6 +118,9 @@ def cycles(app: App) -> Cycles:
         return out
 
     async def publishing(cycle_id: str) -> Disclosure:
+        # Imported here too: the cycle's disclosure decision needs the export's counts.
+        from exporters import published
+
         disclosure, _ = await published.cycle_disclosure(
             Datasets(app.database),
             app.service.library,

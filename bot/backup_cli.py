@@ -35,42 +35,6 @@ from storage.db import default_keys, make_engine
 from storage.repositories import Repository
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``backup`` and ``restore`` to the ``dialogue`` command."""
-    backup = commands.add_parser(
-        "backup",
-        help="copy the database (and the pseudonym key file) into a new private folder",
-        description="SQLite: an online copy through SQLite's backup API; PostgreSQL: pg_dump "
-        "-Fc. The folder is readable by you alone; keep it as safe as the database.",
-    )
-    backup.add_argument("out", type=Path, help="a new (or empty) folder")
-    backup.add_argument(
-        "--keys-out",
-        type=Path,
-        metavar="FOLDER",
-        help="also copy people's own keys (database.keys) into this other folder; keep those "
-        "copies apart from database backups, and briefly",
-    )
-    restore = commands.add_parser(
-        "restore",
-        help="restore a backup into a new, empty database (database.url)",
-        description="Restore a folder written by 'dialogue backup' into the database named by "
-        "database.url, which must hold no tables yet.",
-    )
-    restore.add_argument("backup", type=Path, help="the folder 'dialogue backup' wrote")
-    restore.add_argument(
-        "--keys-from",
-        type=Path,
-        metavar="FOLDER",
-        help="the folder 'dialogue backup --keys-out' wrote: people's own keys to restore",
-    )
-    restore.add_argument(
-        "--replay-from",
-        metavar="OLD_DATABASE_URL",
-        help="erase again everyone erased in this database after the backup was made",
-    )
-
-
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Carry out ``backup`` or ``restore``; a problem is one sentence and status 2."""
     try:

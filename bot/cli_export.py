@@ -6,35 +6,11 @@ import argparse
 import getpass
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bot.app import App
 from bot.usage import UsageError
 from exporters.dataset import ExportError, ExportOptions, export_dataset
 from storage.datasets import Datasets
-
-
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``export`` to the command line."""
-    export = commands.add_parser(
-        "export",
-        help="export consented, pseudonymised data (or list erasures owed)",
-        description="Write one folder per export: tables as CSV and Parquet, datapackage.json, "
-        "README.md, transcripts, a REFI-QDA project, the Polis layout, a cycle report and "
-        "MANIFEST.json. 'dialogue export erasures --since ID' lists the pseudonyms that "
-        "holders of export ID (and later ones) must delete because their people withdrew.",
-    )
-    export.add_argument("action", nargs="?", choices=["erasures"], help="list erasures owed")
-    export.add_argument("--out", type=Path, help="new folder to write the export into")
-    export.add_argument("--cycle", help="cycle id (default: every cycle)")
-    export.add_argument(
-        "--profile",
-        choices=["research", "public"],
-        help="research (default, every consented reply by pseudonym) or public (quotes "
-        "only from people who agreed, counts suppressed)",
-    )
-    export.add_argument("--by", help="who is making the export (default: your user name)")
-    export.add_argument("--since", type=int, metavar="EXPORT_ID", help="with 'erasures'")
 
 
 async def run(args: argparse.Namespace, app: App) -> int:

@@ -19,35 +19,6 @@ from bot.usage import UsageError, require_platform
 from storage.cycles import CANCELLED, OPEN, CycleRecord
 
 
-def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``cycle`` and ``schedule`` to the ``dialogue`` command."""
-    cycle = commands.add_parser("cycle", help="create, open, close and list dialogue cycles")
-    actions = cycle.add_subparsers(dest="action", required=True, metavar="ACTION")
-    create = actions.add_parser("create", help="plan a new cycle")
-    create.add_argument("id", help="cycle id: lower-case letters, digits, dashes (e.g. 2027-c1)")
-    create.add_argument("--title", required=True)
-    create.add_argument("--theme", default="", help="what the cycle is about")
-    create.add_argument("--start", required=True, help="YYYY-MM-DD or 'YYYY-MM-DD HH:MM'")
-    create.add_argument("--end", required=True, help="last day (YYYY-MM-DD) or 'YYYY-MM-DD HH:MM'")
-    create.add_argument("--scripts", required=True, help="script ids, comma-separated")
-    for name, text in (("open", "open a planned cycle now"), ("close", "close a cycle now")):
-        actions.add_parser(name, help=text).add_argument("id")
-    actions.add_parser("list", help="list every cycle")
-    actions.add_parser("show", help="show one cycle").add_argument("id")
-
-    plan = commands.add_parser("schedule", help="schedule sessions for groups")
-    plan_actions = plan.add_subparsers(dest="action", required=True, metavar="ACTION")
-    add = plan_actions.add_parser("add", help="schedule a session")
-    add.add_argument("group", help="the group as platform:chat_id, e.g. telegram:-100123")
-    add.add_argument("script")
-    add.add_argument("date", help="YYYY-MM-DD, in schedule.timezone")
-    add.add_argument("time", help="HH:MM, in schedule.timezone")
-    add.add_argument("--facilitator", help="user id of the facilitator to remind")
-    plan_actions.add_parser("list", help="list sessions still to open")
-    cancel = plan_actions.add_parser("cancel", help="cancel a scheduled session")
-    cancel.add_argument("id", type=int, help="its number, as 'schedule list' shows it")
-
-
 async def run(args: argparse.Namespace, app: App) -> int:
     """Carry out a ``cycle`` or ``schedule`` command; a problem is a message and status 2."""
     zone = ZoneInfo(app.settings.schedule.timezone)

@@ -11,16 +11,6 @@ import argparse
 from bot.app import App, discord_platform
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``discord`` to the ``dialogue`` command."""
-    discord = commands.add_parser("discord", help="manage the Discord bot")
-    actions = discord.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser(
-        "sync",
-        help="update the slash commands in the servers of discord.guilds (or everywhere)",
-    )
-
-
 async def run(args: argparse.Namespace, app: App) -> int:
     """Log in (which syncs the commands) and log out again, without connecting."""
     platform = discord_platform(app)

@@ -13,18 +13,6 @@ from bot.service import utcnow
 from bot.usage import UsageError, require_platform
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``group`` to the ``dialogue`` command."""
-    group = commands.add_parser("group", help="register the groups that may run sessions")
-    actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
-    add = actions.add_parser("add", help="register a group (it may then run sessions)")
-    add.add_argument("group", help="PLATFORM:CHAT_ID, e.g. telegram:-1001234567890")
-    add.add_argument("--title", help="the group's name, as exports should show it")
-    remove = actions.add_parser("remove", help="stop a group starting new sessions")
-    remove.add_argument("group", help="PLATFORM:CHAT_ID")
-    actions.add_parser("list", help="list registered groups")
-
-
 async def run(args: argparse.Namespace, app: App) -> int:
     """Carry out a ``group`` command."""
     repository = app.repository

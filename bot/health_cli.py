@@ -7,21 +7,19 @@ Nothing is changed: the database is not migrated, no platform is contacted.
 
 from __future__ import annotations
 
-import argparse
 import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings, secret
 from storage.cycles import CycleStore
-from storage.db import alembic_config, make_engine
+from storage.db import alembic_config, make_engine, version
 
 OK, WARNING, CRITICAL = 0, 1, 2
 LABELS = {OK: "ok", WARNING: "warning", CRITICAL: "critical"}
@@ -35,16 +33,6 @@ class Check:
     name: str
     status: int
     says: str
-
-
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``health`` to the ``dialogue`` command."""
-    commands.add_parser(
-        "health",
-        help="check the database, migrations, tokens, scheduler and writer (exit 0/1/2)",
-        description="Check this deployment without changing it. Exit status: 0 all ok, "
-        "1 a warning (e.g. no bot is running), 2 critical (e.g. the database is unreachable).",
-    )
 
 
 async def run(settings: Settings) -> int:
@@ -77,23 +65,14 @@ async def checks(settings: Settings) -> list[Check]:
     return found
 
 
-def _missing_migrations(conn: Connection) -> set[str]:
-    """The migrations the database lacks (its version rows name only the last of each line)."""
+def _missing_migrations(conn: Connection) -> list[str]:
+    """The migrations the database lacks, newest first (all of them on an empty database)."""
     script = ScriptDirectory.from_config(alembic_config())
-    applied: set[str] = set()
-    todo = list(MigrationContext.configure(conn).get_current_heads())
-    while todo:
-        found = script.get_revision(todo.pop())
-        if found is None or found.revision in applied:
-            continue
-        applied.add(found.revision)
-        # A migration's parents: the one it follows and those it depends on.
-        for parents in (found.down_revision, found.dependencies):
-            todo += [parents] if isinstance(parents, str) else list(parents or ())
-    return {s.revision for s in script.walk_revisions()} - applied
+    lower = version(conn, script)
+    return [found.revision for found in script.iterate_revisions("head", lower or "base")]
 
 
-def _migrations(behind: set[str]) -> Check:
+def _migrations(behind: list[str]) -> Check:
     if behind:
         return Check(
             "migrations",

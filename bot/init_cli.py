@@ -17,14 +17,6 @@ from bot.settings import DEFAULT_CONFIG, ConfigError
 CONTENT = ("prompts", "resources")
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``init`` to the ``dialogue`` command."""
-    init = commands.add_parser(
-        "init", help="make a deployment folder: settings file and sample content to edit"
-    )
-    init.add_argument("folder", type=Path, help="the folder to make (new or empty)")
-
-
 def run(args: argparse.Namespace) -> int:
     """Make the folder; refuses to touch one that already holds files."""
     folder: Path = args.folder

@@ -39,25 +39,6 @@ class Invitation:
     qr: Path | None = None
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``invite`` to the command line."""
-    command = commands.add_parser(
-        "invite",
-        help="print links (and write QR codes) that invite residents into a cycle's dialogue",
-        description="For every enabled platform, print how to join the cycle's self-paced "
-        "dialogue in a private chat with the bot (or, with --group, how to join that group's "
-        "sessions), and write a QR code PNG of each link. Links carry no personal data.",
-    )
-    command.add_argument("--cycle", required=True, help="the cycle's id")
-    command.add_argument("--group", help="a group as platform:chat_id, e.g. telegram:-100123")
-    command.add_argument(
-        "--out", type=Path, default=Path("."), help="folder for the QR code PNGs (default: .)"
-    )
-    command.add_argument(
-        "--telegram-bot", help="the bot's Telegram username (default: asked from Telegram)"
-    )
-
-
 async def run(args: argparse.Namespace, app: App) -> int:
     """Print the invitations; a problem staff can fix is one message and status 2."""
     try:

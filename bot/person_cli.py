@@ -16,31 +16,8 @@ from bot.core.context import Context
 from bot.core.ids import PersonRef
 from bot.service import utcnow
 from bot.service_effects import describe
-from bot.usage import PLATFORM_SETTINGS
 
 AUDIT_KIND = "staff_request"
-
-
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``person`` to the ``dialogue`` command."""
-    person = commands.add_parser(
-        "person",
-        help="show or erase what is held about one person (requests made to staff)",
-        description="For a request that reaches staff outside the chat. 'show' prints what "
-        "/mydata would tell the person; 'erase' erases it as /withdraw confirm does.",
-    )
-    actions = person.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for name, text in (
-        ("show", "print what is held about the person"),
-        ("erase", "erase everything held about the person (asks to confirm)"),
-    ):
-        action = actions.add_parser(name, help=text)
-        action.add_argument("--platform", required=True, choices=sorted(PLATFORM_SETTINGS))
-        action.add_argument("--user-id", required=True, help="their user id on that platform")
-        if name == "erase":
-            action.add_argument(
-                "--yes", action="store_true", help="do not ask to confirm (for scripts)"
-            )
 
 
 async def run(args: argparse.Namespace, app: App) -> int:

@@ -11,24 +11,6 @@ from exporters.disclosure import DisclosureError
 from storage.datasets import Datasets
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``reach`` to the command line."""
-    command = commands.add_parser(
-        "reach",
-        help="who took part in a cycle, compared with the area's population",
-        description="For each profile question, the share of participants giving each answer "
-        "against the area's share (resources/baseline.csv), with small counts withheld and the "
-        "most under-represented groups marked; then how concentrated replies were in each "
-        "session. The same section is in the cycle report of 'dialogue export'.",
-    )
-    command.add_argument("--cycle", required=True, help="the cycle's id")
-    command.add_argument(
-        "--threshold",
-        type=int,
-        help="withhold counts of people below this (default: export.suppression_threshold)",
-    )
-
-
 async def run(args: argparse.Namespace, app: App) -> int:
     """Print the reach report of a cycle; a cycle without sessions is a clear message."""
     threshold = args.threshold or app.settings.export.suppression_threshold

@@ -17,29 +17,6 @@ from exporters.pdf import PdfError, print_pdf
 from storage.datasets import Datasets
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``report`` to the command line."""
-    command = commands.add_parser(
-        "report",
-        help="print an export's cycle report to PDF, or write the learning report",
-        description="'dialogue report FOLDER --pdf' prints the report.html of an export "
-        "folder (made by 'dialogue export') to report.pdf beside it, as headless Chromium "
-        "prints it. 'dialogue report --learning --out FOLDER' writes learning.html: reach, "
-        "participation, drop-off and time against the plan cycle by cycle, facilitators' "
-        "reflections and participants' feedback (with --pdf, learning.pdf too).",
-    )
-    command.add_argument("folder", nargs="?", type=Path, help="an export folder (with --pdf)")
-    command.add_argument("--pdf", action="store_true", help="print the report to PDF")
-    command.add_argument("--learning", action="store_true", help="the learning report")
-    command.add_argument("--out", type=Path, help="with --learning: a new folder to write to")
-    command.add_argument(
-        "--profile",
-        choices=["research", "public"],
-        help="with --learning: research (default) or public (small counts withheld, "
-        "no reflections)",
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     """Write FOLDER/report.pdf; a missing report or browser is a message and status 2."""
     if args.folder is None or not args.pdf:

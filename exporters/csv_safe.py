@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import re
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 RISKY_START = r"^[=+\-@\t\r]"  # also read by Arrow's RE2 to find the cells worth a look
 _RISKY = re.compile(RISKY_START)
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -25,10 +22,3 @@ def spreadsheet_safe(cell: object) -> object:
     if isinstance(cell, str) and _RISKY.match(cell) and not _NUMBER.fullmatch(cell):
         return "'" + cell
     return cell
-
-
-def spreadsheet_safe_column(column: pa.Array) -> pa.Array:
-    """A text column with :func:`spreadsheet_safe` applied to every cell."""
-    if not pc.any(pc.match_substring_regex(column, RISKY_START)).as_py():
-        return column  # the usual case: no cell to look at, no copy
-    return pa.array([spreadsheet_safe(c) for c in column.to_pylist()], type=column.type)

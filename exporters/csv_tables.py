@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from bot.private_files import private_file
-from exporters.csv_safe import spreadsheet_safe_column
+from exporters.csv_safe import RISKY_START, spreadsheet_safe
 from exporters.schema import Table
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"  # Arrow's %S carries the microseconds
@@ -44,3 +44,10 @@ class CsvTable:
     def close(self) -> None:
         """Finish the file."""
         self._handle.close()
+
+
+def spreadsheet_safe_column(column: pa.Array) -> pa.Array:
+    """A text column with :func:`spreadsheet_safe` applied to every cell."""
+    if not pc.any(pc.match_substring_regex(column, RISKY_START)).as_py():
+        return column  # the usual case: no cell to look at, no copy
+    return pa.array([spreadsheet_safe(c) for c in column.to_pylist()], type=column.type)

@@ -21,9 +21,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 KINDS = (
     "email",
@@ -150,6 +151,10 @@ class Redactor:
 
     def column(self, texts: pa.Array) -> tuple[pa.Array, pa.Array]:
         """A column of texts redacted and each text's count: the same as calling this on each."""
+        # Imported here: the bot redacts single texts and need not load Arrow.
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         found = pa.array([0] * len(texts), pa.int64())
         if self._pattern is None or not len(texts):
             return texts, found

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 import asyncpg
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from asyncpg import exceptions as pg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -233,9 +235,46 @@ def alembic_config() -> Config:
     return cfg
 
 
+# Before the migrations formed one chain, 0012_content depended on 0007 and so stood for it too.
+BRANCHED_DEPENDENCIES = {"0012_content": "0007"}
+
+
+def version(connection: Connection, script: ScriptDirectory) -> str | None:
+    """The migration the database is at (None: none yet).
+
+    Databases made before the migrations formed one chain hold a version row for each branch
+    that grew from 0001. Each such branch is one step of today's chain, so together the rows
+    stand for the last of them, provided they cover the chain from its start without a gap.
+    """
+    rows = MigrationContext.configure(connection).get_current_heads()
+    if len(rows) <= 1:
+        return rows[0] if rows else None
+    chain = [found.revision for found in reversed(list(script.walk_revisions()))]
+    unknown = sorted(set(rows) - set(chain))
+    if unknown:
+        raise DatabaseProblem(
+            f"the database has migrations this release does not know ({', '.join(unknown)}); "
+            "run the newer release that made them"
+        )
+    applied = {*rows, *(BRANCHED_DEPENDENCIES[r] for r in rows if r in BRANCHED_DEPENDENCIES)}
+    last = max(chain.index(row) for row in rows)
+    missing = [step for step in chain[1 : last + 1] if step not in applied]
+    if missing:
+        raise DatabaseProblem(
+            f"the database lacks migrations {', '.join(missing)} but has later ones; upgrade "
+            "it with the release that made it first ('dialogue db upgrade'), then with this one"
+        )
+    return chain[last]
+
+
 def _upgrade(connection: Connection, cfg: Config) -> None:
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "heads")
+    if len(MigrationContext.configure(connection).get_current_heads()) > 1:
+        # The version rows of the old branching layout become the one row of the chain.
+        joined = version(connection, ScriptDirectory.from_config(cfg))
+        assert joined is not None, "several version rows stand for one migration"
+        command.stamp(cfg, joined, purge=True)
+    command.upgrade(cfg, "head")
 
 
 async def sqlite_pragma(conn: AsyncConnection, pragma: str) -> tuple[Any, ...] | None:
@@ -299,3 +338,13 @@ async def upgrade(url: str, keys: Path | str | None = None) -> None:
     Texts stored before they were sealed are sealed with keys from ``keys`` on the way.
     """
     await migrate(url, partial(_upgrade, cfg=alembic_config()), keys)
+
+
+def _downgrade(connection: Connection, cfg: Config, revision: str) -> None:
+    cfg.attributes["connection"] = connection
+    command.downgrade(cfg, revision)
+
+
+async def downgrade(url: str, revision: str, keys: Path | str | None = None) -> None:
+    """Migrate the database at ``url`` back to ``revision`` ("base": no tables at all)."""
+    await migrate(url, partial(_downgrade, cfg=alembic_config(), revision=revision), keys)

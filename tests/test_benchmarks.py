@@ -53,3 +53,10 @@ def test_seal_benchmark_reports_the_cost_per_reply() -> None:
     assert re.search(r"^seal, per reply: \d+\.\d\d µs", out, re.MULTILINE), out
     assert re.search(r"^open, per reply: \d+\.\d\d µs", out, re.MULTILINE), out
     assert re.search(r"^keys for 5 new people, one transaction: \d+\.\d ms", out, re.MULTILINE)
+
+
+def test_cli_benchmark_reports_each_command_against_the_interpreter(tmp_path: Path) -> None:
+    out = run("bench/cli_bench.py", "--runs", "1", "--work", str(tmp_path))
+    for command in ("python -c pass", r"dialogue --help", r"dialogue run \(ready line\)"):
+        assert re.search(rf"^{command}\s+\d+\.\d{{3}}\s+\d+\.\d{{3}}\s+\d+\.\d$", out, re.M), out
+    assert (tmp_path / "deployment" / "dialogue.db").is_file(), "the benchmark ran the bot"

@@ -1,7 +1,7 @@
 """Exports: step visits, card exposures, and the record of each export and its pseudonyms.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2025-11-26
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

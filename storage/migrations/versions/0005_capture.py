@@ -1,7 +1,7 @@
 """Capture: messages already handled, edits that arrive before their message, cut replies.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2025-11-26
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

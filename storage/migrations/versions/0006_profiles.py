@@ -1,7 +1,7 @@
 """Profiles: people's answers to the optional profile questions.
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0005
 Create Date: 2025-11-26
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

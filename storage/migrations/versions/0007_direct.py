@@ -1,7 +1,7 @@
 """Direct: residents' self-paced progress, and facilitators' session reflections.
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0006
 Create Date: 2025-11-27
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Cursors: the newest message handled in each group, for catching up after downtime.
 
 Revision ID: 0008_cursors
-Revises: 0001
+Revises: 0007
 Create Date: 2026-11-25
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_cursors"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

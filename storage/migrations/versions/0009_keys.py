@@ -5,7 +5,7 @@ before this revision are sealed here, with keys from the deployment's key store,
 database holds no plain text. A table not created yet (a new database) has nothing to seal.
 
 Revision ID: 0009_keys
-Revises: 0001
+Revises: 0008_cursors
 Create Date: 2026-12-05
 """
 
@@ -22,7 +22,7 @@ from storage import sealed
 from storage.keystore import PREFIX, keys_of
 
 revision: str = "0009_keys"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0008_cursors"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Erased messages: a keyed hash of each erased message's platform key, kept for good.
 
 Revision ID: 0010_erased
-Revises: 0001
+Revises: 0009_keys
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_erased"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0009_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Invitations remembered as keyed hashes, and who leads each session, across restarts.
 
 Revision ID: 0011_invites
-Revises: 0001
+Revises: 0010_erased
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_invites"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0010_erased"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

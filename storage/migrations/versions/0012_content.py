@@ -1,7 +1,7 @@
 """Content versions: the script and cards each session ran, kept by the hash of their content.
 
 Revision ID: 0012_content
-Revises: 0001
+Revises: 0011_invites
 Create Date: 2026-12-05
 """
 
@@ -13,10 +13,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_content"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0011_invites"
 branch_labels: str | Sequence[str] | None = None
-# direct_progress is made by 0007.
-depends_on: str | Sequence[str] | None = "0007"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,7 @@
 """Heard quotes: which reply each statement of a "what we heard" draft quotes.
 
 Revision ID: 0013_ops
-Revises: 0001
+Revises: 0012_content
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_ops"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0012_content"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage._keys import identity_row
-from storage.keystore import keys_of
+from storage._keys import identity_row, open_person
+from storage.keystore import KeyGone, keys_of
 
 revision: str = "0014_identities"
 down_revision: str | Sequence[str] | None = "0013_ops"
@@ -51,7 +51,28 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise RuntimeError(
-        "0014_identities: user ids are sealed under keys that erasure destroys and cannot be "
-        "put back in plain; restore a backup made before the upgrade instead"
-    )
+    """User ids back in plain, opened with each person's key.
+
+    A person whose key is gone (erased, purged) cannot be read back: their row keeps a
+    placeholder naming the row (``erased:ID``), which matches no platform user.
+    """
+    bind = op.get_bind()
+    keys = keys_of(bind)
+    with op.batch_alter_table("identities") as batch:
+        batch.add_column(sa.Column("user_id", sa.String(), nullable=True))
+    rows = bind.exec_driver_sql("SELECT id, platform, sealed_user_id FROM identities").all()
+    for row in rows:
+        try:
+            user_id = open_person(keys, row.id, row.platform, row.sealed_user_id).user_id
+        except KeyGone:
+            user_id = f"erased:{row.id}"
+        bind.execute(
+            sa.text("UPDATE identities SET user_id = :user_id WHERE id = :id"),
+            {"id": row.id, "user_id": user_id},
+        )
+    with op.batch_alter_table("identities") as batch:
+        batch.drop_constraint("uq_identities_platform_user_key", type_="unique")
+        batch.drop_column("sealed_user_id")
+        batch.drop_column("user_key")
+        batch.alter_column("user_id", existing_type=sa.String(), nullable=False)
+        batch.create_unique_constraint("uq_identities_platform_user_id", ["platform", "user_id"])

@@ -15,7 +15,7 @@ from alembic import op
 revision: str = "0015_question"
 down_revision: str | Sequence[str] | None = "0014_identities"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "0007"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,0 +1,160 @@
+"""What each ``dialogue`` command does, once :mod:`bot.cli_parser` has read the command line.
+
+A command's module is imported when that command runs, so each command loads only the
+libraries it uses (``dialogue run`` never loads the exporters, pyarrow among them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from bot import logs
+from bot.content.problems import ContentError
+from bot.settings import ConfigError, Settings, load_settings
+from bot.usage import USAGE_STATUS, UsageError
+from storage.db import DatabaseProblem
+
+DEMO_TRANSCRIPT = Path("prompts") / "demo" / "health-data-intro.txt"
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Run the command ``args`` names; returns the exit status."""
+    masks = logs.Masks()
+    try:
+        if args.command == "init":
+            from bot import init_cli
+
+            return init_cli.run(args)
+        settings = load_settings(args.config)
+        if args.command == "run" and args.demo:
+            demo_dir = Path(tempfile.mkdtemp(prefix="dialogue-demo-"))
+            settings.database.url = f"sqlite+aiosqlite:///{demo_dir / 'demo.db'}"
+        from bot.app import secrets_held
+
+        masks = logs.Masks(secrets_held(settings))
+        logs.configure(
+            settings.logging.level, settings.logging.file, masks, settings.logging.format
+        )
+        if args.command == "content":
+            return check_content(args.path or settings.content.root)
+        if args.command == "report" and not args.learning:
+            from bot import report_cli
+
+            return report_cli.run(args)
+        return asyncio.run(_run_async(args, settings))
+    except UsageError as exc:
+        print(f"Usage problem: {exc}", file=sys.stderr)
+        return USAGE_STATUS
+    except ConfigError as exc:
+        print(masks(f"Configuration problem:\n{exc}"), file=sys.stderr)
+        return 2
+    except DatabaseProblem as exc:
+        print(masks(f"Database problem: {exc}"), file=sys.stderr)
+        return 2
+    except ContentError as exc:
+        print(f"Content problem (run 'dialogue content check'):\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        # A fault of ours: its traceback helps a report, but never with a secret in it.
+        print(masks(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
+
+
+def check_content(root: Path) -> int:
+    """Print every content problem; non-zero when any is an error."""
+    from bot.content.check import collect
+
+    problems, library = collect(root)
+    for problem in problems:
+        print(problem)
+    errors = sum(not p.warning for p in problems)
+    print(
+        f"{len(library.scripts)} scripts, {len(library.cards)} cards, "
+        f"{len(library.consents)} consent texts; {errors} errors, "
+        f"{len(problems) - errors} warnings"
+    )
+    return 1 if errors else 0
+
+
+async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
+    # Each branch imports its command's module: only that command's libraries load.
+    if args.command == "health":
+        from bot import health_cli
+
+        return await health_cli.run(settings)
+    if args.command in ("backup", "restore"):
+        from bot import backup_cli
+
+        return await backup_cli.run(args, settings)
+    if args.command == "db" and args.action == "downgrade":
+        from storage.db import downgrade
+
+        await downgrade(settings.database.url, args.revision, settings.database.keys)
+        print(f"The database is back at migration {args.revision}.")
+        return 0
+    if args.command == "db":
+        from storage.db import upgrade
+
+        await upgrade(settings.database.url, settings.database.keys)
+        print("The database is up to date.")
+        return 0
+    if args.command != "run":
+        # Only the running bot gains from a writer process; other commands write little.
+        capture = settings.capture.model_copy(update={"writer_process": False})
+        settings = settings.model_copy(update={"capture": capture})
+    from bot.app import build
+
+    app = await build(settings)
+    try:
+        if args.command == "export":
+            from bot import cli_export
+
+            return await cli_export.run(args, app)
+        if args.command in ("cycle", "schedule"):
+            from bot import cycle_cli
+
+            return await cycle_cli.run(args, app)
+        if args.command == "group":
+            from bot import group_cli
+
+            return await group_cli.run(args, app)
+        if args.command == "discord":
+            from bot import discord_cli
+
+            return await discord_cli.run(args, app)
+        if args.command == "report":
+            from bot import report_cli
+
+            return await report_cli.learning(args, app)
+        if args.command == "reach":
+            from bot import reach_cli
+
+            return await reach_cli.run(args, app)
+        if args.command == "invite":
+            from bot import invite_cli
+
+            return await invite_cli.run(args, app)
+        if args.command == "person":
+            from bot import person_cli
+
+            return await person_cli.run(args, app)
+        from bot import runner
+
+        transcript = settings.content.root / DEMO_TRANSCRIPT if args.demo else args.transcript
+        options = runner.RunOptions(
+            console=args.console,
+            transcript=transcript,
+            input_id=args.input_id,
+            acknowledge=args.acknowledge,
+            console_only=args.demo,
+        )
+        return await runner.run(app, options)
+    finally:
+        await app.close()

@@ -1,0 +1,127 @@
+"""The ``dialogue`` command starts light: help and completion load no database, export or
+platform library, ``run`` loads no exporter; and its shell completion works in bash and zsh."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.cli_support import ROOT, clean_env, dialogue
+from tests.debian import installed
+
+# Runs the command line in this process, then names the heavy libraries it had loaded.
+LOADED = """
+import sys
+from bot.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    print("LOADED", *sorted({m.split('.')[0] for m in sys.modules} & set(HEAVY)))
+"""
+DATABASE_EXPORT_PLATFORM = (
+    "pyarrow",
+    "sqlalchemy",
+    "alembic",
+    "exporters",
+    "storage",
+    "pydantic",
+    "telegram",
+    "discord",
+    "scipy",
+    "matplotlib",
+)
+
+
+def loaded(*args: str, cwd: Path = ROOT, heavy: tuple[str, ...] = DATABASE_EXPORT_PLATFORM) -> str:
+    """The heavy libraries ``dialogue ARGS`` loaded, after checking it succeeded."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED.replace("HEAVY", repr(heavy)), *args],
+        cwd=cwd,
+        env=clean_env({"PYTHONPATH": str(ROOT)}),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.rsplit("LOADED", 1)[1].strip()
+
+
+def test_help_loads_no_database_export_or_platform_library() -> None:
+    assert loaded("--help") == ""
+    assert loaded("export", "--help") == ""
+    assert loaded("completion", "bash") == ""
+
+
+def test_console_run_loads_no_exporter_library(tmp_path: Path) -> None:
+    folder = tmp_path / "deployment"
+    assert dialogue(None, "init", str(folder)).returncode == 0
+    assert loaded("run", cwd=folder, heavy=("pyarrow", "scipy", "matplotlib", "telegram")) == ""
+    assert (folder / "dialogue.db").is_file(), "the bot really ran and made its database"
+
+
+def bash_completes(script: str, line: str) -> list[str]:
+    """What bash offers after ``line`` (its last word is being completed)."""
+    words = line.split(" ")
+    code = (
+        f"source {script}; COMP_WORDS=({' '.join(repr(w) for w in words)}); "
+        f'COMP_CWORD={len(words) - 1}; _dialogue; printf "%s\\n" "${{COMPREPLY[@]}}"'
+    )
+    done = subprocess.run(["bash", "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
+def test_bash_completes_commands_subcommands_options_and_choices(tmp_path: Path) -> None:
+    printed = dialogue(None, "completion", "bash")
+    assert printed.returncode == 0, printed.stderr
+    script = tmp_path / "dialogue.bash"
+    script.write_text(printed.stdout, encoding="utf-8")
+    assert bash_completes(str(script), "dialogue ex") == ["export"]
+    assert bash_completes(str(script), "dialogue cycle c") == ["create", "close"]
+    assert bash_completes(str(script), "dialogue person show --platform t") == ["telegram"]
+    assert bash_completes(str(script), "dialogue --config x.toml completion ") == [
+        "-h",
+        "--help",
+        "bash",
+        "zsh",
+    ]
+    # A value the parser cannot list (a path): nothing offered, so bash completes files.
+    assert bash_completes(str(script), "dialogue export --out ") == []
+
+
+def test_zsh_completes_a_command_at_the_prompt(tmp_path: Path) -> None:
+    zsh = installed("zsh", "zsh")
+    printed = dialogue(None, "completion", "zsh")
+    assert printed.returncode == 0, printed.stderr
+    script = tmp_path / "dialogue.zsh"
+    script.write_text(printed.stdout, encoding="utf-8")
+    pid, terminal = pty.fork()
+    if pid == 0:
+        os.execv(str(zsh), [str(zsh), "-f", "-i"])
+    try:
+        # The marker is split in the typed line, so only zsh's output can show it whole.
+        typed = f"autoload -U compinit && compinit -u && source {script} && echo RE''ADY\n"
+        os.write(terminal, typed.encode())
+        read_until(terminal, b"READY\r\n")
+        os.write(terminal, b"dialogue ex\t")
+        assert b"dialogue export" in read_until(terminal, b"dialogue export")
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(terminal)
+
+
+def read_until(terminal: int, wanted: bytes, timeout: float = 30) -> bytes:
+    """What the terminal shows until ``wanted`` appears (all of it, if it never does)."""
+    seen, end = b"", time.monotonic() + timeout
+    while wanted not in seen and time.monotonic() < end:
+        if select.select([terminal], [], [], 0.2)[0]:
+            seen += os.read(terminal, 4096)
+    return seen
