@@ -61,6 +61,7 @@ def _cpu() -> float:
 def generate(path: Path, replies: int) -> None:
     """A migrated SQLite database holding ``replies`` replies of one cycle."""
     from bot.content.check import load_library
+    from bot.content.scopes import Scope
     from storage import sealed
     from storage._keys import identity_row
     from storage.db import default_keys, upgrade
@@ -91,9 +92,18 @@ def generate(path: Path, replies: int) -> None:
         [(*identity_row(keys, p + 1, "telegram", str(p)), stamp) for p in range(people)],
     )
     db.executemany(
-        "INSERT INTO consents (participant_id, group_id, participate, quote, profile, followup,"
-        " consent_version, text_hash, given_at) VALUES (?,?,1,?,0,0,'1','h',?)",
-        [(p + 1, p % groups + 1, p % 3 == 0, stamp) for p in range(people)],
+        "INSERT INTO consents (participant_id, group_id, consent_version, text_hash, given_at)"
+        " VALUES (?,?,'1','h',?)",
+        [(p + 1, p % groups + 1, stamp) for p in range(people)],
+    )
+    # Everyone agreed to take part; every third person to be quoted as well.
+    db.executemany(
+        "INSERT INTO consent_scopes (participant_id, group_id, scope, agreed_at) VALUES (?,?,?,?)",
+        [
+            (p + 1, p % groups + 1, scope, stamp)
+            for p in range(people)
+            for scope in (Scope.PARTICIPATE.value, Scope.QUOTE.value)[: 2 if p % 3 == 0 else 1]
+        ],
     )
 
     def when(s: int, minutes: float) -> str:

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.content.models import SCOPES, Step
+from bot.content.models import Step
+from bot.content.scopes import REQUIRED_SCOPE, SCOPES
 from exporters.disclosure import Key, Ledger
 from exporters.schema import ALL_GROUPS
 
@@ -166,4 +167,4 @@ def register(agg: Aggregates, ledger: Ledger, ballots: Mapping[StepKey, Step]) -
     ledger.table(total, days)
     ledger.adds_up(total, [k for k in ledger.counts if k[:2] == ("replies", ALL_GROUPS)])
     ledger.alike(people(ALL_GROUPS), EVERYONE)
-    ledger.alike(consents(ALL_GROUPS, "participate"), people(ALL_GROUPS))
+    ledger.alike(consents(ALL_GROUPS, REQUIRED_SCOPE), people(ALL_GROUPS))

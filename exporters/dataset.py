@@ -15,6 +15,7 @@ from typing import TextIO, TypeVar
 
 from bot import __version__
 from bot.content.check import Library
+from bot.content.scopes import REQUIRED_SCOPE, Scope
 from bot.core.ids import GroupRef
 from bot.private_files import private_file, private_folder
 from bot.texts import Catalogue
@@ -398,8 +399,10 @@ def _about(
         "made_at": options.now.isoformat(),
         "made_by": options.made_by,
         "consent": {
-            "stored_only_with_scope": "participate",
-            "replies_require_scope": "quote" if options.profile == "public" else "participate",
+            "stored_only_with_scope": REQUIRED_SCOPE.value,
+            "replies_require_scope": (
+                Scope.QUOTE if options.profile == "public" else REQUIRED_SCOPE
+            ).value,
             "participant_level_data": options.profile == "research",
             "consent_versions": sorted(walk.consent_versions),
             "suppression_threshold": options.threshold if options.profile == "public" else None,

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.content.scopes import REQUIRED_SCOPE, Scope
 from bot.texts import Catalogue
 from exporters import aggregates as agg_
 from exporters.aggregates import Aggregates
@@ -108,7 +109,7 @@ def notes(
         if step is not None and step.kind == "prompt" and quiet:
             found.append(say("report.quiet", step=labels[key]))
     quoted = disclosure.percent(
-        agg_.consents(ALL_GROUPS, "quote"), agg_.consents(ALL_GROUPS, "participate"), 0
+        agg_.consents(ALL_GROUPS, Scope.QUOTE), agg_.consents(ALL_GROUPS, REQUIRED_SCOPE), 0
     )
     if quoted is not None:
         found.append(say("report.quoted", percent=f"{quoted:.0f}"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.content.check import Library
+from bot.content.scopes import REQUIRED_SCOPE, Scope
 from exporters import aggregates as agg_
 from exporters import heard_card, reach
 from exporters.aggregates import Aggregates
@@ -73,8 +74,8 @@ def link(ledger: Ledger) -> None:
     """Counts of the reach section that a reader may take for counts of the tables."""
     ledger.alike(reach.PEOPLE, agg_.EVERYONE)
     ledger.alike(reach.PEOPLE, agg_.people(ALL_GROUPS))
-    ledger.alike(reach.PEOPLE, agg_.consents(ALL_GROUPS, "participate"))
-    ledger.alike(reach.PROFILE, agg_.consents(ALL_GROUPS, "profile"))
+    ledger.alike(reach.PEOPLE, agg_.consents(ALL_GROUPS, REQUIRED_SCOPE))
+    ledger.alike(reach.PROFILE, agg_.consents(ALL_GROUPS, Scope.PROFILE))
     ledger.alike(reach.REPLIES, agg_.ALL_REPLIES)
 
 

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from bot.content.scopes import REQUIRED_SCOPE, SCOPES
 from exporters import aggregates as agg_
 from exporters.aggregates import Aggregates, StepKey
 from exporters.charts import Hidden, Items, Value, bars, has_data, table
@@ -159,7 +160,7 @@ def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> list[
                 heading="Answer",
             )
         )
-    base = agg_.consents(ALL_GROUPS, "participate")
+    base = agg_.consents(ALL_GROUPS, REQUIRED_SCOPE)
     if disclosure.value(base):
         found.append(
             Chart(
@@ -168,7 +169,7 @@ def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> list[
                 "Share of the people taking part who agreed to each use of their words (per cent).",
                 [
                     (say(f"report.scope_{scope}"), [_percent(disclosure, c, base, say)])
-                    for scope in ("participate", "quote", "profile", "followup")
+                    for scope in SCOPES
                     if (c := agg_.consents(ALL_GROUPS, scope))
                 ],
                 heading="Agreed to",

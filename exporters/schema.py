@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bot.content.models import SCOPES
+from bot.content.scopes import SCOPES
 
 PROFILES = ("research", "public")
 STEP_KINDS = ("message", "card", "prompt", "choice", "feedback", "break", "close")

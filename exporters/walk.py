@@ -13,7 +13,8 @@ from datetime import datetime
 import pyarrow as pa
 
 from bot.content.check import Library
-from bot.content.models import SCOPES, Step
+from bot.content.models import Step
+from bot.content.scopes import SCOPES, Scope
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook, short
 from exporters.heard_card import worth_quoting
@@ -99,7 +100,7 @@ class Walk:
     async def _profiles(self, cases: dict[str, dict[str, Value]]) -> None:
         # Profile answers belong to the person, not the group: agreeing to 'profile' in any
         # group of this export lets them through, and they become variables of the case.
-        agreed = {person for (person, _), scopes in self.scopes.items() if "profile" in scopes}
+        agreed = {person for (person, _), scopes in self.scopes.items() if Scope.PROFILE in scopes}
         async for row in self.datasets.profile_answers():
             person = self.naming.pseudonym(row.person)
             if person not in agreed:
@@ -162,7 +163,7 @@ class Walk:
         if not self.naming.public:
             return True
         person, group = self.naming.pseudonym(reply.person), self.naming.group(reply.group)
-        return "quote" in self.scopes.get((person, group), frozenset())
+        return Scope.QUOTE in self.scopes.get((person, group), frozenset())
 
     def _open(
         self,
@@ -291,7 +292,7 @@ class Walk:
         ref = self.quoted if public else reply.response_id
         self.qdpx.reply(ref, key, speaker, text)
         if step is not None and step.kind == "prompt":
-            agreed = "quote" in self.scopes.get((person, group), frozenset())
+            agreed = Scope.QUOTE in self.scopes.get((person, group), frozenset())
             quotable = agreed and worth_quoting(step, text)
             self.open_replies.append(OpenReply(ref, person, key, text, quotable))
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.captures import (
@@ -35,9 +35,10 @@ from storage._exposure import record_cards, record_step_visits
 from storage._keys import dialect_insert, ensure_groups, ensure_people, person_id
 from storage._profile import delete_answers, save_answers
 from storage._replies import Known, insert_replies
+from storage._scopes import scope_rows
 from storage.keystore import keys_of
-from storage.records import encode_options, scope_columns
-from storage.tables import consents, response_edits, responses, sessions, votes
+from storage.records import encode_options
+from storage.tables import consent_scopes, consents, response_edits, responses, sessions, votes
 
 C = TypeVar("C")
 _Row = dict[str, Any]
@@ -197,16 +198,18 @@ async def _upsert_consents(
     conn: AsyncConnection, recorded: list[ConsentRecorded], ids: _Ids
 ) -> None:
     keyed: list[tuple[Hashable, _Row]] = []
+    agreed: dict[tuple[int, int], list[_Row]] = {}
     for c in recorded:
         row: _Row = {
             "participant_id": ids.people[c.person],
             "group_id": ids.groups[c.group],
-            **scope_columns(c.scopes),
             "consent_version": c.version,
             "text_hash": c.text_hash,
             "given_at": c.at,
         }
-        keyed.append(((row["participant_id"], row["group_id"]), row))
+        key = (row["participant_id"], row["group_id"])
+        keyed.append((key, row))
+        agreed[key] = scope_rows(key[0], key[1], c.scopes, c.at)
     # A person's key is made when they agree, so their first reply need not wait for the key
     # store to commit one (it waits for no more than the database's own commit).
     keys_of(conn).ensure(row["participant_id"] for _, row in keyed)
@@ -217,3 +220,14 @@ async def _upsert_consents(
         set_={name: stmt.excluded[name] for name in changing},
     )
     await conn.execute(stmt, _last_per_key(keyed))
+    # A consent given again replaces its scopes: those no longer agreed to go with the old rows.
+    await conn.execute(
+        delete(consent_scopes).where(
+            consent_scopes.c.participant_id == bindparam("person"),
+            consent_scopes.c.group_id == bindparam("group"),
+        ),
+        [{"person": person, "group": group} for person, group in agreed],
+    )
+    rows = [row for scopes in agreed.values() for row in scopes]
+    if rows:
+        await conn.execute(insert(consent_scopes), rows)

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import GroupRef
 from storage._keys import People
+from storage._scopes import scope_flags, scopes_of
 from storage.db import release_cache
 from storage.keystore import KeyStore, keys_of
-from storage.records import ParticipantRow, ResponseRow, VoteRow, decode_options, scopes_of
+from storage.records import ParticipantRow, ResponseRow, VoteRow, decode_options
 from storage.sealed import open_reply
 from storage.tables import consents, groups, identities, responses, sessions, votes
 
@@ -162,6 +163,7 @@ async def iter_participants(
     query = (
         select(
             consents,
+            *scope_flags(consents.c.participant_id, consents.c.group_id),
             identities.c.platform.label("person_platform"),
             identities.c.sealed_user_id,
             groups.c.platform.label("group_platform"),

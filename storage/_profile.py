@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, select, union
+from sqlalchemy import ColumnElement, Select, delete, func, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.content.scopes import REQUIRED_SCOPE, Scope
 from bot.core.captures import ProfileAnswered, ProfileDeleted
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.records import ProfileAnswer, Turnout
 from storage import sealed
 from storage._keys import dialect_insert, group_id, person_id
+from storage._scopes import agreed_to
 from storage.keystore import KeyStore, keys_of
-from storage.tables import consents, profile_answers, responses, votes
+from storage.tables import consent_scopes, profile_answers, responses, votes
 
 
 async def save_answers(
@@ -49,7 +51,7 @@ async def delete_answers(conn: AsyncConnection, deletion: ProfileDeleted) -> Non
     if deletion.question_id is not None:
         target = target.where(profile_answers.c.question_id == deletion.question_id)
     if deletion.unless_consented:
-        kept = exists().where(consents.c.participant_id == participant, consents.c.profile)
+        kept = agreed_to(Scope.PROFILE, participant)
         target = target.where(~kept)
     await conn.execute(target)
 
@@ -93,8 +95,8 @@ def _speakers(session_id: str, step_id: str | None, among: Select[Any]) -> Selec
 
 async def turnout(conn: AsyncConnection, session_id: str, step_id: str, group: GroupRef) -> Turnout:
     """Counts for /status: consented people in the group's chat, who spoke at the step, who not."""
-    consented = select(consents.c.participant_id).where(
-        consents.c.group_id == group_id(group), consents.c.participate
+    consented = select(consent_scopes.c.participant_id).where(
+        consent_scopes.c.group_id == group_id(group), consent_scopes.c.scope == REQUIRED_SCOPE.value
     )
 
     async def count(query: Select[Any]) -> int:

@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Row, func, insert, select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.content.scopes import Scope
 from bot.content.version import Version
 from bot.core.direct import is_direct
 from bot.core.ids import GroupRef, PersonRef
@@ -42,7 +43,7 @@ from storage.sealed import open_reply
 from storage.tables import (
     audit,
     card_exposures,
-    consents,
+    consent_scopes,
     cycles,
     export_pseudonyms,
     exports,
@@ -331,7 +332,9 @@ class Datasets:
 
     async def profile_answers(self) -> AsyncIterator[ProfileAnswerRow]:
         """Stream the profile answers of people who agreed to the profile scope somewhere."""
-        consented = select(consents.c.participant_id).where(consents.c.profile.is_(True))
+        consented = select(consent_scopes.c.participant_id).where(
+            consent_scopes.c.scope == Scope.PROFILE.value
+        )
         query = (
             select(profile_answers, identities.c.platform, identities.c.sealed_user_id)
             .join(identities, identities.c.id == profile_answers.c.participant_id)

@@ -14,10 +14,12 @@ from dataclasses import dataclass, replace
 from sqlalchemy import and_, case, distinct, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.content.scopes import Scope
 from bot.core.direct import DIRECT
 from bot.core.ids import GroupRef, PersonRef
 from storage._content import read_versions
 from storage._keys import person_id
+from storage._scopes import agreed_to
 from storage.db import for_writes
 from storage.keystore import keys_of
 from storage.records import decode_options
@@ -190,7 +192,11 @@ async def heard(engine: AsyncEngine, cycle_id: str) -> Heard:
                     consents.c.group_id == responses.c.group_id,
                 ),
             )
-            .where(in_cycle, consents.c.quote.is_(True), responses.c.kind == "text")
+            .where(
+                in_cycle,
+                agreed_to(Scope.QUOTE, consents.c.participant_id, consents.c.group_id),
+                responses.c.kind == "text",
+            )
             .order_by(responses.c.posted_at, responses.c.id)
         )
         keys = keys_of(conn)

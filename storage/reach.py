@@ -13,10 +13,11 @@ from datetime import datetime
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.content.scopes import Scope
 from bot.core.ids import GroupRef
 from storage._profile import open_answer
 from storage.keystore import keys_of
-from storage.tables import consents, groups, profile_answers, responses, sessions, votes
+from storage.tables import consent_scopes, groups, profile_answers, responses, sessions, votes
 
 # A person's answers by question id (None: skipped), or None without the profile consent.
 Answers = Mapping[str, str | None] | None
@@ -81,8 +82,11 @@ async def cycle_reach(engine: AsyncEngine, cycle_id: str | None) -> CycleReach:
         profiled = set(
             (
                 await conn.execute(
-                    select(consents.c.participant_id)
-                    .where(consents.c.participant_id.in_(people), consents.c.profile)
+                    select(consent_scopes.c.participant_id)
+                    .where(
+                        consent_scopes.c.participant_id.in_(people),
+                        consent_scopes.c.scope == Scope.PROFILE.value,
+                    )
                     .distinct()
                 )
             ).scalars()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.records import ConsentRecord, Erasure, PersonData, ResponseRecord, VoteRecord
@@ -21,8 +20,6 @@ __all__ = [
     "VoteRecord",
     "VoteRow",
 ]
-
-CONSENT_SCOPES = ("participate", "quote", "profile", "followup")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +95,3 @@ def encode_options(options: tuple[int, ...]) -> str:
 def decode_options(stored: str) -> tuple[int, ...]:
     """Read vote options stored as "1,3"."""
     return tuple(int(part) for part in stored.split(",") if part)
-
-
-def scope_columns(scopes: frozenset[str]) -> dict[str, bool]:
-    """Map consent scopes to their boolean columns, refusing scopes the schema cannot hold."""
-    unknown = scopes.difference(CONSENT_SCOPES)
-    if unknown:
-        raise ValueError(f"unknown consent scopes: {sorted(unknown)}")
-    return {scope: scope in scopes for scope in CONSENT_SCOPES}
-
-
-def scopes_of(row: Mapping[Any, object]) -> frozenset[str]:
-    """Read the true scopes from a row holding the scope columns."""
-    return frozenset(scope for scope in CONSENT_SCOPES if row[scope])

@@ -29,6 +29,7 @@ from storage._keys import (
     person_id,
 )
 from storage._registrations import RegisteredGroup
+from storage._scopes import scope_flags, scopes_of
 from storage.db import for_writes, sqlite_pragma
 from storage.keystore import keys_of
 from storage.records import (
@@ -42,12 +43,12 @@ from storage.records import (
     VoteRecord,
     VoteRow,
     decode_options,
-    scopes_of,
 )
 from storage.sealed import open_reply
 from storage.standing import StandingQueries, forget_invitations
 from storage.tables import (
     audit,
+    consent_scopes,
     consents,
     direct_progress,
     facilitators,
@@ -128,7 +129,9 @@ class Repository(StandingQueries):
         async with self._engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(consents).where(
+                    select(
+                        consents, *scope_flags(consents.c.participant_id, consents.c.group_id)
+                    ).where(
                         consents.c.participant_id == person_id(conn, person),
                         consents.c.group_id == group_id(group),
                     )
@@ -235,7 +238,12 @@ class Repository(StandingQueries):
             if pid is None:
                 return PersonData()
             consent_rows = await conn.execute(
-                select(consents, groups.c.platform.label("group_platform"), groups.c.chat_id)
+                select(
+                    consents,
+                    *scope_flags(consents.c.participant_id, consents.c.group_id),
+                    groups.c.platform.label("group_platform"),
+                    groups.c.chat_id,
+                )
                 .join(groups, groups.c.id == consents.c.group_id)
                 .where(consents.c.participant_id == pid)
                 .order_by(consents.c.id)
@@ -343,6 +351,7 @@ class Repository(StandingQueries):
                     for table in (
                         responses,
                         votes,
+                        consent_scopes,
                         consents,
                         facilitators,
                         pending_edits,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     LargeBinary,
     MetaData,
@@ -106,7 +107,7 @@ class Facilitator(Base):
 
 
 class Consent(Base):
-    """The scopes a person agreed to for one group, and to which consent text."""
+    """A person's consent in one group: to which consent text, and when (scopes: ConsentScope)."""
 
     __tablename__ = "consents"
     __table_args__ = (UniqueConstraint("participant_id", "group_id"),)
@@ -114,13 +115,28 @@ class Consent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"))
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
-    participate: Mapped[bool]
-    quote: Mapped[bool]
-    profile: Mapped[bool]
-    followup: Mapped[bool]
     consent_version: Mapped[str] = mapped_column(String)
     text_hash: Mapped[str] = mapped_column(String)
     given_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConsentScope(Base):
+    """One scope a person agreed to in a group; it goes with the consent it belongs to."""
+
+    __tablename__ = "consent_scopes"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["participant_id", "group_id"],
+            ["consents.participant_id", "consents.group_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_consent_scopes_scope", "scope"),
+    )
+
+    participant_id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String, primary_key=True)
+    agreed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Session(Base):
@@ -509,6 +525,7 @@ identities = Base.metadata.tables["identities"]
 groups = Base.metadata.tables["groups"]
 facilitators = Base.metadata.tables["facilitators"]
 consents = Base.metadata.tables["consents"]
+consent_scopes = Base.metadata.tables["consent_scopes"]
 sessions = Base.metadata.tables["sessions"]
 responses = Base.metadata.tables["responses"]
 response_edits = Base.metadata.tables["response_edits"]

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.content.check import load_library
+from bot.content.scopes import Scope
 from bot.core.actions import Action, SendPrivate
 from bot.core.events import CommandIssued, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
@@ -21,6 +22,7 @@ from bot.service import Policy, Service
 from bot.texts import Catalogue
 from exporters.pseudonymise import Pseudonymiser
 from storage._keys import PERSON_COLUMNS, open_person
+from storage._scopes import agreed_to
 from storage.db import make_engine
 from storage.keystore import keys_of
 from storage.sealed import open_earlier, open_reply
@@ -224,8 +226,10 @@ async def snapshot(engine: AsyncEngine) -> dict[str, Any]:
             select(
                 groups.c.chat_id,
                 consents.c.participant_id,
-                consents.c.participate,
-                consents.c.quote,
+                *(
+                    agreed_to(scope, consents.c.participant_id, consents.c.group_id)
+                    for scope in (Scope.PARTICIPATE, Scope.QUOTE)
+                ),
             ).join(groups, groups.c.id == consents.c.group_id)
         )
         states = await conn.execute(

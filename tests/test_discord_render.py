@@ -6,6 +6,7 @@ import discord
 import pytest
 
 from bot.content.models import Card, Image, Source
+from bot.content.scopes import Scope
 from bot.core.actions import AskChoice, Button
 from bot.core.ids import GroupRef
 from bot.platforms import discord_ui as ui
@@ -110,6 +111,10 @@ def test_custom_ids_fit_discords_limit_or_fail_loudly() -> None:
     longest_step = "s" * 64
     assert len(ui.VoteButton(longest_step, 25, "x").custom_id) <= ui.CUSTOM_ID_LIMIT
     group = f"{'9' * 20}/{'9' * 20}"
-    assert len(ui.ConsentToggle(group, 15, 15, 3, "x").custom_id) <= ui.CUSTOM_ID_LIMIT
+    everything = tuple((scope, True) for scope in Scope)
+    assert (
+        len(ui.ConsentToggle(group, everything, Scope.FOLLOWUP, "x").custom_id)
+        <= ui.CUSTOM_ID_LIMIT
+    )
     with pytest.raises(ValueError, match="longer than 100"):
         ui.ActionButton(group, "agree " + "x" * 80, "Join")

@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-SCOPES: tuple[str, ...] = ("participate", "quote", "profile", "followup")
-REQUIRED_SCOPE = "participate"
+# Re-exported: the scopes are content (the consent text describes each), kept in their module.
+from bot.content.scopes import REQUIRED_SCOPE as REQUIRED_SCOPE
+from bot.content.scopes import SCOPES as SCOPES
+from bot.content.scopes import Scope
 
 Slug = Annotated[
     str,
@@ -212,7 +214,7 @@ class ConsentText(Strict):
     language: Slug
     version: Text
     intro: Text
-    scopes: dict[Literal["participate", "quote", "profile", "followup"], Text]
+    scopes: dict[Scope, Text]
 
     @model_validator(mode="after")
     def _all_scopes(self) -> ConsentText:
@@ -224,7 +226,7 @@ class ConsentText(Strict):
     def full_text(self) -> str:
         """The exact text a person reads before agreeing."""
         lines = [self.intro, ""]
-        lines += [f"- {scope}: {self.scopes[scope]}" for scope in SCOPES]  # type: ignore[index]
+        lines += [f"- {scope}: {self.scopes[scope]}" for scope in SCOPES]
         return "\n".join(lines)
 
     def digest(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.content.models import REQUIRED_SCOPE, SCOPES
+from bot.content.scopes import REQUIRED_SCOPE, SCOPES, in_order, unknown
 from bot.core import profile
 from bot.core.actions import Button, SendPrivate
 from bot.core.captures import ConsentRecorded
@@ -48,18 +48,18 @@ def handle(
         )
         return Transition(state, (SendPrivate(actor.person, body, actor.group, buttons),))
     scopes = parse_scopes(args)
-    unknown = sorted(scopes - set(SCOPES))
+    strange = unknown(scopes)
     if not scopes:
         return reply(state, actor, ctx.t("consent.usage"))
-    if unknown:
+    if strange:
         return reply(
             state,
             actor,
-            ctx.t("consent.unknown_scope", scopes=", ".join(unknown), valid=", ".join(SCOPES)),
+            ctx.t("consent.unknown_scope", scopes=", ".join(strange), valid=", ".join(SCOPES)),
         )
     if REQUIRED_SCOPE not in scopes:
         return reply(state, actor, ctx.t("consent.need_participate", rest=" ".join(sorted(scopes))))
-    ordered = [s for s in SCOPES if s in scopes]
+    ordered = in_order(scopes)
     # Consent belongs to the whole chat, even when given from a session in one of its topics.
     record = ConsentRecorded(
         actor.person, actor.group.whole, frozenset(scopes), text.version, text.digest(), ctx.now

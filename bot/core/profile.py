@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.content.profile import ProfileQuestion, ProfileQuestions
+from bot.content.scopes import Scope
 from bot.core.actions import Action, Button, SendPrivate
 from bot.core.captures import Capture, ProfileAnswered, ProfileDeleted, SoloSaved
 from bot.core.context import Actor, Context, Transition, private, reply
@@ -19,7 +20,7 @@ from bot.core.records import ProfileAnswer
 from bot.core.state import SessionState
 
 COMMAND = "profile"
-SCOPE = "profile"
+SCOPE = Scope.PROFILE
 ANSWERING = frozenset({"start", "change", "answer", "skip"})
 
 

@@ -6,7 +6,8 @@ Each becomes a capture, but only for people who agreed to take part; anyone else
 
 from __future__ import annotations
 
-from bot.content.models import QUESTION_SEPARATOR, REQUIRED_SCOPE, Step
+from bot.content.models import QUESTION_SEPARATOR, Step
+from bot.content.scopes import REQUIRED_SCOPE
 from bot.core.actions import Button, SendPrivate
 from bot.core.captures import ResponseCaptured, ResponseDeleted, ResponseEdited, VoteCaptured
 from bot.core.context import Actor, Context, Transition, private, reply

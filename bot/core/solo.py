@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.content.models import REQUIRED_SCOPE
+from bot.content.scopes import REQUIRED_SCOPE
 from bot.core import profile, solo_join, solo_steps
 from bot.core.actions import SendPrivate
 from bot.core.captures import ResponseEdited, SoloSaved

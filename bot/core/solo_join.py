@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.content.models import REQUIRED_SCOPE, SCOPES, Script
+from bot.content.models import Script
+from bot.content.scopes import REQUIRED_SCOPE, SCOPES
 from bot.content.version import Version, version_of
 from bot.core import consent, schedule, solo_steps
 from bot.core.actions import Button, SendPrivate

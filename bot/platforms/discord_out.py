@@ -159,7 +159,7 @@ class Outbox:
             pieces = split_text(action.text, DISCORD_EMBEDS.description)
             embeds = [discord.Embed(description=piece) for piece in pieces]
             text = self.t("discord.consent_hint")
-            view = ui.consent_view(self, group, ui.scope_mask(scopes), 0)
+            view = ui.consent_view(self, group, tuple((scope, False) for scope in scopes))
         else:
             text, embeds, view = action.text, [], ui.buttons_view(group, action.buttons)
         reply = _REPLY.get()

@@ -15,7 +15,7 @@ from typing import Any, Protocol, cast
 
 import discord
 
-from bot.content.models import SCOPES
+from bot.content.scopes import Scope
 from bot.core.actions import AskChoice, Button
 from bot.core.events import ButtonPressed, Event, VoteCast
 from bot.core.ids import GroupRef, PersonRef
@@ -164,65 +164,84 @@ def _vote(step: str, options: tuple[int, ...]) -> MakeEvent:
     return make
 
 
+# A consent form's state: the offered scopes in order, each with whether it is ticked. In a
+# custom id each is its name after "+" (ticked) or "-", so an id names its scopes and stays
+# valid whatever scopes are added later; a name no longer known is left out.
+Form = tuple[tuple[Scope, bool], ...]
+FORM = r"(?P<form>(?:[+-][a-z]+)+)"
+
+
+def form_id(form: Form) -> str:
+    """A consent form's state as it is written in custom ids: '+participate-quote'."""
+    return "".join(("+" if ticked else "-") + scope.value for scope, ticked in form)
+
+
+def read_form(text: str) -> Form:
+    """A consent form's state from its custom id, without names that are no scope (now)."""
+    marks = re.findall(r"([+-])([a-z]+)", text)
+    marked = ((Scope.named(name), mark == "+") for mark, name in marks)
+    return tuple((scope, ticked) for scope, ticked in marked if scope is not None)
+
+
 class ConsentToggle(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"dd:t:{GROUP}:(?P<offered>\d+):(?P<chosen>\d+):(?P<scope>\d+)",
+    template=rf"dd:s:{GROUP}:{FORM}:(?P<scope>[a-z]+)",
 ):
     """One scope of the consent form: pressing it ticks or unticks it (nothing is stored)."""
 
-    def __init__(self, group: str, offered: int, chosen: int, scope: int, label: str) -> None:
-        ticked = bool(chosen & (1 << scope))
+    def __init__(self, group: str, form: Form, scope: str, label: str) -> None:
+        ticked = (scope, True) in form
         super().__init__(
             discord.ui.Button(
                 label=label,
                 style=discord.ButtonStyle.success if ticked else discord.ButtonStyle.secondary,
-                custom_id=custom_id("t", group, str(offered), str(chosen), str(scope)),
+                custom_id=custom_id("s", group, form_id(form), scope),
             )
         )
-        self.group, self.offered, self.chosen, self.scope = group, offered, chosen, scope
+        self.group, self.form, self.scope = group, form, scope
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ConsentToggle:
         """Rebuild the toggle from its custom id."""
-        offered, chosen, scope = int(match["offered"]), int(match["chosen"]), int(match["scope"])
-        return cls(match["group"], offered, chosen, scope, getattr(item, "label", None) or "")
+        form, label = read_form(match["form"]), getattr(item, "label", None) or ""
+        return cls(match["group"], form, match["scope"], label)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Redraw the form with this scope flipped."""
-        chosen = self.chosen ^ (1 << self.scope)
-        view = consent_view(receiver(interaction), self.group, self.offered, chosen)
+        """Redraw the form with this scope flipped (one no longer known flips nothing)."""
+        form = tuple((s, ticked != (s == self.scope)) for s, ticked in self.form)
+        view = consent_view(receiver(interaction), self.group, form)
         await interaction.response.edit_message(view=view)
 
 
 class ConsentConfirm(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"dd:a:{GROUP}:(?P<chosen>\d+)",
+    template=rf"dd:c:{GROUP}:{FORM}",
 ):
     """Confirm the consent form: agree to the ticked scopes, as ``/agree`` would."""
 
-    def __init__(self, group: str, chosen: int, label: str) -> None:
+    def __init__(self, group: str, form: Form, label: str) -> None:
         super().__init__(
             discord.ui.Button(
                 label=label,
                 style=discord.ButtonStyle.primary,
-                disabled=chosen == 0,
-                custom_id=custom_id("a", group, str(chosen)),
+                disabled=not any(ticked for _, ticked in form),
+                custom_id=custom_id("c", group, form_id(form)),
             )
         )
-        self.group, self.chosen = group, chosen
+        self.group, self.form = group, form
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ConsentConfirm:
         """Rebuild the button from its custom id."""
-        return cls(match["group"], int(match["chosen"]), getattr(item, "label", None) or "")
+        return cls(match["group"], read_form(match["form"]), getattr(item, "label", None) or "")
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Report the agreement to the ticked scopes."""
-        scopes = " ".join(s for i, s in enumerate(SCOPES) if self.chosen & (1 << i))
+        scopes = " ".join(scope for scope, ticked in self.form if ticked)
 
         def make(person: PersonRef, group: GroupRef | None, at: datetime) -> Event:
             return ButtonPressed(person, group, f"agree {scopes}", at)
@@ -238,20 +257,13 @@ def is_ours(custom: str) -> bool:
     return any(item.__discord_ui_compiled_template__.fullmatch(custom) for item in COMPONENTS)
 
 
-def scope_mask(scopes: Sequence[str]) -> int:
-    """Scopes as bits, in the canonical order of ``SCOPES``."""
-    return sum(1 << SCOPES.index(s) for s in scopes if s in SCOPES)
-
-
-def consent_view(speaker: Speaker, group: str, offered: int, chosen: int) -> discord.ui.View:
+def consent_view(speaker: Speaker, group: str, form: Form) -> discord.ui.View:
     """The consent form: one toggle per offered scope and a confirm button."""
     view = discord.ui.View(timeout=None)
-    for index, scope in enumerate(SCOPES):
-        if offered & (1 << index):
-            key = "discord.toggle_on" if chosen & (1 << index) else "discord.toggle_off"
-            label = speaker.t(key, scope=scope)
-            view.add_item(ConsentToggle(group, offered, chosen, index, label))
-    view.add_item(ConsentConfirm(group, chosen, speaker.t("discord.confirm")))
+    for scope, ticked in form:
+        label = speaker.t("discord.toggle_on" if ticked else "discord.toggle_off", scope=scope)
+        view.add_item(ConsentToggle(group, form, scope, label))
+    view.add_item(ConsentConfirm(group, form, speaker.t("discord.confirm")))
     return view
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bot.content.models import SCOPES, Card, Image
+from bot.content.models import Card, Image
+from bot.content.scopes import Scope, in_order
 from bot.core import cards
 from bot.core.actions import AskChoice, Button
 from bot.platforms.html import escape, escape_attribute, markdown_html
@@ -52,10 +53,10 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def offered_scopes(buttons: tuple[Button, ...]) -> tuple[str, ...]:
+def offered_scopes(buttons: tuple[Button, ...]) -> tuple[Scope, ...]:
     """The consent scopes the core's 'agree ...' buttons offer, in the canonical order."""
     named = {word for b in buttons if b.payload.startswith("agree ") for word in b.payload.split()}
-    return tuple(scope for scope in SCOPES if scope in named)
+    return in_order(named)
 
 
 @dataclass(frozen=True, slots=True)
