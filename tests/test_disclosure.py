@@ -17,18 +17,21 @@ from bot.content.check import Library
 from bot.content.models import Script, Step
 from bot.core.ids import GroupRef
 from bot.core.records import SessionHeard
+from bot.texts import Catalogue
 from exporters import aggregates as agg_
-from exporters import heard_card, published, reach, report
+from exporters import heard_card, published, reach
 from exporters.aggregates import Aggregates
 from exporters.audit import Publication, Share, Sum, audit
 from exporters.charts import bars
 from exporters.disclosure import Disclosure, Key, Ledger
+from exporters.learning import Words, counted
 from exporters.schema import ALL_GROUPS
 from storage.heard import Heard, StepCount, Tally
 from storage.reach import CycleReach, SessionReplies
 
 CHOICE = Step(id="pick", kind="choice", text="Which?", options=["a", "b", "c"])
 PICK = ("s", "pick")
+SAY = Words(Catalogue.load())
 
 
 def settle(counts: dict[Key, int], tables: list[tuple[Key, list[Key]]], t: int) -> Disclosure:
@@ -337,11 +340,16 @@ def test_a_count_the_export_hides_to_protect_another_is_hidden_on_the_card_too()
 def test_a_chart_bar_says_what_is_true_of_a_hidden_count_and_a_zero_stays_a_zero() -> None:
     cells = {("all",): 4, ("a",): 1, ("b",): 3, ("c",): 0}
     found = settle(cells, [(("all",), [("a",), ("b",), ("c",)])], 3)
-    svg = bars("Answers", [(k[0], [report.bar(found, k)]) for k in [("a",), ("b",), ("c",)]])
+    svg = bars("Answers", [(k[0], [counted(found, k, SAY)]) for k in [("a",), ("b",), ("c",)]])
     marks = r'<rect class="(mark[^"]*)"[^>]*?(?:/>|>.*?</rect>)<text[^>]*>([^<]*)</text>'
     labels = [(css, html.unescape(text)) for css, text in re.findall(marks, svg)]
-    # 1 is truly under 3; the 3 hidden to protect it is only "hidden", never "< 3"; 0 is 0.
-    assert labels == [("mark suppressed", "< 3"), ("mark suppressed", "hidden"), ("mark", "0")]
+    # 1 is truly under 3; the 3 hidden to protect it is only "withheld", never "fewer than 3";
+    # 0 is 0.
+    assert labels == [
+        ("mark suppressed", "fewer than 3"),
+        ("mark suppressed", "withheld"),
+        ("mark", "0"),
+    ]
 
 
 def test_a_group_hidden_in_the_tables_is_hidden_in_the_reach_sessions_too() -> None:

@@ -5,24 +5,35 @@ from pathlib import Path
 
 from lxml import html as lxml_html
 
+from bot.content.models import Step
 from bot.texts import Catalogue
 from exporters import aggregates as agg_
 from exporters import report
 from exporters.aggregates import Aggregates
-from exporters.disclosure import Ledger
+from exporters.disclosure import Disclosure, Ledger
 from exporters.learning import Words
 
 STEP = ("housing", "statement")
 SAY = Words(Catalogue.load())
+BALLOT = Step(
+    id="statement",
+    kind="choice",
+    text="Landlords should share repair records.",
+    options=("Agree", "Disagree"),
+)
 
 
-def _page(threshold: int) -> lxml_html.HtmlElement:
-    """A cycle where five people agreed, none disagreed, and nobody wrote a reply."""
+def _page(threshold: int, ballot: Step | None = BALLOT) -> lxml_html.HtmlElement:
+    """A cycle where five people agreed, none disagreed, and nobody wrote a reply.
+
+    Without ``ballot`` the export does not know the step's answers, so the count of people who
+    disagreed is never put in the ledger.
+    """
     agg = Aggregates()
     for n in range(5):
         agg.vote("g1", STEP, f"p{n}", [1])
     ledger = Ledger(threshold)
-    agg_.register(agg, ledger, {})
+    agg_.register(agg, ledger, {STEP: ballot} if ballot else {})
     ctx = report.ReportContext(
         title="Cycle report: c1",
         notice="",
@@ -67,6 +78,15 @@ def test_hidden_counts_are_described_as_the_policy_decided() -> None:
     assert _cells(page, "people-by-group") == {"Riverside <b>tenants</b>": ["withheld"]}
     # A count hidden for being small says so.
     assert _cells(page, "votes-housing-statement")["Agree"] == ["fewer than 10"]
+
+
+def test_a_count_the_ledger_never_registered_reads_withheld_never_zero() -> None:
+    # Nobody checked the count of people who disagreed: printing "0" would publish an
+    # unaudited number, in the public report and the research one alike.
+    for threshold in (10, 1):
+        cells = _cells(_page(threshold, ballot=None), "votes-housing-statement")
+        assert cells["Disagree"] == ["withheld"], threshold
+    assert Disclosure(10, {}, frozenset(), frozenset(), []).value(("votes", "all", "x")) is None
 
 
 def test_counts_take_the_catalogues_plural() -> None:
