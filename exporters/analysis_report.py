@@ -20,11 +20,19 @@ from exporters.report import Chart, drawn, templates
 from exporters.themes import Theme
 
 
-def _people(value: Value, say: Words) -> str:
-    """A count of people as a sentence part: "12 people", or how the policy describes it."""
-    if isinstance(value, Hidden):
-        return value.label
-    return say.n("report.people", value or 0)
+def _number(value: Value) -> str:
+    """A count in a sentence: the number, or how the policy describes it hidden."""
+    return value.label if isinstance(value, Hidden) else f"{value or 0:g}"
+
+
+def _renamed(theme: Theme) -> bool:
+    """Whether staff named the theme (``exporters.themes`` names it by its words)."""
+    return theme.name != " ".join(theme.words)
+
+
+def title(theme: Theme) -> str:
+    """A theme's heading: staff's name for it, or else its distinctive words."""
+    return theme.name if _renamed(theme) else ", ".join(theme.words)
 
 
 def _statements(picks: Sequence[Pick], lean: str, say: Words) -> list[tuple[str, str]]:
@@ -47,7 +55,7 @@ def opinion_groups(found: OpinionGroups, disclosure: Disclosure, say: Words) -> 
     groups = [
         (
             name,
-            say("report.opinion_placed", people=_people(counted(disclosure, g.size, say), say)),
+            say("report.opinion_placed", people=_number(counted(disclosure, g.size, say))),
             _statements(g.representative, "apart", say),
         )
         for name, g in sizes
@@ -74,15 +82,15 @@ def themes(found: Sequence[Theme], disclosure: Disclosure, say: Words) -> Markup
         "themes",
         say("report.theme_counts"),
         say("report.theme_counts_caption"),
-        [(t.name, cells) for t, cells in zip(found, numbers, strict=True)],
+        [(title(t), cells) for t, cells in zip(found, numbers, strict=True)],
         series=(say("report.theme_people"), say("report.theme_replies")),
         heading=say("report.theme_heading"),
     )
     shown = [
         (
-            t.name,
-            say("report.theme_words", words=", ".join(t.words)),
-            say("report.theme_wrote", people=_people(people, say)),
+            title(t),
+            say("report.theme_words", words=", ".join(t.words)) if _renamed(t) else "",
+            say("report.theme_wrote", people=_number(people)),
             t.quotes,
         )
         for t, (people, _) in zip(found, numbers, strict=True)

@@ -224,6 +224,13 @@ async def test_staff_theme_file_renames_merges_and_drops_themes_in_the_next_expo
         "Getting around": "8",
         "Homes and parks": "16",
     }
+    _, blocks = _blocks(out, "themes")
+    headed = {b.xpath("h3")[0].text_content(): b.xpath('p[@class="words"]') for b in blocks}
+    assert set(headed) == {"Getting around", "Homes and parks"}
+    # A theme staff named still shows the words it was found by.
+    assert all(
+        words[0].text_content().startswith("Words that set it apart: ") for words in headed.values()
+    )
     joined = {r["theme_id"] for r in csv_rows(out / "theme_replies.csv")}
     assert joined == {ids["buses"], ids["rents"]}
     edits.write_text(f'drop = ["{ids["buses"]}"]\n', encoding="utf-8")
@@ -319,15 +326,19 @@ async def test_the_report_shows_the_two_blocs_and_the_three_themes_by_their_word
     bloc_b = {(text, flip[lean]) for text, lean in bloc_a}
     assert sorted(groups.values(), key=sorted) == sorted([bloc_a, bloc_b], key=sorted)
     assert _table(section) == {name: ["12"] for name in groups}
-    assert all("12 people in this group" in b.text_content() for b in blocks[:2])
+    assert all("People in this group: 12." in b.text_content() for b in blocks[:2])
 
     section, blocks = _blocks(out, "themes")
-    counts = {r["name"]: [r["participants"], r["replies"]] for r in _themes(out).values()}
+    # Unnamed by staff, a theme is headed by its distinctive words.
+    counts = {
+        ", ".join(r["words"].split()): [r["participants"], r["replies"]]
+        for r in _themes(out).values()
+    }
     assert _table(section) == counts
     planted = {}
     for block in blocks:
         name = block.xpath("h3")[0].text_content()
-        planted[name] = _vocabulary(name)
+        planted[name] = _vocabulary(name.replace(",", ""))
         quotes = [q.text_content() for q in block.xpath("blockquote")]
         assert quotes
         assert all(quotable(TEXTS[q]) and theme_of(TEXTS[q]) == planted[name] for q in quotes)

@@ -32,15 +32,22 @@ def _page(threshold: int, ballot: Step | None = BALLOT) -> lxml_html.HtmlElement
     agg = Aggregates()
     for n in range(5):
         agg.vote("g1", STEP, f"p{n}", [1])
+    return _render(agg, threshold, {STEP: ballot} if ballot else {})
+
+
+def _render(
+    agg: Aggregates, threshold: int, ballots: dict[tuple[str, str], Step]
+) -> lxml_html.HtmlElement:
     ledger = Ledger(threshold)
-    agg_.register(agg, ledger, {STEP: ballot} if ballot else {})
+    agg_.register(agg, ledger, ballots)
     ctx = report.ReportContext(
         title="Cycle report: c1",
         notice="",
         facts=[("Cycle", "c1 <i>pilot</i>")],
         group_names={"g1": "Riverside <b>tenants</b>"},
         step_labels={STEP: "4. Landlords should share repair records."},
-        choices=[(STEP, "Landlords should share repair records.", ("Agree", "Disagree"))],
+        choices=[(k, b.text, tuple(b.choices())) for k, b in ballots.items()]
+        or [(STEP, BALLOT.text, ("Agree", "Disagree"))],
         say=SAY,
     )
     return lxml_html.fromstring(report.render(agg, ctx, ledger.settle()))
@@ -87,6 +94,24 @@ def test_a_count_the_ledger_never_registered_reads_withheld_never_zero() -> None
         cells = _cells(_page(threshold, ballot=None), "votes-housing-statement")
         assert cells["Disagree"] == ["withheld"], threshold
     assert Disclosure(10, {}, frozenset(), frozenset(), []).value(("votes", "all", "x")) is None
+
+
+def test_a_scope_nobody_agreed_to_reads_zero_and_a_statement_nobody_answered_is_left_out() -> None:
+    agg = Aggregates()
+    for n in range(12):
+        agg.consent("g1", frozenset({"participate"}))
+        agg.vote("g1", STEP, f"p{n}", [1])
+    unanswered = Step(id="sundays", kind="choice", text="Open on Sundays?", options=("Yes", "No"))
+    ballots = {STEP: BALLOT, ("housing", "sundays"): unanswered}
+    for threshold in (1, 10):
+        page = _render(agg, threshold, ballots)
+        assert _cells(page, "consent-rates") == {
+            "Take part": ["100%"],
+            "Be quoted": ["0%"],
+            "Answer the profile questions": ["0%"],
+            "Be contacted again": ["0%"],
+        }
+        assert not page.xpath('//figure[@data-chart="votes-housing-sundays"]')
 
 
 def test_counts_take_the_catalogues_plural() -> None:
