@@ -6,6 +6,7 @@ import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import analysis_cycle
 import pytest
@@ -14,7 +15,9 @@ from debian import FLAGS, chromium, npm_package, pdftotext
 from export_cycle import G1, KEY, LIBRARY, T0, TITLES, cycle_captures
 from lxml import html as lxml_html
 from playwright.sync_api import Browser, ConsoleMessage, Route, sync_playwright
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.content.check import Library
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
@@ -35,6 +38,20 @@ SUMMARY = "# In short\n\nWe met **three** groups. <script>alert(1)</script>\n"
 WIDTHS = (1280, 390)
 
 
+async def _both_profiles(
+    engine: AsyncEngine, library: Library, out: Path, **options: Any
+) -> list[Path]:
+    """The research and public reports of cycle c1, exported with ``options``."""
+    found = []
+    for profile in ("research", "public"):
+        chosen = ExportOptions(
+            out=out / profile, cycle_id="c1", made_by="tester", profile=profile, **options
+        )
+        result = await export_dataset(Datasets(engine), library, KEY, chosen)
+        found.append(result.folder / "report.html")
+    return found
+
+
 async def _reports(url: str, out: Path) -> list[Path]:
     await upgrade(url)
     engine = make_engine(url)
@@ -47,21 +64,15 @@ async def _reports(url: str, out: Path) -> list[Path]:
         for group, title in TITLES.items():
             await repo.set_group_title(group, title)
         await repo.apply(cycle_captures())
-        found = []
-        for profile in ("research", "public"):
-            options = ExportOptions(
-                out=out / profile,
-                cycle_id="c1",
-                made_by="tester",
-                now=T0 + timedelta(days=10),
-                profile=profile,
-                threshold=3,
-                group_labels={f"{G1.platform}:{G1.chat_id}": "Riverside (label)"},
-                narrative=narrative,
-            )
-            result = await export_dataset(Datasets(engine), LIBRARY, KEY, options)
-            found.append(result.folder / "report.html")
-        return found
+        return await _both_profiles(
+            engine,
+            LIBRARY,
+            out,
+            now=T0 + timedelta(days=10),
+            threshold=3,
+            group_labels={f"{G1.platform}:{G1.chat_id}": "Riverside (label)"},
+            narrative=narrative,
+        )
     finally:
         await engine.dispose()
 
@@ -78,19 +89,8 @@ async def _analysis_reports(out: Path) -> list[Path]:
     engine = make_engine(url)
     try:
         await Repository(engine, STORE_KEY).apply(analysis_cycle.captures())
-        found = []
-        for profile in ("research", "public"):
-            options = ExportOptions(
-                out=out / profile,
-                cycle_id="c1",
-                made_by="tester",
-                now=analysis_cycle.T0 + timedelta(days=1),
-                profile=profile,
-                threshold=5,
-            )
-            result = await export_dataset(Datasets(engine), analysis_cycle.LIBRARY, KEY, options)
-            found.append(result.folder / "report.html")
-        return found
+        now = analysis_cycle.T0 + timedelta(days=1)
+        return await _both_profiles(engine, analysis_cycle.LIBRARY, out, now=now, threshold=5)
     finally:
         await engine.dispose()
 
