@@ -150,6 +150,10 @@ def register(agg: Aggregates, ledger: Ledger, ballots: Mapping[StepKey, Step]) -
             by_group[("votes", *key_step, str(o))].append(cell)
     for (group, scope), agreed in agg.consents.items():
         by_group[("consent", scope)].append(ledger.count(consents(group, scope), agreed))
+    for scope in SCOPES:
+        # A scope nobody agreed to is a counted zero, not a number the ledger never saw.
+        if ("consent", scope) not in by_group:
+            ledger.count(consents(ALL_GROUPS, scope), 0)
     for group, found in agg.people.items():
         by_group[("people",)].append(ledger.count(people(group), len(found)))
     for (kind, *rest), members in by_group.items():

@@ -20,7 +20,16 @@ from bot.core.ids import GroupRef
 from bot.private_files import private_file, private_folder
 from bot.texts import Catalogue
 from exporters import aggregates as agg_
-from exporters import datapackage, manifest, opinion, published, reach_render, readme, report
+from exporters import (
+    analysis_report,
+    datapackage,
+    manifest,
+    opinion,
+    published,
+    reach_render,
+    readme,
+    report,
+)
 from exporters import themes as themes_
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
@@ -268,6 +277,8 @@ async def export_dataset(
         narrative=report.narrative(
             options.narrative / (cycle or "all") if options.narrative else None
         ),
+        opinion_groups=analysis_report.opinion_groups(groups, disclosure, say),
+        themes=analysis_report.themes(themes, disclosure, say),
         reach=reach_render.html(reach_report) if reach_report else "",
         banner=reach_render.banner(reach_report) if reach_report else "",
         language=options.language,

@@ -209,8 +209,12 @@ class Disclosure:
     shares: list[Share] = field(default_factory=list)
 
     def value(self, key: Key) -> int | None:
-        """The count, or None when hidden (a key never counted is 0)."""
-        return None if key in self.hidden else self.counts.get(key, 0)
+        """The count, or None when hidden.
+
+        A key never counted is None too: its number was never audited, so it is withheld
+        rather than printed as 0.
+        """
+        return None if key in self.hidden else self.counts.get(key)
 
     def is_small(self, key: Key) -> bool:
         """Whether a hidden count may be described as "fewer than the threshold"."""

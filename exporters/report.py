@@ -148,15 +148,15 @@ def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> list[
         )
     )
     for step, question, labels in ctx.choices:
+        answers = [agg_.votes(ALL_GROUPS, step, k) for k in range(1, len(labels) + 1)]
+        if not any(k in disclosure.counts for k in answers):
+            continue  # nobody answered: nothing to show
         found.append(
             Chart(
                 f"votes-{step[0]}-{step[1]}",
                 question,
                 "People who chose each answer (all groups).",
-                [
-                    (label, [n(agg_.votes(ALL_GROUPS, step, k))])
-                    for k, label in enumerate(labels, 1)
-                ],
+                [(label, [n(k)]) for k, label in zip(answers, labels, strict=True)],
                 heading="Answer",
             )
         )

@@ -28,6 +28,7 @@ from analysis_cycle import (
 )
 from export_cycle import KEY
 from lxml import etree
+from lxml import html as lxml_html
 
 from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
 from storage.datasets import Datasets
@@ -223,6 +224,13 @@ async def test_staff_theme_file_renames_merges_and_drops_themes_in_the_next_expo
         "Getting around": "8",
         "Homes and parks": "16",
     }
+    _, blocks = _blocks(out, "themes")
+    headed = {b.xpath("h3")[0].text_content(): b.xpath('p[@class="words"]') for b in blocks}
+    assert set(headed) == {"Getting around", "Homes and parks"}
+    # A theme staff named still shows the words it was found by.
+    assert all(
+        words[0].text_content().startswith("Words that set it apart: ") for words in headed.values()
+    )
     joined = {r["theme_id"] for r in csv_rows(out / "theme_replies.csv")}
     assert joined == {ids["buses"], ids["rents"]}
     edits.write_text(f'drop = ["{ids["buses"]}"]\n', encoding="utf-8")
@@ -275,3 +283,77 @@ async def test_qdpx_codes_each_reply_with_its_theme(datasets: Datasets, tmp_path
             assert themes == [planted[theme_of(TEXTS[text[start:end]])]]
             coded += 1
     assert coded == len(PEOPLE)
+
+
+def _blocks(
+    folder: Path, section: str
+) -> tuple[lxml_html.HtmlElement, list[lxml_html.HtmlElement]]:
+    """A report section, and its blocks (one per opinion group or theme)."""
+    page = lxml_html.fromstring((folder / "report.html").read_text(encoding="utf-8"))
+    (found,) = page.xpath(f'//section[@id="{section}"]')
+    return found, found.xpath('.//div[@class="analysis-block"]')
+
+
+def _table(section: lxml_html.HtmlElement) -> dict[str, list[str]]:
+    """The data table behind a section's chart: each row's name and cells."""
+    (figure,) = section.xpath(".//figure")
+    return {
+        row.xpath("th")[0].text_content(): [td.text_content() for td in row.xpath("td")]
+        for row in figure.xpath(".//tbody/tr")
+    }
+
+
+def _statements(block: lxml_html.HtmlElement) -> set[tuple[str, str]]:
+    return {
+        (li.xpath("q")[0].text_content(), li.xpath('span[@class="lean"]')[0].text_content())
+        for li in block.xpath(".//li")
+    }
+
+
+@pytest.mark.parametrize(("profile", "threshold"), [("research", 10), ("public", 1)])
+async def test_the_report_shows_the_two_blocs_and_the_three_themes_by_their_words(
+    datasets: Datasets, tmp_path: Path, profile: str, threshold: int
+) -> None:
+    out = (await _export(datasets, tmp_path / "out", profile, threshold=threshold)).folder
+    section, blocks = _blocks(out, "opinion-groups")
+    groups = {b.xpath("h3")[0].text_content(): _statements(b) for b in blocks}
+    shared = groups.pop("What most people share")
+    assert (STATEMENTS[EVERYONE_AGREES], "most people agreed") in shared
+    more, less = "agreed more than others", "disagreed more than others"
+    bloc_a = {(STATEMENTS[k], more) for k in BLOC_A_AGREES}
+    bloc_a |= {(STATEMENTS[k], less) for k in ("fewer-routes", "fewer-parks")}
+    flip = {more: less, less: more}
+    bloc_b = {(text, flip[lean]) for text, lean in bloc_a}
+    assert sorted(groups.values(), key=sorted) == sorted([bloc_a, bloc_b], key=sorted)
+    assert _table(section) == {name: ["12"] for name in groups}
+    assert all("People in this group: 12." in b.text_content() for b in blocks[:2])
+
+    section, blocks = _blocks(out, "themes")
+    # Unnamed by staff, a theme is headed by its distinctive words.
+    counts = {
+        ", ".join(r["words"].split()): [r["participants"], r["replies"]]
+        for r in _themes(out).values()
+    }
+    assert _table(section) == counts
+    planted = {}
+    for block in blocks:
+        name = block.xpath("h3")[0].text_content()
+        planted[name] = _vocabulary(name.replace(",", ""))
+        quotes = [q.text_content() for q in block.xpath("blockquote")]
+        assert quotes
+        assert all(quotable(TEXTS[q]) and theme_of(TEXTS[q]) == planted[name] for q in quotes)
+    assert sorted(planted.values()) == sorted(THEMES)
+    # Nobody who did not agree to be quoted is quoted anywhere in the report.
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert not [n for n in range(len(PEOPLE)) if not quotable(n) and reply_text(n) in page]
+
+
+async def test_the_public_report_shows_group_sizes_only_as_the_policy_allows(
+    datasets: Datasets, tmp_path: Path
+) -> None:
+    out = (await _export(datasets, tmp_path / "out", "public", threshold=13)).folder
+    section, blocks = _blocks(out, "opinion-groups")
+    assert len(blocks) == 3
+    # Two groups of 12 under a threshold of 13: neither size is printed.
+    assert set(map(tuple, _table(section).values())) <= {("fewer than 13",), ("withheld",)}
+    assert "12" not in section.text_content()

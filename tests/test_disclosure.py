@@ -31,6 +31,7 @@ from storage.reach import CycleReach, SessionReplies
 
 CHOICE = Step(id="pick", kind="choice", text="Which?", options=["a", "b", "c"])
 PICK = ("s", "pick")
+SAY = Words(Catalogue.load())
 
 
 def settle(counts: dict[Key, int], tables: list[tuple[Key, list[Key]]], t: int) -> Disclosure:
@@ -339,8 +340,7 @@ def test_a_count_the_export_hides_to_protect_another_is_hidden_on_the_card_too()
 def test_a_chart_bar_says_what_is_true_of_a_hidden_count_and_a_zero_stays_a_zero() -> None:
     cells = {("all",): 4, ("a",): 1, ("b",): 3, ("c",): 0}
     found = settle(cells, [(("all",), [("a",), ("b",), ("c",)])], 3)
-    say = Words(Catalogue.load())
-    svg = bars("Answers", [(k[0], [counted(found, k, say)]) for k in [("a",), ("b",), ("c",)]])
+    svg = bars("Answers", [(k[0], [counted(found, k, SAY)]) for k in [("a",), ("b",), ("c",)]])
     marks = r'<rect class="(mark[^"]*)"[^>]*?(?:/>|>.*?</rect>)<text[^>]*>([^<]*)</text>'
     labels = [(css, html.unescape(text)) for css, text in re.findall(marks, svg)]
     # 1 is truly under 3; the 3 hidden to protect it is only "withheld", never "fewer than 3";

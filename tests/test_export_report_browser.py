@@ -6,14 +6,18 @@ import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import analysis_cycle
 import pytest
 from cli_support import dialogue, write_config
 from debian import FLAGS, chromium, npm_package, pdftotext
 from export_cycle import G1, KEY, LIBRARY, T0, TITLES, cycle_captures
 from lxml import html as lxml_html
 from playwright.sync_api import Browser, ConsoleMessage, Route, sync_playwright
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.content.check import Library
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
@@ -34,6 +38,20 @@ SUMMARY = "# In short\n\nWe met **three** groups. <script>alert(1)</script>\n"
 WIDTHS = (1280, 390)
 
 
+async def _both_profiles(
+    engine: AsyncEngine, library: Library, out: Path, **options: Any
+) -> list[Path]:
+    """The research and public reports of cycle c1, exported with ``options``."""
+    found = []
+    for profile in ("research", "public"):
+        chosen = ExportOptions(
+            out=out / profile, cycle_id="c1", made_by="tester", profile=profile, **options
+        )
+        result = await export_dataset(Datasets(engine), library, KEY, chosen)
+        found.append(result.folder / "report.html")
+    return found
+
+
 async def _reports(url: str, out: Path) -> list[Path]:
     await upgrade(url)
     engine = make_engine(url)
@@ -46,21 +64,15 @@ async def _reports(url: str, out: Path) -> list[Path]:
         for group, title in TITLES.items():
             await repo.set_group_title(group, title)
         await repo.apply(cycle_captures())
-        found = []
-        for profile in ("research", "public"):
-            options = ExportOptions(
-                out=out / profile,
-                cycle_id="c1",
-                made_by="tester",
-                now=T0 + timedelta(days=10),
-                profile=profile,
-                threshold=3,
-                group_labels={f"{G1.platform}:{G1.chat_id}": "Riverside (label)"},
-                narrative=narrative,
-            )
-            result = await export_dataset(Datasets(engine), LIBRARY, KEY, options)
-            found.append(result.folder / "report.html")
-        return found
+        return await _both_profiles(
+            engine,
+            LIBRARY,
+            out,
+            now=T0 + timedelta(days=10),
+            threshold=3,
+            group_labels={f"{G1.platform}:{G1.chat_id}": "Riverside (label)"},
+            narrative=narrative,
+        )
     finally:
         await engine.dispose()
 
@@ -68,6 +80,31 @@ async def _reports(url: str, out: Path) -> list[Path]:
 @pytest.fixture
 def reports(sqlite_url: str, tmp_path: Path) -> list[Path]:
     return asyncio.run(_reports(sqlite_url, tmp_path))
+
+
+async def _analysis_reports(out: Path) -> list[Path]:
+    """Research and public reports of a cycle with opinion groups and themes."""
+    url = f"sqlite+aiosqlite:///{out}/analysis.db"
+    await upgrade(url)
+    engine = make_engine(url)
+    try:
+        await Repository(engine, STORE_KEY).apply(analysis_cycle.captures())
+        now = analysis_cycle.T0 + timedelta(days=1)
+        return await _both_profiles(engine, analysis_cycle.LIBRARY, out, now=now, threshold=5)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def every_report(reports: list[Path], tmp_path: Path) -> list[Path]:
+    """The cycle's reports, and those of a cycle with opinion groups and themes."""
+    (tmp_path / "analysis").mkdir()
+    analysed = asyncio.run(_analysis_reports(tmp_path / "analysis"))
+    for report in analysed:
+        page = lxml_html.parse(report).getroot()
+        assert page.xpath('//section[@id="opinion-groups"]//figure'), report
+        assert page.xpath('//section[@id="themes"]//blockquote'), report
+    return [*reports, *analysed]
 
 
 @pytest.fixture
@@ -147,13 +184,13 @@ def test_research_report_names_groups_and_the_public_one_only_their_labels(
 
 
 def test_axe_finds_no_accessibility_violation_in_either_report(
-    reports: list[Path], browser: Browser
+    every_report: list[Path], browser: Browser
 ) -> None:
     axe = npm_package("axe-core", "4.10") / "axe.min.js"
     # The report's own policy allows no script: axe is let in for the check only.
     context = browser.new_context(offline=True, bypass_csp=True)
     found = {}
-    for report in reports:
+    for report in every_report:
         for width in WIDTHS:
             page = context.new_page()
             page.set_viewport_size({"width": width, "height": 900})
@@ -166,7 +203,7 @@ def test_axe_finds_no_accessibility_violation_in_either_report(
                                 r.passes.length])"""
             )
             violations, passes = result
-            found[(report.parent.name, width)] = violations
+            found[(str(report.parent), width)] = violations
             assert passes > 10  # axe ran its rules
             assert page.get_attribute("html", "lang") == "en"
             assert page.get_attribute("html", "dir") == "ltr"
@@ -174,8 +211,8 @@ def test_axe_finds_no_accessibility_violation_in_either_report(
     assert all(v == [] for v in found.values()), found
 
 
-def test_every_label_is_readable_on_a_phone(reports: list[Path], browser: Browser) -> None:
-    for report in reports:
+def test_every_label_is_readable_on_a_phone(every_report: list[Path], browser: Browser) -> None:
+    for report in every_report:
         page = browser.new_page(viewport={"width": 390, "height": 844})
         page.goto(report.as_uri())
         assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -5,31 +5,49 @@ from pathlib import Path
 
 from lxml import html as lxml_html
 
+from bot.content.models import Step
 from bot.texts import Catalogue
 from exporters import aggregates as agg_
 from exporters import report
 from exporters.aggregates import Aggregates
-from exporters.disclosure import Ledger
+from exporters.disclosure import Disclosure, Ledger
 from exporters.learning import Words
 
 STEP = ("housing", "statement")
 SAY = Words(Catalogue.load())
+BALLOT = Step(
+    id="statement",
+    kind="choice",
+    text="Landlords should share repair records.",
+    options=("Agree", "Disagree"),
+)
 
 
-def _page(threshold: int) -> lxml_html.HtmlElement:
-    """A cycle where five people agreed, none disagreed, and nobody wrote a reply."""
+def _page(threshold: int, ballot: Step | None = BALLOT) -> lxml_html.HtmlElement:
+    """A cycle where five people agreed, none disagreed, and nobody wrote a reply.
+
+    Without ``ballot`` the export does not know the step's answers, so the count of people who
+    disagreed is never put in the ledger.
+    """
     agg = Aggregates()
     for n in range(5):
         agg.vote("g1", STEP, f"p{n}", [1])
+    return _render(agg, threshold, {STEP: ballot} if ballot else {})
+
+
+def _render(
+    agg: Aggregates, threshold: int, ballots: dict[tuple[str, str], Step]
+) -> lxml_html.HtmlElement:
     ledger = Ledger(threshold)
-    agg_.register(agg, ledger, {})
+    agg_.register(agg, ledger, ballots)
     ctx = report.ReportContext(
         title="Cycle report: c1",
         notice="",
         facts=[("Cycle", "c1 <i>pilot</i>")],
         group_names={"g1": "Riverside <b>tenants</b>"},
         step_labels={STEP: "4. Landlords should share repair records."},
-        choices=[(STEP, "Landlords should share repair records.", ("Agree", "Disagree"))],
+        choices=[(k, b.text, tuple(b.choices())) for k, b in ballots.items()]
+        or [(STEP, BALLOT.text, ("Agree", "Disagree"))],
         say=SAY,
     )
     return lxml_html.fromstring(report.render(agg, ctx, ledger.settle()))
@@ -67,6 +85,33 @@ def test_hidden_counts_are_described_as_the_policy_decided() -> None:
     assert _cells(page, "people-by-group") == {"Riverside <b>tenants</b>": ["withheld"]}
     # A count hidden for being small says so.
     assert _cells(page, "votes-housing-statement")["Agree"] == ["fewer than 10"]
+
+
+def test_a_count_the_ledger_never_registered_reads_withheld_never_zero() -> None:
+    # Nobody checked the count of people who disagreed: printing "0" would publish an
+    # unaudited number, in the public report and the research one alike.
+    for threshold in (10, 1):
+        cells = _cells(_page(threshold, ballot=None), "votes-housing-statement")
+        assert cells["Disagree"] == ["withheld"], threshold
+    assert Disclosure(10, {}, frozenset(), frozenset(), []).value(("votes", "all", "x")) is None
+
+
+def test_a_scope_nobody_agreed_to_reads_zero_and_a_statement_nobody_answered_is_left_out() -> None:
+    agg = Aggregates()
+    for n in range(12):
+        agg.consent("g1", frozenset({"participate"}))
+        agg.vote("g1", STEP, f"p{n}", [1])
+    unanswered = Step(id="sundays", kind="choice", text="Open on Sundays?", options=("Yes", "No"))
+    ballots = {STEP: BALLOT, ("housing", "sundays"): unanswered}
+    for threshold in (1, 10):
+        page = _render(agg, threshold, ballots)
+        assert _cells(page, "consent-rates") == {
+            "Take part": ["100%"],
+            "Be quoted": ["0%"],
+            "Answer the profile questions": ["0%"],
+            "Be contacted again": ["0%"],
+        }
+        assert not page.xpath('//figure[@data-chart="votes-housing-sundays"]')
 
 
 def test_counts_take_the_catalogues_plural() -> None:
