@@ -34,6 +34,11 @@ def execute(args: argparse.Namespace) -> int:
         if args.command == "run" and args.demo:
             demo_dir = Path(tempfile.mkdtemp(prefix="dialogue-demo-"))
             settings.database.url = f"sqlite+aiosqlite:///{demo_dir / 'demo.db'}"
+        if args.command == "run" and settings.capture.writer_process:
+            # The writer's helper imports its code on another core while we import ours.
+            from storage.writer_helper import HELPER
+
+            HELPER.start()
         from bot.app import secrets_held
 
         masks = logs.Masks(secrets_held(settings))
