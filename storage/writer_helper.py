@@ -1,7 +1,8 @@
 """The helper process that forks the bot's writers (see :mod:`storage.writer_process`).
 
-Standard library only: ``dialogue run`` starts the helper before it imports the bot, so the
-helper imports the writer's code (SQLAlchemy among it) while the bot imports its own.
+Standard library only: ``dialogue run`` starts the helper as soon as it has read its command
+line, so the helper imports the writer's code (SQLAlchemy among it) while the bot imports its
+own, on another core.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class Helper:
                     answer = b""
                 if len(answer) == LENGTH.size:
                     return int(LENGTH.unpack(answer)[0])
-                self._stop()
+                self.stop()
         raise WriterProcessError("the writer process did not start")
 
     def _start(self) -> socket.socket:
@@ -67,7 +68,8 @@ class Helper:
         self._control = ours
         return ours
 
-    def _stop(self) -> None:
+    def stop(self) -> None:
+        """Stop the helper, if it runs (its writers stop when their bots close their ends)."""
         process, control = self._process, self._control
         self._process = self._control = None
         if control is not None:
