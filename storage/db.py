@@ -10,8 +10,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import asyncpg
-from asyncpg import exceptions as pg
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
@@ -57,21 +55,23 @@ class DatabaseUnreachable(ConnectionError):
     """The database went away (stopped, restarting, the network down): worth trying again."""
 
 
-# Driver errors that mean the server or the connection is gone, not that a statement failed.
-_GONE = (
-    OSError,
-    pg.PostgresConnectionError,
-    pg.CannotConnectNowError,
-    pg.AdminShutdownError,
-    pg.CrashShutdownError,
-    asyncpg.InterfaceError,
-)
-
-
 def unreachable(exc: BaseException) -> bool:
     """Whether a failure means the database could not be reached (rather than refused it)."""
+    # Imported on failure only: a bot on SQLite never loads the PostgreSQL driver.
+    import asyncpg
+    from asyncpg import exceptions as pg
+
+    # Driver errors that mean the server or the connection is gone, not that a statement failed.
+    gone = (
+        OSError,
+        pg.PostgresConnectionError,
+        pg.CannotConnectNowError,
+        pg.AdminShutdownError,
+        pg.CrashShutdownError,
+        asyncpg.InterfaceError,
+    )
     for cause in _causes(exc):
-        if isinstance(cause, _GONE):
+        if isinstance(cause, gone):
             return True
         if isinstance(cause, DBAPIError) and cause.connection_invalidated:
             return True
@@ -93,6 +93,8 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 def database_problem(exc: BaseException, url: str) -> DatabaseProblem | None:
     """One sentence for a failure to open the database at ``url``; None if it is not one."""
+    from asyncpg import exceptions as pg
+
     parsed = make_url(url)
     where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     for cause in _causes(exc):
