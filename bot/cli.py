@@ -18,6 +18,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "completion":
         print(script(args.shell), end="")
         return 0
+    if args.command == "run":
+        # The writer's helper imports its code on another core while we import the bot's.
+        from storage.writer_helper import HELPER
+
+        HELPER.start()
     # Imported once the command is known: --help and usage mistakes never load the bot.
     from bot.commands import execute
 

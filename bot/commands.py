@@ -34,6 +34,10 @@ def execute(args: argparse.Namespace) -> int:
         if args.command == "run" and args.demo:
             demo_dir = Path(tempfile.mkdtemp(prefix="dialogue-demo-"))
             settings.database.url = f"sqlite+aiosqlite:///{demo_dir / 'demo.db'}"
+        if args.command == "run" and not settings.capture.writer_process:
+            from storage.writer_helper import HELPER
+
+            HELPER.stop()  # started by bot.cli before the settings were read: not needed
         from bot.app import secrets_held
 
         masks = logs.Masks(secrets_held(settings))

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from itertools import groupby
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ScalarSelect, Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ids import GroupRef, PersonRef
@@ -21,15 +21,23 @@ from storage import sealed
 from storage.keystore import KeyStore, keys_of
 from storage.tables import groups, identities
 
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
 # (platform, user id) of a person, as plain strings.
 Person = tuple[str, str]
 
 
 def dialect_insert(conn: AsyncConnection, table: Table) -> sqlite.Insert | postgresql.Insert:
     """Return an INSERT that supports ON CONFLICT on the connection's backend."""
+    # Imported here: each backend loads only its own dialect (its engine imported it already).
     if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def user_key(keys: KeyStore, platform: str, user_id: str) -> str:

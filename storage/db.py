@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import asyncpg
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from asyncpg import exceptions as pg
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.private_files import private_file
 from storage.keystore import MEMORY, OPTION, KeyStore
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -56,21 +55,23 @@ class DatabaseUnreachable(ConnectionError):
     """The database went away (stopped, restarting, the network down): worth trying again."""
 
 
-# Driver errors that mean the server or the connection is gone, not that a statement failed.
-_GONE = (
-    OSError,
-    pg.PostgresConnectionError,
-    pg.CannotConnectNowError,
-    pg.AdminShutdownError,
-    pg.CrashShutdownError,
-    asyncpg.InterfaceError,
-)
-
-
 def unreachable(exc: BaseException) -> bool:
     """Whether a failure means the database could not be reached (rather than refused it)."""
+    # Imported on failure only: a bot on SQLite never loads the PostgreSQL driver.
+    import asyncpg
+    from asyncpg import exceptions as pg
+
+    # Driver errors that mean the server or the connection is gone, not that a statement failed.
+    gone = (
+        OSError,
+        pg.PostgresConnectionError,
+        pg.CannotConnectNowError,
+        pg.AdminShutdownError,
+        pg.CrashShutdownError,
+        asyncpg.InterfaceError,
+    )
     for cause in _causes(exc):
-        if isinstance(cause, _GONE):
+        if isinstance(cause, gone):
             return True
         if isinstance(cause, DBAPIError) and cause.connection_invalidated:
             return True
@@ -92,6 +93,8 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 def database_problem(exc: BaseException, url: str) -> DatabaseProblem | None:
     """One sentence for a failure to open the database at ``url``; None if it is not one."""
+    from asyncpg import exceptions as pg
+
     parsed = make_url(url)
     where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     for cause in _causes(exc):
@@ -230,6 +233,8 @@ def for_writes(engine: E) -> E:
 
 def alembic_config() -> Config:
     """Build the Alembic configuration in code, pointing at the packaged migrations."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
@@ -246,7 +251,7 @@ def version(connection: Connection, script: ScriptDirectory) -> str | None:
     that grew from 0001. Each such branch is one step of today's chain, so together the rows
     stand for the last of them, provided they cover the chain from its start without a gap.
     """
-    rows = MigrationContext.configure(connection).get_current_heads()
+    rows = version_rows(connection)
     if len(rows) <= 1:
         return rows[0] if rows else None
     chain = [found.revision for found in reversed(list(script.walk_revisions()))]
@@ -267,9 +272,35 @@ def version(connection: Connection, script: ScriptDirectory) -> str | None:
     return chain[last]
 
 
-def _upgrade(connection: Connection, cfg: Config) -> None:
+def head() -> str:
+    """The newest migration's revision, read from its file without loading Alembic.
+
+    The migrations form one chain in number order, so the newest is the last file by name.
+    """
+    newest = max((MIGRATIONS / "versions").glob("[0-9]*.py"))
+    found = re.search(r'^revision: str = "([^"]+)"$', newest.read_text(encoding="utf-8"), re.M)
+    if found is None:
+        raise RuntimeError(f"{newest} names no revision")
+    return found.group(1)
+
+
+def version_rows(connection: Connection) -> list[str]:
+    """The revisions in the database's Alembic version table (none before the first)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return []
+    return list(connection.scalars(text("SELECT version_num FROM alembic_version")))
+
+
+def _upgrade(connection: Connection) -> None:
+    rows = version_rows(connection)
+    if rows == [head()]:
+        return  # up to date: a bot's every start, without loading Alembic
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    cfg = alembic_config()
     cfg.attributes["connection"] = connection
-    if len(MigrationContext.configure(connection).get_current_heads()) > 1:
+    if len(rows) > 1:
         # The version rows of the old branching layout become the one row of the chain.
         joined = version(connection, ScriptDirectory.from_config(cfg))
         assert joined is not None, "several version rows stand for one migration"
@@ -337,14 +368,17 @@ async def upgrade(url: str, keys: Path | str | None = None) -> None:
 
     Texts stored before they were sealed are sealed with keys from ``keys`` on the way.
     """
-    await migrate(url, partial(_upgrade, cfg=alembic_config()), keys)
+    await migrate(url, _upgrade, keys)
 
 
-def _downgrade(connection: Connection, cfg: Config, revision: str) -> None:
+def _downgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
+    cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.downgrade(cfg, revision)
 
 
 async def downgrade(url: str, revision: str, keys: Path | str | None = None) -> None:
     """Migrate the database at ``url`` back to ``revision`` ("base": no tables at all)."""
-    await migrate(url, partial(_downgrade, cfg=alembic_config(), revision=revision), keys)
+    await migrate(url, partial(_downgrade, revision=revision), keys)

@@ -26,14 +26,11 @@ import pickle
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any, cast
 
 from storage._batch import Batch
@@ -48,16 +45,9 @@ from storage.db import (
     unreachable,
 )
 from storage.keystore import keys_of
+from storage.writer_helper import HELPER, LENGTH, STOP_SECONDS, WriterProcessError
 
 log = logging.getLogger(__name__)
-
-ROOT = Path(__file__).resolve().parents[1]
-_LENGTH = struct.Struct("!I")
-STOP_SECONDS = 30.0
-
-
-class WriterProcessError(RuntimeError):
-    """The writer process could not commit a batch (or stopped); nothing of it was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,58 +55,6 @@ class _Child:
     pid: int
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
-
-
-class _Helper:
-    """The process that forks writers: one per bot process, started with the first writer."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._control: socket.socket | None = None
-
-    def fork(self, end: socket.socket) -> int:
-        """A new writer serving the other end of ``end``'s pair; its process id (blocking)."""
-        with self._lock:
-            for _ in range(2):  # a helper that has died is started again, once
-                control = self._control or self._start()
-                try:
-                    socket.send_fds(control, [b"w"], [end.fileno()])
-                    answer = control.recv(_LENGTH.size, socket.MSG_WAITALL)
-                except OSError:
-                    answer = b""
-                if len(answer) == _LENGTH.size:
-                    return int(_LENGTH.unpack(answer)[0])
-                self._stop()
-        raise WriterProcessError("the writer process did not start")
-
-    def _start(self) -> socket.socket:
-        ours, theirs = socket.socketpair()
-        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-        with theirs:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", __name__],
-                stdin=theirs.fileno(),
-                stdout=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONPATH": path},
-                start_new_session=True,
-            )
-        self._control = ours
-        return ours
-
-    def _stop(self) -> None:
-        process, control = self._process, self._control
-        self._process = self._control = None
-        if control is not None:
-            control.close()  # the helper's input ends: it exits
-        if process is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(STOP_SECONDS)
-            process.kill()
-            process.wait()
-
-
-_HELPER = _Helper()
 
 
 class ProcessCommitter:
@@ -198,7 +136,7 @@ class ProcessCommitter:
         ours, theirs = socket.socketpair()
         with theirs:
             # The first writer starts the helper, which takes a moment: not on the event loop.
-            pid = await asyncio.to_thread(_HELPER.fork, theirs)
+            pid = await asyncio.to_thread(HELPER.fork, theirs)
         reader, writer = await asyncio.open_unix_connection(sock=ours)
         child = _Child(pid, reader, writer)
         self._child, self._broken = child, False
@@ -215,7 +153,7 @@ class ProcessCommitter:
         answer = asyncio.get_running_loop().create_future()
         self._waiting.append(answer)
         try:
-            child.writer.write(_LENGTH.pack(len(payload)) + payload)
+            child.writer.write(LENGTH.pack(len(payload)) + payload)
             await child.writer.drain()
         except ConnectionError:
             self._broken = True  # the reader fails what waits when it finds the end
@@ -228,7 +166,7 @@ class ProcessCommitter:
             asyncio.IncompleteReadError, OSError, pickle.UnpicklingError, struct.error
         ):
             while True:
-                (length,) = _LENGTH.unpack(await child.reader.readexactly(_LENGTH.size))
+                (length,) = LENGTH.unpack(await child.reader.readexactly(LENGTH.size))
                 answer = pickle.loads(await child.reader.readexactly(length))
                 self._waiting.popleft().set_result(answer)
         self._broken = True
@@ -238,16 +176,16 @@ class ProcessCommitter:
 
 
 def _read(source: IO[bytes]) -> Any:
-    header = source.read(_LENGTH.size)
-    if len(header) < _LENGTH.size:
+    header = source.read(LENGTH.size)
+    if len(header) < LENGTH.size:
         return None  # the bot closed our input: it is done, or gone
-    (length,) = _LENGTH.unpack(header)
+    (length,) = LENGTH.unpack(header)
     return pickle.loads(source.read(length))
 
 
 def _write(sink: IO[bytes], answer: object) -> None:
     payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-    sink.write(_LENGTH.pack(len(payload)) + payload)
+    sink.write(LENGTH.pack(len(payload)) + payload)
     sink.flush()
 
 
@@ -335,7 +273,7 @@ def main() -> None:
             finally:
                 os._exit(code)
         os.close(fds[0])
-        control.sendall(_LENGTH.pack(pid))
+        control.sendall(LENGTH.pack(pid))
 
 
 if __name__ == "__main__":

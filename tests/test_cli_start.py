@@ -65,6 +65,22 @@ def test_console_run_loads_no_exporter_library(tmp_path: Path) -> None:
     assert dialogue(None, "init", str(folder)).returncode == 0
     assert loaded("run", cwd=folder, heavy=("pyarrow", "scipy", "matplotlib", "telegram")) == ""
     assert (folder / "dialogue.db").is_file(), "the bot really ran and made its database"
+    # Its database now at the newest migration, the next start has nothing to migrate; on
+    # SQLite it needs no PostgreSQL driver, and the console no Markdown parser.
+    assert loaded("run", cwd=folder, heavy=("alembic", "mako", "asyncpg", "markdown_it")) == ""
+
+
+def test_the_writer_helper_loads_no_library_of_the_writer_or_the_bot() -> None:
+    """``dialogue run`` starts the writer's helper first, so their imports overlap."""
+    code = "import storage.writer_helper, sys; print(*sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    modules = done.stdout.split()
+    assert {m.split(".")[0] for m in modules} & {*DATABASE_EXPORT_PLATFORM, "asyncpg", "bot"} == {
+        "storage"
+    }
+    assert [m for m in modules if m.startswith("storage.")] == ["storage.writer_helper"]
 
 
 def bash_completes(script: str, line: str) -> list[str]:

@@ -16,6 +16,7 @@ from storage.db import (
     DatabaseProblem,
     alembic_config,
     downgrade,
+    head,
     make_engine,
     upgrade,
 )
@@ -53,6 +54,7 @@ def test_the_migrations_form_one_chain_in_number_order() -> None:
     chain = [found.revision for found in reversed(list(script().walk_revisions()))]
     assert chain == numbered
     assert script().get_heads() == [numbered[-1]]
+    assert head() == numbered[-1], "a bot's start reads the head without loading Alembic"
     assert all(not found.dependencies for found in script().walk_revisions())
 
 

@@ -131,30 +131,19 @@ def cross_check(library: Library, root: Path) -> list[Problem]:
             problems += heard_problems(step.text, path, text, number, library)
             for card_id in step.cards:
                 card = library.cards.get(card_id)
-                line = line_of_toml_field(text, ("steps", number, "cards"))
-                where = f"steps[{number + 1}].cards"
                 if card is None:
-                    problems.append(
-                        Problem(
-                            path,
-                            line,
-                            where,
-                            f"no card has the id '{card_id}'; "
-                            "add resources/"
-                            f"{card_id}.md or fix the id",
-                        )
+                    reason = (
+                        f"no card has the id '{card_id}'; add resources/{card_id}.md or fix the id"
                     )
                 elif card.language != script.language:
-                    problems.append(
-                        Problem(
-                            path,
-                            line,
-                            where,
-                            f"card '{card_id}' is in "
-                            f"'{card.language}' but the script is in "
-                            f"'{script.language}'",
-                        )
+                    reason = (
+                        f"card '{card_id}' is in '{card.language}' but the script is in "
+                        f"'{script.language}'"
                     )
+                else:
+                    continue  # the lines of fields are looked up for problems only
+                line = line_of_toml_field(text, ("steps", number, "cards"))
+                problems.append(Problem(path, line, f"steps[{number + 1}].cards", reason))
     for card in library.cards.values():
         if card.image and not (root / "resources" / card.image.path).is_file():
             problems.append(
@@ -183,21 +172,17 @@ def heard_problems(
     step_text: str, path: Path, text: str, number: int, library: Library
 ) -> list[Problem]:
     """Problems with the ``{{heard:CARD#N}}`` quotes in one step's text."""
-    line = line_of_toml_field(text, ("steps", number, "text"))
-    where = f"steps[{number + 1}].text"
-    found = [
-        Problem(path, line, where, f"{{{{heard:{r.card}#{r.number}}}}}: {reason}")
+    reasons = [
+        f"{{{{heard:{r.card}#{r.number}}}}}: {reason}"
         for r in references(step_text)
         if (reason := problem(r, library.cards)) is not None
     ]
     if malformed(step_text):
-        found.append(
-            Problem(
-                path,
-                line,
-                where,
-                "a quote of an earlier cycle is written {{heard:CARD#N}}, for example "
-                "{{heard:heard-2027-c1#2}} (card id, '#', statement number)",
-            )
+        reasons.append(
+            "a quote of an earlier cycle is written {{heard:CARD#N}}, for example "
+            "{{heard:heard-2027-c1#2}} (card id, '#', statement number)"
         )
-    return found
+    if not reasons:
+        return []  # the lines of fields are looked up for problems only
+    line = line_of_toml_field(text, ("steps", number, "text"))
+    return [Problem(path, line, f"steps[{number + 1}].text", reason) for reason in reasons]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 _INLINE_TAGS = {
     "strong_open": "<b>",
@@ -39,6 +40,9 @@ def escape_attribute(value: str) -> str:
 
 def markdown_html(markdown: str) -> str:
     """Markdown (a card's body) as Telegram HTML; raw HTML in it is shown as text."""
+    # Imported here: the console shows cards as plain text and never needs a Markdown parser.
+    from markdown_it import MarkdownIt
+
     parser = MarkdownIt("commonmark").enable("strikethrough")
     out: list[str] = []
     lists: list[list[int]] = []  # one counter per open list; [0] marks a bullet list
