@@ -2,10 +2,12 @@
 
 Replies to prompts are clustered with scikit-learn alone (no network, no hosted model): TF-IDF
 of their words (English stop words and redaction marks left out; many words reduced to 100
-dimensions by LSA), then k-means with a fixed random state (fitted on a fixed sample of at
-most 20,000 replies), the number of themes the one of 2 to 8 whose clusters are best
-separated (silhouette, cosine). A theme is named by the words that set it apart most: the
-highest mean weight inside it less the mean outside; those words, joined by "-", are its id.
+dimensions by LSA), then k-means with a fixed random state, the number of themes the one of
+2 to 8 whose clusters are best separated (silhouette, cosine). All of it is fitted on a fixed
+sample of at most 20,000 replies; the texts wait on disk (``OpenReplies``) and every reply
+then joins its nearest theme a batch at a time, so memory does not grow with the cycle. A
+theme is named by the words that set it apart most in the sample: the highest mean weight
+inside it less the mean outside; those words, joined by "-", are its id.
 Quotes come only from people who agreed to ``quote``, redacted as every export's text is, and only
 replies that say something (``heard_card.worth_quoting``), nearest the theme's centre first,
 one per person. Counts of people and replies go through the disclosure policy (``register``).
@@ -121,7 +123,8 @@ class OpenReplies:
 
     def refs(self, rows: np.ndarray) -> np.ndarray:
         """The reply numbers of ``rows``."""
-        return np.frombuffer(self._refs, np.int64)[rows]
+        found: np.ndarray = np.frombuffer(self._refs, np.int64)[rows]
+        return found
 
     def authors(self) -> np.ndarray:
         """Each reply's author, as a number."""
