@@ -201,6 +201,8 @@ async def export_dataset(
     except ThemeFileError as bad:
         shutil.rmtree(out)
         raise ExportError(str(bad)) from bad
+    finally:
+        walk.open_replies.close()
     # Facilitators' words are redacted like replies; the public profile keeps them out.
     reflected = (
         [] if public else [r.redacted(walk.redactor) for r in await datasets.reflections(cycle)]
@@ -233,7 +235,7 @@ async def export_dataset(
         lambda ledger: themes_.register(themes, ledger),
     )
     _analyses(sinks, groups, themes, disclosure)
-    qdpx.code_themes([(t.name, " ".join(t.words), [r.ref for r in t.replies]) for t in themes])
+    qdpx.code_themes([(t.name, " ".join(t.words), t.refs) for t in themes])
     if public:
         _aggregate_tables(sinks, agg, disclosure, codebook)
     rows = sinks.close()

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
+
 from bot.private_files import private_file
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
@@ -70,7 +72,10 @@ class Qdpx:
         self._codes: dict[tuple[str, str], str] = {}
         self._variables: dict[str, str] = {}
         self._cases: dict[str, tuple[str, dict[str, Value], array[int]]] = {}
-        self._themed: dict[int, str] = {}
+        # Themed reply numbers (ascending) and each one's theme, as an index into the guids.
+        self._themed = np.empty(0, np.int64)
+        self._theme_of = np.empty(0, np.int64)
+        self._theme_guids: list[str] = []
         self._source: str | None = None
         self._text: list[str] = []
         self._position = 0
@@ -99,7 +104,7 @@ class Qdpx:
             "</Code>"
         )
 
-    def code_themes(self, themes: Sequence[tuple[str, str, Sequence[int]]]) -> None:
+    def code_themes(self, themes: Sequence[tuple[str, str, np.ndarray]]) -> None:
         """Themes as a parent code, one codable child per (name, description, reply numbers).
 
         The replies are coded as ``close`` writes the project: themes are found only after
@@ -108,13 +113,18 @@ class Qdpx:
         if not themes:
             return
         children = []
-        for name, description, replies in themes:
+        for name, description, _ in themes:
             guid = self.guid("theme", name)
             children.append(
                 f'<Code guid="{guid}" name={_attr(name)} isCodable="true">'
                 f"<Description>{_text(description)}</Description></Code>"
             )
-            self._themed.update(dict.fromkeys(replies, guid))
+            self._theme_guids.append(guid)
+        numbers = np.concatenate([replies for _, _, replies in themes])
+        order = np.argsort(numbers, kind="stable")
+        self._themed = numbers[order]
+        sizes = [len(replies) for _, _, replies in themes]
+        self._theme_of = np.repeat(np.arange(len(themes)), sizes)[order]
         self.counts["codes"] += len(children)
         self._codebook.append(
             f'<Code guid="{self.guid("themes")}" name="Themes" isCodable="false">'
@@ -200,7 +210,7 @@ class Qdpx:
             if self.counts["sources"]:
                 out.write("<Sources>")
                 self._sources.seek(0)
-                if self._themed:
+                if len(self._themed):
                     for line in self._sources:
                         out.write(self._selection.sub(self._theme_coding, line.rstrip("\n")))
                 else:
@@ -219,9 +229,10 @@ class Qdpx:
 
     def _theme_coding(self, found: re.Match[str]) -> str:
         number = int(found[2], 16)
-        code = self._themed.get(number)
-        if code is None:
+        at = int(np.searchsorted(self._themed, number))
+        if at == len(self._themed) or self._themed[at] != number:
             return found[0]
+        code = self._theme_guids[int(self._theme_of[at])]
         self.counts["codings"] += 1
         coding = (
             f'<Coding guid="{self._numbered(3, number)}" creatingUser="{self._user}">'

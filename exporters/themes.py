@@ -2,10 +2,12 @@
 
 Replies to prompts are clustered with scikit-learn alone (no network, no hosted model): TF-IDF
 of their words (English stop words and redaction marks left out; many words reduced to 100
-dimensions by LSA), then k-means with a fixed random state (fitted on a fixed sample of at
-most 20,000 replies), the number of themes the one of 2 to 8 whose clusters are best
-separated (silhouette, cosine). A theme is named by the words that set it apart most: the
-highest mean weight inside it less the mean outside; those words, joined by "-", are its id.
+dimensions by LSA), then k-means with a fixed random state, the number of themes the one of
+2 to 8 whose clusters are best separated (silhouette, cosine). All of it is fitted on a fixed
+sample of at most 20,000 replies; the texts wait on disk (``OpenReplies``) and every reply
+then joins its nearest theme a batch at a time, so memory does not grow with the cycle. A
+theme is named by the words that set it apart most in the sample: the highest mean weight
+inside it less the mean outside; those words, joined by "-", are its id.
 Quotes come only from people who agreed to ``quote``, redacted as every export's text is, and only
 replies that say something (``heard_card.worth_quoting``), nearest the theme's centre first,
 one per person. Counts of people and replies go through the disclosure policy (``register``).
@@ -18,14 +20,17 @@ theme and what to do, never silently ignored.
 from __future__ import annotations
 
 import re
+import tempfile
 import tomllib
 import warnings
-from collections.abc import Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, ValidationError
 from threadpoolctl import threadpool_limits
 
@@ -36,6 +41,7 @@ from exporters.redact import KINDS
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix, spmatrix
     from sklearn.cluster import KMeans
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 StepKey = tuple[str, str]
 MOST_THEMES = 8
@@ -54,31 +60,98 @@ _MARKS = re.compile(r"\[(?:" + "|".join(KINDS) + r")\]")
 ALL_REPLIES: Key = ("themes", "replies")
 
 
-@dataclass(frozen=True, slots=True)
-class OpenReply:
-    """A reply to a prompt, as an export may show it (redacted)."""
+class OpenReplies:
+    """Replies to prompts as the export shows them (redacted), gathered as the walk streams by.
 
-    ref: int  # its number in the .qdpx: the reply id, or a public export's quote number
-    person: str
-    step: StepKey
-    text: str
-    quotable: bool  # its author agreed to be quoted and it says something
+    Their texts wait in a temporary file (Arrow IPC, deleted when closed) and are read back a
+    batch at a time; memory holds a few bytes a reply: its number (in the .qdpx: the reply id,
+    or a public export's quote number), its author and whether it may be quoted (the author
+    agreed and it says something).
+    """
+
+    BATCH = 8192
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._writer: pa.ipc.RecordBatchStreamWriter | None = None
+        self._texts: list[str] = []
+        self._people: dict[str, int] = {}
+        self._refs = array("q")
+        self._authors = array("q")
+        self._quotable = array("b")
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def add(self, ref: int, person: str, text: str, quotable: bool) -> None:
+        """One reply."""
+        self._refs.append(ref)
+        self._authors.append(self._people.setdefault(person, len(self._people)))
+        self._quotable.append(quotable)
+        self._texts.append(text)
+        if len(self._texts) == self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._texts:
+            return
+        batch = pa.record_batch([pa.array(self._texts, pa.string())], names=["text"])
+        if self._writer is None:
+            self._writer = pa.ipc.new_stream(self._file, batch.schema)
+        self._writer.write_batch(batch)
+        self._texts = []
+
+    def batches(self) -> Iterator[tuple[int, pa.StringArray]]:
+        """The texts in order, a batch at a time, with the number of the batch's first reply."""
+        self._flush()
+        if self._writer is None:
+            return
+        self._file.seek(0)
+        start = 0
+        for batch in pa.ipc.open_stream(self._file):
+            yield start, batch.column(0)
+            start += batch.num_rows
+        self._file.seek(0, 2)
+
+    def texts(self, rows: np.ndarray) -> list[str]:
+        """The texts of the replies numbered ``rows`` (ascending), in that order."""
+        found: list[str] = []
+        for start, texts in self.batches():
+            inside = rows[(rows >= start) & (rows < start + len(texts))]
+            found += texts.take(pa.array(inside - start)).to_pylist()
+        return found
+
+    def refs(self, rows: np.ndarray) -> np.ndarray:
+        """The reply numbers of ``rows``."""
+        found: np.ndarray = np.frombuffer(self._refs, np.int64)[rows]
+        return found
+
+    def authors(self) -> np.ndarray:
+        """Each reply's author, as a number."""
+        return np.frombuffer(self._authors, np.int64)
+
+    def quotable(self) -> np.ndarray:
+        """Whether each reply may be quoted."""
+        return np.frombuffer(self._quotable, np.int8).astype(bool)
+
+    def close(self) -> None:
+        """Delete the texts' file."""
+        if self._writer is not None:
+            self._writer.close()
+        self._file.close()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Theme:
     """Replies that share words, named by the words that set them apart."""
 
     id: str
     name: str
     words: tuple[str, ...]
-    replies: tuple[OpenReply, ...]  # nearest the theme's centre first
+    rows: np.ndarray  # its replies in ``OpenReplies``, nearest the theme's centre first
+    refs: np.ndarray  # their numbers, in the same order
+    people: int  # people whose replies are in the theme
     quotes: tuple[str, ...]
-
-    @property
-    def people(self) -> int:
-        """People whose replies are in the theme."""
-        return len({r.person for r in self.replies})
 
     def keys(self) -> tuple[Key, Key]:
         """The ledger keys of its people and replies."""
@@ -118,112 +191,138 @@ def load_edits(path: Path) -> ThemeEdits | None:
 
 
 def find_themes(
-    replies: Sequence[OpenReply], edits: ThemeEdits | None = None, source: Path | None = None
+    replies: OpenReplies, edits: ThemeEdits | None = None, source: Path | None = None
 ) -> tuple[Theme, ...]:
     """The themes of ``replies``, with staff's ``edits`` (read from ``source``) applied."""
     # scikit-learn is loaded only when themes are sought: the running bot never needs it.
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    texts = [_MARKS.sub(" ", r.text) for r in replies]
     found: tuple[Theme, ...] = ()
     if len(replies) >= FEWEST_REPLIES:
+        sample = np.arange(len(replies))
+        if len(sample) > FIT_SAMPLE:
+            sample = np.sort(np.random.default_rng(RANDOM_STATE).choice(sample, FIT_SAMPLE, False))
         vectoriser = TfidfVectorizer(
             stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{2,}\b", sublinear_tf=True
         )
         try:
-            matrix = vectoriser.fit_transform(texts)
+            matrix = vectoriser.fit_transform(_words(replies.texts(sample)))
         except ValueError:  # no word left but stop words
             matrix = None
         if matrix is not None:
-            found = _themes(replies, matrix, vectoriser.get_feature_names_out())
-    return _edited(found, edits, source) if edits is not None else found
+            found = _themes(replies, vectoriser, matrix.tocsr())
+    return _edited(replies, found, edits, source) if edits is not None else found
 
 
-def _themes(
-    replies: Sequence[OpenReply], matrix: spmatrix, terms: Sequence[str]
-) -> tuple[Theme, ...]:
-    x = matrix.tocsr()
-    worded = np.flatnonzero(x.getnnz(axis=1))
-    x = x[worded]
-    labels = _clusters(x)
-    if labels is None:
+def _words(texts: list[str]) -> list[str]:
+    return [_MARKS.sub(" ", t) for t in texts]
+
+
+def _themes(replies: OpenReplies, vectoriser: TfidfVectorizer, x: csr_matrix) -> tuple[Theme, ...]:
+    """Clusters fitted on the sample ``x``, each reply joining its nearest, a batch at a time.
+
+    A theme's centre and words come from the sample (all replies when there are at most
+    ``FIT_SAMPLE``), so memory stays flat however many replies the cycle holds.
+    """
+    x = x[np.flatnonzero(x.getnnz(axis=1))]
+    points = _points(x)
+    model = _clusters(points(x))
+    if model is None:
         return ()
-    themes = []
-    for label in sorted(set(labels.tolist())):
-        inside = labels == label
-        centre = np.asarray(x[inside].mean(axis=0)).ravel()
-        outside = np.asarray(x[~inside].mean(axis=0)).ravel()
-        apart = centre - outside
+    sampled = model.predict(points(x))
+    labels = sorted(set(sampled.tolist()))
+    centres = np.zeros((model.n_clusters, x.shape[1]))
+    terms = vectoriser.get_feature_names_out()
+    named = {}
+    for label in labels:
+        inside = sampled == label
+        centres[label] = np.asarray(x[inside].mean(axis=0)).ravel()
+        apart = centres[label] - np.asarray(x[~inside].mean(axis=0)).ravel()
         top = np.argsort(-apart, kind="stable")[:NAME_WORDS]
-        words = tuple(str(terms[i]) for i in top if apart[i] > 0)
-        closeness = np.asarray(x[inside] @ centre).ravel()
-        members = [replies[worded[i]] for i in np.flatnonzero(inside)]
-        ordered = tuple(members[i] for i in np.argsort(-closeness, kind="stable"))
-        themes.append(_theme("-".join(words), ordered, words))
+        named[label] = tuple(str(terms[i]) for i in top if apart[i] > 0)
+    # Every reply: its theme (-1: no word to place it by) and its closeness to the centre.
+    theme = np.full(len(replies), -1, np.int8)
+    closeness = np.zeros(len(replies))
+    for start, texts in replies.batches():
+        batch = vectoriser.transform(_words(texts.to_pylist())).tocsr()
+        worded = np.flatnonzero(batch.getnnz(axis=1))
+        if len(worded):
+            batch = batch[worded]
+            found = model.predict(points(batch))
+            theme[start + worded] = found
+            closeness[start + worded] = np.asarray(batch @ centres.T)[np.arange(len(found)), found]
+    themes = []
+    for label in labels:
+        rows = np.flatnonzero(theme == label)
+        ordered = rows[np.argsort(-closeness[rows], kind="stable")]
+        themes.append(_theme(replies, "-".join(named[label]), ordered, named[label]))
     # Largest first; a name shared by two themes gets a number so every id names one theme.
-    themes.sort(key=lambda t: (-len(t.replies), t.id))
+    themes.sort(key=lambda t: (-len(t.rows), t.id))
     seen: dict[str, int] = {}
-    for i, theme in enumerate(themes):
-        seen[theme.id] = seen.get(theme.id, 0) + 1
-        if seen[theme.id] > 1:
-            themes[i] = replace(theme, id=f"{theme.id}-{seen[theme.id]}")
+    for i, one in enumerate(themes):
+        seen[one.id] = seen.get(one.id, 0) + 1
+        if seen[one.id] > 1:
+            themes[i] = replace(one, id=f"{one.id}-{seen[one.id]}")
     return tuple(themes)
 
 
-def _clusters(x: csr_matrix) -> np.ndarray | None:
-    """Each row's cluster, by the k-means (2 to 8 clusters) whose clusters are best apart."""
+def _points(x: csr_matrix) -> Callable[[spmatrix], np.ndarray]:
+    """How replies become points to cluster: their TF-IDF, or its LSA when many words."""
+    if x.shape[1] <= DIMENSIONS:
+        return lambda batch: np.asarray(batch.toarray())
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
+
+    lsa = TruncatedSVD(DIMENSIONS, random_state=RANDOM_STATE).fit(x)
+    return lambda batch: np.asarray(normalize(lsa.transform(batch)))
+
+
+def _clusters(points: np.ndarray) -> KMeans | None:
+    """The k-means (2 to 8 clusters) whose clusters are best apart, if any."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
-    # Many words are first reduced to a few hundred dimensions (LSA), and k-means is fitted
-    # on a fixed sample of many replies: the rest go to their nearest centre.
-    points = x.toarray() if x.shape[1] <= DIMENSIONS else _lsa(x)
-    rows = np.arange(points.shape[0])
-    if len(rows) > FIT_SAMPLE:
-        rows = np.sort(np.random.default_rng(RANDOM_STATE).choice(rows, FIT_SAMPLE, False))
-    fit = points[rows]
-    distinct = len(np.unique(fit.round(9), axis=0))
+    distinct = len(np.unique(points.round(9), axis=0))
     best: tuple[float, KMeans | None] = (-1.0, None)
     # One thread: k-means's OpenMP threads, spinning on a machine whose cores are busy with the
     # bot, took six times as long in the export benchmark.
     with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore")  # k-means warns when a k finds fewer distinct points
         for k in range(2, min(MOST_THEMES, distinct - 1) + 1):
-            model = KMeans(k, n_init=3, random_state=RANDOM_STATE).fit(fit)
+            model = KMeans(k, n_init=3, random_state=RANDOM_STATE).fit(points)
             if len(set(model.labels_)) < 2:
                 continue
-            sample = min(SILHOUETTE_SAMPLE, len(rows))
+            sample = min(SILHOUETTE_SAMPLE, len(points))
             score = float(
                 silhouette_score(
-                    fit, model.labels_, metric="cosine", sample_size=sample,
+                    points, model.labels_, metric="cosine", sample_size=sample,
                     random_state=RANDOM_STATE,
                 )
             )  # fmt: skip
             if score > best[0]:
                 best = (score, model)
-    model = best[1]
-    return None if model is None else model.predict(points)
+    return best[1]
 
 
-def _lsa(x: csr_matrix) -> np.ndarray:
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.preprocessing import normalize
-
-    reduced = TruncatedSVD(DIMENSIONS, random_state=RANDOM_STATE).fit_transform(x)
-    return np.asarray(normalize(reduced))
-
-
-def _theme(theme_id: str, replies: tuple[OpenReply, ...], words: tuple[str, ...]) -> Theme:
-    quotes: list[str] = []
-    quoted: set[str] = set()
-    for reply in replies:
-        if reply.quotable and reply.person not in quoted and len(quotes) < QUOTES:
-            quotes.append(one_line(reply.text))
-            quoted.add(reply.person)
-    return Theme(theme_id, " ".join(words), words, replies, tuple(quotes))
+def _theme(replies: OpenReplies, theme_id: str, rows: np.ndarray, words: tuple[str, ...]) -> Theme:
+    """A theme of ``rows`` (nearest its centre first), quoting one reply a person."""
+    authors = replies.authors()
+    picked: dict[int, int] = {}  # author: the row quoted
+    for row in rows[replies.quotable()[rows]].tolist():
+        if len(picked) == QUOTES:
+            break
+        picked.setdefault(int(authors[row]), row)
+    chosen = np.array(list(picked.values()), np.int64)
+    order = np.argsort(chosen, kind="stable")
+    texts = dict(zip(chosen[order].tolist(), replies.texts(chosen[order]), strict=True))
+    quotes = tuple(one_line(texts[row]) for row in chosen.tolist())
+    people = len(np.unique(authors[rows]))
+    return Theme(theme_id, " ".join(words), words, rows, replies.refs(rows), people, quotes)
 
 
-def _edited(found: tuple[Theme, ...], edits: ThemeEdits, source: Path | None) -> tuple[Theme, ...]:
+def _edited(
+    replies: OpenReplies, found: tuple[Theme, ...], edits: ThemeEdits, source: Path | None
+) -> tuple[Theme, ...]:
     where = f"{source}" if source else "the theme file"
     ids = {t.id: t for t in found}
     known = ", ".join(ids) or "none"
@@ -260,8 +359,8 @@ def _edited(found: tuple[Theme, ...], edits: ThemeEdits, source: Path | None) ->
         if theme.id in edits.drop or theme.id in edits.merge:
             continue
         joined = [t for t in found if edits.merge.get(t.id) == theme.id]
-        replies = theme.replies + tuple(r for t in joined for r in t.replies)
-        merged = _theme(theme.id, replies, theme.words)
+        rows = np.concatenate([theme.rows, *(t.rows for t in joined)])
+        merged = _theme(replies, theme.id, rows, theme.words)
         kept.append(replace(merged, name=edits.rename.get(theme.id, theme.name)))
     return tuple(kept)
 
@@ -272,9 +371,9 @@ def register(themes: Sequence[Theme], ledger: Ledger) -> None:
     for theme in themes:
         people, replies = theme.keys()
         ledger.count(people, theme.people)
-        cells.append(ledger.count(replies, len(theme.replies)))
+        cells.append(ledger.count(replies, len(theme.rows)))
         ledger.alike(people, replies)
-    total = sum(len(t.replies) for t in themes)
+    total = sum(len(t.rows) for t in themes)
     ledger.adds_up(ledger.unpublished(ALL_REPLIES, total), cells)
 
 
@@ -296,5 +395,5 @@ def quote_rows(themes: Sequence[Theme]) -> Iterator[tuple[object, ...]]:
 def reply_rows(themes: Sequence[Theme]) -> Iterator[tuple[object, ...]]:
     """Rows of the ``theme_replies`` table (research: the reply ids of each theme)."""
     for theme in themes:
-        for reply in theme.replies:
-            yield (theme.id, reply.ref)
+        for ref in theme.refs.tolist():
+            yield (theme.id, ref)

@@ -24,7 +24,7 @@ from exporters.pseudonymise import Naming
 from exporters.qdpx import Qdpx, Value
 from exporters.redact import Redactor
 from exporters.sink import Sinks
-from exporters.themes import OpenReply
+from exporters.themes import OpenReplies
 from exporters.transcripts import Transcripts
 from storage.dataset_records import CardExposureRow, SessionRow, StepVisitRow
 from storage.datasets import Datasets
@@ -53,7 +53,7 @@ class Walk:
     cards_shown: set[tuple[str, str]] = field(default_factory=set)
     quoted: int = 0
     # Replies to prompts, for the themes (``exporters.themes``), as this export shows them.
-    open_replies: list[OpenReply] = field(default_factory=list)
+    open_replies: OpenReplies = field(default_factory=OpenReplies)
     _scope_sets: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
     # The prompt text and language of each (content version, script, step), looked up once.
     _prompts: dict[tuple[str | None, str, str], tuple[str | None, str | None]] = field(
@@ -294,7 +294,7 @@ class Walk:
         if step is not None and step.kind == "prompt":
             agreed = Scope.QUOTE in self.scopes.get((person, group), frozenset())
             quotable = agreed and worth_quoting(step, text)
-            self.open_replies.append(OpenReply(ref, person, key, text, quotable))
+            self.open_replies.add(ref, person, text, quotable)
 
     async def votes(self, cycle: str | None) -> None:
         """Every vote: counted, and written where the profile has participant-level data."""

@@ -139,6 +139,7 @@ async def iter_votes(
         query = query.where(sessions.c.cycle_id == cycle_id)
     people = People(keys_of(engine))
     async for page in _pages(engine, query, votes.c.id, batch_size):
+        people.page(row.participant_id for row in page)
         for row in page:
             yield VoteRow(
                 vote_id=row.id,
@@ -194,6 +195,7 @@ async def iter_participants(
         )
     people = People(keys_of(engine))
     async for page in _pages(engine, query, consents.c.id, batch_size):
+        people.page(row.participant_id for row in page)
         for row in page:
             yield ParticipantRow(
                 person=people(row.participant_id, row.person_platform, row.sealed_user_id),

@@ -30,6 +30,7 @@ from export_cycle import KEY
 from lxml import etree
 from lxml import html as lxml_html
 
+from exporters import themes
 from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine
@@ -201,6 +202,27 @@ async def test_themes_find_the_three_planted_themes_quoting_only_people_who_agre
     public = (await _export(datasets, tmp_path / "public", profile="public", threshold=1)).folder
     assert sorted(_vocabulary(r["words"]) for r in _themes(public).values()) == sorted(THEMES)
     assert all(quotable(TEXTS[q["quote"]]) for q in csv_rows(public / "theme_quotes.csv"))
+
+
+async def test_themes_fitted_on_a_sample_place_every_reply_a_batch_at_a_time(
+    datasets: Datasets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = (await _export(datasets, tmp_path / "whole")).folder
+    # A big cycle in miniature: k-means sees 18 of the 24 replies, texts come back 5 at a time.
+    monkeypatch.setattr(themes, "FIT_SAMPLE", 18)
+    monkeypatch.setattr(themes.OpenReplies, "BATCH", 5)
+    sampled = (await _export(datasets, tmp_path / "sampled")).folder
+    texts = {int(r["response_id"]): r["text"] for r in csv_rows(sampled / "responses.csv")}
+    planted = {t: _vocabulary(r["words"]) for t, r in _themes(sampled).items()}
+    assert sorted(planted.values()) == sorted(THEMES)
+    replies = csv_rows(sampled / "theme_replies.csv")
+    assert len(replies) == len(PEOPLE)
+    for row in replies:
+        assert theme_of(TEXTS[texts[int(row["response_id"])]]) == planted[row["theme_id"]]
+    for quote in csv_rows(sampled / "theme_quotes.csv"):
+        n = TEXTS[quote["quote"]]
+        assert quotable(n) and theme_of(n) == planted[quote["theme_id"]]
+    assert len(csv_rows(sampled / "theme_quotes.csv")) == len(csv_rows(whole / "theme_quotes.csv"))
 
 
 def _by_vocabulary(folder: Path) -> dict[str, str]:

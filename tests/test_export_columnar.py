@@ -49,6 +49,18 @@ def test_a_column_is_redacted_exactly_as_each_text_on_its_own(
     assert by_column.counts == by_row.counts
 
 
+def _count_keystore_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    opened: list[str] = []
+    connection = KeyStore._connection
+
+    def counted(self: KeyStore) -> AbstractContextManager[sqlite3.Connection]:
+        opened.append(self.path)
+        return connection(self)
+
+    monkeypatch.setattr(KeyStore, "_connection", counted)
+    return opened
+
+
 async def test_a_page_of_replies_reads_each_persons_key_once(
     migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,14 +71,7 @@ async def test_a_page_of_replies_reads_each_persons_key_once(
         sessions = await Datasets(engine).sessions("c1")
     finally:
         await engine.dispose()
-    opened: list[str] = []
-    connection = KeyStore._connection
-
-    def counted(self: KeyStore) -> AbstractContextManager[sqlite3.Connection]:
-        opened.append(self.path)
-        return connection(self)
-
-    monkeypatch.setattr(KeyStore, "_connection", counted)
+    opened = _count_keystore_reads(monkeypatch)
     engine = make_engine(migrated_url)  # a new process's engine: no key cached yet
     try:
         pages = [page async for page in Datasets(engine, batch_size=1000).responses(sessions)]
@@ -74,4 +79,23 @@ async def test_a_page_of_replies_reads_each_persons_key_once(
         await engine.dispose()
     people = {reply.person for page in pages for reply in page}
     assert len(pages) == 1 and len(people) > 1
+    assert len(opened) == 1, "one read of the keystore for the page, not one per person"
+
+
+@pytest.mark.parametrize("read", ["participants", "votes"])
+async def test_a_page_of_consents_or_votes_reads_each_persons_key_once(
+    migrated_url: str, monkeypatch: pytest.MonkeyPatch, read: str
+) -> None:
+    engine = make_engine(migrated_url)
+    try:
+        await Repository(engine, STORE_KEY).apply(cycle_captures())
+    finally:
+        await engine.dispose()
+    opened = _count_keystore_reads(monkeypatch)
+    engine = make_engine(migrated_url)  # a new process's engine: no key cached yet
+    try:
+        rows = [row async for row in getattr(Datasets(engine, batch_size=1000), read)("c1")]
+    finally:
+        await engine.dispose()
+    assert len({row.person for row in rows}) > 1
     assert len(opened) == 1, "one read of the keystore for the page, not one per person"
