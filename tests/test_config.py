@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import ConfigError, Settings, load_settings
-from tests.cli_support import dialogue
+from tests.support.cli import dialogue
 
 ROOT = Path(__file__).resolve().parents[1]
 

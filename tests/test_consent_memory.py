@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from storage.db import make_engine
 from storage.tables import invitations
-from tests.capture_support import user_ids
-from tests.cli_support import dialogue, write_config
+from tests.support.capture import user_ids
+from tests.support.cli import dialogue, write_config
 
 INVITED = "[private to carol] Hello! Your messages in this session are not being recorded."
 NOT_RECORDED = "[private to carol] Your answer wasn't recorded"

@@ -13,65 +13,31 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from bot.core.actions import SendCard, SendPrivate
+from bot.core.actions import SendCard
 from bot.core.direct import direct_group
-from bot.core.events import ButtonPressed, CommandIssued, MessagePosted
 from bot.core.ids import PersonRef
 from bot.settings import Settings
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.tables import consents, direct_progress, handled_messages, responses
-from tests.capture_support import stored_replies
-from tests.clockwork import FRAN, GROUP, Bot, FakeClock, content_root, settings_for, start_bot
-from tests.export_text import csv_rows
+from tests.support.capture import stored_replies
+from tests.support.clockwork import (
+    FRAN,
+    GROUP,
+    Bot,
+    FakeClock,
+    Resident,
+    content_root,
+    settings_for,
+    start_bot,
+    t,
+)
+from tests.support.export_text import csv_rows
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 CYCLE = "2027-c1"
 ROSA = PersonRef("console", "rosa")
-SECONDS = timedelta(seconds=20)
-
-
-class Resident:
-    """A person in a private chat with the bot, typing or pressing one thing at a time."""
-
-    def __init__(self, bot: Bot, person: PersonRef, sent: int = 0) -> None:
-        self.bot, self.person, self.sent = bot, person, sent
-
-    async def say(self, text: str) -> None:
-        clock = self.bot.clock
-        assert isinstance(clock, FakeClock)
-        clock.now += SECONDS  # people take a moment between messages
-        self.sent += 1
-        message_id = f"{self.person.user_id}-{self.sent}"
-        words = text[1:].split() if text.startswith("/") else []
-        if words:  # a bare "/" is a message, as platforms deliver it
-            name, *args = words
-            event: CommandIssued | MessagePosted = CommandIssued(
-                self.person, None, name, tuple(args), clock.now, message_id
-            )
-        else:
-            event = MessagePosted(self.person, None, message_id, text, clock.now)
-        await self.bot.app.service.handle(event)
-
-    async def press(self, payload: str) -> None:
-        clock = self.bot.clock
-        assert isinstance(clock, FakeClock)
-        clock.now += SECONDS
-        self.sent += 1
-        pressed = ButtonPressed(self.person, None, payload, clock.now, press_id=f"p{self.sent}")
-        await self.bot.app.service.handle(pressed)
-
-    def heard(self) -> list[str]:
-        return self.bot.platform.private_to(self.person)
-
-    def buttons(self) -> list[str]:
-        last = [a for a in self.bot.platform.actions if isinstance(a, SendPrivate)][-1]
-        return [b.payload for b in last.buttons]
-
-
-def t(bot: Bot, key: str, **params: object) -> str:
-    return bot.app.texts.get("en", key, **params)
 
 
 def solo_settings(database_url: str, tmp_path: Path) -> Settings:

@@ -38,8 +38,8 @@ from telegram.ext import (
     filters,
 )
 
-from tests.telegram_fake import FakeBotApi, TelegramUser
-from tests.telegram_fake.server import _tiny_png
+from tests.support.telegram_fake import FakeBotApi, TelegramUser
+from tests.support.telegram_fake.server import _tiny_png
 
 Received = tuple[Update, list[str] | None]
 App = Application[Any, Any, Any, Any, Any, Any]

@@ -24,7 +24,7 @@ from bot.platforms.telegram_codec import (
     vote_data,
 )
 from bot.texts import Catalogue
-from tests.telegram_fake import parse_html
+from tests.support.telegram_fake import parse_html
 
 ROOT = Path(__file__).resolve().parents[1]
 DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

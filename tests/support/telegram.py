@@ -13,9 +13,9 @@ import pytest
 from bot.app import App, build
 from bot.runner import enabled_platforms
 from bot.settings import Settings
-from tests.telegram_fake import FakeBotApi
+from tests.support.telegram_fake import FakeBotApi, TelegramUser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def telegram_settings(
@@ -99,3 +99,35 @@ async def handled(fake: FakeBotApi, user: Any, webhook: bool = False) -> None:
     if webhook:
         await fake.deliver_webhook_updates()
     await fake.wait_for(lambda _: len(fake.private_messages_to(user)) > before, chat=user)
+
+
+class Group:
+    """A registered supergroup with staff Sam, facilitator Fran (an admin), Alice and Carol."""
+
+    def __init__(self, fake: FakeBotApi, forum: bool = False) -> None:
+        self.sam = fake.user("Sam", username="sam")
+        self.fran = fake.user("Fran", username="fran")
+        self.alice = fake.user("Alice", username="alice")
+        self.carol = fake.user("Carol", username="carol")
+        members = [self.sam, self.fran, self.alice, self.carol]
+        self.chat = fake.group("Circle", kind="supergroup", forum=forum, members=members)
+        fake.add_admin(self.chat, self.fran)
+        for person in (self.sam, self.fran, self.alice):
+            person.start_private()
+
+
+async def act(fake: FakeBotApi, user: TelegramUser, chat: Any, words: str, **kw: Any) -> Any:
+    sent = user.say(chat, words, **kw)
+    await settle(fake)
+    return sent
+
+
+async def consent(fake: FakeBotApi, user: TelegramUser, chat: Any) -> None:
+    """The user follows the group's join link and presses "Agree to all"."""
+    join = next(m for m in fake.messages_in(chat) if "Anyone can read along" in m.get("text", ""))
+    link = button_with(join, lambda b: "url" in b)["url"]
+    user.start_private(link.split("start=")[1])
+    await settle(fake)
+    offer = last_with_buttons(fake, user)
+    user.press(offer, button_with(offer, lambda b: "all" in b["text"])["callback_data"])
+    await settle(fake)

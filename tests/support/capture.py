@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.content.check import load_library
-from bot.core.actions import Action, SendPrivate
 from bot.core.events import CommandIssued, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
 from bot.intake import IntakeRules
@@ -34,8 +33,9 @@ from storage.tables import (
     votes,
 )
 from storage.writer import QueuedRepository
+from tests.support.recording import Recorder
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = load_library(ROOT)
 TEXTS = Catalogue.load()
 T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
@@ -80,27 +80,6 @@ def delete(who: PersonRef, where: GroupRef, mid: str, when: float) -> MessageDel
     return MessageDeleted(where, mid, at(when), who)
 
 
-class Recorder:
-    """The chat platform of these tests: it keeps every action."""
-
-    name = PLATFORM
-
-    def __init__(self) -> None:
-        self.actions: list[Action] = []
-
-    async def start(self) -> None:
-        """Nothing to start."""
-
-    async def stop(self) -> None:
-        """Nothing to stop."""
-
-    async def perform(self, action: Action) -> None:
-        self.actions.append(action)
-
-    def private(self, who: PersonRef) -> list[str]:
-        return [a.text for a in self.actions if isinstance(a, SendPrivate) and a.person == who]
-
-
 @dataclass
 class Harness:
     service: Service
@@ -129,7 +108,7 @@ async def running(
     service = Service(
         store, LIBRARY, TEXTS, policy, Pseudonymiser(STORE_KEY), clock=lambda: T0, rules=rules
     )
-    platform = Recorder()
+    platform = Recorder(PLATFORM)
     service.attach(platform)
     try:
         yield Harness(service, store, platform, engine, chats)

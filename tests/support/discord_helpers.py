@@ -15,7 +15,7 @@ from bot.platforms.discord import DiscordPlatform
 from bot.settings import load_settings
 from storage.db import sqlite_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GUILD_ID = 424242424242424242
 PSEUDONYM_KEY = "discord-test-key-0123456789"
 
