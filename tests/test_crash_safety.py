@@ -20,7 +20,6 @@ from tests.support.capture import snapshot
 from tests.support.cli import dialogue
 from tests.support.crash import ACK, ENV, config_for, conversation, feed, start
 
-ROOT = Path(__file__).resolve().parents[1]
 KILL_AFTER_ACKS = 200
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -24,9 +23,9 @@ from bot.core.state import SessionState, Status
 from bot.service import Policy, Service
 from bot.texts import Catalogue
 from storage.repositories import Repository
+from tests.support.cli import ROOT
 from tests.support.recording import Recorder
 
-ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 3, 4, 18, 30, tzinfo=UTC)
 CHAT = GroupRef("chat", "-100")
 TOPIC = GroupRef("chat", "-100/7")

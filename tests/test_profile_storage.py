@@ -22,9 +22,9 @@ from bot.texts import Catalogue
 from exporters.pseudonymise import Pseudonymiser
 from storage.db import sqlite_file
 from storage.repositories import Repository
+from tests.support.cli import ROOT
 from tests.support.recording import Recorder
 
-ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2025, 3, 4, 18, 0, tzinfo=UTC)
 G1, G2 = GroupRef("console", "g1"), GroupRef("console", "g2")
 ALICE, BOB, CAROL, DAVE, FRAN = (

@@ -27,6 +27,7 @@ from bot.core.turnout import describe
 from bot.texts import Catalogue
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
+from tests.support.cli import ROOT
 from tests.support.clockwork import (
     FRAN,
     GROUP,
@@ -38,7 +39,6 @@ from tests.support.clockwork import (
 )
 from tests.support.export_text import csv_rows
 
-ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2027, 2, 1, 18, 0, tzinfo=UTC)
 ALICE = PersonRef("console", "alice")
 SCRIPT = "health-data-intro"

@@ -8,8 +8,6 @@ import pytest
 
 from tests.support.cli import dialogue, write_config
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:

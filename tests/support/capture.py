@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,9 +32,9 @@ from storage.tables import (
     votes,
 )
 from storage.writer import QueuedRepository
+from tests.support.cli import ROOT
 from tests.support.recording import Recorder
 
-ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = load_library(ROOT)
 TEXTS = Catalogue.load()
 T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)

@@ -20,9 +20,9 @@ from bot.core.ids import GroupRef, PersonRef
 from bot.cycles import Cycles
 from bot.scheduling import Scheduler
 from bot.settings import Settings
+from tests.support.cli import ROOT
 from tests.support.recording import Recorder
 
-ROOT = Path(__file__).resolve().parents[2]
 GROUP = GroupRef("console", "g")
 FRAN = PersonRef("console", "fran")
 SECONDS = timedelta(seconds=20)  # people take a moment between messages

@@ -13,9 +13,8 @@ import pytest
 from bot.app import App, build
 from bot.runner import enabled_platforms
 from bot.settings import Settings
+from tests.support.cli import ROOT
 from tests.support.telegram_fake import FakeBotApi, TelegramUser
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def telegram_settings(
