@@ -1,43 +1,20 @@
 import ipaddress
 import logging
-import os
-import secrets
 import socket
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from storage.db import default_keys, make_engine, upgrade
+from storage.db import make_engine, upgrade
 from storage.repositories import Repository
-
-POSTGRES_URL = os.environ.get("DIALOGUE_TEST_DATABASE_URL")
+from tests.support.databases import POSTGRES_URL, fresh_postgres_database
+from tests.support.telegram_fake import FakeBotApi
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path}/test.db"
-
-
-@asynccontextmanager
-async def _fresh_postgres_database(server_url: str) -> AsyncIterator[str]:
-    name = f"dialogue_t_{secrets.token_hex(6)}"
-    engine = make_engine(server_url)
-    admin = engine.execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        yield url
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        # Its key store, made where a server's database keeps them unless set (storage.db).
-        Path(default_keys(url)).unlink(missing_ok=True)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(
@@ -57,8 +34,15 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
         return
     assert POSTGRES_URL is not None
-    async with _fresh_postgres_database(POSTGRES_URL) as url:
+    async with fresh_postgres_database(POSTGRES_URL) as url:
         yield url
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    """Telegram's Bot API, faked on 127.0.0.1."""
+    async with FakeBotApi() as server:
+        yield server
 
 
 @pytest.fixture

@@ -11,7 +11,15 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from analysis_cycle import (
+from lxml import etree
+from lxml import html as lxml_html
+
+from exporters import themes
+from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
+from storage.datasets import Datasets
+from storage.db import make_engine
+from storage.repositories import Repository
+from tests.support.analysis_cycle import (
     BLOC_A,
     BLOC_A_AGREES,
     EVERYONE_AGREES,
@@ -26,17 +34,9 @@ from analysis_cycle import (
     theme_of,
     typed_votes,
 )
-from export_cycle import KEY
-from lxml import etree
-from lxml import html as lxml_html
-
-from exporters import themes
-from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
-from storage.datasets import Datasets
-from storage.db import make_engine
-from storage.repositories import Repository
-from tests.capture_support import STORE_KEY
-from tests.export_text import csv_rows
+from tests.support.capture import STORE_KEY
+from tests.support.export_cycle import KEY
+from tests.support.export_text import csv_rows
 
 SCHEMA = Path(__file__).parent / "refi-qda" / "Project-mrt2019.xsd"
 QDA = "{urn:QDA-XML:project:1.0}"

@@ -11,9 +11,9 @@ import pytest
 
 from storage.backups import table_rows
 from storage.db import make_engine
-from tests.cli_support import dialogue, write_config
-from tests.conftest import POSTGRES_URL, _fresh_postgres_database
-from tests.test_staff_tools import run_session, staff_config
+from tests.support.cli import dialogue, write_config
+from tests.support.databases import POSTGRES_URL, fresh_postgres_database
+from tests.support.staff import run_session, staff_config
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ async def new_database(
                 url = f"sqlite+aiosqlite:///{tmp_path}/restored-{len(made)}/d.db"
             else:
                 assert POSTGRES_URL is not None
-                url = await stack.enter_async_context(_fresh_postgres_database(POSTGRES_URL))
+                url = await stack.enter_async_context(fresh_postgres_database(POSTGRES_URL))
             made.append(url)
             return url
 

@@ -20,7 +20,7 @@ from bot.core.state import SessionState, Status
 from storage.db import make_engine, sqlite_file
 from storage.tables import identities, responses
 from storage.writer import CaptureFailed, QueuedRepository, WriterStopped
-from tests.capture_support import STORE_KEY
+from tests.support.capture import STORE_KEY
 
 T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
 ALICE = PersonRef("telegram", "4242")

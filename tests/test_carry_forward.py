@@ -12,36 +12,12 @@ from bot.content.check import collect
 from bot.content.heard import statements
 from bot.core.ids import PersonRef
 from storage.tables import content_versions
-from tests.clockwork import FRAN, FakeClock, content_root, settings_for, start_bot
+from tests.support.clockwork import C1_TALK, FRAN, FakeClock, content_root, settings_for, start_bot
 
 T0 = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 ALICE = PersonRef("console", "alice")  # agrees to be quoted
 BOB = PersonRef("console", "bob")  # takes part, but not to be quoted
 CAROL = PersonRef("console", "carol")  # never agrees
-
-FIRST = """\
-id = "c1-talk"
-version = "1"
-title = "Sharing health data"
-language = "en"
-estimated_minutes = 30
-
-[[steps]]
-id = "ask"
-kind = "prompt"
-text = "What matters most to you about your health data?"
-
-[[steps]]
-id = "trust"
-kind = "choice"
-text = "Should researchers use it without asking?"
-options = ["Yes", "No", "Not sure"]
-
-[[steps]]
-id = "bye"
-kind = "close"
-text = "Thank you."
-"""
 
 SECOND = """\
 id = "c2-followup"
@@ -66,7 +42,7 @@ text = "Last time, groups said {{heard:heard-2027-c1#1}} Do you agree?"
 async def test_what_cycle_one_heard_appears_in_cycle_two_quoting_only_consented_words(
     database_url: str, tmp_path: Path
 ) -> None:
-    root = content_root(tmp_path, {"c1-talk": FIRST})
+    root = content_root(tmp_path, {"c1-talk": C1_TALK})
     settings = settings_for(database_url, root)
     clock = FakeClock(T0)
     first = await start_bot(settings, clock)

@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.cli_support import ROOT, clean_env, dialogue
-from tests.debian import installed
+from tests.support.cli import ROOT, clean_env, dialogue
+from tests.support.debian import installed
 
 # Runs the command line in this process, then names the heavy libraries it had loaded.
 LOADED = """

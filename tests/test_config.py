@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import ConfigError, Settings, load_settings
-from tests.cli_support import dialogue
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.cli import ROOT, dialogue
 
 
 def test_example_config_documents_exactly_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,15 +8,17 @@ restart loses, and no burst of commands holds back /withdraw, /mydata or the lik
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.db import make_engine
 from storage.tables import invitations
-from tests.capture_support import user_ids
-from tests.cli_support import dialogue, write_config
+from tests.support.capture import user_ids
+from tests.support.cli import dialogue, write_config
 
 INVITED = "[private to carol] Hello! Your messages in this session are not being recorded."
 NOT_RECORDED = "[private to carol] Your answer wasn't recorded"
+START = "facilitator: /start health-data-intro"
 TALLY = "[private to facilitator] Live answers to research-comfort"
 
 
@@ -38,6 +40,11 @@ class Console:
         return result.stdout
 
 
+@pytest.fixture
+def console(database_url: str, tmp_path: Path) -> Console:
+    return Console(database_url, tmp_path)
+
+
 async def counted(database_url: str) -> tuple[int, int]:
     """How many invitations are remembered, and how many identities name carol."""
     engine = make_engine(database_url)
@@ -53,11 +60,10 @@ async def counted(database_url: str) -> tuple[int, int]:
 
 
 async def test_someone_who_never_agreed_is_invited_once_across_restarts_until_they_withdraw(
-    database_url: str, tmp_path: Path
+    console: Console, database_url: str
 ) -> None:
-    console = Console(database_url, tmp_path)
     first = console.run(
-        "facilitator: /start health-data-intro",
+        START,
         "carol: CAROL-SECRET hello",
         "carol: CAROL-SECRET still here",
         "facilitator: /goto research-comfort",
@@ -82,11 +88,10 @@ async def test_someone_who_never_agreed_is_invited_once_across_restarts_until_th
 
 
 async def test_a_persons_group_and_a_sessions_lead_come_back_after_a_restart(
-    database_url: str, tmp_path: Path
+    console: Console,
 ) -> None:
-    console = Console(database_url, tmp_path)
     first = console.run(
-        "facilitator: /start health-data-intro",
+        START,
         "bob: /agree participate profile",
         "alice: /agree participate",
         "facilitator: /goto research-comfort",
@@ -102,11 +107,10 @@ async def test_a_persons_group_and_a_sessions_lead_come_back_after_a_restart(
 
 
 async def test_no_burst_of_commands_holds_back_withdrawal_or_a_look_at_ones_data(
-    database_url: str, tmp_path: Path
+    console: Console,
 ) -> None:
-    console = Console(database_url, tmp_path)
     out = console.run(
-        "facilitator: /start health-data-intro",
+        START,
         "bob: /agree participate profile",
         "facilitator: /goto first-thoughts",
         "bob: BOB-REPLY my words",

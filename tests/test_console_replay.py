@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from storage.db import make_engine
 from storage.tables import consents
-from tests.capture_support import stored_replies
-from tests.cli_support import dialogue, write_config
-from tests.export_text import export_text
+from tests.support.capture import stored_replies
+from tests.support.cli import dialogue, write_config
+from tests.support.export_text import export_text
 
 ENV = {"DIALOGUE_PSEUDONYM_KEY": "console-replay-key-0123456789abcdef"}
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from storage.db import sqlite_file
-from tests.cli_support import ROOT, dialogue, write_config
-from tests.export_text import csv_rows, export_text
+from tests.support.cli import ROOT, dialogue, write_config
+from tests.support.export_text import csv_rows, export_text
 
 INVITATION = "Your messages in this session are not being recorded"
 

@@ -21,8 +21,8 @@ import pytest
 from bot.content.check import Library, collect, load_library
 from bot.content.models import SCOPES
 from bot.content.problems import ContentError, Problem
+from tests.support.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = "prompts/health-data-intro.toml"
 CARD = "resources/what-is-health-data.md"
 

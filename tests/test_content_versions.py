@@ -19,10 +19,9 @@ from bot.content.version import version_of
 from bot.core.ids import PersonRef
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
-from tests.cli_support import dialogue, write_config
-from tests.clockwork import FakeClock, content_root, settings_for, start_bot
-from tests.export_text import csv_rows
-from tests.test_solo_session import Resident, t
+from tests.support.cli import dialogue, write_config
+from tests.support.clockwork import FakeClock, Resident, content_root, settings_for, start_bot, t
+from tests.support.export_text import csv_rows
 
 SCRIPT_ID = "labels-demo"
 CARD = "what-is-health-data"

@@ -7,8 +7,6 @@ import asyncio
 import os
 import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,76 +16,17 @@ from sqlalchemy import select
 
 from storage.db import make_engine
 from storage.tables import groups, sessions
-from tests.capture_support import snapshot
-from tests.cli_support import write_config
+from tests.support.capture import snapshot
+from tests.support.cli import dialogue
+from tests.support.crash import ACK, ENV, config_for, conversation, feed, start
 
-ROOT = Path(__file__).resolve().parents[1]
-PEOPLE = [f"p{n}" for n in range(1, 7)]
-ACK = re.compile(r"^\[ack (\d+)\]$")
 KILL_AFTER_ACKS = 200
-
-
-def conversation() -> list[str]:
-    """Six people who consented and one who did not, talking while the facilitator moves on."""
-    lines = ["facilitator: /start health-data-intro"]
-    lines += [f"{name}: /agree participate" for name in PEOPLE]
-    lines.append("facilitator: /goto first-thoughts")
-    for n in range(700):
-        if n % 70 == 69:
-            lines.append("facilitator: /next")
-        elif n % 50 == 25:
-            lines.append(f"carol: CAROL-{n} not consented, never stored")
-        elif n % 40 == 39:
-            # An edit of this person's message a few lines up.
-            name = PEOPLE[(n - 3) % len(PEOPLE)]
-            target = next(
-                i + 1 for i in range(len(lines) - 1, -1, -1) if lines[i].startswith(f"{name}: R")
-            )
-            lines.append(f"{name} edits {target}: R-edited by {name}")
-        else:
-            lines.append(f"{PEOPLE[n % len(PEOPLE)]}: R{n} said at line {len(lines) + 1}")
-    return lines
 
 
 def steps_after(lines: list[str], count: int) -> int:
     """The step index once the first ``count`` lines are handled."""
     nexts = sum(1 for line in lines[:count] if line == "facilitator: /next")
     return 2 + nexts  # /goto first-thoughts is step index 2
-
-
-def config_for(path: Path, url: str) -> Path:
-    quiet = '[logging]\nlevel = "WARNING"\n'
-    return write_config(path / f"config-{abs(hash(url))}.toml", url, quiet)
-
-
-def environment(url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
-    env["DIALOGUE_PSEUDONYM_KEY"] = "crash-test-key-0123456789abcdef"
-    return env
-
-
-def start(config: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "--config",
-            str(config),
-            "run",
-            "--input-id",
-            "crash",
-            *extra,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        bufsize=1,
-        start_new_session=True,  # its own process group, as under a service manager
-    )
 
 
 def descendants(pid: int) -> list[int]:
@@ -109,30 +48,6 @@ def gone(pid: int, seconds: float) -> bool:
             return True
         time.sleep(0.05)
     return False
-
-
-def feed(
-    bot: subprocess.Popen[str],
-    lines: list[str],
-    fed: list[int],
-    ready: threading.Event,
-    per_second: float,
-) -> None:
-    """Post the lines as people would: at a steady pace, not waiting for the bot to answer.
-
-    The first line goes alone; the rest follow once it is acknowledged (the bot is up).
-    """
-    assert bot.stdin is not None
-    try:
-        for number, line in enumerate(lines, start=1):
-            bot.stdin.write(line + "\n")
-            bot.stdin.flush()
-            fed.append(number)
-            if number == 1:
-                ready.wait(timeout=120)
-            time.sleep(1 / per_second)
-    except (BrokenPipeError, ValueError):
-        pass  # the bot was killed
 
 
 def stored(url: str) -> dict[str, Any]:
@@ -164,35 +79,18 @@ def test_a_bot_killed_mid_session_keeps_every_acknowledged_reply_once_and_resume
     database_url: str, tmp_path: Path
 ) -> None:
     lines = conversation()
-    env = environment(database_url)
     clean_url = f"sqlite+aiosqlite:///{tmp_path}/clean.db"
     transcript = tmp_path / "conversation.txt"
     transcript.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    clean = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "--config",
-            str(config_for(tmp_path, clean_url)),
-            "run",
-            "--input-id",
-            "crash",
-            "--transcript",
-            str(transcript),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    clean = dialogue(
+        config_for(tmp_path, clean_url), "run", "--input-id", "crash", "--transcript",
+        str(transcript), env=ENV, timeout=180,
+    )  # fmt: skip
     assert clean.returncode == 0, clean.stderr
     expected = stored(clean_url)
 
     config = config_for(tmp_path, database_url)
-    bot = start(config, env, "--acknowledge")
+    bot = start(config, "--acknowledge")
     fed: list[int] = []
     ready = threading.Event()
     feeder = threading.Thread(target=feed, args=(bot, lines, fed, ready, 150), daemon=True)
@@ -224,7 +122,7 @@ def test_a_bot_killed_mid_session_keeps_every_acknowledged_reply_once_and_resume
 
     # Started again, the bot is fed everything from the start (as a platform redelivers
     # whatever was not confirmed): what it had is kept once, the rest is added.
-    again = start(config, env)
+    again = start(config)
     out, err = again.communicate("\n".join(lines) + "\n", timeout=180)
     assert again.returncode == 0, err
     assert stored(database_url) == expected
@@ -237,7 +135,7 @@ def test_sigterm_to_the_process_group_stops_the_bot_at_once_with_everything_it_a
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/term.db"
     lines = conversation()
-    bot = start(config_for(tmp_path, url), environment(url), "--acknowledge")
+    bot = start(config_for(tmp_path, url), "--acknowledge")
     ready = threading.Event()
     threading.Thread(target=feed, args=(bot, lines, [], ready, 150), daemon=True).start()
     acked: list[int] = []

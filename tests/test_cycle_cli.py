@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli_support import dialogue, write_config
-from tests.clockwork import content_root
+from tests.support.cli import dialogue, write_config
+from tests.support.clockwork import content_root
 
 
 def test_staff_plan_open_list_and_close_cycles_with_times_in_london(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,8 +22,8 @@ from bot.core.ids import GroupRef, PersonRef
 from bot.core.schedule import NoSuchLocalTime, parse_local, step_timer
 from bot.core.state import SessionState, Status
 from bot.texts import Catalogue
+from tests.support.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2027, 3, 27, 9, 0, tzinfo=UTC)
 GROUP = GroupRef("console", "g")

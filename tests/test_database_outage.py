@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import make_engine
-from tests.cli_support import dialogue
-from tests.test_crash_safety import ACK, config_for, conversation, environment, feed, start
+from tests.support.cli import dialogue
+from tests.support.crash import ACK, ENV, config_for, conversation, feed, start
 
 BIN = Path("/usr/lib/postgresql/15/bin")
 OWNER = "postgres"  # the server will not run as root
@@ -95,7 +95,7 @@ def replies_of_a_run_without_outage(lines: list[str], tmp_path: Path) -> set[str
     config = config_for(tmp_path, url)
     clean = dialogue(
         config, "run", "--input-id", "crash", "--transcript", str(transcript),
-        env=environment(url),
+        env=ENV,
     )  # fmt: skip
     assert clean.returncode == 0, clean.stderr
     return set(stored_replies(url))
@@ -106,7 +106,7 @@ def test_replies_wait_out_a_database_outage_and_none_acknowledged_is_lost(
 ) -> None:
     lines = conversation()
     expected = replies_of_a_run_without_outage(lines, tmp_path)
-    bot = start(config_for(tmp_path, server.url), environment(server.url), "--acknowledge")
+    bot = start(config_for(tmp_path, server.url), "--acknowledge")
     fed: list[int] = []
     ready = threading.Event()
     feeder = threading.Thread(target=feed, args=(bot, lines, fed, ready, 60), daemon=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.cli_support import dialogue, write_config
+from tests.support.cli import dialogue, write_config
 
 KEY = "problems-test-key-0123456789abcdef"
 POSTGRES_URL = os.environ.get("DIALOGUE_TEST_DATABASE_URL")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.cli_support import ROOT
-from tests.debian import installed
+from tests.support.cli import ROOT
+from tests.support.debian import installed
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
 

@@ -7,10 +7,8 @@ import re
 from dataclasses import replace
 from datetime import date, timedelta
 
-from export_cycle import LIBRARY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reach_cycle import QUESTIONS, T0
 
 from bot import show
 from bot.content.check import Library
@@ -28,6 +26,8 @@ from exporters.learning import Words, counted
 from exporters.schema import ALL_GROUPS
 from storage.heard import Heard, StepCount, Tally
 from storage.reach import CycleReach, SessionReplies
+from tests.support.export_cycle import LIBRARY
+from tests.support.reach_cycle import QUESTIONS, T0
 
 CHOICE = Step(id="pick", kind="choice", text="Which?", options=["a", "b", "c"])
 PICK = ("s", "pick")

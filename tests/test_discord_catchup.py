@@ -19,8 +19,8 @@ from storage.db import make_engine
 from storage.keystore import keys_of
 from storage.sealed import open_earlier, open_reply
 from storage.tables import platform_cursors, response_edits, responses
-from tests.capture_support import user_ids
-from tests.discord_helpers import (
+from tests.support.capture import user_ids
+from tests.support.discord_helpers import (
     PSEUDONYM_KEY,
     World,
     database_bytes,

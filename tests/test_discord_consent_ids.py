@@ -9,7 +9,7 @@ import discord
 import pytest
 
 from bot.core.ids import GroupRef
-from tests.discord_helpers import PSEUDONYM_KEY, discord_world, replies, text_of
+from tests.support.discord_helpers import PSEUDONYM_KEY, discord_world, replies, text_of
 
 
 @pytest.fixture(autouse=True)

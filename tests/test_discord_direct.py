@@ -18,8 +18,8 @@ from bot.app import cycles, scheduler
 from bot.core.direct import session_id
 from bot.core.ids import PersonRef
 from storage.tables import responses, session_reflections, sessions, votes
-from tests.capture_support import stored_replies
-from tests.discord_helpers import (
+from tests.support.capture import stored_replies
+from tests.support.discord_helpers import (
     PSEUDONYM_KEY,
     World,
     database_bytes,

@@ -8,7 +8,13 @@ import discord
 import pytest
 
 from bot.core.ids import GroupRef
-from tests.discord_helpers import PSEUDONYM_KEY, discord_world, replies, start_session, text_of
+from tests.support.discord_helpers import (
+    PSEUDONYM_KEY,
+    discord_world,
+    replies,
+    start_session,
+    text_of,
+)
 
 SCRIPT = "health-data-intro"
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot import logs
 from storage.tables import handled_messages
-from tests.discord_helpers import (
+from tests.support.discord_helpers import (
     PSEUDONYM_KEY,
     ROOT,
     World,
@@ -25,7 +25,7 @@ from tests.discord_helpers import (
     replies,
     text_of,
 )
-from tests.export_text import export_text
+from tests.support.export_text import export_text
 
 SCRIPT = "health-data-intro"
 PEOPLE = ("alice", "bob", "carol", "staff")

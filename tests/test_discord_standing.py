@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from bot.intake import CommandLimiter
-from tests.discord_helpers import PSEUDONYM_KEY, discord_world, replies, start_session, text_of
+from tests.support.discord_helpers import (
+    PSEUDONYM_KEY,
+    discord_world,
+    replies,
+    start_session,
+    text_of,
+)
 
 SCRIPT = "health-data-intro"
 

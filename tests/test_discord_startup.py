@@ -1,7 +1,8 @@
 """The adapter's own start-up against a fake Discord on 127.0.0.1: login, connect, READY.
 
 simcord logs the bot in by itself, so a refused token and a missing Message Content intent
-are shown here, with discord.py's real HTTP client and websocket (see tests/discord_gateway.py).
+are shown here, with discord.py's real HTTP client and websocket (see
+tests/support/discord_gateway.py).
 """
 
 from pathlib import Path
@@ -11,8 +12,13 @@ import pytest
 from bot.app import discord_platform
 from bot.cli import main
 from bot.settings import ConfigError, load_settings
-from tests.discord_gateway import MESSAGE_CONTENT, TOKEN, fake_discord, fake_discord_in_thread
-from tests.discord_helpers import open_bot, write_config
+from tests.support.discord_gateway import (
+    MESSAGE_CONTENT,
+    TOKEN,
+    fake_discord,
+    fake_discord_in_thread,
+)
+from tests.support.discord_helpers import open_bot, write_config
 
 
 @pytest.fixture

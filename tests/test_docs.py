@@ -11,12 +11,12 @@ from pathlib import Path
 
 import discord
 import pytest
-from cli_support import ROOT, dialogue
 
 from bot.cli import parser
 from bot.content.check import collect
 from bot.platforms.discord_out import NEEDED
 from bot.settings import ENVIRONMENT_SECRETS, Settings
+from tests.support.cli import ROOT, dialogue
 
 README = ROOT / "README.md"
 DOCS = [README, ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -11,7 +11,6 @@ import hashlib
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,8 +53,8 @@ from bot.core.events import (
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.state import SessionState, Status
 from bot.texts import Catalogue
+from tests.support.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPT_ID = "health-data-intro"
 NOW = datetime(2025, 3, 4, 18, 30, tzinfo=UTC)
 GROUP = GroupRef("console", "g")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -39,8 +38,8 @@ from bot.core.events import (
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.state import SessionState, Status
 from bot.texts import Catalogue
+from tests.support.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPT_ID = "health-data-intro"
 T0 = datetime(2025, 3, 4, 18, 0, tzinfo=UTC)
 GROUP = GroupRef("console", "g")

@@ -53,7 +53,7 @@ from storage.tables import (
     responses,
     session_reflections,
 )
-from tests.capture_support import (
+from tests.support.capture import (
     FRAN,
     STORE_KEY,
     Harness,

@@ -22,9 +22,9 @@ from storage._erased import Marks
 from storage.db import make_engine
 from storage.tables import erased_messages, handled_messages, pending_edits
 from storage.writer import QueuedRepository
-from tests.capture_support import STORE_KEY, stored_replies
-from tests.cli_support import dialogue, write_config
-from tests.export_text import export_text
+from tests.support.capture import STORE_KEY, stored_replies
+from tests.support.cli import dialogue, write_config
+from tests.support.export_text import export_text
 
 T0 = datetime(2026, 5, 1, 18, 0, tzinfo=UTC)
 CHAT = GroupRef("telegram", "-1001")

@@ -5,7 +5,6 @@ from contextlib import AbstractContextManager
 
 import pyarrow as pa
 import pytest
-from export_cycle import cycle_captures
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +13,8 @@ from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.keystore import KeyStore
 from storage.repositories import Repository
-from tests.capture_support import STORE_KEY
+from tests.support.capture import STORE_KEY
+from tests.support.export_cycle import cycle_captures
 
 # Pieces a reply may hold: every kind of detail, near misses, and plain words and digits.
 PIECES = (

@@ -5,7 +5,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from export_cycle import ALICE, CAROL, G1, G2, KEY, LIBRARY, SCRIPT, T0, TITLES, cycle_captures
 
 from bot.content.check import Library
 from bot.core.captures import ResponseCaptured
@@ -13,8 +12,20 @@ from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.repositories import Repository
-from tests.capture_support import STORE_KEY
-from tests.export_text import csv_rows
+from tests.support.capture import STORE_KEY
+from tests.support.export_cycle import (
+    ALICE,
+    CAROL,
+    G1,
+    G2,
+    KEY,
+    LIBRARY,
+    SCRIPT,
+    T0,
+    TITLES,
+    cycle_captures,
+)
+from tests.support.export_text import csv_rows
 
 FORMULAS = (
     "=SUM(1+2) is what rent feels like",

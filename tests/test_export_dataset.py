@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from export_cycle import (
+from frictionless import validate
+from lxml import etree
+
+from bot.content.version import version_of
+from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
+from exporters.schema import tables_for
+from storage.datasets import Datasets
+from storage.db import make_engine
+from storage.repositories import Repository
+from tests.support.capture import STORE_KEY
+from tests.support.export_cycle import (
     ALICE,
     BOB,
     CAROL,
@@ -27,17 +37,7 @@ from export_cycle import (
     VOTERS,
     cycle_captures,
 )
-from frictionless import validate
-from lxml import etree
-
-from bot.content.version import version_of
-from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
-from exporters.schema import tables_for
-from storage.datasets import Datasets
-from storage.db import make_engine
-from storage.repositories import Repository
-from tests.capture_support import STORE_KEY
-from tests.export_text import csv_rows, export_text
+from tests.support.export_text import csv_rows, export_text
 
 SCHEMA = Path(__file__).parent / "refi-qda" / "Project-mrt2019.xsd"
 QDA = "{urn:QDA-XML:project:1.0}"

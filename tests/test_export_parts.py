@@ -15,7 +15,7 @@ from exporters.redact import Redactor, valid_nhs_number
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.repositories import Repository
-from tests.capture_support import STORE_KEY
+from tests.support.capture import STORE_KEY
 
 T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
 

@@ -10,9 +10,6 @@ from typing import Any
 
 import analysis_cycle
 import pytest
-from cli_support import dialogue, write_config
-from debian import FLAGS, chromium, npm_package, pdftotext
-from export_cycle import G1, KEY, LIBRARY, T0, TITLES, cycle_captures
 from lxml import html as lxml_html
 from playwright.sync_api import Browser, ConsoleMessage, Route, sync_playwright
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,7 +19,10 @@ from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.repositories import Repository
-from tests.capture_support import STORE_KEY
+from tests.support.capture import STORE_KEY
+from tests.support.cli import dialogue, write_config
+from tests.support.debian import FLAGS, chromium, npm_package, pdftotext
+from tests.support.export_cycle import G1, KEY, LIBRARY, T0, TITLES, cycle_captures
 
 CHARTS = {
     "people-by-group",

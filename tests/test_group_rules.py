@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from bot.content.check import Library, load_library
 from bot.core import engine
-from bot.core.actions import Action, CheckAccess, SendPrivate, SendText
+from bot.core.actions import CheckAccess, SendPrivate, SendText
 from bot.core.captures import ResponseDeleted, VoteCaptured
 from bot.core.context import Actor, Context
 from bot.core.effects import ForgetRequested, GroupRegistered, TallyChanged
@@ -24,8 +23,9 @@ from bot.core.state import SessionState, Status
 from bot.service import Policy, Service
 from bot.texts import Catalogue
 from storage.repositories import Repository
+from tests.support.cli import ROOT
+from tests.support.recording import Recorder
 
-ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 3, 4, 18, 30, tzinfo=UTC)
 CHAT = GroupRef("chat", "-100")
 TOPIC = GroupRef("chat", "-100/7")
@@ -120,28 +120,12 @@ def test_forget_removes_the_replied_message_only_for_its_author_or_asks_for_a_nu
     assert bare.captures == () and bare.actions == (SendPrivate(ALICE, t("forget.usage"), CHAT),)
 
 
-class Recorder:
-    name = "chat"
-
-    def __init__(self) -> None:
-        self.actions: list[Action] = []
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
-    async def perform(self, action: Action) -> None:
-        self.actions.append(action)
-
-
 @pytest.fixture
 async def service(repo: Repository, library: Library) -> AsyncIterator[tuple[Service, Recorder]]:
     policy = Policy(staff=frozenset({SAM}), admins_facilitate=frozenset({"chat"}))
     clock = iter(datetime(2025, 3, 4, 18, 30, n, tzinfo=UTC) for n in range(60))
     service = Service(repo, library, TEXTS, policy, lambda p: f"p-{p.user_id}", lambda: next(clock))
-    recorder = Recorder()
+    recorder = Recorder("chat")
     service.attach(recorder)
     yield service, recorder
 

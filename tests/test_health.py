@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from alembic.script import ScriptDirectory
 from prometheus_client.parser import text_string_to_metric_families
 
 from storage.db import alembic_config
-from tests.cli_support import ROOT, clean_env, dialogue, write_config
+from tests.support.cli import dialogue, launch, type_lines, write_config
 
 SECRET_WORDS = ("ZEBRA-WORDS-OF-ALICE", "QUOKKA-WORDS-OF-BOB", "OTTER-NOT-CONSENTED")
 LINES = [
@@ -84,31 +83,9 @@ def test_metrics_health_and_json_logs_carry_counts_never_words(
         f'[privacy]\nkey_file = "{tmp_path / "k.key"}"\n'
     )
     config = write_config(tmp_path / "c.toml", database_url, more)
-    bot = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "--config",
-            str(config),
-            "run",
-            "--console",
-            "--acknowledge",
-        ],
-        cwd=ROOT,
-        env=clean_env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    bot = launch(config, "run", "--console", "--acknowledge")
     try:
-        assert bot.stdin is not None and bot.stdout is not None
-        bot.stdin.write("\n".join(LINES) + "\n")
-        bot.stdin.flush()
-        for line in bot.stdout:
-            if line.startswith(f"[ack {len(LINES)}]"):
-                break
+        type_lines(bot, LINES, len(LINES))
         with urllib.request.urlopen(f"http://{listen}/metrics", timeout=10) as reply:
             scraped = reply.read().decode()
         with urllib.request.urlopen(f"http://{listen}/healthz", timeout=10) as reply:

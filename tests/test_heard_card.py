@@ -7,8 +7,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from export_cycle import LIBRARY
-from reach_cycle import GA, T0
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.captures import Capture, ConsentRecorded, ResponseCaptured, SessionSaved, VoteCaptured
@@ -25,7 +23,9 @@ from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.heard import heard
 from storage.repositories import Repository
-from tests.capture_support import STORE_KEY
+from tests.support.capture import STORE_KEY
+from tests.support.export_cycle import LIBRARY
+from tests.support.reach_cycle import GA, T0
 
 ALONE = direct_group("c1")
 CYCLE = CycleRecord("c1", "Homes", "repairs", ("housing",), "closed", T0, T0 + timedelta(days=9))

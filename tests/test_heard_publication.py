@@ -9,8 +9,7 @@ from bot.content.check import collect
 from bot.content.heard import statements
 from bot.core.ids import PersonRef
 from bot.texts import Catalogue
-from tests.clockwork import FRAN, FakeClock, content_root, settings_for, start_bot
-from tests.test_carry_forward import FIRST
+from tests.support.clockwork import C1_TALK, FRAN, FakeClock, content_root, settings_for, start_bot
 
 T0 = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 ALICE = PersonRef("console", "alice")  # quoted twice, then withdraws
@@ -27,7 +26,7 @@ WITHDRAWN = Catalogue.load().get("en", "heard.withdrawn")
 async def test_the_draft_is_redacted_and_a_withdrawal_takes_its_quotes_out_of_every_draft(
     database_url: str, tmp_path: Path
 ) -> None:
-    root = content_root(tmp_path, {"c1-talk": FIRST})
+    root = content_root(tmp_path, {"c1-talk": C1_TALK})
     settings = settings_for(database_url, root)
     clock = FakeClock(T0)
     bot = await start_bot(settings, clock)

@@ -28,7 +28,7 @@ from bot.platforms.console import ConsoleError, ConsolePlatform
 from bot.settings import ConfigError, Settings, load_settings
 from storage.db import upgrade
 from storage.tables import responses
-from tests.capture_support import (
+from tests.support.capture import (
     FRAN,
     LIBRARY,
     T0,

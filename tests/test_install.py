@@ -7,7 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from cli_support import ROOT, dialogue
+from tests.support.cli import ROOT, dialogue
 
 CONTENT = ("prompts", "resources")
 

@@ -11,7 +11,7 @@ from PIL import Image
 from bot.core.direct import cycle_of, invitation
 from bot.core.ids import GroupRef
 from bot.platforms.telegram_codec import group_from_token
-from tests.cli_support import dialogue, write_config
+from tests.support.cli import dialogue, write_config
 
 
 def invite(tmp_path: Path, *args: str, telegram: bool = True) -> subprocess.CompletedProcess[str]:

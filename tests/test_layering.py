@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.cli import ROOT
 
 FORBIDDEN = {
     "bot/core": (

@@ -6,9 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cli_support import dialogue, write_config
-from debian import chromium
-from export_cycle import ALICE, G1, G3, KEY, LIBRARY, T0, TITLES, cycle_captures
 from lxml import html as lxml_html
 
 from bot.core.captures import ReflectionSaved
@@ -19,7 +16,10 @@ from exporters.learning import Words
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.repositories import Repository
-from tests.capture_support import STORE_KEY
+from tests.support.capture import STORE_KEY
+from tests.support.cli import dialogue, write_config
+from tests.support.debian import chromium
+from tests.support.export_cycle import ALICE, G1, G3, KEY, LIBRARY, T0, TITLES, cycle_captures
 
 WELL_C0 = "Everyone spoke at least once"
 WELL_C1 = "The cards helped the quiet ones"
@@ -28,7 +28,7 @@ HARD_C1 = "Too little time for the open question"
 
 @pytest.fixture
 async def datasets(database_url: str) -> AsyncIterator[Datasets]:
-    """Cycles c0 and c1 of tests/export_cycle.py, with a reflection on a session of each."""
+    """Cycles c0 and c1 of tests/support/export_cycle.py, with a reflection on a session of each."""
     await upgrade(database_url)
     engine = make_engine(database_url)
     repo = Repository(engine, STORE_KEY)

@@ -22,9 +22,9 @@ from storage.db import (
 )
 from storage.repositories import Repository
 from storage.tables import responses
-from tests.capture_support import STORE_KEY
-from tests.cli_support import dialogue, write_config
-from tests.test_storage import ALICE, GROUP, SESSION, _schema_diff, at
+from tests.support.capture import STORE_KEY
+from tests.support.cli import dialogue, write_config
+from tests.support.records import ALICE, GROUP, SESSION, at, schema_diff
 
 # The version rows of a database at the newest schema when every migration grew from 0001
 # (0007 has none: 0012_content depended on it).
@@ -104,7 +104,7 @@ async def test_upgrade_downgrade_to_base_and_upgrade_again_with_data(database_ur
     engine = make_engine(database_url)
     try:
         async with engine.connect() as conn:
-            assert await conn.run_sync(_schema_diff) == []
+            assert await conn.run_sync(schema_diff) == []
     finally:
         await engine.dispose()
 

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from export_cycle import KEY, LIBRARY, T0, cycle_captures
 
 from bot import logs
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.repositories import Repository
-from tests.capture_support import STORE_KEY
-from tests.cli_support import ROOT, clean_env, dialogue, write_config
+from tests.support.capture import STORE_KEY
+from tests.support.cli import dialogue, launch, type_lines, write_config
+from tests.support.export_cycle import KEY, LIBRARY, T0, cycle_captures
 
-ACK = re.compile(r"^\[ack (\d+)\]$")
 EXPORT_FILES = (
     "responses.csv",
     "responses.parquet",
@@ -72,21 +68,8 @@ def conversation() -> list[str]:
 
 def run_console(config: Path, lines: list[str], deploy: Path) -> dict[str, str]:
     """Run the bot on the console; the modes of what it made, taken while it still runs."""
-    bot = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "--config", str(config), "run", "--acknowledge"],
-        cwd=ROOT,
-        env=clean_env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert bot.stdin is not None and bot.stdout is not None
-    bot.stdin.write("\n".join(lines) + "\n")
-    bot.stdin.flush()
-    for output in bot.stdout:
-        if (match := ACK.match(output.strip())) and int(match[1]) == len(lines):
-            break
+    bot = launch(config, "run", "--acknowledge")
+    type_lines(bot, lines, len(lines))
     running = modes(deploy)
     _, err = bot.communicate(timeout=60)
     assert bot.returncode == 0, err

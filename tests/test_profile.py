@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +22,8 @@ from bot.core.ids import GroupRef, PersonRef
 from bot.core.records import ProfileAnswer
 from bot.core.state import SessionState
 from bot.texts import Catalogue
+from tests.support.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 3, 4, 18, 30, tzinfo=UTC)
 GROUP = GroupRef("console", "g")
 ALICE = PersonRef("console", "alice")

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from bot.content.check import load_library
-from bot.core.actions import Action, SendPrivate
 from bot.core.captures import ConsentRecorded, ProfileAnswered, ProfileDeleted
 from bot.core.events import CommandIssued, Event, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
@@ -23,8 +22,9 @@ from bot.texts import Catalogue
 from exporters.pseudonymise import Pseudonymiser
 from storage.db import sqlite_file
 from storage.repositories import Repository
+from tests.support.cli import ROOT
+from tests.support.recording import Recorder
 
-ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2025, 3, 4, 18, 0, tzinfo=UTC)
 G1, G2 = GroupRef("console", "g1"), GroupRef("console", "g2")
 ALICE, BOB, CAROL, DAVE, FRAN = (
@@ -93,27 +93,6 @@ async def test_erasure_removes_profile_answers_from_the_database_file(
 
 
 # --- through the service -----------------------------------------------------------------------
-
-
-class Recorder:
-    """The console platform's place: records every action instead of printing it."""
-
-    name = "console"
-
-    def __init__(self) -> None:
-        self.sent: list[Action] = []
-
-    async def start(self) -> None:
-        """Nothing to connect."""
-
-    async def stop(self) -> None:
-        """Nothing to disconnect."""
-
-    async def perform(self, action: Action) -> None:
-        self.sent.append(action)
-
-    def private(self, person: PersonRef) -> list[str]:
-        return [a.text for a in self.sent if isinstance(a, SendPrivate) and a.person == person]
 
 
 class Chat:

@@ -9,10 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from disclosure_support import hide_only_small_counts
-from export_cycle import KEY, LIBRARY
 from lxml import html as lxml_html
-from reach_cycle import GA, QUESTIONS, T0, baseline, captures
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import main
@@ -25,8 +22,11 @@ from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.reach import CycleReach, SessionReplies, cycle_reach
 from storage.repositories import Repository
-from tests.capture_support import STORE_KEY
-from tests.cli_support import write_config
+from tests.support.capture import STORE_KEY
+from tests.support.cli import write_config
+from tests.support.disclosure import hide_only_small_counts
+from tests.support.export_cycle import KEY, LIBRARY
+from tests.support.reach_cycle import GA, QUESTIONS, T0, baseline, captures
 
 
 def by_session_id(session: SessionReplies) -> str:
@@ -41,7 +41,7 @@ async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-# Worked out by hand from tests/reach_cycle.py, threshold 5 (no count there is from 1 to 4):
+# Worked out by hand from tests/support/reach_cycle.py, threshold 5 (no count there is from 1 to 4):
 #
 # People in c1: p00-p29 = 30 (p99 spoke only in c0). With the profile consent: p00-p24 = 25;
 # without: p25-p29 = 5 (p25's leftover answer is ignored).

@@ -5,17 +5,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from debian import FLAGS, chromium
-from export_cycle import KEY, LIBRARY
 from playwright.sync_api import sync_playwright
-from reach_cycle import QUESTIONS, T0, baseline, captures
 
 from bot.content.check import Library
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.repositories import Repository
-from tests.capture_support import STORE_KEY
+from tests.support.capture import STORE_KEY
+from tests.support.debian import FLAGS, chromium
+from tests.support.export_cycle import KEY, LIBRARY
+from tests.support.reach_cycle import QUESTIONS, T0, baseline, captures
 
 LIBRARY_WITH_PROFILE = Library(
     scripts=LIBRARY.scripts,

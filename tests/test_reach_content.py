@@ -9,8 +9,7 @@ import pytest
 from bot.cli import main
 from bot.content.check import collect, load_library
 from bot.content.problems import Problem
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.cli import ROOT
 
 QUESTIONS = """
 language = "en"

@@ -13,7 +13,7 @@ from bot.core.events import Event, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef
 from bot.core.state import Status
 from storage.tables import handled_messages
-from tests.capture_support import (
+from tests.support.capture import (
     FRAN,
     Harness,
     at,

@@ -26,7 +26,7 @@ from bot.core.state import SessionState, Status
 from bot.texts import Catalogue
 from storage.db import make_engine
 from storage.tables import Base
-from tests.cli_support import ROOT, dialogue, write_config
+from tests.support.cli import ROOT, dialogue, write_config
 
 KEY = {"DIALOGUE_PSEUDONYM_KEY": "test-key-0123456789abcdef"}
 NOW = datetime(2027, 2, 1, 18, 0, tzinfo=UTC)

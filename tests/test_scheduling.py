@@ -18,8 +18,16 @@ from bot.core.state import Status
 from bot.service import utcnow
 from storage.cycles import CLOSED, OPEN
 from storage.tables import scheduled_sessions
-from tests.capture_support import user_ids
-from tests.clockwork import FRAN, GROUP, Bot, FakeClock, content_root, settings_for, start_bot
+from tests.support.capture import user_ids
+from tests.support.clockwork import (
+    FRAN,
+    GROUP,
+    Bot,
+    FakeClock,
+    content_root,
+    settings_for,
+    start_bot,
+)
 
 T0 = datetime(2027, 3, 27, 9, 0, tzinfo=UTC)  # a Saturday; British Summer Time starts next day
 MINUTE = timedelta(minutes=1)
@@ -37,7 +45,7 @@ async def test_a_scheduled_session_opens_at_its_time_and_each_reminder_goes_out_
         await bot.say(FRAN, "/schedule timed 2027-03-28 18:30")
         due = datetime(2027, 3, 28, 17, 30, tzinfo=UTC)  # 18:30 BST, after the clocks went forward
         when = "Sun 28 Mar 2027, 18:30 BST"
-        assert bot.platform.private_to(FRAN) == [
+        assert bot.platform.private(FRAN) == [
             t(bot, "schedule.done", title="A timed script", when=when)
         ]
         jobs = {j.id: j.next_run_time for j in bot.scheduler.aps.get_jobs(jobstore="default")}
@@ -50,7 +58,7 @@ async def test_a_scheduled_session_opens_at_its_time_and_each_reminder_goes_out_
 
         await bot.advance(due - MINUTE)
         reminder = t(bot, "schedule.reminder", title="A timed script", when=when)
-        assert bot.platform.private_to(FRAN) == [reminder, reminder]
+        assert bot.platform.private(FRAN) == [reminder, reminder]
         assert bot.platform.group_texts() == []
         assert GROUP not in bot.app.service.sessions
 
@@ -86,7 +94,7 @@ async def test_a_step_warning_and_an_auto_advance_fire_when_the_minutes_are_up(
                 t(bot, "pulse.invite"),
             ]
         )
-        assert bot.platform.private_to(FRAN) == [warning, pulse]
+        assert bot.platform.private(FRAN) == [warning, pulse]
         assert bot.app.service.sessions[GROUP].step_index == 0
 
         await bot.advance(T0 + 7 * MINUTE)
@@ -97,7 +105,7 @@ async def test_a_step_warning_and_an_auto_advance_fire_when_the_minutes_are_up(
         await bot.advance(T0 + 10 * MINUTE)
         assert bot.app.service.sessions[GROUP].step_index == 2
         assert bot.platform.group_texts() == ["Thank you, that is all."]
-        assert not bot.platform.private_to(FRAN)[0].startswith("Time check")
+        assert not bot.platform.private(FRAN)[0].startswith("Time check")
     finally:
         await bot.close()
 
@@ -154,7 +162,7 @@ async def test_a_schedule_due_while_the_bot_was_stopped_fires_once_in_grace_or_i
         assert second.platform.group_texts().count(started) == 1
         missed_when = f"{late.due_at.astimezone(second.app.service.zone):%a %d %b %Y, %H:%M %Z}"
         missed = t(second, "schedule.missed", title="A timed script", when=missed_when)
-        assert second.platform.private_to(FRAN).count(missed) == 1
+        assert second.platform.private(FRAN).count(missed) == 1
         (entry,) = await second.app.repository.audit_entries("schedule_missed")
         assert entry.detail["job"] == "open"
         assert entry.detail["scheduled_session"] == late.id
@@ -188,12 +196,12 @@ async def test_a_cycle_opens_and_closes_on_its_dates_and_its_sessions_end_polite
         await bot.ops.create("2027-c1", "Data", "sharing", opens, closes, ["timed"], T0)
         await bot.scheduler.poll()
         await bot.say(FRAN, "/start timed")
-        assert bot.platform.private_to(FRAN)[-1] == t(bot, "cycle.none_open")
+        assert bot.platform.private(FRAN)[-1] == t(bot, "cycle.none_open")
 
         await bot.advance(opens)
         assert (await bot.ops.get("2027-c1")).state == OPEN
         await bot.say(FRAN, "/start health-data-intro")
-        assert bot.platform.private_to(FRAN)[-1] == t(
+        assert bot.platform.private(FRAN)[-1] == t(
             bot, "cycle.not_offered", script="health-data-intro", cycle="2027-c1", scripts="timed"
         )
         await bot.say(FRAN, "/start timed")

@@ -26,7 +26,7 @@ from exporters.schema import CONSENT_COUNTS, PARTICIPANTS
 from storage.db import downgrade, make_engine, upgrade
 from storage.repositories import Repository
 from storage.tables import consent_scopes
-from tests.capture_support import STORE_KEY
+from tests.support.capture import STORE_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

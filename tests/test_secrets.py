@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,8 @@ import pytest
 from bot import logs
 from bot.app import secrets_held
 from bot.settings import Settings, secrets_in_use
-from tests.cli_support import ROOT, clean_env, write_config
-from tests.telegram_fake import FakeBotApi
+from tests.support.cli import ROOT, clean_env, write_config
+from tests.support.telegram_fake import FakeBotApi
 
 KEY = "secrets-test-key-0123456789abcdef"
 PASSWORD = "S3cret/Passw0rd"
@@ -23,12 +22,6 @@ ODD_ANSWERS = {
     "a body that echoes the request": (200, "Cannot handle {path}"),
     "an error page that echoes the request": (502, "<h1>Bad gateway</h1><p>{path}</p>"),
 }
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
 
 
 async def dialogue_run(config: Path, token: str) -> tuple[int, str, str]:

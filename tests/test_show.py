@@ -10,11 +10,9 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from disclosure_support import hide_only_small_counts
 from PIL import Image
 
 from bot.content.check import load_library
@@ -22,17 +20,20 @@ from bot.content.models import Script
 from bot.core.records import SessionHeard
 from bot.show import Shown, chart, read, session_disclosure
 from bot.texts import Catalogue
-from tests.cli_support import ROOT, dialogue, write_config
-from tests.telegram_fake import FakeBotApi
-from tests.telegram_support import (
+from tests.support.cli import ROOT, dialogue, write_config
+from tests.support.disclosure import hide_only_small_counts
+from tests.support.telegram import (
+    Group,
+    act,
     button_with,
+    consent,
     last_with_buttons,
     running_bot,
     settle,
     telegram_settings,
     texts_in,
 )
-from tests.test_telegram_adapter import Group, act, consent
+from tests.support.telegram_fake import FakeBotApi
 
 TEXTS = Catalogue.load()
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -102,12 +103,6 @@ def test_show_on_the_console_writes_the_chart_to_a_file_and_says_the_numbers(
     assert say("show.line", option="Fairly comfortable", count=3) in said
     assert say("show.line_hidden", option="Not very comfortable", threshold=3) in said
     assert say("show.people", people=10) in said
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
 
 
 async def test_show_on_telegram_sends_the_chart_as_a_photo_with_a_small_count_hidden(

@@ -23,8 +23,8 @@ from bot.core.direct import direct_group
 from bot.core.events import ButtonPressed, CommandIssued, MessagePosted, TimerFired, VoteCast
 from bot.core.ids import GroupRef, PersonRef
 from bot.texts import Catalogue
+from tests.support.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2027, 2, 1, 18, 0, tzinfo=UTC)
 ROSA = PersonRef("telegram", "777")
 DIRECT = direct_group("default")

@@ -8,70 +8,38 @@ the cycle's export under the cycle's direct group, apart from every group's.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from bot.core.actions import SendCard, SendPrivate
+from bot.core.actions import SendCard
 from bot.core.direct import direct_group
-from bot.core.events import ButtonPressed, CommandIssued, MessagePosted
 from bot.core.ids import PersonRef
 from bot.settings import Settings
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.tables import consents, direct_progress, handled_messages, responses
-from tests.capture_support import stored_replies
-from tests.clockwork import FRAN, GROUP, Bot, FakeClock, content_root, settings_for, start_bot
-from tests.export_text import csv_rows
+from tests.support.capture import stored_replies
+from tests.support.clockwork import (
+    FRAN,
+    GROUP,
+    Bot,
+    FakeClock,
+    Resident,
+    content_root,
+    settings_for,
+    start_bot,
+    t,
+)
+from tests.support.export_text import csv_rows
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 CYCLE = "2027-c1"
 ROSA = PersonRef("console", "rosa")
-SECONDS = timedelta(seconds=20)
-
-
-class Resident:
-    """A person in a private chat with the bot, typing or pressing one thing at a time."""
-
-    def __init__(self, bot: Bot, person: PersonRef, sent: int = 0) -> None:
-        self.bot, self.person, self.sent = bot, person, sent
-
-    async def say(self, text: str) -> None:
-        clock = self.bot.clock
-        assert isinstance(clock, FakeClock)
-        clock.now += SECONDS  # people take a moment between messages
-        self.sent += 1
-        message_id = f"{self.person.user_id}-{self.sent}"
-        words = text[1:].split() if text.startswith("/") else []
-        if words:  # a bare "/" is a message, as platforms deliver it
-            name, *args = words
-            event: CommandIssued | MessagePosted = CommandIssued(
-                self.person, None, name, tuple(args), clock.now, message_id
-            )
-        else:
-            event = MessagePosted(self.person, None, message_id, text, clock.now)
-        await self.bot.app.service.handle(event)
-
-    async def press(self, payload: str) -> None:
-        clock = self.bot.clock
-        assert isinstance(clock, FakeClock)
-        clock.now += SECONDS
-        self.sent += 1
-        pressed = ButtonPressed(self.person, None, payload, clock.now, press_id=f"p{self.sent}")
-        await self.bot.app.service.handle(pressed)
-
-    def heard(self) -> list[str]:
-        return self.bot.platform.private_to(self.person)
-
-    def buttons(self) -> list[str]:
-        last = [a for a in self.bot.platform.actions if isinstance(a, SendPrivate)][-1]
-        return [b.payload for b in last.buttons]
-
-
-def t(bot: Bot, key: str, **params: object) -> str:
-    return bot.app.texts.get("en", key, **params)
 
 
 def solo_settings(database_url: str, tmp_path: Path) -> Settings:
@@ -206,15 +174,27 @@ async def test_a_resident_takes_part_alone_across_a_restart_and_a_days_pause_wit
     assert [(p["group"], p["quote"]) for p in participants] == [(f"direct:{CYCLE}", "true")]
 
 
+@asynccontextmanager
+async def resident(
+    database_url: str, tmp_path: Path, *, agreed: bool
+) -> AsyncIterator[tuple[Bot, Resident]]:
+    """A bot with the cycle open, on a clock at T0, and Rosa in her private chat with it (who
+    followed its invitation and agreed, if ``agreed``); the bot is closed afterwards."""
+    settings, clock = solo_settings(database_url, tmp_path), FakeClock(T0)
+    bot, rosa = await (agreed_resident if agreed else cycle_open)(settings, clock)
+    try:
+        yield bot, rosa
+    finally:
+        await bot.close()
+
+
 async def test_a_resident_who_says_no_to_reminders_gets_none_and_a_group_facilitator_is_untouched(
     database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock(T0)
-    bot, rosa = await agreed_resident(solo_settings(database_url, tmp_path), clock)
-    try:
+    async with resident(database_url, tmp_path, agreed=True) as (bot, rosa):
         await rosa.press("stop")
         await rosa.press("remind no")
-        await bot.advance(clock.now + timedelta(days=5))
+        await bot.advance(bot.clock() + timedelta(days=5))
         reminder = t(bot, "solo.reminder", title=bot.app.library.scripts["health-data-intro"].title)
         assert reminder not in rosa.heard()
         assert not [j.id for j in bot.scheduler.aps.get_jobs() if j.id.startswith("nudge:")]
@@ -227,8 +207,6 @@ async def test_a_resident_who_says_no_to_reminders_gets_none_and_a_group_facilit
         sessions = bot.app.service.sessions
         assert sessions[GROUP].script_id == "health-data-intro"
         assert sessions[direct_group(CYCLE)].session_id == f"direct-{CYCLE}"
-    finally:
-        await bot.close()
 
 
 async def stored_of(bot: Bot) -> tuple[list[str], list[datetime]]:
@@ -270,9 +248,7 @@ async def test_a_replay_after_a_crash_stores_no_words_from_before_consent_nor_ag
 async def test_a_typed_answer_to_the_reminder_question_is_no_reply_and_blank_messages_are_none(
     database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock(T0)
-    bot, rosa = await agreed_resident(solo_settings(database_url, tmp_path), clock)
-    try:
+    async with resident(database_url, tmp_path, agreed=True) as (bot, rosa):
         await rosa.press("next")  # a card step
         await rosa.press("stop")
         await rosa.say("maybe later")
@@ -288,8 +264,6 @@ async def test_a_typed_answer_to_the_reminder_question_is_no_reply_and_blank_mes
             remind = (await conn.execute(select(direct_progress.c.remind))).scalar()
         assert remind is True
         assert (await stored_of(bot))[0] == ["yes"]
-    finally:
-        await bot.close()
 
 
 async def test_a_withdrawn_reply_replayed_after_agreeing_again_and_a_purge_stays_out(
@@ -391,9 +365,7 @@ async def test_a_typed_answer_to_a_profile_question_is_a_profile_answer_never_a_
 async def test_a_typed_answer_after_dropping_the_profile_is_stored_nowhere(
     database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock(T0)
-    bot, rosa = await cycle_open(solo_settings(database_url, tmp_path), clock)
-    try:
+    async with resident(database_url, tmp_path, agreed=False) as (bot, rosa):
         await rosa.press(f"join {CYCLE}")
         await rosa.press("join agree participate profile")
         await rosa.say("/profile start")
@@ -401,5 +373,3 @@ async def test_a_typed_answer_after_dropping_the_profile_is_stored_nowhere(
         await rosa.say("ROSA-AGE-2 2")
         assert await bot.app.repository.profile_answers(ROSA) == ()
         assert (await stored_of(bot))[0] == []
-    finally:
-        await bot.close()

@@ -3,37 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from pathlib import Path
 
 from storage.cycles import CycleStore
 from storage.db import make_engine
 from storage.repositories import Repository
-from tests.cli_support import ROOT, clean_env, dialogue, write_config
-from tests.clockwork import content_root
-
-SESSION = [
-    "facilitator: /start health-data-intro",
-    "alice: /agree participate",
-    "bob: /agree participate",
-    "facilitator: /next",
-    "facilitator: /next",
-    "alice: ALICE-EMAIL-REQUEST my words",
-    "bob: BOB-STAYS his words",
-]
-
-
-def staff_config(tmp_path: Path, database_url: str, more: str = "") -> Path:
-    key = f'[privacy]\nkey_file = "{tmp_path / "k.key"}"\n'
-    return write_config(tmp_path / "config.toml", database_url, key + more, content_root(tmp_path))
-
-
-def run_session(config: Path, tmp_path: Path) -> None:
-    transcript = tmp_path / "session.txt"
-    transcript.write_text("\n".join(SESSION) + "\n", encoding="utf-8")
-    run = dialogue(config, "run", "--transcript", str(transcript))
-    assert run.returncode == 0, run.stderr
+from tests.support.cli import dialogue, launch, type_lines
+from tests.support.staff import SESSION, run_session, staff_config
 
 
 async def test_staff_show_and_erase_a_person_who_asked_by_email(
@@ -202,41 +178,17 @@ async def test_a_running_bot_stops_capturing_a_person_erased_from_the_command_li
     database_url: str, tmp_path: Path
 ) -> None:
     config = staff_config(tmp_path, database_url, "[schedule]\npoll_seconds = 1\n")
-    bot = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "--config",
-            str(config),
-            "run",
-            "--console",
-            "--acknowledge",
-        ],
-        cwd=ROOT,
-        env=clean_env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert bot.stdin is not None and bot.stdout is not None
-
-    def feed(lines: list[str], last: int) -> None:
-        assert bot.stdin is not None and bot.stdout is not None
-        bot.stdin.write("\n".join(lines) + "\n")
-        bot.stdin.flush()
-        for line in bot.stdout:
-            if line.startswith(f"[ack {last}]"):
-                return
-
+    bot = launch(config, "run", "--console", "--acknowledge", stderr=None)
+    assert bot.stdin is not None
     try:
-        feed(SESSION, len(SESSION))
+        type_lines(bot, SESSION, len(SESSION))
         alice = ("--platform", "console", "--user-id", "alice")
         erased = dialogue(config, "person", "erase", *alice, "--yes")
         assert erased.returncode == 0, erased.stderr
         # Two lease renewals: one whole poll of the running bot began after the erasure.
         await _lease_renewals(database_url, 2)
-        feed(["alice: ALICE-AFTER-ERASURE still here", "bob: BOB-LATER more"], len(SESSION) + 2)
+        later = ["alice: ALICE-AFTER-ERASURE still here", "bob: BOB-LATER more"]
+        type_lines(bot, later, len(SESSION) + 2)
     finally:
         bot.stdin.close()
         bot.wait(timeout=60)

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import Connection, event, func, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,33 +20,16 @@ from bot.core.captures import (
     VoteCaptured,
 )
 from bot.core.ids import GroupRef, PersonRef
-from bot.core.state import SessionState, Status
+from bot.core.state import Status
 from storage.db import make_engine, migrate, sqlite_file, upgrade
 from storage.records import ConsentRecord, Erasure, PersonData
 from storage.repositories import Repository
-from storage.tables import Base, identities, response_edits, responses
-from tests.capture_support import STORE_KEY
+from storage.tables import identities, response_edits, responses
+from tests.support.capture import STORE_KEY
+from tests.support.records import ALICE, GROUP, SESSION, T0, at, schema_diff
 
-T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
-GROUP = GroupRef("telegram", "-1001")
 OTHER_GROUP = GroupRef("telegram", "-1002")
-ALICE = PersonRef("telegram", "4242")
 BOB = PersonRef("telegram", "5151")
-SESSION = SessionState(
-    group=GROUP,
-    status=Status.RUNNING,
-    session_id="s1",
-    cycle_id="c1",
-    script_id="housing",
-    script_version="3",
-    step_index=0,
-    started_at=T0,
-    step_started_at=T0,
-)
-
-
-def at(minutes: int) -> datetime:
-    return T0 + timedelta(minutes=minutes)
 
 
 def reply(
@@ -425,15 +406,11 @@ async def test_exports_stream_every_row_in_batches_and_filter_by_cycle(
     assert [p async for p in repo.iter_participants("nope")] == []
 
 
-def _schema_diff(conn: Connection) -> list[Any]:
-    return compare_metadata(MigrationContext.configure(conn), Base.metadata)
-
-
 async def test_migrated_schema_matches_the_models(migrated_url: str) -> None:
     engine = make_engine(migrated_url)
     try:
         async with engine.connect() as conn:
-            assert await conn.run_sync(_schema_diff) == []
+            assert await conn.run_sync(schema_diff) == []
     finally:
         await engine.dispose()
 

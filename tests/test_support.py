@@ -27,10 +27,18 @@ from bot.core.turnout import describe
 from bot.texts import Catalogue
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
-from tests.clockwork import FRAN, GROUP, Bot, FakeClock, content_root, settings_for, start_bot
-from tests.export_text import csv_rows
+from tests.support.cli import ROOT
+from tests.support.clockwork import (
+    FRAN,
+    GROUP,
+    Bot,
+    FakeClock,
+    content_root,
+    settings_for,
+    start_bot,
+)
+from tests.support.export_text import csv_rows
 
-ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2027, 2, 1, 18, 0, tzinfo=UTC)
 ALICE = PersonRef("console", "alice")
 SCRIPT = "health-data-intro"
@@ -191,7 +199,7 @@ async def test_reflections_and_feedback_reach_the_cycles_export_and_report(
         await chat(bot, ALICE, "/vote heard 1")
         await chat(bot, ALICE, "/vote again 2")
         await chat(bot, FRAN, "/end")
-        said = bot.platform.private_to(FRAN)
+        said = bot.platform.private(FRAN)
         assert any(s.startswith(bot.app.texts.get("en", "summary.review")) for s in said)
         await chat(bot, FRAN, "/summary post", private=True)
         assert "What we heard today" in bot.platform.group_texts()[-1]
@@ -199,7 +207,7 @@ async def test_reflections_and_feedback_reach_the_cycles_export_and_report(
         await chat(bot, FRAN, "/reflect skip", private=True)
         await chat(bot, FRAN, "Send the cards a day before.", private=True)
         await chat(bot, FRAN, "/mydata", private=True)
-        mydata = bot.platform.private_to(FRAN)[-1]
+        mydata = bot.platform.private(FRAN)[-1]
         assert "Your reflection on a session you ran: The group warmed up fast" in mydata
         options = ExportOptions(tmp_path / "research", "default", "test", clock.now)
         app = bot.app

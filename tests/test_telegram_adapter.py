@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +11,13 @@ import aiohttp
 import pytest
 
 from bot.settings import ConfigError
-from tests.telegram_fake import FakeBotApi, TelegramUser
-from tests.telegram_fake.server import _tiny_png
-from tests.telegram_support import (
+from tests.support.telegram import (
     ROOT,
+    Group,
+    act,
     button_with,
+    consent,
+    fake_bot_message_with_button,
     handled,
     last_with_buttons,
     running_bot,
@@ -24,51 +25,15 @@ from tests.telegram_support import (
     telegram_settings,
     texts_in,
 )
+from tests.support.telegram_fake import FakeBotApi, TelegramUser
+from tests.support.telegram_fake.server import _tiny_png
 
 SCRIPT = "health-data-intro"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 def url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path}/bot.db"
-
-
-class Group:
-    """A registered supergroup with staff Sam, facilitator Fran (an admin), Alice and Carol."""
-
-    def __init__(self, fake: FakeBotApi, forum: bool = False) -> None:
-        self.sam = fake.user("Sam", username="sam")
-        self.fran = fake.user("Fran", username="fran")
-        self.alice = fake.user("Alice", username="alice")
-        self.carol = fake.user("Carol", username="carol")
-        members = [self.sam, self.fran, self.alice, self.carol]
-        self.chat = fake.group("Circle", kind="supergroup", forum=forum, members=members)
-        fake.add_admin(self.chat, self.fran)
-        for person in (self.sam, self.fran, self.alice):
-            person.start_private()
-
-
-async def act(fake: FakeBotApi, user: TelegramUser, chat: Any, words: str, **kw: Any) -> Any:
-    sent = user.say(chat, words, **kw)
-    await settle(fake)
-    return sent
-
-
-async def consent(fake: FakeBotApi, user: TelegramUser, chat: Any) -> None:
-    """The user follows the group's join link and presses "Agree to all"."""
-    join = next(m for m in fake.messages_in(chat) if "Anyone can read along" in m.get("text", ""))
-    link = button_with(join, lambda b: "url" in b)["url"]
-    user.start_private(link.split("start=")[1])
-    await settle(fake)
-    offer = last_with_buttons(fake, user)
-    user.press(offer, button_with(offer, lambda b: "all" in b["text"])["callback_data"])
-    await settle(fake)
 
 
 async def test_bad_updates_get_a_clear_reply_or_a_log_line_never_a_traceback(
@@ -116,18 +81,6 @@ async def test_bad_updates_get_a_clear_reply_or_a_log_line_never_a_traceback(
         await settle(fake)
         assert fake.callback_answers[query["id"]]["text"].startswith("This button no longer works")
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
-
-
-async def fake_bot_message_with_button(fake: FakeBotApi, chat_id: int, data: str) -> Any:
-    markup = {"inline_keyboard": [[{"text": "Press", "callback_data": data}]]}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"{fake.api_url}/sendMessage",
-            json={"chat_id": chat_id, "text": "old", "reply_markup": markup},
-        ) as answer,
-    ):
-        return (await answer.json())["result"]
 
 
 async def test_a_session_in_a_forum_topic_captures_only_that_topic(

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import dialogue, write_config
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.cli import dialogue, write_config
 
 
 @pytest.fixture

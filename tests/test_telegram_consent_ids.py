@@ -9,9 +9,16 @@ import pytest
 
 from bot.core.ids import GroupRef
 from bot.platforms.telegram_codec import group_token
-from tests.telegram_fake import FakeBotApi
-from tests.telegram_support import running_bot, settle, telegram_settings, texts_in
-from tests.test_telegram_adapter import Group, act, fake_bot_message_with_button
+from tests.support.telegram import (
+    Group,
+    act,
+    fake_bot_message_with_button,
+    running_bot,
+    settle,
+    telegram_settings,
+    texts_in,
+)
+from tests.support.telegram_fake import FakeBotApi
 
 
 @pytest.fixture

@@ -38,8 +38,8 @@ from telegram.ext import (
     filters,
 )
 
-from tests.telegram_fake import FakeBotApi, TelegramUser
-from tests.telegram_fake.server import _tiny_png
+from tests.support.telegram_fake import FakeBotApi, TelegramUser
+from tests.support.telegram_fake.server import _tiny_png
 
 Received = tuple[Update, list[str] | None]
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -64,12 +64,7 @@ async def fake() -> AsyncIterator[FakeBotApi]:
 
 
 def build_app(fake: FakeBotApi, **builder_kwargs: Any) -> App:
-    builder = (
-        ApplicationBuilder()
-        .token(fake.token)
-        .base_url(fake.base_url)
-        .base_file_url(fake.base_file_url)
-    )
+    builder = ApplicationBuilder().token(fake.token).base_url(fake.base_url)
     if builder_kwargs.get("rate_limiter") is not None:
         builder = builder.rate_limiter(builder_kwargs["rate_limiter"])
     return builder.build()
@@ -529,17 +524,10 @@ async def test_not_modified_and_edits(fake: FakeBotApi) -> None:
         # Editing the text without reply_markup removes the keyboard, as on Telegram.
         await app.bot.edit_message_text("Tally: 3", chat_id=group.id, message_id=message.id)
         assert "reply_markup" not in fake.messages_in(group)[0]
-        await app.bot.edit_message_reply_markup(group.id, message.id, reply_markup=keyboard)
-        with pytest.raises(BadRequest, match="(?i)message is not modified"):
-            await app.bot.edit_message_reply_markup(group.id, message.id, reply_markup=keyboard)
         with pytest.raises(BadRequest, match="(?i)message to edit not found"):
             await app.bot.edit_message_text("x", chat_id=group.id, message_id=999)
-        assert await app.bot.delete_message(group.id, message.id) is True
-        with pytest.raises(BadRequest, match="(?i)message to delete not found"):
-            await app.bot.delete_message(group.id, message.id)
-    assert fake.messages_in(group) == []
-    [deleted] = fake.messages_in(group, include_deleted=True)
-    assert deleted["text"] == "Tally: 3"
+    [edited_last] = fake.messages_in(group)
+    assert edited_last["text"] == "Tally: 3"
 
 
 async def test_validation_errors_match_telegram(fake: FakeBotApi) -> None:
@@ -551,7 +539,8 @@ async def test_validation_errors_match_telegram(fake: FakeBotApi) -> None:
             await bot.send_message(group.id, "1 <br> 2", parse_mode=ParseMode.HTML)
         with pytest.raises(BadRequest, match="(?i)can't find end tag corresponding"):
             await bot.send_message(group.id, "<b>open", parse_mode=ParseMode.HTML)
-        with pytest.raises(BadRequest, match="(?i)character '!' is reserved"):
+        # The bot sends HTML only: the fake refuses the other parse modes rather than guess.
+        with pytest.raises(BadRequest, match="(?i)unsupported parse_mode"):
             await bot.send_message(group.id, "Hi!", parse_mode=ParseMode.MARKDOWN_V2)
         with pytest.raises(BadRequest, match="(?i)message is too long"):
             await bot.send_message(group.id, "x" * 4097)
@@ -568,8 +557,6 @@ async def test_validation_errors_match_telegram(fake: FakeBotApi) -> None:
             )
         with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
             await bot.send_message(group.id, "re", reply_to_message_id=999)
-        with pytest.raises(BadRequest, match="(?i)wrong parameter action"):
-            await bot.send_chat_action(group.id, "dancing")
     error = fake.calls_to("sendMessage")[0].response
     assert error == {
         "ok": False,
@@ -642,7 +629,7 @@ async def test_migrated_group_raises_chat_migrated(fake: FakeBotApi) -> None:
 # --------------------------------------------------------------------------- other methods
 
 
-async def test_get_me_commands_and_descriptions(fake: FakeBotApi) -> None:
+async def test_get_me_and_commands(fake: FakeBotApi) -> None:
     group = fake.group("Commands", kind="supergroup")
     async with build_app(fake) as app:
         bot = app.bot
@@ -657,35 +644,25 @@ async def test_get_me_commands_and_descriptions(fake: FakeBotApi) -> None:
         assert await bot.set_my_commands(
             scoped, scope=BotCommandScopeChat(group.id), language_code="de"
         )
-        assert await bot.get_my_commands() == tuple(default)
-        assert await bot.get_my_commands(BotCommandScopeChat(group.id), "de") == tuple(scoped)
-        assert await bot.get_my_commands(BotCommandScopeChat(group.id)) == ()
         with pytest.raises(BadRequest, match="(?i)bot_command_invalid"):
             await bot.set_my_commands([BotCommand("Bad-Name", "x")])
-        assert await bot.delete_my_commands()
-        assert await bot.get_my_commands() == ()
-
-        assert await bot.set_my_description("Deliberation helper", language_code="en")
-        assert await bot.set_my_short_description("Helps groups decide")
-        assert (await bot.get_my_description("en")).description == "Deliberation helper"
+    assert fake.commands_for() == [
+        {"command": "start", "description": "Begin"},
+        {"command": "help", "description": "Help"},
+    ]
     assert fake.commands_for({"type": "chat", "chat_id": group.id}, "de") == [
         {"command": "vote", "description": "Cast a vote"}
     ]
-    assert fake.descriptions == {"en": "Deliberation helper"}
-    assert fake.short_descriptions == {"": "Helps groups decide"}
+    assert fake.commands_for({"type": "chat", "chat_id": group.id}) is None
 
 
-async def test_chat_info_members_and_admins(fake: FakeBotApi) -> None:
+async def test_chat_members_and_admins(fake: FakeBotApi) -> None:
     owner = fake.user("Olga")
     mia = fake.user("Mia")
     group = fake.group("Council", kind="supergroup", owner=owner, members=[mia])
     fake.add_admin(group, mia, custom_title="Facilitator")
     async with build_app(fake) as app:
         bot = app.bot
-        chat = await bot.get_chat(group.id)
-        assert chat.title == "Council" and chat.type == ChatType.SUPERGROUP
-        assert await bot.get_chat_member_count(group.id) == 3
-
         me = await bot.get_chat_member(group.id, bot.id)
         assert me.status == "member"
         fake.set_bot_admin(group, True, can_delete_messages=False)
@@ -699,15 +676,11 @@ async def test_chat_info_members_and_admins(fake: FakeBotApi) -> None:
         assert (await bot.get_chat_member(group.id, mia.id)).custom_title == "Facilitator"
         stranger = fake.user("Stranger")
         assert (await bot.get_chat_member(group.id, stranger.id)).status == "left"
-
-        assert await bot.leave_chat(group.id)
-        with pytest.raises(Forbidden, match="bot is not a member of the supergroup chat"):
-            await bot.send_message(group.id, "still here?")
     kinds = [next(k for k in u if k != "update_id") for u in fake.pending_updates]
-    assert kinds == ["my_chat_member", "my_chat_member"]
+    assert kinds == ["my_chat_member"]
 
 
-async def test_send_photo_upload_caption_and_download(fake: FakeBotApi) -> None:
+async def test_send_photo_upload_and_caption(fake: FakeBotApi) -> None:
     group = fake.group("Photos")
     png = _tiny_png(300, 200)
     async with build_app(fake) as app:
@@ -722,8 +695,6 @@ async def test_send_photo_upload_caption_and_download(fake: FakeBotApi) -> None:
         assert message.caption_entities[0].type == MessageEntityType.ITALIC
         biggest = message.photo[-1]
         assert (biggest.width, biggest.height) == (300, 200)
-        file = await bot.get_file(biggest.file_id)
-        assert bytes(await file.download_as_bytearray()) == png
 
         again = await bot.send_photo(group.id, biggest.file_id)
         assert again.photo[-1].file_id == biggest.file_id
@@ -780,8 +751,6 @@ async def test_webhook_mode_conflict_and_delivery(fake: FakeBotApi) -> None:
         async with build_app(fake) as app:
             url = f"http://127.0.0.1:{port}/hook"
             assert await app.bot.set_webhook(url, secret_token="s3cret")
-            info = await app.bot.get_webhook_info()
-            assert info.url == url and info.pending_update_count == 1
             with pytest.raises(Conflict, match="webhook is active"):
                 await app.bot.get_updates()
             assert await fake.deliver_webhook_updates() == 1

@@ -14,8 +14,8 @@ from bot.core.events import Event
 from bot.platforms.telegram import ALLOWED_UPDATES
 from bot.platforms.telegram_poll import Poller
 from bot.runner import enabled_platforms
-from tests.telegram_fake import FakeBotApi
-from tests.telegram_support import telegram_settings
+from tests.support.telegram import telegram_settings
+from tests.support.telegram_fake import FakeBotApi
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,9 +23,9 @@ from bot.platforms.telegram_codec import (
     vote_data,
 )
 from bot.texts import Catalogue
-from tests.telegram_fake import parse_html
+from tests.support.cli import ROOT
+from tests.support.telegram_fake import parse_html
 
-ROOT = Path(__file__).resolve().parents[1]
 DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

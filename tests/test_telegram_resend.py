@@ -3,23 +3,16 @@ stay out, and a consent is handled once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from bot.core.direct import invitation
 from bot.core.ids import PersonRef
-from tests.telegram_fake import FakeBotApi, TelegramUser
-from tests.telegram_support import handled, running_bot, settle, telegram_settings, texts_in
+from tests.support.telegram import handled, running_bot, settle, telegram_settings, texts_in
+from tests.support.telegram_fake import FakeBotApi, TelegramUser
 
 SCRIPT = "health-data-intro"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
 
 
 def person(user: TelegramUser) -> PersonRef:

@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import make_engine, sqlite_file
-from tests.capture_support import stored_replies
-from tests.telegram_fake import FakeBotApi, TelegramUser
-from tests.telegram_support import ROOT, button_with, last_with_buttons, settle, texts_in
+from tests.support.capture import stored_replies
+from tests.support.telegram import ROOT, button_with, last_with_buttons, settle, texts_in
+from tests.support.telegram_fake import FakeBotApi, TelegramUser
 
 CAROL = "CAROL-SECRET"
 SCRIPT = "health-data-intro"

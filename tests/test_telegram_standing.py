@@ -7,13 +7,10 @@ before saying anything in the group; a burst of commands never holds back a with
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.settings import Settings
-from tests.telegram_fake import FakeBotApi, TelegramUser
-from tests.telegram_support import (
+from tests.support.telegram import (
     button_with,
     handled,
     last_with_buttons,
@@ -22,15 +19,10 @@ from tests.telegram_support import (
     telegram_settings,
     texts_in,
 )
+from tests.support.telegram_fake import FakeBotApi, TelegramUser
 
 SCRIPT = "health-data-intro"
 INVITATION = "Your messages in this session are not being recorded"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as server:
-        yield server
 
 
 class Circle:

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.content.check import load_library
 from bot.content.scopes import Scope
-from bot.core.actions import Action, SendPrivate
 from bot.core.events import CommandIssued, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
 from bot.intake import IntakeRules
@@ -36,8 +34,9 @@ from storage.tables import (
     votes,
 )
 from storage.writer import QueuedRepository
+from tests.support.cli import ROOT
+from tests.support.recording import Recorder
 
-ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = load_library(ROOT)
 TEXTS = Catalogue.load()
 T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
@@ -82,27 +81,6 @@ def delete(who: PersonRef, where: GroupRef, mid: str, when: float) -> MessageDel
     return MessageDeleted(where, mid, at(when), who)
 
 
-class Recorder:
-    """The chat platform of these tests: it keeps every action."""
-
-    name = PLATFORM
-
-    def __init__(self) -> None:
-        self.actions: list[Action] = []
-
-    async def start(self) -> None:
-        """Nothing to start."""
-
-    async def stop(self) -> None:
-        """Nothing to stop."""
-
-    async def perform(self, action: Action) -> None:
-        self.actions.append(action)
-
-    def private(self, who: PersonRef) -> list[str]:
-        return [a.text for a in self.actions if isinstance(a, SendPrivate) and a.person == who]
-
-
 @dataclass
 class Harness:
     service: Service
@@ -131,7 +109,7 @@ async def running(
     service = Service(
         store, LIBRARY, TEXTS, policy, Pseudonymiser(STORE_KEY), clock=lambda: T0, rules=rules
     )
-    platform = Recorder()
+    platform = Recorder(PLATFORM)
     service.attach(platform)
     try:
         yield Harness(service, store, platform, engine, chats)

@@ -6,16 +6,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment without its ``DIALOGUE_`` settings, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
     return {**env, **(extra or {})}
+
+
+def command(config: Path | None, *args: str) -> list[str]:
+    """The command line of ``dialogue [--config CONFIG] ARGS`` in this Python."""
+    chosen = [] if config is None else ["--config", str(config)]
+    return [sys.executable, "-m", "bot.cli", *chosen, *args]
 
 
 def dialogue(
@@ -28,11 +35,8 @@ def dialogue(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``dialogue [--config CONFIG] ARGS`` with ``typed`` as its input; return what it
     printed and its exit status."""
-    command = [sys.executable, "-m", "bot.cli"]
-    if config is not None:
-        command += ["--config", str(config)]
     return subprocess.run(
-        [*command, *args],
+        command(config, *args),
         cwd=cwd,
         env=clean_env(env),
         input=typed,
@@ -41,6 +45,38 @@ def dialogue(
         timeout=timeout,
         check=False,
     )
+
+
+def launch(
+    config: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    stderr: int | None = subprocess.PIPE,
+    **popen: Any,
+) -> subprocess.Popen[str]:
+    """Start ``dialogue --config CONFIG ARGS`` and leave it running, its input and output piped
+    (and its errors, unless ``stderr`` says otherwise)."""
+    return subprocess.Popen(
+        command(config, *args),
+        cwd=ROOT,
+        env=clean_env(env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        **popen,
+    )
+
+
+def type_lines(bot: subprocess.Popen[str], lines: Sequence[str], ack: int) -> None:
+    """Type ``lines`` into a running console bot, then wait until it acknowledges line ``ack``
+    (counted from its start)."""
+    assert bot.stdin is not None and bot.stdout is not None
+    bot.stdin.write("\n".join(lines) + "\n")
+    bot.stdin.flush()
+    for output in bot.stdout:
+        if output.startswith(f"[ack {ack}]"):
+            return
 
 
 def write_config(path: Path, database_url: str, more: str = "", content: Path = ROOT) -> Path:

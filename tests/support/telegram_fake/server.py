@@ -3,7 +3,10 @@
 The server speaks the HTTP protocol of ``https://api.telegram.org`` (``/bot<token>/<method>``,
 GET or POST with query string, urlencoded, JSON or multipart bodies, and the
 ``{"ok": ..., "result"/"error_code"/"description"/"parameters"}`` envelope) and keeps the
-state a test needs: chats, members, topics, messages, updates, commands.
+state a test needs: chats, members, topics, messages, updates, commands. It answers the
+methods the bot calls (getMe, getUpdates, setWebhook, deleteWebhook, sendMessage, sendPhoto,
+editMessageText, answerCallbackQuery, setMyCommands, getChatMember, getChatAdministrators), in
+the parse mode the bot sends (HTML); any other method is answered 501 Not Implemented.
 
 Point PTB at it with::
 
@@ -13,7 +16,6 @@ Point PTB at it with::
         ApplicationBuilder()
         .token(fake.token)
         .base_url(fake.base_url)
-        .base_file_url(fake.base_file_url)
         .build()
     )
 """
@@ -38,15 +40,14 @@ import aiohttp
 from aiohttp import web
 
 from .formatting import (
-    PARSE_MODES,
     EntityParseError,
     detect_entities,
+    parse_html,
     sort_entities,
     trim,
     utf16_len,
 )
 from .state import (
-    DEFAULT_PERMISSIONS,
     FakeChat,
     ForumTopic,
     Membership,
@@ -71,21 +72,6 @@ NOT_MODIFIED = (
 )
 DEFAULT_ALLOWED_UPDATES_EXCLUDED = frozenset(
     {"chat_member", "message_reaction", "message_reaction_count"}
-)
-CHAT_ACTIONS = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
 )
 SERVICE_MESSAGE_FIELDS = frozenset(
     {
@@ -412,10 +398,9 @@ class FakeBotApi:
     """An in-process fake of the Telegram Bot API for python-telegram-bot.
 
     Start it (``await fake.start()`` or ``async with FakeBotApi() as fake``), build the PTB
-    application with ``.token(fake.token).base_url(fake.base_url)
-    .base_file_url(fake.base_file_url)``, create users and chats with the helpers and let the
-    users act; then assert on what the bot sent (``messages_in``, ``wait_for``) or called
-    (``calls``).
+    application with ``.token(fake.token).base_url(fake.base_url)``, create users and chats
+    with the helpers and let the users act; then assert on what the bot sent (``messages_in``,
+    ``wait_for``) or called (``calls``).
 
     Attributes:
         host: Interface the server listens on (127.0.0.1).
@@ -430,11 +415,7 @@ class FakeBotApi:
         chats: Known chats by id.
         calls: Every request received, in arrival order.
         callback_answers: answerCallbackQuery parameters by callback query id.
-        chat_actions: (chat_id, action, message_thread_id) of each sendChatAction.
         commands: Bot commands by (scope key, language code); see ``commands_for``.
-        descriptions: Bot description by language code ("" = default).
-        short_descriptions: Bot short description by language code.
-        names: Bot name by language code.
         webhook_url: URL set with setWebhook ("" when polling).
         webhook_secret_token: secret_token set with setWebhook.
         dropped_updates: Updates not queued because ``allowed_updates`` excluded them.
@@ -463,16 +444,9 @@ class FakeBotApi:
         self.files: dict[str, StoredFile] = {}
         self.calls: list[ApiCall] = []
         self.callback_answers: dict[str, JSONDict] = {}
-        self.chat_actions: list[tuple[int, str, int | None]] = []
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
-        self.descriptions: dict[str, str] = {}
-        self.short_descriptions: dict[str, str] = {}
-        self.names: dict[str, str] = {}
         self.webhook_url = ""
         self.webhook_secret_token: str | None = None
-        self.webhook_max_connections = 40
-        self.webhook_ip_address: str | None = None
-        self.webhook_last_error: tuple[int, str] | None = None
         self.dropped_updates: list[JSONDict] = []
         self.confirmed_updates: list[JSONDict] = []
 
@@ -499,11 +473,6 @@ class FakeBotApi:
         return f"http://{self.host}:{self.port}/bot"
 
     @property
-    def base_file_url(self) -> str:
-        """Value for PTB's ``base_file_url(...)`` (PTB appends the token, then ``/<path>``)."""
-        return f"http://{self.host}:{self.port}/file/bot"
-
-    @property
     def api_url(self) -> str:
         """Full method URL prefix, ``<base_url><token>``, for raw HTTP calls."""
         return f"{self.base_url}{self.token}"
@@ -515,7 +484,6 @@ class FakeBotApi:
         self._closing = False
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
@@ -743,17 +711,6 @@ class FakeBotApi:
         actor = by.to_dict() if by is not None else self._owner_dict(target)
         self._change_bot_status(target, new, actor=actor)
 
-    def remove_bot(self, chat: ChatRef, by: TelegramUser | None = None) -> None:
-        """Kick the bot from a group (``my_chat_member`` update with status "kicked").
-
-        Args:
-            chat: The group.
-            by: Who removed it (default: the chat owner).
-        """
-        target = self._chat(chat)
-        actor = by.to_dict() if by is not None else self._owner_dict(target)
-        self._change_bot_status(target, Membership("kicked"), actor=actor)
-
     def create_topic(
         self,
         chat: ChatRef,
@@ -958,15 +915,10 @@ class FakeBotApi:
                     async with session.post(
                         self.webhook_url, data=json.dumps(update), headers=headers
                     ) as response:
-                        status, reason = response.status, response.reason
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    self.webhook_last_error = (now(), f"Connection failed: {exc}")
-                    break
+                        status = response.status
+                except (aiohttp.ClientError, TimeoutError):
+                    break  # the bot's end is not answering: the update stays queued
                 if not 200 <= status < 300:
-                    self.webhook_last_error = (
-                        now(),
-                        f"Wrong response from the webhook: {status} {reason}",
-                    )
                     break
                 self._confirm([self._updates.pop(0)])
                 delivered += 1
@@ -1595,12 +1547,11 @@ class FakeBotApi:
             entities = [dict(e) for e in given if isinstance(e, dict)]
             text = raw
         elif parse_mode:
-            parser = PARSE_MODES.get(parse_mode.lower())
-            if parser is None:
+            if parse_mode.lower() != "html":
                 raise _bad_request(f"unsupported parse_mode {parse_mode!r}")
             known = {uid: u.to_dict() for uid, u in self.users.items()}
             try:
-                text, entities = parser(raw, known)
+                text, entities = parse_html(raw, known)
             except EntityParseError as exc:
                 raise _bad_request(f"can't parse entities: {exc.reason}") from None
         else:
@@ -1865,15 +1816,6 @@ class FakeBotApi:
         call.http_status, call.response = status, body
         return web.json_response(body, status=status)
 
-    async def _handle_file(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
-            return web.json_response(ApiError(404, "Not Found").to_json(), status=404)
-        path = request.match_info["path"]
-        for stored in self.files.values():
-            if stored.file_path == path:
-                return web.Response(body=stored.data, content_type="application/octet-stream")
-        return web.json_response(ApiError(404, "Not Found").to_json(), status=404)
-
     # ------------------------------------------------------------------ methods: updates
 
     @_api_method("getMe")
@@ -1886,14 +1828,6 @@ class FakeBotApi:
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
-
-    @_api_method("logOut")
-    async def _log_out(self, p: _Params) -> bool:
-        return True
-
-    @_api_method("close")
-    async def _close(self, p: _Params) -> bool:
-        return True
 
     def _set_allowed_updates(self, p: _Params) -> None:
         if not p.has("allowed_updates"):
@@ -1974,9 +1908,6 @@ class FakeBotApi:
         unchanged = url == self.webhook_url and secret == self.webhook_secret_token
         self.webhook_url = url
         self.webhook_secret_token = secret
-        self.webhook_max_connections = p.get_int("max_connections") or 40
-        self.webhook_ip_address = p.get_str("ip_address")
-        self.webhook_last_error = None
         self._wake_pollers()
         return _Result(True, "Webhook is already set" if unchanged else "Webhook was set")
 
@@ -1987,23 +1918,6 @@ class FakeBotApi:
         already = not self.webhook_url
         self.webhook_url, self.webhook_secret_token = "", None
         return _Result(True, "Webhook is already deleted" if already else "Webhook was deleted")
-
-    @_api_method("getWebhookInfo")
-    async def _get_webhook_info(self, p: _Params) -> JSONDict:
-        info: JSONDict = {
-            "url": self.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
-        if self.webhook_url:
-            info["max_connections"] = self.webhook_max_connections
-            if self.webhook_ip_address:
-                info["ip_address"] = self.webhook_ip_address
-            if self.webhook_last_error is not None:
-                info["last_error_date"], info["last_error_message"] = self.webhook_last_error
-        if self._allowed_updates is not None:
-            info["allowed_updates"] = list(self._allowed_updates)
-        return info
 
     # ------------------------------------------------------------------ methods: sending
 
@@ -2059,15 +1973,6 @@ class FakeBotApi:
             content["show_caption_above_media"] = True
         return self._send(chat, p, content)
 
-    @_api_method("sendChatAction")
-    async def _send_chat_action(self, p: _Params) -> bool:
-        chat = self._writable_chat(p)
-        action = p.get_str("action") or ""
-        if action not in CHAT_ACTIONS:
-            raise _bad_request("wrong parameter action in request")
-        self.chat_actions.append((chat.id, action, p.get_int("message_thread_id")))
-        return True
-
     # ------------------------------------------------------------------ methods: editing
 
     @_api_method("editMessageText")
@@ -2090,70 +1995,6 @@ class FakeBotApi:
             else:
                 changes[key] = value
         return self._apply_edit(stored, changes, removed)
-
-    @_api_method("editMessageCaption")
-    async def _edit_message_caption(self, p: _Params) -> JSONDict:
-        _, stored = self._editable(p)
-        if "text" in stored.data:
-            raise _bad_request("there is no caption in the message to edit")
-        caption, entities = self._formatted(
-            p, "caption", "caption_entities", limit=MAX_CAPTION_LENGTH, required=False
-        )
-        changes: JSONDict = {}
-        removed: list[str] = []
-        for key, value in (
-            ("caption", caption or None),
-            ("caption_entities", entities or None),
-            ("reply_markup", self._inline_markup(p)),
-        ):
-            if value is None:
-                removed.append(key)
-            else:
-                changes[key] = value
-        return self._apply_edit(stored, changes, removed)
-
-    @_api_method("editMessageReplyMarkup")
-    async def _edit_message_reply_markup(self, p: _Params) -> JSONDict:
-        _, stored = self._editable(p)
-        markup = self._inline_markup(p)
-        if markup is None:
-            return self._apply_edit(stored, {}, ["reply_markup"])
-        return self._apply_edit(stored, {"reply_markup": markup}, [])
-
-    def _delete_one(self, chat: FakeChat, message_id: int) -> None:
-        stored = chat.messages.get(message_id)
-        if stored is None or stored.deleted:
-            raise _bad_request("message to delete not found")
-        if not stored.sent_by_bot and chat.type != "private":
-            rights = self._bot_membership(chat)
-            can_delete = rights.status == "creator" or (
-                rights.status == "administrator"
-                and {**rights.rights}.get("can_delete_messages", True)
-            )
-            if not can_delete:
-                raise _bad_request("message can't be deleted")
-        stored.deleted = True
-        self._notify_bot_activity()
-
-    @_api_method("deleteMessage")
-    async def _delete_message(self, p: _Params) -> bool:
-        chat = self._readable_chat(p)
-        message_id = p.get_int("message_id")
-        if not message_id:
-            raise _bad_request("message identifier is not specified")
-        self._delete_one(chat, message_id)
-        return True
-
-    @_api_method("deleteMessages")
-    async def _delete_messages(self, p: _Params) -> bool:
-        chat = self._readable_chat(p)
-        ids = p.get_json("message_ids", "message identifiers")
-        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
-            raise _bad_request("message identifiers are not specified")
-        for message_id in ids:
-            with contextlib.suppress(ApiError):
-                self._delete_one(chat, int(message_id))
-        return True
 
     @_api_method("answerCallbackQuery")
     async def _answer_callback_query(self, p: _Params) -> bool:
@@ -2196,83 +2037,7 @@ class FakeBotApi:
             self.commands.pop(key, None)
         return True
 
-    @_api_method("getMyCommands")
-    async def _get_my_commands(self, p: _Params) -> list[JSONDict]:
-        return copy.deepcopy(self.commands.get(self._commands_key(p), []))
-
-    @_api_method("deleteMyCommands")
-    async def _delete_my_commands(self, p: _Params) -> bool:
-        self.commands.pop(self._commands_key(p), None)
-        return True
-
-    def _set_text_setting(
-        self, p: _Params, store: dict[str, str], name: str, limit: int, label: str
-    ) -> bool:
-        value = p.get_str(name) or ""
-        language = p.get_str("language_code") or ""
-        if len(value) > limit:
-            raise _bad_request(f"{label} is too long")
-        if value:
-            store[language] = value
-        else:
-            store.pop(language, None)
-        return True
-
-    @_api_method("setMyDescription")
-    async def _set_my_description(self, p: _Params) -> bool:
-        return self._set_text_setting(p, self.descriptions, "description", 512, "description")
-
-    @_api_method("getMyDescription")
-    async def _get_my_description(self, p: _Params) -> JSONDict:
-        language = p.get_str("language_code") or ""
-        return {"description": self.descriptions.get(language, self.descriptions.get("", ""))}
-
-    @_api_method("setMyShortDescription")
-    async def _set_my_short_description(self, p: _Params) -> bool:
-        return self._set_text_setting(
-            p, self.short_descriptions, "short_description", 120, "short description"
-        )
-
-    @_api_method("getMyShortDescription")
-    async def _get_my_short_description(self, p: _Params) -> JSONDict:
-        language = p.get_str("language_code") or ""
-        default = self.short_descriptions.get("", "")
-        return {"short_description": self.short_descriptions.get(language, default)}
-
-    @_api_method("setMyName")
-    async def _set_my_name(self, p: _Params) -> bool:
-        return self._set_text_setting(p, self.names, "name", 64, "name")
-
-    @_api_method("getMyName")
-    async def _get_my_name(self, p: _Params) -> JSONDict:
-        language = p.get_str("language_code") or ""
-        default = self.names.get("", self.bot_user.first_name)
-        return {"name": self.names.get(language, default)}
-
     # ------------------------------------------------------------------ methods: chats
-
-    @_api_method("getChat")
-    async def _get_chat(self, p: _Params) -> JSONDict:
-        chat = self._readable_chat(p)
-        info = chat.to_api()
-        info.update(
-            {
-                "accent_color_id": 0,
-                "max_reaction_count": 11,
-                "accepted_gift_types": {
-                    "unlimited_gifts": chat.type == "private",
-                    "limited_gifts": chat.type == "private",
-                    "unique_gifts": chat.type == "private",
-                    "premium_subscription": chat.type == "private",
-                    "gifts_from_channels": chat.type == "private",
-                },
-            }
-        )
-        if chat.type != "private":
-            info["permissions"] = dict(DEFAULT_PERMISSIONS)
-            if chat.description:
-                info["description"] = chat.description
-        return info
 
     @_api_method("getChatMember")
     async def _get_chat_member(self, p: _Params) -> JSONDict:
@@ -2299,115 +2064,4 @@ class FakeBotApi:
         result.sort(key=lambda m: m["status"] != "creator")
         return result
 
-    @_api_method("getChatMemberCount")
-    async def _get_chat_member_count(self, p: _Params) -> int:
-        chat = self._readable_chat(p)
-        return 2 if chat.type == "private" else chat.member_count()
-
-    @_api_method("leaveChat")
-    async def _leave_chat(self, p: _Params) -> bool:
-        chat = self._readable_chat(p)
-        if chat.type == "private":
-            raise _bad_request("chat member status can't be changed in private chats")
-        bot = self.bot_user.to_dict()
-        self._change_bot_status(chat, Membership("left"), actor=bot)
-        # The service message is not delivered: the bot is no longer a member.
-        self._post(chat, bot, {"left_chat_participant": bot, "left_chat_member": bot})
-        return True
-
-    def _forum_for_topics(self, p: _Params) -> FakeChat:
-        chat = self._writable_chat(p)
-        if not chat.is_forum:
-            raise _bad_request("the chat is not a forum")
-        membership = self._bot_membership(chat)
-        allowed = membership.status == "creator" or (
-            membership.status == "administrator"
-            and {"can_manage_topics": True, **membership.rights}.get("can_manage_topics")
-        )
-        if not allowed:
-            raise _bad_request("not enough rights to manage topics")
-        return chat
-
-    def _topic_param(self, chat: FakeChat, p: _Params) -> ForumTopic:
-        thread_id = p.get_int("message_thread_id")
-        topic = chat.topics.get(thread_id or 0)
-        if topic is None:
-            raise _bad_request("message thread not found")
-        return topic
-
-    @_api_method("createForumTopic")
-    async def _create_forum_topic(self, p: _Params) -> JSONDict:
-        chat = self._forum_for_topics(p)
-        name = p.get_str("name") or ""
-        if not 1 <= len(name) <= 128:
-            raise _bad_request("TOPIC_TITLE_EMPTY" if not name else "TOPIC_TITLE_INVALID")
-        topic = self._create_topic(
-            chat,
-            self.bot_user.to_dict(),
-            name,
-            p.get_int("icon_color") or 7322096,
-            p.get_str("icon_custom_emoji_id"),
-        )
-        self._notify_bot_activity()
-        return topic.to_api()
-
-    @_api_method("editForumTopic")
-    async def _edit_forum_topic(self, p: _Params) -> bool:
-        chat = self._forum_for_topics(p)
-        topic = self._topic_param(chat, p)
-        name = p.get_str("name")
-        emoji = p.get_str("icon_custom_emoji_id")
-        if (name is None or name == topic.name) and emoji in (None, topic.icon_custom_emoji_id):
-            raise _bad_request("TOPIC_NOT_MODIFIED")
-        if name:
-            topic.name = name
-        if emoji is not None:
-            topic.icon_custom_emoji_id = emoji or None
-        return True
-
-    @_api_method("closeForumTopic")
-    async def _close_forum_topic(self, p: _Params) -> bool:
-        chat = self._forum_for_topics(p)
-        topic = self._topic_param(chat, p)
-        if topic.is_closed:
-            raise _bad_request("TOPIC_NOT_MODIFIED")
-        topic.is_closed = True
-        return True
-
-    @_api_method("reopenForumTopic")
-    async def _reopen_forum_topic(self, p: _Params) -> bool:
-        chat = self._forum_for_topics(p)
-        topic = self._topic_param(chat, p)
-        if not topic.is_closed:
-            raise _bad_request("TOPIC_NOT_MODIFIED")
-        topic.is_closed = False
-        return True
-
-    @_api_method("deleteForumTopic")
-    async def _delete_forum_topic(self, p: _Params) -> bool:
-        chat = self._forum_for_topics(p)
-        topic = self._topic_param(chat, p)
-        del chat.topics[topic.message_thread_id]
-        for stored in chat.messages.values():
-            if stored.data.get("message_thread_id") == topic.message_thread_id:
-                stored.deleted = True
-        return True
-
     # ------------------------------------------------------------------ methods: files
-
-    @_api_method("getFile")
-    async def _get_file(self, p: _Params) -> JSONDict:
-        file_id = p.get_str("file_id") or ""
-        stored = self.files.get(file_id)
-        if stored is None:
-            raise _bad_request("invalid file_id")
-        if len(stored.data) > 20 * 1024 * 1024:
-            raise _bad_request("file is too big")
-        result: JSONDict = {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_path": stored.file_path,
-        }
-        if stored.data:
-            result["file_size"] = len(stored.data)
-        return result

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.app import App, build, cycles, scheduler
-from bot.core.actions import Action, SendCard, SendPrivate, SendText
-from bot.core.events import CommandIssued, MessagePosted
+from bot.core.actions import SendPrivate
+from bot.core.events import ButtonPressed, CommandIssued, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
 from bot.cycles import Cycles
 from bot.scheduling import Scheduler
 from bot.settings import Settings
+from tests.support.cli import ROOT
+from tests.support.recording import Recorder
 
-ROOT = Path(__file__).resolve().parents[1]
 GROUP = GroupRef("console", "g")
 FRAN = PersonRef("console", "fran")
+SECONDS = timedelta(seconds=20)  # people take a moment between messages
 
 TIMED_SCRIPT = """\
 id = "timed"
@@ -51,6 +53,31 @@ kind = "close"
 text = "Thank you, that is all."
 """
 
+# Cycle 1's script of the carry-forward tests: its last prompt is what cycle 2 recalls.
+C1_TALK = """\
+id = "c1-talk"
+version = "1"
+title = "Sharing health data"
+language = "en"
+estimated_minutes = 30
+
+[[steps]]
+id = "ask"
+kind = "prompt"
+text = "What matters most to you about your health data?"
+
+[[steps]]
+id = "trust"
+kind = "choice"
+text = "Should researchers use it without asking?"
+options = ["Yes", "No", "Not sure"]
+
+[[steps]]
+id = "bye"
+kind = "close"
+text = "Thank you."
+"""
+
 
 class FakeClock:
     """A clock that only moves when told to."""
@@ -60,32 +87,6 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@dataclass
-class Recorder:
-    """A platform that records every action instead of sending it."""
-
-    name: str = "console"
-    actions: list[Action] = field(default_factory=list)
-
-    async def start(self) -> None:
-        """Nothing to connect to."""
-
-    async def stop(self) -> None:
-        """Nothing to disconnect."""
-
-    async def perform(self, action: Action) -> None:
-        self.actions.append(action)
-
-    def group_texts(self) -> list[str]:
-        return [a.text for a in self.actions if isinstance(a, SendText)]
-
-    def private_to(self, person: PersonRef) -> list[str]:
-        return [a.text for a in self.actions if isinstance(a, SendPrivate) and a.person == person]
-
-    def cards(self) -> list[SendCard]:
-        return [a for a in self.actions if isinstance(a, SendCard)]
 
 
 def content_root(tmp_path: Path, scripts: dict[str, str] | None = None) -> Path:
@@ -166,3 +167,45 @@ async def start_bot(
     timers = scheduler(app, ops)
     assert await timers.start(paused=paused)
     return Bot(app, platform, ops, timers, clock)
+
+
+class Resident:
+    """A person in a private chat with the bot, typing or pressing one thing at a time."""
+
+    def __init__(self, bot: Bot, person: PersonRef, sent: int = 0) -> None:
+        self.bot, self.person, self.sent = bot, person, sent
+
+    async def say(self, text: str) -> None:
+        clock = self.bot.clock
+        assert isinstance(clock, FakeClock)
+        clock.now += SECONDS
+        self.sent += 1
+        message_id = f"{self.person.user_id}-{self.sent}"
+        words = text[1:].split() if text.startswith("/") else []
+        if words:  # a bare "/" is a message, as platforms deliver it
+            name, *args = words
+            event: CommandIssued | MessagePosted = CommandIssued(
+                self.person, None, name, tuple(args), clock.now, message_id
+            )
+        else:
+            event = MessagePosted(self.person, None, message_id, text, clock.now)
+        await self.bot.app.service.handle(event)
+
+    async def press(self, payload: str) -> None:
+        clock = self.bot.clock
+        assert isinstance(clock, FakeClock)
+        clock.now += SECONDS
+        self.sent += 1
+        pressed = ButtonPressed(self.person, None, payload, clock.now, press_id=f"p{self.sent}")
+        await self.bot.app.service.handle(pressed)
+
+    def heard(self) -> list[str]:
+        return self.bot.platform.private(self.person)
+
+    def buttons(self) -> list[str]:
+        last = [a for a in self.bot.platform.actions if isinstance(a, SendPrivate)][-1]
+        return [b.payload for b in last.buttons]
+
+
+def t(bot: Bot, key: str, **params: object) -> str:
+    return bot.app.texts.get("en", key, **params)

@@ -73,11 +73,6 @@ class TelegramUser:
         return result
 
     @property
-    def full_name(self) -> str:
-        """First and last name joined by a space."""
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
-
-    @property
     def private_chat(self) -> FakeChat:
         """The private chat between this user and the bot (created on first use)."""
         return self._fake.private_chat(self)
@@ -223,7 +218,3 @@ class TelegramUser:
     def block_bot(self) -> None:
         """Block the bot (``my_chat_member`` update; sending to the user then fails with 403)."""
         self._fake.user_blocks(self, blocked=True)
-
-    def unblock_bot(self) -> None:
-        """Unblock the bot again (``my_chat_member`` update)."""
-        self._fake.user_blocks(self, blocked=False)

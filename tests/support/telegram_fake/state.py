@@ -9,8 +9,6 @@ from typing import Any
 
 JSONDict = dict[str, Any]
 
-MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
-
 #: Rights an administrator gets unless told otherwise (Bot API ChatMemberAdministrator).
 DEFAULT_ADMIN_RIGHTS: dict[str, bool] = {
     "can_be_edited": False,
@@ -242,14 +240,6 @@ class FakeChat:
         message_id = self.next_message_id
         self.next_message_id += 1
         return message_id
-
-    def member_count(self) -> int:
-        """Count current members (the bot included).
-
-        Returns:
-            The number of members.
-        """
-        return sum(1 for m in self.members.values() if m.is_member)
 
 
 @dataclass

@@ -14,8 +14,8 @@ from bot.core.ids import GroupRef
 from bot.platforms.discord import DiscordPlatform
 from bot.settings import load_settings
 from storage.db import sqlite_file
+from tests.support.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 GUILD_ID = 424242424242424242
 PSEUDONYM_KEY = "discord-test-key-0123456789"
 

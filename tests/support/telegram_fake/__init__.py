@@ -1,6 +1,7 @@
-"""A faithful in-process fake of the Telegram Bot API for python-telegram-bot tests."""
+"""An in-process fake of the Telegram Bot API: the methods and the parse mode the bot uses,
+as python-telegram-bot calls them."""
 
-from .formatting import EntityParseError, parse_html, parse_markdown, parse_markdown_v2
+from .formatting import EntityParseError, parse_html
 from .server import ApiCall, ApiError, BotUser, FakeBotApi, UploadedFile
 from .state import FakeChat, ForumTopic, Membership
 from .users import TelegramUser
@@ -17,6 +18,4 @@ __all__ = [
     "TelegramUser",
     "UploadedFile",
     "parse_html",
-    "parse_markdown",
-    "parse_markdown_v2",
 ]

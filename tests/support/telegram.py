@@ -8,14 +8,14 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.app import App, build
 from bot.runner import enabled_platforms
 from bot.settings import Settings
-from tests.telegram_fake import FakeBotApi
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.cli import ROOT
+from tests.support.telegram_fake import FakeBotApi, TelegramUser
 
 
 def telegram_settings(
@@ -99,3 +99,48 @@ async def handled(fake: FakeBotApi, user: Any, webhook: bool = False) -> None:
     if webhook:
         await fake.deliver_webhook_updates()
     await fake.wait_for(lambda _: len(fake.private_messages_to(user)) > before, chat=user)
+
+
+class Group:
+    """A registered supergroup with staff Sam, facilitator Fran (an admin), Alice and Carol."""
+
+    def __init__(self, fake: FakeBotApi, forum: bool = False) -> None:
+        self.sam = fake.user("Sam", username="sam")
+        self.fran = fake.user("Fran", username="fran")
+        self.alice = fake.user("Alice", username="alice")
+        self.carol = fake.user("Carol", username="carol")
+        members = [self.sam, self.fran, self.alice, self.carol]
+        self.chat = fake.group("Circle", kind="supergroup", forum=forum, members=members)
+        fake.add_admin(self.chat, self.fran)
+        for person in (self.sam, self.fran, self.alice):
+            person.start_private()
+
+
+async def act(fake: FakeBotApi, user: TelegramUser, chat: Any, words: str, **kw: Any) -> Any:
+    sent = user.say(chat, words, **kw)
+    await settle(fake)
+    return sent
+
+
+async def consent(fake: FakeBotApi, user: TelegramUser, chat: Any) -> None:
+    """The user follows the group's join link and presses "Agree to all"."""
+    join = next(m for m in fake.messages_in(chat) if "Anyone can read along" in m.get("text", ""))
+    link = button_with(join, lambda b: "url" in b)["url"]
+    user.start_private(link.split("start=")[1])
+    await settle(fake)
+    offer = last_with_buttons(fake, user)
+    user.press(offer, button_with(offer, lambda b: "all" in b["text"])["callback_data"])
+    await settle(fake)
+
+
+async def fake_bot_message_with_button(fake: FakeBotApi, chat_id: int, data: str) -> Any:
+    """A message with one button of ``data``, sent as if by the bot (as an older release did)."""
+    markup = {"inline_keyboard": [[{"text": "Press", "callback_data": data}]]}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{fake.api_url}/sendMessage",
+            json={"chat_id": chat_id, "text": "old", "reply_markup": markup},
+        ) as answer,
+    ):
+        return (await answer.json())["result"]
