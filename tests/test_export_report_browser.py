@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import analysis_cycle
 import pytest
 from lxml import html as lxml_html
 from playwright.sync_api import Browser, ConsoleMessage, Route, sync_playwright
@@ -19,6 +18,7 @@ from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.repositories import Repository
+from tests.support import analysis_cycle
 from tests.support.capture import STORE_KEY
 from tests.support.cli import dialogue, write_config
 from tests.support.debian import FLAGS, chromium, npm_package, pdftotext
