@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from bot import show
+from bot.content.models import Script
 from bot.core import direct, solo, support
 from bot.core.actions import Action, SendImage, SendText
 from bot.core.captures import ReflectionSaved, SoloSaved
@@ -27,7 +28,7 @@ from bot.core.ports import Store
 from bot.core.records import SessionHeard
 from bot.core.state import SessionState
 from bot.roles import Roles
-from exporters.disclosure import DisclosureError
+from exporters.disclosure import Disclosure, DisclosureError
 
 log = logging.getLogger(__name__)
 
@@ -129,14 +130,8 @@ class Desks:
         if script is None:
             return
         heard = await self.store.heard(request.session_id)
-        try:
-            disclosure = show.session_disclosure(script, heard, self.threshold)
-        except DisclosureError as failed:
-            # The reason names counts, never people: it is for staff, in the log.
-            log.warning("summary not drafted: %s", failed, extra={"session": request.session_id})
-            await self.perform(
-                SendText(request.group, ctx.t("show.withheld"), person=request.person)
-            )
+        disclosure = await self._decided(script, heard, request, ctx, "summary not drafted")
+        if disclosure is None:
             return
         text = show.summary_text(script, heard, disclosure, ctx.t)
         if text is None:
@@ -145,6 +140,25 @@ class Desks:
         draft = SummaryDraft(request.group, request.session_id, text)
         self._summaries[request.person] = draft
         await self.perform(support.preview(Actor(request.person), draft, ctx))
+
+    async def _decided(
+        self,
+        script: Script,
+        heard: SessionHeard,
+        request: SummaryRequested | ChartRequested,
+        ctx: Context,
+        refused: str,
+    ) -> Disclosure | None:
+        """The session's one disclosure decision; None once the person is told it is withheld."""
+        try:
+            return show.session_disclosure(script, heard, self.threshold)
+        except DisclosureError as failed:
+            # The reason names counts, never people: it is for staff, in the log.
+            log.warning("%s: %s", refused, failed, extra={"session": request.session_id})
+            await self.perform(
+                SendText(request.group, ctx.t("show.withheld"), person=request.person)
+            )
+            return None
 
     async def _charts(self, request: ChartRequested, ctx: Context) -> None:
         script = ctx.script(request.script_id, request.version)
@@ -155,14 +169,9 @@ class Desks:
             if request.session_id is not None
             else SessionHeard(0, {}, {})
         )
-        try:
-            # The summary's decision too: a count hidden in one is hidden in the other.
-            disclosure = show.session_disclosure(script, heard, self.threshold)
-        except DisclosureError as failed:
-            log.warning("charts not posted: %s", failed, extra={"session": request.session_id})
-            await self.perform(
-                SendText(request.group, ctx.t("show.withheld"), person=request.person)
-            )
+        # The summary's decision too: a count hidden in one is hidden in the other.
+        disclosure = await self._decided(script, heard, request, ctx, "charts not posted")
+        if disclosure is None:
             return
         for ballot_id in request.ballots:
             ballot = script.ballot(ballot_id)
