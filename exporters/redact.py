@@ -23,20 +23,13 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from bot.settings import REDACT_KINDS
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
-KINDS = (
-    "email",
-    "url",
-    "address",
-    "nhs_number",
-    "ni_number",
-    "date_of_birth",
-    "phone",
-    "postcode",
-    "mention",
-)
+# The kinds of detail redaction finds, in the order they are tried: one list, the settings'.
+KINDS: tuple[str, ...] = REDACT_KINDS
 _POSTCODE = r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b"
 _STREET = (
     r"(?-i:(?:[A-Z][a-z'’-]+ ){1,3}(?:Road|Rd|Street|St|Lane|Ln|Avenue|Ave|Close|Drive|Way|"
