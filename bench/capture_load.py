@@ -23,7 +23,7 @@ from bot.core.actions import Action  # noqa: E402
 from bot.core.captures import ResponseCaptured  # noqa: E402
 from bot.core.events import CommandIssued, MessagePosted  # noqa: E402
 from bot.core.ids import GroupRef, MessageRef, PersonRef  # noqa: E402
-from bot.service import Policy, Service  # noqa: E402
+from bot.service.shell import Policy, Service  # noqa: E402
 from bot.texts import Catalogue  # noqa: E402
 from exporters.pseudonymise import Pseudonymiser  # noqa: E402
 from storage._batch import Submission  # noqa: E402

@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.content.check import Library, load_library
 from bot.content.problems import ContentError
 from bot.core.ids import GroupRef, PersonRef
-from bot.cycles import Cycles
-from bot.heard_drafts import HeardDrafts
-from bot.intake import IntakeRules
 from bot.private_files import private_file
-from bot.scheduling import Scheduler
-from bot.service import Policy, Service, utcnow
+from bot.scheduling.scheduler import Scheduler
+from bot.service.cycles import Cycles
+from bot.service.drafts import HeardDrafts
+from bot.service.intake import IntakeRules
+from bot.service.shell import Policy, Service, utcnow
 from bot.settings import ConfigError, Settings, secret, secrets_in_use
 from bot.texts import Catalogue
 from exporters.pseudonymise import Pseudonymiser
@@ -31,7 +31,7 @@ from storage.db import make_engine, sqlite_file, upgrade
 from storage.writer import QueuedRepository
 
 if TYPE_CHECKING:
-    from bot.platforms.discord import DiscordPlatform
+    from bot.platforms.discord.adapter import DiscordPlatform
     from exporters.disclosure import Disclosure
 
 KEY_FILE_NAME = "dialogue.key"
@@ -272,7 +272,7 @@ def _long_enough(key: bytes, where: str) -> bytes:
 def discord_platform(app: App) -> DiscordPlatform:
     """The Discord platform of this app, attached to its service (token from the environment)."""
     # Imported here so that deployments without Discord never load discord.py.
-    from bot.platforms.discord import DiscordPlatform
+    from bot.platforms.discord.adapter import DiscordPlatform
 
     settings = app.settings
     platform = DiscordPlatform(

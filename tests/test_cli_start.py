@@ -18,7 +18,7 @@ from tests.support.debian import installed
 # Runs the command line in this process, then names the heavy libraries it had loaded.
 LOADED = """
 import sys
-from bot.cli import main
+from bot.cli.main import main
 try:
     main(sys.argv[1:])
 finally:

@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import show
 from bot.content.check import Library
 from bot.content.models import Script, Step
 from bot.core.ids import GroupRef
 from bot.core.records import SessionHeard
+from bot.service import show
 from bot.texts import Catalogue
 from exporters import aggregates as agg_
 from exporters import heard_card, published, reach

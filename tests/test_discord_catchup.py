@@ -192,7 +192,7 @@ async def test_a_catch_up_that_cannot_finish_keeps_its_place_until_a_later_start
         world.env.inject_error(
             "GET", f"/channels/{thread.id}/messages", status=403, code=50001, times=1
         )
-        with caplog.at_level(logging.WARNING, logger="bot.platforms.discord_catchup"):
+        with caplog.at_level(logging.WARNING, logger="bot.platforms.discord.catchup"):
             await world.start()
         assert f"could not catch up on channel {thread.id}: Forbidden" in caplog.text
         await bob.send(thread, "BOB-LIVE-ONE")

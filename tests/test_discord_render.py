@@ -9,7 +9,7 @@ from bot.content.models import Card, Image, Source
 from bot.content.scopes import Scope
 from bot.core.actions import AskChoice, Button
 from bot.core.ids import GroupRef
-from bot.platforms import discord_ui as ui
+from bot.platforms.discord import ui
 from bot.platforms.render import Panel, card_panels, offered_scopes, pack_panels
 from bot.texts import Catalogue
 

@@ -5,9 +5,6 @@ button, bob through /consent), carol never does. The bot restarts in the middle,
 buttons and menus it posted before keep working.
 """
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,9 +13,9 @@ from sqlalchemy import select
 
 from bot import logs
 from storage.tables import handled_messages
+from tests.support.cli import dialogue
 from tests.support.discord_helpers import (
     PSEUDONYM_KEY,
-    ROOT,
     World,
     database_bytes,
     discord_world,
@@ -32,12 +29,9 @@ PEOPLE = ("alice", "bob", "carol", "staff")
 
 
 def export(config: Path, out: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGUE_")}
-    env["DIALOGUE_PSEUDONYM_KEY"] = PSEUDONYM_KEY
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--config", str(config), "export", "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    result = dialogue(
+        config, "export", "--out", str(out), env={"DIALOGUE_PSEUDONYM_KEY": PSEUDONYM_KEY}
+    )
     assert result.returncode == 0, result.stderr
     return export_text(out)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.intake import CommandLimiter
+from bot.service.intake import CommandLimiter
 from tests.support.discord_helpers import (
     PSEUDONYM_KEY,
     discord_world,

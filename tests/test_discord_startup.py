@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import discord_platform
-from bot.cli import main
+from bot.cli.main import main
 from bot.settings import ConfigError, load_settings
 from tests.support.discord_gateway import (
     MESSAGE_CONTENT,

@@ -12,9 +12,9 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.cli import parser
+from bot.cli.parser import parser
 from bot.content.check import collect
-from bot.platforms.discord_out import NEEDED
+from bot.platforms.discord.out import NEEDED
 from bot.settings import ENVIRONMENT_SECRETS, Settings
 from tests.support.cli import ROOT, dialogue
 

@@ -20,7 +20,7 @@ from bot.core.effects import ForgetRequested, GroupRegistered, TallyChanged
 from bot.core.events import ButtonPressed, CommandIssued, MessagePosted, VoteCast
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.state import SessionState, Status
-from bot.service import Policy, Service
+from bot.service.shell import Policy, Service
 from bot.texts import Catalogue
 from storage.repositories import Repository
 from tests.support.cli import ROOT

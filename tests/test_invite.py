@@ -10,7 +10,7 @@ from PIL import Image
 
 from bot.core.direct import cycle_of, invitation
 from bot.core.ids import GroupRef
-from bot.platforms.telegram_codec import group_from_token
+from bot.platforms.telegram.codec import group_from_token
 from tests.support.cli import dialogue, write_config
 
 

@@ -17,7 +17,7 @@ from bot.core.captures import ConsentRecorded, ProfileAnswered, ProfileDeleted
 from bot.core.events import CommandIssued, Event, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.records import ProfileAnswer, Turnout
-from bot.service import Policy, Service
+from bot.service.shell import Policy, Service
 from bot.texts import Catalogue
 from exporters.pseudonymise import Pseudonymiser
 from storage.db import sqlite_file

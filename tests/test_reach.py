@@ -12,7 +12,7 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.content.check import Library
 from bot.content.profile import ProfileQuestions
 from exporters import reach_render

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.content.check import collect, load_library
 from bot.content.problems import Problem
 from tests.support.cli import ROOT

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.app import scheduler
 from bot.core.captures import ConsentRecorded, ResponseCaptured
 from bot.core.state import Status
-from bot.service import utcnow
+from bot.service.shell import utcnow
 from storage.cycles import CLOSED, OPEN
 from storage.tables import scheduled_sessions
 from tests.support.capture import user_ids

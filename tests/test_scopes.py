@@ -19,7 +19,7 @@ from bot.content.scopes import REQUIRED_SCOPE, SCOPES, Scope, in_order, unknown
 from bot.core.actions import Button
 from bot.core.captures import ConsentRecorded
 from bot.core.ids import GroupRef, PersonRef
-from bot.platforms import discord_ui as ui
+from bot.platforms.discord import ui
 from bot.platforms.render import offered_scopes
 from bot.texts import Catalogue
 from exporters.schema import CONSENT_COUNTS, PARTICIPANTS

@@ -28,7 +28,7 @@ async def dialogue_run(config: Path, token: str) -> tuple[int, str, str]:
     """Run ``dialogue run`` (the fake server keeps serving in this loop meanwhile)."""
     env = clean_env({"DIALOGUE_TELEGRAM_TOKEN": token, "DIALOGUE_PSEUDONYM_KEY": KEY})
     process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot.cli", "--config", str(config), "run"),
+        *(sys.executable, "-m", "bot.cli.main", "--config", str(config), "run"),
         cwd=ROOT,
         env=env,
         stdout=asyncio.subprocess.PIPE,

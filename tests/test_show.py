@@ -18,7 +18,7 @@ from PIL import Image
 from bot.content.check import load_library
 from bot.content.models import Script
 from bot.core.records import SessionHeard
-from bot.show import Shown, chart, read, session_disclosure
+from bot.service.show import Shown, chart, read, session_disclosure
 from bot.texts import Catalogue
 from tests.support.cli import ROOT, dialogue, write_config
 from tests.support.disclosure import hide_only_small_counts
@@ -174,7 +174,7 @@ async def test_show_posts_no_chart_when_the_audit_fails_and_logs_why_for_staff(
     settings = telegram_settings(fake, url, staff=[g.sam.id])
     settings.facilitation.chart_threshold = 3
     hide_only_small_counts(monkeypatch)
-    caplog.set_level(logging.WARNING, logger="bot.desks")
+    caplog.set_level(logging.WARNING, logger="bot.service.desks")
     async with running_bot(settings, fake, monkeypatch):
         await act(fake, g.sam, g.chat, "/register")
         await act(fake, g.fran, g.chat, "/start health-data-intro")

@@ -334,7 +334,7 @@ async def test_a_token_telegram_refuses_is_a_configuration_problem(
     fake: FakeBotApi, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot.app import build
-    from bot.runner import enabled_platforms
+    from bot.cli.run import enabled_platforms
 
     monkeypatch.setenv("DIALOGUE_TELEGRAM_TOKEN", "123456:" + "x" * 35)
     app = await build(telegram_settings(fake, url))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.ids import GroupRef
-from bot.platforms.telegram_codec import group_token
+from bot.platforms.telegram.codec import group_token
 from tests.support.telegram import (
     Group,
     act,

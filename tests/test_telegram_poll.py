@@ -10,10 +10,10 @@ import pytest
 from telegram import Bot, Update
 
 from bot.app import build
+from bot.cli.run import enabled_platforms
 from bot.core.events import Event
-from bot.platforms.telegram import ALLOWED_UPDATES
-from bot.platforms.telegram_poll import Poller
-from bot.runner import enabled_platforms
+from bot.platforms.telegram.adapter import ALLOWED_UPDATES
+from bot.platforms.telegram.poll import Poller
 from tests.support.telegram import telegram_settings
 from tests.support.telegram_fake import FakeBotApi
 

@@ -11,7 +11,7 @@ from bot.content.check import load_library
 from bot.core.ids import GroupRef
 from bot.platforms.html import escape, markdown_html, split_html, visible_length
 from bot.platforms.render import card_html
-from bot.platforms.telegram_codec import (
+from bot.platforms.telegram.codec import (
     ButtonData,
     VoteData,
     button_data,

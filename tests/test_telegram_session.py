@@ -66,7 +66,7 @@ class Bot:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bot.cli",
+                "bot.cli.main",
                 "--config",
                 str(self.config),
                 "run",
@@ -108,7 +108,7 @@ async def dialogue(*args: str, env: dict[str, str]) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.cli.main",
         *args,
         cwd=ROOT,
         env=env,

@@ -15,8 +15,8 @@ from bot.content.check import load_library
 from bot.content.scopes import Scope
 from bot.core.events import CommandIssued, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
-from bot.intake import IntakeRules
-from bot.service import Policy, Service
+from bot.service.intake import IntakeRules
+from bot.service.shell import Policy, Service
 from bot.texts import Catalogue
 from exporters.pseudonymise import Pseudonymiser
 from storage._keys import PERSON_COLUMNS, open_person

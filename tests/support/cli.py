@@ -22,7 +22,7 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def command(config: Path | None, *args: str) -> list[str]:
     """The command line of ``dialogue [--config CONFIG] ARGS`` in this Python."""
     chosen = [] if config is None else ["--config", str(config)]
-    return [sys.executable, "-m", "bot.cli", *chosen, *args]
+    return [sys.executable, "-m", "bot.cli.main", *chosen, *args]
 
 
 def dialogue(

@@ -17,8 +17,8 @@ from bot.app import App, build, cycles, scheduler
 from bot.core.actions import SendPrivate
 from bot.core.events import ButtonPressed, CommandIssued, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
-from bot.cycles import Cycles
-from bot.scheduling import Scheduler
+from bot.scheduling.scheduler import Scheduler
+from bot.service.cycles import Cycles
 from bot.settings import Settings
 from tests.support.cli import ROOT
 from tests.support.recording import Recorder

@@ -11,7 +11,7 @@ import simcord
 
 from bot.app import App, build, discord_platform
 from bot.core.ids import GroupRef
-from bot.platforms.discord import DiscordPlatform
+from bot.platforms.discord.adapter import DiscordPlatform
 from bot.settings import load_settings
 from storage.db import sqlite_file
 from tests.support.cli import ROOT

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.app import App, build
-from bot.runner import enabled_platforms
+from bot.cli.run import enabled_platforms
 from bot.settings import Settings
 from tests.support.cli import ROOT
 from tests.support.telegram_fake import FakeBotApi, TelegramUser

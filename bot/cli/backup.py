@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import build, key_file, pseudonym_key
-from bot.service import utcnow
+from bot.service.shell import utcnow
 from bot.settings import Settings
 from storage.backups import (
     KEY_COPY,

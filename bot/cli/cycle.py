@@ -11,11 +11,11 @@ from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.app import App, cycles
+from bot.cli.usage import UsageError, require_platform
 from bot.core.ids import GroupRef, PersonRef
-from bot.cycles import CycleProblem, Cycles, parse_when, shown
-from bot.service import utcnow
+from bot.service.cycles import CycleProblem, Cycles, parse_when, shown
+from bot.service.shell import utcnow
 from bot.settings import Settings
-from bot.usage import UsageError, require_platform
 from storage.cycles import CANCELLED, OPEN, CycleRecord
 
 

@@ -21,11 +21,11 @@ from discord import app_commands
 
 from bot.core.events import CommandIssued, Event
 from bot.core.ids import GroupRef, PersonRef
-from bot.platforms.discord_ui import MakeEvent
+from bot.platforms.discord.ui import MakeEvent
 from bot.platforms.render import shorten
 
 if TYPE_CHECKING:
-    from bot.platforms.discord import DiscordPlatform
+    from bot.platforms.discord.adapter import DiscordPlatform
 
 CHOICES_LIMIT = 25
 log = logging.getLogger(__name__)

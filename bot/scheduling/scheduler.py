@@ -39,9 +39,9 @@ from bot.core.direct import NUDGE
 from bot.core.effects import SessionScheduled
 from bot.core.events import TimerFired
 from bot.core.ids import GroupRef, PersonRef
-from bot.cycles import Cycles
-from bot.scheduled_jobs import Audit, Jobs, due, micros
-from bot.service import Service
+from bot.scheduling.jobs import Audit, Jobs, due, micros
+from bot.service.cycles import Cycles
+from bot.service.shell import Service
 from bot.settings import ScheduleSettings
 from storage.cycles import (
     CLOSED,

@@ -2,7 +2,7 @@
 
 Used by ``dialogue cycle`` and by the scheduler, so a cycle behaves the same whether staff
 close it by hand or its closing date comes. Ending the sessions still running in a closed
-cycle needs the chat platforms, so the scheduler does that part (see ``bot.scheduling``).
+cycle needs the chat platforms, so the scheduler does that part (see ``bot.scheduling.scheduler``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.check import Library
 from bot.core.schedule import DATE_FORMAT, NoSuchLocalTime, parse_local
-from bot.heard_drafts import HeardDrafts
+from bot.service.drafts import HeardDrafts
 from bot.texts import Catalogue
 from exporters.disclosure import Disclosure, DisclosureError
 from exporters.heard_card import chosen_quotes, draft, write_draft

@@ -2,7 +2,7 @@
 
 Built from the standard library alone, so ``dialogue --help`` and shell completion never wait
 for the database, export or platform libraries; each command's module is imported by
-:mod:`bot.commands` only when that command runs.
+:mod:`bot.cli.commands` only when that command runs.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from bot import __version__
-from bot.usage import PLATFORM_SETTINGS, Parser
+from bot.cli.usage import PLATFORM_SETTINGS, Parser
 
 if TYPE_CHECKING:
     Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.platforms.discord_out import NO_MENTIONS
+from bot.platforms.discord.out import NO_MENTIONS
 from bot.settings import DiscordSettings
 
 if TYPE_CHECKING:
-    from bot.platforms.discord import DiscordPlatform
+    from bot.platforms.discord.adapter import DiscordPlatform
 
 
 class _Relay:

@@ -35,11 +35,11 @@ from bot.core.events import (
 from bot.core.ids import TOPIC_SEPARATOR, GroupRef, PersonRef
 from bot.core.ports import CursorStore
 from bot.core.state import SessionState
-from bot.platforms import discord_ui as ui
-from bot.platforms.discord_catchup import CatchUp, Channel, CursorBook
-from bot.platforms.discord_client import make_client
-from bot.platforms.discord_commands import DIRECT_ONLY, install
-from bot.platforms.discord_out import Outbox, Reply, current_reply
+from bot.platforms.discord import ui
+from bot.platforms.discord.catchup import CatchUp, Channel, CursorBook
+from bot.platforms.discord.client import make_client
+from bot.platforms.discord.commands import DIRECT_ONLY, install
+from bot.platforms.discord.out import Outbox, Reply, current_reply
 from bot.settings import ConfigError, DiscordSettings
 from bot.texts import Catalogue
 

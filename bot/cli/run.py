@@ -17,14 +17,14 @@ from signal import Signals
 from typing import TYPE_CHECKING
 
 from bot.app import App, cycles, discord_platform, scheduler
+from bot.cli.signals import until_signalled
 from bot.core.ports import Platform
-from bot.platforms.console import ConsolePlatform, stdin_lines
+from bot.platforms.console.adapter import ConsolePlatform, stdin_lines
 from bot.settings import ConfigError, secret
-from bot.signals import until_signalled
 
 if TYPE_CHECKING:
-    from bot.metrics import Endpoint
-    from bot.scheduling import Scheduler
+    from bot.cli.metrics import Endpoint
+    from bot.scheduling.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class RunOptions:
 def telegram_platform(app: App) -> Platform:
     """The Telegram platform of this app, attached to its service (token from the environment)."""
     # Imported here so that deployments without Telegram never load python-telegram-bot.
-    from bot.platforms.telegram import TelegramPlatform
+    from bot.platforms.telegram.adapter import TelegramPlatform
 
     settings = app.settings
     token = secret("telegram_token")
@@ -124,7 +124,7 @@ def _endpoint(app: App, timers: Scheduler | None) -> Endpoint | None:
     if not listen:
         return None
     # Imported here so that a bot without the endpoint never loads prometheus_client.
-    from bot.metrics import Endpoint
+    from bot.cli.metrics import Endpoint
 
     endpoint = Endpoint(app, timers)
     try:

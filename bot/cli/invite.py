@@ -20,7 +20,7 @@ from telegram.error import TelegramError
 from bot.app import App
 from bot.core import direct
 from bot.core.ids import GroupRef
-from bot.platforms.telegram_codec import group_token
+from bot.platforms.telegram.codec import group_token
 from bot.private_files import private_file
 from bot.settings import secret
 from storage.cycles import CycleStore

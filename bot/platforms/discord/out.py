@@ -29,7 +29,7 @@ from bot.core.actions import (
     SendText,
 )
 from bot.core.ids import TOPIC_SEPARATOR, GroupRef, PersonRef
-from bot.platforms import discord_ui as ui
+from bot.platforms.discord import ui
 from bot.platforms.render import (
     DISCORD_EMBEDS,
     card_panels,

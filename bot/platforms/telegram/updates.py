@@ -24,7 +24,7 @@ from bot.core.events import (
     VoteCast,
 )
 from bot.core.ids import GroupRef
-from bot.platforms.telegram_codec import (
+from bot.platforms.telegram.codec import (
     ButtonData,
     VoteData,
     decode,

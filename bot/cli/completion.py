@@ -1,6 +1,6 @@
 """Shell completion for ``dialogue``, written from the command line's own grammar.
 
-One table of shell ``case`` patterns, read from :func:`bot.cli_parser.parser`, serves bash
+One table of shell ``case`` patterns, read from :func:`bot.cli.parser.parser`, serves bash
 and zsh alike: which words are commands, and what may follow the words typed so far
 (commands, options, choices; nothing where a file or value is expected, so the shell offers
 files). Each shell adds a few lines of its own glue around it.
@@ -12,7 +12,7 @@ import argparse
 from dataclasses import dataclass, field
 from shlex import quote
 
-from bot.cli_parser import parser
+from bot.cli.parser import parser
 
 BASH = """
 _dialogue() {

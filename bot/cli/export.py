@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 
 from bot.app import App
-from bot.usage import UsageError
+from bot.cli.usage import UsageError
 from exporters.dataset import ExportError, ExportOptions, export_dataset
 from storage.datasets import Datasets
 

@@ -35,14 +35,14 @@ from bot.core.actions import (
 from bot.core.ids import GroupRef, PersonRef
 from bot.platforms.html import escape, split_html, visible_length
 from bot.platforms.render import buttons_text, card_html, choice_html, shorten
-from bot.platforms.telegram_codec import (
+from bot.platforms.telegram.codec import (
     button_data,
     chat_and_thread,
     group_token,
     step_key,
     vote_data,
 )
-from bot.platforms.telegram_updates import Directory
+from bot.platforms.telegram.updates import Directory
 from bot.texts import Catalogue
 
 log = logging.getLogger(__name__)

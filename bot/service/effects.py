@@ -33,9 +33,9 @@ from bot.core.ids import GroupRef, PersonRef
 from bot.core.ports import Store
 from bot.core.records import Erasure, PersonData
 from bot.core.state import SessionState
-from bot.desks import Desks
-from bot.heard_drafts import HeardDrafts
-from bot.roles import Roles
+from bot.service.desks import Desks
+from bot.service.drafts import HeardDrafts
+from bot.service.roles import Roles
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from bot.app import App
 from bot.core.context import Context
 from bot.core.ids import PersonRef
-from bot.service import utcnow
-from bot.service_effects import describe
+from bot.service.effects import describe
+from bot.service.shell import utcnow
 
 AUDIT_KIND = "staff_request"
 

@@ -1,6 +1,6 @@
 """Events in, consent gate, engine, storage, actions out: the one path every platform uses.
 
-The effects a transition asks for beyond its actions are carried out by ``bot.service_effects``.
+The effects a transition asks for beyond its actions are carried out by ``bot.service.effects``.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from bot.core.ports import Platform, Store
 from bot.core.records import Erasure
 from bot.core.rehearsal import PLATFORM as REHEARSAL
 from bot.core.state import SessionState, Status
-from bot.desks import Desks
-from bot.heard_drafts import HeardDrafts
-from bot.intake import Intake, IntakeRules, Verdict, message_of
-from bot.roles import Roles
-from bot.service_effects import EffectRunner
-from bot.standing import Standing
+from bot.service.desks import Desks
+from bot.service.drafts import HeardDrafts
+from bot.service.effects import EffectRunner
+from bot.service.intake import Intake, IntakeRules, Verdict, message_of
+from bot.service.roles import Roles
+from bot.service.standing import Standing
 from bot.texts import Catalogue
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.direct import NUDGE, direct_group
 from bot.core.events import TimerFired
 from bot.core.ids import GroupRef, PersonRef
-from bot.cycles import CycleProblem, Cycles
-from bot.service import Service
+from bot.service.cycles import CycleProblem, Cycles
+from bot.service.shell import Service
 from storage.cycles import PENDING
 from storage.direct import resident
 from storage.retention import purge
@@ -41,7 +41,7 @@ def micros(at: datetime) -> int:
 
 
 class Jobs:
-    """The work behind each job id (see ``bot.scheduling`` for the ids)."""
+    """The work behind each job id (see ``bot.scheduling.scheduler`` for the ids)."""
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""What each ``dialogue`` command does, once :mod:`bot.cli_parser` has read the command line.
+"""What each ``dialogue`` command does, once :mod:`bot.cli.parser` has read the command line.
 
 A command's module is imported when that command runs, so each command loads only the
 libraries it uses (``dialogue run`` never loads the exporters, pyarrow among them).
@@ -14,9 +14,9 @@ import traceback
 from pathlib import Path
 
 from bot import logs
+from bot.cli.usage import USAGE_STATUS, UsageError
 from bot.content.problems import ContentError
 from bot.settings import ConfigError, Settings, load_settings
-from bot.usage import USAGE_STATUS, UsageError
 from storage.db import DatabaseProblem
 
 DEMO_TRANSCRIPT = Path("prompts") / "demo" / "health-data-intro.txt"
@@ -27,9 +27,9 @@ def execute(args: argparse.Namespace) -> int:
     masks = logs.Masks()
     try:
         if args.command == "init":
-            from bot import init_cli
+            from bot.cli import init
 
-            return init_cli.run(args)
+            return init.run(args)
         settings = load_settings(args.config)
         if args.command == "run" and args.demo:
             demo_dir = Path(tempfile.mkdtemp(prefix="dialogue-demo-"))
@@ -37,7 +37,7 @@ def execute(args: argparse.Namespace) -> int:
         if args.command == "run" and not settings.capture.writer_process:
             from storage.writer_helper import HELPER
 
-            HELPER.stop()  # started by bot.cli before the settings were read: not needed
+            HELPER.stop()  # started by bot.cli.main before the settings were read: not needed
         from bot.app import secrets_held
 
         masks = logs.Masks(secrets_held(settings))
@@ -47,9 +47,9 @@ def execute(args: argparse.Namespace) -> int:
         if args.command == "content":
             return check_content(args.path or settings.content.root)
         if args.command == "report" and not args.learning:
-            from bot import report_cli
+            from bot.cli import report
 
-            return report_cli.run(args)
+            return report.run(args)
         return asyncio.run(_run_async(args, settings))
     except UsageError as exc:
         print(f"Usage problem: {exc}", file=sys.stderr)
@@ -90,13 +90,13 @@ def check_content(root: Path) -> int:
 async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     # Each branch imports its command's module: only that command's libraries load.
     if args.command == "health":
-        from bot import health_cli
+        from bot.cli import health
 
-        return await health_cli.run(settings)
+        return await health.run(settings)
     if args.command in ("backup", "restore"):
-        from bot import backup_cli
+        from bot.cli import backup
 
-        return await backup_cli.run(args, settings)
+        return await backup.run(args, settings)
     if args.command == "db" and args.action == "downgrade":
         from storage.db import downgrade
 
@@ -118,47 +118,47 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     app = await build(settings)
     try:
         if args.command == "export":
-            from bot import cli_export
+            from bot.cli import export
 
-            return await cli_export.run(args, app)
+            return await export.run(args, app)
         if args.command in ("cycle", "schedule"):
-            from bot import cycle_cli
+            from bot.cli import cycle
 
-            return await cycle_cli.run(args, app)
+            return await cycle.run(args, app)
         if args.command == "group":
-            from bot import group_cli
+            from bot.cli import group
 
-            return await group_cli.run(args, app)
+            return await group.run(args, app)
         if args.command == "discord":
-            from bot import discord_cli
+            from bot.cli import discord as discord_cli
 
             return await discord_cli.run(args, app)
         if args.command == "report":
-            from bot import report_cli
+            from bot.cli import report
 
-            return await report_cli.learning(args, app)
+            return await report.learning(args, app)
         if args.command == "reach":
-            from bot import reach_cli
+            from bot.cli import reach
 
-            return await reach_cli.run(args, app)
+            return await reach.run(args, app)
         if args.command == "invite":
-            from bot import invite_cli
+            from bot.cli import invite
 
-            return await invite_cli.run(args, app)
+            return await invite.run(args, app)
         if args.command == "person":
-            from bot import person_cli
+            from bot.cli import person
 
-            return await person_cli.run(args, app)
-        from bot import runner
+            return await person.run(args, app)
+        from bot.cli import run
 
         transcript = settings.content.root / DEMO_TRANSCRIPT if args.demo else args.transcript
-        options = runner.RunOptions(
+        options = run.RunOptions(
             console=args.console,
             transcript=transcript,
             input_id=args.input_id,
             acknowledge=args.acknowledge,
             console_only=args.demo,
         )
-        return await runner.run(app, options)
+        return await run.run(app, options)
     finally:
         await app.close()

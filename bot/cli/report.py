@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from bot.app import App
+from bot.cli.usage import UsageError
 from bot.private_files import private_file
 from bot.texts import Catalogue
-from bot.usage import UsageError
 from exporters import learning_report
 from exporters.disclosure import DisclosureError
 from exporters.learning import Words

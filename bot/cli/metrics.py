@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 
 from bot.app import App
 from bot.core.captures import ResponseCaptured
-from bot.scheduling import Scheduler
+from bot.scheduling.scheduler import Scheduler
 from storage._batch import Submission
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from bot import show
 from bot.content.models import Script
 from bot.core import direct, solo, support
 from bot.core.actions import Action, SendImage, SendText
@@ -27,7 +26,8 @@ from bot.core.ids import GroupRef, PersonRef
 from bot.core.ports import Store
 from bot.core.records import SessionHeard
 from bot.core.state import SessionState
-from bot.roles import Roles
+from bot.service import show
+from bot.service.roles import Roles
 from exporters.disclosure import Disclosure, DisclosureError
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from bot.cli_parser import parser
-from bot.completion import script
+from bot.cli.completion import script
+from bot.cli.parser import parser
 from bot.private_files import PRIVATE_UMASK
 
 
@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         HELPER.start()
     # Imported once the command is known: --help and usage mistakes never load the bot.
-    from bot.commands import execute
+    from bot.cli.commands import execute
 
     return execute(args)
 

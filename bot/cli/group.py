@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 
 from bot.app import App
+from bot.cli.usage import UsageError, require_platform
 from bot.core.ids import GroupRef
-from bot.service import utcnow
-from bot.usage import UsageError, require_platform
+from bot.service.shell import utcnow
 
 
 async def run(args: argparse.Namespace, app: App) -> int:

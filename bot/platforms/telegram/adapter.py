@@ -32,16 +32,16 @@ from bot.content.check import Library
 from bot.core.actions import Action
 from bot.core.events import CommandIssued, Event
 from bot.platforms.html import escape
-from bot.platforms.telegram_codec import (
+from bot.platforms.telegram.codec import (
     PLATFORM,
     chat_and_thread,
     error_reason,
     person_ref,
     step_key,
 )
-from bot.platforms.telegram_poll import Poller
-from bot.platforms.telegram_send import Press, Sender
-from bot.platforms.telegram_updates import Directory, Notice, UpdateReader, group_of
+from bot.platforms.telegram.poll import Poller
+from bot.platforms.telegram.send import Press, Sender
+from bot.platforms.telegram.updates import Directory, Notice, UpdateReader, group_of
 from bot.settings import ConfigError, TelegramSettings
 from bot.texts import Catalogue
 

@@ -1,0 +1,1 @@
+"""The ``dialogue`` command: one module per verb; it calls the parts, holds no rules."""

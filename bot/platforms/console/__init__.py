@@ -1,0 +1,1 @@
+"""The console platform: a local chat in the terminal, and the demo."""

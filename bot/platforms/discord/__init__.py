@@ -1,0 +1,1 @@
+"""The Discord platform: gateway events in as events, actions out as calls."""

@@ -1,0 +1,1 @@
+"""Scheduling: APScheduler with a persistent job store; due jobs become events."""
