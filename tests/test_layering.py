@@ -19,7 +19,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bot.content": ("bot.texts",),
     "bot.core": ("bot.content", "bot.texts"),
     "bot.settings": ("bot.content", "bot.platforms"),
-    "bot.logs": ("bot.private_files",),
+    # Logging quietens each platform's library loggers, named in the platform registry.
+    "bot.logs": ("bot.private_files", "bot.platforms"),
     "storage": ("bot.core", "bot.content", "bot.private_files"),
     "exporters": (
         "bot",
