@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.content.check import Library, load_library
 from bot.content.problems import ContentError
 from bot.core.ids import GroupRef, PersonRef
+from bot.platforms.descriptor import Descriptor, Wiring
+from bot.platforms.registry import PLATFORMS, find
 from bot.private_files import private_file
 from bot.scheduling.scheduler import Scheduler
 from bot.service.cycles import Cycles
@@ -31,7 +33,7 @@ from storage.db import make_engine, sqlite_file, upgrade
 from storage.writer import QueuedRepository
 
 if TYPE_CHECKING:
-    from bot.platforms.discord.adapter import DiscordPlatform
+    from bot.core.ports import Platform
     from exporters.disclosure import Disclosure
 
 KEY_FILE_NAME = "dialogue.key"
@@ -178,24 +180,22 @@ def scheduler(app: App, cycle_ops: Cycles) -> Scheduler:
 def policy(settings: Settings) -> Policy:
     """Roles and defaults from the settings."""
     facilitators: dict[GroupRef, frozenset[PersonRef]] = {}
-    if settings.console.enabled:
-        console = GroupRef("console", settings.console.group)
-        facilitators[console] = frozenset(
-            PersonRef("console", n) for n in settings.console.facilitators
-        )
+    staff: frozenset[PersonRef] = frozenset()
+    registered: frozenset[GroupRef] = frozenset()
+    admins: frozenset[str] = frozenset()
+    for kind in PLATFORMS:
+        roles = kind.roles(settings.platform_section(kind.name))
+        for group, people in roles.facilitators.items():
+            facilitators[group] = facilitators.get(group, frozenset()) | people
+        staff |= roles.staff
+        registered |= roles.registered
+        admins |= {kind.name} if roles.admins_facilitate else set()
     for key, names in settings.roles.facilitators.items():
         platform, chat = _split(f"roles.facilitators.{key}", key)
         group = GroupRef(platform, chat)
         people = frozenset(PersonRef(platform, n) for n in names)
         facilitators[group] = facilitators.get(group, frozenset()) | people
-    staff = frozenset(PersonRef(*_split("roles.staff", s)) for s in settings.roles.staff)
-    staff |= {PersonRef("telegram", str(user_id)) for user_id in settings.telegram.staff}
-    staff |= {PersonRef("discord", str(user_id)) for user_id in settings.discord.staff}
-    # Whoever types at the console runs the bot: its group needs no registration.
-    registered = frozenset({GroupRef("console", settings.console.group)})
-    admins = frozenset({"telegram"} if settings.telegram.admins_facilitate else set())
-    # The Discord adapter reports a facilitator role (or Manage Server, if configured) as admin.
-    admins |= {"discord"}
+    staff |= {PersonRef(*_split("roles.staff", s)) for s in settings.roles.staff}
     return Policy(
         staff,
         facilitators,
@@ -269,20 +269,40 @@ def _long_enough(key: bytes, where: str) -> bytes:
     return key
 
 
-def discord_platform(app: App) -> DiscordPlatform:
-    """The Discord platform of this app, attached to its service (token from the environment)."""
-    # Imported here so that deployments without Discord never load discord.py.
-    from bot.platforms.discord.adapter import DiscordPlatform
+def chat_platform(app: App, name: str) -> Platform:
+    """The adapter of the chat platform called ``name``, attached to the service (not started).
 
+    Raises ConfigError when there is no such platform, or it misses a secret it needs.
+    """
+    kind = find(name)
+    platform = _attached(app, kind) if kind else None
+    if platform is None:
+        raise ConfigError(f"{name}: there is no chat platform of this name to connect to")
+    return platform
+
+
+def enabled_platforms(app: App) -> list[Platform]:
+    """The chat platforms the settings enable, built and attached (not yet started)."""
+    return [
+        platform
+        for kind in PLATFORMS
+        if app.settings.platform_section(kind.name).enabled
+        and (platform := _attached(app, kind)) is not None
+    ]
+
+
+def _attached(app: App, kind: Descriptor) -> Platform | None:
+    """The platform's adapter attached to the service; None for the console (run drives it)."""
     settings = app.settings
-    platform = DiscordPlatform(
-        settings.discord,
+    wiring = Wiring(
         app.service,
         app.texts,
         settings.content.language,
+        app.library,
         settings.content.root / "resources",
         PlatformCursors(app.database),
-        secret("discord_token"),
     )
-    app.service.attach(platform)
+    platform = kind.build(settings.platform_section(kind.name), wiring)
+    if platform is not None:
+        app.service.attach(platform)
     return platform

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
+from bot.platforms.registry import PLATFORMS
 from bot.private_files import private_file
 
 # Libraries that log statement parameters or message payloads at DEBUG/INFO: they would
@@ -25,14 +26,14 @@ QUIET_LIBRARIES = (
     "alembic",
     "httpx",
     "httpcore",
-    "telegram",
-    "discord",
     "apscheduler",
     "aiohttp",
+    *(name for kind in PLATFORMS for name in kind.quiet_loggers),
 )
-# Loggers that write request URLs or server answers (which may echo a URL): a Bot API URL
-# holds the token. Their errors also reach the caller as exceptions, so nothing is lost.
-SILENT_LIBRARIES = ("telegram.request", "httpx", "httpcore")
+# Loggers that write request URLs or server answers (which may echo a URL), such as a Bot API
+# URL holding the token: each platform names its own. Their errors also reach the caller as
+# exceptions, so nothing is lost.
+SILENT_LIBRARIES = tuple(name for kind in PLATFORMS for name in kind.silent_loggers)
 HIDDEN = "[hidden]"
 FIELDS = ("kind", "group", "session", "step", "captures", "platform", "responses", "votes")
 

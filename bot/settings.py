@@ -13,36 +13,22 @@ from typing import Annotated, Any, Literal, get_args
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, create_model, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.content.sample import SAMPLE_ROOT
+from bot.platforms import registry
+from bot.platforms.section import PlatformSection, Section
 
 # The settings file `dialogue init` writes, read from the current folder when present.
 DEFAULT_CONFIG = "dialogue.toml"
-SECRET_KEYS = (
-    "pseudonym_key",
-    "telegram_token",
-    "discord_token",
-    "token",
-    "webhook_secret",
-    "telegram_webhook_secret",
-)
 # The password of a database URL (scheme://user:PASSWORD@host/...).
 _PASSWORD = re.compile(r"[^:/]+://[^:/@]*:(?P<password>[^@]+)@")
-# The secrets read from DIALOGUE_<NAME>.
-ENVIRONMENT_SECRETS = (
-    "pseudonym_key",
-    "telegram_token",
-    "discord_token",
-    "telegram_webhook_secret",
-)
-
-
-class Section(BaseModel):
-    """A settings table: unknown keys are errors, so a typo is never silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
+# The secrets read from DIALOGUE_<NAME>: the pseudonym key, each platform's (telegram_token).
+ENVIRONMENT_SECRETS = ("pseudonym_key", *registry.environment_secrets())
+# A platform's own secret written in its table ([discord] token) is refused too.
+PLATFORM_SECRET_KEYS = frozenset(key for kind in registry.PLATFORMS for key in kind.secrets)
+SECRET_KEYS = frozenset(ENVIRONMENT_SECRETS) | PLATFORM_SECRET_KEYS
 
 
 class DatabaseSettings(Section):
@@ -60,14 +46,6 @@ class ContentSettings(Section):
 
     root: Path = Path(".")
     language: str = "en"
-
-
-class ConsoleSettings(Section):
-    """The local console platform."""
-
-    enabled: bool = True
-    group: str = "console"
-    facilitators: list[str] = Field(default_factory=lambda: ["facilitator"])
 
 
 class RolesSettings(Section):
@@ -170,69 +148,6 @@ class RetentionSettings(Section):
     days: int = Field(default=0, ge=0)
 
 
-class DiscordSettings(Section):
-    """The Discord platform; its token comes from DIALOGUE_DISCORD_TOKEN only."""
-
-    enabled: bool = False
-    # Discord user ids of staff: they may /dialogue register channels and grant facilitation.
-    staff: list[int] = Field(default_factory=list)
-    # Servers (guild ids) whose slash commands are synced at start; empty: every server.
-    guilds: list[int] = Field(default_factory=list)
-    facilitator_roles: list[str] = Field(default_factory=lambda: ["Facilitator"])
-    manage_server_facilitates: bool = True
-    sessions_in: Literal["thread", "channel"] = "thread"
-    # 1: one gateway connection; "auto" or a number above 1: an AutoShardedClient.
-    shards: Annotated[int, Field(ge=1)] | Literal["auto"] = 1
-    # At most this many messages read back per session's channel or thread after downtime
-    # (the rest at the next start); 0: do not catch up.
-    catch_up_limit: Annotated[int, Field(ge=0)] = 5000
-
-
-TelegramMediaKind = Literal[
-    "photo",
-    "sticker",
-    "animation",
-    "video",
-    "video_note",
-    "voice",
-    "audio",
-    "document",
-    "poll",
-    "location",
-    "venue",
-    "contact",
-    "dice",
-]
-TELEGRAM_MEDIA_KINDS: tuple[TelegramMediaKind, ...] = get_args(TelegramMediaKind)
-
-
-class TelegramSettings(Section):
-    """The Telegram platform; its token comes from DIALOGUE_TELEGRAM_TOKEN only."""
-
-    enabled: bool = False
-    # Telegram user ids of staff: they may /register groups and grant facilitation.
-    staff: list[int] = Field(default_factory=list)
-    # Another Bot API server (a self-hosted telegram-bot-api), without /bot<token>.
-    api_base_url: str = "https://api.telegram.org"
-    # Whether a group's administrators facilitate it by default; how long their list is kept.
-    admins_facilitate: bool = True
-    admin_cache_seconds: int = Field(default=60, ge=0)
-    # Non-text messages recorded (as their kind, without content) from consented people.
-    record_media_kinds: list[TelegramMediaKind] = Field(
-        default_factory=lambda: list(TELEGRAM_MEDIA_KINDS)
-    )
-    # Empty: long polling. Otherwise Telegram posts updates to this https URL, which must
-    # reach webhook_listen:webhook_port (the secret comes from the environment).
-    webhook_url: str = ""
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8443, ge=1, le=65535)
-    poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
-    # Telegram's flood limits; a 429 is waited out and retried this many times.
-    messages_per_second: float = Field(default=30, gt=0)
-    group_messages_per_minute: float = Field(default=20, gt=0)
-    flood_retries: int = Field(default=10, ge=0)
-
-
 RedactKind = Literal[
     "email",
     "url",
@@ -288,8 +203,20 @@ class FacilitationSettings(Section):
     console_images: Path = Path("console-images")
 
 
-class Settings(BaseSettings):
-    """Every setting of a deployment."""
+def _platform_tables() -> type[BaseSettings]:
+    """A settings base with one table per registered platform, named after it."""
+    tables: dict[str, Any] = {
+        kind.name: (model, Field(default_factory=model))
+        for kind in registry.PLATFORMS
+        for model in (kind.settings_model(),)
+    }
+    return create_model("PlatformTables", __base__=BaseSettings, **tables)
+
+
+# The platforms' tables come from the registry, so mypy sees them as Any (each platform's
+# code reads its own table through ``platform_section``, typed by its model).
+class Settings(_platform_tables()):  # type: ignore[misc]
+    """Every setting of a deployment: the tables below, and one per platform."""
 
     model_config = SettingsConfigDict(
         env_prefix="DIALOGUE_", env_nested_delimiter="__", extra="forbid"
@@ -297,7 +224,6 @@ class Settings(BaseSettings):
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     content: ContentSettings = Field(default_factory=ContentSettings)
-    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     roles: RolesSettings = Field(default_factory=RolesSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
@@ -307,8 +233,6 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
-    discord: DiscordSettings = Field(default_factory=DiscordSettings)
-    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
     direct: DirectSettings = Field(default_factory=DirectSettings)
     facilitation: FacilitationSettings = Field(default_factory=FacilitationSettings)
@@ -324,6 +248,12 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Environment variables override what the file says."""
         return env_settings, init_settings
+
+    def platform_section(self, name: str) -> PlatformSection:
+        """The table of the platform called ``name``."""
+        section = getattr(self, name)
+        assert isinstance(section, PlatformSection), name
+        return section
 
 
 class ConfigError(Exception):
@@ -363,7 +293,7 @@ def _read(path: Path | None) -> Settings:
         for key in values if isinstance(values, dict) else ():
             if key in SECRET_KEYS:
                 # A platform's own secret ([discord] token) lives in DIALOGUE_DISCORD_TOKEN.
-                name = f"{section}_{key}" if key in ("token", "webhook_secret") else key
+                name = f"{section}_{key}" if key in PLATFORM_SECRET_KEYS else key
                 raise ConfigError(
                     f"{path}: {section}.{key}: secrets must not be written in the config file; "
                     f"set the environment variable DIALOGUE_{name.upper()} instead"

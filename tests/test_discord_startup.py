@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import discord_platform
+from bot.app import chat_platform
 from bot.cli.main import main
 from bot.settings import ConfigError, load_settings
 from tests.support.discord_gateway import (
@@ -33,7 +33,7 @@ async def test_the_bot_logs_in_syncs_its_commands_and_connects(
     monkeypatch.setenv("DIALOGUE_DISCORD_TOKEN", TOKEN)
     async with fake_discord(monkeypatch) as fake:
         app, _ = await open_bot(config)
-        platform = discord_platform(app)
+        platform = chat_platform(app, "discord")
         try:
             await platform.start()
             assert platform.client.is_ready()

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 
-from bot.app import App, discord_platform
+from bot.app import App, chat_platform
+from bot.platforms.discord.adapter import DiscordPlatform
 
 
 async def run(args: argparse.Namespace, app: App) -> int:
     """Log in (which syncs the commands) and log out again, without connecting."""
-    platform = discord_platform(app)
+    platform = chat_platform(app, "discord")
+    assert isinstance(platform, DiscordPlatform)
     try:
         await platform.login()
     finally:

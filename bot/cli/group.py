@@ -10,6 +10,7 @@ import argparse
 from bot.app import App
 from bot.cli.usage import UsageError, require_platform
 from bot.core.ids import GroupRef
+from bot.platforms.registry import find
 from bot.service.shell import utcnow
 
 
@@ -37,10 +38,11 @@ async def run(args: argparse.Namespace, app: App) -> int:
 
 def _group(value: str) -> GroupRef:
     platform, _, chat = value.partition(":")
-    numeric = chat.removeprefix("-").isdigit()
-    if not platform or not chat or (platform == "telegram" and not numeric):
+    kind = find(platform)
+    problem = kind.chat_id_problem(chat) if kind and chat else None
+    if not platform or not chat or problem:
         raise UsageError(
             f"dialogue group: '{value}' should look like PLATFORM:CHAT_ID, "
-            "e.g. telegram:-1001234567890 (a Telegram group's id is a negative number)"
+            f"e.g. telegram:-1001234567890{f' ({problem})' if problem else ''}"
         )
     return GroupRef(platform, chat)

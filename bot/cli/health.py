@@ -17,13 +17,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.platforms.registry import PLATFORMS
 from bot.settings import Settings, secret
 from storage.cycles import CycleStore
 from storage.db import alembic_config, make_engine, version
 
 OK, WARNING, CRITICAL = 0, 1, 2
 LABELS = {OK: "ok", WARNING: "warning", CRITICAL: "critical"}
-TOKENS = {"telegram": "telegram_token", "discord": "discord_token"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +84,10 @@ def _migrations(behind: list[str]) -> Check:
 
 def _tokens(settings: Settings) -> list[Check]:
     found = []
-    for platform, name in TOKENS.items():
-        if not getattr(settings, platform).enabled:
+    for kind in PLATFORMS:
+        if kind.required_secret is None or not settings.platform_section(kind.name).enabled:
             continue
+        platform, name = kind.name, f"{kind.name}_{kind.required_secret}"
         if secret(name) is None:
             found.append(
                 Check(

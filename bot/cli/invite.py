@@ -9,34 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-import qrcode
-from qrcode.image.pure import PyPNGImage
-from telegram import Bot
-from telegram.error import TelegramError
-
 from bot.app import App
-from bot.core import direct
 from bot.core.ids import GroupRef
-from bot.platforms.telegram.codec import group_token
-from bot.private_files import private_file
-from bot.settings import secret
+from bot.platforms.descriptor import Invitation, InviteProblem
+from bot.platforms.registry import PLATFORMS, names, one_of
 from storage.cycles import CycleStore
-
-
-class InviteProblem(Exception):
-    """Something about the request that staff can fix; the message says what."""
-
-
-@dataclass(frozen=True, slots=True)
-class Invitation:
-    """One platform's way in: a link (with its QR code file) or what to type."""
-
-    platform: str
-    text: str
-    qr: Path | None = None
 
 
 async def run(args: argparse.Namespace, app: App) -> int:
@@ -70,30 +49,14 @@ async def invitations(
             "it offers (see 'dialogue content check'), or invite to a group with --group"
         )
     found: list[Invitation] = []
-    if settings.console.enabled and (group is None or group.platform == "console"):
-        typed = f"NAME: /consent (in the group {group.chat_id})" if group else None
-        found.append(Invitation("console", typed or f"NAME> /{direct.COMMAND} {cycle_id}"))
-    if settings.telegram.enabled and (group is None or group.platform == "telegram"):
-        name = bot_name or await _telegram_username(app)
-        token = group_token(group) if group else direct.invitation(cycle_id)
-        link = f"https://t.me/{name.lstrip('@')}?start={token}"
-        found.append(Invitation("telegram", link, _qr(link, out, cycle_id, group)))
-    if settings.discord.enabled and (group is None or group.platform == "discord"):
-        if group is None:
-            text = (
-                f"write /join {cycle_id} to the bot in a direct message (Discord has no link "
-                "that opens one); or invite to a channel with --group discord:CHANNEL"
-            )
-        else:
-            text = (
-                f"in the channel {group.chat_id}, press 'Join this dialogue' on the session's "
-                "message, or type /consent"
-            )
-        found.append(Invitation("discord", text))
+    for kind in PLATFORMS:
+        section = settings.platform_section(kind.name)
+        if section.enabled and (group is None or group.platform == kind.name):
+            found.append(await kind.invitation(section, cycle_id, group, out, bot_name))
     if not found:
         where = f"for {group.platform}" if group else "at all"
         raise InviteProblem(
-            f"no enabled platform {where}; enable console, telegram or discord in the settings"
+            f"no enabled platform {where}; enable {one_of(names())} in the settings"
         )
     return found
 
@@ -116,30 +79,3 @@ def _group(text: str) -> GroupRef:
     if not platform or not chat:
         raise InviteProblem(f"--group: '{text}' should look like platform:chat_id")
     return GroupRef(platform, chat)
-
-
-async def _telegram_username(app: App) -> str:
-    token = secret("telegram_token")
-    if token is None:
-        raise InviteProblem(
-            "--telegram-bot: give the bot's username, or set DIALOGUE_TELEGRAM_TOKEN so it "
-            "can be asked from Telegram"
-        )
-    base = app.settings.telegram.api_base_url.rstrip("/")
-    try:
-        async with Bot(token, base_url=f"{base}/bot") as bot:
-            return bot.username
-    except TelegramError as exc:
-        raise InviteProblem(
-            f"--telegram-bot: Telegram did not say the bot's username ({exc.message}); "
-            "give it with --telegram-bot NAME"
-        ) from None
-
-
-def _qr(link: str, out: Path, cycle_id: str, group: GroupRef | None) -> Path:
-    name = f"invite-{cycle_id}" + (f"-{group_token(group)}" if group else "") + "-telegram.png"
-    path = out / name
-    image = qrcode.make(link, image_factory=PyPNGImage)
-    with private_file(path).open("wb") as handle:
-        image.save(handle)
-    return path

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from bot import __version__
-from bot.cli.usage import PLATFORM_SETTINGS, Parser
+from bot.cli.usage import Parser
+from bot.platforms.registry import names
 
 if TYPE_CHECKING:
     Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -265,7 +266,7 @@ def _person(commands: Commands) -> None:
         ("erase", "erase everything held about the person (asks to confirm)"),
     ):
         action = actions.add_parser(name, help=text)
-        action.add_argument("--platform", required=True, choices=sorted(PLATFORM_SETTINGS))
+        action.add_argument("--platform", required=True, choices=sorted(names()))
         action.add_argument("--user-id", required=True, help="their user id on that platform")
         if name == "erase":
             action.add_argument(

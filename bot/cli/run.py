@@ -16,11 +16,12 @@ from pathlib import Path
 from signal import Signals
 from typing import TYPE_CHECKING
 
-from bot.app import App, cycles, discord_platform, scheduler
+from bot.app import App, cycles, enabled_platforms, scheduler
 from bot.cli.signals import until_signalled
 from bot.core.ports import Platform
+from bot.platforms import registry
 from bot.platforms.console.adapter import ConsolePlatform, stdin_lines
-from bot.settings import ConfigError, secret
+from bot.settings import ConfigError
 
 if TYPE_CHECKING:
     from bot.cli.metrics import Endpoint
@@ -40,49 +41,6 @@ class RunOptions:
     console_only: bool = False  # the demo: the console alone, whatever is enabled
 
 
-def telegram_platform(app: App) -> Platform:
-    """The Telegram platform of this app, attached to its service (token from the environment)."""
-    # Imported here so that deployments without Telegram never load python-telegram-bot.
-    from bot.platforms.telegram.adapter import TelegramPlatform
-
-    settings = app.settings
-    token = secret("telegram_token")
-    if token is None:
-        raise ConfigError(
-            "DIALOGUE_TELEGRAM_TOKEN: telegram.enabled is true but this secret is missing; "
-            "set it in the environment to the token @BotFather gave you"
-        )
-    webhook_secret = secret("telegram_webhook_secret")
-    if settings.telegram.webhook_url and webhook_secret is None:
-        raise ConfigError(
-            "DIALOGUE_TELEGRAM_WEBHOOK_SECRET: telegram.webhook_url is set but this secret is "
-            "missing; set it to 1-256 characters of A-Z, a-z, 0-9, _ and -"
-        )
-    platform = TelegramPlatform(
-        settings.telegram,
-        token,
-        webhook_secret,
-        app.texts,
-        settings.content.language,
-        app.library,
-        settings.content.root / "resources",
-        app.service.handle,
-        app.service.clock,
-    )
-    app.service.attach(platform)
-    return platform
-
-
-def enabled_platforms(app: App) -> list[Platform]:
-    """The chat platforms the settings enable, built and attached (not yet started)."""
-    found: list[Platform] = []
-    if app.settings.telegram.enabled:
-        found.append(telegram_platform(app))
-    if app.settings.discord.enabled:
-        found.append(discord_platform(app))
-    return found
-
-
 async def run(app: App, options: RunOptions) -> int:
     """Run until the console's input ends (console alone) or until SIGINT/SIGTERM."""
     platforms = [] if options.console_only else enabled_platforms(app)
@@ -90,9 +48,10 @@ async def run(app: App, options: RunOptions) -> int:
     asked = options.console_only or options.console or options.transcript is not None
     console = asked or (settings.console.enabled and not platforms)
     if not console and not platforms:
+        switches = registry.one_of([f"{known}.enabled" for known in registry.names()])
         raise ConfigError(
-            "nothing to run: every platform is off; set telegram.enabled, discord.enabled or "
-            "console.enabled to true (or use dialogue run --console)"
+            f"nothing to run: every platform is off; set {switches} to true (or use dialogue "
+            "run --console)"
         )
     timers = scheduler(app, cycles(app)) if settings.schedule.enabled else None
     started: list[Platform] = []

@@ -10,6 +10,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
+from bot.platforms.registry import find, names
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
@@ -29,22 +31,13 @@ class Parser(argparse.ArgumentParser):
         self.exit(USAGE_STATUS, f"Usage problem: {self.prog}: {message}\n")
 
 
-# Where each chat platform is switched on; the console needs no token.
-PLATFORM_SETTINGS = {
-    "console": "console.enabled",
-    "telegram": "telegram.enabled",
-    "discord": "discord.enabled",
-}
-
-
 def require_platform(settings: Settings, platform: str, what: str) -> None:
     """Refuse ``what`` (e.g. "group add") for an unknown or disabled platform, in one sentence."""
-    setting = PLATFORM_SETTINGS.get(platform)
-    if setting is None:
-        known = ", ".join(PLATFORM_SETTINGS)
+    if find(platform) is None:
+        known = ", ".join(names())
         raise UsageError(f"{what}: '{platform}' is not a platform; use one of {known}")
-    if not getattr(settings, platform).enabled:
+    if not settings.platform_section(platform).enabled:
         raise UsageError(
-            f"{what}: the {platform} platform is disabled; set {setting} = true in the "
+            f"{what}: the {platform} platform is disabled; set {platform}.enabled = true in the "
             "settings file to use it"
         )

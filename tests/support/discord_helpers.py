@@ -9,7 +9,7 @@ from pathlib import Path
 import discord
 import simcord
 
-from bot.app import App, build, discord_platform
+from bot.app import App, build, chat_platform
 from bot.core.ids import GroupRef
 from bot.platforms.discord.adapter import DiscordPlatform
 from bot.settings import load_settings
@@ -40,7 +40,7 @@ def write_config(
 async def open_bot(config: Path) -> tuple[App, DiscordPlatform]:
     """Build the app and its Discord platform as `dialogue run` does (without connecting)."""
     app = await build(load_settings(config))
-    return app, discord_platform(app)
+    return app, chat_platform(app, "discord")
 
 
 async def open_bot_in(env: simcord.Env, config: Path) -> tuple[App, DiscordPlatform]:

@@ -40,7 +40,8 @@ from bot.platforms.discord.catchup import CatchUp, Channel, CursorBook
 from bot.platforms.discord.client import make_client
 from bot.platforms.discord.commands import DIRECT_ONLY, install
 from bot.platforms.discord.out import Outbox, Reply, current_reply
-from bot.settings import ConfigError, DiscordSettings
+from bot.platforms.discord.settings import DiscordSettings
+from bot.settings import ConfigError
 from bot.texts import Catalogue
 
 PLATFORM = "discord"

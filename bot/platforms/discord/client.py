@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.platforms.discord.out import NO_MENTIONS
-from bot.settings import DiscordSettings
+from bot.platforms.discord.settings import DiscordSettings
 
 if TYPE_CHECKING:
     from bot.platforms.discord.adapter import DiscordPlatform

@@ -41,8 +41,9 @@ from bot.platforms.telegram.codec import (
 )
 from bot.platforms.telegram.poll import Poller
 from bot.platforms.telegram.send import Press, Sender
+from bot.platforms.telegram.settings import TelegramSettings
 from bot.platforms.telegram.updates import Directory, Notice, UpdateReader, group_of
-from bot.settings import ConfigError, TelegramSettings
+from bot.settings import ConfigError
 from bot.texts import Catalogue
 
 log = logging.getLogger(__name__)
