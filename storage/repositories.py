@@ -16,7 +16,7 @@ from bot.core.desk import Desk
 from bot.core.ids import GroupRef, MessageRef, PersonRef
 from bot.core.records import ProfileAnswer, SessionHeard, Turnout
 from bot.core.state import SessionState, Status
-from storage import _capture, _content, _direct, _export, _profile, _registrations
+from storage import _content, _direct, _export, _profile, _registrations
 from storage._batch import Submission, apply_submissions
 from storage._erased import Marks, remember
 from storage._keys import (
@@ -108,10 +108,8 @@ class Repository(StandingQueries):
 
     async def apply(self, captures: Sequence[Capture]) -> None:
         """Persist a batch of captures in order, all in one transaction."""
-        if not captures:
-            return
-        async with self._writer.begin() as conn:
-            await _capture.apply(conn, captures, self._marks)
+        if captures:
+            await self.apply_once(None, captures)
 
     async def apply_once(self, message: MessageRef | None, captures: Sequence[Capture]) -> bool:
         """Persist captures in one transaction unless ``message`` was handled before.
