@@ -209,6 +209,17 @@ async def test_a_stored_reply_redelivered_with_more_moves_nothing(
     assert [r.text for r in (await writer.person_data(ALICE)).responses] == ["a reply"]
 
 
+async def test_a_sessions_lead_is_written_after_the_session_submitted_before_it(
+    writer: QueuedRepository,
+) -> None:
+    # Through the writer, in order: written beside it, the lead could come before its session.
+    started = asyncio.create_task(writer.apply([session(1)]))
+    await asyncio.sleep(0)  # the session is queued first
+    await writer.set_lead("s1", ALICE, T0)
+    await started
+    assert await writer.lead("s1") == ALICE
+
+
 async def test_handled_ids_are_forgotten_after_the_retention_period(engine: AsyncEngine) -> None:
     now = [T0]
     writer = QueuedRepository(engine, STORE_KEY, remember=timedelta(days=1), clock=lambda: now[0])
