@@ -13,8 +13,8 @@ from bot.core.ids import GroupRef, MessageRef
 from storage import _capture
 from storage._edits import apply_pending
 from storage._erased import Marks
-from storage._handled import claim, ref, take_pending
-from storage._replies import Known, ReplyRow, insert_new_replies, reply_row, row_key
+from storage._handled import claim, ref, release, take_pending
+from storage._replies import Known, ReplyRow, reply_row, row_key, store_replies
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +66,18 @@ async def apply_batch(
 ) -> list[bool]:
     """Write a batch on ``conn``; for each submission in it, whether it was applied.
 
-    A submission whose message was handled or erased before (or came earlier in the batch) is
-    skipped whole: a redelivered command must not move a session twice, and a redelivered
+    A submission whose message was handled, stored or erased before (or came earlier in the
+    batch) is skipped whole: a redelivered command must not move a session twice, and a redelivered
     message must not be stored under a later step than the one it was first handled at, nor
     again once erased. Plain replies are written after the rest, together: one group's events
     are handled one at a time and each waits for its commit, so the submissions of one batch
-    never depend on each other.
+    never depend on each other. Every reply, of either kind, is written by
+    ``storage._replies.store_replies``.
     """
     others = [submission for _, submission in batch.others]
     fresh = await claim(conn, [s.message for s in others if s.message is not None], now, marks)
     waiting = {message for message, edited in fresh.items() if edited}
+    claimed = set(fresh)
     captures: list[Capture] = []
     outcome = [False] * (len(batch.replies) + len(batch.others))
     for place, submission in batch.others:
@@ -84,23 +86,27 @@ async def apply_batch(
         outcome[place] = message is None or fresh.pop(message, None) is not None
         if outcome[place]:
             captures.extend(submission.captures)
-    if captures:
-        await _capture.apply(conn, captures, marks, known)
-    stored: dict[MessageRef, GroupRef] = {
-        ref(c.group, c.message_id): c.group for c in captures if isinstance(c, ResponseCaptured)
+    # A reply of a message claimed here marks its message once stored, as any stored reply
+    # does; the claim would keep it out (store_replies skips messages handled unstored).
+    own = {
+        m
+        for c in captures
+        if isinstance(c, ResponseCaptured)
+        if (m := ref(c.group, c.message_id)) in claimed
     }
+    await release(conn, own)
+    stored = await _capture.apply(conn, captures, marks, known) if captures else {}
     if batch.replies:
-        new = await insert_new_replies(conn, [row for _, row in batch.replies], marks, known)
-        for (platform, chat, message_id), edited in new.items():
-            if edited:  # rare: only these need a MessageRef
-                message = MessageRef(platform, chat, message_id)
-                waiting.add(message)
-                stored[message] = GroupRef(platform, chat)
+        new = await store_replies(conn, [row for _, row in batch.replies], marks, known)
+        stored.update(new)
         for place, row in batch.replies:
             outcome[place] = new.pop(row_key(row), None) is not None
+    # Rare: only messages an edit waits for need a MessageRef.
+    waiting.update(MessageRef(*key) for key, edited in stored.items() if edited)
     for pending in await take_pending(conn, waiting):
-        if pending.message in stored:
-            await apply_pending(conn, pending, stored[pending.message])
+        message = pending.message
+        if (message.platform, message.chat_id, message.message_id) in stored:
+            await apply_pending(conn, pending, GroupRef(message.platform, message.chat_id))
     return outcome
 
 

@@ -34,7 +34,7 @@ from storage._erased import Marks, remember
 from storage._exposure import record_cards, record_step_visits
 from storage._keys import dialect_insert, ensure_groups, ensure_people, person_id
 from storage._profile import delete_answers, save_answers
-from storage._replies import Known, insert_replies
+from storage._replies import Known, MessageKey, reply_row, store_replies
 from storage._scopes import scope_rows
 from storage.keystore import keys_of
 from storage.records import encode_options
@@ -51,12 +51,14 @@ class _Ids:
 
 
 async def apply(
-    conn: AsyncConnection, captures: Sequence[Capture], marks: Marks, known: Known | None = None
-) -> None:
+    conn: AsyncConnection, captures: Sequence[Capture], marks: Marks, known: Known
+) -> dict[MessageKey, bool]:
     """Write captures in order on ``conn``; runs of one kind become one multi-row statement.
 
     ``marks`` name erased messages (see storage._erased); ``known`` is a writer's memory of
-    people and groups that exist (see storage._replies).
+    people and groups that exist (see storage._replies). Replies are written by
+    ``storage._replies.store_replies``, like every reply; returns the messages of those stored,
+    each with whether an edit is waiting for it.
     """
     ids = _Ids(
         people=await ensure_people(
@@ -81,10 +83,12 @@ async def apply(
     await record_step_visits(conn, _only(SessionSaved, captures))
     await record_versions(conn, _only(ContentUsed, captures))
     rest = [c for c in captures if not isinstance(c, SessionSaved | ContentUsed)]
+    stored: dict[MessageKey, bool] = {}
     for kind, grouped in groupby(rest, key=type):
         run = list(grouped)
         if kind is ResponseCaptured:
-            await insert_replies(conn, _only(ResponseCaptured, run), marks, known)
+            rows = [reply_row(c) for c in _only(ResponseCaptured, run)]
+            stored.update(await store_replies(conn, rows, marks, known))
         elif kind is VoteCaptured:
             await _upsert_votes(conn, _only(VoteCaptured, run), ids)
         elif kind is ConsentRecorded:
@@ -106,6 +110,7 @@ async def apply(
             await save_progress(conn, _only(SoloSaved, run))
         elif kind is ReflectionSaved:
             await save_reflections(conn, _only(ReflectionSaved, run))
+    return stored
 
 
 def _only(kind: type[C], captures: Sequence[Capture]) -> list[C]:

@@ -1,4 +1,8 @@
-"""Self-paced progress and session reflections: writing them from captures, reading a desk."""
+"""Self-paced progress and session reflections written from captures, and reads for the service.
+
+The reads: a person's desk, a session's counts (what it heard), a person's own places and
+reflections (subject access).
+"""
 
 from __future__ import annotations
 

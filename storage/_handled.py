@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import ColumnClause, and_, delete, literal, literal_column, or_, select, union_all
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Table,
+    and_,
+    delete,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
@@ -45,12 +56,17 @@ async def claim(
 ) -> dict[MessageRef, bool]:
     """Mark these messages handled, in one statement.
 
-    Returns the messages neither handled nor erased before, each with whether an edit is
-    waiting for it.
+    Returns the messages neither handled, stored (a stored reply marks its message handled)
+    nor erased before, each with whether an edit is waiting for it.
     """
     keyed = {marks.of_ref(m): m for m in messages}
     gone = await erased(conn, keyed)
-    rows = [(m.platform, m.chat_id, m.message_id, at) for k, m in keyed.items() if k not in gone]
+    kept = await _stored(conn, messages)
+    rows = [
+        (m.platform, m.chat_id, m.message_id, at)
+        for k, m in keyed.items()
+        if k not in gone and m not in kept
+    ]
     found = await execute_returning(conn, "claim", partial(_claim, conn), _CLAIM_FIELDS, rows)
     return {MessageRef(platform, chat, message): bool(w) for platform, chat, message, w in found}
 
@@ -71,6 +87,35 @@ def _claim(conn: AsyncConnection, rows: int) -> ClauseElement:
         .values([dict.fromkeys(_CLAIM_FIELDS)] * rows)
         .on_conflict_do_nothing(index_elements=_KEY)
         .returning(handled.platform, handled.chat_id, handled.message_id, _WAITING)
+    )
+
+
+async def release(conn: AsyncConnection, messages: Collection[MessageRef]) -> None:
+    """Unmark these messages handled: each has a reply of its own to store, which marks it."""
+    if messages:
+        await conn.execute(delete(handled_messages).where(_any(handled_messages, messages)))
+
+
+async def _stored(conn: AsyncConnection, messages: Collection[MessageRef]) -> set[MessageRef]:
+    """Those of these messages whose reply is stored."""
+    if not messages:
+        return set()
+    r = responses.c
+    found = await conn.execute(
+        select(r.platform, r.chat_id, r.message_id).where(_any(responses, messages))
+    )
+    return {MessageRef(platform, chat, message) for platform, chat, message in found}
+
+
+def _any(table: Table, messages: Collection[MessageRef]) -> ColumnElement[bool]:
+    # One equality test per message, so each can use the key's index (a row-value IN list
+    # makes SQLite scan the table).
+    c = table.c
+    return or_(
+        *(
+            and_(c.platform == m.platform, c.chat_id == m.chat_id, c.message_id == m.message_id)
+            for m in messages
+        )
     )
 
 
@@ -119,16 +164,11 @@ async def take_pending(
     """Remove and return the edits that were waiting for these messages, oldest first."""
     if not messages:
         return []
-    p = pending_edits.c
-    # One equality test per message, so each can use the key's index (a row-value IN list
-    # makes SQLite scan the table); only messages an edit is known to wait for come here.
-    wanted = or_(
-        *(
-            and_(p.platform == m.platform, p.chat_id == m.chat_id, p.message_id == m.message_id)
-            for m in messages
-        )
-    )
-    rows = (await conn.execute(select(pending_edits).where(wanted).order_by(p.edited_at))).all()
+    # Only messages an edit is known to wait for come here.
+    wanted = _any(pending_edits, messages)
+    rows = (
+        await conn.execute(select(pending_edits).where(wanted).order_by(pending_edits.c.edited_at))
+    ).all()
     await conn.execute(delete(pending_edits).where(wanted))
     keys = keys_of(conn)
     found: list[PendingEdit] = []

@@ -15,7 +15,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnClause,
-    ColumnElement,
     Integer,
     Table,
     bindparam,
@@ -118,31 +117,21 @@ def row_key(row: ReplyRow) -> MessageKey:
     return cast(MessageKey, row[_MESSAGE])
 
 
-async def insert_replies(
-    conn: AsyncConnection,
-    captured: Sequence[ResponseCaptured],
-    marks: Marks,
-    known: Known | None = None,
-) -> None:
-    """Store replies; one already stored (same message) is kept as is, one erased left out."""
-    rows = await _rows(conn, [reply_row(c) for c in captured], marks, known or Known())
-    await execute_many(conn, "responses", partial(_insert_one, conn), _SEALED, list(rows.values()))
-
-
-async def insert_new_replies(
+async def store_replies(
     conn: AsyncConnection, replies: Sequence[ReplyRow], marks: Marks, known: Known
 ) -> dict[MessageKey, bool]:
-    """Store the replies whose messages were never handled (nor erased) before.
+    """Store replies: the one write of a reply, whichever path it came by.
 
-    Returns the messages of the replies stored, each with whether an edit is waiting for it.
+    Each text is sealed under its person's key, and each reply goes in only if its message was
+    never handled without being stored (a row in ``handled_messages``), erased, or stored
+    before (the unique key, which makes the stored reply its message's handled mark). Returns
+    the messages of the replies stored, each with whether an edit is waiting for it.
     """
     rows = await _rows(conn, replies, marks, known)
     # A single writer per platform inserts, so the replies stored now are those numbered
     # after the highest number before (filtered to these messages, in case of another).
     before = (await conn.execute(select(func.coalesce(func.max(responses.c.id), 0)))).scalar()
-    await execute_many(
-        conn, "new-replies", partial(_insert_new, conn), _SEALED, list(rows.values())
-    )
+    await execute_many(conn, "replies", partial(_insert, conn), _SEALED, list(rows.values()))
     r = responses.c
     stored = await conn.execute(
         select(r.platform, r.chat_id, r.message_id, _WAITING).where(r.id > before)
@@ -271,12 +260,7 @@ def _values(row: int) -> dict[str, Any]:
     return {"participant_id": participant, "group_id": group, **values, "mark": param("mark")}
 
 
-def _insert_one(conn: AsyncConnection) -> ClauseElement:
-    # The reply goes in unless its message was erased, or stored already (the unique key).
-    return _insert_unless(conn, _values(0), [])
-
-
-def _insert_new(conn: AsyncConnection) -> ClauseElement:
+def _insert(conn: AsyncConnection) -> ClauseElement:
     # The reply goes in unless its message was handled without being stored (a row in
     # handled_messages), or erased, or stored already (the unique key).
     values = _values(0)
@@ -286,17 +270,11 @@ def _insert_new(conn: AsyncConnection) -> ClauseElement:
         h.chat_id == values["chat_id"],
         h.message_id == values["message_id"],
     )
-    return _insert_unless(conn, values, [unseen])
-
-
-def _insert_unless(
-    conn: AsyncConnection, values: dict[str, Any], conditions: list[ColumnElement[bool]]
-) -> ClauseElement:
     mark = values.pop("mark")
     kept = ~exists().where(erased_messages.c.mark == mark)
     columns = list(values)
     return (
         dialect_insert(conn, responses)
-        .from_select(columns, select(*(values[c] for c in columns)).where(*conditions, kept))
+        .from_select(columns, select(*(values[c] for c in columns)).where(unseen, kept))
         .on_conflict_do_nothing(index_elements=_KEY)
     )

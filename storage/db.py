@@ -291,6 +291,24 @@ def version_rows(connection: Connection) -> list[str]:
     return list(connection.scalars(text("SELECT version_num FROM alembic_version")))
 
 
+async def missing_migrations(engine: AsyncEngine) -> list[str]:
+    """The migrations the database lacks, newest first (all of them on an empty database).
+
+    Raises whatever the driver raises when the database does not answer.
+    """
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        return await conn.run_sync(_missing)
+
+
+def _missing(connection: Connection) -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    lower = version(connection, script)
+    return [found.revision for found in script.iterate_revisions("head", lower or "base")]
+
+
 def _upgrade(connection: Connection) -> None:
     rows = version_rows(connection)
     if rows == [head()]:

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ids import GroupRef, PersonRef, invitation_key
+from storage._base import RepositoryBase
 from storage._keys import PERSON_COLUMNS, dialect_insert, ensure_people, open_person, person_id
 from storage.keystore import keys_of
 from storage.tables import consents, groups, identities, invitations, session_leads
@@ -21,11 +22,8 @@ from storage.tables import consents, groups, identities, invitations, session_le
 _CHUNK = 500
 
 
-class StandingQueries:
+class StandingQueries(RepositoryBase):
     """The repository's queries about invitations, a person's groups and session leads."""
-
-    _engine: AsyncEngine
-    _writer: AsyncEngine
 
     async def was_invited(self, key: str) -> bool:
         """Whether the invitation with this key (``invitation_key``) was sent."""

@@ -5,7 +5,7 @@ writer takes whatever has queued up (up to ``batch_size`` submissions) and commi
 transaction, so a burst across many groups costs one commit per batch rather than one per
 message, while a lone message is committed at once. A full queue makes submitters wait
 (back-pressure); nothing is dropped. Other writes that must keep their order with captures
-(erasure, roles) run in the same queue, between batches.
+(erasure, invitations, roles, session leads) run in the same queue, between batches.
 """
 
 from __future__ import annotations
@@ -177,6 +177,13 @@ class QueuedRepository(Repository):
     async def remember_invitation(self, key: str, at: datetime) -> None:
         """Remember an invitation, in order with erasures (which forget it)."""
         await self._exclusive(partial(Repository.remember_invitation, self, key, at))
+
+    async def set_lead(self, session_id: str, person: PersonRef, at: datetime) -> None:
+        """Make the person the session's lead, in order with captures (its session among them).
+
+        Written beside the writer, it would also wait for the writer's lock on SQLite.
+        """
+        await self._exclusive(partial(Repository.set_lead, self, session_id, person, at))
 
     async def grant_facilitator(self, group: GroupRef, person: PersonRef, at: datetime) -> None:
         """Make a person a facilitator, in order with captures."""

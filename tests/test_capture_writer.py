@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -184,6 +185,39 @@ async def test_a_message_twice_in_one_batch_is_applied_once(writer: QueuedReposi
     )
     assert (first, second) == (True, False)
     assert [r.text for r in (await writer.person_data(ALICE)).responses] == ["first"]
+
+
+async def test_a_reply_that_comes_with_more_is_stored_and_is_its_messages_mark(
+    writer: QueuedRepository,
+) -> None:
+    await writer.apply([session(1)])
+    moved = SessionSaved(replace(session(1).state, step_index=3))
+    assert await writer.apply_once(key(1, "m1"), [reply(1, "m1"), moved]) is True
+    assert await writer.apply_once(key(1, "m1"), [reply(1, "m1", text="copy")]) is False
+    assert [r.text for r in (await writer.person_data(ALICE)).responses] == ["a reply"]
+
+
+async def test_a_stored_reply_redelivered_with_more_moves_nothing(
+    writer: QueuedRepository,
+) -> None:
+    await writer.apply([session(1)])
+    assert await writer.apply_once(key(1, "m1"), [reply(1, "m1")]) is True
+    moved = SessionSaved(replace(session(1).state, step_index=3))
+    assert await writer.apply_once(key(1, "m1"), [reply(1, "m1", text="copy"), moved]) is False
+    stored_session = await writer.session("s1")
+    assert stored_session is not None and stored_session.step_index == 2
+    assert [r.text for r in (await writer.person_data(ALICE)).responses] == ["a reply"]
+
+
+async def test_a_sessions_lead_is_written_after_the_session_submitted_before_it(
+    writer: QueuedRepository,
+) -> None:
+    # Through the writer, in order: written beside it, the lead could come before its session.
+    started = asyncio.create_task(writer.apply([session(1)]))
+    await asyncio.sleep(0)  # the session is queued first
+    await writer.set_lead("s1", ALICE, T0)
+    await started
+    assert await writer.lead("s1") == ALICE
 
 
 async def test_handled_ids_are_forgotten_after_the_retention_period(engine: AsyncEngine) -> None:

@@ -32,7 +32,7 @@ from bot.core.ids import PersonRef
 from storage import sealed
 from storage._erased import Marks
 from storage._keys import ensure_people
-from storage._replies import Known, ReplyRow, insert_new_replies, reply_row
+from storage._replies import Known, ReplyRow, reply_row, store_replies
 from storage.db import (
     alembic_config,
     downgrade,
@@ -453,10 +453,10 @@ async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misf
         marks = Marks(STORE_KEY)
         with pytest.raises(IntegrityError):
             async with for_writes(bot.engine).begin() as conn:
-                await insert_new_replies(conn, [row("m7", "ALICE-MISFILED words")], marks, known)
+                await store_replies(conn, [row("m7", "ALICE-MISFILED words")], marks, known)
         known.forget()  # as the writer does after a failure, before it tries again
         async with for_writes(bot.engine).begin() as conn:
-            await insert_new_replies(conn, [row("m7", "ALICE-FILED words")], marks, known)
+            await store_replies(conn, [row("m7", "ALICE-FILED words")], marks, known)
         assert known.ids[(ALICE.platform, ALICE.user_id)] == alice
         texts = [r.text for r in (await bot.store.person_data(ALICE)).responses]
         assert texts == ["ALICE-NOW-7c1f my GP and the hospital", "ALICE-FILED words"]

@@ -13,14 +13,12 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.platforms.registry import PLATFORMS
 from bot.settings import Settings, secret
 from storage.cycles import CycleStore
-from storage.db import alembic_config, make_engine, version
+from storage.db import make_engine, missing_migrations
 
 OK, WARNING, CRITICAL = 0, 1, 2
 LABELS = {OK: "ok", WARNING: "warning", CRITICAL: "critical"}
@@ -49,9 +47,7 @@ async def checks(settings: Settings) -> list[Check]:
     engine = make_engine(settings.database.url)
     try:
         try:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-                behind = await conn.run_sync(_missing_migrations)
+            behind = await missing_migrations(engine)
         except Exception as exc:  # any driver's failure to connect is this one finding
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return [Check("database", CRITICAL, f"cannot be reached: {reason}"), *found]
@@ -63,13 +59,6 @@ async def checks(settings: Settings) -> list[Check]:
         await engine.dispose()
     found.append(_writer(settings.health.listen))
     return found
-
-
-def _missing_migrations(conn: Connection) -> list[str]:
-    """The migrations the database lacks, newest first (all of them on an empty database)."""
-    script = ScriptDirectory.from_config(alembic_config())
-    lower = version(conn, script)
-    return [found.revision for found in script.iterate_revisions("head", lower or "base")]
 
 
 def _migrations(behind: list[str]) -> Check:

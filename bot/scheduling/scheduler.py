@@ -43,6 +43,7 @@ from bot.scheduling.jobs import Audit, Jobs, due, micros
 from bot.service.cycles import Cycles
 from bot.service.shell import Service
 from bot.settings import ScheduleSettings
+from storage.audit import erased_after, last_audit_id
 from storage.cycles import (
     CLOSED,
     OPEN,
@@ -54,7 +55,6 @@ from storage.cycles import (
     ScheduledRecord,
 )
 from storage.direct import reminders
-from storage.erasures import erased_after, last_audit_id
 from storage.jobstore import DatabaseJobStore
 
 log = logging.getLogger(__name__)
