@@ -7,16 +7,16 @@ REFI-QDA source and the table rows of a session are written together and memory 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TextIO
 
 from bot import __version__
 from bot.content.check import Library
 from bot.content.scopes import REQUIRED_SCOPE, Scope
-from bot.core.ids import GroupRef, PersonRef
+from bot.core.ids import GroupRef
 from bot.private_files import private_file, private_folder
 from bot.texts import Catalogue
 from exporters import aggregates as agg_
@@ -33,6 +33,7 @@ from exporters import (
 from exporters import themes as themes_
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
+from exporters.cycle_read import Cycle, read_cycle, timed_visits
 from exporters.disclosure import DEFAULT_THRESHOLD, Disclosure, DisclosureError
 from exporters.formats import FORMATS
 from exporters.learning import Words, feedback_notes, notes, reflections
@@ -45,10 +46,7 @@ from exporters.sink import Sinks
 from exporters.themes import ThemeEdits, ThemeFileError
 from exporters.walk import Walk
 from exporters.writer import Ending, Start, Writers
-from storage.dataset_records import CardExposureRow, CycleRow, SessionRow, StepVisitRow
 from storage.datasets import Datasets
-
-R = TypeVar("R", StepVisitRow, CardExposureRow)
 
 
 class ExportError(Exception):
@@ -104,72 +102,7 @@ def _check(options: ExportOptions, known: Sequence[str]) -> None:
         raise ExportError("export.suppression_threshold: must be at least 1")
 
 
-def _by_session(items: Sequence[R]) -> dict[str, list[R]]:
-    found: dict[str, list[R]] = {}
-    for item in items:
-        found.setdefault(item.session_id, []).append(item)
-    return found
-
-
-def timed_visits(
-    agg: Aggregates, codebook: Codebook, session: SessionRow, visits: Sequence[StepVisitRow]
-) -> list[tuple[StepVisitRow, int | None]]:
-    """A session's step visits with the minutes each took, counted in ``agg`` by step."""
-    timed = list(_visit_minutes(visits, session))
-    for visit, minutes in timed:
-        step = codebook.at(session.script_id, visit.step_index, session.content_version)
-        if step is not None:
-            agg.visit((session.script_id or "", step.id), minutes)
-    return timed
-
-
-def _visit_minutes(
-    visits: Sequence[StepVisitRow], session: SessionRow
-) -> Iterator[tuple[StepVisitRow, int | None]]:
-    # A session may show no step to a group at all (a cycle's direct session).
-    ends = [v.started_at for v in visits[1:]] + ([session.ended_at] if visits else [])
-    for visit, end in zip(visits, ends, strict=True):
-        yield visit, round((end - visit.started_at).total_seconds() / 60) if end else None
-
-
-@dataclass(frozen=True)
-class _Cycle:
-    """What an export reads before it writes: the cycle's sessions, plan and codebook."""
-
-    cycle: str | None
-    this: CycleRow | None
-    sessions: list[SessionRow]
-    titles: dict[GroupRef, str | None]
-    visits: dict[str, list[StepVisitRow]]
-    cards: dict[str, list[CardExposureRow]]
-    total: int
-    codebook: Codebook
-    first: datetime | None
-    back: list[tuple[PersonRef, str]]
-    previous: list[str]
-
-
-async def _read(datasets: Datasets, library: Library, options: ExportOptions) -> _Cycle:
-    cycles = await datasets.cycles()
-    _check(options, [c.cycle_id for c in cycles])
-    cycle = options.cycle_id
-    sessions = await datasets.sessions(cycle)
-    titles = await datasets.groups()
-    visits = _by_session(await datasets.step_visits(cycle))
-    cards = _by_session(await datasets.card_exposures(cycle))
-    total = sum(await datasets.counts(cycle))
-    codebook = await published.codebook_of(datasets, library, sessions, cycle)
-    first = min((s.started_at for s in sessions if s.started_at), default=None)
-    back = await datasets.returning(cycle, first) if cycle and first else []
-    this = next((c for c in cycles if c.cycle_id == cycle), None)
-    began = this.began if this and this.began else first
-    previous = [c.cycle_id for c in cycles if began and c.began and c.began < began]
-    return _Cycle(
-        cycle, this, sessions, titles, visits, cards, total, codebook, first, back, previous
-    )
-
-
-def _start(read: _Cycle, options: ExportOptions, export_id: int) -> Start:
+def _start(read: Cycle, options: ExportOptions, export_id: int) -> Start:
     """What every format is opened with; the Polis ballots are filled by the walk."""
     cycle, this = read.cycle, read.this
     topic = f"Cycle {cycle or 'all'}" + (f": {this.title}" if this and this.title else "")
@@ -187,7 +120,7 @@ def _start(read: _Cycle, options: ExportOptions, export_id: int) -> Start:
     )
 
 
-async def _walk(walk: Walk, read: _Cycle, agg: Aggregates, sinks: Sinks) -> None:
+async def _walk(walk: Walk, read: Cycle, agg: Aggregates, sinks: Sinks) -> None:
     """The one pass over the cycle: consents, the codebook's tables, sessions, votes."""
     await walk.participants(read.cycle)
     for row in read.codebook.steps_rows():
@@ -217,7 +150,7 @@ def _themes(
 
 
 def _group_tables(
-    sinks: Sinks, read: _Cycle, naming: Naming, options: ExportOptions
+    sinks: Sinks, read: Cycle, naming: Naming, options: ExportOptions
 ) -> tuple[dict[str, int], dict[GroupRef, str | None]]:
     """The groups table; each group label's sessions, and the names the export may print."""
     group_sessions: dict[str, int] = {}
@@ -238,7 +171,8 @@ async def export_dataset(
     datasets: Datasets, library: Library, pseudonymiser: Pseudonymiser, options: ExportOptions
 ) -> ExportResult:
     """Write one export folder and record the export; see the module docstring."""
-    read = await _read(datasets, library, options)
+    read = await read_cycle(datasets, library, options.cycle_id)
+    _check(options, [c.cycle_id for c in read.cycles])
     edits = _edits(options.themes_file)
     public = options.profile == "public"
     cycle, codebook = read.cycle, read.codebook
@@ -317,7 +251,7 @@ async def export_dataset(
 
 
 def _report_context(
-    read: _Cycle,
+    read: Cycle,
     options: ExportOptions,
     agg: Aggregates,
     disclosure: Disclosure,
@@ -364,7 +298,7 @@ def _report_context(
 async def _documents(
     datasets: Datasets,
     library: Library,
-    read: _Cycle,
+    read: Cycle,
     options: ExportOptions,
     export_id: int,
     walk: Walk,
