@@ -17,6 +17,7 @@ import pyarrow.csv as pa_csv
 from bot.private_files import private_file
 from exporters.csv_safe import RISKY_START, spreadsheet_safe
 from exporters.schema import Table
+from exporters.writer import Start, TableFiles, Writer
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"  # Arrow's %S carries the microseconds
 
@@ -44,6 +45,11 @@ class CsvTable:
     def close(self) -> None:
         """Finish the file."""
         self._handle.close()
+
+
+def open_writer(start: Start) -> Writer:
+    """The CSV format: ``NAME.csv`` for every table of the profile."""
+    return TableFiles(start, CsvTable)
 
 
 def spreadsheet_safe_column(column: pa.Array) -> pa.Array:

@@ -7,11 +7,11 @@ REFI-QDA source and the table rows of a session are written together and memory 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TextIO
 
 from bot import __version__
 from bot.content.check import Library
@@ -33,22 +33,20 @@ from exporters import (
 from exporters import themes as themes_
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook
+from exporters.cycle_read import Cycle, read_cycle, timed_visits
 from exporters.disclosure import DEFAULT_THRESHOLD, Disclosure, DisclosureError
+from exporters.formats import FORMATS
 from exporters.learning import Words, feedback_notes, notes, reflections
-from exporters.polis import Ballots, Conversation, PolisWriter
+from exporters.polis import Ballots, Conversation
 from exporters.progress import Progress
 from exporters.pseudonymise import Naming, Pseudonymiser
-from exporters.qdpx import Qdpx
 from exporters.redact import KINDS, Redactor
 from exporters.schema import ALL_GROUPS, tables_for
 from exporters.sink import Sinks
 from exporters.themes import ThemeEdits, ThemeFileError
-from exporters.transcripts import Transcripts
 from exporters.walk import Walk
-from storage.dataset_records import CardExposureRow, SessionRow, StepVisitRow
+from exporters.writer import Ending, Start, Writers
 from storage.datasets import Datasets
-
-R = TypeVar("R", StepVisitRow, CardExposureRow)
 
 
 class ExportError(Exception):
@@ -104,105 +102,103 @@ def _check(options: ExportOptions, known: Sequence[str]) -> None:
         raise ExportError("export.suppression_threshold: must be at least 1")
 
 
-def _by_session(items: Sequence[R]) -> dict[str, list[R]]:
-    found: dict[str, list[R]] = {}
-    for item in items:
-        found.setdefault(item.session_id, []).append(item)
-    return found
+def _start(read: Cycle, options: ExportOptions, export_id: int) -> Start:
+    """What every format is opened with; the Polis ballots are filled by the walk."""
+    cycle, this = read.cycle, read.this
+    topic = f"Cycle {cycle or 'all'}" + (f": {this.title}" if this and this.title else "")
+    conversation = Conversation(topic, codebook_titles(read.codebook), read.first or options.now)
+    return Start(
+        out=options.out,
+        profile=options.profile,
+        tables=tables_for(options.profile),
+        codebook=read.codebook,
+        export_id=export_id,
+        cycle=cycle,
+        now=options.now,
+        ballots=Ballots(read.codebook.statements()),
+        conversation=conversation,
+    )
 
 
-def timed_visits(
-    agg: Aggregates, codebook: Codebook, session: SessionRow, visits: Sequence[StepVisitRow]
-) -> list[tuple[StepVisitRow, int | None]]:
-    """A session's step visits with the minutes each took, counted in ``agg`` by step."""
-    timed = list(_visit_minutes(visits, session))
-    for visit, minutes in timed:
-        step = codebook.at(session.script_id, visit.step_index, session.content_version)
-        if step is not None:
-            agg.visit((session.script_id or "", step.id), minutes)
-    return timed
+async def _walk(walk: Walk, read: Cycle, agg: Aggregates, sinks: Sinks) -> None:
+    """The one pass over the cycle: consents, the codebook's tables, sessions, votes."""
+    await walk.participants(read.cycle)
+    for row in read.codebook.steps_rows():
+        sinks.add("steps", row)
+    for row in read.codebook.option_rows():
+        sinks.add("step_options", row)
+    plan = []
+    for session in read.sessions:
+        mine = read.visits.get(session.session_id, [])
+        timed = timed_visits(agg, read.codebook, session, mine)
+        plan.append((session, timed, read.cards.get(session.session_id, [])))
+    await walk.sessions(read.cycle, plan)
+    await walk.votes(read.cycle)
 
 
-def _visit_minutes(
-    visits: Sequence[StepVisitRow], session: SessionRow
-) -> Iterator[tuple[StepVisitRow, int | None]]:
-    # A session may show no step to a group at all (a cycle's direct session).
-    ends = [v.started_at for v in visits[1:]] + ([session.ended_at] if visits else [])
-    for visit, end in zip(visits, ends, strict=True):
-        yield visit, round((end - visit.started_at).total_seconds() / 60) if end else None
+def _themes(
+    walk: Walk, edits: ThemeEdits | None, options: ExportOptions
+) -> tuple[themes_.Theme, ...]:
+    """The themes of the open replies; a theme file that does not fit stops the export."""
+    try:
+        return themes_.find_themes(walk.open_replies, edits, options.themes_file)
+    except ThemeFileError as bad:
+        shutil.rmtree(options.out)
+        raise ExportError(str(bad)) from bad
+    finally:
+        walk.open_replies.close()
+
+
+def _group_tables(
+    sinks: Sinks, read: Cycle, naming: Naming, options: ExportOptions
+) -> tuple[dict[str, int], dict[GroupRef, str | None]]:
+    """The groups table; each group label's sessions, and the names the export may print."""
+    group_sessions: dict[str, int] = {}
+    for session in read.sessions:
+        label = naming.group(session.group)
+        group_sessions[label] = group_sessions.get(label, 0) + 1
+    names = printable_names(read.titles, naming, options.group_labels)
+    for session in {s.group: s for s in read.sessions}.values():
+        label = naming.group(session.group)
+        sinks.add(
+            "groups",
+            (label, session.group.platform, names.get(session.group), group_sessions[label]),
+        )
+    return group_sessions, names
 
 
 async def export_dataset(
     datasets: Datasets, library: Library, pseudonymiser: Pseudonymiser, options: ExportOptions
 ) -> ExportResult:
     """Write one export folder and record the export; see the module docstring."""
-    cycles = await datasets.cycles()
-    _check(options, [c.cycle_id for c in cycles])
+    read = await read_cycle(datasets, library, options.cycle_id)
+    _check(options, [c.cycle_id for c in read.cycles])
     edits = _edits(options.themes_file)
     public = options.profile == "public"
-    threshold = options.threshold if public else 1
-    cycle = options.cycle_id
-    sessions = await datasets.sessions(cycle)
-    titles = await datasets.groups()
-    visits = _by_session(await datasets.step_visits(cycle))
-    exposures = await datasets.card_exposures(cycle)
-    total = sum(await datasets.counts(cycle))
+    cycle, codebook = read.cycle, read.codebook
     naming = Naming(pseudonymiser, public)
-    codebook = await published.codebook_of(datasets, library, sessions, cycle)
-    first = min((s.started_at for s in sessions if s.started_at), default=None)
-    back = await datasets.returning(cycle, first) if cycle and first else []
-    this = next((c for c in cycles if c.cycle_id == cycle), None)
-    began = this.began if this and this.began else first
-    previous = [c.cycle_id for c in cycles if began and c.began and c.began < began]
     export_id = await datasets.start_export(cycle, options.profile, options.made_by, options.now)
-
-    out = options.out
-    private_folder(out)
-    tables = tables_for(options.profile)
-    sinks = Sinks(out, tables)
-    agg = Aggregates(returning_people={naming.pseudonym(p) for p, _ in back})
+    private_folder(options.out)
+    start = _start(read, options, export_id)
+    writers = Writers(start, FORMATS)
+    sinks = Sinks(start.tables, writers)
+    agg = Aggregates(returning_people={naming.pseudonym(p) for p, _ in read.back})
     agg.plan(codebook.keys())
-    qdpx = Qdpx(out / "dialogue.qdpx", f"Cycle {cycle or 'all'}", str(export_id), options.now)
-    for script in codebook.scripts.values():
-        qdpx.code_script(script.id, script.title, codebook.step_texts(script.id))
-    ballots = Ballots(codebook.statements())
-    topic = f"Cycle {cycle or 'all'}" + (f": {this.title}" if this and this.title else "")
-    conversation = Conversation(topic, codebook_titles(codebook), first or options.now)
-    polis = None if public else PolisWriter(out / "polis", ballots, conversation)
     walk = Walk(
         datasets=datasets,
         codebook=codebook,
         naming=naming,
         sinks=sinks,
+        writers=writers,
         agg=agg,
         redactor=Redactor(options.redact),
-        transcripts=Transcripts(out / "transcripts", by_day=public),
-        qdpx=qdpx,
-        polis=polis,
-        ballots=ballots,
-        progress=Progress(total, stream=options.progress),
+        ballots=start.ballots,
+        progress=Progress(read.total, stream=options.progress),
         library=library,
     )
-    await walk.participants(cycle)
-    for row in codebook.steps_rows():
-        sinks.add("steps", row)
-    for row in codebook.option_rows():
-        sinks.add("step_options", row)
-    cards = _by_session(exposures)
-    plan = []
-    for session in sessions:
-        timed = timed_visits(agg, codebook, session, visits.get(session.session_id, []))
-        plan.append((session, timed, cards.get(session.session_id, [])))
-    await walk.sessions(cycle, plan)
-    await walk.votes(cycle)
-    groups = opinion.opinion_groups(ballots)
-    try:
-        themes = themes_.find_themes(walk.open_replies, edits, options.themes_file)
-    except ThemeFileError as bad:
-        shutil.rmtree(out)
-        raise ExportError(str(bad)) from bad
-    finally:
-        walk.open_replies.close()
+    await _walk(walk, read, agg, sinks)
+    groups = opinion.opinion_groups(start.ballots)
+    themes = _themes(walk, edits, options)
     # Facilitators' words are redacted like replies; the public profile keeps them out.
     reflected = (
         [] if public else [r.redacted(walk.redactor) for r in await datasets.reflections(cycle)]
@@ -210,17 +206,7 @@ async def export_dataset(
     for r in reflected:
         row = (naming.session(r.session_id), naming.group(r.group), *r.answers, r.updated_at)
         sinks.add("reflections", row)
-    group_sessions: dict[str, int] = {}
-    for session in sessions:
-        label = naming.group(session.group)
-        group_sessions[label] = group_sessions.get(label, 0) + 1
-    names = printable_names(titles, naming, options.group_labels)
-    for session in {s.group: s for s in sessions}.values():
-        label = naming.group(session.group)
-        sinks.add(
-            "groups",
-            (label, session.group.platform, names.get(session.group), group_sessions[label]),
-        )
+    group_sessions, names = _group_tables(sinks, read, naming, options)
     # The research profile shows counts as they are: a threshold of 1 hides nothing.
     disclosure, reached = await published.settle(
         datasets,
@@ -229,28 +215,54 @@ async def export_dataset(
         agg,
         cycle,
         options.language,
-        threshold,
+        options.threshold if public else 1,
         naming,
         lambda ledger: opinion.register(groups, ledger),
         lambda ledger: themes_.register(themes, ledger),
     )
     _analyses(sinks, groups, themes, disclosure)
-    qdpx.code_themes([(t.name, " ".join(t.words), t.refs) for t in themes])
     if public:
         _aggregate_tables(sinks, agg, disclosure, codebook)
-    rows = sinks.close()
-    walk.transcripts.close()
-    qdpx.close()
-    if polis is not None:
-        rows.update(polis.close(groups.polis_groups()))
+    sinks.flush()
+    found = [(t.name, " ".join(t.words), t.refs) for t in themes]
+    rows = writers.finish(Ending(found, groups.polis_groups()))
     walk.progress.finish()
 
     group_names = display_names(names, naming)
-    reach_report = (
+    reach = (
         reached(disclosure, lambda replies: naming.session(replies.session_id)) if reached else None
     )
     say = Words(Catalogue.load(), options.language)
-    ctx = report.ReportContext(
+    context = replace(
+        _report_context(read, options, agg, disclosure, say, group_names, len(group_sessions)),
+        reflections=reflections(reflected, naming, group_names, say),
+        opinion_groups=analysis_report.opinion_groups(groups, disclosure, say),
+        themes=analysis_report.themes(themes, disclosure, say),
+        reach=reach_render.html(reach) if reach else "",
+        banner=reach_render.banner(reach) if reach else "",
+    )
+    page = report.render(agg, context, disclosure)
+    if public:
+        _audit(disclosure, options.out)
+    private_file(options.out / "report.html").write_text(page, encoding="utf-8")
+    await _documents(datasets, library, read, options, export_id, walk, rows, len(group_sessions))
+    table_rows = {p: n for p, n in rows.items() if p.suffix == ".csv" and p.parent == options.out}
+    return ExportResult(export_id, options.out, table_rows, dict(walk.redactor.counts))
+
+
+def _report_context(
+    read: Cycle,
+    options: ExportOptions,
+    agg: Aggregates,
+    disclosure: Disclosure,
+    say: Words,
+    group_names: dict[str, str],
+    groups: int,
+) -> report.ReportContext:
+    """The report's facts and learning notes; the caller adds the analyses and reach."""
+    cycle, this, codebook = read.cycle, read.this, read.codebook
+    public = options.profile == "public"
+    return report.ReportContext(
         title=f"Cycle report: {cycle or 'all cycles'}",
         notice=(
             f"Profile {options.profile}. "
@@ -263,34 +275,40 @@ async def export_dataset(
         facts=[
             ("Cycle", f"{cycle} ({this.title})" if this and this.title else cycle or "all"),
             ("Made", options.now.strftime("%Y-%m-%d %H:%M UTC")),
-            ("Sessions", str(len(sessions))),
-            ("Groups", str(len(group_sessions))),
-            ("Previous cycle", previous[-1] if previous else "none"),
+            ("Sessions", str(len(read.sessions))),
+            ("Groups", str(groups)),
+            ("Previous cycle", read.previous[-1] if read.previous else "none"),
         ],
         group_names=group_names,
         step_labels=codebook.labels(),
         choices=[(k, codebook.question(k), labels) for k, labels in codebook.choices()],
         say=say,
         learning=[
-            *notes(sessions, visits, codebook, agg, disclosure, say),
+            *notes(read.sessions, read.visits, codebook, agg, disclosure, say),
             *feedback_notes(codebook, disclosure, say),
         ],
-        reflections=reflections(reflected, naming, group_names, say),
         narrative=report.narrative(
             options.narrative / (cycle or "all") if options.narrative else None
         ),
-        opinion_groups=analysis_report.opinion_groups(groups, disclosure, say),
-        themes=analysis_report.themes(themes, disclosure, say),
-        reach=reach_render.html(reach_report) if reach_report else "",
-        banner=reach_render.banner(reach_report) if reach_report else "",
         language=options.language,
         direction=report.direction(options.language),
     )
-    page = report.render(agg, ctx, disclosure)
-    if public:
-        _audit(disclosure, out)
-    private_file(out / "report.html").write_text(page, encoding="utf-8")
-    about = _about(options, export_id, cycle, library, codebook, walk, previous)
+
+
+async def _documents(
+    datasets: Datasets,
+    library: Library,
+    read: Cycle,
+    options: ExportOptions,
+    export_id: int,
+    walk: Walk,
+    rows: dict[Path, int],
+    groups: int,
+) -> None:
+    """The README, the data package, the manifest (last: it sums every file), the record."""
+    out, cycle = options.out, read.cycle
+    tables = tables_for(options.profile)
+    about = _about(options, export_id, cycle, library, read.codebook, walk, read.previous)
     about["withdrawals"] = await _withdrawals(datasets, export_id)
     facts = {
         "title": f"Deliberation data, cycle {cycle or 'all'} ({options.profile})",
@@ -300,8 +318,8 @@ async def export_dataset(
         "export_id": export_id,
         "profile": options.profile,
         "cycle": cycle or "all",
-        "sessions": len(sessions),
-        "groups": len(group_sessions),
+        "sessions": len(read.sessions),
+        "groups": groups,
     }
     readme.write(out, tables, facts, dict(walk.redactor.counts), options.threshold)
     datapackage.write(out, tables, _package(options, export_id, cycle))
@@ -310,10 +328,13 @@ async def export_dataset(
         export_id,
         walk.pseudonyms,
         options.now,
-        {"cycle": cycle, "profile": options.profile, "made_by": options.made_by, "rows": total},
+        {
+            "cycle": cycle,
+            "profile": options.profile,
+            "made_by": options.made_by,
+            "rows": read.total,
+        },
     )
-    table_rows = {p: n for p, n in rows.items() if p.suffix == ".csv" and p.parent == out}
-    return ExportResult(export_id, out, table_rows, dict(walk.redactor.counts))
 
 
 def codebook_titles(codebook: Codebook) -> str:

@@ -18,7 +18,8 @@ from exporters import published
 from exporters.aggregates import Aggregates, StepKey
 from exporters.charts import Hidden, Value, has_data
 from exporters.codebook import Codebook
-from exporters.dataset import display_names, printable_names, timed_visits
+from exporters.cycle_read import timed_visits
+from exporters.dataset import display_names, printable_names
 from exporters.disclosure import Disclosure, Key
 from exporters.learning import Reflection, Words, counted, reflections
 from exporters.pseudonymise import Naming, Pseudonymiser

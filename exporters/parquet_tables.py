@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 
 from bot.private_files import private_file
 from exporters.schema import Table
+from exporters.writer import Start, TableFiles, Writer
 
 _TYPES = {
     "string": pa.string(),
@@ -60,3 +61,8 @@ class ParquetTable:
     def close(self) -> None:
         """Finish the file (an empty table still gets its schema)."""
         self._writer.close()
+
+
+def open_writer(start: Start) -> Writer:
+    """The Parquet format: ``NAME.parquet`` for every table of the profile."""
+    return TableFiles(start, ParquetTable)

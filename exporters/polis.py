@@ -13,7 +13,7 @@ are spreadsheet-safe (``exporters.csv_safe``).
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.content.models import Step
 from bot.private_files import private_file, private_folder
 from exporters.csv_safe import spreadsheet_safe
+from exporters.writer import Casts, Ending, Start, Writer
 
 _CODES = {"agree": 1, "disagree": -1, "pass": 0, "unsure": 0, "not sure": 0, "skip": 0}
 SCRIPT_AUTHOR = 0
@@ -101,7 +102,7 @@ class Conversation:
     opened: datetime
 
 
-class PolisWriter:
+class PolisWriter(Writer):
     """Writes the Polis layout into a folder; votes stream, the matrix is one row per voter."""
 
     def __init__(self, folder: Path, ballots: Ballots, conversation: Conversation):
@@ -112,18 +113,24 @@ class PolisWriter:
         self._handle = private_file(folder / "votes.csv").open("w", encoding="utf-8", newline="")
         self._votes = csv.writer(self._handle, lineterminator="\n")
         self._votes.writerow(("timestamp", "datetime", "comment-id", "voter-id", "vote"))
-        self.rows = {"votes.csv": 0}
+        self.counted = {"votes.csv": 0}
 
-    def vote(self, pid: int, comment: int, vote: int, at: datetime) -> None:
-        """One vote as cast (``Ballots.cast`` numbered it), coded as ``vote_coding`` codes it."""
-        self._votes.writerow((int(at.timestamp()), js_datetime(at), comment, pid, vote))
-        self.rows["votes.csv"] += 1
+    def casts(self, batch: Casts) -> None:
+        """Votes as cast (``Ballots.cast`` numbered them), coded as ``vote_coding`` codes them."""
+        self._votes.writerows(
+            (int(at.timestamp()), js_datetime(at), comment, pid, vote)
+            for pid, comment, vote, at in zip(
+                batch.voters, batch.comments, batch.votes, batch.at, strict=True
+            )
+        )
+        self.counted["votes.csv"] += len(batch)
 
-    def close(self, groups: Mapping[int, int]) -> dict[Path, int]:
+    def finish(self, ending: Ending) -> dict[Path, int]:
         """Write the comments, the participant matrix, the summary and the id map.
 
-        ``groups`` maps voter ids to opinion groups, numbered from 0 as Polis numbers them.
+        ``ending.polis_groups`` maps voter ids to opinion groups, numbered from 0 as Polis does.
         """
+        groups = ending.polis_groups
         self._handle.close()
         latest = self.ballots.latest
         tally = {c: [0, 0] for c in self.ballots.by_comment()}
@@ -170,7 +177,7 @@ class PolisWriter:
             ["voter-id", "participant"],
             [(pid, person) for person, pid in self.ballots.pids.items()],
         )
-        return {self.folder / name: n for name, n in self.rows.items()}
+        return {self.folder / name: n for name, n in self.counted.items()}
 
     def _write(
         self, name: str, header: Sequence[str] | None, rows: Sequence[Sequence[object]]
@@ -181,4 +188,13 @@ class PolisWriter:
                 writer.writerow(header)
             # Statements are staff's text, but a spreadsheet must not run one as a formula.
             writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
-        self.rows[name] = len(rows)
+        self.counted[name] = len(rows)
+
+
+def open_writer(start: Start) -> Writer | None:
+    """The Polis folder, in the research profile only (its voters are participants)."""
+    return (
+        None
+        if start.public
+        else PolisWriter(start.out / "polis", start.ballots, start.conversation)
+    )

@@ -14,7 +14,7 @@ import tempfile
 import uuid
 import zipfile
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from bot.private_files import private_file
+from exporters.writer import Ending, Replies, SessionPart, Start, Writer
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -52,8 +53,8 @@ def _value(value: Value) -> str:
     return _text(value)
 
 
-class Qdpx:
-    """Builds one ``.qdpx`` file; call ``close`` to finish it."""
+class Qdpx(Writer):
+    """Builds one ``.qdpx`` file; ``finish`` finishes it."""
 
     def __init__(self, path: Path, name: str, seed: str, created: datetime) -> None:
         self.path = path
@@ -107,7 +108,7 @@ class Qdpx:
     def code_themes(self, themes: Sequence[tuple[str, str, np.ndarray]]) -> None:
         """Themes as a parent code, one codable child per (name, description, reply numbers).
 
-        The replies are coded as ``close`` writes the project: themes are found only after
+        The replies are coded as ``finish`` writes the project: themes are found only after
         every reply has streamed by.
         """
         if not themes:
@@ -132,23 +133,34 @@ class Qdpx:
             f"{''.join(children)}</Code>"
         )
 
-    def case(self, name: str, values: dict[str, Value]) -> None:
-        """A participant as a case, with variables (same names and types for every case)."""
-        for variable, value in values.items():
-            self._variables.setdefault(variable, _TYPES[type(value)])
-        self._cases[name] = (self.guid("case", name), values, array("q"))
+    def cases(self, cases: Mapping[str, Mapping[str, Value]]) -> None:
+        """Participants as cases, with variables (same names and types for every case)."""
+        for name, values in cases.items():
+            for variable, value in values.items():
+                self._variables.setdefault(variable, _TYPES[type(value)])
+            self._cases[name] = (self.guid("case", name), dict(values), array("q"))
 
-    def open_source(self, name: str, description: str) -> None:
+    def session(self, part: SessionPart) -> None:
         """Start a session's text source."""
-        self.close_source()
+        self.end_session()
+        name = part.name
         guid = self._source = self.guid("source", name)
         self._position = 0
         self.counts["sources"] += 1
+        description = f"Session in group {part.group}, cycle {part.cycle}"
         self._sources.write(
             f'<TextSource guid="{guid}" name={_attr(name)} plainTextPath="internal://{guid}.txt" '
             f'creatingUser="{self._user}" creationDateTime="{self._created}">'
             f"<Description>{_text(description)}</Description>"
         )
+
+    def step(self, position: int, step_id: str, text: str, at: datetime) -> None:
+        """A step's heading, uncoded."""
+        self.write(f"\n[Step {position}: {step_id}]\n")
+
+    def card(self, card_id: str, version: str, title: str, at: datetime) -> None:
+        """A card shown, uncoded."""
+        self.write(f"[Card shown: {title} ({card_id}, version {version})]\n")
 
     def write(self, text: str) -> None:
         """Uncoded text of the current source (a step heading, a card shown)."""
@@ -157,10 +169,19 @@ class Qdpx:
         self._text.append(text)
         self._position += len(text)
 
-    def reply(
+    def replies(self, batch: Replies) -> None:
+        """Replies, each coded with its step's code and linked to its speaker's case.
+
+        ``refs`` are reply ids, or a public export's quote numbers.
+        """
+        for ref, step, speaker, text in zip(
+            batch.refs, batch.steps, batch.speakers, batch.texts, strict=True
+        ):
+            self._reply(ref, step, speaker, text)
+
+    def _reply(
         self, response_id: int, step: tuple[str, str], speaker: str | None, text: str
     ) -> None:
-        """A reply: its text is coded with its step's code and linked to its speaker's case."""
         label = f"{speaker or 'A participant'}: "
         start = self._position + len(label)
         end = start + len(text)
@@ -182,18 +203,19 @@ class Qdpx:
         if speaker is not None and speaker in self._cases:
             self._cases[speaker][2].append(response_id)
 
-    def close_source(self) -> None:
+    def end_session(self) -> None:
         """Finish the current source, if one is open."""
         if self._source is not None:
             # A session's text is small; written whole, it is compressed in one go.
             self._zip.writestr(f"sources/{self._source}.txt", "".join(self._text))
             self._source, self._text = None, []
-            # A source a line: ``close`` codes themes one source at a time.
+            # A source a line: ``finish`` codes themes one source at a time.
             self._sources.write("</TextSource>\n")
 
-    def close(self) -> None:
-        """Write ``project.qde`` and finish the zip."""
-        self.close_source()
+    def finish(self, ending: Ending) -> dict[Path, int]:
+        """Code the themes, write ``project.qde`` and finish the zip."""
+        self.code_themes(ending.themes)
+        self.end_session()
         self.counts["cases"] = len(self._cases)
         with self._zip.open("project.qde", "w") as qde, self._sources:
             out = _Utf8(qde)
@@ -219,6 +241,7 @@ class Qdpx:
             out.write("</Project>\n")
             out.flush()
         self._zip.close()
+        return {}
 
     @property
     def _selection(self) -> re.Pattern[str]:
@@ -260,6 +283,15 @@ class Qdpx:
                 out.write(f'<SelectionRef targetGUID="{self._numbered(1, response_id)}"/>')
             out.write("</Case>")
         out.write("</Cases>")
+
+
+def open_writer(start: Start) -> Writer:
+    """The REFI-QDA project ``dialogue.qdpx``, its codebook the scripts the export ran."""
+    cycle = start.cycle or "all"
+    qdpx = Qdpx(start.out / "dialogue.qdpx", f"Cycle {cycle}", str(start.export_id), start.now)
+    for script in start.codebook.scripts.values():
+        qdpx.code_script(script.id, script.title, start.codebook.step_texts(script.id))
+    return qdpx
 
 
 class _Utf8:

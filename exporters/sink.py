@@ -1,76 +1,47 @@
-"""Every table of an export goes to CSV and Parquet at once, buffered in batches."""
+"""Where the walk puts a table's rows: buffered, then handed to every format as a batch.
+
+A batch is one Arrow record batch of ``BATCH`` rows of one table (a Parquet row group), so
+no format holds more than a batch and a columnar reader can hand its batches on as they are.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from exporters.csv_tables import CsvTable
-from exporters.parquet_tables import ParquetTable, record_batch
+from exporters.parquet_tables import arrow_schema, record_batch
 from exporters.schema import Table
+from exporters.writer import Writers
 
 BATCH = 5000
 
 
-class TableSink:
-    """One table: rows are buffered, then written to both formats a batch at a time."""
-
-    def __init__(self, folder: Path, table: Table, batch: int = BATCH) -> None:
-        self.table = table
-        self.rows = 0
-        self._batch = batch
-        self._buffer: list[tuple[object, ...]] = []
-        self._csv = CsvTable(folder, table)
-        self._parquet = ParquetTable(folder, table)
-
-    def add(self, row: tuple[object, ...]) -> None:
-        """Queue one row (values in column order; a row of the wrong width fails the batch)."""
-        self._buffer.append(row)
-        if len(self._buffer) >= self._batch:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write what is buffered."""
-        if not self._buffer:
-            return
-        batch = record_batch(self._parquet.schema, self._buffer)
-        self._csv.write(batch)
-        self._parquet.write(batch)
-        self.rows += len(self._buffer)
-        self._buffer = []
-
-    def close(self) -> None:
-        """Write the rest and close both files."""
-        self.flush()
-        self._csv.close()
-        self._parquet.close()
-
-    @property
-    def files(self) -> tuple[Path, Path]:
-        """The CSV and Parquet files."""
-        return self._csv.path, self._parquet.path
-
-
 class Sinks:
-    """The open tables of one export, by name."""
+    """The rows of an export's tables on their way to the writers, a batch at a time."""
 
-    def __init__(self, folder: Path, tables: tuple[Table, ...]) -> None:
+    def __init__(self, tables: tuple[Table, ...], writers: Writers, batch: int = BATCH) -> None:
         self.tables = {t.name: t for t in tables}
-        self._open = {t.name: TableSink(folder, t) for t in tables}
+        self._schemas = {t.name: arrow_schema(t) for t in tables}
+        self._buffers: dict[str, list[tuple[object, ...]]] = {t.name: [] for t in tables}
+        self._writers = writers
+        self._batch = batch
 
     def __contains__(self, name: str) -> bool:
-        return name in self._open
+        return name in self._buffers
 
     def add(self, name: str, row: tuple[object, ...]) -> None:
-        """Queue a row for a table; a table the profile does not export ignores it."""
-        sink = self._open.get(name)
-        if sink is not None:
-            sink.add(row)
+        """Queue a row (values in column order); a table the profile does not export ignores it."""
+        buffer = self._buffers.get(name)
+        if buffer is None:
+            return
+        buffer.append(row)
+        if len(buffer) >= self._batch:
+            self._flush(name)
 
-    def close(self) -> dict[Path, int]:
-        """Close every table; returns each file with its row count."""
-        counts: dict[Path, int] = {}
-        for sink in self._open.values():
-            sink.close()
-            for path in sink.files:
-                counts[path] = sink.rows
-        return counts
+    def _flush(self, name: str) -> None:
+        rows = self._buffers[name]
+        if rows:
+            self._writers.rows(name, record_batch(self._schemas[name], rows))
+            self._buffers[name] = []
+
+    def flush(self) -> None:
+        """Hand every table's last rows to the writers (a row of the wrong width fails here)."""
+        for name in self._buffers:
+            self._flush(name)

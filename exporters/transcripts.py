@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.private_files import private_file, private_folder
+from exporters.writer import Ending, Replies, SessionPart, Start, Writer
 
 _SPECIAL = re.compile(r"([\\`*_<>#|])")
 
@@ -17,7 +18,7 @@ def _plain(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text).replace("\n", "  \n    ")
 
 
-class Transcripts:
+class Transcripts(Writer):
     """Writes ``transcripts/SESSION.md``, one session at a time.
 
     ``by_day``: times are cut to the day (the public profile), so no reply can be matched to
@@ -31,13 +32,21 @@ class Transcripts:
         self.files: list[Path] = []
         self._out: TextIO | None = None
 
-    def open(self, session: str, facts: dict[str, str]) -> None:
+    def session(self, part: SessionPart) -> None:
         """Start a session's transcript with what is known about the session."""
-        self.close()
-        path = self.folder / f"{re.sub(r'[^A-Za-z0-9._-]', '_', session)}.md"
+        self.end_session()
+        path = self.folder / f"{re.sub(r'[^A-Za-z0-9._-]', '_', part.name)}.md"
         self.files.append(path)
         self._out = private_file(path).open("w", encoding="utf-8", newline="\n")
-        self._out.write(f"# Session {session}\n\n")
+        self._out.write(f"# Session {part.name}\n\n")
+        content = f" (content {part.content_version})" if part.content_version else ""
+        facts = {
+            "Group": part.group,
+            "Cycle": part.cycle or "",
+            "Script": f"{part.script_id} version {part.script_version}{content}",
+            "Started": self.clock(part.started_at) if part.started_at else "",
+            "Ended": self.clock(part.ended_at) if part.ended_at else "",
+        }
         for name, value in facts.items():
             self._out.write(f"- {name}: {value or '-'}\n")
         self._out.write(
@@ -56,12 +65,17 @@ class Transcripts:
             f"*Card shown: {title} ({card_id}, version {version}), {self.clock(at)}*\n\n"
         )
 
-    def reply(self, speaker: str | None, text: str, at: datetime, edited: bool) -> None:
-        """A reply, attributed to a pseudonym (or to no one in a public export)."""
-        who = f"**{speaker}**" if speaker else "**A participant**"
-        note = " (edited)" if edited else ""
-        when = "" if self.by_day else f" at {at.hour:02d}:{at.minute:02d}"
-        self._file.write(f"- {who}{when}{note}: {_plain(text)}\n")
+    def replies(self, batch: Replies) -> None:
+        """Replies, each attributed to a pseudonym (or to no one in a public export)."""
+        out = self._file
+        by_day = self.by_day
+        for speaker, text, at, edited in zip(
+            batch.speakers, batch.texts, batch.posted, batch.edited, strict=True
+        ):
+            who = f"**{speaker}**" if speaker else "**A participant**"
+            note = " (edited)" if edited else ""
+            when = "" if by_day else f" at {at.hour:02d}:{at.minute:02d}"
+            out.write(f"- {who}{when}{note}: {_plain(text)}\n")
 
     def clock(self, at: datetime) -> str:
         """A time as the transcript shows it: to the minute, or the day only."""
@@ -73,8 +87,18 @@ class Transcripts:
             raise RuntimeError("open a session's transcript before writing to it")
         return self._out
 
-    def close(self) -> None:
+    def end_session(self) -> None:
         """Finish the current transcript, if one is open."""
         if self._out is not None:
             self._out.close()
             self._out = None
+
+    def finish(self, ending: Ending) -> dict[Path, int]:
+        """Finish the last transcript; transcripts have no rows to count."""
+        self.end_session()
+        return {}
+
+
+def open_writer(start: Start) -> Writer:
+    """The transcripts: one Markdown file per session, times to the day in public."""
+    return Transcripts(start.out / "transcripts", by_day=start.public)

@@ -1,7 +1,7 @@
 """The streamed pass of an export: consents, then each session's replies, then votes.
 
-Every row read goes to every writer that wants it (tables, transcripts, REFI-QDA, Polis,
-counts); the profile decides what each may see.
+What is read goes to every format (``exporters.writer``) in batches: table rows through the
+sinks, each session's story, the Polis ballots; the profile decides what each may see.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from bot.content.scopes import SCOPES, Scope
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook, short
 from exporters.heard_card import worth_quoting
-from exporters.polis import Ballots, PolisWriter
+from exporters.polis import Ballots
 from exporters.progress import Progress
 from exporters.pseudonymise import Naming
-from exporters.qdpx import Qdpx, Value
+from exporters.qdpx import Value
 from exporters.redact import Redactor
-from exporters.sink import Sinks
+from exporters.sink import BATCH, Sinks
 from exporters.themes import OpenReplies
-from exporters.transcripts import Transcripts
+from exporters.writer import Casts, Replies, SessionPart, Writers
 from storage.dataset_records import CardExposureRow, SessionRow, StepVisitRow
 from storage.datasets import Datasets
 from storage.records import ResponseRow
@@ -39,11 +39,9 @@ class Walk:
     codebook: Codebook
     naming: Naming
     sinks: Sinks
+    writers: Writers
     agg: Aggregates
     redactor: Redactor
-    transcripts: Transcripts
-    qdpx: Qdpx
-    polis: PolisWriter | None
     ballots: Ballots
     progress: Progress
     library: Library
@@ -52,6 +50,8 @@ class Walk:
     consent_versions: set[str] = field(default_factory=set)
     cards_shown: set[tuple[str, str]] = field(default_factory=set)
     quoted: int = 0
+    # The open session's replies since its last step or card, on their way to the writers.
+    _run: Replies = field(default_factory=Replies)
     # Replies to prompts, for the themes (``exporters.themes``), as this export shows them.
     open_replies: OpenReplies = field(default_factory=OpenReplies)
     _scope_sets: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
@@ -94,8 +94,7 @@ class Walk:
                 case[scope] = bool(case.get(scope)) or scope in row.scopes
         if not self.naming.public:
             await self._profiles(cases)
-        for person, values in cases.items():
-            self.qdpx.case(person, values)
+        self.writers.cases(cases)
 
     async def _profiles(self, cases: dict[str, dict[str, Value]]) -> None:
         # Profile answers belong to the person, not the group: agreeing to 'profile' in any
@@ -142,8 +141,8 @@ class Walk:
             while pending is not None:
                 self._event(session, pending[2])
                 pending = next(events, None)
-            self.transcripts.close()
-            self.qdpx.close_source()
+            self._replies()
+            self.writers.end_session()
         if at < len(page):
             raise RuntimeError("replies and sessions came in different orders")
 
@@ -151,6 +150,7 @@ class Walk:
         self, pages: AsyncIterator[list[ResponseRow]]
     ) -> tuple[list[ResponseRow], list[tuple[str, int] | None]]:
         """The next page of replies, and each one's redacted text (None: not exported)."""
+        self._replies()
         page: list[ResponseRow] = await anext(pages, [])
         shown = [self._shown(reply) for reply in page]
         chosen = [r.text for r, show in zip(page, shown, strict=True) if show]
@@ -195,16 +195,18 @@ class Walk:
                 len(visits),
             ),
         )
-        facts = {
-            "Group": group,
-            "Cycle": session.cycle_id or "",
-            "Script": f"{session.script_id} version {session.script_version}"
-            + (f" (content {short(session.content_version)})" if session.content_version else ""),
-            "Started": self.transcripts.clock(session.started_at) if session.started_at else "",
-            "Ended": self.transcripts.clock(session.ended_at) if session.ended_at else "",
-        }
-        self.transcripts.open(name, facts)
-        self.qdpx.open_source(name, f"Session in group {group}, cycle {session.cycle_id}")
+        self.writers.session(
+            SessionPart(
+                name,
+                group,
+                session.cycle_id,
+                session.script_id,
+                session.script_version,
+                short(session.content_version),
+                session.started_at,
+                session.ended_at,
+            )
+        )
         for visit, spent in visits:
             step = self.codebook.at(session.script_id, visit.step_index, session.content_version)
             planned = step.minutes if step else None
@@ -232,16 +234,21 @@ class Walk:
         return iter(sorted(events, key=lambda e: (e[0], e[1])))
 
     def _event(self, session: SessionRow, event: StepVisitRow | CardExposureRow) -> None:
+        self._replies()
         if isinstance(event, StepVisitRow):
             step = self.codebook.at(session.script_id, event.step_index, session.content_version)
             step_id, text = (step.id, step.text) if step else ("?", "")
-            self.transcripts.step(event.step_index + 1, step_id, text, event.started_at)
-            self.qdpx.write(f"\n[Step {event.step_index + 1}: {step_id}]\n")
+            self.writers.step(event.step_index + 1, step_id, text, event.started_at)
             return
         found = self.codebook.card(event.card_id, session.content_version, self.library)
         title = found.title if found else event.card_id
-        self.transcripts.card(event.card_id, event.card_version, title, event.shown_at)
-        self.qdpx.write(f"[Card shown: {title} ({event.card_id}, version {event.card_version})]\n")
+        self.writers.card(event.card_id, event.card_version, title, event.shown_at)
+
+    def _replies(self) -> None:
+        """Hand the replies gathered since the last step, card or page to the writers."""
+        if self._run:
+            self.writers.replies(self._run)
+            self._run = Replies()
 
     def _reply(self, reply: ResponseRow, group: str, redacted: tuple[str, int] | None) -> None:
         self.progress.advance()
@@ -285,12 +292,17 @@ class Walk:
             *(() if public else (reply.message_id, reply.reply_to)),
         )
         self.sinks.add("responses", row)
-        self.transcripts.reply(speaker, text, reply.posted_at, reply.edited_at is not None)
         # A public source numbers its quotes in order: a reply id's gaps would show where
         # replies of people who did not agree to be quoted were.
         self.quoted += 1
         ref = self.quoted if public else reply.response_id
-        self.qdpx.reply(ref, key, speaker, text)
+        run = self._run
+        run.refs.append(ref)
+        run.steps.append(key)
+        run.speakers.append(speaker)
+        run.texts.append(text)
+        run.posted.append(reply.posted_at)
+        run.edited.append(reply.edited_at is not None)
         if step is not None and step.kind == "prompt":
             agreed = Scope.QUOTE in self.scopes.get((person, group), frozenset())
             quotable = agreed and worth_quoting(step, text)
@@ -298,6 +310,7 @@ class Walk:
 
     async def votes(self, cycle: str | None) -> None:
         """Every vote: counted, and written where the profile has participant-level data."""
+        casts = Casts()
         async for vote in self.datasets.votes(cycle):
             self.progress.advance()
             person = self.naming.pseudonym(vote.person)
@@ -308,6 +321,14 @@ class Walk:
             self.agg.vote(group, key, person, merged)
             coded = self.codebook.polis_vote(vote.script_id, vote.step_id, version, vote.options)
             cast = None if coded is None else self.ballots.cast(person, key, coded, vote.cast_at)
+            if cast is not None and coded is not None:
+                casts.voters.append(cast[0])
+                casts.comments.append(cast[1])
+                casts.votes.append(coded)
+                casts.at.append(vote.cast_at)
+                if len(casts) >= BATCH:
+                    self.writers.casts(casts)
+                    casts = Casts()
             if self.naming.public:
                 continue
             step = self.codebook.step(vote.script_id, vote.step_id, version)
@@ -330,5 +351,4 @@ class Walk:
                     vote.cast_at,
                 ),
             )
-            if self.polis is not None and cast is not None and coded is not None:
-                self.polis.vote(*cast, coded, vote.cast_at)
+        self.writers.casts(casts)
