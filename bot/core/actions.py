@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.content.models import Card
-from bot.core.ids import GroupRef, PersonRef
+from bot.core.ids import GroupRef, Origin, PersonRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,8 @@ class Button:
     label: str
     payload: str
     command: str
+    # Pressed in a group, it leads to the person's private chat about that group (consent).
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,11 @@ class SendPrivate:
     buttons: tuple[Button, ...] = ()
     # Messages with the same slot replace each other (edited in place where the platform can).
     slot: str | None = None
+    # The event or button press this answers (filled by ``bot.core.answers``).
+    answers: Origin | None = None
+    # It invites the person to consent to ``group``: where a platform can, answering a press
+    # opens the private consent chat at once.
+    asks_consent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,8 @@ class CheckAccess:
 
     group: GroupRef
     person: PersonRef
+    # The command this answers (filled by ``bot.core.answers``).
+    answers: Origin | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,10 @@ from bot.content import heard
 from bot.content.models import QUESTION_SEPARATOR, Script, Step
 from bot.content.version import version_of
 from bot.core import schedule, support
-from bot.core.actions import Action, AskChoice, Button, SendCard, SendPrivate, SendText
+from bot.core.actions import Action, AskChoice, SendCard, SendPrivate, SendText
 from bot.core.captures import CardShown, ContentUsed, SessionSaved
 from bot.core.context import Actor, Context, Transition, reply
+from bot.core.responses import join_button
 from bot.core.state import SessionState, Status
 
 
@@ -54,7 +55,7 @@ def start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context
         started_at=ctx.now,
         step_started_at=ctx.now,
     )
-    join = Button(ctx.t("session.join_button"), "consent", "/consent")
+    join = join_button(ctx)
     shown, cards = present(started, script, actor, ctx)
     actions: list[Action] = [
         SendText(

@@ -1,0 +1,39 @@
+"""Which event an action answers: the core names it, so no adapter keeps track of it.
+
+A reply to the person who acted, while their event is handled, carries the event's origin: the
+platform answers the press or command with it (a pop-up, an ephemeral follow-up, an invitation
+in the group the person wrote in) without remembering anything between the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.core.actions import Action, CheckAccess, SendPrivate
+from bot.core.events import (
+    ButtonPressed,
+    CommandIssued,
+    Event,
+    MessageEdited,
+    MessagePosted,
+    VoteCast,
+)
+from bot.core.ids import Origin
+
+
+def origin_of(event: Event) -> Origin | None:
+    """Where a person's event came from and how to answer it; None for other events."""
+    if isinstance(event, ButtonPressed | VoteCast):
+        return Origin(event.person, event.group, event.press_id)
+    if isinstance(event, MessagePosted | MessageEdited | CommandIssued):
+        return Origin(event.person, event.group)
+    return None
+
+
+def answering(origin: Origin | None, action: Action) -> Action:
+    """The action, naming ``origin`` as what it answers when it goes to that person."""
+    if origin is None or not isinstance(action, SendPrivate | CheckAccess):
+        return action
+    if action.person != origin.person or action.answers is not None:
+        return action
+    return replace(action, answers=origin)
