@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.content.models import Card
+from bot.core.events import CommandIssued
 from bot.core.ids import GroupRef, Origin, PersonRef
 
 
@@ -104,11 +105,25 @@ class SendImage:
     person: PersonRef | None = None
 
 
-Action = SendText | SendCard | AskChoice | SendPrivate | CheckAccess | SendImage
+@dataclass(frozen=True, slots=True)
+class OpenTopic:
+    """Open a new topic in a group for a session titled ``title``, then handle ``then`` there.
+
+    ``then`` is the command that asked for it (with its group, the platform puts the topic's).
+    """
+
+    group: GroupRef
+    title: str
+    then: CommandIssued
+
+
+Action = SendText | SendCard | AskChoice | SendPrivate | CheckAccess | SendImage | OpenTopic
 
 
 def recipient(action: Action) -> PersonRef | None:
     """The person an action goes to privately, or None when it goes to its group."""
     if isinstance(action, CheckAccess):
         return None  # it names whom to tell, but it is about the group
+    if isinstance(action, OpenTopic):
+        return None
     return action.person

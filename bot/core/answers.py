@@ -23,9 +23,9 @@ from bot.core.ids import Origin
 
 def origin_of(event: Event) -> Origin | None:
     """Where a person's event came from and how to answer it; None for other events."""
-    if isinstance(event, ButtonPressed | VoteCast):
-        return Origin(event.person, event.group, event.press_id)
-    if isinstance(event, MessagePosted | MessageEdited | CommandIssued):
+    if isinstance(event, ButtonPressed | VoteCast | CommandIssued):
+        return Origin(event.person, event.group, event.token)
+    if isinstance(event, MessagePosted | MessageEdited):
         return Origin(event.person, event.group)
     return None
 

@@ -98,7 +98,7 @@ class Sender:
                 await self._check_access(action)
             elif isinstance(action, SendImage):
                 await self._image(action)
-            else:
+            elif isinstance(action, SendText):  # Telegram never asks for a topic (OpenTopic)
                 # Shown privately (a rehearsal): its join button gets no group link.
                 in_group = action.group if action.person is None else None
                 markup = self._keyboard(action.buttons, None, in_group)
