@@ -62,27 +62,11 @@ NO_CONTENT_INTENT = (
 )
 
 
-class RoleBook(Protocol):
-    """The service's answers about groups and roles."""
-
-    async def is_registered(self, group: GroupRef | None) -> bool:
-        """Whether the group's chat may run sessions."""
-
-    async def is_facilitator(
-        self, person: PersonRef, group: GroupRef | None, by_admin: bool = False
-    ) -> bool:
-        """Whether the person may run sessions in the group."""
-
-
 class Host(Protocol):
-    """What the adapter needs from the service: content, sessions, roles, clock, handle()."""
+    """What the adapter needs from the service: content, sessions, clock, handle()."""
 
     library: Library
     clock: Callable[[], datetime]
-
-    @property
-    def roles(self) -> RoleBook:
-        """Who may do what where."""
 
     @property
     def sessions(self) -> Mapping[GroupRef, SessionState]:
