@@ -1,0 +1,75 @@
+"""Telegram against the fake Bot API: each button press is answered from what answers it.
+
+The adapter keeps no record of presses being handled: a reply names the press it answers, so
+one person's presses in two groups, around a restart, each open their own group's consent chat,
+and a person who agreed sees the pop-up of their own vote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.texts import Catalogue
+from tests.support.telegram import (
+    button_with,
+    consent,
+    handled,
+    last_with_buttons,
+    running_bot,
+    settle,
+    telegram_settings,
+)
+from tests.support.telegram_fake import FakeBotApi, TelegramUser
+
+SCRIPT = "health-data-intro"
+
+
+def join_link(fake: FakeBotApi, chat: Any) -> str:
+    """The link of a group's join button (it opens the private consent chat about the group)."""
+    join = next(m for m in fake.messages_in(chat) if "Anyone can read along" in m.get("text", ""))
+    return str(button_with(join, lambda b: "url" in b)["url"])
+
+
+def press_first_answer(fake: FakeBotApi, user: TelegramUser, chat: Any) -> str:
+    """The user presses the first answer of the group's latest question; the press's id."""
+    question = last_with_buttons(fake, chat)
+    data = button_with(question, lambda b: "callback_data" in b)["callback_data"]
+    return str(user.press(question, data)["id"])
+
+
+async def test_one_persons_presses_in_two_groups_each_open_their_own_groups_consent_chat(
+    fake: FakeBotApi, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sam, fran = fake.user("Sam"), fake.user("Fran")
+    alice, carol = fake.user("Alice"), fake.user("Carol")
+    people = [sam, fran, alice, carol]
+    chats = [fake.group(name, kind="supergroup", members=people) for name in ("One", "Two")]
+    for chat in chats:
+        fake.add_admin(chat, fran)
+    for user in people:
+        user.start_private()
+    settings = telegram_settings(fake, database_url, staff=[sam.id])
+    async with running_bot(settings, fake, monkeypatch):
+        for chat in chats:
+            for user, words in ((sam, "/register"), (fran, f"/start {SCRIPT}")):
+                user.say(chat, words)
+                await settle(fake)
+            fran.say(chat, "/goto research-comfort")
+            await settle(fake)
+        await consent(fake, alice, chats[0])
+        one = press_first_answer(fake, carol, chats[0])
+        mine = press_first_answer(fake, alice, chats[0])
+        await settle(fake)
+        await handled(fake, sam)
+    async with running_bot(settings, fake, monkeypatch):  # a restart between the presses
+        two = press_first_answer(fake, carol, chats[1])
+        await settle(fake)
+        await handled(fake, sam)
+    links = [join_link(fake, chat) for chat in chats]
+    assert links[0] != links[1]
+    assert fake.callback_answers[one]["url"] == links[0]
+    assert fake.callback_answers[two]["url"] == links[1]
+    recorded = Catalogue.load().get("en", "vote.recorded", answer="\x00").split("\x00")[0]
+    assert str(fake.callback_answers[mine]["text"]).startswith(recorded)
