@@ -2,7 +2,8 @@
 
 The adapter keeps no record of presses being handled: a reply names the press it answers, so
 one person's presses in two groups, around a restart, each open their own group's consent chat,
-and a person who agreed sees the pop-up of their own vote.
+a person who agreed sees the pop-up of their own vote, and a private message sent to a person
+while their press is handled (a scheduled reminder, say) is not taken for its answer.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from bot.core.actions import SendPrivate
+from bot.core.events import Event, VoteCast
+from bot.core.ids import PersonRef
 from bot.texts import Catalogue
 from tests.support.telegram import (
     button_with,
@@ -73,3 +77,36 @@ async def test_one_persons_presses_in_two_groups_each_open_their_own_groups_cons
     assert fake.callback_answers[two]["url"] == links[1]
     recorded = Catalogue.load().get("en", "vote.recorded", answer="\x00").split("\x00")[0]
     assert str(fake.callback_answers[mine]["text"]).startswith(recorded)
+
+
+async def test_a_private_message_sent_while_a_press_is_handled_is_not_taken_for_its_answer(
+    fake: FakeBotApi, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sam, fran, carol = fake.user("Sam"), fake.user("Fran"), fake.user("Carol")
+    chat = fake.group("One", kind="supergroup", members=[sam, fran, carol])
+    fake.add_admin(chat, fran)
+    for user in (sam, fran, carol):
+        user.start_private()
+    settings = telegram_settings(fake, database_url, staff=[sam.id])
+    reminder = "A reminder from elsewhere"
+    async with running_bot(settings, fake, monkeypatch) as app:
+        for user, words in ((sam, "/register"), (fran, f"/start {SCRIPT}")):
+            user.say(chat, words)
+            await settle(fake)
+        fran.say(chat, "/goto research-comfort")
+        await settle(fake)
+        platform = app.service.platforms["telegram"]
+        handle = platform.handle  # type: ignore[attr-defined]
+
+        async def meanwhile(event: Event) -> None:
+            # Something else (the scheduler, another group) writes to Carol meanwhile.
+            if isinstance(event, VoteCast):
+                await platform.perform(SendPrivate(PersonRef("telegram", str(carol.id)), reminder))
+            await handle(event)
+
+        monkeypatch.setattr(platform, "handle", meanwhile)
+        pressed = press_first_answer(fake, carol, chat)
+        await settle(fake)
+        await handled(fake, sam)
+    assert reminder in [m.get("text") for m in fake.private_messages_to(carol)]
+    assert fake.callback_answers[pressed]["url"] == join_link(fake, chat)
