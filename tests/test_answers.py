@@ -42,6 +42,8 @@ def test_a_reply_to_the_person_who_acted_names_their_event_and_nothing_else_does
     # A message is answered where it was written, with no token; a timer answers no one.
     assert origin_of(MessagePosted(CAROL, G2, "m1", "hi", T0)) == Origin(CAROL, G2)
     assert origin_of(TimerFired(G1, "step", T0, person=FRAN)) is None
+    # A private message without a platform handle needs no more than a private reply.
+    assert origin_of(MessagePosted(CAROL, None, "m2", "hi", T0)) is None
     assert answering(None, SendPrivate(CAROL, "x")).answers is None
 
 

@@ -22,12 +22,19 @@ from bot.core.ids import Origin
 
 
 def origin_of(event: Event) -> Origin | None:
-    """Where a person's event came from and how to answer it; None for other events."""
+    """Where a person's event came from and how to answer it; None when nothing is to tell.
+
+    A private event without a platform handle is answered by a plain private message, and
+    events no person made (timers, deletions) answer no one.
+    """
+    origin: Origin | None = None
     if isinstance(event, ButtonPressed | VoteCast | CommandIssued):
-        return Origin(event.person, event.group, event.token)
-    if isinstance(event, MessagePosted | MessageEdited):
-        return Origin(event.person, event.group)
-    return None
+        origin = Origin(event.person, event.group, event.token)
+    elif isinstance(event, MessagePosted | MessageEdited):
+        origin = Origin(event.person, event.group)
+    if origin is None or (origin.group is None and origin.token is None):
+        return None
+    return origin
 
 
 def answering(origin: Origin | None, action: Action) -> Action:
