@@ -17,6 +17,8 @@ from bot.core.events import Event, VoteCast
 from bot.core.ids import PersonRef
 from bot.texts import Catalogue
 from tests.support.telegram import (
+    Group,
+    act,
     button_with,
     consent,
     handled,
@@ -82,19 +84,15 @@ async def test_one_persons_presses_in_two_groups_each_open_their_own_groups_cons
 async def test_a_private_message_sent_while_a_press_is_handled_is_not_taken_for_its_answer(
     fake: FakeBotApi, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sam, fran, carol = fake.user("Sam"), fake.user("Fran"), fake.user("Carol")
-    chat = fake.group("One", kind="supergroup", members=[sam, fran, carol])
-    fake.add_admin(chat, fran)
-    for user in (sam, fran, carol):
-        user.start_private()
+    g = Group(fake)
+    sam, fran, carol, chat = g.sam, g.fran, g.carol, g.chat
+    carol.start_private()  # so a private message can reach her
     settings = telegram_settings(fake, database_url, staff=[sam.id])
     reminder = "A reminder from elsewhere"
     async with running_bot(settings, fake, monkeypatch) as app:
         for user, words in ((sam, "/register"), (fran, f"/start {SCRIPT}")):
-            user.say(chat, words)
-            await settle(fake)
-        fran.say(chat, "/goto research-comfort")
-        await settle(fake)
+            await act(fake, user, chat, words)
+        await act(fake, fran, chat, "/goto research-comfort")
         platform = app.service.platforms["telegram"]
         handle = platform.handle  # type: ignore[attr-defined]
 
