@@ -655,7 +655,8 @@ def test_a_person_without_participate_is_invited_once_privately_and_not_captured
         ALICE,
         ctx.t("consent.invite"),
         GROUP,
-        (Button(ctx.t("session.join_button"), "consent", "/consent"),),
+        (Button(ctx.t("session.join_button"), "consent", "/consent", private=True),),
+        asks_consent=True,
     )
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.content.models import Card
-from bot.core.ids import GroupRef, PersonRef
+from bot.core.events import CommandIssued
+from bot.core.ids import GroupRef, Origin, PersonRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,8 @@ class Button:
     label: str
     payload: str
     command: str
+    # Pressed in a group, it leads to the person's private chat about that group (consent).
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,11 @@ class SendPrivate:
     buttons: tuple[Button, ...] = ()
     # Messages with the same slot replace each other (edited in place where the platform can).
     slot: str | None = None
+    # The event or button press this answers (filled by ``bot.core.answers``).
+    answers: Origin | None = None
+    # It invites the person to consent to ``group``: where a platform can, answering a press
+    # opens the private consent chat at once.
+    asks_consent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +87,8 @@ class CheckAccess:
 
     group: GroupRef
     person: PersonRef
+    # The command this answers (filled by ``bot.core.answers``).
+    answers: Origin | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +105,25 @@ class SendImage:
     person: PersonRef | None = None
 
 
-Action = SendText | SendCard | AskChoice | SendPrivate | CheckAccess | SendImage
+@dataclass(frozen=True, slots=True)
+class OpenTopic:
+    """Open a new topic in a group for a session titled ``title``, then handle ``then`` there.
+
+    ``then`` is the command that asked for it (with its group, the platform puts the topic's).
+    """
+
+    group: GroupRef
+    title: str
+    then: CommandIssued
+
+
+Action = SendText | SendCard | AskChoice | SendPrivate | CheckAccess | SendImage | OpenTopic
 
 
 def recipient(action: Action) -> PersonRef | None:
     """The person an action goes to privately, or None when it goes to its group."""
     if isinstance(action, CheckAccess):
         return None  # it names whom to tell, but it is about the group
+    if isinstance(action, OpenTopic):
+        return None
     return action.person

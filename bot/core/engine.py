@@ -76,7 +76,8 @@ def step(state: SessionState | None, event: Event, actor: Actor, ctx: Context) -
         case CommandIssued(name=name, args=args) if name.lower() == profile.COMMAND:
             return profile.handle(state, args, actor, ctx, private=event.group is None)
         case CommandIssued(name=name, args=args):
-            return command(state, name.lower(), args, actor, ctx)
+            done = command(state, name.lower(), args, actor, ctx)
+            return steering.in_new_topic(state, event, done, ctx) if event.opens_topic else done
         case ButtonPressed(payload=payload) if payload.split()[:1] == [profile.COMMAND]:
             rest = tuple(payload.split()[1:])
             return profile.handle(state, rest, actor, ctx, private=event.group is None)

@@ -62,6 +62,10 @@ class CommandIssued:
     reply_to: str | None = None
     # The platform says the person administers the group (a fact; the service decides roles).
     by_admin: bool = False
+    # The platform's handle for answering this command (a Discord interaction's token).
+    token: str | None = None
+    # The platform runs a session started here in a new topic it opens (a Discord thread).
+    opens_topic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,9 @@ class ButtonPressed:
     about: GroupRef | None = None
     # The platform's id of this press, so a redelivered press is handled once.
     press_id: str | None = None
+    # The platform's handle for answering this press (a callback query id, an interaction's
+    # token); replies name it, so the platform keeps nothing between the press and its answer.
+    token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +98,9 @@ class VoteCast:
     toggle: bool = False
     # The platform's id of this press, so a redelivered press is handled once.
     press_id: str | None = None
+    # The platform's handle for answering this press (a callback query id, an interaction's
+    # token); replies name it, so the platform keeps nothing between the press and its answer.
+    token: str | None = None
 
 
 TIMER_KINDS = ("step", "open", "remind", "missed", "close", "nudge")

@@ -35,6 +35,19 @@ class GroupRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """What an action answers: the person who acted, where, and the platform's handle for it.
+
+    ``group`` is where the person was (None in a private chat); ``token`` is the platform's
+    opaque id for answering the event itself (a Telegram callback query id), when it has one.
+    """
+
+    person: PersonRef
+    group: GroupRef | None
+    token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MessageRef:
     """A platform message, for handling it once: its chat and its id there.
 

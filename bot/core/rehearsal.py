@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from bot.content.models import Script
 from bot.core import support
-from bot.core.actions import Action, CheckAccess, SendPrivate
+from bot.core.actions import Action, CheckAccess, OpenTopic, SendPrivate
 from bot.core.captures import SessionSaved
 from bot.core.context import Actor, Context, Transition
 from bot.core.effects import ChartRequested, RehearsalChanged
@@ -148,7 +148,7 @@ def _mirror(
     for action in moved.actions:
         if isinstance(action, SendPrivate):
             shown.append(replace(action, group=None))
-        elif not isinstance(action, CheckAccess):
+        elif not isinstance(action, CheckAccess | OpenTopic):
             shown.append(replace(action, person=actor.person))
     rehearsal = moved.state
     stepped = any(isinstance(c, SessionSaved) for c in moved.captures)

@@ -137,7 +137,9 @@ def consented(actor: Actor) -> bool:
 def _invite(state: SessionState, actor: Actor, ctx: Context) -> Transition:
     if actor.invited or actor.group is None:
         return Transition(state)
-    invitation = SendPrivate(actor.person, ctx.t("consent.invite"), actor.group, _join(ctx))
+    invitation = SendPrivate(
+        actor.person, ctx.t("consent.invite"), actor.group, (join_button(ctx),), asks_consent=True
+    )
     return Transition(state, (invitation,), effects=(Invited(actor.person, actor.group),))
 
 
@@ -146,10 +148,17 @@ def _not_recorded(state: SessionState, actor: Actor, ctx: Context) -> Transition
 
     Only the first time does it stand for their invitation, so a message later brings none.
     """
-    note = SendPrivate(actor.person, ctx.t("vote.not_consented"), actor.group, _join(ctx))
+    note = SendPrivate(
+        actor.person,
+        ctx.t("vote.not_consented"),
+        actor.group,
+        (join_button(ctx),),
+        asks_consent=True,
+    )
     invited = () if actor.invited or actor.group is None else (Invited(actor.person, actor.group),)
     return Transition(state, (note,), effects=invited)
 
 
-def _join(ctx: Context) -> tuple[Button, ...]:
-    return (Button(ctx.t("session.join_button"), "consent", "/consent"),)
+def join_button(ctx: Context) -> Button:
+    """The button that leads to consent; pressed in a group, to the private chat about it."""
+    return Button(ctx.t("session.join_button"), "consent", "/consent", private=True)

@@ -11,10 +11,30 @@ from bot.content import heard
 from bot.content.models import QUESTION_SEPARATOR, Script, Step
 from bot.content.version import version_of
 from bot.core import schedule, support
-from bot.core.actions import Action, AskChoice, Button, SendCard, SendPrivate, SendText
+from bot.core.actions import Action, AskChoice, OpenTopic, SendCard, SendPrivate, SendText
 from bot.core.captures import CardShown, ContentUsed, SessionSaved
 from bot.core.context import Actor, Context, Transition, reply
+from bot.core.events import CommandIssued
+from bot.core.responses import join_button
 from bot.core.state import SessionState, Status
+
+
+def in_new_topic(
+    state: SessionState | None, event: CommandIssued, done: Transition, ctx: Context
+) -> Transition:
+    """A start the platform runs in a new topic: the topic is opened first, the start then.
+
+    Only a start that succeeds here asks for a topic (a refusal stays as it is), so no empty
+    topic is opened for a person who may not start a session, or for a script that is unknown.
+    """
+    started = done.state
+    if event.group is None or started is None or not started.live:
+        return done
+    if state is not None and state.live:
+        return done  # a session ran before this command: nothing was started
+    script = ctx.script(started.script_id, started.content_version)
+    title = script.title if script is not None else started.script_id or ""
+    return Transition(state, (OpenTopic(event.group, title, event),))
 
 
 def start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context) -> Transition:
@@ -54,7 +74,7 @@ def start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context
         started_at=ctx.now,
         step_started_at=ctx.now,
     )
-    join = Button(ctx.t("session.join_button"), "consent", "/consent")
+    join = join_button(ctx)
     shown, cards = present(started, script, actor, ctx)
     actions: list[Action] = [
         SendText(

@@ -38,6 +38,7 @@ from bot.service.drafts import HeardDrafts
 from bot.service.roles import Roles
 
 log = logging.getLogger(__name__)
+Perform = Callable[[Action], Awaitable[None]]
 
 
 class EffectRunner:
@@ -49,7 +50,7 @@ class EffectRunner:
         roles: Roles,
         desks: Desks,
         sessions: Mapping[GroupRef, SessionState],
-        perform: Callable[[Action], Awaitable[None]],
+        perform: Perform,
         pseudonymise: Callable[[PersonRef], str],
         drafts: HeardDrafts | None = None,
     ) -> None:
@@ -66,20 +67,24 @@ class EffectRunner:
         self.pseudonymise = pseudonymise
         self.drafts = drafts
 
-    async def run(self, effect: Effect, ctx: Context) -> None:
-        """Carry out one effect; others need nothing here (the service keeps them in memory)."""
+    async def run(self, effect: Effect, ctx: Context, answer: Perform | None = None) -> None:
+        """Carry out one effect; others need nothing here (the service keeps them in memory).
+
+        ``answer`` performs what is said to the person whose event asked for the effect.
+        """
+        answer = answer or self.perform
         if isinstance(effect, DataRequested):
             data = await self.store.person_data(effect.person)
-            await self.perform(SendPrivate(effect.person, describe(data, ctx)))
+            await answer(SendPrivate(effect.person, describe(data, ctx)))
         elif isinstance(effect, ErasureRequested):
-            await self._erase(effect.person, ctx)
+            await self._erase(effect.person, ctx, answer)
         elif isinstance(effect, RoleChanged):
             await self._change_role(effect, ctx)
         elif isinstance(effect, GroupRegistered):
             await self.roles.register(effect.group, ctx.now)
             log.info("group registered", extra={"group": effect.group.chat_id})
         elif isinstance(effect, ForgetRequested):
-            await self._forget(effect, ctx)
+            await self._forget(effect, ctx, answer)
         elif isinstance(effect, TallyChanged):
             await self._tally(effect, ctx)
         elif isinstance(effect, SummaryRequested | ChartRequested):
@@ -87,9 +92,9 @@ class EffectRunner:
         elif isinstance(effect, TurnoutRequested):
             counts = await self.store.turnout(effect.session_id, effect.step_id, effect.group.whole)
             text = support.pulse(self.sessions.get(effect.group), counts, ctx)
-            await self.perform(SendPrivate(effect.person, text, effect.group))
+            await answer(SendPrivate(effect.person, text, effect.group))
 
-    async def _forget(self, request: ForgetRequested, ctx: Context) -> None:
+    async def _forget(self, request: ForgetRequested, ctx: Context, answer: Perform) -> None:
         responses = (await self.store.person_data(request.person)).responses
         if not 1 <= request.number <= len(responses):
             text = ctx.t("forget.no_such", number=request.number, count=len(responses))
@@ -98,7 +103,7 @@ class EffectRunner:
             gone = ResponseDeleted(chosen.group, chosen.message_id, ctx.now, request.person)
             await self.store.apply([gone])
             text = ctx.t("forget.done_number", number=request.number, step=chosen.step_id)
-        await self.perform(SendPrivate(request.person, text))
+        await answer(SendPrivate(request.person, text))
 
     async def _tally(self, change: TallyChanged, ctx: Context) -> None:
         state = self.sessions.get(change.group)
@@ -123,13 +128,13 @@ class EffectRunner:
         log.info("erasure done", extra={"responses": erasure.responses, "votes": erasure.votes})
         return erasure
 
-    async def _erase(self, person: PersonRef, ctx: Context) -> None:
+    async def _erase(self, person: PersonRef, ctx: Context, answer: Perform) -> None:
         erasure = await self.erase(person, ctx.now)
         if erasure.responses or erasure.votes or erasure.consents:
             text = ctx.t("withdraw.done", responses=erasure.responses, votes=erasure.votes)
         else:
             text = ctx.t("withdraw.nothing")
-        await self.perform(SendPrivate(person, text))
+        await answer(SendPrivate(person, text))
 
     async def _change_role(self, change: RoleChanged, ctx: Context) -> None:
         name = change.person.user_id

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.content.check import Library
@@ -17,6 +18,7 @@ from bot.content.models import REQUIRED_SCOPE
 from bot.content.version import Version, version_of
 from bot.core import profile, support
 from bot.core.actions import Action, SendPrivate, recipient
+from bot.core.answers import answering, origin_of
 from bot.core.captures import ConsentRecorded, SessionSaved
 from bot.core.context import Actor, Context, Transition
 from bot.core.desk import SoloState
@@ -24,14 +26,14 @@ from bot.core.direct import DIRECT
 from bot.core.dispatch import Dispatcher
 from bot.core.effects import Effect, ErasureRequested, Invited
 from bot.core.events import ButtonPressed, CommandIssued, Event, VoteCast
-from bot.core.ids import GroupRef, MessageRef, PersonRef
+from bot.core.ids import GroupRef, MessageRef, Origin, PersonRef
 from bot.core.ports import Platform, Store
 from bot.core.records import Erasure
 from bot.core.rehearsal import PLATFORM as REHEARSAL
 from bot.core.state import SessionState, Status
 from bot.service.desks import Desks
 from bot.service.drafts import HeardDrafts
-from bot.service.effects import EffectRunner
+from bot.service.effects import EffectRunner, Perform
 from bot.service.intake import Intake, IntakeRules, Verdict, message_of
 from bot.service.roles import Roles
 from bot.service.standing import Standing
@@ -146,6 +148,8 @@ class Service:
             await self._handle(event)
 
     async def _handle(self, raw: Event) -> None:
+        # What is said to the person who acted answers their event (the core names it).
+        answer = partial(self._answer, origin_of(raw))
         event, original_length = self.intake.admit(raw)
         person = event.person or PersonRef(event.group.platform if event.group else "", "")
         # Keyed as it came: whether a private message is routed to a self-paced dialogue
@@ -179,7 +183,7 @@ class Service:
         verdict = self.intake.limit(event, actor)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
-                await self.perform(self.intake.slow_down(actor, self._t))
+                await answer(self.intake.slow_down(actor, self._t))
             return
         ctx = Context(
             self.library,
@@ -216,9 +220,9 @@ class Service:
             if isinstance(effect, Invited):  # remembered before it is sent: sent once
                 await self.standing.invite(effect.person, effect.group, ctx.now)
         for action in transition.actions:
-            await self.perform(action)
+            await answer(action)
         for effect in transition.effects:
-            await self._effect(effect, ctx)
+            await self._effect(effect, ctx, answer)
         for observe in self.observers:
             await observe(transition, actor, ctx)
 
@@ -262,10 +266,13 @@ class Service:
             self.platform_errors[target.platform] += 1
             log.exception("platform could not perform %s", type(action).__name__)
 
-    async def _effect(self, effect: Effect, ctx: Context) -> None:
+    async def _answer(self, origin: Origin | None, action: Action) -> None:
+        await self.perform(answering(origin, action))
+
+    async def _effect(self, effect: Effect, ctx: Context, answer: Perform) -> None:
         if isinstance(effect, ErasureRequested):
             self._forget_person(effect.person)
-        await self.effects.run(effect, ctx)
+        await self.effects.run(effect, ctx, answer)
 
     async def erase(self, person: PersonRef, now: datetime) -> Erasure:
         """Erase a person as ``/withdraw confirm`` does, for a request made to staff."""

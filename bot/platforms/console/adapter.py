@@ -23,6 +23,7 @@ from bot.core.actions import (
     Action,
     AskChoice,
     CheckAccess,
+    OpenTopic,
     SendCard,
     SendImage,
     SendPrivate,
@@ -78,8 +79,9 @@ class ConsolePlatform:
 
     async def perform(self, action: Action) -> None:
         """Print an action with who would see it."""
-        if isinstance(action, CheckAccess):
-            return  # the console sees every line typed: nothing to check
+        if isinstance(action, CheckAccess | OpenTopic):
+            # The console sees every line typed, and never asks for topics: nothing to do.
+            return
         person = recipient(action)
         if person is not None:
             where = f"private to {person.user_id}"

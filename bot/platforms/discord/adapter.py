@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import discord
 
 from bot.content.check import Library
-from bot.core.actions import Action
+from bot.core.actions import Action, OpenTopic
 from bot.core.events import (
     ButtonPressed,
     CommandIssued,
@@ -38,8 +38,8 @@ from bot.core.state import SessionState
 from bot.platforms.discord import ui
 from bot.platforms.discord.catchup import CatchUp, Channel, CursorBook
 from bot.platforms.discord.client import make_client
-from bot.platforms.discord.commands import DIRECT_ONLY, install
-from bot.platforms.discord.out import Outbox, Reply, current_reply
+from bot.platforms.discord.commands import DIRECT_ONLY, install, open_topic
+from bot.platforms.discord.out import Outbox
 from bot.platforms.discord.settings import DiscordSettings
 from bot.settings import ConfigError
 from bot.texts import Catalogue
@@ -63,27 +63,11 @@ NO_CONTENT_INTENT = (
 )
 
 
-class RoleBook(Protocol):
-    """The service's answers about groups and roles."""
-
-    async def is_registered(self, group: GroupRef | None) -> bool:
-        """Whether the group's chat may run sessions."""
-
-    async def is_facilitator(
-        self, person: PersonRef, group: GroupRef | None, by_admin: bool = False
-    ) -> bool:
-        """Whether the person may run sessions in the group."""
-
-
 class Host(Protocol):
-    """What the adapter needs from the service: content, sessions, roles, clock, handle()."""
+    """What the adapter needs from the service: content, sessions, clock, handle()."""
 
     library: Library
     clock: Callable[[], datetime]
-
-    @property
-    def roles(self) -> RoleBook:
-        """Who may do what where."""
 
     @property
     def sessions(self) -> Mapping[GroupRef, SessionState]:
@@ -185,7 +169,10 @@ class DiscordPlatform:
 
     async def perform(self, action: Action) -> None:
         """Carry out one action in Discord."""
-        await self.outbox.perform(action)
+        if isinstance(action, OpenTopic):
+            await open_topic(self, action)
+        else:
+            await self.outbox.perform(action)
 
     # Events in --------------------------------------------------------------------------
 
@@ -219,17 +206,15 @@ class DiscordPlatform:
         except discord.HTTPException:
             return None
 
-    async def deliver(self, event: Event) -> None:
-        """Hand an event to the service; a failure is logged by kind, never with its text."""
+    async def deliver(self, event: Event) -> bool:
+        """Hand an event to the service; False on a failure, logged by kind, never with its text."""
         try:
             await self.host.handle(event)
         except Exception as exc:  # one bad event must not stop the bot
             # An exception's message may quote what was written, so only its type is logged.
             log.error("could not handle %s: %s", type(event).__name__, type(exc).__name__)
-            reply = current_reply()
-            if reply is not None:
-                with contextlib.suppress(discord.HTTPException):
-                    await self.outbox.followup(reply, self.t("discord.failed"))
+            return False
+        return True
 
     async def on_message(self, message: discord.Message) -> None:
         """A message as it is posted, once its group has caught up on what it missed."""
@@ -319,7 +304,7 @@ class DiscordPlatform:
     async def submit(
         self, interaction: discord.Interaction[Any], make: ui.MakeEvent, about: str | None = None
     ) -> None:
-        """Acknowledge an interaction, then handle its event with private replies sent to it.
+        """Acknowledge an interaction, then handle its event; the replies to it name its token.
 
         In a direct message the replies are ordinary messages there, kept like the rest of
         the conversation (a pressed button's message stays as it is).
@@ -331,31 +316,43 @@ class DiscordPlatform:
                 await interaction.response.defer()
             else:
                 await interaction.response.defer(ephemeral=True, thinking=True)
-        with self.outbox.replying_to(Reply(interaction, direct)) as reply:
-            group = self.group_of(interaction.channel)
-            event = _keyed(
-                make(self.person(interaction.user), group, self.host.clock()), interaction
-            )
-            if event is None:
-                await self.outbox.followup(reply, self.t("discord.stale"))
-            else:
-                if about and group is None and isinstance(event, CommandIssued | ButtonPressed):
-                    event = replace(event, about=GroupRef(PLATFORM, about))
-                await self.deliver(event)
-            if not reply.sent and not (direct and pressed):
-                # Nothing to say here (the answer went to a channel or a DM): end "thinking".
-                with contextlib.suppress(discord.HTTPException):
-                    await interaction.delete_original_response()
+        group = self.group_of(interaction.channel)
+        event = _keyed(make(self.person(interaction.user), group, self.host.clock()), interaction)
+        if event is None:
+            await self.outbox.followup(interaction.token, self.t("discord.stale"))
+            return
+        if about and group is None and isinstance(event, CommandIssued | ButtonPressed):
+            event = replace(event, about=GroupRef(PLATFORM, about))
+        if not await self.deliver(event):
+            with contextlib.suppress(discord.HTTPException):
+                await self.outbox.followup(interaction.token, self.t("discord.failed"))
+        if not (direct and pressed):
+            await _end_thinking(interaction)
 
 
 def _keyed(event: Event | None, interaction: discord.Interaction[Any]) -> Event | None:
-    """The event keyed by its interaction's id, so one dispatched twice is handled once."""
+    """The event keyed by its interaction's id, so one dispatched twice is handled once.
+
+    It carries the interaction's token too: the replies to it name the token (``answers``).
+    """
     key = str(interaction.id)
     if isinstance(event, ButtonPressed | VoteCast):
-        return replace(event, press_id=key)
-    if isinstance(event, CommandIssued) and event.message_id is None:
-        return replace(event, message_id=f"interaction:{key}")
+        return replace(event, press_id=key, token=interaction.token)
+    if isinstance(event, CommandIssued):
+        message_id = event.message_id or f"interaction:{key}"
+        return replace(event, message_id=message_id, token=interaction.token)
     return event
+
+
+async def _end_thinking(interaction: discord.Interaction[Any]) -> None:
+    """Remove the "thinking" placeholder if nothing answered it (the answer went elsewhere).
+
+    Discord remembers whether a follow-up replaced it, so nothing is kept here.
+    """
+    with contextlib.suppress(discord.HTTPException):
+        original = await interaction.original_response()
+        if original.flags.loading:
+            await interaction.delete_original_response()
 
 
 def _connection_ended(task: asyncio.Task[None]) -> None:

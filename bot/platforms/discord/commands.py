@@ -1,9 +1,10 @@
 """Slash commands: ``/dialogue ...``, ``/consent``, ``/mydata``, ``/withdraw``, and two more.
 
 Each command becomes the core's ``CommandIssued``; whether the person may use it is the
-service's decision (the adapter only reports whether they hold a facilitator role). Answers
-to the person are ephemeral in a server. ``/dialogue start`` in a channel opens a thread for
-the session first, when the settings say so and the person may start one there. ``/join`` (a
+engine's decision (the adapter only reports whether they hold a facilitator role). Answers
+to the person are ephemeral in a server. ``/dialogue start`` in a channel, when the settings
+run sessions in threads, says so; a start the engine allows then comes back as ``OpenTopic``,
+and the thread is opened and the start handled there (``open_topic``). ``/join`` (a
 resident taking part on their own) and ``/rehearse`` are offered in direct messages with the
 bot, where commands are global (no ``discord.guilds``); typed as text they work everywhere.
 """
@@ -13,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
 
+from bot.core.actions import OpenTopic
 from bot.core.events import CommandIssued, Event
 from bot.core.ids import GroupRef, PersonRef
 from bot.platforms.discord.ui import MakeEvent
@@ -52,7 +55,11 @@ def install(tree: app_commands.CommandTree[Any], platform: DiscordPlatform) -> N
     @dialogue.command(name="start", description=t("discord.cmd_start"))
     @app_commands.describe(script=t("discord.opt_script"))
     async def start(interaction: Interaction, script: str) -> None:
-        await _start(platform, interaction, script)
+        in_thread = platform.settings.sessions_in == "thread"
+        opens_topic = in_thread and isinstance(interaction.channel, discord.TextChannel)
+        await platform.submit(
+            interaction, _command(platform, interaction, "start", (script,), opens_topic)
+        )
 
     @dialogue.command(name="goto", description=t("discord.cmd_goto"))
     @app_commands.describe(step=t("discord.opt_step"))
@@ -150,35 +157,26 @@ def _command(
     interaction: Interaction,
     name: str,
     args: tuple[str | None, ...],
-    group: GroupRef | None = None,
+    opens_topic: bool = False,
 ) -> MakeEvent:
     by_admin = platform.is_admin(interaction.user)
     words = tuple(a for a in args if a)
 
     def make(person: PersonRef, where: GroupRef | None, at: datetime) -> Event:
-        return CommandIssued(person, group or where, name, words, at, by_admin=by_admin)
+        return CommandIssued(
+            person, where, name, words, at, by_admin=by_admin, opens_topic=opens_topic
+        )
 
     return make
 
 
-async def _start(platform: DiscordPlatform, interaction: Interaction, script_id: str) -> None:
-    """Start a session, in a new thread named after the script and date where configured."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    channel, group = interaction.channel, platform.group_of(interaction.channel)
-    script = platform.host.library.scripts.get(script_id)
-    roles, person = platform.host.roles, platform.person(interaction.user)
-    # Only open a thread for a start that can succeed; otherwise the engine says why not.
-    if (
-        platform.settings.sessions_in != "thread"
-        or not isinstance(channel, discord.TextChannel)
-        or script is None
-        or not await roles.is_registered(group)
-        or not await roles.is_facilitator(person, group, platform.is_admin(interaction.user))
-    ):
-        await platform.submit(interaction, _command(platform, interaction, "start", (script_id,)))
-        return
+async def open_topic(platform: DiscordPlatform, action: OpenTopic) -> None:
+    """Open the thread a session was allowed to start in, named after it and the date."""
+    channel = await platform.outbox.channel(action.group)
     date = f"{platform.host.clock():%Y-%m-%d}"
-    name = platform.t("discord.thread_name", title=script.title, date=date)
+    name = platform.t("discord.thread_name", title=action.title, date=date)
+    if not isinstance(channel, discord.TextChannel):
+        raise ValueError(f"discord channel {action.group.chat_id} cannot hold threads")
     try:
         thread = await channel.create_thread(
             name=shorten(name, THREAD_NAME_LIMIT),
@@ -186,13 +184,13 @@ async def _start(platform: DiscordPlatform, interaction: Interaction, script_id:
             auto_archive_duration=THREAD_ARCHIVE_MINUTES,
         )
     except discord.HTTPException:
-        await interaction.followup.send(platform.t("discord.no_thread"), ephemeral=True)
+        if action.then.token is not None:
+            await platform.outbox.followup(action.then.token, platform.t("discord.no_thread"))
         return
     topic = platform.group_of(thread)
-    start = _command(platform, interaction, "start", (script_id,), topic)
-    await platform.submit(interaction, start)
+    await platform.deliver(replace(action.then, group=topic, opens_topic=False))
     state = platform.host.sessions.get(topic) if topic is not None else None
     if state is None or not state.live:
-        # The engine refused (and said why): leave no empty thread behind, where allowed.
+        # The engine refused there after all (and said why): leave no empty thread behind.
         with contextlib.suppress(discord.HTTPException):
             await thread.delete()

@@ -1,9 +1,9 @@
 """Actions out to Discord: channel messages, card embeds, choices, private and ephemeral replies.
 
-A private message to someone in the middle of an interaction in a server becomes an ephemeral
-follow-up of that interaction (``replying_to``); otherwise it is a direct message, as is anything
-shown to one person as their group would see it (a rehearsal, a resident's own dialogue). Nothing
-the bot sends can mention anyone: every send passes ``AllowedMentions.none()``.
+A private message that answers an interaction in a server (its ``answers`` names the
+interaction's token) becomes an ephemeral follow-up of it; otherwise it is a direct message, as
+is anything shown to one person as their group would see it (a rehearsal, a resident's own
+dialogue). Nothing the bot sends can mention anyone: every send passes ``AllowedMentions.none()``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-from collections.abc import Iterator
-from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -41,6 +38,9 @@ from bot.platforms.render import (
 )
 from bot.texts import Catalogue
 
+if TYPE_CHECKING:
+    from discord.types.webhook import Webhook as WebhookPayload
+
 MESSAGE_LIMIT = 2000
 ALT_TEXT_LIMIT = 1024
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -57,19 +57,6 @@ NEEDED = (
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Reply:
-    """The interaction a person is in the middle of, so private answers go to it."""
-
-    interaction: discord.Interaction[Any]
-    # In a direct message, where private answers are ordinary messages rather than follow-ups.
-    direct: bool = False
-    sent: bool = False
-
-
-_REPLY: ContextVar[Reply | None] = ContextVar("discord_reply", default=None)
-
-
 class Outbox:
     """Performs the core's actions with a Discord client."""
 
@@ -80,19 +67,6 @@ class Outbox:
     def t(self, key: str, **params: object) -> str:
         """A message from the catalogue in the deployment's language."""
         return self.texts.get(self.language, key, **params)
-
-    @contextlib.contextmanager
-    def replying_to(self, reply: Reply) -> Iterator[Reply]:
-        """Send private answers for this interaction's person to it, while the block runs.
-
-        The service handles one event at a time per group, but different groups run
-        concurrently, so the reply travels with the task rather than the adapter.
-        """
-        token = _REPLY.set(reply)
-        try:
-            yield reply
-        finally:
-            _REPLY.reset(token)
 
     async def perform(self, action: Action) -> None:
         """Carry out one action in Discord."""
@@ -162,13 +136,10 @@ class Outbox:
             view = ui.consent_view(self, group, tuple((scope, False) for scope in scopes))
         else:
             text, embeds, view = action.text, [], ui.buttons_view(group, action.buttons)
-        reply = _REPLY.get()
-        if (
-            reply is not None
-            and not reply.direct
-            and str(reply.interaction.user.id) == action.person.user_id
-        ):
-            await self.followup(reply, text, embeds, view)
+        origin = action.answers
+        if origin is not None and origin.token is not None and origin.group is not None:
+            # It answers an interaction in a server; in direct messages answers are messages.
+            await self.followup(origin.token, text, embeds, view)
             return
         try:
             channel = await self.direct(action.person)
@@ -182,21 +153,26 @@ class Outbox:
 
     async def followup(
         self,
-        reply: Reply,
+        token: str,
         text: str,
         embeds: list[discord.Embed] | None = None,
         view: discord.ui.View | None = None,
     ) -> None:
-        """An ephemeral follow-up to the interaction, split at the message limit."""
+        """An ephemeral follow-up to the interaction with this token, split at the limit."""
         pieces = split_text(text, MESSAGE_LIMIT)
-        webhook = reply.interaction.followup
+        # What ``Interaction.followup`` builds, from the token alone.
+        payload: WebhookPayload = {
+            "id": self.client.application_id or 0,
+            "type": 3,
+            "token": token,
+        }
+        webhook = discord.Webhook.from_state(data=payload, state=self.client._connection)
         for piece in pieces[:-1]:
             await webhook.send(piece, ephemeral=True, allowed_mentions=NO_MENTIONS)
         extra: dict[str, Any] = {"view": view} if view is not None else {}
         await webhook.send(
             pieces[-1], embeds=embeds or [], ephemeral=True, allowed_mentions=NO_MENTIONS, **extra
         )
-        reply.sent = True
 
     async def _post(
         self,
@@ -251,7 +227,9 @@ class Outbox:
         missing = missing_permissions(channel)
         if missing:
             text = self.t("discord.missing_permissions", permissions=", ".join(missing))
-            await self.private(SendPrivate(action.person, text, action.group))
+            await self.private(
+                SendPrivate(action.person, text, action.group, answers=action.answers)
+            )
 
 
 def missing_permissions(channel: object) -> list[str]:
@@ -269,8 +247,3 @@ def _closed_direct_messages() -> None:
 def _dm_key(person: PersonRef) -> str:
     """The key of a person's direct messages among the slots."""
     return f"dm:{person.user_id}"
-
-
-def current_reply() -> Reply | None:
-    """The interaction the current task is answering, if any."""
-    return _REPLY.get()

@@ -36,11 +36,10 @@ from bot.platforms.telegram.codec import (
     PLATFORM,
     chat_and_thread,
     error_reason,
-    person_ref,
     step_key,
 )
 from bot.platforms.telegram.poll import Poller
-from bot.platforms.telegram.send import Press, Sender
+from bot.platforms.telegram.send import Sender
 from bot.platforms.telegram.settings import TelegramSettings
 from bot.platforms.telegram.updates import Directory, Notice, UpdateReader, group_of
 from bot.settings import ConfigError
@@ -229,30 +228,20 @@ class TelegramPlatform:
             return
         if isinstance(found, CommandIssued) and found.group is not None:
             found = replace(found, by_admin=await self._is_admin(message))
-        if found.group is None or found.person is None:
-            await self.handle(found)
-            return
-        self.sender.speaking[found.person] = found.group
-        try:
-            await self.handle(found)
-        finally:
-            self.sender.speaking.pop(found.person, None)
+        await self.handle(found)
 
     async def _on_press(self, update: Update) -> None:
         assert self.reader is not None and update.callback_query is not None
         query = update.callback_query
         found = self.reader.press(query)
-        press = Press(query, in_group=not isinstance(found, Notice) and found.group is not None)
         if isinstance(found, Notice):
-            await self.sender.answer(press, self.t(found.key))
+            await self.sender.answer(query.id, self.t(found.key))
             return
-        person = person_ref(query.from_user.id)
-        self.sender.pressing[person] = press
         try:
             await self.handle(found)
         finally:
-            self.sender.pressing.pop(person, None)
-            await self.sender.answer(press)
+            # Ends the button's spinner; Telegram refuses it if a reply already answered it.
+            await self.sender.answer(query.id)
 
     async def _is_admin(self, message: Message) -> bool:
         """Whether the sender administers the chat (Telegram's list, kept for a short time)."""

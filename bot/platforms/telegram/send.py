@@ -8,12 +8,10 @@ the private chat. What the private message said never goes to the group.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from telegram import (
     Bot,
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -47,22 +45,17 @@ from bot.texts import Catalogue
 
 log = logging.getLogger(__name__)
 
-CONSENT_PAYLOAD = "consent"  # the core's button that leads to the private consent chat
 TOAST_LIMIT = 200  # characters answerCallbackQuery shows
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-@dataclass
-class Press:
-    """A button press being handled: answered once, with a short reply as its pop-up."""
-
-    query: CallbackQuery
-    in_group: bool
-    answered: bool = False
-
-
 class Sender:
-    """Performs actions on one bot; remembers what it needs to edit or not repeat."""
+    """Performs actions on one bot; remembers what it needs to edit or not repeat.
+
+    What an action answers comes with it (``answers``): a short private reply to a press in a
+    group becomes the press's pop-up, so no private chat is needed to vote, and a private reply
+    that cannot be delivered becomes an invitation in the group the person wrote in.
+    """
 
     def __init__(
         self,
@@ -80,15 +73,9 @@ class Sender:
         self.resources = resources
         self.step_ids = step_ids
         self.people = people
-        # Button presses being handled, by presser: a short private answer to a press in a
-        # group becomes its pop-up, so no private chat is needed to vote.
-        self.pressing: dict[PersonRef, Press] = {}
         self._slots: dict[tuple[int, int | None, str], int] = {}
         self._photos: dict[str, str] = {}
         self._invited: set[tuple[PersonRef, GroupRef]] = set()
-        # The group each person's event being handled came from: where to invite them when a
-        # private answer (to /mydata typed in the group, say) cannot be delivered.
-        self.speaking: dict[PersonRef, GroupRef] = {}
 
     def t(self, key: str, **params: object) -> str:
         """A message from the catalogue."""
@@ -111,7 +98,7 @@ class Sender:
                 await self._check_access(action)
             elif isinstance(action, SendImage):
                 await self._image(action)
-            else:
+            elif isinstance(action, SendText):  # Telegram never asks for a topic (OpenTopic)
                 # Shown privately (a rehearsal): its join button gets no group link.
                 in_group = action.group if action.person is None else None
                 markup = self._keyboard(action.buttons, None, in_group)
@@ -133,15 +120,19 @@ class Sender:
         except TelegramError as exc:
             log.warning("Telegram refused a notice: %s", exc.message)
 
-    async def answer(self, press: Press, text: str | None = None, url: str | None = None) -> None:
-        """Answer a button press once; a press too old to answer is only logged."""
-        if press.answered:
-            return
-        press.answered = True
+    async def answer(self, press: str, text: str | None = None, url: str | None = None) -> bool:
+        """Answer a button press (by its id); False when Telegram refuses (answered, too old).
+
+        Telegram answers a press once, so whether it was answered is Telegram's to remember.
+        """
         try:
-            await press.query.answer(text=shorten(text, TOAST_LIMIT) if text else None, url=url)
+            await self.bot.answer_callback_query(
+                press, text=shorten(text, TOAST_LIMIT) if text else None, url=url
+            )
         except BadRequest as exc:
             log.info("button press not answered: %s", exc.message)
+            return False
+        return True
 
     async def _send(
         self,
@@ -183,8 +174,8 @@ class Sender:
         rows: list[list[InlineKeyboardButton]] = []
         for button in buttons:
             label = shorten(button.label, 64)
-            if button.payload == CONSENT_PAYLOAD and in_group is not None:
-                # Consent happens in private: the button opens that chat with the group's token.
+            if button.private and in_group is not None:
+                # The button opens the private chat about the group, with the group's token.
                 rows.append([InlineKeyboardButton(label, url=self.deep_link(in_group))])
                 continue
             data = button_data(button.payload, about)
@@ -259,15 +250,15 @@ class Sender:
         await self._send(chat_id, thread, html, InlineKeyboardMarkup(rows))
 
     async def _private(self, action: SendPrivate) -> None:
-        press = self.pressing.get(action.person)
-        if press is not None and press.in_group and not press.answered:
-            if action.group is not None and _offers_consent(action.buttons):
+        origin = action.answers
+        if origin is not None and origin.token is not None and origin.group is not None:
+            if action.asks_consent and action.group is not None:
                 # Someone without consent voted: open the private consent chat right away.
-                await self.answer(press, url=self.deep_link(action.group))
-                return
-            if not action.buttons and not action.slot and len(action.text) <= TOAST_LIMIT:
-                await self.answer(press, action.text)
-                return
+                if await self.answer(origin.token, url=self.deep_link(action.group)):
+                    return
+            elif not action.buttons and not action.slot and len(action.text) <= TOAST_LIMIT:
+                if await self.answer(origin.token, action.text):
+                    return
         markup = self._keyboard(action.buttons, action.group, None)
         text = action.text
         if action.buttons and markup is None:
@@ -278,7 +269,7 @@ class Sender:
             await self._invite_in_group(action)
 
     async def _invite_in_group(self, action: SendPrivate) -> None:
-        group = action.group or self.speaking.get(action.person)
+        group = action.group or (action.answers.group if action.answers else None)
         if group is None or (action.person, group.whole) in self._invited:
             log.info("private message undeliverable", extra={"kind": "forbidden"})
             return
@@ -314,7 +305,3 @@ def _where(action: SendText | SendCard | AskChoice | SendImage) -> tuple[int, in
     if action.person is not None:
         return int(action.person.user_id), None
     return chat_and_thread(action.group)
-
-
-def _offers_consent(buttons: tuple[Button, ...]) -> bool:
-    return any(button.payload == CONSENT_PAYLOAD for button in buttons)

@@ -171,11 +171,18 @@ class UpdateReader:
             if step_id is None or group is None:
                 return Notice("telegram.stale_button")
             return VoteCast(
-                person, group, step_id, (data.option,), self.clock(), data.toggle, query.id
+                person,
+                group,
+                step_id,
+                (data.option,),
+                self.clock(),
+                data.toggle,
+                query.id,
+                query.id,
             )
         assert isinstance(data, ButtonData)
         about = data.about if group is None else None
-        return ButtonPressed(person, group, data.payload, self.clock(), about, query.id)
+        return ButtonPressed(person, group, data.payload, self.clock(), about, query.id, query.id)
 
     def _from_person(self, message: Message, user: User | None) -> bool:
         if message.migrate_to_chat_id is not None:
