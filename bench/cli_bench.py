@@ -6,6 +6,12 @@ session: ...") on a terminal (a pseudo-terminal here), in a folder made by ``dia
 with its SQLite database already made by one untimed run. Each is run --runs times in turn;
 the report gives the median and the fastest, and each median's ratio to the baseline's.
 
+It also gives the processor time each took (user and system, median): for ``dialogue run``,
+that of its own process (all its threads, not the writer's helper process, which starts on
+the other core) until the ready line appeared. On a machine that others load, wall-clock
+times grow with the load while processor times stay close to what a quiet machine's wall
+clock shows.
+
     python bench/cli_bench.py --runs 20
 """
 
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import pty
+import resource
 import select
 import shutil
 import statistics
@@ -28,15 +35,32 @@ READY = b"Console session:"
 DIALOGUE = Path(sys.executable).with_name("dialogue")
 
 
-def exited(command: list[str], folder: Path) -> float:
-    """Seconds from spawning ``command`` until it exits (status 0)."""
+Took = tuple[float, float]  # wall-clock seconds, processor seconds
+
+
+def exited(command: list[str], folder: Path) -> Took:
+    """Seconds from spawning ``command`` until it exits (status 0), and its processor time."""
+    before = _children_cpu()
     start = time.perf_counter()
     subprocess.run(command, cwd=folder, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - before
 
 
-def ready(command: list[str], folder: Path, timeout: float = 120) -> float:
-    """Seconds from spawning ``command`` on a terminal until it prints its ready line."""
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _process_cpu(pid: int) -> float:
+    """Processor seconds a running process used so far (Linux: /proc/PID/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def ready(command: list[str], folder: Path, timeout: float = 120) -> Took:
+    """Seconds from spawning ``command`` on a terminal until it prints its ready line, and the
+    processor time it used until then."""
     start = time.perf_counter()
     pid, terminal = pty.fork()
     if pid == 0:
@@ -48,7 +72,7 @@ def ready(command: list[str], folder: Path, timeout: float = 120) -> float:
             if not select.select([terminal], [], [], timeout)[0]:
                 raise SystemExit(f"{' '.join(command)}: no ready line in {timeout} s: {seen!r}")
             seen += os.read(terminal, 4096)
-        took = time.perf_counter() - start
+        took = time.perf_counter() - start, _process_cpu(pid)
         os.write(terminal, b"\x04")  # Ctrl-D: the console's input ends and the bot stops
         while select.select([terminal], [], [], timeout)[0]:
             try:
@@ -72,21 +96,23 @@ def main() -> None:
     folder = work / "deployment"
     subprocess.run([str(DIALOGUE), "init", str(folder)], check=True, stdout=subprocess.DEVNULL)
     ready([str(DIALOGUE), "run"], folder)  # makes the database and the key: not timed
-    cases: list[tuple[str, Callable[[], float]]] = [
+    cases: list[tuple[str, Callable[[], Took]]] = [
         ("python -c pass", lambda: exited([sys.executable, "-c", "pass"], folder)),
         ("dialogue --help", lambda: exited([str(DIALOGUE), "--help"], folder)),
         ("dialogue run (ready line)", lambda: ready([str(DIALOGUE), "run"], folder)),
     ]
-    times: dict[str, list[float]] = {name: [] for name, _ in cases}
+    times: dict[str, list[Took]] = {name: [] for name, _ in cases}
     for _ in range(args.runs):  # interleaved, so a busy moment weighs on every case alike
         for name, case in cases:
             times[name].append(case())
-    baseline = statistics.median(times["python -c pass"])
+    baseline = statistics.median(wall for wall, _ in times["python -c pass"])
     print(f"{args.runs} runs each, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-    print(f"{'command':<28}{'median s':>10}{'fastest s':>11}{'ratio':>8}")
+    print(f"{'command':<28}{'median s':>10}{'fastest s':>11}{'ratio':>8}{'CPU s':>8}")
     for name, took in times.items():
-        median = statistics.median(took)
-        print(f"{name:<28}{median:>10.3f}{min(took):>11.3f}{median / baseline:>8.1f}")
+        median = statistics.median(wall for wall, _ in took)
+        cpu = statistics.median(used for _, used in took)
+        fastest = min(wall for wall, _ in took)
+        print(f"{name:<28}{median:>10.3f}{fastest:>11.3f}{median / baseline:>8.1f}{cpu:>8.3f}")
     if args.work is None:
         shutil.rmtree(work)
 

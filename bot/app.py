@@ -18,8 +18,6 @@ from bot.core.ids import GroupRef, PersonRef
 from bot.platforms.descriptor import Descriptor, Wiring
 from bot.platforms.registry import PLATFORMS, find
 from bot.private_files import private_file
-from bot.scheduling.scheduler import Scheduler
-from bot.service.cycles import Cycles
 from bot.service.drafts import HeardDrafts
 from bot.service.intake import IntakeRules
 from bot.service.shell import Policy, Service, utcnow
@@ -34,6 +32,8 @@ from storage.writer import QueuedRepository
 
 if TYPE_CHECKING:
     from bot.core.ports import Platform
+    from bot.scheduling.scheduler import Scheduler
+    from bot.service.cycles import Cycles
     from exporters.disclosure import Disclosure
 
 KEY_FILE_NAME = "dialogue.key"
@@ -103,6 +103,9 @@ async def build(settings: Settings) -> App:
 
 def cycles(app: App) -> Cycles:
     """Cycle operations on the app's database, with its content and settings."""
+    # Imported here: ``dialogue run`` loads them after its console is ready (see bot.cli.run).
+    from bot.service.cycles import Cycles
+
     settings = app.settings
     export_folder = settings.cycle.export_folder
 
@@ -156,6 +159,7 @@ def heard_drafts(settings: Settings, database: AsyncEngine, texts: Catalogue) ->
 
 def scheduler(app: App, cycle_ops: Cycles) -> Scheduler:
     """The deployment's scheduler (not started: ``dialogue run`` starts it)."""
+    from bot.scheduling.scheduler import Scheduler
 
     def reload_content() -> None:
         # A closed cycle's new "what we heard" card becomes usable without a restart.

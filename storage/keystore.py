@@ -21,12 +21,14 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+if TYPE_CHECKING:
+    # Imported where a key is used: a bot that seals or opens nothing never loads them.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 # The execution option (of an engine, so of its connections) holding the deployment's KeyStore.
 OPTION = "person_keys"
@@ -35,6 +37,7 @@ MEMORY = ":memory:"
 # nonce, ciphertext and tag in URL-safe base64.
 PREFIX = "sealed:"
 _NONCE = 12
+_KEY_BYTES = 32  # AES-256, as AESGCM.generate_key(256) makes (from os.urandom too)
 # Keys read by one query: under SQLite's oldest limit of 999 bound values.
 _CHUNK = 900
 _SCHEMA = (
@@ -107,6 +110,8 @@ class KeyStore:
             raw = urlsafe_b64decode(sealed[len(PREFIX) :])
         except ValueError as exc:
             raise KeyGone("a sealed text that was altered cannot be read") from exc
+        from cryptography.exceptions import InvalidTag
+
         nonce, body = raw[:_NONCE], raw[_NONCE:]
         for fresh in (False, True):
             # A cached key may be stale (destroyed and made anew elsewhere): read it again.
@@ -159,7 +164,7 @@ class KeyStore:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 "INSERT OR IGNORE INTO person_keys VALUES (?, ?, datetime('now'))",
-                [(p, AESGCM.generate_key(bit_length=256)) for p in sorted(missing)],
+                [(p, os.urandom(_KEY_BYTES)) for p in sorted(missing)],
             )
             conn.execute("COMMIT")
             self._read(conn, missing)
@@ -207,6 +212,8 @@ class KeyStore:
         return self._ciphers.get(participant)
 
     def _read(self, conn: sqlite3.Connection, participants: set[int]) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         wanted = sorted(participants)
         marks = ",".join("?" * len(wanted))
         rows = conn.execute(

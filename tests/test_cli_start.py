@@ -7,12 +7,13 @@ import os
 import pty
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.support.cli import ROOT, clean_env, dialogue
+from tests.support.cli import ROOT, clean_env, command, dialogue
 from tests.support.debian import installed
 
 # Runs the command line in this process, then names the heavy libraries it had loaded.
@@ -66,8 +67,41 @@ def test_console_run_loads_no_exporter_library(tmp_path: Path) -> None:
     assert loaded("run", cwd=folder, heavy=("pyarrow", "scipy", "matplotlib", "telegram")) == ""
     assert (folder / "dialogue.db").is_file(), "the bot really ran and made its database"
     # Its database now at the newest migration, the next start has nothing to migrate; on
-    # SQLite it needs no PostgreSQL driver, and the console no Markdown parser.
-    assert loaded("run", cwd=folder, heavy=("alembic", "mako", "asyncpg", "markdown_it")) == ""
+    # SQLite it needs no PostgreSQL driver, the console no Markdown parser, and a bot that
+    # seals and opens no text (its writer seals in its own process) no cipher.
+    quiet = ("alembic", "mako", "asyncpg", "markdown_it", "cryptography")
+    assert loaded("run", cwd=folder, heavy=quiet) == ""
+
+
+def test_console_is_ready_before_the_scheduler_loads_and_its_first_line_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    """The ready line does not wait for APScheduler; a line typed at once still sets its timer."""
+    folder = tmp_path / "deployment"
+    assert dialogue(None, "init", str(folder)).returncode == 0
+    # Python reports each import as it finishes, on the same terminal as the ready line.
+    env = clean_env({"PYTHONPATH": str(ROOT), "PYTHONPROFILEIMPORTTIME": "1"})
+    pid, terminal = pty.fork()
+    if pid == 0:
+        os.chdir(folder)
+        run = command(None, "run")
+        os.execve(run[0], run, env)
+    try:
+        shown = read_until(terminal, b"Console session:", timeout=120)
+        os.write(terminal, b"facilitator: /start health-data-intro\n")
+        shown += read_until(terminal, b"MOVE ON")
+        os.write(terminal, b"\x04")  # Ctrl-D: the bot stops
+        shown += read_until(terminal, b"", timeout=60)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(terminal)
+    assert os.waitstatus_to_exitcode(status) == 0, shown.decode(errors="replace")[-2000:]
+    assert -1 < shown.index(b"Console session:") < shown.index(b"apscheduler")
+    # The session's first step has minutes: the scheduler saw the line and stored its timer.
+    database = sqlite3.connect(folder / "dialogue.db")
+    jobs = [job for (job,) in database.execute("SELECT id FROM scheduler_jobs")]
+    database.close()
+    assert [job.split(":")[0] for job in jobs] == ["step"]
 
 
 def test_the_writer_helper_loads_no_library_of_the_writer_or_the_bot() -> None:
@@ -135,9 +169,18 @@ def test_zsh_completes_a_command_at_the_prompt(tmp_path: Path) -> None:
 
 
 def read_until(terminal: int, wanted: bytes, timeout: float = 30) -> bytes:
-    """What the terminal shows until ``wanted`` appears (all of it, if it never does)."""
+    """What the terminal shows until ``wanted`` appears (all of it, if it never does).
+
+    An empty ``wanted`` reads until the program on the terminal has closed it.
+    """
     seen, end = b"", time.monotonic() + timeout
-    while wanted not in seen and time.monotonic() < end:
+    while (not wanted or wanted not in seen) and time.monotonic() < end:
         if select.select([terminal], [], [], 0.2)[0]:
-            seen += os.read(terminal, 4096)
+            try:
+                read = os.read(terminal, 4096)
+            except OSError:  # the terminal closed
+                break
+            if not read:
+                break
+            seen += read
     return seen

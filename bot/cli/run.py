@@ -12,12 +12,14 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from signal import Signals
 from typing import TYPE_CHECKING
 
 from bot.app import App, cycles, enabled_platforms, scheduler
 from bot.cli.signals import until_signalled
+from bot.core.events import Event
 from bot.core.ports import Platform
 from bot.platforms import registry
 from bot.platforms.console.adapter import ConsolePlatform, stdin_lines
@@ -53,9 +55,10 @@ async def run(app: App, options: RunOptions) -> int:
             f"nothing to run: every platform is off; set {switches} to true (or use dialogue "
             "run --console)"
         )
-    timers = scheduler(app, cycles(app)) if settings.schedule.enabled else None
+    # The scheduler loads and starts beside the console (whose lines wait for it): not before.
+    scheduling = asyncio.create_task(_scheduler(app)) if settings.schedule.enabled else None
     started: list[Platform] = []
-    endpoint = _endpoint(app, timers)
+    endpoint: Endpoint | None = None
     try:
         for platform in platforms:
             await platform.start()
@@ -63,14 +66,16 @@ async def run(app: App, options: RunOptions) -> int:
         if started:
             names = ", ".join(p.name for p in started)
             print(f"Running on {names}. Press Ctrl-C to stop.", flush=True)
-        if timers is not None:
-            await timers.start()
-        signalled = await run_console(app, options) if console else None
+        if settings.health.listen:
+            endpoint = _endpoint(app, await scheduling if scheduling is not None else None)
+        signalled = await run_console(app, options, scheduling) if console else None
         if started and signalled is None:
+            if scheduling is not None:
+                await scheduling  # a scheduler that cannot start stops the bot now, not at exit
             await until_signalled(asyncio.Event().wait())
     finally:
-        if timers is not None:
-            await timers.stop()
+        if scheduling is not None:
+            await (await scheduling).stop()
         for platform in reversed(started):
             await _stop(platform)
         if endpoint is not None:
@@ -78,10 +83,16 @@ async def run(app: App, options: RunOptions) -> int:
     return 0
 
 
-def _endpoint(app: App, timers: Scheduler | None) -> Endpoint | None:
+async def _scheduler(app: App) -> Scheduler:
+    """The app's scheduler, started; its modules are imported on a thread, not the event loop."""
+    await asyncio.to_thread(import_module, "bot.scheduling.scheduler")
+    timers = scheduler(app, cycles(app))
+    await timers.start()
+    return timers
+
+
+def _endpoint(app: App, timers: Scheduler | None) -> Endpoint:
     listen = app.settings.health.listen
-    if not listen:
-        return None
     # Imported here so that a bot without the endpoint never loads prometheus_client.
     from bot.cli.metrics import Endpoint
 
@@ -100,8 +111,14 @@ async def _stop(platform: Platform) -> None:
         log.error("platform did not stop cleanly: %s", type(exc).__name__, extra={"kind": "stop"})
 
 
-async def run_console(app: App, options: RunOptions) -> Signals | None:
-    """Run the console until its input ends or a signal comes (returned)."""
+async def run_console(
+    app: App, options: RunOptions, scheduling: asyncio.Task[Scheduler] | None = None
+) -> Signals | None:
+    """Run the console until its input ends or a signal comes (returned).
+
+    Its ready line comes as soon as lines can be read; each line waits for ``scheduling``
+    (the scheduler starting) before it is handled, so it is handled as in a bot started whole.
+    """
     settings = app.settings
     console = ConsolePlatform(
         settings.console.group,
@@ -126,7 +143,14 @@ async def run_console(app: App, options: RunOptions) -> Signals | None:
                 "Console session: type 'facilitator: /start health-data-intro' to begin, "
                 "'NAME: text' to speak, 'NAME> text' to write privately; Ctrl-D ends."
             )
-    feeding = console.feed(lines, app.service.handle, app.service.clock, echo, options.acknowledge)
+
+    async def handle(event: Event) -> None:
+        if scheduling is not None:
+            # Shielded: a signal stops the console, not the scheduler's start, which run stops.
+            await asyncio.shield(scheduling)
+        await app.service.handle(event)
+
+    feeding = console.feed(lines, handle, app.service.clock, echo, options.acknowledge)
     # On SIGINT/SIGTERM the console stops reading; app.close() then commits what is queued.
     signalled = await until_signalled(feeding)
     await console.stop()
