@@ -35,7 +35,7 @@ from storage.dataset_records import (
 )
 from storage.db import for_writes, release_cache
 from storage.direct import ReflectionRow, reflections
-from storage.heard import Heard, heard
+from storage.heard import EVERY_QUOTE, Heard, Quoting, heard
 from storage.keystore import KeyStore, keys_of
 from storage.reach import CycleReach, cycle_reach
 from storage.records import ParticipantRow, ResponseRow, VoteRow
@@ -322,9 +322,9 @@ class Datasets:
         """Facilitators' reflections on the cycle's sessions (None: every session)."""
         return await reflections(self._engine, cycle_id)
 
-    async def heard(self, cycle_id: str) -> Heard:
-        """What the cycle's "what we heard" card counts (see ``storage.heard``)."""
-        return await heard(self._engine, cycle_id)
+    async def heard(self, cycle_id: str, quoting: Quoting = EVERY_QUOTE) -> Heard:
+        """What the cycle's "what we heard" card counts, and its quotes (see ``storage.heard``)."""
+        return await heard(self._engine, cycle_id, quoting)
 
     async def reach(self, cycle_id: str | None) -> CycleReach:
         """Who took part in the cycle (None: every session), for the reach report."""

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.content.scopes import Scope
 from bot.core.ids import GroupRef
 from storage._profile import open_answer
+from storage.db import release_cache
 from storage.keystore import keys_of
 from storage.tables import consent_scopes, groups, profile_answers, responses, sessions, votes
 
@@ -100,6 +101,7 @@ async def cycle_reach(engine: AsyncEngine, cycle_id: str | None) -> CycleReach:
                 ).where(profile_answers.c.participant_id.in_(people))
             )
         ).all()
+        await release_cache(conn)
     answers: defaultdict[int, dict[str, str | None]] = defaultdict(dict)
     keys = keys_of(engine)
     for pid, question_id, answer in answer_rows:
