@@ -58,8 +58,8 @@ def _context_columns() -> tuple[Any, ...]:
     )
 
 
-# The columns of a response row, in the order ``response_row`` unpacks them.
-_RESPONSE_COLUMNS = (
+# A reply's own columns, first in both orders below.
+_OWN_COLUMNS = (
     responses.c.id,
     responses.c.session_id,
     responses.c.step_id,
@@ -69,10 +69,11 @@ _RESPONSE_COLUMNS = (
     responses.c.reply_to,
     responses.c.posted_at,
     responses.c.edited_at,
-    responses.c.participant_id,
-    responses.c.platform,
-    responses.c.chat_id,
 )
+# Where a reply was posted (its text is sealed to the place).
+_PLACE_COLUMNS = (responses.c.participant_id, responses.c.platform, responses.c.chat_id)
+# The columns of a response row, in the order ``response_row`` unpacks them.
+_RESPONSE_COLUMNS = (*_OWN_COLUMNS, *_PLACE_COLUMNS)
 
 
 def responses_query(cycle_id: str | None) -> Select[Any]:
@@ -215,20 +216,10 @@ async def iter_participants(
 # A reply's own columns and its author, in the order ``reply_batch`` unpacks them (and
 # ``storage.datasets``); the rest of its context is its session's.
 REPLY_COLUMNS = (
-    responses.c.id,
-    responses.c.session_id,
-    responses.c.step_id,
-    responses.c.message_id,
-    responses.c.text,
-    responses.c.kind,
-    responses.c.reply_to,
-    responses.c.posted_at,
-    responses.c.edited_at,
+    *_OWN_COLUMNS,
     identities.c.platform,
     identities.c.sealed_user_id,
-    responses.c.participant_id,
-    responses.c.platform,
-    responses.c.chat_id,
+    *_PLACE_COLUMNS,
 )
 
 
