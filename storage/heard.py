@@ -9,13 +9,16 @@ out of the counts by group.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, insert, select
+from sqlalchemy import Row, and_, case, distinct, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.content.scopes import Scope
+from bot.content.version import Version
 from bot.core.direct import DIRECT
 from bot.core.ids import GroupRef, PersonRef
 from storage._content import read_versions
@@ -34,6 +37,9 @@ from storage.tables import (
     sessions,
     votes,
 )
+
+# Rows a stream reads at a time (one step of the driver for a page, not for each row).
+PAGE = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,10 @@ class Tally:
     # The answer and its question as people saw them (None: no content version was kept).
     label: str | None = None
     question: str | None = None
+
+
+# A tally's option: (script id, step id, the answer's label or, without one, its number).
+TallyKey = tuple[str | None, str, str | int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,32 +189,53 @@ async def heard(engine: AsyncEngine, cycle_id: str, quoting: Quoting = EVERY_QUO
         # The versions first, then the votes streamed: a large cycle's votes are never held.
         versions = await conn.execute(votes_query.with_only_columns(answered).distinct())
         kept = await read_versions(conn, {v for (v,) in versions if v})
-        tallied: dict[tuple[str | None, str, str | int], Tally] = {}
+        tallied: dict[TallyKey, Tally] = {}
+        votes_for: Counter[TallyKey] = Counter()
         people: dict[tuple[str | None, str], int] = {}
-        vote_rows = await conn.stream(votes_query.order_by(votes.c.id))
-        async for script_id, version, step_id, options in vote_rows:
-            people[(script_id, step_id)] = people.get((script_id, step_id), 0) + 1
-            found = kept.get(version or "")
-            ballot = found.script.ballot(step_id) if found else None
-            choices = ballot.choices() if ballot else ()
-            for option in decode_options(options):
-                label = choices[option - 1] if 0 < option <= len(choices) else None
-                key = (script_id, step_id, label or option)
-                was = tallied.get(key) or Tally(
-                    script_id, step_id, option, 0, label, ballot.text if ballot else None
-                )
-                tallied[key] = replace(was, votes=was.votes + 1)
+        vote_pages = await conn.stream(
+            votes_query.order_by(votes.c.id).execution_options(yield_per=PAGE)
+        )
+        async for page in vote_pages.partitions():
+            _tally(page, kept, tallied, votes_for, people)
         quotes = await _quotes(conn, cycle_id, quoting)
         await release_cache(conn)
-    tallies = tuple(sorted(tallied.values(), key=_order))
+    tallies = tuple(
+        sorted((replace(t, votes=votes_for[k]) for k, t in tallied.items()), key=_order)
+    )
     return Heard(totals[0], totals[1], counts, tallies, quotes, people)
+
+
+def _tally(
+    page: Sequence[Row[Any, Any, Any, Any]],
+    kept: Mapping[str, Version],
+    tallied: dict[TallyKey, Tally],
+    votes_for: Counter[TallyKey],
+    people: dict[tuple[str | None, str], int],
+) -> None:
+    """Count a page of votes (script, answered version, step, options) into the tallies.
+
+    ``tallied`` holds each option's tally with its labels (its votes not yet counted), and
+    ``votes_for`` its votes.
+    """
+    for script_id, version, step_id, options in page:
+        people[(script_id, step_id)] = people.get((script_id, step_id), 0) + 1
+        found = kept.get(version or "")
+        ballot = found.script.ballot(step_id) if found else None
+        choices = ballot.choices() if ballot else ()
+        for option in decode_options(options):
+            label = choices[option - 1] if 0 < option <= len(choices) else None
+            key = (script_id, step_id, label or option)
+            if key not in tallied:
+                question = ballot.text if ballot else None
+                tallied[key] = Tally(script_id, step_id, option, 0, label, question)
+            votes_for[key] += 1
 
 
 async def _quotes(conn: AsyncConnection, cycle_id: str, quoting: Quoting) -> tuple[Quote, ...]:
     """The cycle's quotable replies that ``quoting`` asks for, read as a stream."""
     if quoting.most == 0:
         return ()
-    rows = await conn.stream(
+    pages = await conn.stream(
         select(
             sessions.c.script_id,
             responses.c.step_id,
@@ -229,17 +260,19 @@ async def _quotes(conn: AsyncConnection, cycle_id: str, quoting: Quoting) -> tup
             responses.c.kind == "text",
         )
         .order_by(responses.c.posted_at, responses.c.id)
+        .execution_options(yield_per=PAGE)
     )
     keys = keys_of(conn)
     found: list[Quote] = []
-    async for r in rows:
-        text = open_reply(keys, r.participant_id, (r.platform, r.chat_id, r.message_id), r.text)
-        quote = Quote(r.script_id, r.step_id, text, r.id)
-        if text.strip() and quoting.keep(quote):
-            found.append(quote)
-            if len(found) == quoting.most:
-                break
-    await rows.close()
+    async for page in pages.partitions():
+        for r in page:
+            text = open_reply(keys, r.participant_id, (r.platform, r.chat_id, r.message_id), r.text)
+            quote = Quote(r.script_id, r.step_id, text, r.id)
+            if quote.text.strip() and quoting.keep(quote):
+                found.append(quote)
+                if len(found) == quoting.most:
+                    await pages.close()
+                    return tuple(found)
     return tuple(found)
 
 
