@@ -90,6 +90,10 @@ def audit(publication: Publication, around: Key | None = None) -> list[Finding]:
     With ``around``, only the hidden counts linked to that one (its component) are audited.
     """
     hidden = publication.hidden
+    if hidden <= publication.unpublished:
+        # Only counts never published are hidden (a research export's): every finding would
+        # name one of them, and those are left out below, so no range needs working out.
+        return []
     rows: list[tuple[dict[Key, float], float, bool]] = []  # (coefficients, bound, equality)
     for s in publication.sums:
         terms = {s.total: -1.0}

@@ -29,7 +29,7 @@ from exporters.disclosure import Disclosure, Key, Ledger
 from exporters.redact import Redactor
 from exporters.schema import ALL_GROUPS
 from storage.cycles import CycleRecord
-from storage.heard import DraftedQuote, Heard, Quote, StepCount
+from storage.heard import DraftedQuote, Heard, Quote, Quoting, StepCount
 
 CARD_PREFIX = "heard-"
 log = logging.getLogger(__name__)
@@ -147,6 +147,11 @@ def _ids(count: StepCount) -> tuple[str, str]:
 def chosen_quotes(heard: Heard, library: Library, max_quotes: int) -> tuple[Quote, ...]:
     """The quotes a card prints, numbered from 1 in this order: answers that say something."""
     return tuple(q for q in heard.quotes if says_something(q, library))[:max_quotes]
+
+
+def quoting(library: Library, max_quotes: int) -> Quoting:
+    """What ``storage.heard`` reads for a card: the quotes ``chosen_quotes`` would choose."""
+    return Quoting(keep=lambda quote: says_something(quote, library), most=max_quotes)
 
 
 Answers = dict[tuple[str | None, str], tuple[str, list[tuple[str, int]]]]

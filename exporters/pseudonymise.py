@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from bot.core.ids import GroupRef, PersonRef
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class Pseudonymiser:
@@ -51,6 +56,29 @@ class Naming:
     def person(self, person: PersonRef) -> str | None:
         """The person as the export names them: a pseudonym, or None in public."""
         return None if self.public else self.pseudonym(person)
+
+    def pseudonyms(self, people: pa.Array, found: Mapping[int, PersonRef]) -> pa.DictionaryArray:
+        """A column of people by number (``found`` names each) as their pseudonyms.
+
+        Each distinct person is named once (and remembered for the whole export); the column
+        is a dictionary of those names and an index per row, so no row builds a string. The
+        numbers and ``found`` are a ``storage._export.ReplyBatch``'s ``participant`` and
+        ``people``. In public the names are still made (counts of people need them).
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        distinct = pc.unique(people)
+        names = pa.array([self.pseudonym(found[p]) for p in distinct.to_pylist()], pa.string())
+        return pa.DictionaryArray.from_arrays(pc.index_in(people, value_set=distinct), names)
+
+    def persons(self, people: pa.Array, found: Mapping[int, PersonRef]) -> pa.Array:
+        """The column of ``pseudonyms``, or of nulls in public (no person is named there)."""
+        import pyarrow as pa
+
+        if self.public:
+            return pa.nulls(len(people), pa.dictionary(pa.int32(), pa.string()))
+        return self.pseudonyms(people, found)
 
     def group(self, group: GroupRef) -> str:
         """The group as the export names it."""

@@ -23,6 +23,7 @@ from exporters.reach import ReachReport
 from exporters.schema import ALL_GROUPS
 from storage.dataset_records import SessionRow
 from storage.datasets import Datasets
+from storage.heard import NO_QUOTES
 from storage.reach import SessionReplies
 
 Reach = Callable[[Disclosure, Callable[[SessionReplies], str]], ReachReport]
@@ -49,7 +50,9 @@ async def settle(
         register(ledger)
     made = await reach.report_for(datasets, library, cycle, language, ledger, naming.group)
     if cycle is not None:
-        heard_card.register(ledger, await datasets.heard(cycle), library, naming.group)
+        # The card's counts alone: reading its quotes would open every quotable reply.
+        heard = await datasets.heard(cycle, NO_QUOTES)
+        heard_card.register(ledger, heard, library, naming.group)
     link(ledger)
     return ledger.settle(), made
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from typing import Any, cast
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Column, Row, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.ids import GroupRef
+from bot.core.ids import GroupRef, PersonRef
 from storage._keys import People
 from storage._scopes import scope_flags, scopes_of
 from storage.db import release_cache
@@ -16,6 +17,9 @@ from storage.keystore import KeyStore, keys_of
 from storage.records import ParticipantRow, ResponseRow, VoteRow, decode_options
 from storage.sealed import open_reply
 from storage.tables import consents, groups, identities, responses, sessions, votes
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 async def _pages(
@@ -54,8 +58,8 @@ def _context_columns() -> tuple[Any, ...]:
     )
 
 
-# The columns of a response row, in the order ``response_row`` unpacks them.
-_RESPONSE_COLUMNS = (
+# A reply's own columns, first in both orders below.
+_OWN_COLUMNS = (
     responses.c.id,
     responses.c.session_id,
     responses.c.step_id,
@@ -65,10 +69,11 @@ _RESPONSE_COLUMNS = (
     responses.c.reply_to,
     responses.c.posted_at,
     responses.c.edited_at,
-    responses.c.participant_id,
-    responses.c.platform,
-    responses.c.chat_id,
 )
+# Where a reply was posted (its text is sealed to the place).
+_PLACE_COLUMNS = (responses.c.participant_id, responses.c.platform, responses.c.chat_id)
+# The columns of a response row, in the order ``response_row`` unpacks them.
+_RESPONSE_COLUMNS = (*_OWN_COLUMNS, *_PLACE_COLUMNS)
 
 
 def responses_query(cycle_id: str | None) -> Select[Any]:
@@ -206,3 +211,89 @@ async def iter_participants(
                 text_hash=row.text_hash,
                 given_at=row.given_at,
             )
+
+
+# A reply's own columns and its author, in the order ``reply_batch`` unpacks them (and
+# ``storage.datasets``); the rest of its context is its session's.
+REPLY_COLUMNS = (
+    *_OWN_COLUMNS,
+    identities.c.platform,
+    identities.c.sealed_user_id,
+    *_PLACE_COLUMNS,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyBatch:
+    """A page of replies as columns, their texts opened, with the people they name.
+
+    ``columns`` holds, in this order: ``response_id`` (int64), ``session_id``, ``participant``
+    (int64, the identity row: look the person up in ``people``), ``step_id``, ``message_id``,
+    ``text`` (opened), ``kind``, ``reply_to``, ``posted_at`` and ``edited_at`` (timestamps,
+    UTC) and ``content_version`` (the version the person answered). A reply's group, cycle and
+    script are its session's. Give ``participant`` and ``people`` to
+    ``exporters.pseudonymise.Naming.pseudonyms`` for a column of pseudonyms.
+    """
+
+    columns: pa.RecordBatch
+    people: Mapping[int, PersonRef]
+
+
+def reply_batch(
+    rows: Sequence[Row[Any]],
+    keys: KeyStore,
+    people: People,
+    version: Callable[[str, PersonRef], str | None],
+) -> ReplyBatch:
+    """A page of reply rows (``REPLY_COLUMNS``) as a ``ReplyBatch``.
+
+    ``version`` gives the content version a person answered in a session (asked once for
+    each session and person of the page). The keys of the page's people must be loaded
+    (``KeyStore.preload``); each text is opened here, the one step done row by row.
+    """
+    import pyarrow as pa
+
+    (
+        ids, session_ids, step_ids, message_ids, sealed, kinds, reply_to, posted, edited,
+        platforms, sealed_users, participants, message_platforms, chats,
+    ) = (list(column) for column in zip(*rows, strict=True)) if rows else ([],) * 14  # fmt: skip
+    texts = [
+        open_reply(keys, p, (mp, chat, m), t)
+        for p, mp, chat, m, t in zip(
+            participants, message_platforms, chats, message_ids, sealed, strict=True
+        )
+    ]
+    found: dict[int, PersonRef] = {}
+    for participant, platform, sealed_user in zip(
+        participants, platforms, sealed_users, strict=True
+    ):
+        if participant not in found:
+            found[participant] = people(participant, platform, sealed_user)
+    versions: dict[tuple[str, int], str | None] = {}
+    for key in zip(session_ids, participants, strict=True):
+        if key not in versions:
+            versions[key] = version(key[0], found[key[1]])
+    answered = [versions[key] for key in zip(session_ids, participants, strict=True)]
+    columns = pa.RecordBatch.from_arrays(
+        [
+            pa.array(ids, pa.int64()),
+            pa.array(session_ids, pa.string()),
+            pa.array(participants, pa.int64()),
+            pa.array(step_ids, pa.string()),
+            pa.array(message_ids, pa.string()),
+            pa.array(texts, pa.string()),
+            pa.array(kinds, pa.string()),
+            pa.array(reply_to, pa.string()),
+            pa.array(posted, pa.timestamp("us", "UTC")),
+            pa.array(edited, pa.timestamp("us", "UTC")),
+            pa.array(answered, pa.string()),
+        ],
+        names=list(REPLY_BATCH_NAMES),
+    )
+    return ReplyBatch(columns, found)
+
+
+REPLY_BATCH_NAMES = (
+    "response_id", "session_id", "participant", "step_id", "message_id", "text", "kind",
+    "reply_to", "posted_at", "edited_at", "content_version",
+)  # fmt: skip

@@ -22,6 +22,7 @@ from bot.core.direct import is_direct
 from bot.core.ids import GroupRef, PersonRef
 from storage import _export
 from storage._content import Residents, answered_version, read_versions, resident_versions
+from storage._export import REPLY_COLUMNS, ReplyBatch
 from storage._keys import PERSON_COLUMNS, People
 from storage._profile import open_answer
 from storage.dataset_records import (
@@ -35,7 +36,7 @@ from storage.dataset_records import (
 )
 from storage.db import for_writes, release_cache
 from storage.direct import ReflectionRow, reflections
-from storage.heard import Heard, heard
+from storage.heard import EVERY_QUOTE, Heard, Quoting, heard
 from storage.keystore import KeyStore, keys_of
 from storage.reach import CycleReach, cycle_reach
 from storage.records import ParticipantRow, ResponseRow, VoteRow
@@ -58,25 +59,6 @@ from storage.tables import (
 
 DEFAULT_BATCH = 2000
 _CHUNK = 1000
-
-
-# A reply's own columns and its author; the rest of its context is its session's.
-_REPLY_COLUMNS = (
-    responses.c.id,
-    responses.c.session_id,
-    responses.c.step_id,
-    responses.c.message_id,
-    responses.c.text,
-    responses.c.kind,
-    responses.c.reply_to,
-    responses.c.posted_at,
-    responses.c.edited_at,
-    identities.c.platform,
-    identities.c.sealed_user_id,
-    responses.c.participant_id,
-    responses.c.platform,
-    responses.c.chat_id,
-)
 
 
 def _reply(
@@ -250,27 +232,53 @@ class Datasets:
         while the caller works through this one.
         """
         known = {s.session_id: s for s in sessions}
+        keys, people, residents = await self._opening(sessions)
+        async for page in self._keyed_pages(sessions, keys):
+            yield [_reply(row, known[row.session_id], residents, keys, people) for row in page]
+
+    async def reply_batches(self, sessions: Sequence[SessionRow]) -> AsyncIterator[ReplyBatch]:
+        """The replies of ``responses``, in the same pages and order, each page as columns.
+
+        See ``storage._export.ReplyBatch`` for the columns; no reply becomes an object.
+        """
+        known = {s.session_id: s for s in sessions}
+        keys, people, residents = await self._opening(sessions)
+
+        def version(session_id: str, person: PersonRef) -> str | None:
+            session = known[session_id]
+            return answered_version(session.group, person, session, residents)
+
+        async for page in self._keyed_pages(sessions, keys):
+            yield _export.reply_batch(page, keys, people, version)
+
+    async def _opening(self, sessions: Sequence[SessionRow]) -> tuple[KeyStore, People, Residents]:
+        """What opens the sessions' replies: the key store, its people, residents' versions."""
         keys = keys_of(self._engine)
-        people = People(keys)
         # Residents' own versions, read only when the export holds a cycle's direct session.
         cycles = {s.cycle_id for s in sessions if is_direct(s.group)}
         one = next(iter(cycles)) if len(cycles) == 1 else None
         residents = await self.resident_versions(one) if cycles else {}
-        pages = self._reply_pages(list(known))
+        return keys, People(keys), residents
+
+    async def _keyed_pages(
+        self, sessions: Sequence[SessionRow], keys: KeyStore
+    ) -> AsyncGenerator[list[Row[Any]]]:
+        """Pages of ``REPLY_COLUMNS`` rows, each page's keys loaded, the next page read ahead."""
+        pages = self._reply_pages(list(dict.fromkeys(s.session_id for s in sessions)))
         upcoming = asyncio.ensure_future(anext(pages, None))
         try:
             while (page := await upcoming) is not None:
                 upcoming = asyncio.ensure_future(anext(pages, None))
                 # Each person's key is read once, with the page's other new people's.
                 keys.preload(row.participant_id for row in page)
-                yield [_reply(row, known[row.session_id], residents, keys, people) for row in page]
+                yield page
         finally:
             upcoming.cancel()
             await pages.aclose()
 
     async def _reply_pages(self, session_ids: Sequence[str]) -> AsyncGenerator[list[Row[Any]]]:
         sizes = await self._reply_counts(session_ids)
-        query = select(*_REPLY_COLUMNS).join(
+        query = select(*REPLY_COLUMNS).join(
             identities, identities.c.id == responses.c.participant_id
         )
         waiting: list[str] = []
@@ -322,9 +330,9 @@ class Datasets:
         """Facilitators' reflections on the cycle's sessions (None: every session)."""
         return await reflections(self._engine, cycle_id)
 
-    async def heard(self, cycle_id: str) -> Heard:
-        """What the cycle's "what we heard" card counts (see ``storage.heard``)."""
-        return await heard(self._engine, cycle_id)
+    async def heard(self, cycle_id: str, quoting: Quoting = EVERY_QUOTE) -> Heard:
+        """What the cycle's "what we heard" card counts, and its quotes (see ``storage.heard``)."""
+        return await heard(self._engine, cycle_id, quoting)
 
     async def reach(self, cycle_id: str | None) -> CycleReach:
         """Who took part in the cycle (None: every session), for the reach report."""

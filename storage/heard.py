@@ -9,18 +9,22 @@ out of the counts by group.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Row, and_, case, distinct, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.content.scopes import Scope
+from bot.content.version import Version
 from bot.core.direct import DIRECT
 from bot.core.ids import GroupRef, PersonRef
 from storage._content import read_versions
 from storage._keys import person_id
 from storage._scopes import agreed_to
-from storage.db import for_writes
+from storage.db import for_writes, release_cache
 from storage.keystore import keys_of
 from storage.records import decode_options
 from storage.sealed import open_reply
@@ -33,6 +37,9 @@ from storage.tables import (
     sessions,
     votes,
 )
+
+# Rows a stream reads at a time (one step of the driver for a page, not for each row).
+PAGE = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,10 @@ class Tally:
     question: str | None = None
 
 
+# A tally's option: (script id, step id, the answer's label or, without one, its number).
+TallyKey = tuple[str | None, str, str | int]
+
+
 @dataclass(frozen=True, slots=True)
 class Quote:
     """A reply its author agreed may be quoted anonymously."""
@@ -82,6 +93,23 @@ class DraftedQuote:
 
 
 @dataclass(frozen=True, slots=True)
+class Quoting:
+    """Which quotable replies ``heard`` returns: the first ``most`` that ``keep`` accepts.
+
+    The replies are read a page at a time and opened one by one, so asking for a dozen
+    quotes of a cycle of a million replies holds a dozen, and ``NO_QUOTES`` reads none.
+    """
+
+    keep: Callable[[Quote], bool] = field(default=lambda _: True)
+    most: int | None = None
+
+
+EVERY_QUOTE = Quoting()
+# The counts alone: the disclosure decision registers counts, never quotes.
+NO_QUOTES = Quoting(most=0)
+
+
+@dataclass(frozen=True, slots=True)
 class Heard:
     """Everything a "what we heard" card is drafted from."""
 
@@ -94,8 +122,11 @@ class Heard:
     answered: dict[tuple[str | None, str], int]
 
 
-async def heard(engine: AsyncEngine, cycle_id: str) -> Heard:
-    """Summarise a cycle's stored replies and votes; every quotable reply, oldest first."""
+async def heard(engine: AsyncEngine, cycle_id: str, quoting: Quoting = EVERY_QUOTE) -> Heard:
+    """Summarise a cycle's stored replies and votes, and its quotable replies, oldest first.
+
+    ``quoting`` says which quotable replies to return (every one unless it says otherwise).
+    """
     in_cycle = sessions.c.cycle_id == cycle_id
     in_groups = groups.c.platform != DIRECT
     async with engine.connect() as conn:
@@ -142,73 +173,107 @@ async def heard(engine: AsyncEngine, cycle_id: str) -> Heard:
             ),
             else_=sessions.c.content_version,
         )
-        vote_rows = (
-            await conn.execute(
-                select(sessions.c.script_id, answered, votes.c.step_id, votes.c.options)
-                .join(sessions, sessions.c.id == votes.c.session_id)
-                .join(groups, groups.c.id == sessions.c.group_id)
-                .outerjoin(
-                    direct_progress,
-                    and_(
-                        direct_progress.c.participant_id == votes.c.participant_id,
-                        direct_progress.c.cycle_id == sessions.c.cycle_id,
-                    ),
-                )
-                .where(in_cycle)
-                .order_by(votes.c.id)
-            )
-        ).all()
-        kept = await read_versions(conn, {r[1] for r in vote_rows if r[1]})
-        tallied: dict[tuple[str | None, str, str | int], Tally] = {}
-        people: dict[tuple[str | None, str], int] = {}
-        for script_id, version, step_id, options in vote_rows:
-            people[(script_id, step_id)] = people.get((script_id, step_id), 0) + 1
-            found = kept.get(version or "")
-            ballot = found.script.ballot(step_id) if found else None
-            choices = ballot.choices() if ballot else ()
-            for option in decode_options(options):
-                label = choices[option - 1] if 0 < option <= len(choices) else None
-                key = (script_id, step_id, label or option)
-                was = tallied.get(key) or Tally(
-                    script_id, step_id, option, 0, label, ballot.text if ballot else None
-                )
-                tallied[key] = replace(was, votes=was.votes + 1)
-        quote_rows = await conn.execute(
-            select(
-                sessions.c.script_id,
-                responses.c.step_id,
-                responses.c.text,
-                responses.c.id,
-                responses.c.participant_id,
-                responses.c.platform,
-                responses.c.chat_id,
-                responses.c.message_id,
-            )
-            .join(sessions, sessions.c.id == responses.c.session_id)
-            .join(
-                consents,
+        votes_query = (
+            select(sessions.c.script_id, answered, votes.c.step_id, votes.c.options)
+            .join(sessions, sessions.c.id == votes.c.session_id)
+            .join(groups, groups.c.id == sessions.c.group_id)
+            .outerjoin(
+                direct_progress,
                 and_(
-                    consents.c.participant_id == responses.c.participant_id,
-                    consents.c.group_id == responses.c.group_id,
+                    direct_progress.c.participant_id == votes.c.participant_id,
+                    direct_progress.c.cycle_id == sessions.c.cycle_id,
                 ),
             )
-            .where(
-                in_cycle,
-                agreed_to(Scope.QUOTE, consents.c.participant_id, consents.c.group_id),
-                responses.c.kind == "text",
-            )
-            .order_by(responses.c.posted_at, responses.c.id)
+            .where(in_cycle)
         )
-        keys = keys_of(conn)
-        found_quotes: list[Quote] = []
-        for r in quote_rows:
-            message = (r.platform, r.chat_id, r.message_id)
-            text = open_reply(keys, r.participant_id, message, r.text)
-            if text.strip():
-                found_quotes.append(Quote(r.script_id, r.step_id, text, r.id))
-        quotes = tuple(found_quotes)
-    tallies = tuple(sorted(tallied.values(), key=_order))
+        # The versions first, then the votes streamed: a large cycle's votes are never held.
+        versions = await conn.execute(votes_query.with_only_columns(answered).distinct())
+        kept = await read_versions(conn, {v for (v,) in versions if v})
+        tallied: dict[TallyKey, Tally] = {}
+        votes_for: Counter[TallyKey] = Counter()
+        people: dict[tuple[str | None, str], int] = {}
+        vote_pages = await conn.stream(
+            votes_query.order_by(votes.c.id).execution_options(yield_per=PAGE)
+        )
+        async for page in vote_pages.partitions():
+            _tally(page, kept, tallied, votes_for, people)
+        quotes = await _quotes(conn, cycle_id, quoting)
+        await release_cache(conn)
+    tallies = tuple(
+        sorted((replace(t, votes=votes_for[k]) for k, t in tallied.items()), key=_order)
+    )
     return Heard(totals[0], totals[1], counts, tallies, quotes, people)
+
+
+def _tally(
+    page: Sequence[Row[Any, Any, Any, Any]],
+    kept: Mapping[str, Version],
+    tallied: dict[TallyKey, Tally],
+    votes_for: Counter[TallyKey],
+    people: dict[tuple[str | None, str], int],
+) -> None:
+    """Count a page of votes (script, answered version, step, options) into the tallies.
+
+    ``tallied`` holds each option's tally with its labels (its votes not yet counted), and
+    ``votes_for`` its votes.
+    """
+    for script_id, version, step_id, options in page:
+        people[(script_id, step_id)] = people.get((script_id, step_id), 0) + 1
+        found = kept.get(version or "")
+        ballot = found.script.ballot(step_id) if found else None
+        choices = ballot.choices() if ballot else ()
+        for option in decode_options(options):
+            label = choices[option - 1] if 0 < option <= len(choices) else None
+            key = (script_id, step_id, label or option)
+            if key not in tallied:
+                question = ballot.text if ballot else None
+                tallied[key] = Tally(script_id, step_id, option, 0, label, question)
+            votes_for[key] += 1
+
+
+async def _quotes(conn: AsyncConnection, cycle_id: str, quoting: Quoting) -> tuple[Quote, ...]:
+    """The cycle's quotable replies that ``quoting`` asks for, read as a stream."""
+    if quoting.most == 0:
+        return ()
+    pages = await conn.stream(
+        select(
+            sessions.c.script_id,
+            responses.c.step_id,
+            responses.c.text,
+            responses.c.id,
+            responses.c.participant_id,
+            responses.c.platform,
+            responses.c.chat_id,
+            responses.c.message_id,
+        )
+        .join(sessions, sessions.c.id == responses.c.session_id)
+        .join(
+            consents,
+            and_(
+                consents.c.participant_id == responses.c.participant_id,
+                consents.c.group_id == responses.c.group_id,
+            ),
+        )
+        .where(
+            sessions.c.cycle_id == cycle_id,
+            agreed_to(Scope.QUOTE, consents.c.participant_id, consents.c.group_id),
+            responses.c.kind == "text",
+        )
+        .order_by(responses.c.posted_at, responses.c.id)
+        .execution_options(yield_per=PAGE)
+    )
+    keys = keys_of(conn)
+    found: list[Quote] = []
+    async for page in pages.partitions():
+        for r in page:
+            text = open_reply(keys, r.participant_id, (r.platform, r.chat_id, r.message_id), r.text)
+            quote = Quote(r.script_id, r.step_id, text, r.id)
+            if quote.text.strip() and quoting.keep(quote):
+                found.append(quote)
+                if len(found) == quoting.most:
+                    await pages.close()
+                    return tuple(found)
+    return tuple(found)
 
 
 def _order(tally: Tally) -> tuple[str, str, int]:

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.content.scopes import Scope
 from bot.core.ids import GroupRef
 from storage._profile import open_answer
+from storage.db import release_cache
+from storage.heard import PAGE
 from storage.keystore import keys_of
 from storage.tables import consent_scopes, groups, profile_answers, responses, sessions, votes
 
@@ -71,13 +73,14 @@ async def cycle_reach(engine: AsyncEngine, cycle_id: str | None) -> CycleReach:
             )
         ).all()
         counted = await conn.stream(
-            select(spoke.c.session_id, spoke.c.participant_id, func.sum(spoke.c.replies)).group_by(
-                spoke.c.session_id, spoke.c.participant_id
-            )
+            select(spoke.c.session_id, spoke.c.participant_id, func.sum(spoke.c.replies))
+            .group_by(spoke.c.session_id, spoke.c.participant_id)
+            .execution_options(yield_per=PAGE)
         )
-        async for session_id, pid, replies in counted:
-            per_session[session_id].append(int(replies))
-            everyone.add(pid)
+        async for page in counted.partitions():
+            for session_id, pid, replies in page:
+                per_session[session_id].append(int(replies))
+                everyone.add(pid)
         people = select(spoke.c.participant_id)
         profiled = set(
             (
@@ -100,6 +103,7 @@ async def cycle_reach(engine: AsyncEngine, cycle_id: str | None) -> CycleReach:
                 ).where(profile_answers.c.participant_id.in_(people))
             )
         ).all()
+        await release_cache(conn)
     answers: defaultdict[int, dict[str, str | None]] = defaultdict(dict)
     keys = keys_of(engine)
     for pid, question_id, answer in answer_rows:

@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -391,3 +392,33 @@ def test_no_random_session_discloses_a_hidden_count_in_its_charts_and_summary(
     assert audit(found.publication()) == []
     for key in found.small:
         assert 0 < found.counts[key] < t
+
+
+def test_a_research_export_works_out_no_range_where_only_unpublished_counts_are_hidden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import scipy.optimize
+
+    solved: list[object] = []
+    solve = scipy.optimize.linprog
+
+    def counted(*args: object, **kwargs: object) -> object:
+        solved.append(args)
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "linprog", counted)
+
+    def settled(t: int) -> Disclosure:
+        # Cells of a total that is never published, as the themes' and groups' are.
+        ledger = Ledger(t)
+        total = ledger.unpublished(("voters",), 7)
+        ledger.table(total, [ledger.count(("g", str(n)), v) for n, v in enumerate((1, 2, 4))])
+        return ledger.settle()
+
+    research = settled(1)
+    assert [research.value(("g", str(n))) for n in range(3)] == [1, 2, 4]
+    research.check("research")
+    assert solved == [], "nothing published is hidden: no range to work out"
+    public = settled(3)  # the same cells in public: 1 and 2 are hidden, their ranges audited
+    public.check("public")
+    assert public.value(("g", "0")) is None and solved

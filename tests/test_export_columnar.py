@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exporters.pseudonymise import Naming, Pseudonymiser
 from exporters.redact import Redactor
+from storage._export import REPLY_BATCH_NAMES
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.keystore import KeyStore
@@ -99,3 +101,40 @@ async def test_a_page_of_consents_or_votes_reads_each_persons_key_once(
         await engine.dispose()
     assert len({row.person for row in rows}) > 1
     assert len(opened) == 1, "one read of the keystore for the page, not one per person"
+
+
+async def test_a_batch_of_replies_holds_what_the_rows_hold_and_names_people_as_they_do(
+    migrated_url: str,
+) -> None:
+    engine = make_engine(migrated_url)
+    try:
+        await Repository(engine, STORE_KEY).apply(cycle_captures())
+        datasets = Datasets(engine, batch_size=3)
+        sessions = await datasets.sessions("c1")
+        rows = [reply async for page in datasets.responses(sessions) for reply in page]
+        batches = [batch async for batch in datasets.reply_batches(sessions)]
+    finally:
+        await engine.dispose()
+    assert len(batches) > 1 and len(rows) == sum(b.columns.num_rows for b in batches)
+    research, public = (Naming(Pseudonymiser(b"k" * 32), public=p) for p in (False, True))
+    by_column = []
+    for batch in batches:
+        columns = batch.columns.to_pydict()
+        columns["person"] = [batch.people[p] for p in columns.pop("participant")]
+        columns["pseudonym"] = research.pseudonyms(
+            batch.columns.column("participant"), batch.people
+        ).to_pylist()
+        shown = public.persons(batch.columns.column("participant"), batch.people)
+        assert shown.null_count == len(shown)
+        values = zip(*columns.values(), strict=True)
+        by_column += [dict(zip(columns, one, strict=True)) for one in values]
+    fields = [*REPLY_BATCH_NAMES[:2], *REPLY_BATCH_NAMES[3:], "person"]
+    expected = [
+        {
+            **{name: getattr(reply, name) for name in fields},
+            "pseudonym": research.pseudonym(reply.person),
+        }
+        for reply in rows
+    ]
+    assert by_column == expected
+    assert len({reply["pseudonym"] for reply in by_column}) > 1

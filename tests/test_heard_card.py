@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,9 +16,10 @@ from bot.core.ids import PersonRef
 from bot.core.state import SessionState, Status
 from bot.texts import Catalogue
 from exporters import published
-from exporters.heard_card import chosen_quotes, draft
+from exporters.heard_card import chosen_quotes, draft, quoting
 from exporters.pseudonymise import Pseudonymiser
 from exporters.redact import Redactor
+from storage import heard as heard_module
 from storage.cycles import CycleRecord
 from storage.datasets import Datasets
 from storage.db import make_engine
@@ -103,3 +105,38 @@ async def test_the_card_counts_under_the_policy_names_things_by_text_and_quotes_
         assert f"“{answer}”" in card
     for greeting in GREETINGS:
         assert f"“{greeting}”" not in card
+
+
+def _count_opened(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    opened: list[int] = []
+    real = heard_module.open_reply
+
+    def counted(*args: Any) -> str:
+        opened.append(args[1])
+        return real(*args)
+
+    monkeypatch.setattr(heard_module, "open_reply", counted)
+    return opened
+
+
+async def test_a_card_opens_only_the_replies_up_to_the_quotes_it_prints(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    every = await heard(engine, "c1")
+    opened = _count_opened(monkeypatch)
+    first = await heard(engine, "c1", quoting(LIBRARY, 1))
+    # The same counts and the same first quote, read without opening every quotable reply.
+    assert first == replace(every, quotes=chosen_quotes(every, LIBRARY, 1))
+    assert first.quotes[0].text == ANSWERS[0]
+    assert 0 < len(opened) < len(every.quotes)
+
+
+async def test_the_disclosure_decision_opens_no_reply(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = _count_opened(monkeypatch)
+    disclosure, _ = await published.cycle_disclosure(
+        Datasets(engine), LIBRARY, "c1", "en", 10, Pseudonymiser(b"k" * 32)
+    )
+    assert disclosure.threshold == 10
+    assert opened == []

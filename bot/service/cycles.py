@@ -21,7 +21,7 @@ from bot.core.schedule import DATE_FORMAT, NoSuchLocalTime, parse_local
 from bot.service.drafts import HeardDrafts
 from bot.texts import Catalogue
 from exporters.disclosure import Disclosure, DisclosureError
-from exporters.heard_card import chosen_quotes, draft, write_draft
+from exporters.heard_card import chosen_quotes, draft, quoting, write_draft
 from storage.cycles import CLOSED, OPEN, PLANNED, CycleExists, CycleRecord, CycleStore
 from storage.heard import heard, record_quotes
 
@@ -179,8 +179,8 @@ class Cycles:
         cycle = await self.get(cycle_id)
         # Sessions scheduled to run in the cycle would open outside it: they go with it.
         cancelled = await self.store.cancel_scheduled(max(cycle.closes_at, now))
-        summary = await heard(self._engine, cycle.id)
         library = self._library()
+        summary = await heard(self._engine, cycle.id, quoting(library, self._max_quotes))
         quotes = chosen_quotes(summary, library, self._max_quotes)
         card = None
         try:
