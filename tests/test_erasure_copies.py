@@ -105,7 +105,7 @@ async def converse(bot: Harness) -> None:
         edit(ALICE, G1, "m1", "ALICE-NOW-7c1f my GP and the hospital", 3),
         edit(ALICE, G1, "m3", "ALICE-WAITING-e9d4 a late edit", 4),
     ):
-        await bot.service.shell.handle(event)
+        await bot.service.handle(event)
     (session,) = await bot.store.live_sessions()
     assert session.session_id is not None
     reflection = Reflection(session.session_id, G1, at(5), ("ALICE-WELL-4a4a went well", "", None))
@@ -118,8 +118,8 @@ async def converse(bot: Harness) -> None:
 
 
 async def withdraw(bot: Harness, who: PersonRef) -> None:
-    await bot.service.shell.handle(command(who, G1, "/withdraw", "w1", 10))
-    await bot.service.shell.handle(command(who, G1, "/withdraw confirm", "w2", 11))
+    await bot.service.handle(command(who, G1, "/withdraw", "w1", 10))
+    await bot.service.handle(command(who, G1, "/withdraw confirm", "w2", 11))
 
 
 async def participant(bot: Harness, who: PersonRef) -> int:
@@ -227,7 +227,7 @@ async def test_withdrawn_words_leave_the_sqlite_files_and_no_backup_made_before_
         assert alice_key in Path(keys.path).read_bytes()  # the scan below can see a key
 
         await withdraw(bot, ALICE)
-        await bot.service.shell.handle(say(BOB, G1, "m4", "BOB-LATER-77aa after alice left", 12))
+        await bot.service.handle(say(BOB, G1, "m4", "BOB-LATER-77aa after alice left", 12))
 
         assert (await bot.store.person_data(ALICE)).responses == ()
         assert [r.text for r in (await bot.store.person_data(BOB)).responses] == [
@@ -321,14 +321,14 @@ async def test_a_person_who_agrees_again_after_withdrawing_gets_a_new_key_in_eve
         await converse(bot)
         keys = keys_of(bot.engine)
         carol = person("carol")  # the newest person: on SQLite her id is given again
-        await bot.service.shell.handle(command(carol, G1, "/agree participate", "c5", 5))
-        await bot.service.shell.handle(say(carol, G1, "m5", "CAROL-FIRST words", 6))
+        await bot.service.handle(command(carol, G1, "/agree participate", "c5", 5))
+        await bot.service.handle(say(carol, G1, "m5", "CAROL-FIRST words", 6))
         first = await participant(bot, carol)
         old_key = stored_key(keys, first)
 
         await withdraw(bot, carol)
-        await bot.service.shell.handle(command(carol, G1, "/agree participate", "c6", 20))
-        await bot.service.shell.handle(say(carol, G1, "m6", "CAROL-AGAIN new words", 21))
+        await bot.service.handle(command(carol, G1, "/agree participate", "c6", 20))
+        await bot.service.handle(say(carol, G1, "m6", "CAROL-AGAIN new words", 21))
 
         # Sealed in the writer's process under a key made anew there, not one it had cached.
         assert [r.text for r in (await bot.store.person_data(carol)).responses] == [
@@ -467,7 +467,7 @@ async def test_a_retention_purge_that_removes_a_person_destroys_their_key(
     migrated_url: str,
 ) -> None:
     async with running(migrated_url, [G1]) as bot:
-        await bot.service.shell.handle(command(FRAN, G1, "/start health-data-intro", "c1"))
+        await bot.service.handle(command(FRAN, G1, "/start health-data-intro", "c1"))
         (session,) = await bot.store.live_sessions()
         assert session.session_id is not None
         old, recent = at(-45 * 86400), at(-5 * 86400)

@@ -61,8 +61,8 @@ def opened() -> list[CommandIssued]:
 async def test_nul_bytes_and_lone_surrogates_never_reach_the_database(migrated_url: str) -> None:
     async with running(migrated_url, [G1]) as bot:
         for event in opened():
-            await bot.service.shell.handle(event)
-        await bot.service.shell.handle(say(ALICE, G1, "m1", "before\x00after \ud800 end"))
+            await bot.service.handle(event)
+        await bot.service.handle(say(ALICE, G1, "m1", "before\x00after \ud800 end"))
         (reply,) = (await bot.store.person_data(ALICE)).responses
         assert reply.text == "beforeafter \ufffd end"
 
@@ -73,8 +73,8 @@ async def test_right_to_left_zero_width_and_emoji_sequences_are_kept_exactly(
     words = "\u202eשלום\u202c \u200bzero\u200dwidth 👩\u200d👩\u200d👧\u200d👦 🇬🇧 e\u0301 ﷽"
     async with running(migrated_url, [G1]) as bot:
         for event in opened():
-            await bot.service.shell.handle(event)
-        await bot.service.shell.handle(say(ALICE, G1, "m1", words))
+            await bot.service.handle(event)
+        await bot.service.handle(say(ALICE, G1, "m1", words))
         (reply,) = (await bot.store.person_data(ALICE)).responses
         assert reply.text == words
 
@@ -85,10 +85,10 @@ async def test_a_huge_message_is_stored_cut_marked_with_its_length_and_its_autho
     huge = "🙂" + "x" * 4999
     async with running(migrated_url, [G1], IntakeRules(max_message_chars=100)) as bot:
         for event in opened():
-            await bot.service.shell.handle(event)
-        await bot.service.shell.handle(say(ALICE, G1, "m1", huge))
-        await bot.service.shell.handle(edit(ALICE, G1, "m1", "short now", 5))
-        await bot.service.shell.handle(say(ALICE, G1, "m2", "y" * 300))
+            await bot.service.handle(event)
+        await bot.service.handle(say(ALICE, G1, "m1", huge))
+        await bot.service.handle(edit(ALICE, G1, "m1", "short now", 5))
+        await bot.service.handle(say(ALICE, G1, "m2", "y" * 300))
         data = await bot.store.person_data(ALICE)
         texts = {r.message_id: r.text for r in data.responses}
         assert texts == {"m1": "short now", "m2": "y" * 100}
@@ -105,8 +105,8 @@ async def test_stickers_and_images_are_recorded_as_their_kind_without_content(
 ) -> None:
     async with running(migrated_url, [G1]) as bot:
         for event in opened():
-            await bot.service.shell.handle(event)
-        await bot.service.shell.handle(MessagePosted(ALICE, G1, "m1", "", at(1), kind="sticker"))
+            await bot.service.handle(event)
+        await bot.service.handle(MessagePosted(ALICE, G1, "m1", "", at(1), kind="sticker"))
         rows = await stored_replies(bot.engine)
         assert [(r.kind, r.text) for r in rows] == [("sticker", "")]
 
@@ -117,8 +117,8 @@ async def test_command_spam_is_told_for_how_long_it_is_ignored_and_facilitators_
     rules = IntakeRules(commands_per_minute=6, command_burst=3)
     async with running(migrated_url, [G1], rules) as bot:
         for n in range(20):
-            await bot.service.shell.handle(command(BOB, G1, "/status", f"b{n}", 1))
-            await bot.service.shell.handle(command(FRAN, G1, "/status", f"f{n}", 1))
+            await bot.service.handle(command(BOB, G1, "/status", f"b{n}", 1))
+            await bot.service.handle(command(FRAN, G1, "/status", f"f{n}", 1))
         bob = bot.platform.private(BOB)
         # The burst is answered, then one notice says for how long the rest is ignored: the
         # allowance refills at one command every 10 seconds.
@@ -127,12 +127,12 @@ async def test_command_spam_is_told_for_how_long_it_is_ignored_and_facilitators_
         ]
         assert len(bot.platform.private(FRAN)) == 20
         # Once the time the notice gave is up, bob's commands are answered again.
-        await bot.service.shell.handle(command(BOB, G1, "/status", "b-later", 11))
+        await bot.service.handle(command(BOB, G1, "/status", "b-later", 11))
         assert bot.platform.private(BOB)[-1] == t("facilitator.refused", command="status")
         assert len(bot.platform.private(BOB)) == 5
         # Messages are never limited: they are replies, and losing one is worse than spam.
         for event in opened()[1:]:
-            await bot.service.shell.handle(event)
+            await bot.service.handle(event)
 
 
 async def test_no_burst_of_commands_holds_back_a_persons_rights_help_or_answers(
@@ -141,10 +141,10 @@ async def test_no_burst_of_commands_holds_back_a_persons_rights_help_or_answers(
     rules = IntakeRules(commands_per_minute=1, command_burst=2)
     async with running(migrated_url, [G1], rules) as bot:
         for event in opened():
-            await bot.service.shell.handle(event)
-        await bot.service.shell.handle(say(ALICE, G1, "m1", "ALICE-WORDS"))
+            await bot.service.handle(event)
+        await bot.service.handle(say(ALICE, G1, "m1", "ALICE-WORDS"))
         for n in range(6):
-            await bot.service.shell.handle(command(ALICE, G1, "/status", f"s{n}", 1))
+            await bot.service.handle(command(ALICE, G1, "/status", f"s{n}", 1))
         assert bot.platform.private(ALICE)[-1] == t("limits.slow_down", seconds=60)
         told = len(bot.platform.private(ALICE))
         rights = [
@@ -159,7 +159,7 @@ async def test_no_burst_of_commands_holds_back_a_persons_rights_help_or_answers(
             "/withdraw confirm",
         ]
         for n, typed in enumerate(rights):
-            await bot.service.shell.handle(command(ALICE, G1, typed, f"r{n}", 2))
+            await bot.service.handle(command(ALICE, G1, typed, f"r{n}", 2))
         answers = bot.platform.private(ALICE)[told:]
         assert t("limits.slow_down", seconds=60) not in answers
         assert t("forget.done_number", number=1, step="first-thoughts") in answers
@@ -178,11 +178,11 @@ async def test_an_engine_failure_is_a_polite_reply_with_nothing_typed_in_the_log
     caplog.set_level(logging.DEBUG, logger="storage")
     async with running(migrated_url, [G1]) as bot:
         monkeypatch.setattr(engine, "step", broken)
-        await bot.service.shell.handle(command(BOB, G1, "/goto SECRET-ARGUMENT-TEXT", "c1"))
+        await bot.service.handle(command(BOB, G1, "/goto SECRET-ARGUMENT-TEXT", "c1"))
         assert bot.platform.private(BOB) == [t("capture.failed")]
         monkeypatch.undo()
         # Not marked handled: delivered again once the bug is gone, it is handled properly.
-        await bot.service.shell.handle(command(BOB, G1, "/goto SECRET-ARGUMENT-TEXT", "c1"))
+        await bot.service.handle(command(BOB, G1, "/goto SECRET-ARGUMENT-TEXT", "c1"))
         assert len(bot.platform.private(BOB)) == 2
     written = "\n".join(FieldsFormatter().format(record) for record in caplog.records)
     assert "SECRET" not in written
@@ -195,7 +195,7 @@ async def test_forget_with_a_number_that_is_not_a_plain_number_gets_the_usage(
 ) -> None:
     # Found by the property below: "²".isdigit() is true, and int("²") raised.
     async with running(migrated_url, [G1]) as bot:
-        await bot.service.shell.handle(command(ALICE, G1, f"/forget {argument}", "c1"))
+        await bot.service.handle(command(ALICE, G1, f"/forget {argument}", "c1"))
         assert bot.platform.private(ALICE) == [t("forget.usage")]
 
 
@@ -245,13 +245,13 @@ def test_any_command_with_any_arguments_leaves_a_valid_session_and_no_traceback(
     async def run() -> None:
         async with running(shared_database, [chat]) as bot:
             fran = command(FRAN, chat, "/start health-data-intro", "s0")
-            await bot.service.shell.handle(fran)
+            await bot.service.handle(fran)
             for n, (name, verb, args) in enumerate(steps, start=1):
                 who = FRAN if name == "facilitator" else person(name)
                 event = CommandIssued(who, chat, verb, tuple(args), at(n), f"m{n}")
-                await bot.service.shell.handle(event)
+                await bot.service.handle(event)
             stored = [s for s in await bot.store.live_sessions() if s.group == chat]
-            remembered = bot.service.shell.sessions.get(chat)
+            remembered = bot.service.sessions.get(chat)
             for state in stored:
                 assert state == remembered
                 assert state.status in (Status.RUNNING, Status.PAUSED)

@@ -98,7 +98,7 @@ async def deliver(bot: Harness, streams: list[list[Event]]) -> None:
 
     async def one(stream: list[Event]) -> None:
         for event in stream:
-            await bot.service.shell.handle(event)
+            await bot.service.handle(event)
 
     await asyncio.gather(*(one(stream) for stream in streams))
 
@@ -142,7 +142,7 @@ async def test_an_edit_that_comes_before_its_message_is_applied_when_the_message
             edit(ALICE, G1, "m9", "second thoughts", 20),
             say(ALICE, G1, "m9", "first thoughts", 10),
         ):
-            await bot.service.shell.handle(event)
+            await bot.service.handle(event)
         (reply,) = (await bot.store.person_data(ALICE)).responses
         assert (reply.text, reply.edited_at, reply.earlier_versions) == (
             "second thoughts",
@@ -163,7 +163,7 @@ async def test_a_deletion_that_comes_before_its_message_keeps_the_message_out(
             delete(ALICE, G1, "m9", 20),
             say(ALICE, G1, "m9", "posted, then deleted", 10),
         ):
-            await bot.service.shell.handle(event)
+            await bot.service.handle(event)
         assert (await bot.store.person_data(ALICE)).responses == ()
 
 
@@ -181,7 +181,7 @@ async def test_an_old_edit_that_comes_again_after_a_newer_one_changes_nothing(
             edit(ALICE, G1, "m9", "third", 30),
             older,
         ):
-            await bot.service.shell.handle(event)
+            await bot.service.handle(event)
         (reply,) = (await bot.store.person_data(ALICE)).responses
         assert (reply.text, reply.earlier_versions) == ("third", 2)
 
@@ -193,8 +193,8 @@ async def test_a_redelivered_command_moves_the_session_once_and_is_not_answered_
         start = command(FRAN, G1, "/start health-data-intro", "1")
         step = command(FRAN, G1, "/next", "2")
         for event in (start, step, step, start):
-            await bot.service.shell.handle(event)
-        assert bot.service.shell.sessions[G1].step_index == 1
+            await bot.service.handle(event)
+        assert bot.service.sessions[G1].step_index == 1
         assert (await bot.store.live_sessions())[0].step_index == 1
         notes = [text for text in bot.platform.private(FRAN) if text.startswith("Step")]
         assert len(notes) == 2  # one for /start, one for /next
@@ -213,7 +213,7 @@ async def test_a_reply_first_seen_in_a_break_stays_out_when_it_comes_again_later
             command(FRAN, G1, "/next", "4"),
             during_break,
         ):
-            await bot.service.shell.handle(event)
+            await bot.service.handle(event)
         assert (await bot.store.person_data(ALICE)).responses == ()
 
 
@@ -221,10 +221,10 @@ async def test_private_messages_are_remembered_by_pseudonym_never_by_platform_id
     migrated_url: str,
 ) -> None:
     async with running(migrated_url, [G1]) as bot:
-        await bot.service.shell.handle(command(ALICE, G1, "/consent", "1"))
+        await bot.service.handle(command(ALICE, G1, "/consent", "1"))
         agree = command(ALICE, None, "/agree participate", "7")
-        await bot.service.shell.handle(agree)
-        await bot.service.shell.handle(agree)
+        await bot.service.handle(agree)
+        await bot.service.handle(agree)
         thanks = [text for text in bot.platform.private(ALICE) if text.startswith("Thank you")]
         assert len(thanks) == 1
         async with bot.engine.connect() as conn:
