@@ -16,7 +16,7 @@ from bot.content.check import load_library
 from bot.core import facts, groups, support
 from bot.core.actions import SendPrivate, SendText
 from bot.core.captures import ResponseDeleted
-from bot.core.context import Context
+from bot.core.context import Actor, Context
 from bot.core.desk import Desk, SoloState
 from bot.core.effects import ForgetRequested, RoleChanged, TallyChanged, TurnoutRequested
 from bot.core.events import MessagePosted, VoteCast
@@ -269,5 +269,5 @@ def test_a_typed_reply_needs_the_profile_only_while_a_profile_question_waits() -
 def test_whoever_facilitates_anywhere_facilitates_in_private_with_no_group_in_view(
     here: bool, group: GroupRef | None, anywhere: bool, facilitates: bool
 ) -> None:
-    loaded = facts.Facts(facilitates_here=here, desk=Desk(facilitates=anywhere))
-    assert facts.actor(FRAN, group, loaded).facilitator is facilitates
+    loaded = Actor(FRAN, group, facilitator=here, desk=Desk(facilitates=anywhere))
+    assert facts.actor(loaded).facilitator is facilitates

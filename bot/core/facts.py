@@ -2,12 +2,12 @@
 
 The service loads facts and judges none: ``needs`` says which of the costly ones an event
 calls for, given those loaded first (consent, the session, the private desk), and ``actor``
-turns what was loaded into the :class:`~bot.core.context.Actor` by the core's rules.
+completes the :class:`~bot.core.context.Actor` loaded by the core's rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from bot.content.models import REQUIRED_SCOPE
 from bot.core import profile
@@ -16,7 +16,6 @@ from bot.core.desk import Desk
 from bot.core.direct import DIRECT
 from bot.core.events import Event, VoteCast
 from bot.core.ids import GroupRef, PersonRef
-from bot.core.records import ProfileAnswer
 from bot.core.rehearsal import PLATFORM as REHEARSAL
 from bot.core.state import SessionState, Status
 
@@ -34,21 +33,6 @@ class Needs:
     current_vote: tuple[str, str] | None = None
     # The person's stored profile answers.
     profile: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What the settings and the store say about the person, unjudged."""
-
-    scopes: frozenset[str] = frozenset()
-    # Facilitates the group in view (staff, named, granted, or an admin where admins lead).
-    facilitates_here: bool = False
-    staff: bool = False
-    registered: bool = False
-    invited: bool = False
-    current_vote: tuple[int, ...] = ()
-    profile: tuple[ProfileAnswer, ...] = ()
-    desk: Desk = field(default_factory=Desk)
 
 
 def needs(
@@ -73,18 +57,9 @@ def needs(
     return Needs(invited, vote, profile.wanted(event, desk))
 
 
-def actor(person: PersonRef, group: GroupRef | None, facts: Facts) -> Actor:
-    """The person as the engine sees them, for the group in view."""
-    return Actor(
-        person=person,
-        group=group,
-        scopes=facts.scopes,
-        # In a private chat with no group in view, whoever facilitates anywhere does.
-        facilitator=facts.facilitates_here or (group is None and facts.desk.facilitates),
-        staff=facts.staff,
-        invited=facts.invited,
-        registered=facts.registered,
-        current_vote=facts.current_vote,
-        profile=facts.profile,
-        desk=facts.desk,
-    )
+def actor(loaded: Actor) -> Actor:
+    """The person as the engine sees them, from the actor as loaded (facilitating in view)."""
+    # In a private chat with no group in view, whoever facilitates anywhere does.
+    if loaded.group is None and loaded.desk.facilitates and not loaded.facilitator:
+        return replace(loaded, facilitator=True)
+    return loaded

@@ -62,9 +62,11 @@ class Facts:
         if need.current_vote is not None:
             session_id, step_id = need.current_vote
             vote = await self.store.vote_of(session_id, person, step_id)
-        loaded = facts.Facts(
+        loaded = Actor(
+            person=person,
+            group=group,
             scopes=scopes,
-            facilitates_here=await self.roles.is_facilitator(person, group, by_admin),
+            facilitator=await self.roles.is_facilitator(person, group, by_admin),
             staff=self.roles.is_staff(person),
             registered=await self.roles.is_registered(group),
             invited=invited,
@@ -72,7 +74,7 @@ class Facts:
             profile=await self.store.profile_answers(person) if need.profile else (),
             desk=desk,
         )
-        return facts.actor(person, group, loaded)
+        return facts.actor(loaded)
 
     async def scopes(self, person: PersonRef, group: GroupRef | None) -> frozenset[str]:
         """The person's consent scopes in the group's chat (none outside a group)."""
