@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.app import App
 from bot.core.context import Context
 from bot.core.ids import PersonRef
-from bot.service.effects import describe
+from bot.core.results import describe
 from bot.service.shell import utcnow
 
 AUDIT_KIND = "staff_request"

@@ -16,33 +16,30 @@ from zoneinfo import ZoneInfo
 from bot.content.check import Library
 from bot.content.models import REQUIRED_SCOPE
 from bot.content.version import Version, version_of
-from bot.core import profile, support
+from bot.core import support
 from bot.core.actions import Action, SendPrivate, recipient
 from bot.core.answers import answering, origin_of
 from bot.core.captures import ConsentRecorded, SessionSaved
 from bot.core.context import Actor, Context, Transition
 from bot.core.desk import SoloState
-from bot.core.direct import DIRECT
 from bot.core.dispatch import Dispatcher
 from bot.core.effects import Effect, ErasureRequested, Invited
-from bot.core.events import ButtonPressed, CommandIssued, Event, VoteCast
+from bot.core.events import Event
+from bot.core.facts import PSEUDO_PLATFORMS
 from bot.core.ids import GroupRef, MessageRef, Origin, PersonRef
 from bot.core.ports import Platform, Store
 from bot.core.records import Erasure
-from bot.core.rehearsal import PLATFORM as REHEARSAL
-from bot.core.state import SessionState, Status
+from bot.core.state import SessionState
 from bot.service.desks import Desks
 from bot.service.drafts import HeardDrafts
 from bot.service.effects import EffectRunner, Perform
+from bot.service.facts import Facts
 from bot.service.intake import Intake, IntakeRules, Verdict, message_of
 from bot.service.roles import Roles
 from bot.service.standing import Standing
 from bot.texts import Catalogue
 
 log = logging.getLogger(__name__)
-
-# Groups that exist on no platform: cycles' direct groups and facilitators' rehearsals.
-PSEUDO_PLATFORMS = frozenset({DIRECT, REHEARSAL})
 
 
 def utcnow() -> datetime:
@@ -94,7 +91,6 @@ class Service:
         # Actions a platform failed to perform, by platform (for the metrics endpoint).
         self.platform_errors: Counter[str] = Counter()
         self.sessions: dict[GroupRef, SessionState] = {}
-        self._scopes: dict[tuple[PersonRef, GroupRef], frozenset[str]] = {}
         self.roles = Roles(
             store,
             policy.staff,
@@ -103,6 +99,7 @@ class Service:
             policy.admins_facilitate,
         )
         self.standing = Standing(store, pseudonymise, self.sessions)
+        self.facts = Facts(store, self.roles, self.standing)
         self._dispatch = Dispatcher()
         self.intake = Intake(rules or IntakeRules())
         # Set by the scheduler from the cycles table; until a cycle exists, the default.
@@ -156,30 +153,9 @@ class Service:
         # depends on what exists now, and a replay must find the key its first delivery left.
         arrived = message_of(event, self._private_chat)
         event, direct, desk = await self.desks.prepare(event, person, self.cycle_id)
-        seen = event.group or direct or await self._about(event)
-        group = seen
-        if event.person is not None:
-            if seen is not None:
-                self.standing.saw(person, seen)
-            else:
-                group = await self.standing.group_of(person)
-        scopes = await self._consent_scopes(person, group)
-        by_admin = isinstance(event, CommandIssued) and event.by_admin
+        group = await self.facts.group(event, person, direct)
         state = (self.sessions.get(group) or SessionState(group)) if group else None
-        actor = Actor(
-            person=person,
-            group=group,
-            scopes=scopes,
-            # In a private chat with no group in view, whoever facilitates anywhere does.
-            facilitator=await self.roles.is_facilitator(person, group, by_admin)
-            or (group is None and desk.facilitates),
-            staff=self.roles.is_staff(person),
-            invited=await self._invited(person, state, scopes),
-            registered=await self.roles.is_registered(group),
-            current_vote=await self._current_vote(event, state, scopes),
-            profile=await self.store.profile_answers(person) if profile.wanted(event, desk) else (),
-            desk=desk,
-        )
+        actor = await self.facts.actor(event, person, group, state, desk)
         verdict = self.intake.limit(event, actor)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
@@ -196,7 +172,7 @@ class Service:
             self.policy.solo_reminder,
             await self._ran(state, desk.solo),
         )
-        gated = scopes | {REQUIRED_SCOPE} if support.exempt(event, desk) else scopes
+        gated = actor.scopes | {REQUIRED_SCOPE} if support.exempt(event, desk) else actor.scopes
         transition, coped = self.intake.step(state, event, gated, actor, ctx, original_length)
         remember = coped and transition.remember
         message = arrived if remember else None
@@ -234,7 +210,7 @@ class Service:
                 return False
         for capture in transition.captures:
             if isinstance(capture, ConsentRecorded):
-                self._scopes[(capture.person, capture.group)] = capture.scopes
+                self.facts.consented(capture.person, capture.group, capture.scopes)
             elif isinstance(capture, SessionSaved):
                 self.sessions[capture.state.group] = capture.state
         self.desks.committed(transition)
@@ -283,7 +259,7 @@ class Service:
         """Drop what is remembered of people erased elsewhere (by pseudonym)."""
         if not pseudonyms:
             return
-        known = {key[0] for key in self._scopes} | self.standing.people()
+        known = set(self.facts.people()) | self.standing.people()
         for person in known:
             if self.pseudonymise(person) in pseudonyms:
                 self._forget_person(person)
@@ -291,8 +267,7 @@ class Service:
     def _forget_person(self, person: PersonRef) -> None:
         # Forget the consent first: a reply handled meanwhile in another group is then not
         # captured, and one captured before is queued ahead of the erasure and erased with it.
-        for key in [k for k in self._scopes if k[0] == person]:
-            del self._scopes[key]
+        self.facts.forget(person)
         self.desks.forget(person)
         self.standing.forget(person)
         self.roles.forget(person)
@@ -304,40 +279,3 @@ class Service:
         if missing:
             self._versions.update(await self.store.content_versions(missing))
         return {d: self._versions[d] for d in wanted if d in self._versions}
-
-    async def _about(self, event: Event) -> GroupRef | None:
-        """The group a private command or button is about, if it may run sessions."""
-        about = event.about if isinstance(event, CommandIssued | ButtonPressed) else None
-        if about is None or await self.roles.is_registered(about):
-            return about
-        log.info("private event about an unregistered group", extra={"group": about.chat_id})
-        return None
-
-    async def _invited(
-        self, person: PersonRef, state: SessionState | None, scopes: frozenset[str]
-    ) -> bool:
-        # Only someone without consent is invited, in a running session of a platform's chat.
-        if state is None or state.status is not Status.RUNNING or REQUIRED_SCOPE in scopes:
-            return False
-        if not person.user_id or state.group.platform in PSEUDO_PLATFORMS:
-            return False
-        return await self.standing.invited(person, state.group)
-
-    async def _current_vote(
-        self, event: Event, state: SessionState | None, scopes: frozenset[str]
-    ) -> tuple[int, ...]:
-        if not isinstance(event, VoteCast) or not event.toggle or REQUIRED_SCOPE not in scopes:
-            return ()
-        if state is None or state.session_id is None:
-            return ()
-        return await self.store.vote_of(state.session_id, event.person, event.step_id)
-
-    async def _consent_scopes(self, person: PersonRef, group: GroupRef | None) -> frozenset[str]:
-        if group is None:
-            return frozenset()
-        # Consent belongs to the whole chat, whichever of its topics a session runs in.
-        key = (person, group.whole)
-        if key not in self._scopes:
-            record = await self.store.consent(person, group.whole)
-            self._scopes[key] = record.scopes if record else frozenset()
-        return self._scopes[key]

@@ -1,0 +1,109 @@
+"""The one loader of the facts an event needs: it reads, and the core judges (``bot.core.facts``).
+
+It finds the group in view, then the person's consent there (kept in memory, as the store
+has it), asks the core which further facts the event needs, loads those, and hands them to
+the core to make the actor the engine sees.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from bot.core import facts
+from bot.core.context import Actor
+from bot.core.desk import Desk
+from bot.core.events import ButtonPressed, CommandIssued, Event
+from bot.core.ids import GroupRef, PersonRef
+from bot.core.ports import Store
+from bot.core.state import SessionState
+from bot.service.roles import Roles
+from bot.service.standing import Standing
+
+log = logging.getLogger(__name__)
+
+
+class Facts:
+    """Loads what the engine needs to know about the person behind an event."""
+
+    def __init__(self, store: Store, roles: Roles, standing: Standing) -> None:
+        """Facts from the store, the roles the settings and store give, and where people stand."""
+        self.store = store
+        self.roles = roles
+        self.standing = standing
+        self._scopes: dict[tuple[PersonRef, GroupRef], frozenset[str]] = {}
+
+    async def group(
+        self, event: Event, person: PersonRef, direct: GroupRef | None
+    ) -> GroupRef | None:
+        """The group in view: the event's, its direct group, the one it is about, or the last."""
+        seen = event.group or direct or await self._about(event)
+        if event.person is None:
+            return seen
+        if seen is not None:
+            self.standing.saw(person, seen)
+            return seen
+        return await self.standing.group_of(person)
+
+    async def actor(
+        self,
+        event: Event,
+        person: PersonRef,
+        group: GroupRef | None,
+        state: SessionState | None,
+        desk: Desk,
+    ) -> Actor:
+        """The person as the engine sees them, from the facts ``event`` needs."""
+        scopes = await self.scopes(person, group)
+        need = facts.needs(event, person, state, scopes, desk)
+        by_admin = isinstance(event, CommandIssued) and event.by_admin
+        invited = need.invited is not None and await self.standing.invited(person, need.invited)
+        vote: tuple[int, ...] = ()
+        if need.current_vote is not None:
+            session_id, step_id = need.current_vote
+            vote = await self.store.vote_of(session_id, person, step_id)
+        loaded = Actor(
+            person=person,
+            group=group,
+            scopes=scopes,
+            facilitator=await self.roles.is_facilitator(person, group, by_admin),
+            staff=self.roles.is_staff(person),
+            registered=await self.roles.is_registered(group),
+            invited=invited,
+            current_vote=vote,
+            profile=await self.store.profile_answers(person) if need.profile else (),
+            desk=desk,
+        )
+        return facts.actor(loaded)
+
+    async def scopes(self, person: PersonRef, group: GroupRef | None) -> frozenset[str]:
+        """The person's consent scopes in the group's chat (none outside a group)."""
+        if group is None:
+            return frozenset()
+        # Consent belongs to the whole chat, whichever of its topics a session runs in.
+        key = (person, group.whole)
+        if key not in self._scopes:
+            record = await self.store.consent(person, group.whole)
+            self._scopes[key] = record.scopes if record else frozenset()
+        return self._scopes[key]
+
+    def consented(self, person: PersonRef, group: GroupRef, scopes: frozenset[str]) -> None:
+        """Keep a consent just stored."""
+        self._scopes[(person, group)] = scopes
+
+    def people(self) -> Iterable[PersonRef]:
+        """Everyone whose consent is kept in memory."""
+        return {key[0] for key in self._scopes}
+
+    def forget(self, person: PersonRef) -> None:
+        """Forget the person's consent everywhere (they withdrew)."""
+        for key in [k for k in self._scopes if k[0] == person]:
+            del self._scopes[key]
+
+    async def _about(self, event: Event) -> GroupRef | None:
+        """The group a private command or button is about, if it may run sessions."""
+        about = event.about if isinstance(event, CommandIssued | ButtonPressed) else None
+        if about is None or await self.roles.is_registered(about):
+            return about
+        log.info("private event about an unregistered group", extra={"group": about.chat_id})
+        return None
