@@ -211,3 +211,14 @@ def test_the_checker_sees_a_module_outside_every_part() -> None:
     ]
     assert part_of("bot.service.shell") == "bot.service"
     assert part_of("bot.platforms.telegram.send") == "bot.platforms.telegram"
+
+
+def test_the_architecture_doc_names_every_part() -> None:
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    parts = [p for p in ALLOWED if p not in ("bot", "bot.sample", *PLATFORMS)]
+    paths = [
+        p.replace(".", "/") + ("/" if (ROOT / p.replace(".", "/")).is_dir() else ".py")
+        for p in parts
+    ]
+    assert [path for path in paths if f"`{path}`" not in doc] == []
+    assert "`bot/platforms/<name>/`" in doc
