@@ -302,6 +302,7 @@ def test_a_summary_is_drafted_for_the_facilitator_to_review_in_the_catalogues_wo
         (None, decided(10), 1),  # to the group
         (FRAN, decided(10), 1),  # a rehearsal: privately to the facilitator
         (None, None, 0),  # the audit failed: withheld, in the group, for whoever asked
+        (FRAN, None, 0),  # in a rehearsal, for the facilitator alone
         (FRAN, decided(10), 0),  # nothing drawn (no such question): nothing said
     ],
 )
