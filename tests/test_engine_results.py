@@ -14,23 +14,43 @@ import pytest
 
 from bot.content.check import load_library
 from bot.core import facts, groups, support
-from bot.core.actions import SendPrivate, SendText
+from bot.core.actions import SendImage, SendPrivate, SendText
 from bot.core.captures import ResponseDeleted
 from bot.core.context import Actor, Context
 from bot.core.desk import Desk, SoloState
-from bot.core.effects import ForgetRequested, RoleChanged, TallyChanged, TurnoutRequested
+from bot.core.effects import (
+    ChartRequested,
+    ForgetRequested,
+    RoleChanged,
+    SummaryChanged,
+    SummaryRequested,
+    TallyChanged,
+    TurnoutRequested,
+)
 from bot.core.events import MessagePosted, VoteCast
 from bot.core.ids import GroupRef, PersonRef
-from bot.core.records import ConsentRecord, Erasure, PersonData, ResponseRecord, Turnout
+from bot.core.records import (
+    ConsentRecord,
+    Erasure,
+    PersonData,
+    ResponseRecord,
+    SessionHeard,
+    Turnout,
+)
 from bot.core.results import (
+    ChartsDrawn,
     DataLoaded,
     Erased,
     RepliesLoaded,
+    Result,
     RoleSet,
+    SummaryLoaded,
     TallyLoaded,
     TurnoutCounted,
+    answers_asker,
     settle,
 )
+from bot.core.showing import Disclosed, Shown
 from bot.core.state import SessionState, Status
 from bot.texts import Catalogue
 from tests.support.cli import ROOT
@@ -213,6 +233,145 @@ def test_a_role_change_is_announced_in_the_group(
 ) -> None:
     done = settle(RoleSet(RoleChanged(GROUP, ALICE, granted), changed), ctx)
     assert done.actions == (SendText(GROUP, ctx.t(key, name="alice")),)
+
+
+# --- summaries and charts: the policy's decision comes in as counts, the core words it ------
+
+HEALTH = load_library(ROOT).scripts["health-data-intro"]
+COMFORT = HEALTH.ballot("research-comfort")
+# Six options: 4 shown, one fewer than the threshold (3), one hidden to protect it.
+COMFORT_SHOWN = Shown(
+    [4, None, None, 3, 0, 0], [False, True, False, False, False, False], 10, False
+)
+PICTURE = b"\x89PNG picture"
+
+
+def decided(people: int | None, shown: Shown = COMFORT_SHOWN) -> Disclosed:
+    assert COMFORT is not None
+    return Disclosed(3, people, {COMFORT.id: shown})
+
+
+def comfort_heard(people: int) -> SessionHeard:
+    assert COMFORT is not None
+    return SessionHeard(people, {"first-thoughts": 2 * people}, {COMFORT.id: [(1,)] * people})
+
+
+@pytest.mark.parametrize(
+    ("people", "disclosed", "expected"),
+    [
+        # The audit failed: whoever asked is told, in the group, that nothing can be shown.
+        (10, None, "withheld"),
+        (0, decided(None), "nothing"),  # nobody took part: no summary to review
+        (10, decided(10), "summary.people"),
+        (2, decided(None), "summary.people_few"),  # who took part is itself a small count
+    ],
+)
+def test_a_summary_is_drafted_for_the_facilitator_to_review_in_the_catalogues_words(
+    ctx: Context, people: int, disclosed: Disclosed | None, expected: str
+) -> None:
+    asked = SummaryRequested(FRAN, GROUP, "s1")
+    done = settle(SummaryLoaded(asked, HEALTH, comfort_heard(people), disclosed), ctx)
+    assert done.captures == ()
+    if expected == "withheld":
+        assert done.actions == (SendText(GROUP, ctx.t("show.withheld"), person=FRAN),)
+        assert done.effects == ()
+        return
+    if expected == "nothing":
+        assert (done.actions, done.effects) == ((), ())
+        return
+    (draft_changed,) = done.effects
+    assert isinstance(draft_changed, SummaryChanged) and draft_changed.person == FRAN
+    draft = draft_changed.draft
+    assert draft is not None and (draft.group, draft.session_id) == (GROUP, "s1")
+    assert done.actions == (support.preview(Actor(FRAN), draft, ctx),)
+    lines = draft.text.splitlines()
+    assert lines[0] == ctx.t("summary.header", title=HEALTH.title)
+    assert lines[1] == ctx.t(expected, people=people, threshold=3, replies=2 * people)
+    assert ctx.t("summary.step_replies", step="first-thoughts", replies=2 * people) in lines
+    assert COMFORT is not None
+    options = COMFORT.choices()
+    assert ctx.t("summary.option", option=options[0], count=4) in lines
+    assert ctx.t("summary.option_hidden", option=options[1], threshold=3) in lines
+    assert ctx.t("summary.option_withheld", option=options[2], threshold=3) in lines
+    assert lines[-1] == ctx.t("summary.thanks")
+
+
+@pytest.mark.parametrize(
+    ("person", "disclosed", "pictures"),
+    [
+        (None, decided(10), 1),  # to the group
+        (FRAN, decided(10), 1),  # a rehearsal: privately to the facilitator
+        (None, None, 0),  # the audit failed: withheld, in the group, for whoever asked
+        (FRAN, None, 0),  # in a rehearsal, for the facilitator alone
+        (FRAN, decided(10), 0),  # nothing drawn (no such question): nothing said
+    ],
+)
+def test_charts_come_with_their_numbers_in_text_to_whoever_the_request_names(
+    ctx: Context, person: PersonRef | None, disclosed: Disclosed | None, pictures: int
+) -> None:
+    assert COMFORT is not None
+    asked = ChartRequested(GROUP, "s1", HEALTH.id, (COMFORT.id,), person)
+    done = settle(ChartsDrawn(asked, disclosed, ((COMFORT, PICTURE),) * pictures), ctx)
+    assert (done.captures, done.effects) == ((), ())
+    if disclosed is None:
+        assert done.actions == (SendText(GROUP, ctx.t("show.withheld"), person=person),)
+        return
+    if not pictures:
+        assert done.actions == ()
+        return
+    image, numbers = done.actions
+    assert isinstance(image, SendImage) and isinstance(numbers, SendText)
+    assert (image.group, image.png, image.name, image.person) == (
+        GROUP,
+        PICTURE,
+        f"chart-{COMFORT.id}",
+        person,
+    )
+    assert (numbers.group, numbers.person) == (GROUP, person)
+    options = COMFORT.choices()
+    lines = numbers.text.splitlines()
+    assert lines[0] == ctx.t("show.title", text=COMFORT.text.strip())
+    assert ctx.t("show.line", option=options[0], count=4) in lines
+    assert ctx.t("show.line_hidden", option=options[1], threshold=3) in lines
+    assert ctx.t("show.line_withheld", option=options[2], threshold=3) in lines
+    assert lines[-1] == ctx.t("show.people", people=10)
+    assert ctx.t("show.line_hidden", option=options[1], threshold=3) in image.alt
+
+
+def test_a_chart_says_fewer_than_the_threshold_answered_when_that_count_is_small(
+    ctx: Context,
+) -> None:
+    assert COMFORT is not None
+    few = replace(COMFORT_SHOWN, people=None, people_small=True)
+    asked = ChartRequested(GROUP, "s1", HEALTH.id, (COMFORT.id,))
+    done = settle(ChartsDrawn(asked, decided(None, few), ((COMFORT, PICTURE),)), ctx)
+    numbers = done.actions[-1]
+    assert isinstance(numbers, SendText)
+    assert numbers.text.splitlines()[-1] == ctx.t("show.people_few", threshold=3)
+
+
+ASKED_SUMMARY = SummaryRequested(FRAN, GROUP, "s1")
+
+
+@pytest.mark.parametrize(
+    ("result", "answers"),
+    [
+        (DataLoaded(ALICE, PersonData()), True),
+        (RepliesLoaded(ForgetRequested(ALICE, 1), REPLIES), True),
+        (TurnoutCounted(TurnoutRequested(FRAN, GROUP, "s1", "x"), Turnout(1, 1, 0), None), True),
+        (Erased(ALICE, Erasure(1, 0, 0)), True),
+        # News for the lead or the group, not a reply to the vote or command behind it.
+        (TallyLoaded(TallyChanged(GROUP, "s1", "x", True), (), None, None), False),
+        (RoleSet(RoleChanged(GROUP, ALICE, True), True), False),
+        # Sent after what answered the command that ended or showed the session.
+        (SummaryLoaded(ASKED_SUMMARY, HEALTH, SessionHeard(0, {}, {}), None), False),
+        (ChartsDrawn(ChartRequested(GROUP, "s1", HEALTH.id, ()), None, ()), False),
+    ],
+)
+def test_only_what_answers_a_person_goes_back_as_the_answer_to_what_they_asked(
+    result: Result, answers: bool
+) -> None:
+    assert answers_asker(result) is answers
 
 
 # --- the facts an event needs ------------------------------------------------------------------

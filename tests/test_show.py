@@ -10,16 +10,19 @@ from __future__ import annotations
 import io
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from bot.content.check import load_library
-from bot.content.models import Script
+from bot.content.models import Script, Step
 from bot.core.records import SessionHeard
-from bot.service.show import Shown, chart, read, session_disclosure
+from bot.core.showing import Say, chart_words
+from bot.service.show import Shown, draw, read, session_disclosure
 from bot.texts import Catalogue
+from exporters.disclosure import Disclosure
 from tests.support.cli import ROOT, dialogue, write_config
 from tests.support.disclosure import hide_only_small_counts
 from tests.support.telegram import (
@@ -50,6 +53,20 @@ def say(key: str, **params: object) -> str:
 def session(answers: list[tuple[int, ...]]) -> SessionHeard:
     assert COMFORT is not None
     return SessionHeard(len(answers), {}, {COMFORT.id: answers})
+
+
+@dataclass(frozen=True)
+class Chart:
+    png: bytes
+    alt: str
+    text: str
+
+
+def chart(step: Step, disclosure: Disclosure, say: Say) -> Chart:
+    """A chart as /show sends it: the service's picture, the core's words."""
+    shown = read(disclosure, step)
+    words = chart_words(step, shown, disclosure.threshold, say)
+    return Chart(draw(step, shown, disclosure.threshold, say), words.alt, words.text)
 
 
 def shown_counts(answers: list[tuple[int, ...]], threshold: int) -> Shown:

@@ -11,13 +11,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core import groups, profile, support
-from bot.core.actions import SendPrivate, SendText
+from bot.content.models import Script, Step
+from bot.core import groups, profile, showing, support
+from bot.core.actions import Action, SendImage, SendPrivate, SendText
 from bot.core.captures import ResponseDeleted
-from bot.core.context import Context, Transition
-from bot.core.effects import ForgetRequested, RoleChanged, TallyChanged, TurnoutRequested
+from bot.core.context import Actor, Context, Transition
+from bot.core.desk import SummaryDraft
+from bot.core.effects import (
+    ChartRequested,
+    ForgetRequested,
+    RoleChanged,
+    SummaryChanged,
+    SummaryRequested,
+    TallyChanged,
+    TurnoutRequested,
+)
 from bot.core.ids import PersonRef
-from bot.core.records import Erasure, PersonData, ResponseRecord, Turnout
+from bot.core.records import Erasure, PersonData, ResponseRecord, SessionHeard, Turnout
+from bot.core.showing import Disclosed
 from bot.core.state import SessionState
 
 
@@ -74,16 +85,51 @@ class RoleSet:
     changed: bool
 
 
-Result = DataLoaded | RepliesLoaded | TurnoutCounted | TallyLoaded | Erased | RoleSet
+@dataclass(frozen=True, slots=True)
+class SummaryLoaded:
+    """What an ended session heard, and what the disclosure policy lets its summary show.
+
+    ``disclosed`` None: the policy's audit failed, and nothing of the session may be shown.
+    """
+
+    request: SummaryRequested
+    script: Script
+    heard: SessionHeard
+    disclosed: Disclosed | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChartsDrawn:
+    """The charts asked for, each question with its picture, drawn by the policy's decision.
+
+    ``disclosed`` None: the policy's audit failed, and nothing was drawn.
+    """
+
+    request: ChartRequested
+    disclosed: Disclosed | None
+    pictures: tuple[tuple[Step, bytes], ...]
+
+
+Result = (
+    DataLoaded
+    | RepliesLoaded
+    | TurnoutCounted
+    | TallyLoaded
+    | Erased
+    | RoleSet
+    | SummaryLoaded
+    | ChartsDrawn
+)
 
 
 def answers_asker(result: Result) -> bool:
     """Whether what follows ``result`` answers the event that asked for it.
 
     A tally and a role change are news for the lead or the group, not a reply to the vote or
-    command that led to them; the rest answer the person who asked.
+    command that led to them; a summary to review and charts come after what answered the
+    command that ended or showed the session. The rest answer the person who asked.
     """
-    return not isinstance(result, TallyLoaded | RoleSet)
+    return not isinstance(result, TallyLoaded | RoleSet | SummaryLoaded | ChartsDrawn)
 
 
 def settle(result: Result, ctx: Context) -> Transition:
@@ -111,6 +157,17 @@ def settle(result: Result, ctx: Context) -> Transition:
             else:
                 key = "facilitator.revoked" if changed else "facilitator.not_a_facilitator"
             return Transition(None, (SendText(change.group, ctx.t(key, name=name)),))
+        case (
+            SummaryLoaded(request=asked, disclosed=None)
+            | ChartsDrawn(request=asked, disclosed=None)
+        ):
+            # Nothing of the session may be shown: the one who asked is told so, in the group.
+            withheld = SendText(asked.group, ctx.t("show.withheld"), person=asked.person)
+            return Transition(None, (withheld,))
+        case SummaryLoaded(disclosed=Disclosed() as disclosed):
+            return _summary(result, disclosed, ctx)
+        case ChartsDrawn(disclosed=Disclosed() as disclosed):
+            return Transition(None, _charts(result, disclosed, ctx))
     return Transition(None)
 
 
@@ -140,6 +197,27 @@ def _tally(loaded: TallyLoaded, ctx: Context) -> Transition:
     if loaded.lead is not None:
         return Transition(None, (SendPrivate(loaded.lead, text, change.group, slot=slot),))
     return Transition(None)
+
+
+def _summary(loaded: SummaryLoaded, disclosed: Disclosed, ctx: Context) -> Transition:
+    # The facilitator who ended the session reviews it before the group sees it.
+    asked = loaded.request
+    text = showing.summary_text(loaded.script, loaded.heard, disclosed, ctx.t)
+    if text is None:
+        return Transition(None)  # nobody took part: nothing to summarise
+    draft = SummaryDraft(asked.group, asked.session_id, text)
+    preview = support.preview(Actor(asked.person), draft, ctx)
+    return Transition(None, (preview,), effects=(SummaryChanged(asked.person, draft),))
+
+
+def _charts(drawn: ChartsDrawn, disclosed: Disclosed, ctx: Context) -> tuple[Action, ...]:
+    # Each picture, then its numbers in text; privately to ``person`` when the request names one.
+    asked, actions = drawn.request, list[Action]()
+    for step, png in drawn.pictures:
+        words = showing.chart_words(step, disclosed.ballots[step.id], disclosed.threshold, ctx.t)
+        actions.append(SendImage(asked.group, png, words.alt, f"chart-{step.id}", asked.person))
+        actions.append(SendText(asked.group, words.text, person=asked.person))
+    return tuple(actions)
 
 
 def describe(data: PersonData, ctx: Context) -> str:

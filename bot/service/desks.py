@@ -2,33 +2,28 @@
 
 It loads what the engine needs to know about a person's private chat (their self-paced
 dialogue, an open reflection, whether they facilitate), keeps what lives in memory only (a
-rehearsal, a summary under review), routes a resident's private events to their cycle's
-direct group, and does the work only storage or a chart can do: summaries and charts.
+rehearsal, a summary under review), and routes a resident's private events to their cycle's
+direct group.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from bot.content.models import Script
-from bot.core import direct, solo, support
-from bot.core.actions import Action, SendImage, SendText
+from bot.core import direct, solo
 from bot.core.captures import ReflectionSaved, SoloSaved
-from bot.core.context import Actor, Context, Transition
+from bot.core.context import Transition
 from bot.core.desk import Desk, SummaryDraft
-from bot.core.effects import ChartRequested, RehearsalChanged, SummaryChanged, SummaryRequested
+from bot.core.effects import RehearsalChanged, SummaryChanged
 from bot.core.events import CommandIssued, Event, MessageEdited, MessagePosted, TimerFired
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.ports import Store
-from bot.core.records import SessionHeard
 from bot.core.state import SessionState
-from bot.service import show
 from bot.service.roles import Roles
-from exporters.disclosure import Disclosure, DisclosureError
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +40,11 @@ class Desks:
         store: Store,
         roles: Roles,
         pseudonymise: Callable[[PersonRef], str],
-        perform: Callable[[Action], Awaitable[None]],
-        threshold: int,
     ) -> None:
-        """``threshold``: counts from 1 to threshold - 1 are hidden in charts and summaries."""
+        """``pseudonymise`` keys a person's private message ids (see ``prepare``)."""
         self.store = store
         self.roles = roles
         self.pseudonymise = pseudonymise
-        self.perform = perform
-        self.threshold = threshold
         self._loaded: dict[PersonRef, Desk] = {}
         self._rehearsals: dict[PersonRef, SessionState] = {}
         self._summaries: dict[PersonRef, SummaryDraft] = {}
@@ -113,75 +104,6 @@ class Desks:
         """Forget everything about a person (they withdrew)."""
         for kept in (self._loaded, self._rehearsals, self._summaries):
             kept.pop(person, None)
-
-    async def effect(
-        self, effect: SummaryRequested | ChartRequested, state: SessionState | None, ctx: Context
-    ) -> None:
-        """Draft a session's summary for review, or draw the charts asked for."""
-        if isinstance(effect, SummaryRequested):
-            await self._summary(effect, state, ctx)
-        else:
-            await self._charts(effect, ctx)
-
-    async def _summary(
-        self, request: SummaryRequested, state: SessionState | None, ctx: Context
-    ) -> None:
-        script = ctx.script(state.script_id, state.content_version) if state else None
-        if script is None:
-            return
-        heard = await self.store.heard(request.session_id)
-        disclosure = await self._decided(script, heard, request, ctx, "summary not drafted")
-        if disclosure is None:
-            return
-        text = show.summary_text(script, heard, disclosure, ctx.t)
-        if text is None:
-            log.info("nothing heard to summarise", extra={"session": request.session_id})
-            return
-        draft = SummaryDraft(request.group, request.session_id, text)
-        self._summaries[request.person] = draft
-        await self.perform(support.preview(Actor(request.person), draft, ctx))
-
-    async def _decided(
-        self,
-        script: Script,
-        heard: SessionHeard,
-        request: SummaryRequested | ChartRequested,
-        ctx: Context,
-        refused: str,
-    ) -> Disclosure | None:
-        """The session's one disclosure decision; None once the person is told it is withheld."""
-        try:
-            return show.session_disclosure(script, heard, self.threshold)
-        except DisclosureError as failed:
-            # The reason names counts, never people: it is for staff, in the log.
-            log.warning("%s: %s", refused, failed, extra={"session": request.session_id})
-            await self.perform(
-                SendText(request.group, ctx.t("show.withheld"), person=request.person)
-            )
-            return None
-
-    async def _charts(self, request: ChartRequested, ctx: Context) -> None:
-        script = ctx.script(request.script_id, request.version)
-        if script is None:
-            return
-        heard = (
-            await self.store.heard(request.session_id)
-            if request.session_id is not None
-            else SessionHeard(0, {}, {})
-        )
-        # The summary's decision too: a count hidden in one is hidden in the other.
-        disclosure = await self._decided(script, heard, request, ctx, "charts not posted")
-        if disclosure is None:
-            return
-        for ballot_id in request.ballots:
-            ballot = script.ballot(ballot_id)
-            if ballot is None:
-                continue
-            drawn = show.chart(ballot, disclosure, ctx.t)
-            await self.perform(
-                SendImage(request.group, drawn.png, drawn.alt, drawn.name, request.person)
-            )
-            await self.perform(SendText(request.group, drawn.text, person=request.person))
 
     def _keyed(self, event: Event, person: PersonRef) -> Event:
         if isinstance(event, MessagePosted):

@@ -4,9 +4,10 @@ The engine cannot read the database, so it asks with effects (``bot.core.effects
 is read (a person's data, their replies, turnout, a tally's answers) or done (an erasure, a role
 change, a registration) and its outcome handed back to the engine as a result event
 (``bot.core.results``), whose transition is stored and performed: what people are told, and
-by which rule, is decided in the core. Summaries and charts need the disclosure audit and a
-plotting library, so ``bot.service.desks`` draws them. The service keeps its in-memory
-bookkeeping itself and hands every effect here after the transition's actions.
+by which rule, is decided in the core. For summaries and charts the service runs the
+disclosure audit (``bot.service.show``) and draws the pictures; the core words them. The
+service keeps its in-memory bookkeeping itself and hands every effect here after the
+transition's actions.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from functools import partial
 
+from bot.content.models import Script
 from bot.core import results
 from bot.core.actions import Action
 from bot.core.context import Context
@@ -33,12 +35,15 @@ from bot.core.effects import (
 )
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.ports import Store
-from bot.core.records import Erasure
+from bot.core.records import Erasure, SessionHeard
 from bot.core.results import Result
+from bot.core.showing import Disclosed
 from bot.core.state import SessionState
+from bot.service import show
 from bot.service.desks import Desks
 from bot.service.drafts import HeardDrafts
 from bot.service.roles import Roles
+from exporters.disclosure import DisclosureError
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +61,13 @@ class EffectRunner:
         sessions: Mapping[GroupRef, SessionState],
         perform: Perform,
         pseudonymise: Callable[[PersonRef], str],
+        threshold: int,
         drafts: HeardDrafts | None = None,
     ) -> None:
         """Effects with what they need.
 
         ``sessions``: the service's live sessions by group, read when an effect needs one;
+        ``threshold``: counts from 1 to threshold - 1 are hidden in charts and summaries;
         ``drafts``: the "what we heard" drafts a withdrawal takes the person out of.
         """
         self.store = store
@@ -69,6 +76,7 @@ class EffectRunner:
         self.sessions = sessions
         self.perform = perform
         self.pseudonymise = pseudonymise
+        self.threshold = threshold
         self.drafts = drafts
 
     async def run(self, effect: Effect, ctx: Context, answer: Perform | None = None) -> None:
@@ -76,15 +84,13 @@ class EffectRunner:
 
         ``answer`` performs what is said to the person whose event asked for the effect.
         """
-        if isinstance(effect, SummaryRequested | ChartRequested):
-            await self.desks.effect(effect, self.sessions.get(effect.group), ctx)
-            return
         outcome = await self._outcome(effect, ctx)
         if outcome is None:
             return
         transition = results.settle(outcome, ctx)
         if transition.captures:
             await self.store.apply(transition.captures)
+        self.desks.committed(transition)
         send = answer if answer is not None and results.answers_asker(outcome) else self.perform
         for action in transition.actions:
             await send(action)
@@ -114,7 +120,45 @@ class EffectRunner:
             case GroupRegistered(group=group):
                 await self.roles.register(group, ctx.now)
                 log.info("group registered", extra={"group": group.chat_id})
+            case SummaryRequested(group=group, session_id=session_id):
+                state = self.sessions.get(group)
+                script = ctx.script(state.script_id, state.content_version) if state else None
+                if script is None:
+                    return None
+                heard = await self.store.heard(session_id)
+                disclosed = self._disclosed(script, heard, session_id, "summary not drafted")
+                return results.SummaryLoaded(effect, script, heard, disclosed)
+            case ChartRequested():
+                return await self._charts(effect, ctx)
         return None
+
+    async def _charts(self, request: ChartRequested, ctx: Context) -> Result | None:
+        script = ctx.script(request.script_id, request.version)
+        if script is None:
+            return None
+        session_id = request.session_id
+        heard = await self.store.heard(session_id) if session_id else SessionHeard(0, {}, {})
+        # The summary's decision too: a count hidden in one is hidden in the other.
+        disclosed = self._disclosed(script, heard, session_id, "charts not posted")
+        if disclosed is None:
+            return results.ChartsDrawn(request, None, ())
+        steps = [step for step in map(script.ballot, request.ballots) if step is not None]
+        shown = disclosed.ballots
+        pictures = tuple(
+            (step, show.draw(step, shown[step.id], self.threshold, ctx.t)) for step in steps
+        )
+        return results.ChartsDrawn(request, disclosed, pictures)
+
+    def _disclosed(
+        self, script: Script, heard: SessionHeard, session_id: str | None, refused: str
+    ) -> Disclosed | None:
+        # The session's one disclosure decision; None when its audit fails.
+        try:
+            return show.disclosed(script, heard, self.threshold)
+        except DisclosureError as failed:
+            # The reason names counts, never people: it is for staff, in the log.
+            log.warning("%s: %s", refused, failed, extra={"session": session_id})
+            return None
 
     async def erase(self, person: PersonRef, now: datetime) -> Erasure:
         """Erase everything of the person, audited by pseudonym (/withdraw and staff alike)."""

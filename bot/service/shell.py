@@ -108,9 +108,16 @@ class Service:
         self.zone = ZoneInfo(policy.timezone)
         # Told of every transition after it took effect (the scheduler sets timers from them).
         self.observers: list[Callable[[Transition, Actor, Context], Awaitable[None]]] = []
-        self.desks = Desks(store, self.roles, pseudonymise, self.perform, policy.chart_threshold)
+        self.desks = Desks(store, self.roles, pseudonymise)
         self.effects = EffectRunner(
-            store, self.roles, self.desks, self.sessions, self.perform, pseudonymise, drafts
+            store,
+            self.roles,
+            self.desks,
+            self.sessions,
+            self.perform,
+            pseudonymise,
+            policy.chart_threshold,
+            drafts,
         )
         # Content versions by digest: the files' own, and those kept sessions started on.
         self._versions = {

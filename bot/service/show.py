@@ -1,13 +1,12 @@
-"""Showing a group what it said: charts of answers and the "what we heard today" summary.
+"""Showing a group what it said: the disclosure decision, and the pictures of charts.
 
 Every count goes through the disclosure policy (``exporters.disclosure``): counts from 1 to
-``threshold - 1`` are hidden and said to be "fewer than" the threshold, a count hidden only to
-protect another is said to be hidden, and a question fewer people answered is withheld whole;
-the audit must pass before a chart or summary goes out. Every chart comes with its numbers in
-text too, for screen readers. Charts are drawn offline with matplotlib's Agg canvas (no
-display, no network, no global pyplot state). matplotlib is imported when the first chart is
-drawn: it is about a fifth of the time every ``dialogue`` command would otherwise take to start
-(0.25 s here).
+``threshold - 1`` are hidden, and a question fewer people answered is withheld whole; the audit
+must pass before a chart or summary goes out. The decision goes to the core as plain counts
+(``bot.core.showing.Disclosed``), which words the summary and the charts' text. Charts are
+drawn offline with matplotlib's Agg canvas (no display, no network, no global pyplot state).
+matplotlib is imported when the first chart is drawn: it is about a fifth of the time every
+``dialogue`` command would otherwise take to start (0.25 s here).
 """
 
 from __future__ import annotations
@@ -15,10 +14,10 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from bot.content.models import Script, Step
 from bot.core.records import SessionHeard
+from bot.core.showing import Disclosed, Shown
 from exporters.disclosure import Disclosure, Key, Ledger
 
 Say = Callable[..., str]
@@ -26,26 +25,6 @@ PEOPLE = "people"
 EVERYONE = ("session", PEOPLE)
 BAR = "#1f6f8b"
 HIDDEN = "#cccccc"
-
-
-@dataclass(frozen=True, slots=True)
-class Chart:
-    """A chart of one question's answers: the picture, its description, its numbers."""
-
-    png: bytes
-    alt: str
-    text: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Shown:
-    """A question's answers as the policy lets them be shown."""
-
-    counts: list[int | None]  # None: hidden
-    small: list[bool]  # hidden and truly fewer than the threshold
-    people: int | None
-    people_small: bool
 
 
 def register(ledger: Ledger, step: Step, answers: Sequence[tuple[int, ...]]) -> Key:
@@ -89,36 +68,19 @@ def session_disclosure(script: Script, heard: SessionHeard, threshold: int) -> D
     return disclosure
 
 
-def _option(say: Say, key: str, option: str, count: int | None, small: bool, t: int) -> str:
-    if count is not None:
-        return say(key, option=option, count=count)
-    return say(f"{key}_hidden" if small else f"{key}_withheld", option=option, threshold=t)
+def disclosed(script: Script, heard: SessionHeard, threshold: int) -> Disclosed:
+    """The session's one decision (``session_disclosure``) as the counts the core words.
+
+    Raises ``DisclosureError`` when the audit finds a hidden count given away.
+    """
+    disclosure = session_disclosure(script, heard, threshold)
+    every = [ballot for step in script.steps for ballot in step.ballots()]
+    ballots = {ballot.id: read(disclosure, ballot) for ballot in every}
+    return Disclosed(threshold, disclosure.value(EVERYONE), ballots)
 
 
-def _lines(step: Step, shown: Shown, threshold: int, say: Say) -> list[str]:
-    return [
-        _option(say, "show.line", option, count, small, threshold)
-        for option, count, small in zip(step.choices(), shown.counts, shown.small, strict=True)
-    ]
-
-
-def chart(step: Step, disclosure: Disclosure, say: Say) -> Chart:
-    """The chart of a choice step's (or feedback question's) answers, small counts hidden."""
-    shown = read(disclosure, step)
-    threshold = disclosure.threshold
-    lines = _lines(step, shown, threshold, say)
-    title = say("show.title", text=step.text.strip())
-    total = []
-    if shown.people is not None:
-        total = [say("show.people", people=shown.people)]
-    elif shown.people_small:
-        total = [say("show.people_few", threshold=threshold)]
-    text = "\n".join([title, *lines, *total])
-    alt = say("show.alt", text=step.text.strip(), lines="; ".join(lines))
-    return Chart(_draw(step, shown, threshold, say), alt, text, f"chart-{step.id}")
-
-
-def _draw(step: Step, shown: Shown, threshold: int, say: Say) -> bytes:
+def draw(step: Step, shown: Shown, threshold: int, say: Say) -> bytes:
+    """The picture of a question's answers as ``shown``: a hidden count is a grey stub."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -156,39 +118,3 @@ def _draw(step: Step, shown: Shown, threshold: int, say: Say) -> bytes:
 
 def _short(text: str, limit: int = 34) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def summary_text(
-    script: Script, heard: SessionHeard, disclosure: Disclosure, say: Say
-) -> str | None:
-    """A "what we heard today" summary of a session, or None when nobody took part.
-
-    ``disclosure`` is the session's one decision (``session_disclosure``).
-    """
-    if heard.people == 0:
-        return None
-    threshold = disclosure.threshold
-    ballots = [ballot for step in script.steps for ballot in step.ballots()]
-    ballots = [ballot for ballot in ballots if heard.answers.get(ballot.id)]
-    replies = sum(heard.replies.values())
-    people = disclosure.value(EVERYONE)
-    lines = [
-        say("summary.header", title=script.title),
-        say("summary.people", people=people, replies=replies)
-        if people is not None
-        else say("summary.people_few", threshold=threshold, replies=replies),
-    ]
-    for step in script.steps:
-        if heard.replies.get(step.id):
-            lines.append(say("summary.step_replies", step=step.id, replies=heard.replies[step.id]))
-    for ballot in ballots:
-        shown = read(disclosure, ballot)
-        lines += ["", say("summary.ballot", text=ballot.text.strip())]
-        lines += [
-            _option(say, "summary.option", option, count, small, threshold)
-            for option, count, small in zip(
-                ballot.choices(), shown.counts, shown.small, strict=True
-            )
-        ]
-    lines += ["", say("summary.thanks")]
-    return "\n".join(lines)
