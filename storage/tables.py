@@ -66,6 +66,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+
+def _participant(*, primary_key: bool = False, index: bool | None = None) -> Column[int]:
+    """A ``participant_id`` column: a person, whose rows go with them when they are erased."""
+    return Column(
+        "participant_id",
+        Integer,
+        ForeignKey("identities.id", ondelete="CASCADE"),
+        primary_key=primary_key,
+        nullable=False,
+        index=index,
+    )
+
+
 # A platform user; the only table that holds platform user ids, and only sealed. ``user_key``
 # is a blind index of the user id (a keyed hash, see storage._keys) to find the row by;
 # ``sealed_user_id`` is the id sealed under the person's own key (NULL only inside the
@@ -98,13 +111,7 @@ facilitators = Table(
     "facilitators",
     metadata,
     Column("group_id", Integer, ForeignKey("groups.id"), primary_key=True),
-    Column(
-        "participant_id",
-        Integer,
-        ForeignKey("identities.id", ondelete="CASCADE"),
-        primary_key=True,
-        index=True,
-    ),
+    _participant(primary_key=True, index=True),
     Column("granted_at", UTCDateTime(), nullable=False),
 )
 
@@ -113,12 +120,7 @@ consents = Table(
     "consents",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "participant_id",
-        Integer,
-        ForeignKey("identities.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _participant(),
     Column("group_id", Integer, ForeignKey("groups.id"), nullable=False),
     Column("consent_version", String, nullable=False),
     Column("text_hash", String, nullable=False),
@@ -168,13 +170,7 @@ responses = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("session_id", String, ForeignKey("sessions.id"), nullable=False, index=True),
-    Column(
-        "participant_id",
-        Integer,
-        ForeignKey("identities.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _participant(index=True),
     Column("group_id", Integer, ForeignKey("groups.id"), nullable=False),
     Column("step_id", String, nullable=False),
     Column("platform", String, nullable=False),
@@ -212,13 +208,7 @@ votes = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("session_id", String, ForeignKey("sessions.id"), nullable=False),
-    Column(
-        "participant_id",
-        Integer,
-        ForeignKey("identities.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _participant(index=True),
     Column("group_id", Integer, ForeignKey("groups.id"), nullable=False),
     Column("step_id", String, nullable=False),
     # Comma-separated option numbers ("1,3"): portable and readable in a raw dump.
@@ -310,13 +300,7 @@ pending_edits = Table(
     Column("chat_id", String, primary_key=True),
     Column("message_id", String, primary_key=True),
     Column("edited_at", UTCDateTime(), primary_key=True, index=True),
-    Column(
-        "participant_id",
-        Integer,
-        ForeignKey("identities.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _participant(index=True),
     Column("text", Text, nullable=False),
     Column("original_length", Integer),
 )
@@ -404,12 +388,7 @@ registrations = Table(
 profile_answers = Table(
     "profile_answers",
     metadata,
-    Column(
-        "participant_id",
-        Integer,
-        ForeignKey("identities.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _participant(primary_key=True),
     Column("question_id", String, primary_key=True),
     Column("answer", String),
     Column("answered_at", UTCDateTime(), nullable=False),
@@ -420,12 +399,7 @@ direct_progress = Table(
     "direct_progress",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "participant_id",
-        Integer,
-        ForeignKey("identities.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _participant(),
     Column("cycle_id", String, nullable=False),
     Column("script_id", String, nullable=False),
     Column("script_version", String, nullable=False),
@@ -460,13 +434,7 @@ session_reflections = Table(
     "session_reflections",
     metadata,
     Column("session_id", String, ForeignKey("sessions.id"), primary_key=True),
-    Column(
-        "participant_id",
-        Integer,
-        ForeignKey("identities.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _participant(index=True),
     Column("went_well", Text),
     Column("was_hard", Text),
     Column("to_change", Text),
@@ -489,13 +457,7 @@ session_leads = Table(
     "session_leads",
     metadata,
     Column("session_id", String, ForeignKey("sessions.id"), primary_key=True),
-    Column(
-        "participant_id",
-        Integer,
-        ForeignKey("identities.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _participant(index=True),
     Column("led_at", UTCDateTime(), nullable=False),
 )
 
