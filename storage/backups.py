@@ -24,7 +24,7 @@ from bot.core.ids import PersonRef
 from storage._keys import PERSON_COLUMNS, open_person
 from storage.db import sqlite_file
 from storage.keystore import keys_of
-from storage.tables import Base
+from storage.tables import metadata
 
 MANIFEST = "backup.json"
 SQLITE_COPY = "dialogue.db"
@@ -94,7 +94,7 @@ async def row_counts(engine: AsyncEngine) -> dict[str, int]:
     async with engine.connect() as conn:
         return {
             name: int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
-            for name, table in sorted(Base.metadata.tables.items())
+            for name, table in sorted(metadata.tables.items())
         }
 
 
@@ -102,7 +102,7 @@ async def table_rows(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, in a stable order (to compare two databases)."""
     found = {}
     async with engine.connect() as conn:
-        for name, table in sorted(Base.metadata.tables.items()):
+        for name, table in sorted(metadata.tables.items()):
             rows = (await conn.execute(select(table))).all()
             found[name] = sorted((tuple(row) for row in rows), key=repr)
     return found

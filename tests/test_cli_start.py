@@ -117,6 +117,17 @@ def test_the_writer_helper_loads_no_library_of_the_writer_or_the_bot() -> None:
     assert [m for m in modules if m.startswith("storage.")] == ["storage.writer_helper"]
 
 
+def test_the_schema_is_declared_without_the_orm() -> None:
+    """The tables are SQLAlchemy Core: declaring them neither imports nor maps ORM classes."""
+    code = "import storage.tables, sys; print(*sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    modules = done.stdout.split()
+    assert "sqlalchemy.sql" in modules, "the schema really was declared"
+    assert [m for m in modules if m.startswith("sqlalchemy.orm")] == []
+
+
 def bash_completes(script: str, line: str) -> list[str]:
     """What bash offers after ``line`` (its last word is being completed)."""
     words = line.split(" ")

@@ -25,7 +25,7 @@ from bot.core.ids import GroupRef, PersonRef
 from bot.core.state import SessionState, Status
 from bot.texts import Catalogue
 from storage.db import make_engine
-from storage.tables import Base
+from storage.tables import metadata
 from tests.support.cli import ROOT, dialogue, write_config
 
 KEY = {"DIALOGUE_PSEUDONYM_KEY": "test-key-0123456789abcdef"}
@@ -70,7 +70,7 @@ async def every_table(url: str) -> dict[str, list[tuple[Any, ...]]]:
     try:
         async with database.connect() as conn:
             found = {}
-            for name, table in Base.metadata.tables.items():
+            for name, table in metadata.tables.items():
                 count = (await conn.execute(select(func.count()).select_from(table))).scalar()
                 rows = (await conn.execute(select(table))).all()
                 assert count == len(rows)

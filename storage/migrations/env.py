@@ -12,10 +12,10 @@ from alembic import context
 from sqlalchemy import Connection
 
 from storage.db import migrate
-from storage.tables import Base
+from storage.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _url() -> str:

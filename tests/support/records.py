@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.state import SessionState, Status
-from storage.tables import Base
+from storage.tables import metadata
 
 T0 = datetime(2025, 3, 1, 18, 0, tzinfo=UTC)
 GROUP = GroupRef("telegram", "-1001")
@@ -35,4 +35,4 @@ def at(minutes: int) -> datetime:
 
 def schema_diff(conn: Connection) -> list[Any]:
     """What differs between the database on ``conn`` and the tables the models declare."""
-    return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    return compare_metadata(MigrationContext.configure(conn), metadata)
