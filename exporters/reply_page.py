@@ -145,7 +145,10 @@ def reply_page(
     )
     chosen = mask.to_numpy(zero_copy_only=False)
     texts, redactions = redactor.column(pc.filter(cols.column("text"), mask))
-    speakers = pc.filter(naming.persons(cols.column("participant"), batch.people), mask)
+    persons = (
+        naming.persons(cols.column("participant"), batch.people) if naming.public else pseudonyms
+    )
+    speakers = pc.filter(persons, mask)
     count = len(texts)
     refs = (
         pa.array(range(quoted + 1, quoted + 1 + count), pa.int64())
