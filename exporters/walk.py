@@ -6,14 +6,11 @@ sinks, each session's story, the Polis ballots; the profile decides what each ma
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import pyarrow as pa
-
 from bot.content.check import Library
-from bot.content.models import Step
 from bot.content.scopes import SCOPES, Scope
 from exporters.aggregates import Aggregates
 from exporters.codebook import Codebook, short
@@ -23,12 +20,13 @@ from exporters.progress import Progress
 from exporters.pseudonymise import Naming
 from exporters.qdpx import Value
 from exporters.redact import Redactor
+from exporters.reply_page import ReplyPage, Steps, reply_page
 from exporters.sink import BATCH, Sinks
 from exporters.themes import OpenReplies
 from exporters.writer import Casts, Replies, SessionPart, Writers
+from storage._export import ReplyBatch
 from storage.dataset_records import CardExposureRow, SessionRow, StepVisitRow
 from storage.datasets import Datasets
-from storage.records import ResponseRow
 
 
 @dataclass
@@ -55,11 +53,11 @@ class Walk:
     # Replies to prompts, for the themes (``exporters.themes``), as this export shows them.
     open_replies: OpenReplies = field(default_factory=OpenReplies)
     _scope_sets: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
-    # The prompt text and language of each (content version, script, step), looked up once.
-    _prompts: dict[tuple[str | None, str, str], tuple[str | None, str | None]] = field(
-        default_factory=dict
-    )
-    _steps: dict[tuple[str | None, str, str], Step | None] = field(default_factory=dict)
+    # Each (content version, script, step) replies answered, looked up once.
+    _steps: Steps = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._steps = Steps(self.codebook, {})
 
     async def participants(self, cycle: str | None) -> None:
         """Consents: the scope map every later row is checked against, and the cases."""
@@ -118,51 +116,71 @@ class Walk:
         ],
     ) -> None:
         """Every session in turn: its rows, transcript and source, with its replies."""
-        # Replies come a page at a time (each session's together, in plan order), redacted a
-        # page at once; the loop over a page is plain Python, which matters at a million.
-        pages = aiter(self.datasets.responses([session for session, _, _ in plan]))
-        page, texts = await self._page(pages)
+        # Replies come a page at a time as Arrow columns (each session's together, in plan
+        # order): the responses table's rows are made from the columns, and only what the
+        # transcripts, sources and counts need becomes Python, a page's column at a time.
+        known = {session.session_id: session for session, _, _ in plan}
+        batches = aiter(self.datasets.reply_batches(list(known.values())))
+        page = await self._page(batches, known)
         at = 0
         for session, visits, cards in plan:
-            group = self.naming.group(session.group)
             events = self._open(session, visits, cards)
             pending = next(events, None)
             while True:
-                if at == len(page):
-                    (page, texts), at = await self._page(pages), 0
-                if not page or page[at].session_id != session.session_id:
+                if page is not None and at == len(page):
+                    page, at = await self._page(batches, known), 0
+                if page is None or page.sessions[at] != session.session_id:
                     break
-                reply = page[at]
-                while pending is not None and pending[0] <= reply.posted_at:
+                end = page.end_of_session(at)
+                while pending is not None:
+                    # Each event goes before the first reply posted at or after it.
+                    next_at = page.first_from(at, end, pending[0])
+                    if next_at == end:
+                        break
+                    self._run_of(page, at, next_at)
+                    at = next_at
                     self._event(session, pending[2])
                     pending = next(events, None)
-                self._reply(reply, group, texts[at])
-                at += 1
+                self._run_of(page, at, end)
+                at = end
             while pending is not None:
                 self._event(session, pending[2])
                 pending = next(events, None)
             self._replies()
             self.writers.end_session()
-        if at < len(page):
+        if page is not None and at < len(page):
             raise RuntimeError("replies and sessions came in different orders")
 
     async def _page(
-        self, pages: AsyncIterator[list[ResponseRow]]
-    ) -> tuple[list[ResponseRow], list[tuple[str, int] | None]]:
-        """The next page of replies, and each one's redacted text (None: not exported)."""
+        self, batches: AsyncIterator[ReplyBatch], known: Mapping[str, SessionRow]
+    ) -> ReplyPage | None:
+        """The next page of replies (None after the last), counted, its table rows written."""
         self._replies()
-        page: list[ResponseRow] = await anext(pages, [])
-        shown = [self._shown(reply) for reply in page]
-        chosen = [r.text for r, show in zip(page, shown, strict=True) if show]
-        texts, found = self.redactor.column(pa.array(chosen, pa.string()))
-        redacted = zip(texts.to_pylist(), found.to_pylist(), strict=True)
-        return page, [next(redacted) if show else None for show in shown]
+        batch = await anext(batches, None)
+        if batch is None or not batch.columns.num_rows:
+            return None
+        page = reply_page(
+            batch,
+            known,
+            self.naming,
+            self.redactor,
+            self._steps,
+            self._quotes,
+            self.quoted,
+            self.sinks.schema("responses"),
+        )
+        self.progress.advance(len(page))
+        self.quoted += len(page.refs)
+        self.sinks.add_batch("responses", page.table)
+        for group, key, person, day in zip(
+            page.groups, page.steps, page.people, page.days, strict=True
+        ):
+            self.agg.reply(group, key, person, day)
+        self.pseudonyms.update(page.people[i] for i in page.shown)
+        return page
 
-    def _shown(self, reply: ResponseRow) -> bool:
-        """Whether the reply's words are exported: always, but in public only with 'quote'."""
-        if not self.naming.public:
-            return True
-        person, group = self.naming.pseudonym(reply.person), self.naming.group(reply.group)
+    def _quotes(self, person: str, group: str) -> bool:
+        """Whether a person agreed, in a group, to have their words quoted."""
         return Scope.QUOTE in self.scopes.get((person, group), frozenset())
 
     def _open(
@@ -250,63 +268,25 @@ class Walk:
             self.writers.replies(self._run)
             self._run = Replies()
 
-    def _reply(self, reply: ResponseRow, group: str, redacted: tuple[str, int] | None) -> None:
-        self.progress.advance()
-        person = self.naming.pseudonym(reply.person)
-        key = (reply.script_id or "", reply.step_id)
-        self.agg.reply(group, key, person, reply.posted_at.date())
-        if redacted is None:
+    def _run_of(self, page: ReplyPage, at: int, end: int) -> None:
+        """Add the shown replies of rows ``at:end`` of a page to the open run."""
+        first, last = int(page.shown_before[at]), int(page.shown_before[end])
+        if first == last:
             return
-        self.pseudonyms.add(person)
-        text, found = redacted
-        version = (reply.content_version, *key)
-        if version not in self._steps:
-            known = self.codebook.step(reply.script_id, reply.step_id, reply.content_version)
-            self._steps[version] = known
-        step = self._steps[version]
-        prompt = self._prompts.get(version)
-        if prompt is None:
-            script = self.codebook.script(reply.script_id, reply.content_version)
-            prompt = self._prompts[version] = (
-                step.text if step else None,
-                script.language if script else None,
-            )
-        speaker = self.naming.person(reply.person)
-        public = self.naming.public
-        row: tuple[object, ...] = (
-            *(() if public else (reply.response_id,)),
-            reply.cycle_id,
-            group,
-            self.naming.session(reply.session_id),
-            reply.script_id,
-            reply.script_version,
-            short(reply.content_version),
-            reply.step_id,
-            *prompt,
-            *(() if speaker is None else (speaker,)),
-            text,
-            found,
-            reply.kind,
-            reply.posted_at,
-            reply.edited_at,
-            *(() if public else (reply.message_id, reply.reply_to)),
-        )
-        self.sinks.add("responses", row)
-        # A public source numbers its quotes in order: a reply id's gaps would show where
-        # replies of people who did not agree to be quoted were.
-        self.quoted += 1
-        ref = self.quoted if public else reply.response_id
+        rows = page.shown[first:last].tolist()
         run = self._run
-        run.refs.append(ref)
-        run.steps.append(key)
-        run.speakers.append(speaker)
-        run.texts.append(text)
-        run.posted.append(reply.posted_at)
-        run.edited.append(reply.edited_at is not None)
-        if step is not None and step.kind == "prompt":
-            agreed = Scope.QUOTE in self.scopes.get((person, group), frozenset())
-            quotable = agreed and worth_quoting(step, text)
-            self.open_replies.add(ref, person, text, quotable)
+        run.refs += page.refs[first:last]
+        run.steps += [page.steps[i] for i in rows]
+        run.speakers += page.speakers[first:last]
+        run.texts += page.texts[first:last]
+        run.posted += page.posted_at[first:last]
+        run.edited += page.edited[first:last]
+        for n, row in zip(range(first, last), rows, strict=True):
+            step = page.step_rows[n]
+            if step is not None and step.kind == "prompt":
+                person, text = page.people[row], page.texts[n]
+                quotable = self._quotes(person, page.groups[row]) and worth_quoting(step, text)
+                self.open_replies.add(page.refs[n], person, text, quotable)
 
     async def votes(self, cycle: str | None) -> None:
         """Every vote: counted, and written where the profile has participant-level data."""
