@@ -12,14 +12,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import PersonRef
 from bot.core.records import Erasure
-from exporters.heard_card import withdraw
-from exporters.redact import Redactor
 from storage.heard import quoted
+
+if TYPE_CHECKING:
+    from exporters.redact import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,9 @@ class HeardDrafts:
 
     def redactor(self) -> Redactor:
         """A fresh redactor of the configured kinds."""
+        # Imported when used: the bot starts without loading the card's publishing code.
+        from exporters.redact import Redactor
+
         return Redactor(self.redact)
 
     async def erasing(self, person: PersonRef, erase: Callable[[], Awaitable[Erasure]]) -> Erasure:
@@ -43,6 +48,8 @@ class HeardDrafts:
         quotes = await quoted(self.engine, person)
         erasure = await erase()
         if quotes:
+            from exporters.heard_card import withdraw
+
             changed = withdraw(self.folder, quotes, self.redactor(), self.withdrawn)
             log.info("withdrawn quotes taken out of drafts", extra={"responses": len(changed)})
         return erasure
