@@ -333,8 +333,7 @@ async def test_staff_grant_facilitation_by_reply_or_username_and_admins_can_be_l
 async def test_a_token_telegram_refuses_is_a_configuration_problem(
     fake: FakeBotApi, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.app import build
-    from bot.cli.run import enabled_platforms
+    from bot.app import build, enabled_platforms
 
     monkeypatch.setenv("DIALOGUE_TELEGRAM_TOKEN", "123456:" + "x" * 35)
     app = await build(telegram_settings(fake, url))

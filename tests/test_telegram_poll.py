@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from telegram import Bot, Update
 
-from bot.app import build
-from bot.cli.run import enabled_platforms
+from bot.app import build, enabled_platforms
 from bot.core.events import Event
 from bot.platforms.telegram.adapter import ALLOWED_UPDATES
 from bot.platforms.telegram.poll import Poller

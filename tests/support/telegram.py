@@ -11,8 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app import App, build
-from bot.cli.run import enabled_platforms
+from bot.app import App, build, enabled_platforms
 from bot.settings import Settings
 from tests.support.cli import ROOT
 from tests.support.telegram_fake import FakeBotApi, TelegramUser

@@ -32,11 +32,12 @@ from bot.core.actions import (
 )
 from bot.core.events import CommandIssued, Event, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
+from bot.platforms.console.platform import PLATFORM as DESCRIPTOR
 from bot.platforms.render import buttons_text, card_text, choice_text
 from bot.private_files import private_file
 from bot.texts import Catalogue
 
-PLATFORM = "console"
+PLATFORM = DESCRIPTOR.name  # the name the registry knows it by
 NAME = r"(?P<name>[^\s:>]+)"
 EDIT = re.compile(rf"^{NAME} edits (?P<line>\d+):\s?(?P<text>.*)$")
 DELETE = re.compile(rf"^{NAME} deletes (?P<line>\d+)\s*$")

@@ -40,11 +40,12 @@ from bot.platforms.discord.catchup import CatchUp, Channel, CursorBook
 from bot.platforms.discord.client import make_client
 from bot.platforms.discord.commands import DIRECT_ONLY, install, open_topic
 from bot.platforms.discord.out import Outbox
+from bot.platforms.discord.platform import PLATFORM as DESCRIPTOR
 from bot.platforms.discord.settings import DiscordSettings
 from bot.settings import ConfigError
 from bot.texts import Catalogue
 
-PLATFORM = "discord"
+PLATFORM = DESCRIPTOR.name  # the name the registry knows it by
 CAPTURED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 log = logging.getLogger(__name__)
 

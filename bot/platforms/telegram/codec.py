@@ -13,8 +13,9 @@ import string
 from dataclasses import dataclass
 
 from bot.core.ids import TOPIC_SEPARATOR, GroupRef, PersonRef
+from bot.platforms.telegram.platform import PLATFORM as DESCRIPTOR
 
-PLATFORM = "telegram"
+PLATFORM = DESCRIPTOR.name  # the name the registry knows it by
 CALLBACK_LIMIT = 64  # bytes of callback_data Telegram keeps
 DEEP_LINK_LIMIT = 64  # characters of a /start parameter, from [A-Za-z0-9_-]
 _DIGITS = string.digits + string.ascii_letters
