@@ -5,6 +5,7 @@ Secrets (platform tokens, the pseudonym key) come from the environment only.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -13,8 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, create_model, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from bot.content.sample import SAMPLE_ROOT
 from bot.platforms import registry
@@ -203,14 +203,14 @@ class FacilitationSettings(Section):
     console_images: Path = Path("console-images")
 
 
-def _platform_tables() -> type[BaseSettings]:
+def _platform_tables() -> type[BaseModel]:
     """A settings base with one table per registered platform, named after it."""
     tables: dict[str, Any] = {
         kind.name: (model, Field(default_factory=model))
         for kind in registry.PLATFORMS
         for model in (kind.settings_model(),)
     }
-    return create_model("PlatformTables", __base__=BaseSettings, **tables)
+    return create_model("PlatformTables", **tables)
 
 
 # The platforms' tables come from the registry, so mypy sees them as Any (each platform's
@@ -218,9 +218,7 @@ def _platform_tables() -> type[BaseSettings]:
 class Settings(_platform_tables()):  # type: ignore[misc]
     """Every setting of a deployment: the tables below, and one per platform."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="DIALOGUE_", env_nested_delimiter="__", extra="forbid"
-    )
+    model_config = ConfigDict(extra="forbid")
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     content: ContentSettings = Field(default_factory=ContentSettings)
@@ -236,18 +234,6 @@ class Settings(_platform_tables()):  # type: ignore[misc]
     export: ExportSettings = Field(default_factory=ExportSettings)
     direct: DirectSettings = Field(default_factory=DirectSettings)
     facilitation: FacilitationSettings = Field(default_factory=FacilitationSettings)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Environment variables override what the file says."""
-        return env_settings, init_settings
 
     def platform_section(self, name: str) -> PlatformSection:
         """The table of the platform called ``name``."""
@@ -279,7 +265,7 @@ def load_settings(path: Path | None) -> Settings:
 
 def _read(path: Path | None) -> Settings:
     data: dict[str, Any] = {}
-    where = str(path) if path else "the environment"
+    where = str(path) if path else "the built-in defaults"
     if path is not None:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -298,10 +284,46 @@ def _read(path: Path | None) -> Settings:
                     f"{path}: {section}.{key}: secrets must not be written in the config file; "
                     f"set the environment variable DIALOGUE_{name.upper()} instead"
                 )
+    overrides = _environment()
+    for section, values in overrides.items():
+        table = data.setdefault(section, {})
+        if isinstance(table, dict):
+            table.update(values)
+    if overrides:
+        named = f"the environment ({', '.join(_names(overrides))})"
+        where = f"{path} or {named}" if path else named
     try:
         return Settings(**data)
     except ValidationError as exc:
         raise ConfigError("\n".join(_explain(where, e) for e in exc.errors())) from None
+
+
+def _environment() -> dict[str, dict[str, Any]]:
+    """DIALOGUE_SECTION__KEY variables by table and key; a list or table is written as JSON."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, value in os.environ.items():
+        section, sep, key = name.upper().removeprefix("DIALOGUE_").partition("__")
+        if not name.upper().startswith("DIALOGUE_") or not sep:
+            continue
+        field = Settings.model_fields.get(section.lower())
+        if field is None or key.lower() in SECRET_KEYS:
+            continue
+        found.setdefault(section.lower(), {})[key.lower()] = _value(value)
+    return found
+
+
+def _value(text: str) -> Any:
+    # A list or a table ('["telegram:1"]', '{"a": "b"}') is JSON; anything else is as written.
+    if text.lstrip().startswith(("[", "{")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    return text
+
+
+def _names(overrides: dict[str, dict[str, Any]]) -> list[str]:
+    return [f"DIALOGUE_{s.upper()}__{k.upper()}" for s, keys in overrides.items() for k in keys]
 
 
 def _explain(where: str, error: Any) -> str:

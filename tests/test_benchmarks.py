@@ -62,3 +62,10 @@ def test_cli_benchmark_reports_each_command_against_the_interpreter(tmp_path: Pa
         number = r"\s+\d+\.\d{3}"
         assert re.search(rf"^{command}{number}{number}\s+\d+\.\d{number}$", out, re.M), out
     assert (tmp_path / "deployment" / "dialogue.db").is_file(), "the benchmark ran the bot"
+
+
+def test_settings_benchmark_reports_each_interpreter_against_the_baseline() -> None:
+    out = run("bench/settings_bench.py", sys.executable, "--runs", "1", "--rounds", "1")
+    figures = re.search(r"pass (\d+\.\d{3}) s, settings (\d+\.\d{3}) s, ratio (\d+\.\d)", out)
+    assert figures is not None, out
+    assert float(figures[2]) > 0 and float(figures[3]) > 0, out

@@ -28,6 +28,38 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     assert settings.content.language == "en"
 
 
+def test_environment_gives_lists_tables_and_platform_switches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIALOGUE_ROLES__STAFF", '["telegram:1", "discord:2"]')
+    monkeypatch.setenv("dialogue_schedule__reminder_minutes", "[30]")
+    monkeypatch.setenv("DIALOGUE_TELEGRAM__ENABLED", "true")
+    monkeypatch.setenv("DIALOGUE_CAPTURE__BATCH_SIZE", "64")
+    # Not settings: a secret and a test variable are read elsewhere, never as a table.
+    monkeypatch.setenv("DIALOGUE_PSEUDONYM_KEY", "k" * 32)
+    monkeypatch.setenv("DIALOGUE_TEST_DATABASE_URL", "postgresql://x")
+    settings = load_settings(None)
+    assert settings.roles.staff == ["telegram:1", "discord:2"]
+    assert settings.schedule.reminder_minutes == [30]
+    assert settings.platform_section("telegram").enabled is True
+    assert settings.capture.batch_size == 64
+
+
+def test_a_mistyped_environment_setting_names_its_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIALOGUE_CAPTURE__BATCH_SIZ", "64")
+    monkeypatch.setenv("DIALOGUE_CAPTURE__QUEUE_SIZE", "none")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(None)
+    message = str(raised.value)
+    assert "capture.batch_siz: unknown setting" in message
+    assert "capture.queue_size" in message
+    assert "DIALOGUE_CAPTURE__BATCH_SIZ" in message
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
