@@ -27,10 +27,13 @@ _RIGHT = frozenset({"R", "AL"})
 _RIGHT_RUN = frozenset({"R", "AL", "AN"})  # what a right-to-left run may start and end with
 _LEFT_RUN = frozenset({"L", "EN"})
 _NOTHING = re.compile(r"(?!)")
+_SPACE = frozenset({"WS", "S", "B"})
+_BRACKETS = {")": "(", "]": "[", "}": "{"}
 # What a left-to-right run in a right-to-left line keeps with it when written against it: a
-# command's slash, a mention's @, a sign or a currency before it; a percent or degree after it.
+# command's slash, a mention's @, a sign or a currency before it; a percent, a degree or the
+# end of a link ("/", "=", "#"...) after it. Sentence punctuation stays outside.
 _BEFORE = frozenset("/@#+-$£€")
-_AFTER = frozenset("%°‰")
+_AFTER = frozenset("%°‰/=&#_~*+-")
 
 
 def language_direction(language: str | None) -> Direction | None:
@@ -45,26 +48,26 @@ def _classes(text: str) -> list[str]:
 
 
 def _direction(classes: list[str], language: str | None) -> Direction:
-    wanted = language_direction(language)
-    if wanted == "rtl" and any(kind in _RIGHT for kind in classes):
-        return "rtl"
-    if wanted == "ltr" and "L" in classes:
-        return "ltr"
+    left = right = 0  # words, each by its first letter: a long URL is one word
+    counted = False
     for kind in classes:
-        if kind == "L":
-            return "ltr"
-        if kind in _RIGHT:
-            return "rtl"
-    return wanted or "ltr"
+        if kind in _SPACE:
+            counted = False
+        elif not counted and (kind == "L" or kind in _RIGHT):
+            counted = True
+            left, right = (left + 1, right) if kind == "L" else (left, right + 1)
+    if left != right:
+        return "ltr" if left > right else "rtl"
+    return language_direction(language) or "ltr"
 
 
 def direction(text: str, language: str | None = None) -> Direction:
     """The direction a line (or a quote) reads in.
 
-    A line with letters of its language's direction reads in that direction (an Arabic
-    message that starts with a command or an English name is still right to left); any other
-    line reads in the direction of its first letter; a line without letters in its language's
-    (left to right when none is known).
+    A line reads in the direction most of its words are written in: an Arabic sentence with
+    an English name or "NHS" in it reads right to left, an English one quoting a few Arabic
+    words left to right. A line without letters (or as many of each) reads in its language's
+    direction, left to right when no language is known.
     """
     if text.isascii() and language_direction(language) != "rtl":
         return "ltr"
@@ -97,15 +100,17 @@ def _line(line: str, language: str | None, markup: re.Pattern[str], lead: re.Pat
     for found in markup.finditer(line):
         classes[found.start() : found.end()] = ["ON"] * (found.end() - found.start())
     base = _direction(classes, language)
+    at = leading.end() if (leading := lead.match(line)) else 0
+    classes[:at] = ["ON"] * at  # a list item's "1. " stays as Markdown wrote it
     other, own = (_LEFT_RUN, _RIGHT) if base == "rtl" else (_RIGHT_RUN, {"L"})
     opening = LRI if base == "rtl" else RLI
     cuts: list[tuple[int, str]] = []  # (index, mark inserted before that index)
     start = last = -1
     for index, kind in enumerate(classes):
-        if kind in other:
+        if kind in other or (kind == "NSM" and start >= 0 and last == index - 1):
             if start < 0:
                 start = index
-            last = index
+            last = index  # a run keeps the vowel marks written over its last letter
         elif kind in own and start >= 0:
             cuts += _isolated(line, start, last + 1, opening)
             start = -1
@@ -113,7 +118,6 @@ def _line(line: str, language: str | None, markup: re.Pattern[str], lead: re.Pat
         cuts += _isolated(line, start, last + 1, opening)
     first_strong = next((k for k in classes if k == "L" or k in _RIGHT), "L")
     mark = RLM if base == "rtl" else LRM if first_strong in _RIGHT else ""
-    at = leading.end() if (leading := lead.match(line)) else 0
     if mark and not line.startswith(mark, at):  # marked once, however often shown
         cuts.insert(0, (at, mark))
     if not cuts:
@@ -133,4 +137,16 @@ def _isolated(line: str, start: int, end: int, opening: str) -> list[tuple[int, 
             start -= 1
         while end < len(line) and line[end] in _AFTER:
             end += 1
+    # A bracket opened in the run closes in it, and one it closes opens in it: "[thoughts]".
+    for closing, opener in _BRACKETS.items():
+        while line.count(opener, start, end) > line.count(closing, start, end):
+            if end < len(line) and line[end] == closing:
+                end += 1
+            else:
+                break
+        while line.count(closing, start, end) > line.count(opener, start, end):
+            if start > 0 and line[start - 1] == opener:
+                start -= 1
+            else:
+                break
     return [(start, opening), (end, PDI)]

@@ -1,0 +1,158 @@
+"""Right to left: Arabic and Urdu shown the right way round on every platform, never stored so.
+
+Telegram's HTML is read through the fake Bot API, Discord's messages through simcord and the
+console's lines from the real `dialogue` command; the report is checked in a real browser in
+tests/test_export_report_browser.py. The texts are those of the Arabic fixture.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.bidi import LRI, LRM, PDI, RLI, RLM, direction, for_display
+from bot.platforms.render import MARKDOWN_LEAD, shown_html, shown_markdown
+from exporters.redact import Redactor
+from tests.support import arabic
+from tests.support.cli import dialogue, write_config
+from tests.support.export_text import csv_rows, export_text
+from tests.support.telegram_fake import parse_html
+
+
+def test_a_line_reads_in_the_direction_of_most_of_its_words() -> None:
+    assert direction(arabic.PLAIN) == "rtl"
+    assert direction(arabic.NAME_NUMBER) == "rtl"  # "Smith" does not turn it around
+    assert direction(arabic.URL) == "rtl"  # a long link is one word
+    assert direction(arabic.URDU_MIXED) == "rtl"
+    assert direction(arabic.ENGLISH_QUOTE) == "ltr"  # an English sentence quoting Arabic
+    assert direction("12, 13") == "ltr" and direction("12, 13", "ur") == "rtl"
+
+
+def test_runs_of_the_other_direction_are_isolated_and_rtl_lines_start_with_rlm() -> None:
+    assert for_display(arabic.NAME_NUMBER) == (
+        f"{RLM}قال الدكتور {LRI}Smith{PDI} إن {LRI}3{PDI} من كل {LRI}10{PDI} مرضى لا يعرفون ذلك."
+    )
+    # The number stays one left-to-right run; the sentence's full stop stays outside.
+    assert f"{LRI}943 476 5919{PDI} ولا" in for_display(arabic.NHS)
+    assert f"{LRI}https://www.nhs.uk/your-nhs-data-matters/{PDI} قبل" in for_display(arabic.URL)
+    assert for_display(arabic.ENGLISH_QUOTE, "en") == (
+        f'My grandmother says "{RLI}الصحة تاج على رؤوس الأصحاء{PDI}" and she is right.'
+    )
+    # An English line that starts with Arabic gets LRM, so a client guessing from the first
+    # letter guesses left to right.
+    assert for_display("مرحبا said Amira and everyone else", "en").startswith(
+        f"{LRM}{RLI}مرحبا{PDI}"
+    )
+    # A command, a phone number with its sign, a bracketed word: each whole, in order.
+    assert f"{LRI}/vote 2{PDI}" in for_display("اكتب /vote 2 للتصويت")
+    assert f"{LRI}+44 20 7946 0958{PDI}" in for_display("اتصل على +44 20 7946 0958 من فضلك")
+    assert f"{LRI}1. [thoughts]{PDI}" in for_display("1. [thoughts] " + arabic.PLAIN)
+    # A vowel mark over the last letter of a run stays in it.
+    assert for_display("Your answer is recorded: موافق تماماً.", "en").endswith(
+        f"{RLI}موافق تماماً{PDI}."
+    )
+
+
+def test_numbering_and_bullets_of_an_rtl_message_keep_to_its_lines() -> None:
+    text = "\n".join(["هل توافق؟", *(f"{n}. {o}" for n, o in enumerate(arabic.OPTIONS, 1))])
+    lines = for_display(text, "en").split("\n")
+    assert all(line.startswith(RLM) for line in lines)
+    assert lines[1] == f"{RLM}{LRI}1{PDI}. {arabic.OPTIONS[0]}"
+    # In Markdown (Discord's), the mark goes after the item's marker: still a list.
+    listed = for_display(f"1. {arabic.OPTIONS[0]}\n- {arabic.PLAIN}", "en", lead=MARKDOWN_LEAD)
+    assert listed.split("\n") == [f"1. {RLM}{arabic.OPTIONS[0]}", f"- {RLM}{arabic.PLAIN}"]
+
+
+def test_html_tags_and_entities_are_never_cut_or_marked_inside() -> None:
+    html = '<b>عنوان</b> &amp; <a href="https://example.org/?a=1&amp;b=2">Example</a> 5 &lt; 6'
+    shown = shown_html(html, "ar")
+    assert shown == (
+        f'{RLM}<b>عنوان</b> &amp; <a href="https://example.org/?a=1&amp;b=2">{LRI}Example</a> 5'
+        f" &lt; 6{PDI}"
+    )
+    # Telegram reads it as the same text, marked as the plain text would be, the link whole.
+    plain, entities = parse_html(shown)
+    assert plain == for_display("عنوان & Example 5 < 6", "ar")
+    assert [e["url"] for e in entities if e["type"] == "text_link"] == [
+        "https://example.org/?a=1&b=2"
+    ]
+
+
+@given(st.text(alphabet=st.sampled_from("ab 1.-/()[]<>&#:%ـمرحبا\u064b\u200f\u202e\u2066\u2069\n")))
+def test_marking_twice_is_marking_once_and_only_marks_are_added(text: str) -> None:
+    once = for_display(text, "ar")
+    assert for_display(once, "ar") == once
+    controls = arabic.MARKS | set("\u202a\u202b\u202c\u202d\u202e")
+    assert [c for c in once if c not in controls] == [c for c in text if c not in controls]
+
+
+def test_someones_unclosed_override_cannot_turn_the_rest_of_a_line_around() -> None:
+    shown = for_display("Amira: \u202eهذا Hello. Thank you", "en")
+    assert "\u202e" not in shown and shown.endswith("Thank you")
+
+
+def test_english_ascii_text_comes_back_untouched() -> None:
+    text = "Welcome!\n1. Very comfortable\n- Be kind."
+    assert for_display(text, "en") is text
+    assert shown_markdown(text, "en") is text
+
+
+def test_marks_break_redaction_so_only_displays_may_carry_them() -> None:
+    redact = Redactor()
+    assert redact(arabic.NHS)[0] == "رقمي في الخدمة الصحية هو [nhs-number] ولا أريد مشاركته."
+    assert redact(arabic.URL)[0] == "قرأت عن ذلك في [url] قبل أسبوع."
+    # A mark inside the number (as a careless display might put) hides it from redaction:
+    # this is why stored text, which redaction reads, must never hold one.
+    assert redact(arabic.NHS.replace("943 476", f"943{PDI} 476"))[1] == 0
+
+
+LINES = [
+    f"facilitator: /start {arabic.SCRIPT}",
+    "alice: /consent",
+    "alice> /agree participate quote",
+    "facilitator: /next",
+    "alice: /vote 1",
+    "facilitator: /next",
+    *(f"alice: {reply}" for reply in arabic.REPLIES),
+    "alice> /mydata",
+]
+
+
+def shown_lines(out: str) -> list[str]:
+    """What the console printed for people (input lines echoed are left out)."""
+    return [line for line in out.splitlines() if line.startswith("[")]
+
+
+def test_the_console_shows_arabic_marked_and_stores_and_exports_it_unmarked(
+    database_url: str, tmp_path: Path
+) -> None:
+    content = arabic.arabic_content(tmp_path / "content")
+    config = write_config(tmp_path / "config.toml", database_url, content=content)
+    env = {"DIALOGUE_PSEUDONYM_KEY": "test-key-0123456789abcdef"}
+    transcript = tmp_path / "input.txt"
+    transcript.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    run = dialogue(config, "run", "--transcript", str(transcript), env=env)
+    assert run.returncode == 0, run.stderr
+    shown = shown_lines(run.stdout)
+    assert f"[group console] {RLM}أهلاً بكم في جلسة عن بيانات {LRI}NHS{PDI} الصحية." in shown
+    assert f"[group console] {RLM}- اكتبوا {LRI}/mydata{PDI} لتروا ما نحفظه عنكم." in shown
+    assert f"[group console] {RLM}{LRI}2{PDI}. {arabic.OPTIONS[1]}" in shown
+    mine = [line for line in shown if line.startswith("[private to alice]")]
+    assert any(f"{LRI}943 476 5919{PDI} ولا" in line for line in mine)
+    assert any(f'says "{RLI}الصحة تاج' in line for line in mine)
+
+    research, public = tmp_path / "research", tmp_path / "public"
+    for folder, profile in ((research, "research"), (public, "public")):
+        made = dialogue(config, "export", "--out", str(folder), "--profile", profile, env=env)
+        assert made.returncode == 0, made.stderr
+    # What is exported as data is what Alice wrote, without a mark, redacted as stored:
+    # the NHS number and the link are caught in the Arabic around them.
+    texts = sorted(row["text"] for row in csv_rows(research / "responses.csv"))
+    assert texts == sorted(Redactor()(reply)[0] for reply in arabic.REPLIES)
+    assert "رقمي في الخدمة الصحية هو [nhs-number] ولا أريد مشاركته." in texts
+    for folder in (research, public):
+        data = export_text(folder)
+        assert not set(data) & arabic.MARKS
+        assert "943 476 5919" not in data and "nhs.uk/your" not in data
