@@ -7,18 +7,31 @@ tests/test_export_report_browser.py. The texts are those of the Arabic fixture.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.bidi import LRI, LRM, PDI, RLI, RLM, direction, for_display
+from bot.core.ids import GroupRef, PersonRef
 from bot.platforms.render import MARKDOWN_LEAD, shown_html, shown_markdown
 from exporters.redact import Redactor
 from tests.support import arabic
 from tests.support.cli import dialogue, write_config
+from tests.support.discord_helpers import discord_world, replies, text_of
 from tests.support.export_text import csv_rows, export_text
-from tests.support.telegram_fake import parse_html
+from tests.support.telegram import (
+    Group,
+    act,
+    consent,
+    last_with_buttons,
+    running_bot,
+    telegram_settings,
+    texts_in,
+)
+from tests.support.telegram_fake import FakeBotApi, parse_html
 
 
 def test_a_line_reads_in_the_direction_of_most_of_its_words() -> None:
@@ -156,3 +169,72 @@ def test_the_console_shows_arabic_marked_and_stores_and_exports_it_unmarked(
         data = export_text(folder)
         assert not set(data) & arabic.MARKS
         assert "943 476 5919" not in data and "nhs.uk/your" not in data
+
+
+async def test_telegram_gets_arabic_html_marked_per_line_and_stores_it_unmarked(
+    fake: FakeBotApi, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = arabic.arabic_content(tmp_path / "content")
+    g = Group(fake)
+    settings = telegram_settings(fake, database_url, content_root=content, staff=[g.sam.id])
+    async with running_bot(settings, fake, monkeypatch) as app:
+        await act(fake, g.sam, g.chat, "/register")
+        await act(fake, g.fran, g.chat, f"/start {arabic.SCRIPT}")
+        await consent(fake, g.alice, g.chat)
+        await act(fake, g.fran, g.chat, "/next")  # the choice
+        await act(fake, g.fran, g.chat, "/next")  # the prompt
+        for reply in arabic.REPLIES:
+            await act(fake, g.alice, g.chat, reply)
+        await act(fake, g.alice, g.alice, "/mydata")
+        stored = await app.repository.person_data(PersonRef("telegram", str(g.alice.id)))
+    assert sorted(r.text for r in stored.responses) == sorted(arabic.REPLIES)  # no mark
+    sent = [call.params["text"] for call in fake.calls_to("sendMessage")]
+    # The HTML sent: each Arabic line starts with RLM, "NHS" and "/mydata" isolated in it.
+    welcome = next(html for html in sent if "أهلاً" in html)
+    assert f"{RLM}أهلاً بكم في جلسة عن بيانات {LRI}NHS{PDI} الصحية." in welcome.split("\n")
+    assert f"{RLM}- اكتبوا {LRI}/mydata{PDI} لتروا ما نحفظه عنكم." in welcome.split("\n")
+    # The choice: numbered lines, and buttons labelled the same way.
+    choice = last_with_buttons(fake, g.chat)
+    assert f"{RLM}{LRI}1{PDI}. {arabic.OPTIONS[0]}" in choice["text"].split("\n")
+    labels = [row[0]["text"] for row in choice["reply_markup"]["inline_keyboard"]]
+    assert labels == [f"{RLM}{LRI}{n}{PDI}. {o}" for n, o in enumerate(arabic.OPTIONS, 1)]
+    # /mydata quotes Alice's replies, each in its direction, the numbers whole.
+    mine = texts_in(fake, g.alice)[-1]
+    assert f"{LRI}943 476 5919{PDI} ولا" in mine
+    assert f"{LRI}https://www.nhs.uk/your-nhs-data-matters/{PDI} قبل" in mine
+    assert f'says "{RLI}الصحة تاج على رؤوس الأصحاء{PDI}" and' in mine
+    # Escaping still holds around the marks: the fake parsed every message Telegram would.
+    assert all(parse_html(html) for html in sent)
+
+
+async def test_discord_gets_arabic_markdown_marked_per_line_its_lists_still_lists(
+    database_url: str, tmp_path: Path
+) -> None:
+    content = arabic.arabic_content(tmp_path / "content")
+    async with discord_world(tmp_path, database_url, ("alice",), content=content) as world:
+        channel = world.guild.create_text_channel("dialogue")
+        group = GroupRef("discord", str(channel.id))
+        await world.app.service.roles.register(group, datetime.now(UTC))
+        role = world.guild.create_role("Facilitator")
+        fac = world.guild.add_member(world.env.create_user("fac"), roles=[role])
+        await fac.slash(channel, "dialogue start", script=arabic.SCRIPT)
+        (thread,) = channel.threads
+        alice = world.people["alice"]
+        await alice.send(thread, "/agree participate quote")
+        await fac.slash(thread, "dialogue next")  # the choice
+        await fac.slash(thread, "dialogue next")  # the prompt
+        for reply in arabic.REPLIES:
+            await alice.send(thread, reply)
+        mine = text_of(replies(await alice.slash(thread, "mydata")))
+        shown = [m.content for m in thread.history()]
+        stored = await world.app.repository.person_data(PersonRef("discord", str(alice.id)))
+    assert sorted(r.text for r in stored.responses) == sorted(arabic.REPLIES)  # no mark
+    welcome = next(text for text in shown if "أهلاً" in text).split("\n")
+    assert f"{RLM}أهلاً بكم في جلسة عن بيانات {LRI}NHS{PDI} الصحية." in welcome
+    # Markdown's list marker first, then the mark: Discord still shows a list.
+    assert f"- {RLM}اكتبوا {LRI}/mydata{PDI} لتروا ما نحفظه عنكم." in welcome
+    choice = next(text for text in shown if arabic.OPTIONS[0] in text).split("\n")
+    assert f"1. {RLM}{arabic.OPTIONS[0]}" in choice
+    assert f"{LRI}943 476 5919{PDI} ولا" in mine
+    assert f'says "{RLI}الصحة تاج على رؤوس الأصحاء{PDI}" and' in mine
+    assert world.env.errors == []
