@@ -40,6 +40,10 @@ def test_a_line_reads_in_the_direction_of_most_of_its_words() -> None:
     assert direction(arabic.URL) == "rtl"  # a long link is one word
     assert direction(arabic.URDU_MIXED) == "rtl"
     assert direction(arabic.ENGLISH_QUOTE) == "ltr"  # an English sentence quoting Arabic
+    # Most words, not the first: "GP" does not make an Arabic sentence English, nor one
+    # Arabic word an English sentence Arabic.
+    assert direction(f"GP {arabic.PLAIN}") == "rtl"
+    assert direction("مرحبا said Amira to everyone", "ar") == "ltr"
     assert direction("12, 13") == "ltr" and direction("12, 13", "ur") == "rtl"
 
 
