@@ -31,6 +31,7 @@ NARRATIVE = (
     ("next", "What we will change for the next cycle"),
 )
 
+
 @dataclass(frozen=True)
 class ReportContext:
     """What the report says besides the counts: facts, names, and the learning notes."""
