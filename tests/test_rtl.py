@@ -114,6 +114,8 @@ def test_english_ascii_text_comes_back_untouched() -> None:
     text = "Welcome!\n1. Very comfortable\n- Be kind."
     assert for_display(text, "en") is text
     assert shown_markdown(text, "en") is text
+    curly = "There is no step “nowhere” — try /goto"
+    assert for_display(curly, "en") == curly
 
 
 def test_marks_break_redaction_so_only_displays_may_carry_them() -> None:

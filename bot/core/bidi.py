@@ -28,6 +28,11 @@ _RIGHT_RUN = frozenset({"R", "AL", "AN"})  # what a right-to-left run may start 
 _LEFT_RUN = frozenset({"L", "EN"})
 _NOTHING = re.compile(r"(?!)")
 _SPACE = frozenset({"WS", "S", "B"})
+# The blocks of the scripts written right to left (Hebrew to NKo and Samaritan, Arabic's
+# presentation forms, and their historic scripts): text without one needs no run isolated.
+_RIGHT_TO_LEFT_LETTER = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
 _BRACKETS = {")": "(", "]": "[", "}": "{"}
 # What a left-to-right run in a right-to-left line keeps with it when written against it: a
 # command's slash, a mention's @, a sign or a currency before it; a percent, a degree or the
@@ -87,10 +92,10 @@ def for_display(
     letters with LRM. Spans matching ``markup`` (HTML tags and entities) are left whole and
     count as punctuation; a line's mark goes after what ``lead`` matches at its start
     (a Markdown list item's "1. " or "- "), so the Markdown still reads as a list.
-    Text of plain ASCII in a left-to-right language comes back as it was.
+    Text without a right-to-left letter in a left-to-right language comes back as it was.
     """
-    if text.isascii() and language_direction(language) != "rtl":
-        return text
+    if language_direction(language) != "rtl" and not _RIGHT_TO_LEFT_LETTER.search(text):
+        return text if text.isascii() else text.translate(_EXPLICIT)
     return "\n".join(_line(line, language, markup, lead) for line in text.split("\n"))
 
 
