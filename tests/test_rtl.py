@@ -20,7 +20,7 @@ from bot.platforms.render import MARKDOWN_LEAD, shown_html, shown_markdown
 from exporters.redact import Redactor
 from tests.support import arabic
 from tests.support.cli import dialogue, write_config
-from tests.support.discord_helpers import discord_world, replies, text_of
+from tests.support.discord_helpers import PSEUDONYM_KEY, discord_world, replies, text_of
 from tests.support.export_text import csv_rows, export_text
 from tests.support.telegram import (
     Group,
@@ -214,8 +214,9 @@ async def test_telegram_gets_arabic_html_marked_per_line_and_stores_it_unmarked(
 
 
 async def test_discord_gets_arabic_markdown_marked_per_line_its_lists_still_lists(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("DIALOGUE_PSEUDONYM_KEY", PSEUDONYM_KEY)
     content = arabic.arabic_content(tmp_path / "content")
     async with discord_world(tmp_path, database_url, ("alice",), content=content) as world:
         channel = world.guild.create_text_channel("dialogue")
