@@ -191,7 +191,7 @@ def _tenth(share: float | None) -> float | None:
 def _value_row(v: ValueReach) -> str:
     css = ' class="most-under"' if v.highlighted else (' class="under"' if v.under else "")
     return (
-        f"<tr{css}><td>{escape(v.value)}</td><td>{_count(v.count)}</td>"
+        f"<tr{css}><td><bdi>{escape(v.value)}</bdi></td><td>{_count(v.count)}</td>"
         f"<td>{_percent(v.share)}</td><td>{_percent(v.baseline)}</td><td>{_ratio(v.ratio)}</td></tr>"
     )
 
@@ -209,7 +209,8 @@ def _inequality_html(report: ReachReport) -> str:
         "<th>Top fifth's share</th></tr>"
     )
     rows = "".join(
-        f"<tr><td>{escape(s.label)}</td><td>{_count(s.people)}</td><td>{_count(s.replies)}</td>"
+        f"<tr><td><bdi>{escape(s.label)}</bdi></td><td>{_count(s.people)}</td>"
+        f"<td>{_count(s.replies)}</td>"
         f"<td>{_ratio(s.gini)}</td><td>{_percent(s.top_share)}</td></tr>"
         for s in report.sessions
     )

@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from bot.content.scopes import REQUIRED_SCOPE, SCOPES
+from bot.core import bidi
 from exporters import aggregates as agg_
 from exporters.aggregates import Aggregates, StepKey
 from exporters.charts import Hidden, Items, Value, bars, has_data, table
@@ -29,8 +30,6 @@ NARRATIVE = (
     ("worked", "What worked well"),
     ("next", "What we will change for the next cycle"),
 )
-
-RIGHT_TO_LEFT = frozenset({"ar", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,10 @@ def figure(name: str, caption: str, svg: str, data: str = "") -> Markup:
 
 def direction(language: str) -> str:
     """The writing direction of a language, for the page's ``dir``."""
-    return "rtl" if language.split("-")[0] in RIGHT_TO_LEFT else "ltr"
+    return bidi.language_direction(language) or "ltr"
+
+
+_BLOCKS = frozenset({"paragraph_open", "heading_open", "list_item_open", "blockquote_open"})
 
 
 def narrative(folder: Path | None) -> dict[str, Markup]:
@@ -103,6 +105,9 @@ def narrative(folder: Path | None) -> dict[str, Markup]:
                 # The section has its own heading (h2): staff's headings sit below it.
                 if token.type in ("heading_open", "heading_close"):
                     token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+                # Each paragraph reads in its own direction: an Arabic quote, right to left.
+                if token.type in _BLOCKS:
+                    token.attrSet("dir", "auto")
             found[name] = Markup(markdown.renderer.render(tokens, markdown.options, {}))
     return found
 
@@ -230,13 +235,15 @@ def drawn(chart: Chart) -> Markup:
 
 
 def templates() -> Environment:
-    """The report templates, autoescaped."""
-    return Environment(
+    """The report templates, autoescaped; ``text|dir`` is the direction a quote reads in."""
+    environment = Environment(
         loader=PackageLoader("exporters", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["dir"] = bidi.direction
+    return environment
 
 
 def render(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> str:

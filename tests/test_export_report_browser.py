@@ -2,8 +2,11 @@
 read at a desktop's and a phone's width, and printed to PDF by ``dialogue report --pdf``."""
 
 import asyncio
+import os
+import shutil
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,14 +17,15 @@ from playwright.sync_api import Browser, ConsoleMessage, Route, sync_playwright
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.check import Library
+from bot.core.captures import Capture, ResponseCaptured
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine, upgrade
 from storage.repositories import Repository
-from tests.support import analysis_cycle
+from tests.support import analysis_cycle, arabic
 from tests.support.capture import STORE_KEY
 from tests.support.cli import dialogue, write_config
-from tests.support.debian import FLAGS, chromium, npm_package, pdftotext
+from tests.support.debian import FLAGS, arabic_fonts, chromium, npm_package, pdftotext
 from tests.support.export_cycle import G1, KEY, LIBRARY, T0, TITLES, cycle_captures
 
 CHARTS = {
@@ -250,3 +254,92 @@ def test_dialogue_report_prints_the_report_to_pdf(
     missing = dialogue(config, "report", str(tmp_path / "nowhere"), "--pdf")
     assert missing.returncode == 2
     assert "there is no report here" in missing.stderr
+
+
+# Each theme's quotable people write in Arabic or Urdu, naming the theme's words in English.
+WRITTEN_IN = {"buses": arabic.PLAIN, "parks": arabic.URDU, "rents": arabic.NHS}
+HEARD = f"> {arabic.URDU}\n\nOne grandmother told us: “{arabic.ENGLISH_QUOTE}”\n"
+
+
+def _in_arabic(capture: Capture) -> Capture:
+    """A quotable person's reply written in Arabic or Urdu, with their theme's words."""
+    if not isinstance(capture, ResponseCaptured):
+        return capture
+    n = int(capture.person.user_id[1:])
+    if not analysis_cycle.quotable(n):
+        return capture
+    words = analysis_cycle.reply_text(n).removeprefix("I think about the ").split(", the ")
+    return replace(capture, text=f"{WRITTEN_IN[analysis_cycle.theme_of(n)]} {', '.join(words)}")
+
+
+async def _arabic_reports(out: Path) -> list[Path]:
+    url = f"sqlite+aiosqlite:///{out}/arabic.db"
+    await upgrade(url)
+    engine = make_engine(url)
+    narrative = out / "narrative"
+    (narrative / "c1").mkdir(parents=True)
+    (narrative / "c1" / "heard.md").write_text(HEARD, encoding="utf-8")
+    try:
+        captures = [_in_arabic(c) for c in analysis_cycle.captures()]
+        await Repository(engine, STORE_KEY).apply(captures)
+        now = analysis_cycle.T0 + timedelta(days=1)
+        library = analysis_cycle.LIBRARY
+        return await _both_profiles(engine, library, out, now=now, threshold=5, narrative=narrative)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def arabic_reports(tmp_path: Path) -> list[Path]:
+    """Research and public reports quoting replies written in Arabic and Urdu."""
+    return asyncio.run(_arabic_reports(tmp_path))
+
+
+def test_arabic_and_urdu_quotes_read_right_to_left_in_a_font_with_their_letters(
+    arabic_reports: list[Path], browser: Browser, tmp_path: Path
+) -> None:
+    fonts = arabic_fonts()
+    reports = arabic_reports
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    for report in reports:
+        page.goto(report.as_uri())
+        directions = page.eval_on_selector_all(
+            "#themes blockquote, #themes h3, #themes p, #heard p, h1",
+            "found => found.map(e => [e.tagName, e.textContent.trim(),"
+            " getComputedStyle(e).direction])",
+        )
+        quotes = [(text, way) for tag, text, way in directions if tag == "BLOCKQUOTE"]
+        assert len(quotes) >= 3, report
+        # Every quote (Arabic or Urdu, with English words) reads right to left...
+        assert {way for _, way in quotes} == {"rtl"}, quotes
+        assert any("[nhs-number]" in text for text, _ in quotes)  # redacted as stored
+        assert not any("943 476" in text for text, _ in quotes)
+        # ...and the report's English around them left to right.
+        english = [(text, way) for tag, text, way in directions if tag in ("H1", "H3")]
+        assert english and {way for _, way in english} == {"ltr"}, english
+        heard = [(text, way) for tag, text, way in directions if text.startswith("One grand")]
+        assert heard == [(heard[0][0], "ltr")]
+        urdu = [way for _, text, way in directions if text == arabic.URDU]
+        assert urdu == ["rtl"]  # staff's quote in Markdown, by its own direction
+        # Chromium drew each quote's letters in a font that has Arabic's and Urdu's letters
+        # (without one, Urdu's shows as empty boxes).
+        session = page.context.new_cdp_session(page)
+        session.send("DOM.enable")
+        session.send("CSS.enable")
+        root = session.send("DOM.getDocument")["root"]["nodeId"]
+        found = session.send(
+            "DOM.querySelectorAll", {"nodeId": root, "selector": "#themes blockquote"}
+        )
+        for node in found["nodeIds"]:
+            used = session.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            drawn_in = {font["familyName"] for font in used}
+            assert drawn_in & fonts, (drawn_in, fonts)
+        session.detach()
+    shot = tmp_path / "rtl-report.png"
+    page.locator("#themes").screenshot(path=str(shot))
+    print(f"\nscreenshot of the report's Arabic quotes: {shot} (drawn in {sorted(drawn_in)})")
+    if folder := os.environ.get("DIALOGUE_SCREENSHOT_DIR"):
+        kept = Path(folder) / "rtl-report.png"
+        shutil.copyfile(shot, kept)
+        print(f"screenshot kept at {kept}")
+    page.close()

@@ -23,7 +23,7 @@ from tests.support.export_cycle import ALICE, G1, G3, KEY, LIBRARY, T0, TITLES, 
 
 WELL_C0 = "Everyone spoke at least once"
 WELL_C1 = "The cards helped the quiet ones"
-HARD_C1 = "Too little time for the open question"
+HARD_C1 = "لم يكن هناك وقت كافٍ للسؤال المفتوح"  # Too little time for the open question
 
 
 @pytest.fixture
@@ -85,6 +85,13 @@ async def test_the_learning_report_follows_each_cycle_and_groups_reflections_by_
     well = [li.text_content() for li in sections.xpath("h3[1]/following-sibling::ul[1]/li")]
     assert [w.split(" (")[0] for w in well] == [WELL_C0, WELL_C1]
     assert "(c1: Session" in well[1] and "Youth forum" in well[1]
+    # Each answer reads in its own direction, isolated from the session named after it.
+    answers = sections.xpath("h3/following-sibling::ul[1]/li/bdi[1]")
+    assert [(a.text, a.get("dir")) for a in answers] == [
+        (WELL_C0, "ltr"),
+        (WELL_C1, "ltr"),
+        (HARD_C1, "rtl"),
+    ]
 
 
 async def test_the_public_learning_report_withholds_small_counts_and_every_reflection(

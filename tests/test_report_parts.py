@@ -131,6 +131,6 @@ def test_staff_markdown_is_rendered_with_its_html_shown_as_text(tmp_path: Path) 
     found = report.narrative(tmp_path)
     assert set(found) == {"heard"}
     html = str(found["heard"])
-    assert "<h4>Housing</h4>" in html and "<em>often</em>" in html
+    assert '<h4 dir="auto">Housing</h4>' in html and "<em>often</em>" in html
     assert "<img" not in html and "&lt;img" in html
     assert 'href="javascript' not in html

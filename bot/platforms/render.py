@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from bot.content.models import Card, Image
 from bot.content.scopes import Scope, in_order
 from bot.core import cards
 from bot.core.actions import AskChoice, Button
+from bot.core.bidi import for_display
 from bot.platforms.html import escape, escape_attribute, markdown_html
 from bot.texts import Catalogue
+
+# Tags and entities of HTML: kept whole, and read as punctuation, when marking directions.
+HTML_MARKUP = re.compile(r"<[^>]*>|&#?\w+;")
+# What starts a Markdown list item, quote or heading: a line's direction mark goes after it.
+MARKDOWN_LEAD = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)]|>|#{1,3})[ \t]+")
+
+
+def shown_html(html: str, language: str) -> str:
+    """HTML (Telegram's) with direction marks in its text, never inside a tag or an entity."""
+    return for_display(html, language, markup=HTML_MARKUP)
+
+
+def shown_markdown(text: str, language: str) -> str:
+    """Markdown (Discord's) with direction marks, each list item and quote still one."""
+    return for_display(text, language, lead=MARKDOWN_LEAD)
 
 
 def card_text(card: Card, texts: Catalogue, language: str) -> str:

@@ -2,8 +2,9 @@
 
 Playwright's own browser download cannot reach the network here, so the browser tests drive
 the Chromium of the machine's package manager; the deployment checks use docker-compose and
-systemd-analyze; the accessibility check runs npm's axe-core in that Chromium. A fresh
-machine of this kind installs each as the test first needs it.
+systemd-analyze; the accessibility check runs npm's axe-core in that Chromium; the report's
+Arabic and Urdu quotes need a font with their letters (Debian's fonts-noto-core). A fresh machine
+of this kind installs each as the test first needs it.
 """
 
 from __future__ import annotations
@@ -27,16 +28,21 @@ FLAGS = [
 ]
 
 
+def apt_install(package: str, why: str) -> None:
+    """Install Debian's ``package``; without apt-get or root, fail saying ``why`` it is needed."""
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.fail(f"{why}: install Debian's {package} package (as root)")
+    quiet = {"check": True, "capture_output": True, "timeout": 900}
+    subprocess.run(["apt-get", "update", "-qq"], **quiet)
+    subprocess.run(["apt-get", "install", "-y", "-qq", package], **quiet)
+
+
 def installed(command: str, package: str) -> Path:
     """The command's path, installing Debian's ``package`` first when it is not there."""
     found = shutil.which(command)
     if found is not None:
         return Path(found)
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail(f"{command} is missing: install Debian's {package} package (as root)")
-    quiet = {"check": True, "capture_output": True, "timeout": 900}
-    subprocess.run(["apt-get", "update", "-qq"], **quiet)
-    subprocess.run(["apt-get", "install", "-y", "-qq", package], **quiet)
+    apt_install(package, f"{command} is missing")
     found = shutil.which(command)
     assert found is not None, f"installing {package} gave no {command}"
     return Path(found)
@@ -45,6 +51,30 @@ def installed(command: str, package: str) -> Path:
 def chromium() -> Path:
     """Debian's Chromium."""
     return installed("chromium", "chromium")
+
+
+def arabic_fonts() -> set[str]:
+    """The families of the machine's fonts with Arabic's and Urdu's letters (Urdu needs more
+    than Arabic: DejaVu Sans has Arabic's only); Debian's Noto fonts are installed if none."""
+
+    def families() -> set[str]:
+        found = []
+        for language in ("ar", "ur"):
+            listed = subprocess.run(
+                [str(installed("fc-list", "fontconfig")), f":lang={language}", "family"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            found.append({name.strip() for line in listed.splitlines() for name in line.split(",")})
+        return found[0] & found[1]
+
+    found = families()
+    if not found:
+        apt_install("fonts-noto-core", "no font has Arabic's and Urdu's letters")
+        found = families()
+    assert found, "installing fonts-noto-core gave no font with Arabic's and Urdu's letters"
+    return found
 
 
 def pdftotext() -> Path:

@@ -21,15 +21,20 @@ PSEUDONYM_KEY = "discord-test-key-0123456789"
 
 
 def write_config(
-    tmp_path: Path, database_url: str, log_file: Path, staff: list[int], **discord: str
+    tmp_path: Path,
+    database_url: str,
+    log_file: Path,
+    staff: list[int],
+    content: Path = ROOT,
+    **discord: str,
 ) -> Path:
-    """A settings file for a Discord-only deployment of the shipped content."""
+    """A settings file for a Discord-only deployment of ``content`` (the shipped content)."""
     extra = "".join(
         f"{key} = {value}\n" for key, value in {"guilds": f"[{GUILD_ID}]", **discord}.items()
     )
     config = tmp_path / "config.toml"
     config.write_text(
-        f'[database]\nurl = "{database_url}"\n[content]\nroot = "{ROOT}"\n'
+        f'[database]\nurl = "{database_url}"\n[content]\nroot = "{content}"\n'
         f'[logging]\nlevel = "DEBUG"\nfile = "{log_file}"\n[console]\nenabled = false\n'
         f"[discord]\nenabled = true\nstaff = {staff}\n{extra}",
         encoding="utf-8",
@@ -79,7 +84,11 @@ class World:
 
 @asynccontextmanager
 async def discord_world(
-    tmp_path: Path, database_url: str, people: tuple[str, ...], **discord: str
+    tmp_path: Path,
+    database_url: str,
+    people: tuple[str, ...],
+    content: Path = ROOT,
+    **discord: str,
 ) -> AsyncIterator[World]:
     """The bot in a simulated server; a member called "staff" is configured as staff.
 
@@ -87,7 +96,7 @@ async def discord_world(
     bot restarts, as a council would after looking the id up.
     """
     log_file = tmp_path / "dialogue.log"
-    config = write_config(tmp_path, database_url, log_file, [], **discord)
+    config = write_config(tmp_path, database_url, log_file, [], content, **discord)
     app, platform = await open_bot(config)
     env = simcord.Env(platform.client)
     app.service.clock = env.now
@@ -97,7 +106,8 @@ async def discord_world(
     world = World(env, guild, members, app, platform, config)
     try:
         if "staff" in members:
-            write_config(tmp_path, database_url, log_file, [members["staff"].id], **discord)
+            staff = [members["staff"].id]
+            write_config(tmp_path, database_url, log_file, staff, content, **discord)
             await world.restart()
         yield world
     finally:

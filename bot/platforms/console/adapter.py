@@ -30,6 +30,7 @@ from bot.core.actions import (
     SendText,
     recipient,
 )
+from bot.core.bidi import for_display
 from bot.core.events import CommandIssued, Event, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
 from bot.platforms.console.platform import PLATFORM as DESCRIPTOR
@@ -104,7 +105,8 @@ class ConsolePlatform:
         else:
             text = _with_buttons(action)
         prefix = f"[{where}] "
-        self.out.write("".join(f"{prefix}{line}\n" for line in text.splitlines() or [""]))
+        shown = for_display(text, self.language).splitlines() or [""]
+        self.out.write("".join(f"{prefix}{line}\n" for line in shown))
 
     def _picture(self, image: SendImage) -> Path:
         """Write a picture the bot sends to the images folder; where it went."""

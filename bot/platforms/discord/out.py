@@ -34,6 +34,7 @@ from bot.platforms.render import (
     offered_scopes,
     pack_panels,
     shorten,
+    shown_markdown,
     split_text,
 )
 from bot.texts import Catalogue
@@ -91,7 +92,13 @@ class Outbox:
             await self._post(action, action.text, view, action.slot)
         elif isinstance(action, SendCard):
             target = await self.target(action)
-            panels = card_panels(action.card, self.texts, self.language)
+            card = action.card
+            shown = {
+                "title": shown_markdown(card.title, self.language),
+                "summary": shown_markdown(card.summary, self.language),
+                "body": shown_markdown(card.body, self.language),
+            }
+            panels = card_panels(card.model_copy(update=shown), self.texts, self.language)
             for message in pack_panels(panels):
                 embeds, files = ui.embeds(message, self.images)
                 await target.send(embeds=embeds, files=files, allowed_mentions=NO_MENTIONS)
@@ -128,14 +135,15 @@ class Outbox:
         group = action.group.chat_id if action.group else ""
         scopes = offered_scopes(action.buttons)
         view: discord.ui.View | None
+        shown = shown_markdown(action.text, self.language)
         if scopes and group:
             # The consent text in embeds, with a toggle per scope instead of agree-buttons.
-            pieces = split_text(action.text, DISCORD_EMBEDS.description)
+            pieces = split_text(shown, DISCORD_EMBEDS.description)
             embeds = [discord.Embed(description=piece) for piece in pieces]
             text = self.t("discord.consent_hint")
             view = ui.consent_view(self, group, tuple((scope, False) for scope in scopes))
         else:
-            text, embeds, view = action.text, [], ui.buttons_view(group, action.buttons)
+            text, embeds, view = shown, [], ui.buttons_view(group, action.buttons)
         origin = action.answers
         if origin is not None and origin.token is not None and origin.group is not None:
             # It answers an interaction in a server; in direct messages answers are messages.
@@ -159,7 +167,7 @@ class Outbox:
         view: discord.ui.View | None = None,
     ) -> None:
         """An ephemeral follow-up to the interaction with this token, split at the limit."""
-        pieces = split_text(text, MESSAGE_LIMIT)
+        pieces = split_text(shown_markdown(text, self.language), MESSAGE_LIMIT)
         # What ``Interaction.followup`` builds, from the token alone.
         payload: WebhookPayload = {
             "id": self.client.application_id or 0,
@@ -182,7 +190,7 @@ class Outbox:
         slot: str | None,
     ) -> None:
         channel = await self.target(action)
-        pieces = split_text(text, MESSAGE_LIMIT)
+        pieces = split_text(shown_markdown(text, self.language), MESSAGE_LIMIT)
         for piece in pieces[:-1]:
             await channel.send(piece, allowed_mentions=NO_MENTIONS)
         where = _dm_key(action.person) if action.person else action.group.chat_id
@@ -191,7 +199,7 @@ class Outbox:
     async def _image(self, action: SendImage) -> None:
         """A picture the bot drew (a chart) as an attachment, its description said with it."""
         target = await self.target(action)
-        pieces = split_text(action.alt, MESSAGE_LIMIT)
+        pieces = split_text(shown_markdown(action.alt, self.language), MESSAGE_LIMIT)
         description = shorten(action.alt, ALT_TEXT_LIMIT)
         picture = discord.File(
             io.BytesIO(action.png), filename=f"{action.name}.png", description=description

@@ -17,6 +17,7 @@ import discord
 
 from bot.content.scopes import Scope
 from bot.core.actions import AskChoice, Button
+from bot.core.bidi import for_display
 from bot.core.events import ButtonPressed, Event, VoteCast
 from bot.core.ids import GroupRef, PersonRef
 from bot.platforms.render import Panel, shorten
@@ -295,8 +296,12 @@ def choice_view(choice: AskChoice, speaker: Speaker) -> discord.ui.View:
 
 
 def numbered(number: int, option: str) -> str:
-    """An answer with its number, as /vote takes it (a scale's points are numbers already)."""
-    return option if option.split(" ", 1)[0] == str(number) else f"{number}. {option}"
+    """An answer with its number, as /vote takes it, marked for display.
+
+    A scale's points are numbers already; the label reads in its first letter's direction.
+    """
+    label = option if option.split(" ", 1)[0] == str(number) else f"{number}. {option}"
+    return for_display(label)
 
 
 def embeds(panels: Sequence[Panel], images: Path) -> tuple[list[discord.Embed], list[discord.File]]:

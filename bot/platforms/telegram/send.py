@@ -30,9 +30,10 @@ from bot.core.actions import (
     SendPrivate,
     SendText,
 )
+from bot.core.bidi import for_display
 from bot.core.ids import GroupRef, PersonRef
 from bot.platforms.html import escape, split_html, visible_length
-from bot.platforms.render import buttons_text, card_html, choice_html, shorten
+from bot.platforms.render import buttons_text, card_html, choice_html, shorten, shown_html
 from bot.platforms.telegram.codec import (
     button_data,
     chat_and_thread,
@@ -126,9 +127,8 @@ class Sender:
         Telegram answers a press once, so whether it was answered is Telegram's to remember.
         """
         try:
-            await self.bot.answer_callback_query(
-                press, text=shorten(text, TOAST_LIMIT) if text else None, url=url
-            )
+            shown = shorten(for_display(text, self.language), TOAST_LIMIT) if text else None
+            await self.bot.answer_callback_query(press, text=shown, url=url)
         except BadRequest as exc:
             log.info("button press not answered: %s", exc.message)
             return False
@@ -143,6 +143,7 @@ class Sender:
         slot: str | None = None,
     ) -> Message | None:
         """Send HTML to a chat, split at Telegram's limit (buttons on the last piece)."""
+        html = shown_html(html, self.language)
         if slot is not None and (message_id := self._slots.get((chat_id, thread, slot))):
             try:
                 await self.bot.edit_message_text(
@@ -173,7 +174,7 @@ class Sender:
     ) -> InlineKeyboardMarkup | None:
         rows: list[list[InlineKeyboardButton]] = []
         for button in buttons:
-            label = shorten(button.label, 64)
+            label = shorten(for_display(button.label, self.language), 64)
             if button.private and in_group is not None:
                 # The button opens the private chat about the group, with the group's token.
                 rows.append([InlineKeyboardButton(label, url=self.deep_link(in_group))])
@@ -197,7 +198,7 @@ class Sender:
     async def _image(self, action: SendImage) -> None:
         """A picture the bot drew (a chart), with its description as the caption or after it."""
         chat_id, thread = _where(action)
-        caption = escape(action.alt)
+        caption = shown_html(escape(action.alt), self.language)
         fits = visible_length(caption) <= MessageLimit.CAPTION_LENGTH
         await self.bot.send_photo(
             chat_id,
@@ -216,7 +217,7 @@ class Sender:
         if path not in self._photos and not file.is_file():
             log.warning("card picture missing", extra={"kind": path})
             return False
-        caption = escape(self.t("step.card_image", alt=alt))
+        caption = shown_html(escape(self.t("step.card_image", alt=alt)), self.language)
         fits = visible_length(caption) <= MessageLimit.CAPTION_LENGTH
         try:
             sent = await self.bot.send_photo(
@@ -239,7 +240,7 @@ class Sender:
         rows = [
             [
                 InlineKeyboardButton(
-                    shorten(f"{number}. {option}", 64),
+                    shorten(for_display(f"{number}. {option}", self.language), 64),
                     callback_data=vote_data(action.step_id, number, action.multiple),
                 )
             ]
