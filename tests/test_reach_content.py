@@ -212,7 +212,7 @@ def test_profile_question_problems_are_said_so_staff_can_fix_them(
 def test_a_profile_file_must_be_named_after_its_language(tmp_path: Path) -> None:
     root = content(tmp_path, None)
     (root / "prompts" / "profile" / "en.toml").rename(root / "prompts" / "profile" / "fr.toml")
-    found, library = collect(root)
+    found, library = collect(root, "fr")
     assert library.profiles == {}
     assert [p.field for p in found if isinstance(p, Problem) and "fr.toml" in str(p.path)] == [
         "language"
