@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.content import translate
-from bot.content.load import load_card, load_toml, validate
-from bot.content.locate import line_of_yaml_field
+from bot.content.load import card_lines, load_card, load_toml, validate
 from bot.content.problems import Problem
 from bot.content.profile import ProfileQuestions
 from bot.content.translate import Lines, Translated
@@ -121,8 +120,7 @@ def _card(path: Path, library: Library, problems: list[Problem]) -> None:
 
 
 def _card_lines(path: Path) -> Lines:
-    header = path.read_text(encoding="utf-8").split("---\n", 2)[1]
-    return lambda loc: line_of_yaml_field(header, loc, offset=1)
+    return card_lines(path.read_text(encoding="utf-8").split("---\n", 2)[1])
 
 
 def _consent(path: Path, library: Library, problems: list[Problem]) -> None:

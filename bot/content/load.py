@@ -149,10 +149,15 @@ def load_card(
     if not isinstance(header, dict):
         problems.append(Problem(path, 2, "", "the header must be 'key: value' lines"))
         return None
-    body_line = parts[1].count("\n") + 3
     data = {**header, "body": parts[2].strip()}
+    return validate(model, data, path, problems, card_lines(parts[1]), source_only)
+
+
+def card_lines(header: str) -> Callable[[tuple[str | int, ...]], int | None]:
+    """Lines of a card's fields, from its YAML ``header`` (the text between the '---')."""
+    body_line = header.count("\n") + 3
 
     def line_of(loc: tuple[str | int, ...]) -> int | None:
-        return body_line if loc[:1] == ("body",) else line_of_yaml_field(parts[1], loc, offset=1)
+        return body_line if loc[:1] == ("body",) else line_of_yaml_field(header, loc, offset=1)
 
-    return validate(model, data, path, problems, line_of, source_only)
+    return line_of

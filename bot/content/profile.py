@@ -98,6 +98,19 @@ class ProfileQuestions(Strict):
         return (*question.options, self.prefer_not_to_say)
 
 
+def answer_in(
+    source: ProfileQuestions, shown: ProfileQuestions, question_id: str, answer: str
+) -> str:
+    """A stored answer (the source's option) in the words of ``shown``, matched by its number.
+
+    An answer the source no longer offers is shown as it was stored.
+    """
+    question, words = source.question(question_id), shown.question(question_id)
+    if question is None or words is None or answer not in source.choices(question):
+        return answer
+    return shown.choices(words)[source.choices(question).index(answer)]
+
+
 def load_profile(folder: Path, language: str, problems: list[Problem]) -> ProfileQuestions | None:
     """The deployment's own profile questions: ``<language>.toml`` in ``folder`` (if there)."""
     path = folder / f"{language}.toml"
