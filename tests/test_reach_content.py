@@ -65,7 +65,13 @@ def problems(root: Path) -> list[str]:
 
 def test_the_shipped_content_loads_and_only_warns_that_the_baseline_is_an_example() -> None:
     found, library = collect(ROOT)
-    mine = [p for p in found if p.path.name in ("baseline.csv", "en.toml") and "profile" in str(p)]
+    mine = [
+        p
+        for p in found
+        if p.path.name in ("baseline.csv", "en.toml")
+        and "profile" in str(p)
+        and "translation of" not in p.message  # the content check's word on languages
+    ]
     baseline = [p for p in found if p.path.name == "baseline.csv"]
     assert mine == []
     assert len(baseline) == 1 and baseline[0].warning

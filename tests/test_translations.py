@@ -105,11 +105,14 @@ options = ["16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
 """
 
 
-def content(tmp_path: Path) -> Path:
-    """A copy of the shipped content, to add translations to."""
+def content(tmp_path: Path, translations: bool = True) -> Path:
+    """A copy of the shipped content (its translations too, unless told), to add some to."""
     root = tmp_path / "content"
     for folder in ("prompts", "resources"):
         shutil.copytree(ROOT / folder, root / folder)
+    if not translations:
+        for path in [*root.glob("prompts/*.*.toml"), *root.glob("resources/*.*.md")]:
+            path.unlink()
     return root
 
 
@@ -393,8 +396,8 @@ def test_content_check_warns_of_what_a_language_lacks_and_what_falls_back(tmp_pa
     found = warnings(root)
     card = str(root / "resources" / "your-choices.md")
     assert (
-        f"{card}: warning: no 'cy' translation of the card 'your-choices'; people reading 'cy' see "
-        "it in 'en' until one is added"
+        f"{card}: warning: no 'cy' translation of the card 'your-choices'; people reading 'cy' are "
+        "shown the 'en' one until it is translated"
     ) in found
     assert not any(f"{CARD_ID}.md: warning: no 'cy'" in w for w in found)
 
@@ -416,10 +419,10 @@ def test_content_check_warns_of_an_out_of_date_translation_with_both_versions(
 def test_content_check_warns_of_a_draft_until_it_is_marked_reviewed(tmp_path: Path) -> None:
     root = translated(tmp_path)
     write(root, "prompts/profile/cy.toml", PROFILE_CY.replace('"reviewed"', '"draft"'))
-    found = [w for w in warnings(root) if "DRAFT" in w]
+    found = [w for w in warnings(root) if "DRAFT" in w and "cy" in w]
     assert found == [
         f"{root / 'prompts/profile/cy.toml'}:7: warning: translation.review: this translation is "
-        "a DRAFT: have a fluent 'cy' speaker review it, then set review = \"reviewed\"; until "
+        "a DRAFT: have a fluent reader of 'cy' review it, then set review = \"reviewed\"; until "
         "then people reading 'cy' are shown a translation nobody has checked"
     ]
 
@@ -428,7 +431,7 @@ def test_content_check_warns_of_a_draft_until_it_is_marked_reviewed(tmp_path: Pa
 
 
 def test_a_content_version_includes_its_translations(tmp_path: Path) -> None:
-    plain = load_library(content(tmp_path / "a"))
+    plain = load_library(content(tmp_path / "a", translations=False))
     both = load_library(translated(tmp_path / "b"))
     script = plain.scripts[SCRIPT_ID]
     assert plain.version(script).digest == version_of(script, plain.cards).digest
@@ -503,3 +506,20 @@ def test_the_baseline_is_checked_against_the_source_profile_only(tmp_path: Path)
     assert len(baseline) == 1 and "EXAMPLE" in baseline[0].message
     assert library.baseline is not None and library.profiles["en"].language == "en"
     assert library.profiles["cy"].questions[0].report_values()[0] == "16-24"
+
+
+# --- the shipped Easy Read cards -------------------------------------------------------------
+
+
+def test_every_card_of_the_sample_script_has_an_easy_read_draft_with_its_sources() -> None:
+    library = load_library(ROOT)
+    used = {c for step in library.scripts[SCRIPT_ID].steps for c in step.cards}
+    assert len(used) == 7
+    for card_id in sorted(used):
+        easy = library.card_in(card_id, "en-easy")
+        assert easy is not None and easy.language == "en-easy", card_id
+        assert easy.sources == library.cards[card_id].sources
+        # Marked reviewed only once Easy Read readers have checked it.
+        assert library.translations[f"card:{card_id}:en-easy"].review == "draft"
+        sentences = re.split(r"(?<=[.?!:;])\s+|\n", easy.body)
+        assert max(len(s.split()) for s in sentences) <= 15, card_id

@@ -219,7 +219,7 @@ def _missing(library: Library) -> list[Problem]:
                     None,
                     "",
                     f"no '{language}' translation of the {_named(kind, item)}; people reading "
-                    f"'{language}' see it in '{falls}' until one is added",
+                    f"'{language}' are shown the '{falls}' one until it is translated",
                     warning=True,
                 )
             )
@@ -256,8 +256,8 @@ def _state(library: Library, meta: Translated) -> list[Problem]:
                 meta.path,
                 meta.version_line if meta.review_line is None else meta.review_line,
                 "translation.review",
-                f"this translation is a DRAFT: have a fluent '{meta.language}' speaker review it, "
-                'then set review = "reviewed"; until then people reading '
+                f"this translation is a DRAFT: have a fluent reader of '{meta.language}' review "
+                'it, then set review = "reviewed"; until then people reading '
                 f"'{meta.language}' are shown a translation nobody has checked",
                 warning=True,
             )
