@@ -198,14 +198,12 @@ def _missing(library: Library) -> list[Problem]:
             for c in library.cards.values()
             if not c.cycle
         ),
-        *(
-            ("consent", "consent", source, f"consent:{source}")
-            for _ in library.consents.keys() & {source}
-        ),
-        *(
-            ("profile", "profile", source, f"profile:{source}")
-            for _ in library.profiles.keys() & {source}
-        ),
+    ]
+    # The consent text and profile questions have one source each: the source language's.
+    items += [
+        (k, k, source, f"{k}:{source}")
+        for k in ("consent", "profile")
+        if f"{k}:{source}" in library.files
     ]
     for language in sorted(library.languages):
         for kind, item, own, file in items:
