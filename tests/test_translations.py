@@ -400,6 +400,9 @@ def test_content_check_warns_of_what_a_language_lacks_and_what_falls_back(tmp_pa
         "shown the 'en' one until it is translated"
     ) in found
     assert not any(f"{CARD_ID}.md: warning: no 'cy'" in w for w in found)
+    (root / "prompts" / "consent" / "cy.toml").unlink()
+    consent = [w for w in warnings(root) if "'cy' translation of the consent text" in w]
+    assert [w.split(":")[0] for w in consent] == [str(root / "prompts" / "consent" / "en.toml")]
 
 
 def test_content_check_warns_of_an_out_of_date_translation_with_both_versions(
