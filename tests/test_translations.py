@@ -500,6 +500,14 @@ def test_a_profile_answer_chosen_in_a_translation_is_stored_as_the_source_option
     lines = profile.mydata_lines(stored, ctx)
     assert ctx.t("profile.mydata_answer", question="Grwp oedran", answer="25-34") in lines
     assert ctx.t("profile.mydata_answer", question="Gender", answer="Man") in lines
+    shown = engine.step(
+        SessionState(GROUP),
+        CommandIssued(ALICE, None, "profile", (), NOW),
+        Actor(ALICE, GROUP, frozenset({"participate", "profile"}), profile=stored),
+        ctx,
+    )
+    review = shown.actions[0].text  # type: ignore[attr-defined]
+    assert ctx.t("profile.review_line", number=1, label="Grwp oedran", answer="25-34") in review
 
 
 def test_the_baseline_is_checked_against_the_source_profile_only(tmp_path: Path) -> None:
