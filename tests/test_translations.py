@@ -102,6 +102,18 @@ id = "age"
 label = "Grwp oedran"
 text = "Ym mha grwp oedran ydych chi?"
 options = ["16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
+
+[[questions]]
+id = "disability"
+options = ["Ydy, llawer", "Ydy, ychydig", "Na"]
+
+[questions.groups]
+"Anabl" = ["Ydy, llawer", "Ydy, ychydig"]
+"Ddim yn anabl" = ["Na"]
+
+[[questions]]
+id = "consulted-before"
+baseline = false
 """
 
 
@@ -326,10 +338,19 @@ CASES: dict[str, tuple[str, str, str, str, int | None]] = {
     ),
     "profile groups": (
         "prompts/profile/cy.toml",
-        PROFILE_CY + '[questions.groups]\n"A" = ["16-24"]\n',
-        "questions[1].groups",
-        "it comes from the source",
-        9,
+        PROFILE_CY.replace('["Ydy, llawer", "Ydy, ychydig"]', '["Ydy, llawer"]').replace(
+            '["Na"]', '["Ydy, ychydig", "Na"]'
+        ),
+        "questions[2].groups",
+        "each group must gather the same options as the source's",
+        15,
+    ),
+    "profile baseline": (
+        "prompts/profile/cy.toml",
+        PROFILE_CY.replace("baseline = false", "baseline = true"),
+        "questions[3].baseline",
+        "the source has baseline = false; a translation cannot change",
+        25,
     ),
     "profile question": (
         "prompts/profile/cy.toml",
@@ -516,7 +537,19 @@ def test_the_baseline_is_checked_against_the_source_profile_only(tmp_path: Path)
     baseline = [p for p in problems if p.path.name == "baseline.csv"]
     assert len(baseline) == 1 and "EXAMPLE" in baseline[0].message
     assert library.baseline is not None and library.profiles["en"].language == "en"
-    assert library.profiles["cy"].questions[0].report_values()[0] == "16-24"
+    cy = library.profiles["cy"]
+    assert cy.questions[0].report_values()[0] == "16-24"
+    disability = cy.question("disability")
+    assert disability is not None and disability.groups == {
+        "Anabl": ("Ydy, llawer", "Ydy, ychydig"),
+        "Ddim yn anabl": ("Na",),
+    }
+    # Groups not translated keep the source's headings, gathering the translated options.
+    ethnic = cy.question("ethnic-group")
+    assert (
+        ethnic is not None
+        and ethnic.groups == library.profiles["en"].question("ethnic-group").groups
+    )  # type: ignore[union-attr]
 
 
 # --- the shipped Easy Read cards -------------------------------------------------------------

@@ -153,7 +153,7 @@ def _profile(path: Path, library: Library, problems: list[Problem]) -> None:
         if not source_path.is_file():
             problems.append(_no_source(path, source_path, "profile"))
         return
-    words = load_toml(ProfileTranslation, path, problems, translate.PROFILE_ONLY)
+    words = load_toml(ProfileTranslation, path, problems)
     if words is None:
         return
     lines = translate.toml_lines(path)

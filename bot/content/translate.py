@@ -42,9 +42,6 @@ SCRIPT_ONLY = _source_only(
     (Script, Step, Question, Scale), (ScriptTranslation, StepWords, QuestionWords, ScaleWords)
 )
 CARD_ONLY = _source_only((Card, Image), (CardTranslation, ImageWords))
-PROFILE_ONLY = _source_only(
-    (ProfileQuestions, ProfileQuestion), (ProfileTranslation, ProfileQuestionWords)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,17 +286,70 @@ def profile_problems(
         if given.options is not None:
             line = lines(("questions", number, "options"))
             problems += _count(question.options, given.options, path, line, f"{where}.options")
+        problems += _grouped(question, given, path, _in_question(lines, number), where)
+    return problems
+
+
+def _in_question(lines: Lines, number: int) -> Callable[[str], int | None]:
+    """Lines of the fields of the translation's profile question number ``number``."""
+    return lambda field: lines(("questions", number, field))
+
+
+def _grouped(
+    question: ProfileQuestion,
+    words: ProfileQuestionWords,
+    path: Path,
+    line: Callable[[str], int | None],
+    where: str,
+) -> list[Problem]:
+    """A translation's ``baseline`` and option groups against the source question's."""
+    problems: list[Problem] = []
+    if words.baseline is not None and words.baseline != question.baseline:
+        problems.append(
+            Problem(
+                path,
+                line("baseline"),
+                f"{where}.baseline",
+                f"the source has baseline = {str(question.baseline).lower()}; a translation "
+                "cannot change what the reach report compares: remove it or make it the same",
+            )
+        )
+    options = words.options or question.options
+    if words.groups is None or len(options) != len(question.options):
+        return problems
+    want = [sorted(question.options.index(m) for m in g) for g in question.groups.values()]
+    have = [
+        sorted(options.index(m) if m in options else -1 for m in g) for g in words.groups.values()
+    ]
+    if want != have:
+        problems.append(
+            Problem(
+                path,
+                line("groups"),
+                f"{where}.groups",
+                "each group must gather the same options as the source's group in the same "
+                "place (options are matched by their number), with the groups in the source's "
+                "order; or leave groups out and the source's headings are used",
+            )
+        )
     return problems
 
 
 def merged_profile(words: ProfileTranslation, source: ProfileQuestions) -> dict[str, Any]:
     """The data of the profile in the translation's words, to validate as ProfileQuestions.
 
-    The option groups are left out: they serve the reach report, which counts the stored
-    answers, and those are the source's options.
+    Groups left out keep the source's headings, gathering the translated options by number.
     """
     given = {q.id: q.model_dump(exclude={"id"}, exclude_none=True) for q in words.questions}
-    questions = [{**q.model_dump(), "groups": {}, **given.get(q.id, {})} for q in source.questions]
+    questions = []
+    for question in source.questions:
+        words_of = given.get(question.id, {})
+        options = words_of.get("options", question.options)
+        groups = {
+            heading: tuple(options[question.options.index(m)] for m in members)
+            for heading, members in question.groups.items()
+        }
+        questions.append({**question.model_dump(), "groups": groups, **words_of})
     prefer = words.prefer_not_to_say or source.prefer_not_to_say
     return {
         "language": words.language,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator
 
 from bot.content.models import ConsentText, Slug, Strict, Text
 
@@ -111,6 +111,10 @@ class ProfileQuestionWords(Strict):
     text: Text | None = None
     help: Text | None = None
     options: tuple[Text, ...] | None = None
+    # Headings in the translation's words, each gathering the same options as the source's.
+    groups: dict[Text, tuple[Text, ...]] | None = None
+    # As the source has it: a translation cannot change what the reach report compares.
+    baseline: bool | None = None
 
 
 class ProfileTranslation(Strict):
@@ -120,4 +124,4 @@ class ProfileTranslation(Strict):
     version: Text
     prefer_not_to_say: Text | None = None
     translation: TranslationOf
-    questions: tuple[ProfileQuestionWords, ...] = Field(default=())
+    questions: tuple[ProfileQuestionWords, ...] = ()
