@@ -62,7 +62,7 @@ class App:
 
 async def build(settings: Settings) -> App:
     """Load content, migrate and open the database, and wire the service."""
-    library = load_library(settings.content.root)
+    library = load_library(settings.content.root, settings.content.language)
     texts = Catalogue.load()
     if settings.content.language not in library.consents:
         raise ConfigError(
@@ -164,7 +164,9 @@ def scheduler(app: App, cycle_ops: Cycles) -> Scheduler:
     def reload_content() -> None:
         # A closed cycle's new "what we heard" card becomes usable without a restart.
         try:
-            app.service.library = app.library = load_library(app.settings.content.root)
+            app.service.library = app.library = load_library(
+                app.settings.content.root, app.settings.content.language
+            )
         except ContentError as exc:
             log.warning(
                 "content not reloaded after closing a cycle: %s problems", len(exc.problems)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from bot.content.check import Library
 from bot.content.models import QUESTION_SEPARATOR, Card, Script, Step
-from bot.content.version import Version, version_of
+from bot.content.version import Version
 from exporters.polis import vote_coding
 
 StepKey = tuple[str, str]
@@ -61,7 +61,7 @@ class Codebook:
                 continue
             script = library.scripts.get(script_id)
             if script is not None:
-                files[script_id] = version_of(script, library.cards)
+                files[script_id] = library.version(script)
         versions = {v.digest: v for v in files.values()} | dict(kept)
         newest = {v.script.id: v.digest for v in versions.values()}
         current = {s: v.digest for s, v in files.items()}
@@ -240,7 +240,7 @@ class Codebook:
         found: list[dict[str, object]] = []
         for v in self._in_order():
             script = library.scripts.get(v.script.id)
-            now = version_of(script, library.cards) if script else None
+            now = library.version(script) if script else None
             found.append(
                 {
                     "script_id": v.script.id,

@@ -53,6 +53,7 @@ def test_every_shipped_content_file_is_loaded(library: Library) -> None:
     ]
     assert files
     loaded = {path.resolve() for path in library.files.values()}
+    loaded |= {t.path.resolve() for t in library.translations.values()}
     assert sorted(str(f) for f in files if f.resolve() not in loaded) == []
     assert library.scripts and library.cards and library.consents
 

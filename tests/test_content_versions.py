@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.content.check import load_library
-from bot.content.version import version_of
 from bot.core.ids import PersonRef
 from exporters.dataset import ExportOptions, export_dataset
 from storage.datasets import Datasets
@@ -122,7 +121,7 @@ def revise(root: Path) -> None:
 
 def short(root: Path) -> str:
     library = load_library(root)
-    return version_of(library.scripts[SCRIPT_ID], library.cards).digest[:12]
+    return library.version(library.scripts[SCRIPT_ID]).digest[:12]
 
 
 def test_a_revised_script_never_relabels_answers_given_on_the_earlier_version(

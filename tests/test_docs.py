@@ -197,11 +197,20 @@ def test_the_discord_invite_link_asks_for_exactly_the_permissions_the_bot_checks
     assert f"permissions={wanted}" in link
 
 
-def test_the_script_in_the_content_guide_loads_without_errors(tmp_path: Path) -> None:
+def test_the_script_and_translation_in_the_content_guide_load_without_errors(
+    tmp_path: Path,
+) -> None:
     text = (ROOT / "docs" / "content.md").read_text(encoding="utf-8")
-    (script,) = [m.group(2) for m in FENCED.finditer(text) if "[[steps]]" in m.group(2)]
+    steps = [m.group(2) for m in FENCED.finditer(text) if "[[steps]]" in m.group(2)]
+    (script,) = [s for s in steps if "estimated_minutes" in s]
+    (translation,) = [s for s in steps if "[translation]" in s]
     for folder in ("prompts", "resources"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
+    (tmp_path / "prompts" / "health-data-intro.bn.toml").write_text(translation, encoding="utf-8")
+    problems, library = collect(tmp_path)
+    assert [str(p) for p in problems if not p.warning] == []
+    assert "script:health-data-intro:bn" in library.translations
+    (tmp_path / "prompts" / "health-data-intro.bn.toml").unlink()
     (tmp_path / "prompts" / "health-data-intro.toml").write_text(script, encoding="utf-8")
     problems, library = collect(tmp_path)
     assert [str(p) for p in problems if not p.warning] == []

@@ -17,7 +17,6 @@ import pytest
 
 from bot.content.check import Library, load_library
 from bot.content.models import SCOPES, Script, Step
-from bot.content.version import version_of
 from bot.core import consent, engine
 from bot.core.actions import AskChoice, Button, SendCard, SendPrivate, SendText
 from bot.core.captures import (
@@ -196,7 +195,7 @@ def test_start_by_a_facilitator_opens_a_running_session_at_the_first_step(
     )
     assert state.started_at == state.step_started_at == NOW
     assert state.ended_at is None
-    ran = version_of(script, ctx.library.cards)
+    ran = ctx.library.version(script)
     assert state.content_version == ran.digest
     assert result.captures == (ContentUsed(ran, NOW), SessionSaved(state))
     assert result.effects == ()

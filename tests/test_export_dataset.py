@@ -13,7 +13,6 @@ import pytest
 from frictionless import validate
 from lxml import etree
 
-from bot.content.version import version_of
 from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
 from exporters.schema import tables_for
 from storage.datasets import Datasets
@@ -120,7 +119,7 @@ async def test_research_export_holds_every_consented_row(exported: Exported) -> 
         {
             "script_id": "housing",
             "version_run": "2",
-            "content_version": version_of(SCRIPT, LIBRARY.cards).digest,
+            "content_version": LIBRARY.version(SCRIPT).digest,
             "content_kept": False,
             "version_in_content": "2",
             "same_as_content_now": True,

@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from bot.content.check import collect, load_library
 from bot.content.models import Step
-from bot.content.version import version_of
 from bot.core import engine, solo
 from bot.core.actions import SendPrivate
 from bot.core.captures import ConsentRecorded, ContentUsed, SessionSaved, SoloSaved
@@ -92,7 +91,7 @@ def test_consent_comes_first_and_nothing_is_kept_before_it(ctx: Context) -> None
     )
     consent, used, session, place = agreed.captures
     assert isinstance(consent, ConsentRecorded) and consent.group == DIRECT
-    ran = version_of(ctx.library.scripts["health-data-intro"], ctx.library.cards)
+    ran = ctx.library.version(ctx.library.scripts["health-data-intro"])
     assert used == ContentUsed(ran, NOW)
     assert isinstance(session, SessionSaved) and session.state.session_id == "direct-default"
     assert session.state.content_version == ran.digest

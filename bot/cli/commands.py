@@ -45,7 +45,7 @@ def execute(args: argparse.Namespace) -> int:
             settings.logging.level, settings.logging.file, masks, settings.logging.format
         )
         if args.command == "content":
-            return check_content(args.path or settings.content.root)
+            return check_content(args.path or settings.content.root, settings.content.language)
         if args.command == "report" and not args.learning:
             from bot.cli import report
 
@@ -71,17 +71,18 @@ def execute(args: argparse.Namespace) -> int:
         return 1
 
 
-def check_content(root: Path) -> int:
+def check_content(root: Path, language: str) -> int:
     """Print every content problem; non-zero when any is an error."""
     from bot.content.check import collect
 
-    problems, library = collect(root)
+    problems, library = collect(root, language)
     for problem in problems:
         print(problem)
     errors = sum(not p.warning for p in problems)
     print(
         f"{len(library.scripts)} scripts, {len(library.cards)} cards, "
-        f"{len(library.consents)} consent texts; {errors} errors, "
+        f"{len(library.consents)} consent texts, {len(library.translations)} translations; "
+        f"{errors} errors, "
         f"{len(problems) - errors} warnings"
     )
     return 1 if errors else 0

@@ -9,17 +9,25 @@ from typing import Any
 from bot.content.baseline import FILE_NAME as BASELINE_FILE
 from bot.content.baseline import Baseline, baseline_problems, load_baseline
 from bot.content.heard import malformed, problem, references
+from bot.content.languages import findings, is_translation, load_translations
 from bot.content.load import load_card, load_toml
 from bot.content.locate import line_of_toml_field
 from bot.content.models import Card, ConsentText, Script
 from bot.content.problems import ContentError, Problem
-from bot.content.profile import ProfileQuestions, load_profiles
+from bot.content.profile import ProfileQuestions, load_profile
+from bot.content.translate import Translated
+from bot.content.translation import pick
+from bot.content.version import Version, version_of
 from bot.texts import Catalogue
 
 
 @dataclass(frozen=True)
 class Library:
-    """All loaded content: scripts and cards by id, consent texts by language."""
+    """All loaded content: scripts and cards by id, consent texts by language, translations.
+
+    ``language`` is the deployment's source language (``content.language``): where every
+    language falls back to, and the language of stored profile answers.
+    """
 
     scripts: dict[str, Script] = field(default_factory=dict)
     cards: dict[str, Card] = field(default_factory=dict)
@@ -28,21 +36,84 @@ class Library:
     # The optional profile questions by language, and the area's population shares.
     profiles: dict[str, ProfileQuestions] = field(default_factory=dict)
     baseline: Baseline | None = None
+    language: str = "en"
+    # Scripts and cards in other languages (the source with a translation's words), by id and
+    # language; and every translation file, by 'kind:item:language', for the content check.
+    translated_scripts: dict[str, dict[str, Script]] = field(default_factory=dict)
+    translated_cards: dict[str, dict[str, Card]] = field(default_factory=dict)
+    translations: dict[str, Translated] = field(default_factory=dict)
+
+    @property
+    def languages(self) -> frozenset[str]:
+        """The languages content exists in: sources' and translations'."""
+        sources = {s.language for s in self.scripts.values()}
+        sources |= {c.language for c in self.cards.values()}
+        return frozenset(
+            sources
+            | set(self.consents)
+            | set(self.profiles)
+            | {t.language for t in self.translations.values()}
+        )
+
+    def script_in(self, script_id: str, language: str) -> Script | None:
+        """The script in ``language``, else along its fallback chain; None if no such script."""
+        source = self.scripts.get(script_id)
+        if source is None:
+            return None
+        found = {source.language: source, **self.translated_scripts.get(script_id, {})}
+        return pick(language, self.language, found) or source
+
+    def card_in(self, card_id: str, language: str) -> Card | None:
+        """The card in ``language``, else along its fallback chain; None if no such card."""
+        source = self.cards.get(card_id)
+        if source is None:
+            return None
+        found = {source.language: source, **self.translated_cards.get(card_id, {})}
+        return pick(language, self.language, found) or source
+
+    def consent_in(self, language: str) -> ConsentText:
+        """The consent text in ``language``, else along its chain to the source language's.
+
+        Raises KeyError when there is none in the source language either (the bot does not
+        start without one).
+        """
+        return pick(language, self.language, self.consents) or self.consents[self.language]
+
+    def profile_in(self, language: str) -> ProfileQuestions | None:
+        """The profile questions in ``language``, else along its chain; None if there are none."""
+        return pick(language, self.language, self.profiles)
+
+    def version(self, script: Script) -> Version:
+        """The content version of ``script``: its cards, and both in every translation."""
+        return version_of(
+            script, self.cards, self.translated_scripts.get(script.id, {}), self.translated_cards
+        )
+
+    def source_version(self, kind: str, item: str) -> str | None:
+        """The current version of a translation's source (None: the source is gone)."""
+        found: dict[str, Script | Card | ConsentText | ProfileQuestions | None] = {
+            "script": self.scripts.get(item),
+            "card": self.cards.get(item),
+            "consent": self.consents.get(self.language),
+            "profile": self.profiles.get(self.language),
+        }
+        source = found[kind]
+        return source.version if source is not None else None
 
 
-def load_library(root: Path) -> Library:
-    """Load every script, card and consent text under ``root``, or raise ContentError."""
-    problems, library = collect(root)
+def load_library(root: Path, language: str = "en") -> Library:
+    """Load all content under ``root`` (source language ``language``), or raise ContentError."""
+    problems, library = collect(root, language)
     errors = [p for p in problems if not p.warning]
     if errors:
         raise ContentError(errors)
     return library
 
 
-def collect(root: Path) -> tuple[list[Problem], Library]:
-    """Load what loads, and list every problem, cross-references included."""
+def collect(root: Path, language: str = "en") -> tuple[list[Problem], Library]:
+    """Load what loads, and list every problem, cross-references and translations included."""
     problems: list[Problem] = []
-    library = Library()
+    library = Library(language=language)
     prompts, resources = root / "prompts", root / "resources"
     for folder in (prompts, resources):
         if not folder.is_dir():
@@ -57,20 +128,31 @@ def collect(root: Path) -> tuple[list[Problem], Library]:
                     "`dialogue init DIR`",
                 )
             )
-    for path in sorted(prompts.glob("*.toml")):
+    for path in sorted(p for p in prompts.glob("*.toml") if not is_translation(p)):
         _keep(library, "script", load_toml(Script, path, problems), path, problems)
-    for path in sorted((prompts / "consent").glob("*.toml")):
-        _keep(library, "consent", load_toml(ConsentText, path, problems), path, problems)
-    for path in sorted(resources.glob("*.md")):
-        _keep(library, "card", load_card(path, problems), path, problems)
-    library = replace(library, profiles=load_profiles(prompts / "profile", problems))
+    consent = prompts / "consent" / f"{language}.toml"
+    if consent.is_file():
+        text = load_toml(ConsentText, consent, problems)
+        if text is not None and text.language != language:
+            reason = f"this is the consent text in '{language}'; set language = \"{language}\""
+            problems.append(Problem(consent, None, "language", reason))
+        else:
+            _keep(library, "consent", text, consent, problems)
+    for path in sorted(p for p in resources.glob("*.md") if not is_translation(p)):
+        _keep(library, "card", load_card(Card, path, problems), path, problems)
+    profile = load_profile(prompts / "profile", language, problems)
+    if profile is not None:
+        library.profiles[language] = profile
+        library.files[f"profile:{language}"] = prompts / "profile" / f"{language}.toml"
     baseline_path = resources / BASELINE_FILE
     if baseline_path.is_file():
         baseline = load_baseline(baseline_path, problems)
         if baseline is not None:
             problems += baseline_problems(baseline, baseline_path, library.profiles.values())
         library = replace(library, baseline=baseline)
+    load_translations(root, library, problems)
     problems += cross_check(library, root)
+    problems += findings(library)
     return problems, library
 
 

@@ -12,7 +12,6 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.content.locate import line_of_toml_field, line_of_yaml_field
-from bot.content.models import Card
 from bot.content.problems import Problem
 
 M = TypeVar("M", bound=BaseModel)
@@ -59,14 +58,19 @@ def validate(
     path: Path,
     problems: list[Problem],
     line_of: Callable[[tuple[str | int, ...]], int | None],
+    source_only: frozenset[str] = frozenset(),
 ) -> M | None:
-    """The model built from ``data``, or None with one problem per validation error."""
+    """The model built from ``data``, or None with one problem per validation error.
+
+    ``source_only`` names fields a translation must leave to its source (e.g. ``minutes``).
+    """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(error["loc"])
-            problems.append(Problem(path, line_of(loc), _dotted(loc), _sentence(error)))
+            message = _sentence(error, source_only)
+            problems.append(Problem(path, line_of(loc), _dotted(loc), message))
         return None
 
 
@@ -80,10 +84,19 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
     return ".".join(parts)
 
 
-def _sentence(error: Any) -> str:
+def _sentence(error: Any, source_only: frozenset[str]) -> str:
     kind = error["type"]
+    loc = tuple(error["loc"])
+    if kind == "missing" and loc == ("translation",):
+        return (
+            "a translation needs a [translation] table: source_version (the version of the "
+            'source it translates) and review ("draft" until a fluent speaker has reviewed '
+            'it, then "reviewed")'
+        )
     if kind == "missing":
         return "this field is required; add it"
+    if kind == "extra_forbidden" and loc and loc[-1] in source_only:
+        return "a translation cannot change this: it comes from the source; remove it"
     if kind == "extra_forbidden":
         return "unknown field; check the spelling or remove it"
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -92,17 +105,23 @@ def _sentence(error: Any) -> str:
     return message
 
 
-def load_toml(model: type[M], path: Path, problems: list[Problem]) -> M | None:
-    """A script or consent text from a TOML file."""
+def load_toml(
+    model: type[M], path: Path, problems: list[Problem], source_only: frozenset[str] = frozenset()
+) -> M | None:
+    """A script, consent text or translation from a TOML file."""
     text = read_text(path, problems)
     data = parse_toml(path, text, problems) if text is not None else None
     if data is None or text is None:
         return None
-    return validate(model, data, path, problems, lambda loc: line_of_toml_field(text, loc))
+    return validate(
+        model, data, path, problems, lambda loc: line_of_toml_field(text, loc), source_only
+    )
 
 
-def load_card(path: Path, problems: list[Problem]) -> Card | None:
-    """A resource card from Markdown with a YAML front-matter header between '---' lines."""
+def load_card(
+    model: type[M], path: Path, problems: list[Problem], source_only: frozenset[str] = frozenset()
+) -> M | None:
+    """A resource card (or its translation) from Markdown with a YAML header between '---'."""
     text = read_text(path, problems)
     if text is None:
         return None
@@ -130,10 +149,15 @@ def load_card(path: Path, problems: list[Problem]) -> Card | None:
     if not isinstance(header, dict):
         problems.append(Problem(path, 2, "", "the header must be 'key: value' lines"))
         return None
-    body_line = parts[1].count("\n") + 3
     data = {**header, "body": parts[2].strip()}
+    return validate(model, data, path, problems, card_lines(parts[1]), source_only)
+
+
+def card_lines(header: str) -> Callable[[tuple[str | int, ...]], int | None]:
+    """Lines of a card's fields, from its YAML ``header`` (the text between the '---')."""
+    body_line = header.count("\n") + 3
 
     def line_of(loc: tuple[str | int, ...]) -> int | None:
-        return body_line if loc[:1] == ("body",) else line_of_yaml_field(parts[1], loc, offset=1)
+        return body_line if loc[:1] == ("body",) else line_of_yaml_field(header, loc, offset=1)
 
-    return validate(Card, data, path, problems, line_of)
+    return line_of

@@ -98,22 +98,33 @@ class ProfileQuestions(Strict):
         return (*question.options, self.prefer_not_to_say)
 
 
-def load_profiles(folder: Path, problems: list[Problem]) -> dict[str, ProfileQuestions]:
-    """The profile questions of every language in ``folder`` (prompts/profile), by language."""
-    found: dict[str, ProfileQuestions] = {}
-    for path in sorted(folder.glob("*.toml")):
-        questions = load_toml(ProfileQuestions, path, problems)
-        if questions is None:
-            continue
-        if path.stem != questions.language:
-            problems.append(
-                Problem(
-                    path,
-                    line_of_toml_field(path.read_text(encoding="utf-8"), ("language",)),
-                    "language",
-                    f"the file for '{questions.language}' must be named {questions.language}.toml",
-                )
+def answer_in(
+    source: ProfileQuestions, shown: ProfileQuestions, question_id: str, answer: str
+) -> str:
+    """A stored answer (the source's option) in the words of ``shown``, matched by its number.
+
+    An answer the source no longer offers is shown as it was stored.
+    """
+    question, words = source.question(question_id), shown.question(question_id)
+    if question is None or words is None or answer not in source.choices(question):
+        return answer
+    return shown.choices(words)[source.choices(question).index(answer)]
+
+
+def load_profile(folder: Path, language: str, problems: list[Problem]) -> ProfileQuestions | None:
+    """The deployment's own profile questions: ``<language>.toml`` in ``folder`` (if there)."""
+    path = folder / f"{language}.toml"
+    if not path.is_file():
+        return None
+    questions = load_toml(ProfileQuestions, path, problems)
+    if questions is not None and questions.language != language:
+        problems.append(
+            Problem(
+                path,
+                line_of_toml_field(path.read_text(encoding="utf-8"), ("language",)),
+                "language",
+                f"the file for '{questions.language}' must be named {questions.language}.toml",
             )
-            continue
-        found[questions.language] = questions
-    return found
+        )
+        return None
+    return questions

@@ -57,17 +57,39 @@ class Context:
     # them: a session runs on its own version even after the files changed.
     ran: Mapping[str, Version] = field(default_factory=dict)
 
-    def script(self, script_id: str | None, version: str | None) -> Script | None:
-        """The script a session runs: its own version if known, else the files' current one."""
+    def script(
+        self, script_id: str | None, version: str | None, language: str | None = None
+    ) -> Script | None:
+        """The script a session runs: its own version if known, else the files' current one.
+
+        In ``language`` (or along its fallback chain) if given, else in the script's own.
+        """
         kept = self.ran.get(version or "")
         if kept is not None and kept.script.id == script_id:
-            return kept.script
-        return self.library.scripts.get(script_id or "")
+            if language is None:
+                return kept.script
+            return kept.script_in(language, self.library.language)
+        if language is None:
+            return self.library.scripts.get(script_id or "")
+        return self.library.script_in(script_id or "", language)
 
-    def cards(self, version: str | None) -> Mapping[str, Card]:
-        """The cards a session of ``version`` shows: the version's own, else the files'."""
+    def cards(self, version: str | None, language: str | None = None) -> Mapping[str, Card]:
+        """The cards a session of ``version`` shows: the version's own, else the files'.
+
+        In ``language`` (or along its fallback chain) if given, else in their own.
+        """
         kept = self.ran.get(version or "")
-        return self.library.cards if kept is None else {**self.library.cards, **kept.cards}
+        if language is None:
+            return self.library.cards if kept is None else {**self.library.cards, **kept.cards}
+        source = self.library.language
+        shown = {
+            c: self.library.card_in(c, language) or card for c, card in self.library.cards.items()
+        }
+        if kept is not None:
+            shown |= {
+                c: kept.card_in(c, language, source) or card for c, card in kept.cards.items()
+            }
+        return shown
 
     def t(self, key: str, **params: object) -> str:
         """A message from the catalogue in the deployment's language."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.content.profile import ProfileQuestion, ProfileQuestions
+from bot.content.profile import ProfileQuestion, ProfileQuestions, answer_in
 from bot.content.scopes import Scope
 from bot.core.actions import Action, Button, SendPrivate
 from bot.core.captures import Capture, ProfileAnswered, ProfileDeleted, SoloSaved
@@ -47,7 +47,7 @@ def typed(state: SessionState | None, text: str, actor: Actor, ctx: Context) -> 
 
     Never a reply: anything else asks the question again, and nothing is stored.
     """
-    questions = ctx.library.profiles.get(ctx.language)
+    questions = ctx.library.profile_in(ctx.language)
     solo = actor.desk.solo
     question = questions.question(solo.question) if questions and solo and solo.question else None
     if questions is None or question is None:
@@ -73,7 +73,7 @@ def _asked(actions: tuple[Action, ...], waiting: str | None) -> str | None:
 def _handle(
     state: SessionState | None, args: tuple[str, ...], actor: Actor, ctx: Context, private: bool
 ) -> Transition:
-    questions = ctx.library.profiles.get(ctx.language)
+    questions = ctx.library.profile_in(ctx.language)
     if questions is None:
         return reply(state, actor, ctx.t("profile.unavailable"))
     action = args[0].lower() if args else "show"
@@ -107,8 +107,10 @@ def _handle(
         if not (number.isdecimal() and number.isascii() and 1 <= int(number) <= len(choices)):
             usage = ctx.t("profile.answer_usage", count=len(choices), id=question.id)
             return reply(state, actor, usage)
-        answer = choices[int(number) - 1]
-        said = ctx.t("profile.recorded", label=question.label, answer=answer)
+        said = ctx.t("profile.recorded", label=question.label, answer=choices[int(number) - 1])
+        # Stored as the source's option, whatever language it was chosen in (same number).
+        source = _source(ctx, questions)
+        answer = _stored(source, question.id, int(number))
     capture = ProfileAnswered(actor.person, question.id, answer, ctx.now)
     answers = {**answers, question.id: answer}
     return Transition(state, (_next(questions, answers, actor, ctx, said),), (capture,))
@@ -132,11 +134,13 @@ def mydata_lines(answers: tuple[ProfileAnswer, ...], ctx: Context) -> list[str]:
     """The profile part of /mydata: every stored answer, by question label where known."""
     if not answers:
         return []
-    questions = ctx.library.profiles.get(ctx.language)
+    questions = ctx.library.profile_in(ctx.language)
     labels = {q.id: q.label for q in questions.questions} if questions else {}
     lines = [ctx.t("profile.mydata", count=len(answers))]
     for a in answers:
         answer = ctx.t("profile.skipped_mark") if a.answer is None else a.answer
+        if questions is not None and a.answer is not None:
+            answer = answer_in(_source(ctx, questions), questions, a.question_id, a.answer)
         question = labels.get(a.question_id, a.question_id)
         lines.append(ctx.t("profile.mydata_answer", question=question, answer=answer))
     return lines
@@ -150,7 +154,7 @@ def after_consent(
     Newly agreeing to the profile brings a private invitation (not the questions themselves);
     dropping it deletes the answers, unless the person keeps the scope in another group.
     """
-    questions = ctx.library.profiles.get(ctx.language)
+    questions = ctx.library.profile_in(ctx.language)
     had = SCOPE in actor.scopes
     if SCOPE in scopes and not had and questions is not None:
         start = Button(ctx.t("profile.start_button"), f"{COMMAND} start", f"/{COMMAND} start")
@@ -207,12 +211,12 @@ def review(questions: ProfileQuestions, actor: Actor, ctx: Context) -> SendPriva
                     "profile.review_line",
                     number=number,
                     label=question.label,
-                    answer=_shown(answers, question.id, ctx),
+                    answer=_shown(answers, question.id, questions, ctx),
                 )
             )
         known = {q.id for q in questions.questions}
         for question_id in sorted(set(answers) - known):
-            shown = _shown(answers, question_id, ctx)
+            shown = _shown(answers, question_id, questions, ctx)
             lines.append(ctx.t("profile.review_old", question=question_id, answer=shown))
         lines.append(ctx.t("profile.review_footer"))
     buttons: list[Button] = []
@@ -283,11 +287,26 @@ def _answers(actor: Actor) -> dict[str, str | None]:
     return {a.question_id: a.answer for a in actor.profile}
 
 
-def _shown(answers: dict[str, str | None], question_id: str, ctx: Context) -> str:
+def _shown(
+    answers: dict[str, str | None], question_id: str, questions: ProfileQuestions, ctx: Context
+) -> str:
     if question_id not in answers:
         return ctx.t("profile.not_answered")
     answer = answers[question_id]
-    return ctx.t("profile.skipped_mark") if answer is None else answer
+    if answer is None:
+        return ctx.t("profile.skipped_mark")
+    return answer_in(_source(ctx, questions), questions, question_id, answer)
+
+
+def _source(ctx: Context, shown: ProfileQuestions) -> ProfileQuestions:
+    """The profile in the source language, whose options are what is stored."""
+    return ctx.library.profiles.get(ctx.library.language, shown)
+
+
+def _stored(source: ProfileQuestions, question_id: str, number: int) -> str:
+    question = source.question(question_id)
+    assert question is not None  # a translation has the source's questions, no others
+    return source.choices(question)[number - 1]
 
 
 def _unknown(

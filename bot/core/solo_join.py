@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from bot.content.models import Script
 from bot.content.scopes import REQUIRED_SCOPE, SCOPES
-from bot.content.version import Version, version_of
+from bot.content.version import Version
 from bot.core import consent, schedule, solo_steps
 from bot.core.actions import Button, SendPrivate
 from bot.core.captures import Capture, ConsentRecorded, ContentUsed, SessionSaved, SoloSaved
@@ -79,7 +79,7 @@ def go(
     if solo is not None and ran is not None:
         return solo_steps.resume(state, solo, ran, actor, ctx)
     steps = offered(script)
-    version = version_of(script, ctx.library.cards)
+    version = ctx.library.version(script)
     session, saved = _session(state, script, version, ctx)
     begun = SoloState(
         actor.person,

@@ -9,7 +9,6 @@ from dataclasses import replace
 
 from bot.content import heard
 from bot.content.models import QUESTION_SEPARATOR, Script, Step
-from bot.content.version import version_of
 from bot.core import schedule, support
 from bot.core.actions import Action, AskChoice, OpenTopic, SendCard, SendPrivate, SendText
 from bot.core.captures import CardShown, ContentUsed, SessionSaved
@@ -61,7 +60,7 @@ def start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context
     if refused is not None:
         return reply(state, actor, refused)
     group = state.group
-    version = version_of(script, ctx.library.cards)
+    version = ctx.library.version(script)
     started = SessionState(
         group=group,
         status=Status.RUNNING,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.content.check import Library
 from bot.content.models import REQUIRED_SCOPE
-from bot.content.version import Version, version_of
+from bot.content.version import Version
 from bot.core import support
 from bot.core.actions import Action, SendPrivate, recipient
 from bot.core.answers import answering, origin_of
@@ -121,7 +121,7 @@ class Service:
         )
         # Content versions by digest: the files' own, and those kept sessions started on.
         self._versions = {
-            v.digest: v for v in (version_of(s, library.cards) for s in library.scripts.values())
+            v.digest: v for v in (library.version(s) for s in library.scripts.values())
         }
 
     def attach(self, platform: Platform) -> None:

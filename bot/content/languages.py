@@ -1,0 +1,263 @@
+"""Load the translations of a content root into a library, and report how complete they are.
+
+A translation file is found by its name: ``prompts/<stem>.<language>.toml`` translates
+``prompts/<stem>.toml``, ``resources/<card-id>.<language>.md`` translates
+``resources/<card-id>.md``; ``prompts/consent/`` and ``prompts/profile/`` hold one file per
+language, and every language but the deployment's (``content.language``) is a translation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.content import translate
+from bot.content.load import card_lines, load_card, load_toml, validate
+from bot.content.problems import Problem
+from bot.content.profile import ProfileQuestions
+from bot.content.translate import Lines, Translated
+from bot.content.translation import (
+    CardTranslation,
+    ConsentTranslation,
+    ProfileTranslation,
+    ScriptTranslation,
+    pick,
+)
+
+if TYPE_CHECKING:
+    from bot.content.check import Library
+
+
+def is_translation(path: Path) -> bool:
+    """Whether a script or card file is a translation (``<stem>.<language>.<ext>``)."""
+    return "." in path.stem
+
+
+def load_translations(root: Path, library: Library, problems: list[Problem]) -> None:
+    """Check every translation under ``root`` against its source and add it to ``library``."""
+    prompts, resources = root / "prompts", root / "resources"
+    for path in sorted(p for p in prompts.glob("*.toml") if is_translation(p)):
+        _script(path, library, problems)
+    for path in sorted(p for p in resources.glob("*.md") if is_translation(p)):
+        _card(path, library, problems)
+    for path in sorted((prompts / "consent").glob("*.toml")):
+        if path.stem != library.language:
+            _consent(path, library, problems)
+    for path in sorted((prompts / "profile").glob("*.toml")):
+        if path.stem != library.language:
+            _profile(path, library, problems)
+
+
+def _no_source(path: Path, source: Path, what: str) -> Problem:
+    return Problem(
+        path,
+        None,
+        "",
+        f"there is no {what} at {source} for this to translate; name a translation after its "
+        "source (<source>.<language>), or add the source first",
+    )
+
+
+def _loaded_source(library: Library, kind: str, source_path: Path) -> str | None:
+    """The id of the source that loaded from ``source_path`` (None: it has errors of its own)."""
+    prefix = f"{kind}:"
+    return next(
+        (
+            k.removeprefix(prefix)
+            for k, p in library.files.items()
+            if k.startswith(prefix) and p == source_path
+        ),
+        None,
+    )
+
+
+def _script(path: Path, library: Library, problems: list[Problem]) -> None:
+    stem, _, named = path.stem.partition(".")
+    source_path = path.with_name(f"{stem}.toml")
+    if not source_path.is_file():
+        problems.append(_no_source(path, source_path, "script"))
+        return
+    words = load_toml(ScriptTranslation, path, problems, translate.SCRIPT_ONLY)
+    script_id = _loaded_source(library, "script", source_path)
+    if words is None or script_id is None:
+        return
+    source, lines = library.scripts[script_id], translate.toml_lines(path)
+    found = translate.names(words, source.id, source.language, named, path, lines)
+    found += translate.script_problems(words, source, path, lines)
+    if _kept(
+        found,
+        problems,
+        library,
+        translate.record("script", source.id, words, path, source_path, lines),
+    ):
+        library.translated_scripts.setdefault(source.id, {})[named] = translate.merged_script(
+            words, source
+        )
+
+
+def _card(path: Path, library: Library, problems: list[Problem]) -> None:
+    stem, _, named = path.stem.partition(".")
+    source_path = path.with_name(f"{stem}.md")
+    if not source_path.is_file():
+        problems.append(_no_source(path, source_path, "card"))
+        return
+    words = load_card(CardTranslation, path, problems, translate.CARD_ONLY)
+    card_id = _loaded_source(library, "card", source_path)
+    if words is None or card_id is None:
+        return
+    source, lines = library.cards[card_id], _card_lines(path)
+    found = translate.names(words, source.id, source.language, named, path, lines)
+    found += translate.card_problems(words, source, path, lines)
+    if _kept(
+        found,
+        problems,
+        library,
+        translate.record("card", source.id, words, path, source_path, lines),
+    ):
+        library.translated_cards.setdefault(source.id, {})[named] = translate.merged_card(
+            words, source
+        )
+
+
+def _card_lines(path: Path) -> Lines:
+    return card_lines(path.read_text(encoding="utf-8").split("---\n", 2)[1])
+
+
+def _consent(path: Path, library: Library, problems: list[Problem]) -> None:
+    source_path = path.with_name(f"{library.language}.toml")
+    source = library.consents.get(library.language)
+    if source is None:
+        if not source_path.is_file():
+            problems.append(_no_source(path, source_path, "consent text"))
+        return
+    words = load_toml(ConsentTranslation, path, problems)
+    if words is None:
+        return
+    lines = translate.toml_lines(path)
+    found = translate.names(words, None, source.language, path.stem, path, lines)
+    found += translate.consent_problems(words, source, path, lines)
+    if _kept(
+        found,
+        problems,
+        library,
+        translate.record("consent", "consent", words, path, source_path, lines),
+    ):
+        library.consents[words.language] = translate.merged_consent(words)
+        library.files[f"consent:{words.language}"] = path
+
+
+def _profile(path: Path, library: Library, problems: list[Problem]) -> None:
+    source_path = path.with_name(f"{library.language}.toml")
+    source = library.profiles.get(library.language)
+    if source is None:
+        if not source_path.is_file():
+            problems.append(_no_source(path, source_path, "profile"))
+        return
+    words = load_toml(ProfileTranslation, path, problems)
+    if words is None:
+        return
+    lines = translate.toml_lines(path)
+    found = translate.names(words, None, source.language, path.stem, path, lines)
+    found += translate.profile_problems(words, source, path, lines)
+    meta = translate.record("profile", "profile", words, path, source_path, lines)
+    if not _kept(found, problems, library, meta):
+        return
+    data = translate.merged_profile(words, source)
+    merged = validate(
+        ProfileQuestions, data, path, problems, translate.profile_lines(words, source, lines)
+    )
+    if merged is not None:
+        library.profiles[words.language] = merged
+
+
+def _kept(
+    found: list[Problem], problems: list[Problem], library: Library, meta: Translated
+) -> bool:
+    """Record a translation that has no problems; False if it has some."""
+    problems += found
+    if found:
+        return False
+    library.translations[f"{meta.kind}:{meta.item}:{meta.language}"] = meta
+    return True
+
+
+def findings(library: Library) -> list[Problem]:
+    """Warnings for ``dialogue content check``: missing, out-of-date and draft translations."""
+    return _missing(library) + [
+        p for meta in library.translations.values() for p in _state(library, meta)
+    ]
+
+
+def _missing(library: Library) -> list[Problem]:
+    problems: list[Problem] = []
+    source = library.language
+    items: list[tuple[str, str, str, str]] = [
+        *(("script", s.id, s.language, f"script:{s.id}") for s in library.scripts.values()),
+        *(
+            ("card", c.id, c.language, f"card:{c.id}")
+            for c in library.cards.values()
+            if not c.cycle
+        ),
+    ]
+    # The consent text and profile questions have one source each: the source language's.
+    items += [
+        (k, k, source, f"{k}:{source}")
+        for k in ("consent", "profile")
+        if f"{k}:{source}" in library.files
+    ]
+    for language in sorted(library.languages):
+        for kind, item, own, file in items:
+            if language == own or f"{kind}:{item}:{language}" in library.translations:
+                continue
+            found = {own: own, **{lang: lang for lang in _translated(library, kind, item)}}
+            falls = pick(language, library.language, found) or own
+            problems.append(
+                Problem(
+                    library.files[file],
+                    None,
+                    "",
+                    f"no '{language}' translation of the {_named(kind, item)}; people reading "
+                    f"'{language}' are shown the '{falls}' one until it is translated",
+                    warning=True,
+                )
+            )
+    return problems
+
+
+def _named(kind: str, item: str) -> str:
+    return {"consent": "consent text", "profile": "profile questions"}.get(kind, f"{kind} '{item}'")
+
+
+def _translated(library: Library, kind: str, item: str) -> list[str]:
+    return [m.language for m in library.translations.values() if (m.kind, m.item) == (kind, item)]
+
+
+def _state(library: Library, meta: Translated) -> list[Problem]:
+    problems: list[Problem] = []
+    now = library.source_version(meta.kind, meta.item)
+    if now is not None and now != meta.source_version:
+        problems.append(
+            Problem(
+                meta.path,
+                meta.version_line,
+                "translation.source_version",
+                f"this translates version {meta.source_version} of {meta.source_path}, which is "
+                f"now version {now}: bring the translation up to date with what changed, then "
+                f"set source_version = \"{now}\"; until then people reading '{meta.language}' "
+                "may see words the source no longer says",
+                warning=True,
+            )
+        )
+    if meta.review == "draft":
+        problems.append(
+            Problem(
+                meta.path,
+                meta.version_line if meta.review_line is None else meta.review_line,
+                "translation.review",
+                f"this translation is a DRAFT: have a fluent reader of '{meta.language}' review "
+                'it, then set review = "reviewed"; until then people reading '
+                f"'{meta.language}' are shown a translation nobody has checked",
+                warning=True,
+            )
+        )
+    return problems
