@@ -15,8 +15,8 @@ from bot.core.captures import (
     Capture,
     CardShown,
     ConsentRecorded,
-    LanguageChosen,
     ContentUsed,
+    LanguageChosen,
     ProfileAnswered,
     ProfileDeleted,
     ReflectionSaved,
@@ -33,8 +33,8 @@ from storage._direct import save_progress, save_reflections
 from storage._edits import edit_response
 from storage._erased import Marks, remember
 from storage._exposure import record_cards, record_step_visits
-from storage._languages import save_languages
 from storage._keys import dialect_insert, ensure_groups, ensure_people, person_id
+from storage._languages import save_languages
 from storage._profile import delete_answers, save_answers
 from storage._replies import Known, MessageKey, reply_row, store_replies
 from storage._scopes import scope_rows

@@ -8,7 +8,6 @@ from sqlalchemy import exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.captures import LanguageChosen
-from bot.core.ids import PersonRef
 from storage._keys import dialect_insert, person_id
 from storage.tables import consents, person_languages
 
