@@ -580,6 +580,7 @@ def test_a_consented_reply_to_a_prompt_is_captured_once_with_its_step(ctx: Conte
             text="It should stay with my GP",
             at=NOW,
             reply_to="m0",
+            language="en",
         ),
     )
 
@@ -988,6 +989,7 @@ def test_agree_records_the_scopes_with_the_consent_text_version_and_hash(
             text.version,
             hashlib.sha256(text.full_text().encode("utf-8")).hexdigest(),
             NOW,
+            "en",
         ),
     )
     ordered = ", ".join(s for s in SCOPES if s in scopes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.content.baseline import FILE_NAME as BASELINE_FILE
 from bot.content.baseline import Baseline, baseline_problems, load_baseline
@@ -14,7 +14,9 @@ from bot.content.locate import line_of_toml_field
 from bot.content.models import Card, ConsentText, Script
 from bot.content.problems import ContentError, Problem
 from bot.content.profile import ProfileQuestions, load_profiles
-from bot.texts import Catalogue
+from bot.texts import DEFAULT_LANGUAGE, Catalogue
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,39 @@ class Library:
     # The optional profile questions by language, and the area's population shares.
     profiles: dict[str, ProfileQuestions] = field(default_factory=dict)
     baseline: Baseline | None = None
+
+    @property
+    def languages(self) -> frozenset[str]:
+        """The languages content exists in."""
+        return frozenset(
+            {s.language for s in self.scripts.values()}
+            | {c.language for c in self.cards.values()}
+            | set(self.consents)
+            | set(self.profiles)
+        )
+
+    def script_in(self, script_id: str, language: str) -> Script | None:
+        """The script ``script_id`` (each script has one language for now)."""
+        return self.scripts.get(script_id)
+
+    def card_in(self, card_id: str, language: str) -> Card | None:
+        """The card ``card_id`` (each card has one language for now)."""
+        return self.cards.get(card_id)
+
+    def consent_in(self, language: str) -> ConsentText | None:
+        """The consent text in ``language``, else its base's, else the source language's."""
+        return _in(self.consents, language)
+
+    def profile_in(self, language: str) -> ProfileQuestions | None:
+        """The profile questions in ``language``, else its base's, else the source language's."""
+        return _in(self.profiles, language)
+
+
+def _in(found: dict[str, T], language: str) -> T | None:
+    for code in (language, language.partition("-")[0], DEFAULT_LANGUAGE):
+        if code in found:
+            return found[code]
+    return next((found[code] for code in sorted(found)), None)
 
 
 def load_library(root: Path) -> Library:

@@ -47,7 +47,7 @@ def typed(state: SessionState | None, text: str, actor: Actor, ctx: Context) -> 
 
     Never a reply: anything else asks the question again, and nothing is stored.
     """
-    questions = ctx.library.profiles.get(ctx.language)
+    questions = ctx.library.profile_in(ctx.language)
     solo = actor.desk.solo
     question = questions.question(solo.question) if questions and solo and solo.question else None
     if questions is None or question is None:
@@ -73,7 +73,7 @@ def _asked(actions: tuple[Action, ...], waiting: str | None) -> str | None:
 def _handle(
     state: SessionState | None, args: tuple[str, ...], actor: Actor, ctx: Context, private: bool
 ) -> Transition:
-    questions = ctx.library.profiles.get(ctx.language)
+    questions = ctx.library.profile_in(ctx.language)
     if questions is None:
         return reply(state, actor, ctx.t("profile.unavailable"))
     action = args[0].lower() if args else "show"
@@ -132,7 +132,7 @@ def mydata_lines(answers: tuple[ProfileAnswer, ...], ctx: Context) -> list[str]:
     """The profile part of /mydata: every stored answer, by question label where known."""
     if not answers:
         return []
-    questions = ctx.library.profiles.get(ctx.language)
+    questions = ctx.library.profile_in(ctx.language)
     labels = {q.id: q.label for q in questions.questions} if questions else {}
     lines = [ctx.t("profile.mydata", count=len(answers))]
     for a in answers:
@@ -150,7 +150,7 @@ def after_consent(
     Newly agreeing to the profile brings a private invitation (not the questions themselves);
     dropping it deletes the answers, unless the person keeps the scope in another group.
     """
-    questions = ctx.library.profiles.get(ctx.language)
+    questions = ctx.library.profile_in(ctx.language)
     had = SCOPE in actor.scopes
     if SCOPE in scopes and not had and questions is not None:
         start = Button(ctx.t("profile.start_button"), f"{COMMAND} start", f"/{COMMAND} start")
