@@ -1,0 +1,165 @@
+"""A language per person and per group session, end to end on SQLite and PostgreSQL.
+
+Two people share a group session: Rani's device is set to Bengali, Alice's to English. Each is
+spoken to privately in their own language, the group in the session's; Rani's choice is stored
+once she consents, survives a restart, shows in /mydata and goes when she withdraws; the consent
+records the Bengali text's language and hash; each reply records its language. Bob never
+consents: his choice is kept in memory only. The Bengali here is a test catalogue (a few
+messages, each marked BN so a test can tell it from English), not the shipped translation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.content.models import ConsentText
+from bot.core import languages
+from bot.core.actions import SendPrivate
+from bot.core.context import Context
+from bot.core.events import CommandIssued, MessagePosted
+from bot.texts import Catalogue
+from storage.db import upgrade
+from storage.tables import consents, person_languages, responses, sessions
+from tests.support.capture import FRAN, LIBRARY, T0, TEXTS, at, group, person, running, t, user_ids
+
+G1 = group("g1")
+RANI, ALICE, BOB = person("rani"), person("alice"), person("bob")
+BN = {
+    "consent.header": "BN সম্মতি (সংস্করণ {version})",
+    "consent.agreed": "BN ধন্যবাদ: {scopes}",
+    "language.chosen": "BN এখন থেকে {name}",
+    "mydata.header": "BN আপনার তথ্য:",
+    "mydata.language": "BN আপনার ভাষা: {name}",
+    "session.ended": "BN সেশন শেষ",
+    "withdraw.ask": "BN প্রত্যাহার?",
+}
+BN_CONSENT = ConsentText(
+    language="bn",
+    version="bn-1",
+    intro="BN আমরা আপনার উত্তর সংরক্ষণ করি।",
+    scopes={scope: f"BN {scope}" for scope in LIBRARY.consents["en"].scopes},
+)
+
+
+def catalogue() -> Catalogue:
+    """The shipped catalogue and the Bengali test messages."""
+    english = dict(TEXTS._messages["en"])  # noqa: SLF001 - the shipped messages, as loaded
+    return Catalogue({"en": english, "bn": BN})
+
+
+def cmd(who, where, line: str, mid: str | None, locale: str | None = None, when: float = 0):  # type: ignore[no-untyped-def]
+    name, *args = line.lstrip("/").split()
+    return CommandIssued(who, where, name, tuple(args), at(when), mid, locale=locale)
+
+
+async def count(engine, table, *where) -> int:  # type: ignore[no-untyped-def]
+    async with engine.connect() as conn:
+        query = select(func.count()).select_from(table)
+        return int((await conn.execute(query.where(*where) if where else query)).scalar_one())
+
+
+def last_private(bot, who) -> str:  # type: ignore[no-untyped-def]
+    return bot.platform.private(who)[-1]
+
+
+async def test_two_people_each_in_their_own_language_in_one_group_session(
+    database_url: str,
+) -> None:
+    await upgrade(database_url)
+    library = replace(LIBRARY, consents={**LIBRARY.consents, "bn": BN_CONSENT})
+    texts = catalogue()
+    async with running(database_url, [G1], library=library, texts=texts) as bot:
+        handle = bot.service.handle
+        await handle(cmd(FRAN, G1, "/start health-data-intro", "c1", "en-GB"))
+        # Rani's device is in Bengali: the consent she reads is the Bengali one.
+        await handle(cmd(RANI, G1, "/consent", "c2", "bn-BD"))
+        read = last_private(bot, RANI)
+        assert read.startswith("BN সম্মতি (সংস্করণ bn-1)")
+        assert BN_CONSENT.full_text() in read
+        # Bob has not consented: his choice is kept in memory, never stored.
+        await handle(cmd(BOB, None, "/language bn", "c3", "en-GB"))
+        assert last_private(bot, BOB).startswith("BN এখন থেকে বাংলা")
+        await handle(cmd(BOB, None, "/mydata", "c3b", "en-GB"))
+        assert last_private(bot, BOB) == texts.get("bn", "mydata.none")
+        await handle(cmd(RANI, G1, "/agree participate", "c4", "bn-BD"))
+        assert last_private(bot, RANI).startswith("BN ধন্যবাদ")
+        await handle(cmd(ALICE, G1, "/agree participate", "c5", "en-GB"))
+        assert last_private(bot, ALICE) == t("consent.agreed", scopes="participate")
+        await handle(cmd(RANI, None, "/language bn", "c6", "bn-BD"))
+        await handle(cmd(FRAN, G1, "/goto first-thoughts", "c7", "en-GB"))
+        await handle(MessagePosted(RANI, G1, "m1", "আমার মতামত", at(1), locale="bn-BD"))
+        await handle(MessagePosted(ALICE, G1, "m2", "my view", at(2), locale="en-GB"))
+        engine = bot.engine
+        async with engine.connect() as conn:
+            stored = dict(
+                (await conn.execute(select(responses.c.message_id, responses.c.language))).all()
+            )
+            agreed = (
+                await conn.execute(
+                    select(
+                        consents.c.language, consents.c.text_hash, consents.c.consent_version
+                    ).order_by(consents.c.id)
+                )
+            ).all()
+        assert stored == {"m1": "bn", "m2": "en"}
+        bn_hash = hashlib.sha256(BN_CONSENT.full_text().encode("utf-8")).hexdigest()
+        assert agreed[0] == ("bn", bn_hash, "bn-1")
+        assert agreed[1][0] == "en"
+        # Only Rani chose and consented: Bob's choice is nowhere in the database, nor is Bob.
+        assert await count(engine, person_languages) == 1
+        async with engine.connect() as conn:
+            assert BOB.user_id not in (await user_ids(conn)).values()
+        # The facilitator sets the session's language: the group reads Bengali from then on.
+        await handle(cmd(FRAN, G1, "/language bn", "c8", "en-GB"))
+        assert bot.platform.group_texts()[-1] == texts.get("bn", "language.session_set", name="বাংলা")
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(sessions.c.language))).scalar_one() == "bn"
+        await handle(cmd(FRAN, G1, "/end", "c9", "en-GB"))
+        assert "BN সেশন শেষ" in bot.platform.group_texts()
+        # Alice is still spoken to in English in private.
+        await handle(cmd(ALICE, None, "/mydata", "c10", "en-GB"))
+        assert last_private(bot, ALICE).startswith(t("mydata.header"))
+    # After a restart, with no locale from the platform, Rani's stored choice still holds.
+    async with running(database_url, [G1], library=library, texts=texts) as bot:
+        await bot.service.handle(cmd(RANI, None, "/mydata", "d1"))
+        shown = last_private(bot, RANI)
+        assert shown.startswith("BN আপনার তথ্য:")
+        assert "BN আপনার ভাষা: বাংলা" in shown
+        await bot.service.handle(cmd(RANI, None, "/withdraw confirm", "d2"))
+        assert await count(bot.engine, person_languages) == 0
+
+
+@pytest.mark.parametrize(
+    ("hint", "expected"),
+    [("bn-BD", "bn"), ("bn_BD", "bn"), ("en-GB", "en"), ("pt-BR", None), (None, None)],
+)
+def test_a_platform_locale_is_negotiated_to_the_best_language_the_bot_speaks(
+    hint: str | None, expected: str | None
+) -> None:
+    assert languages.negotiate(hint, ["en", "bn", "en-easy"]) == expected
+
+
+def test_each_language_is_named_in_itself() -> None:
+    ctx = Context(LIBRARY, catalogue(), T0, "c")
+    assert [languages.name(code, ctx) for code in ("bn", "en", "en-easy")] == [
+        "বাংলা",
+        "English",
+        "English (Easy Read)",
+    ]
+
+
+def test_the_language_buttons_offer_every_language_named_in_itself() -> None:
+    ctx = Context(LIBRARY, catalogue(), T0, "c")
+    from bot.core.context import Actor
+
+    done = languages.handle(None, (), Actor(RANI), ctx)
+    (sent,) = done.actions
+    assert isinstance(sent, SendPrivate)
+    assert [(b.label, b.payload) for b in sent.buttons] == [
+        ("বাংলা", "language bn"),
+        ("English", "language en"),
+    ]
