@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -22,9 +23,25 @@ from bot.core.actions import SendPrivate
 from bot.core.context import Context
 from bot.core.events import CommandIssued, MessagePosted
 from bot.texts import Catalogue
+from exporters.dataset import ExportOptions, export_dataset
+from exporters.pseudonymise import Pseudonymiser
+from storage.datasets import Datasets
 from storage.db import upgrade
 from storage.tables import consents, person_languages, responses, sessions
-from tests.support.capture import FRAN, LIBRARY, T0, TEXTS, at, group, person, running, t, user_ids
+from tests.support.capture import (
+    FRAN,
+    LIBRARY,
+    STORE_KEY,
+    T0,
+    TEXTS,
+    at,
+    group,
+    person,
+    running,
+    t,
+    user_ids,
+)
+from tests.support.export_text import csv_rows
 
 G1 = group("g1")
 RANI, ALICE, BOB = person("rani"), person("alice"), person("bob")
@@ -67,7 +84,7 @@ def last_private(bot, who) -> str:  # type: ignore[no-untyped-def]
 
 
 async def test_two_people_each_in_their_own_language_in_one_group_session(
-    database_url: str,
+    database_url: str, tmp_path: Path
 ) -> None:
     await upgrade(database_url)
     library = replace(LIBRARY, consents={**LIBRARY.consents, "bn": BN_CONSENT})
@@ -120,6 +137,12 @@ async def test_two_people_each_in_their_own_language_in_one_group_session(
             assert (await conn.execute(select(sessions.c.language))).scalar_one() == "bn"
         await handle(cmd(FRAN, G1, "/end", "c9", "en-GB"))
         assert "BN সেশন শেষ" in bot.platform.group_texts()
+        # The export records each reply's language.
+        options = ExportOptions(out=tmp_path / "export", cycle_id=None, made_by="t", now=at(9))
+        datasets = Datasets(engine)
+        await export_dataset(datasets, library, Pseudonymiser(STORE_KEY), options)
+        rows = csv_rows(tmp_path / "export" / "responses.csv")
+        assert sorted(r["reply_language"] for r in rows) == ["bn", "en"]
         # Alice is still spoken to in English in private.
         await handle(cmd(ALICE, None, "/mydata", "c10", "en-GB"))
         assert last_private(bot, ALICE).startswith(t("mydata.header"))
