@@ -18,10 +18,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.content.models import ConsentText
-from bot.core import languages
+from bot.core import engine, languages
 from bot.core.actions import SendPrivate
-from bot.core.context import Context
+from bot.core.captures import ProfileAnswered
+from bot.core.context import Actor, Context
 from bot.core.events import CommandIssued, MessagePosted
+from bot.core.records import ProfileAnswer
 from bot.texts import Catalogue
 from exporters.dataset import ExportOptions, export_dataset
 from exporters.pseudonymise import Pseudonymiser
@@ -177,8 +179,6 @@ def test_each_language_is_named_in_itself() -> None:
 
 def test_the_language_buttons_offer_every_language_named_in_itself() -> None:
     ctx = Context(LIBRARY, catalogue(), T0, "c")
-    from bot.core.context import Actor
-
     done = languages.handle(None, (), Actor(RANI), ctx)
     (sent,) = done.actions
     assert isinstance(sent, SendPrivate)
@@ -186,3 +186,33 @@ def test_the_language_buttons_offer_every_language_named_in_itself() -> None:
         ("বাংলা", "language bn"),
         ("English", "language en"),
     ]
+
+
+def test_a_profile_answer_chosen_in_bengali_is_stored_as_the_source_option_and_shown_in_bengali() -> (
+    None
+):
+    english = LIBRARY.profiles["en"]
+    bengali = english.model_copy(
+        update={
+            "language": "bn",
+            "prefer_not_to_say": "BN বলতে চাই না",
+            "questions": tuple(
+                q.model_copy(update={"options": tuple(f"BN {o}" for o in q.options)})
+                for q in english.questions
+            ),
+        }
+    )
+    library = replace(LIBRARY, profiles={"en": english, "bn": bengali})
+    ctx = Context(library, catalogue(), T0, "c", "bn")
+    first = english.questions[0]
+    rani = Actor(RANI, group("g1"), frozenset({"participate", "profile"}))
+    event = CommandIssued(RANI, None, "profile", ("answer", first.id, "2"), T0)
+    done = engine.step(None, event, rani, ctx)
+    (answered,) = done.captures
+    assert isinstance(answered, ProfileAnswered)
+    assert answered.answer == first.options[1]
+    stored = replace(rani, profile=(ProfileAnswer(first.id, first.options[1], T0),))
+    shown = engine.step(None, replace(event, args=("show",)), stored, ctx)
+    (review,) = shown.actions
+    assert isinstance(review, SendPrivate)
+    assert f"BN {first.options[1]}" in review.text

@@ -107,8 +107,8 @@ def _handle(
         if not (number.isdecimal() and number.isascii() and 1 <= int(number) <= len(choices)):
             usage = ctx.t("profile.answer_usage", count=len(choices), id=question.id)
             return reply(state, actor, usage)
-        answer = choices[int(number) - 1]
-        said = ctx.t("profile.recorded", label=question.label, answer=answer)
+        said = ctx.t("profile.recorded", label=question.label, answer=choices[int(number) - 1])
+        answer = _source(question, int(number), ctx) or choices[int(number) - 1]
     capture = ProfileAnswered(actor.person, question.id, answer, ctx.now)
     answers = {**answers, question.id: answer}
     return Transition(state, (_next(questions, answers, actor, ctx, said),), (capture,))
@@ -136,7 +136,7 @@ def mydata_lines(answers: tuple[ProfileAnswer, ...], ctx: Context) -> list[str]:
     labels = {q.id: q.label for q in questions.questions} if questions else {}
     lines = [ctx.t("profile.mydata", count=len(answers))]
     for a in answers:
-        answer = ctx.t("profile.skipped_mark") if a.answer is None else a.answer
+        answer = _shown({a.question_id: a.answer}, a.question_id, ctx)
         question = labels.get(a.question_id, a.question_id)
         lines.append(ctx.t("profile.mydata_answer", question=question, answer=answer))
     return lines
@@ -287,7 +287,30 @@ def _shown(answers: dict[str, str | None], question_id: str, ctx: Context) -> st
     if question_id not in answers:
         return ctx.t("profile.not_answered")
     answer = answers[question_id]
-    return ctx.t("profile.skipped_mark") if answer is None else answer
+    if answer is None:
+        return ctx.t("profile.skipped_mark")
+    # Stored in the source language: shown as the same option in the person's.
+    source = ctx.library.profile_in(ctx.source_language)
+    asked = source.question(question_id) if source else None
+    shown = ctx.library.profile_in(ctx.language)
+    question = shown.question(question_id) if shown else None
+    if source is None or asked is None or shown is None or question is None:
+        return answer
+    stored = source.choices(asked)
+    choices = shown.choices(question)
+    if answer not in stored or len(stored) != len(choices):
+        return answer
+    return choices[stored.index(answer)]
+
+
+def _source(question: ProfileQuestion, number: int, ctx: Context) -> str | None:
+    """Option ``number`` of ``question`` in the source language, as answers are stored."""
+    source = ctx.library.profile_in(ctx.source_language)
+    asked = source.question(question.id) if source else None
+    if source is None or asked is None:
+        return None
+    choices = source.choices(asked)
+    return choices[number - 1] if number <= len(choices) else None
 
 
 def _unknown(
