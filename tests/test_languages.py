@@ -17,14 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.content.models import ConsentText
 from bot.core import engine, languages
 from bot.core.actions import SendPrivate
 from bot.core.captures import ProfileAnswered
 from bot.core.context import Actor, Context
 from bot.core.events import CommandIssued, MessagePosted
 from bot.core.records import ProfileAnswer
-from bot.texts import Catalogue
 from exporters.dataset import ExportOptions, export_dataset
 from exporters.pseudonymise import Pseudonymiser
 from storage.datasets import Datasets
@@ -35,7 +33,6 @@ from tests.support.capture import (
     LIBRARY,
     STORE_KEY,
     T0,
-    TEXTS,
     at,
     group,
     person,
@@ -44,30 +41,10 @@ from tests.support.capture import (
     user_ids,
 )
 from tests.support.export_text import csv_rows
+from tests.support.languages import BN_CONSENT, catalogue
 
 G1 = group("g1")
 RANI, ALICE, BOB = person("rani"), person("alice"), person("bob")
-BN = {
-    "consent.header": "BN সম্মতি (সংস্করণ {version})",
-    "consent.agreed": "BN ধন্যবাদ: {scopes}",
-    "language.chosen": "BN এখন থেকে {name}",
-    "mydata.header": "BN আপনার তথ্য:",
-    "mydata.language": "BN আপনার ভাষা: {name}",
-    "session.ended": "BN সেশন শেষ",
-    "withdraw.ask": "BN প্রত্যাহার?",
-}
-BN_CONSENT = ConsentText(
-    language="bn",
-    version="bn-1",
-    intro="BN আমরা আপনার উত্তর সংরক্ষণ করি।",
-    scopes={scope: f"BN {scope}" for scope in LIBRARY.consents["en"].scopes},
-)
-
-
-def catalogue() -> Catalogue:
-    """The shipped catalogue and the Bengali test messages."""
-    english = dict(TEXTS._messages["en"])  # noqa: SLF001 - the shipped messages, as loaded
-    return Catalogue({"en": english, "bn": BN})
 
 
 def cmd(who, where, line: str, mid: str | None, locale: str | None = None, when: float = 0):  # type: ignore[no-untyped-def]
@@ -188,9 +165,7 @@ def test_the_language_buttons_offer_every_language_named_in_itself() -> None:
     ]
 
 
-def test_a_profile_answer_chosen_in_bengali_is_stored_as_the_source_option_and_shown_in_bengali() -> (
-    None
-):
+def test_a_profile_answer_chosen_in_bengali_is_stored_in_the_source_and_shown_in_bengali() -> None:
     english = LIBRARY.profiles["en"]
     bengali = english.model_copy(
         update={
