@@ -11,6 +11,7 @@ messages, each marked BN so a test can tell it from English), not the shipped tr
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from bot.core.captures import ProfileAnswered
 from bot.core.context import Actor, Context
 from bot.core.events import CommandIssued, MessagePosted
 from bot.core.records import ProfileAnswer
+from bot.platforms.console.adapter import ConsolePlatform
 from exporters.dataset import ExportOptions, export_dataset
 from exporters.pseudonymise import Pseudonymiser
 from storage.datasets import Datasets
@@ -191,3 +193,14 @@ def test_a_profile_answer_chosen_in_bengali_is_stored_in_the_source_and_shown_in
     (review,) = shown.actions
     assert isinstance(review, SendPrivate)
     assert f"BN {first.options[1]}" in review.text
+
+
+def test_the_console_simulates_each_persons_device_language() -> None:
+    console = ConsolePlatform("g", catalogue(), "en", io.StringIO(), input_id="p")
+    assert console.parse("rani's locale is bn-BD", 1, T0) is None
+    said = console.parse("rani: /agree participate", 2, T0)
+    typed = console.parse("rani> hello", 3, T0)
+    other = console.parse("alice: hello", 4, T0)
+    assert isinstance(said, CommandIssued) and said.locale == "bn-BD"
+    assert isinstance(typed, MessagePosted) and typed.locale == "bn-BD"
+    assert isinstance(other, MessagePosted) and other.locale is None
