@@ -528,7 +528,10 @@ def test_choice_steps_ask_the_question_with_their_choices(
     result = engine.step(at(ctx, "welcome"), cmd("goto", step_id), facilitator(), ctx)
     current = step_of(ctx, result.state)
     asks = [a for a in result.actions if isinstance(a, AskChoice)]
-    assert asks == [AskChoice(GROUP, step_id, current.text, options or current.options, multiple)]
+    expected = AskChoice(
+        GROUP, step_id, current.text, options or current.options, multiple, language="en"
+    )
+    assert asks == [expected]
     assert not any(isinstance(a, SendText) for a in result.actions)
 
 

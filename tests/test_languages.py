@@ -19,11 +19,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core import engine, languages
-from bot.core.actions import SendPrivate
+from bot.core.actions import AskChoice, SendPrivate
 from bot.core.captures import ProfileAnswered
 from bot.core.context import Actor, Context
 from bot.core.events import CommandIssued, MessagePosted
+from bot.core.ids import GroupRef, PersonRef
 from bot.core.records import ProfileAnswer
+from bot.core.state import SessionState
 from bot.platforms.console.adapter import ConsolePlatform
 from exporters.dataset import ExportOptions, export_dataset
 from exporters.pseudonymise import Pseudonymiser
@@ -47,6 +49,8 @@ from tests.support.languages import BN_CONSENT, catalogue
 
 G1 = group("g1")
 RANI, ALICE, BOB = person("rani"), person("alice"), person("bob")
+CONSOLE_GROUP = GroupRef("console", "g")
+FRAN_CONSOLE = PersonRef("console", "fran")
 
 
 def cmd(who, where, line: str, mid: str | None, locale: str | None = None, when: float = 0):  # type: ignore[no-untyped-def]
@@ -204,3 +208,25 @@ def test_the_console_simulates_each_persons_device_language() -> None:
     assert isinstance(said, CommandIssued) and said.locale == "bn-BD"
     assert isinstance(typed, MessagePosted) and typed.locale == "bn-BD"
     assert isinstance(other, MessagePosted) and other.locale is None
+
+
+async def test_a_question_in_a_bengali_session_is_asked_with_bengali_labels() -> None:
+    texts = catalogue()
+    ctx = Context(LIBRARY, texts, T0, "c", "en", group_language="bn")
+    fran = Actor(FRAN_CONSOLE, CONSOLE_GROUP, facilitator=True)
+    started = engine.step(
+        SessionState(CONSOLE_GROUP),
+        cmd(FRAN_CONSOLE, CONSOLE_GROUP, "/start health-data-intro", "s"),
+        fran,
+        ctx,
+    )
+    assert started.state is not None and started.state.language == "bn"
+    asked = engine.step(
+        started.state, cmd(FRAN_CONSOLE, CONSOLE_GROUP, "/goto research-comfort", "g"), fran, ctx
+    )
+    (choice,) = [a for a in asked.actions if isinstance(a, AskChoice)]
+    assert choice.language == "bn"
+    out = io.StringIO()
+    console = ConsolePlatform("g", texts, "en", out, input_id="p")
+    await console.perform(choice)
+    assert "BN একটি উত্তর বেছে নিন" in out.getvalue()

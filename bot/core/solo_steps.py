@@ -91,7 +91,7 @@ def more(
     shows = ctx.cards(solo.content_version, ctx.language)
     cards = [shows[c] for c in step.cards if c in shows]
     actions: list[SendCard | SendPrivate] = [
-        SendCard(state.group, card, actor.person) for card in cards
+        SendCard(state.group, card, actor.person, ctx.language) for card in cards
     ]
     if step.self_paced_more:
         actions.append(SendPrivate(actor.person, step.self_paced_more))

@@ -187,14 +187,19 @@ def present(
     text = heard.fill(current.text, shows)
     actions: list[Action] = []
     if current.kind == "choice":
-        actions.append(AskChoice(group, current.id, text, current.choices(), current.multiple))
+        choices = current.choices()
+        asked = AskChoice(group, current.id, text, choices, current.multiple, language=language)
+        actions.append(asked)
     else:
         actions.append(SendText(group, text))
     for ballot in current.ballots() if current.kind == "feedback" else ():
         hint = ctx.group_t("feedback.hint", id=ballot.id.rpartition(QUESTION_SEPARATOR)[2])
-        actions.append(AskChoice(group, ballot.id, ballot.text, ballot.choices(), False, hint))
+        choices = ballot.choices()
+        actions.append(
+            AskChoice(group, ballot.id, ballot.text, choices, False, hint, language=language)
+        )
     cards = [shows[c] for c in current.cards if c in shows]
-    actions += [SendCard(group, card) for card in cards]
+    actions += [SendCard(group, card, language=language) for card in cards]
     actions.append(SendPrivate(actor.person, _notes(state, script, current, ctx), group))
     shown = tuple(
         CardShown(state.session_id, group, current.id, card.id, card.version, ctx.now)

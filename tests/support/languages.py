@@ -17,6 +17,7 @@ BN = {
     "mydata.header": "BN আপনার তথ্য:",
     "mydata.language": "BN আপনার ভাষা: {name}",
     "session.ended": "BN সেশন শেষ",
+    "step.choice_hint": "BN একটি উত্তর বেছে নিন",
     "withdraw.ask": "BN প্রত্যাহার?",
 }
 BN_CONSENT = ConsentText(

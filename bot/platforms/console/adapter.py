@@ -99,9 +99,9 @@ class ConsolePlatform:
             if action.buttons:
                 text = f"{text}\n{buttons_text(action.buttons)}"
         elif isinstance(action, SendCard):
-            text = card_text(action.card, self.texts, self.language)
+            text = card_text(action.card, self.texts, action.language or self.language)
         elif isinstance(action, AskChoice):
-            text = choice_text(action, self.texts, self.language)
+            text = choice_text(action, self.texts, action.language or self.language)
         elif isinstance(action, SendImage):
             text = self.texts.get(
                 self.language, "show.console_image", path=self._picture(action), alt=action.alt

@@ -91,12 +91,12 @@ class Outbox:
             await self._post(action, action.text, view, action.slot)
         elif isinstance(action, SendCard):
             target = await self.target(action)
-            panels = card_panels(action.card, self.texts, self.language)
+            panels = card_panels(action.card, self.texts, action.language or self.language)
             for message in pack_panels(panels):
                 embeds, files = ui.embeds(message, self.images)
                 await target.send(embeds=embeds, files=files, allowed_mentions=NO_MENTIONS)
         elif isinstance(action, AskChoice):
-            text = choice_text(action, self.texts, self.language)
+            text = choice_text(action, self.texts, action.language or self.language)
             await self._post(action, text, ui.choice_view(action, self), None)
         else:
             await self._image(action)
