@@ -18,15 +18,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.core import engine, languages
-from bot.core.actions import AskChoice, SendPrivate
+from bot.core import engine, languages, results
+from bot.core.actions import AskChoice, SendPrivate, SendText
 from bot.core.captures import ProfileAnswered
 from bot.core.context import Actor, Context
+from bot.core.effects import TallyChanged
 from bot.core.events import CommandIssued, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.records import ProfileAnswer
+from bot.core.results import TallyLoaded
 from bot.core.state import SessionState
 from bot.platforms.console.adapter import ConsolePlatform
+from bot.texts import Catalogue
 from exporters.dataset import ExportOptions, export_dataset
 from exporters.pseudonymise import Pseudonymiser
 from storage.datasets import Datasets
@@ -45,7 +48,7 @@ from tests.support.capture import (
     user_ids,
 )
 from tests.support.export_text import csv_rows
-from tests.support.languages import BN_CONSENT, catalogue
+from tests.support.languages import BN, BN_CONSENT, catalogue
 
 G1 = group("g1")
 RANI, ALICE, BOB = person("rani"), person("alice"), person("bob")
@@ -230,3 +233,16 @@ async def test_a_question_in_a_bengali_session_is_asked_with_bengali_labels() ->
     console = ConsolePlatform("g", texts, "en", out, input_id="p")
     await console.perform(choice)
     assert "BN একটি উত্তর বেছে নিন" in out.getvalue()
+
+
+def test_a_private_tally_goes_to_the_lead_in_their_language_a_public_one_in_the_groups() -> None:
+    english = dict(catalogue()._messages["en"])  # noqa: SLF001 - the shipped messages
+    texts = Catalogue({"en": english, "bn": {**BN, "tally.header": "BN {step} {people}"}})
+    session = SessionState(CONSOLE_GROUP, session_id="s1", script_id="health-data-intro")
+    ctx = Context(LIBRARY, texts, T0, "c", "en", people_languages={FRAN_CONSOLE: "bn"})
+    private = TallyChanged(CONSOLE_GROUP, "s1", "research-comfort", False)
+    (told,) = results.settle(TallyLoaded(private, ((1,),), FRAN_CONSOLE, session), ctx).actions
+    assert isinstance(told, SendPrivate) and told.text.startswith("BN research-comfort")
+    public = TallyChanged(CONSOLE_GROUP, "s1", "research-comfort", True)
+    (posted,) = results.settle(TallyLoaded(public, ((1,),), FRAN_CONSOLE, session), ctx).actions
+    assert isinstance(posted, SendText) and not posted.text.startswith("BN")

@@ -185,21 +185,21 @@ def _forget(loaded: RepliesLoaded, ctx: Context) -> Transition:
 
 
 def _tally(loaded: TallyLoaded, ctx: Context) -> Transition:
-    # A public tally goes to the group; otherwise only the session's lead sees it.
-    change, state = loaded.change, loaded.session
-    script = ctx.script(state.script_id, state.content_version) if state else None
+    # A public tally goes to the group, in its language; otherwise only the session's lead
+    # sees it, in theirs.
+    change, state, lead = loaded.change, loaded.session, loaded.lead
+    if not change.public and lead is None:
+        return Transition(None)
+    say = ctx.to_group() if change.public or lead is None else ctx.speaking(ctx.language_of(lead))
+    script = say.script(state.script_id, state.content_version, say.language) if state else None
     index = script.index_of(change.step_id) if script else None
     if script is None or index is None:
         return Transition(None)
-    step = script.steps[index]
+    text = groups.tally_text(script.steps[index], loaded.answers, say)
     slot = f"tally:{change.session_id}:{change.step_id}"
-    if change.public:
-        text = groups.tally_text(step, loaded.answers, ctx.to_group())
+    if change.public or lead is None:
         return Transition(None, (SendText(change.group, text, slot=slot),))
-    if loaded.lead is not None:
-        text = groups.tally_text(step, loaded.answers, ctx.speaking(ctx.language_of(loaded.lead)))
-        return Transition(None, (SendPrivate(loaded.lead, text, change.group, slot=slot),))
-    return Transition(None)
+    return Transition(None, (SendPrivate(lead, text, change.group, slot=slot),))
 
 
 def _summary(loaded: SummaryLoaded, disclosed: Disclosed, ctx: Context) -> Transition:

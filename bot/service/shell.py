@@ -165,17 +165,18 @@ class Service:
         group = await self.facts.group(event, person, direct)
         state = (self.sessions.get(group) or SessionState(group)) if group else None
         actor = await self.facts.actor(event, person, group, state, desk)
+        language = self.languages.speaks(person, actor.chosen_language, locale_of(event))
         verdict = self.intake.limit(event, actor)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
-                await answer(self.intake.slow_down(actor, self._t))
+                await answer(self.intake.slow_down(actor, partial(self.texts.get, language)))
             return
         ctx = Context(
             self.library,
             self.texts,
             self.clock(),
             self.cycle_id,
-            self.languages.speaks(person, actor.chosen_language, locale_of(event)),
+            language,
             self.offered,
             self.zone,
             self.policy.solo_reminder,
@@ -231,9 +232,6 @@ class Service:
 
     def _private_chat(self, person: PersonRef) -> str:
         return f"private:{self.pseudonymise(person)}"
-
-    def _t(self, key: str, **params: object) -> str:
-        return self.texts.get(self.policy.language, key, **params)
 
     async def perform(self, action: Action) -> None:
         """Hand an action to its platform; a platform failure is logged, never raised."""
