@@ -27,7 +27,7 @@ from bot.core.events import CommandIssued, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.records import ProfileAnswer
 from bot.core.results import TallyLoaded
-from bot.core.state import SessionState
+from bot.core.state import SessionState, Status
 from bot.platforms.console.adapter import ConsolePlatform
 from bot.texts import Catalogue
 from exporters.dataset import ExportOptions, export_dataset
@@ -246,3 +246,36 @@ def test_a_private_tally_goes_to_the_lead_in_their_language_a_public_one_in_the_
     public = TallyChanged(CONSOLE_GROUP, "s1", "research-comfort", True)
     (posted,) = results.settle(TallyLoaded(public, ((1,),), FRAN_CONSOLE, session), ctx).actions
     assert isinstance(posted, SendText) and not posted.text.startswith("BN")
+
+
+@pytest.mark.parametrize(
+    ("facilitator", "live"), [(False, True), (True, False)], ids=["participant", "no-session"]
+)
+def test_language_in_a_group_sets_the_persons_own_and_says_the_group_stays(
+    facilitator: bool, live: bool
+) -> None:
+    ctx = Context(LIBRARY, catalogue(), T0, "c", "en")
+    state = SessionState(CONSOLE_GROUP, session_id="s1", script_id="health-data-intro")
+    if live:
+        state = replace(state, status=Status.RUNNING)
+    who = Actor(RANI, CONSOLE_GROUP, facilitator=facilitator)
+    done = engine.step(state, cmd(RANI, CONSOLE_GROUP, "/language bn", "l1"), who, ctx)
+    assert done.state == state  # the session's language is not the participant's to change
+    assert [type(c).__name__ for c in done.captures] == ["LanguageChosen"]
+    (told,) = done.actions
+    assert isinstance(told, SendPrivate)
+    assert told.text == "\n".join(
+        [
+            ctx.texts.get("bn", "language.chosen", name="বাংলা"),
+            ctx.texts.get("bn", "language.chosen_in_group"),
+        ]
+    )
+
+
+def test_an_unknown_language_is_refused_naming_the_ones_there_are() -> None:
+    ctx = Context(LIBRARY, catalogue(), T0, "c", "en")
+    done = engine.step(None, cmd(RANI, None, "/language xx", "l1"), Actor(RANI), ctx)
+    (told,) = done.actions
+    assert isinstance(told, SendPrivate)
+    assert told.text == ctx.t("language.unknown", code="xx", languages="bn, en")
+    assert done.captures == ()
