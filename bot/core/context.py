@@ -48,8 +48,9 @@ class Context:
 
     Two languages: ``language`` is the one of the person the event is about (the actor, or
     whom a timer tells), which everything said to them privately is in (``t``); and
-    ``group_language``, the one of the group's session, which posts in the group are in
-    (``group_t``). In a private chat both are the person's.
+    ``group_language``, the one of the session of the group in view, which posts in the group
+    are in (``group_t``). ``to_group()`` and ``speaking(language)`` give a context whose ``t``
+    speaks another audience's language, for helpers that word text for it.
     """
 
     library: Library
