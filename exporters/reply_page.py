@@ -169,6 +169,7 @@ def reply_page(
         "step_id": cols.column("step_id"),
         "step_text": pa.array([f[1] for f in found], pa.string()),
         "language": pa.array([f[2] for f in found], pa.string()),
+        "reply_language": cols.column("language"),
         "kind": cols.column("kind"),
         "posted_at": cols.column("posted_at"),
         "edited_at": cols.column("edited_at"),

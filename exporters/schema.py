@@ -251,6 +251,11 @@ RESPONSES = Table(
         STEP,
         _s("step_text", "The step's prompt as the person was shown it."),
         _s("language", "Language of the script the reply answered."),
+        _s(
+            "reply_language",
+            "Language the bot spoke to the person in when they replied: their own choice, else "
+            "their platform's, else the deployment's (empty: from before languages were kept).",
+        ),
         PARTICIPANT,
         _s("text", "What the person wrote, with personal details replaced by [kind]."),
         _i("redactions", "How many personal details were replaced in the text.", True),

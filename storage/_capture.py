@@ -16,6 +16,7 @@ from bot.core.captures import (
     CardShown,
     ConsentRecorded,
     ContentUsed,
+    LanguageChosen,
     ProfileAnswered,
     ProfileDeleted,
     ReflectionSaved,
@@ -33,6 +34,7 @@ from storage._edits import edit_response
 from storage._erased import Marks, remember
 from storage._exposure import record_cards, record_step_visits
 from storage._keys import dialect_insert, ensure_groups, ensure_people, person_id
+from storage._languages import save_languages
 from storage._profile import delete_answers, save_answers
 from storage._replies import Known, MessageKey, reply_row, store_replies
 from storage._scopes import scope_rows
@@ -110,6 +112,8 @@ async def apply(
             await save_progress(conn, _only(SoloSaved, run))
         elif kind is ReflectionSaved:
             await save_reflections(conn, _only(ReflectionSaved, run))
+        elif kind is LanguageChosen:
+            await save_languages(conn, _only(LanguageChosen, run))
     return stored
 
 
@@ -155,6 +159,7 @@ async def _save_sessions(conn: AsyncConnection, saved: list[SessionSaved], ids: 
                     "step_started_at": state.step_started_at,
                     "ended_at": state.ended_at,
                     "updated_at": now,
+                    "language": state.language,
                 },
             )
         )
@@ -211,6 +216,7 @@ async def _upsert_consents(
             "consent_version": c.version,
             "text_hash": c.text_hash,
             "given_at": c.at,
+            "language": c.language,
         }
         key = (row["participant_id"], row["group_id"])
         keyed.append((key, row))

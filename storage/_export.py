@@ -69,6 +69,7 @@ _OWN_COLUMNS = (
     responses.c.reply_to,
     responses.c.posted_at,
     responses.c.edited_at,
+    responses.c.language,
 )
 # Where a reply was posted (its text is sealed to the place).
 _PLACE_COLUMNS = (responses.c.participant_id, responses.c.platform, responses.c.chat_id)
@@ -95,7 +96,8 @@ def response_row(row: Row[Any], keys: KeyStore, people: People) -> ResponseRow:
     # export's work on the reply.
     (
         response_id, session_id, step_id, message_id, sealed_text, kind, reply_to, posted_at,
-        edited_at, participant, platform, chat, person_platform, sealed_user, group_platform,
+        edited_at, language, participant, platform, chat, person_platform, sealed_user,
+        group_platform,
         chat_id, title, cycle_id, script_id, script_version, content_version,
     ) = cast(Sequence[Any], row)  # fmt: skip
     text = open_reply(keys, participant, (platform, chat, message_id), sealed_text)
@@ -116,6 +118,7 @@ def response_row(row: Row[Any], keys: KeyStore, people: People) -> ResponseRow:
         posted_at,
         edited_at,
         content_version,
+        language,
     )
 
 
@@ -230,8 +233,9 @@ class ReplyBatch:
     ``columns`` holds, in this order: ``response_id`` (int64), ``session_id``, ``participant``
     (int64, the identity row: look the person up in ``people``), ``step_id``, ``message_id``,
     ``text`` (opened), ``kind``, ``reply_to``, ``posted_at`` and ``edited_at`` (timestamps,
-    UTC) and ``content_version`` (the version the person answered). A reply's group, cycle and
-    script are its session's. Give ``participant`` and ``people`` to
+    UTC), ``content_version`` (the version the person answered) and ``language`` (the one the
+    bot spoke to the person in; None from before languages were recorded). A reply's group,
+    cycle and script are its session's. Give ``participant`` and ``people`` to
     ``exporters.pseudonymise.Naming.pseudonyms`` for a column of pseudonyms.
     """
 
@@ -255,8 +259,8 @@ def reply_batch(
 
     (
         ids, session_ids, step_ids, message_ids, sealed, kinds, reply_to, posted, edited,
-        platforms, sealed_users, participants, message_platforms, chats,
-    ) = (list(column) for column in zip(*rows, strict=True)) if rows else ([],) * 14  # fmt: skip
+        languages, platforms, sealed_users, participants, message_platforms, chats,
+    ) = (list(column) for column in zip(*rows, strict=True)) if rows else ([],) * 15  # fmt: skip
     texts = [
         open_reply(keys, p, (mp, chat, m), t)
         for p, mp, chat, m, t in zip(
@@ -287,6 +291,7 @@ def reply_batch(
             pa.array(posted, pa.timestamp("us", "UTC")),
             pa.array(edited, pa.timestamp("us", "UTC")),
             pa.array(answered, pa.string()),
+            pa.array(languages, pa.string()),
         ],
         names=list(REPLY_BATCH_NAMES),
     )
@@ -295,5 +300,5 @@ def reply_batch(
 
 REPLY_BATCH_NAMES = (
     "response_id", "session_id", "participant", "step_id", "message_id", "text", "kind",
-    "reply_to", "posted_at", "edited_at", "content_version",
+    "reply_to", "posted_at", "edited_at", "content_version", "language",
 )  # fmt: skip

@@ -50,6 +50,7 @@ _FIELDS = (
     "reply_to",
     "posted_at",
     "original_length",
+    "language",
 )
 # What the inserts take: a row of _FIELDS with its text sealed and its person's user id replaced
 # by its blind index, the mark of its message, and the id it was sealed for.
@@ -109,6 +110,7 @@ def reply_row(c: ResponseCaptured) -> ReplyRow:
         c.reply_to,
         c.at,
         c.original_length,
+        c.language,
     )
 
 
@@ -255,6 +257,7 @@ def _values(row: int) -> dict[str, Any]:
         "reply_to",
         "posted_at",
         "original_length",
+        "language",
     )
     values = {n: param(n) for n in plain}
     return {"participant_id": participant, "group_id": group, **values, "mark": param("mark")}

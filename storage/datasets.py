@@ -68,7 +68,7 @@ def _reply(
     # export's work on the reply.
     (
         response_id, session_id, step_id, message_id, sealed_text, kind, reply_to, posted_at,
-        edited_at, platform, sealed_user, participant, message_platform, chat,
+        edited_at, language, platform, sealed_user, participant, message_platform, chat,
     ) = cast(Sequence[Any], row)  # fmt: skip
     text = open_reply(keys, participant, (message_platform, chat, message_id), sealed_text)
     person = people(participant, platform, sealed_user)
@@ -89,6 +89,7 @@ def _reply(
         posted_at,
         edited_at,
         answered_version(session.group, person, session, residents),
+        language,
     )
 
 

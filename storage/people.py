@@ -15,6 +15,7 @@ from storage import _direct, _profile
 from storage._base import RepositoryBase
 from storage._erased import remember
 from storage._keys import group_id, person_id
+from storage._languages import language_of
 from storage._scopes import scope_flags, scopes_of
 from storage.db import sqlite_pragma
 from storage.keystore import keys_of
@@ -37,6 +38,7 @@ from storage.tables import (
     groups,
     identities,
     pending_edits,
+    person_languages,
     profile_answers,
     response_edits,
     responses,
@@ -53,6 +55,7 @@ def _consent(row: Row[Any]) -> ConsentRecord:
         version=row.consent_version,
         text_hash=row.text_hash,
         given_at=row.given_at,
+        language=row.language,
     )
 
 
@@ -138,6 +141,7 @@ class People(RepositoryBase):
             )
             found_profile = await _profile.answers_of(conn, pid)
             places, reflections = await _direct.of_person(conn, pid)
+            language = await language_of(conn, pid)
         return PersonData(
             consents=found_consents,
             responses=found_responses,
@@ -145,6 +149,7 @@ class People(RepositoryBase):
             profile=found_profile,
             places=places,
             reflections=reflections,
+            language=language,
         )
 
     async def profile_answers(self, person: PersonRef) -> tuple[ProfileAnswer, ...]:
@@ -152,6 +157,12 @@ class People(RepositoryBase):
         async with self._engine.connect() as conn:
             pid = (await conn.execute(select(person_id(conn, person)))).scalar()
             return () if pid is None else await _profile.answers_of(conn, pid)
+
+    async def language(self, person: PersonRef) -> str | None:
+        """The language the person chose, if they chose one and it is stored."""
+        async with self._engine.connect() as conn:
+            pid = (await conn.execute(select(person_id(conn, person)))).scalar()
+            return None if pid is None else await language_of(conn, pid)
 
     async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
         """Delete everything of the person, audit it by pseudonym, and purge the freed bytes.
@@ -181,6 +192,7 @@ class People(RepositoryBase):
                         profile_answers,
                         direct_progress,
                         session_reflections,
+                        person_languages,
                     )
                 ]
                 await conn.execute(delete(identities).where(identities.c.id == pid))

@@ -53,6 +53,8 @@ class ResponseRow:
     edited_at: datetime | None
     # The content version the person answered (None: from before versions were kept).
     content_version: str | None = None
+    # The language the bot spoke to the person in (None: from before languages were kept).
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ def _session(row: Row[Any]) -> SessionState:
         started_at=row.started_at,
         step_started_at=row.step_started_at,
         ended_at=row.ended_at,
+        language=row.language,
     )
 
 

@@ -125,6 +125,8 @@ consents = Table(
     Column("consent_version", String, nullable=False),
     Column("text_hash", String, nullable=False),
     Column("given_at", UTCDateTime(), nullable=False),
+    # The language of the consent text the person read (``text_hash`` is of that text).
+    Column("language", String),
     UniqueConstraint("participant_id", "group_id"),
 )
 
@@ -161,6 +163,8 @@ sessions = Table(
     Column("step_started_at", UTCDateTime()),
     Column("ended_at", UTCDateTime()),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # The language its group posts are in (NULL: from before languages, the deployment's).
+    Column("language", String),
     Index("ix_sessions_status", "status"),
 )
 
@@ -183,6 +187,8 @@ responses = Table(
     Column("edited_at", UTCDateTime()),
     # Set when the text was cut to capture.max_message_chars: how long it really was.
     Column("original_length", Integer),
+    # The language the bot spoke to its author in (NULL: from before languages).
+    Column("language", String),
     UniqueConstraint("platform", "chat_id", "message_id"),
 )
 
@@ -377,6 +383,16 @@ scheduler_lease = Table(
 )
 
 # A group staff registered for dialogues: only registered groups run sessions.
+# The language a person chose to be spoken to in; stored only once they consented somewhere
+# (until then the bot keeps the choice in memory), and erased with them.
+person_languages = Table(
+    "person_languages",
+    metadata,
+    _participant(primary_key=True),
+    Column("language", String, nullable=False),
+    Column("chosen_at", UTCDateTime(), nullable=False),
+)
+
 registrations = Table(
     "registrations",
     metadata,

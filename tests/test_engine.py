@@ -527,7 +527,10 @@ def test_choice_steps_ask_the_question_with_their_choices(
     result = engine.step(at(ctx, "welcome"), cmd("goto", step_id), facilitator(), ctx)
     current = step_of(ctx, result.state)
     asks = [a for a in result.actions if isinstance(a, AskChoice)]
-    assert asks == [AskChoice(GROUP, step_id, current.text, options or current.options, multiple)]
+    expected = AskChoice(
+        GROUP, step_id, current.text, options or current.options, multiple, language="en"
+    )
+    assert asks == [expected]
     assert not any(isinstance(a, SendText) for a in result.actions)
 
 
@@ -579,6 +582,7 @@ def test_a_consented_reply_to_a_prompt_is_captured_once_with_its_step(ctx: Conte
             text="It should stay with my GP",
             at=NOW,
             reply_to="m0",
+            language="en",
         ),
     )
 
@@ -987,6 +991,7 @@ def test_agree_records_the_scopes_with_the_consent_text_version_and_hash(
             text.version,
             hashlib.sha256(text.full_text().encode("utf-8")).hexdigest(),
             NOW,
+            "en",
         ),
     )
     ordered = ", ".join(s for s in SCOPES if s in scopes)

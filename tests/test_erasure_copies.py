@@ -48,6 +48,7 @@ from storage.retention import purge
 from storage.tables import (
     identities,
     pending_edits,
+    person_languages,
     profile_answers,
     response_edits,
     responses,
@@ -98,6 +99,7 @@ async def converse(bot: Harness) -> None:
     for event in (
         command(FRAN, G1, "/start health-data-intro", "c1"),
         command(ALICE, G1, "/agree participate", "c2"),
+        command(ALICE, G1, "/language en", "c2b"),
         command(BOB, G1, "/agree participate", "c3"),
         command(FRAN, G1, "/goto first-thoughts", "c4"),
         say(ALICE, G1, "m1", "ALICE-BEFORE-52be my GP keeps my notes", 1),
@@ -222,6 +224,8 @@ async def test_withdrawn_words_leave_the_sqlite_files_and_no_backup_made_before_
         mine = await bot.store.person_data(ALICE)
         assert [a.answer for a in mine.profile] == ["ALICE-AGE-3f3f"]
         assert mine.reflections == (("ALICE-WELL-4a4a went well", "", None),)
+        assert mine.language == "en"
+        assert mine.language == "en"
         alice_key, bob_key = stored_key(keys, alice), stored_key(keys, bob)
         assert alice_key is not None and bob_key is not None
         assert alice_key in Path(keys.path).read_bytes()  # the scan below can see a key
@@ -230,6 +234,12 @@ async def test_withdrawn_words_leave_the_sqlite_files_and_no_backup_made_before_
         await bot.service.handle(say(BOB, G1, "m4", "BOB-LATER-77aa after alice left", 12))
 
         assert (await bot.store.person_data(ALICE)).responses == ()
+        # Her chosen language went with her.
+        async with bot.engine.connect() as conn:
+            chosen = await conn.execute(
+                select(person_languages).where(person_languages.c.participant_id == alice)
+            )
+            assert chosen.all() == []
         assert [r.text for r in (await bot.store.person_data(BOB)).responses] == [
             "BOB-STAYS-0a11 records should follow me",
             "BOB-LATER-77aa after alice left",

@@ -10,7 +10,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
-from bot.core.captures import ConsentRecorded, ResponseCaptured, SessionSaved
+from bot.core.captures import ConsentRecorded, LanguageChosen, ResponseCaptured, SessionSaved
 from storage.db import (
     MIGRATIONS,
     DatabaseProblem,
@@ -65,8 +65,11 @@ async def with_data(url: str) -> None:
         await Repository(engine, STORE_KEY).apply(
             [
                 SessionSaved(SESSION),
-                ConsentRecorded(ALICE, GROUP, frozenset({"participate"}), "v1", "sha256:a", at(0)),
-                ResponseCaptured("s1", ALICE, GROUP, "open", "m1", "my view", at(1)),
+                ConsentRecorded(
+                    ALICE, GROUP, frozenset({"participate"}), "v1", "sha256:a", at(0), "en"
+                ),
+                LanguageChosen(ALICE, "bn", at(0)),
+                ResponseCaptured("s1", ALICE, GROUP, "open", "m1", "my view", at(1), language="bn"),
             ]
         )
     finally:

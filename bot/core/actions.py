@@ -44,6 +44,8 @@ class SendCard:
     group: GroupRef
     card: Card
     person: PersonRef | None = None
+    # The language its own labels are rendered in (None: the deployment's).
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class AskChoice:
     hint: str = ""
     # Set: show it to this person privately, as the group would see it (a rehearsal).
     person: PersonRef | None = None
+    # The language its own labels are rendered in (None: the deployment's).
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

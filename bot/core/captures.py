@@ -29,6 +29,8 @@ class ResponseCaptured:
     kind: str = "text"
     # Set when the text was cut to the configured maximum: the length it really had.
     original_length: int | None = None
+    # The language the bot speaks to its author in (None: not known).
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,21 @@ class ConsentRecorded:
     scopes: frozenset[str]
     version: str
     text_hash: str
+    at: datetime
+    # The language of the consent text the person read; ``text_hash`` is that text's hash.
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageChosen:
+    """A person chose the language the bot speaks to them in.
+
+    Stored only while the person has consent somewhere: until then the bot keeps the choice in
+    memory, and storage leaves the capture out (see ``storage._languages``).
+    """
+
+    person: PersonRef
+    language: str
     at: datetime
 
 
@@ -156,4 +173,5 @@ Capture = (
     | ProfileDeleted
     | SoloSaved
     | ReflectionSaved
+    | LanguageChosen
 )

@@ -7,7 +7,7 @@ from dataclasses import replace
 from bot.content.scopes import REQUIRED_SCOPE, SCOPES, in_order, unknown
 from bot.core import profile
 from bot.core.actions import Button, SendPrivate
-from bot.core.captures import ConsentRecorded
+from bot.core.captures import ConsentRecorded, LanguageChosen
 from bot.core.context import Actor, Context, Transition, reply
 from bot.core.effects import DataRequested, ErasureRequested
 from bot.core.events import Event, MessageEdited, MessagePosted
@@ -26,7 +26,7 @@ def handle(
         if [a.lower() for a in args] == ["confirm"]:
             return Transition(state, effects=(ErasureRequested(actor.person),))
         return reply(state, actor, ctx.t("withdraw.ask"))
-    text = ctx.library.consents.get(ctx.language)
+    text = ctx.library.consent_in(ctx.language)
     if actor.group is None or text is None:
         return reply(state, actor, ctx.t("consent.which_group"))
     if name == "consent":
@@ -61,14 +61,24 @@ def handle(
         return reply(state, actor, ctx.t("consent.need_participate", rest=" ".join(sorted(scopes))))
     ordered = in_order(scopes)
     # Consent belongs to the whole chat, even when given from a session in one of its topics.
+    # The hash and language of the text the person read: the one in their language.
     record = ConsentRecorded(
-        actor.person, actor.group.whole, frozenset(scopes), text.version, text.digest(), ctx.now
+        actor.person,
+        actor.group.whole,
+        frozenset(scopes),
+        text.version,
+        text.digest(),
+        ctx.now,
+        text.language,
     )
+    # A language chosen before consenting was kept in memory only; it is stored now.
+    language = actor.chosen_language
+    chosen = (LanguageChosen(actor.person, language, ctx.now),) if language else ()
     thanks = SendPrivate(
         actor.person, ctx.t("consent.agreed", scopes=", ".join(ordered)), actor.group
     )
     invited, dropped = profile.after_consent(actor, frozenset(scopes), ctx)
-    return Transition(state, (thanks, *invited), (record, *dropped))
+    return Transition(state, (thanks, *invited), (record, *chosen, *dropped))
 
 
 def parse_scopes(args: tuple[str, ...]) -> frozenset[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.content.check import Library
@@ -37,11 +37,21 @@ class Actor:
     profile: tuple[ProfileAnswer, ...] = ()
     # What the person is doing in their private chat (filled in for private events only).
     desk: Desk = field(default_factory=Desk)
+    # The language the person chose (kept in memory until they consent; None: never chose).
+    # What they are spoken to in is ``Context.language``, which falls back past this.
+    chosen_language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """Content, messages, deployment language and the current time (the engine has no clock)."""
+    """Content, messages, languages and the current time (the engine has no clock).
+
+    Two languages: ``language`` is the one of the person the event is about (the actor, or
+    whom a timer tells), which everything said to them privately is in (``t``); and
+    ``group_language``, the one of the session of the group in view, which posts in the group
+    are in (``group_t``). ``to_group()`` and ``speaking(language)`` give a context whose ``t``
+    speaks another audience's language, for helpers that word text for it.
+    """
 
     library: Library
     texts: Catalogue
@@ -56,6 +66,13 @@ class Context:
     # The content versions that sessions in view started on, by digest, as the database keeps
     # them: a session runs on its own version even after the files changed.
     ran: Mapping[str, Version] = field(default_factory=dict)
+    # The language of the group's session (its own, else the deployment's: new sessions' one).
+    group_language: str = "en"
+    # The languages of other people the service knows, for what is sent to them privately.
+    people_languages: Mapping[PersonRef, str] = field(default_factory=dict)
+    # The deployment's own language, that content is written in (profile answers are stored
+    # in it, whichever language they were chosen in).
+    source_language: str = "en"
 
     def script(
         self, script_id: str | None, version: str | None, language: str | None = None
@@ -91,9 +108,30 @@ class Context:
             }
         return shown
 
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages a person may choose: those the bot has messages or content in."""
+        return tuple(sorted(self.texts.languages | self.library.languages))
+
     def t(self, key: str, **params: object) -> str:
-        """A message from the catalogue in the deployment's language."""
+        """A message from the catalogue in the language of the person the event is about."""
         return self.texts.get(self.language, key, **params)
+
+    def group_t(self, key: str, **params: object) -> str:
+        """A message for everyone in the group, in the language of the group's session."""
+        return self.texts.get(self.group_language, key, **params)
+
+    def language_of(self, person: PersonRef) -> str:
+        """The language ``person`` is spoken to in (the group's when the bot does not know)."""
+        return self.people_languages.get(person, self.group_language)
+
+    def speaking(self, language: str) -> Context:
+        """This context, its ``t`` speaking ``language`` (for text made for someone else)."""
+        return replace(self, language=language)
+
+    def to_group(self) -> Context:
+        """This context, its ``t`` speaking the group's language (for text the group reads)."""
+        return self.speaking(self.group_language)
 
 
 @dataclass(frozen=True, slots=True)

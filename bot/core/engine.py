@@ -13,6 +13,7 @@ from dataclasses import replace
 from bot.core import (
     consent,
     groups,
+    languages,
     profile,
     rehearsal,
     responses,
@@ -101,6 +102,8 @@ def command(
     """A command typed or pressed by ``actor``."""
     if name in consent.COMMANDS:
         return consent.handle(state, name, args, actor, ctx)
+    if name == languages.COMMAND:
+        return languages.handle(state, args, actor, ctx)
     if name == "vote":
         step_id, parsed = typed(responses.current_step(state, ctx), args)
         return responses.vote(state, step_id, parsed, actor, ctx)

@@ -23,6 +23,8 @@ class MessagePosted:
     at: datetime
     reply_to: str | None = None
     kind: str = "text"
+    # The language the person's platform is set to (a locale such as "bn-BD"), if it says.
+    locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,8 @@ class CommandIssued:
     token: str | None = None
     # The platform runs a session started here in a new topic it opens (a Discord thread).
     opens_topic: bool = False
+    # The language the person's platform is set to (a locale such as "bn-BD"), if it says.
+    locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,8 @@ class ButtonPressed:
     # The platform's handle for answering this press (a callback query id, an interaction's
     # token); replies name it, so the platform keeps nothing between the press and its answer.
     token: str | None = None
+    # The language the person's platform is set to (a locale such as "bn-BD"), if it says.
+    locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,8 @@ class VoteCast:
     # The platform's handle for answering this press (a callback query id, an interaction's
     # token); replies name it, so the platform keeps nothing between the press and its answer.
     token: str | None = None
+    # The language the person's platform is set to (a locale such as "bn-BD"), if it says.
+    locale: str | None = None
 
 
 TIMER_KINDS = ("step", "open", "remind", "missed", "close", "nudge")
@@ -137,6 +145,13 @@ Event = (
     | VoteCast
     | TimerFired
 )
+
+
+def locale_of(event: Event) -> str | None:
+    """The locale the platform reported for the person behind ``event``, if any."""
+    if isinstance(event, MessagePosted | CommandIssued | ButtonPressed | VoteCast):
+        return event.locale
+    return None
 
 
 def words(event: Event) -> tuple[str, tuple[str, ...]]:

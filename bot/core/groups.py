@@ -35,7 +35,7 @@ def register(state: SessionState | None, actor: Actor, ctx: Context) -> Transiti
     if actor.group is None:
         return reply(state, actor, ctx.t("session.in_group", command="register"))
     key = "groups.already_registered" if actor.registered else "groups.registered"
-    actions = (SendText(actor.group, ctx.t(key)), CheckAccess(actor.group, actor.person))
+    actions = (SendText(actor.group, ctx.group_t(key)), CheckAccess(actor.group, actor.person))
     return Transition(state, actions, effects=(GroupRegistered(actor.group.whole),))
 
 

@@ -89,6 +89,9 @@ class Store(Protocol):
     async def person_data(self, person: PersonRef) -> PersonData:
         """Everything stored about a person."""
 
+    async def language(self, person: PersonRef) -> str | None:
+        """The language the person chose, if it is stored."""
+
     async def profile_answers(self, person: PersonRef) -> tuple[ProfileAnswer, ...]:
         """A person's answers to the profile questions."""
 

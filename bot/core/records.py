@@ -16,6 +16,8 @@ class ConsentRecord:
     version: str
     text_hash: str
     given_at: datetime
+    # The language of the consent text they read (None: from before languages).
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ class PersonData:
     # (each as its three answers, None not answered).
     places: tuple[tuple[str, int, str], ...] = ()
     reflections: tuple[tuple[str | None, ...], ...] = ()
+    # The language they chose, if they chose one.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

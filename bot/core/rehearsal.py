@@ -103,7 +103,7 @@ def _start(
         return _say(state, actor, ctx.t(key, script=args[0] if args else "", scripts=_scripts(ctx)))
     nowhere = SessionState(GroupRef(PLATFORM, script.id))
     # Any script may be rehearsed, whatever the open cycle offers.
-    anything = replace(ctx, offered=None)
+    anything = replace(ctx, offered=None, group_language=ctx.language)
     started = command(nowhere, "start", (script.id,), _leading(actor, nowhere.group), anything)
     lead = SendPrivate(
         actor.person,

@@ -44,6 +44,7 @@ def message(
         at=event.at,
         reply_to=event.reply_to,
         kind=event.kind,
+        language=ctx.language,
     )
     return Transition(state, captures=(capture,))
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.content.models import Script, Step
-from bot.core import groups, profile, showing, support
+from bot.core import groups, languages, profile, showing, support
 from bot.core.actions import Action, SendImage, SendPrivate, SendText
 from bot.core.captures import ResponseDeleted
 from bot.core.context import Actor, Context, Transition
@@ -156,13 +156,14 @@ def settle(result: Result, ctx: Context) -> Transition:
                 key = "facilitator.granted"
             else:
                 key = "facilitator.revoked" if changed else "facilitator.not_a_facilitator"
-            return Transition(None, (SendText(change.group, ctx.t(key, name=name)),))
+            return Transition(None, (SendText(change.group, ctx.group_t(key, name=name)),))
         case (
             SummaryLoaded(request=asked, disclosed=None)
             | ChartsDrawn(request=asked, disclosed=None)
         ):
             # Nothing of the session may be shown: the one who asked is told so, in the group.
-            withheld = SendText(asked.group, ctx.t("show.withheld"), person=asked.person)
+            say = ctx.to_group() if asked.person is None else ctx
+            withheld = SendText(asked.group, say.t("show.withheld"), person=asked.person)
             return Transition(None, (withheld,))
         case SummaryLoaded(disclosed=Disclosed() as disclosed):
             return _summary(result, disclosed, ctx)
@@ -184,25 +185,27 @@ def _forget(loaded: RepliesLoaded, ctx: Context) -> Transition:
 
 
 def _tally(loaded: TallyLoaded, ctx: Context) -> Transition:
-    # A public tally goes to the group; otherwise only the session's lead sees it.
-    change, state = loaded.change, loaded.session
-    script = ctx.script(state.script_id, state.content_version) if state else None
+    # A public tally goes to the group, in its language; otherwise only the session's lead
+    # sees it, in theirs.
+    change, state, lead = loaded.change, loaded.session, loaded.lead
+    if not change.public and lead is None:
+        return Transition(None)
+    say = ctx.to_group() if change.public or lead is None else ctx.speaking(ctx.language_of(lead))
+    script = say.script(state.script_id, state.content_version, say.language) if state else None
     index = script.index_of(change.step_id) if script else None
     if script is None or index is None:
         return Transition(None)
-    text = groups.tally_text(script.steps[index], loaded.answers, ctx)
+    text = groups.tally_text(script.steps[index], loaded.answers, say)
     slot = f"tally:{change.session_id}:{change.step_id}"
-    if change.public:
+    if change.public or lead is None:
         return Transition(None, (SendText(change.group, text, slot=slot),))
-    if loaded.lead is not None:
-        return Transition(None, (SendPrivate(loaded.lead, text, change.group, slot=slot),))
-    return Transition(None)
+    return Transition(None, (SendPrivate(lead, text, change.group, slot=slot),))
 
 
 def _summary(loaded: SummaryLoaded, disclosed: Disclosed, ctx: Context) -> Transition:
     # The facilitator who ended the session reviews it before the group sees it.
     asked = loaded.request
-    text = showing.summary_text(loaded.script, loaded.heard, disclosed, ctx.t)
+    text = showing.summary_text(loaded.script, loaded.heard, disclosed, ctx.group_t)
     if text is None:
         return Transition(None)  # nobody took part: nothing to summarise
     draft = SummaryDraft(asked.group, asked.session_id, text)
@@ -213,8 +216,9 @@ def _summary(loaded: SummaryLoaded, disclosed: Disclosed, ctx: Context) -> Trans
 def _charts(drawn: ChartsDrawn, disclosed: Disclosed, ctx: Context) -> tuple[Action, ...]:
     # Each picture, then its numbers in text; privately to ``person`` when the request names one.
     asked, actions = drawn.request, list[Action]()
+    say = ctx.to_group() if asked.person is None else ctx
     for step, png in drawn.pictures:
-        words = showing.chart_words(step, disclosed.ballots[step.id], disclosed.threshold, ctx.t)
+        words = showing.chart_words(step, disclosed.ballots[step.id], disclosed.threshold, say.t)
         actions.append(SendImage(asked.group, png, words.alt, f"chart-{step.id}", asked.person))
         actions.append(SendText(asked.group, words.text, person=asked.person))
     return tuple(actions)
@@ -226,6 +230,8 @@ def describe(data: PersonData, ctx: Context) -> str:
     if not any(stored) and not data.reflections:
         return ctx.t("mydata.none")
     lines = [ctx.t("mydata.header")]
+    if data.language is not None:
+        lines.append(ctx.t("mydata.language", name=languages.name(data.language, ctx)))
     for group, record in data.consents:
         lines.append(
             ctx.t(

@@ -144,7 +144,7 @@ def fired(
         return Transition(state)
     if event.kind == "close":
         ended = replace(state, status=Status.ENDED, ended_at=ctx.now)
-        polite = SendText(state.group, ctx.t("cycle.session_closed"))
+        polite = SendText(state.group, ctx.group_t("cycle.session_closed"))
         return Transition(ended, (polite,), (SessionSaved(ended),))
     if event.kind != "step" or state.status is not Status.RUNNING or script is None:
         return Transition(state)

@@ -162,7 +162,7 @@ def nudged(state: SessionState | None, event: TimerFired, actor: Actor, ctx: Con
         or event.at < solo.stopped_at + delay
     ):
         return Transition(state)
-    script = ctx.script(solo.script_id, solo.content_version)
+    script = ctx.script(solo.script_id, solo.content_version, ctx.language)
     title = script.title if script else solo.script_id
     reminder = SendPrivate(
         actor.person, ctx.t("solo.reminder", title=title), buttons=solo_steps.continue_buttons(ctx)

@@ -18,22 +18,22 @@ from bot.core.state import SessionState, Status
 
 
 def script_for(ctx: Context) -> Script | None:
-    """The open cycle's self-paced script: the first (by id) it offers with self-paced steps."""
+    """The open cycle's self-paced script: the first (by id) it offers with self-paced steps.
+
+    In the resident's language, where it is translated into it.
+    """
     scripts = ctx.library.scripts
-    return next(
-        (
-            scripts[s]
-            for s in schedule.startable(ctx)
-            if any(x.self_paced for x in scripts[s].steps)
-        ),
+    found = next(
+        (s for s in schedule.startable(ctx) if any(x.self_paced for x in scripts[s].steps)),
         None,
     )
+    return None if found is None else ctx.script(found, None, ctx.language)
 
 
 def current_script(actor: Actor, ctx: Context) -> Script | None:
     """The script of the actor's self-paced dialogue, if it still has the step they are at."""
     solo = actor.desk.solo
-    script = ctx.script(solo.script_id, solo.content_version) if solo else None
+    script = ctx.script(solo.script_id, solo.content_version, ctx.language) if solo else None
     if solo is None or script is None or not 0 <= solo.step_index < len(script.steps):
         return None
     return script
@@ -117,7 +117,7 @@ def _session(
 
 def offer(state: SessionState | None, script: Script, actor: Actor, ctx: Context) -> Transition:
     """What taking part means, with buttons to agree for the self-paced dialogue."""
-    text = ctx.library.consents.get(ctx.language)
+    text = ctx.library.consent_in(ctx.language)
     if text is None:
         return say(state, actor, ctx.t("consent.which_group"))
     everything = " ".join(SCOPES)

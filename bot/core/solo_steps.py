@@ -35,6 +35,7 @@ def reply(
         at=event.at,
         reply_to=event.reply_to,
         kind=event.kind,
+        language=ctx.language,
     )
     noted = replace(solo, status=ACTIVE, answered=True, updated_at=ctx.now)
     ack = SendPrivate(actor.person, ctx.t("solo.noted"), buttons=after_answer(ctx))
@@ -87,10 +88,10 @@ def more(
     """Tell me more: the step's cards in full, and its self-paced explanation."""
     assert state.session_id is not None
     step = script.steps[solo.step_index]
-    shows = ctx.cards(solo.content_version)
+    shows = ctx.cards(solo.content_version, ctx.language)
     cards = [shows[c] for c in step.cards if c in shows]
     actions: list[SendCard | SendPrivate] = [
-        SendCard(state.group, card, actor.person) for card in cards
+        SendCard(state.group, card, actor.person, ctx.language) for card in cards
     ]
     if step.self_paced_more:
         actions.append(SendPrivate(actor.person, step.self_paced_more))

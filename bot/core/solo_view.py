@@ -47,7 +47,7 @@ def present(
     step = script.steps[solo.step_index]
     steps = offered(script)
     number = steps.index(solo.step_index) + 1 if solo.step_index in steps else len(steps)
-    shows = ctx.cards(solo.content_version)
+    shows = ctx.cards(solo.content_version, ctx.language)
     text = step.self_paced_text or heard.fill(step.text, shows)
     parts = [lead.strip(), ctx.t("solo.step", number=number, count=len(steps)), text.strip()]
     for card_id in step.cards:

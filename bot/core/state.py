@@ -34,6 +34,8 @@ class SessionState:
     ended_at: datetime | None = None
     # The content version it runs (bot.content.version): its labels, whatever the files say.
     content_version: str | None = None
+    # The language its group posts are in (None: the deployment's).
+    language: str | None = None
 
     @property
     def live(self) -> bool:

@@ -65,6 +65,7 @@ def start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context
         group=group,
         status=Status.RUNNING,
         session_id=f"{group.platform}-{group.chat_id}-{ctx.now:%Y%m%dT%H%M%S%f}",
+        language=ctx.group_language,
         cycle_id=ctx.cycle_id,
         script_id=script.id,
         script_version=script.version,
@@ -73,18 +74,18 @@ def start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context
         started_at=ctx.now,
         step_started_at=ctx.now,
     )
-    join = join_button(ctx)
+    join = join_button(ctx.to_group())
     shown, cards = present(started, script, actor, ctx)
     actions: list[Action] = [
         SendText(
             group,
-            ctx.t(
+            ctx.group_t(
                 "session.started",
                 title=script.title,
                 minutes=script.estimated_minutes,
             ),
         ),
-        SendText(group, ctx.t("session.join"), buttons=(join,)),
+        SendText(group, ctx.group_t("session.join"), buttons=(join,)),
         *shown,
     ]
     used = ContentUsed(version, ctx.now)
@@ -103,14 +104,14 @@ def navigate(
             return reply(state, actor, ctx.t("session.is_paused"))
         paused = replace(state, status=Status.PAUSED)
         return Transition(
-            paused, (SendText(state.group, ctx.t("session.paused")),), (SessionSaved(paused),)
+            paused, (SendText(state.group, ctx.group_t("session.paused")),), (SessionSaved(paused),)
         )
     if name == "resume":
         if state.status is not Status.PAUSED:
             return reply(state, actor, ctx.t("session.not_paused"))
         resumed = replace(state, status=Status.RUNNING, step_started_at=ctx.now)
         shown, cards = present(resumed, script, actor, ctx)
-        actions = (SendText(state.group, ctx.t("session.resumed")), *shown)
+        actions = (SendText(state.group, ctx.group_t("session.resumed")), *shown)
         return Transition(resumed, actions, (SessionSaved(resumed), *cards))
     if state.status is Status.PAUSED:
         return reply(state, actor, ctx.t("session.is_paused"))
@@ -163,7 +164,7 @@ def _end(state: SessionState, actor: Actor, ctx: Context) -> Transition:
     after = support.closing(ended, actor, ctx)
     return Transition(
         ended,
-        (SendText(state.group, ctx.t("session.ended")), *after.actions),
+        (SendText(state.group, ctx.group_t("session.ended")), *after.actions),
         (SessionSaved(ended), *after.captures),
         after.effects,
     )
@@ -176,20 +177,28 @@ def present(
 
     Each card shown is also recorded, so exports can say what people had read.
     """
-    current = script.steps[state.step_index]
+    language = ctx.group_language
+    current = (ctx.script(script.id, state.content_version, language) or script).steps[
+        state.step_index
+    ]
     group = state.group
-    text = heard.fill(current.text, ctx.cards(state.content_version))
+    shows = ctx.cards(state.content_version, language)
+    text = heard.fill(current.text, shows)
     actions: list[Action] = []
     if current.kind == "choice":
-        actions.append(AskChoice(group, current.id, text, current.choices(), current.multiple))
+        choices = current.choices()
+        asked = AskChoice(group, current.id, text, choices, current.multiple, language=language)
+        actions.append(asked)
     else:
         actions.append(SendText(group, text))
     for ballot in current.ballots() if current.kind == "feedback" else ():
-        hint = ctx.t("feedback.hint", id=ballot.id.rpartition(QUESTION_SEPARATOR)[2])
-        actions.append(AskChoice(group, ballot.id, ballot.text, ballot.choices(), False, hint))
-    shows = ctx.cards(state.content_version)
+        hint = ctx.group_t("feedback.hint", id=ballot.id.rpartition(QUESTION_SEPARATOR)[2])
+        choices = ballot.choices()
+        actions.append(
+            AskChoice(group, ballot.id, ballot.text, choices, False, hint, language=language)
+        )
     cards = [shows[c] for c in current.cards if c in shows]
-    actions += [SendCard(group, card) for card in cards]
+    actions += [SendCard(group, card, language=language) for card in cards]
     actions.append(SendPrivate(actor.person, _notes(state, script, current, ctx), group))
     shown = tuple(
         CardShown(state.session_id, group, current.id, card.id, card.version, ctx.now)

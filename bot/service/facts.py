@@ -17,6 +17,7 @@ from bot.core.events import ButtonPressed, CommandIssued, Event
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.ports import Store
 from bot.core.state import SessionState
+from bot.service.languages import Languages
 from bot.service.roles import Roles
 from bot.service.standing import Standing
 
@@ -26,11 +27,14 @@ log = logging.getLogger(__name__)
 class Facts:
     """Loads what the engine needs to know about the person behind an event."""
 
-    def __init__(self, store: Store, roles: Roles, standing: Standing) -> None:
-        """Facts from the store, the roles the settings and store give, and where people stand."""
+    def __init__(
+        self, store: Store, roles: Roles, standing: Standing, languages: Languages
+    ) -> None:
+        """Facts from the store, roles, where people stand and the languages they chose."""
         self.store = store
         self.roles = roles
         self.standing = standing
+        self.languages = languages
         self._scopes: dict[tuple[PersonRef, GroupRef], frozenset[str]] = {}
 
     async def group(
@@ -73,6 +77,7 @@ class Facts:
             current_vote=vote,
             profile=await self.store.profile_answers(person) if need.profile else (),
             desk=desk,
+            chosen_language=await self.languages.chosen(person),
         )
         return facts.actor(loaded)
 

@@ -24,7 +24,7 @@ from bot.core.context import Actor, Context, Transition
 from bot.core.desk import SoloState
 from bot.core.dispatch import Dispatcher
 from bot.core.effects import Effect, ErasureRequested, Invited
-from bot.core.events import Event
+from bot.core.events import Event, locale_of
 from bot.core.facts import PSEUDO_PLATFORMS
 from bot.core.ids import GroupRef, MessageRef, Origin, PersonRef
 from bot.core.ports import Platform, Store
@@ -35,6 +35,7 @@ from bot.service.drafts import HeardDrafts
 from bot.service.effects import EffectRunner, Perform
 from bot.service.facts import Facts
 from bot.service.intake import Intake, IntakeRules, Verdict, message_of
+from bot.service.languages import Languages
 from bot.service.roles import Roles
 from bot.service.standing import Standing
 from bot.texts import Catalogue
@@ -99,7 +100,8 @@ class Service:
             policy.admins_facilitate,
         )
         self.standing = Standing(store, pseudonymise, self.sessions)
-        self.facts = Facts(store, self.roles, self.standing)
+        self.languages = Languages(store, texts.languages | library.languages, policy.language)
+        self.facts = Facts(store, self.roles, self.standing, self.languages)
         self._dispatch = Dispatcher()
         self.intake = Intake(rules or IntakeRules())
         # Set by the scheduler from the cycles table; until a cycle exists, the default.
@@ -163,21 +165,25 @@ class Service:
         group = await self.facts.group(event, person, direct)
         state = (self.sessions.get(group) or SessionState(group)) if group else None
         actor = await self.facts.actor(event, person, group, state, desk)
+        language = self.languages.speaks(person, actor.chosen_language, locale_of(event))
         verdict = self.intake.limit(event, actor)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
-                await answer(self.intake.slow_down(actor, self._t))
+                await answer(self.intake.slow_down(actor, partial(self.texts.get, language)))
             return
         ctx = Context(
             self.library,
             self.texts,
             self.clock(),
             self.cycle_id,
-            self.policy.language,
+            language,
             self.offered,
             self.zone,
             self.policy.solo_reminder,
             await self._ran(state, desk.solo),
+            (state.language if state else None) or self.policy.language,
+            self.languages.spoken,
+            self.policy.language,
         )
         gated = actor.scopes | {REQUIRED_SCOPE} if support.exempt(event, desk) else actor.scopes
         transition, coped = self.intake.step(state, event, gated, actor, ctx, original_length)
@@ -221,13 +227,11 @@ class Service:
             elif isinstance(capture, SessionSaved):
                 self.sessions[capture.state.group] = capture.state
         self.desks.committed(transition)
+        self.languages.committed(transition.captures)
         return True
 
     def _private_chat(self, person: PersonRef) -> str:
         return f"private:{self.pseudonymise(person)}"
-
-    def _t(self, key: str, **params: object) -> str:
-        return self.texts.get(self.policy.language, key, **params)
 
     async def perform(self, action: Action) -> None:
         """Hand an action to its platform; a platform failure is logged, never raised."""
@@ -266,7 +270,7 @@ class Service:
         """Drop what is remembered of people erased elsewhere (by pseudonym)."""
         if not pseudonyms:
             return
-        known = set(self.facts.people()) | self.standing.people()
+        known = set(self.facts.people()) | self.standing.people() | set(self.languages.people())
         for person in known:
             if self.pseudonymise(person) in pseudonyms:
                 self._forget_person(person)
@@ -278,6 +282,7 @@ class Service:
         self.desks.forget(person)
         self.standing.forget(person)
         self.roles.forget(person)
+        self.languages.forget(person)
 
     async def _ran(self, *running: SessionState | SoloState | None) -> dict[str, Version]:
         """The content versions these sessions run, loaded once from where they were kept."""

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.content.check import load_library
+from bot.content.check import Library, load_library
 from bot.content.scopes import Scope
 from bot.core.events import CommandIssued, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
@@ -97,6 +97,8 @@ async def running(
     rules: IntakeRules | None = None,
     queue_size: int = 1000,
     batch_size: int = 500,
+    library: Library = LIBRARY,
+    texts: Catalogue = TEXTS,
 ) -> AsyncIterator[Harness]:
     """A service on the capture writer, for groups that FRAN facilitates; the clock stands still."""
     engine = make_engine(url)
@@ -107,7 +109,7 @@ async def running(
         facilitators={chat: frozenset({FRAN}) for chat in chats}, registered=frozenset(chats)
     )
     service = Service(
-        store, LIBRARY, TEXTS, policy, Pseudonymiser(STORE_KEY), clock=lambda: T0, rules=rules
+        store, library, texts, policy, Pseudonymiser(STORE_KEY), clock=lambda: T0, rules=rules
     )
     platform = Recorder(PLATFORM)
     service.attach(platform)

@@ -2,7 +2,9 @@
 
 Lines in:  ``NAME: text`` (NAME says text in the group; commands start with '/'),
 ``NAME> text`` (NAME writes to the bot privately), ``NAME edits N: text`` (NAME edits the
-message on input line N) and ``NAME deletes N``. A message's id is its input line number
+message on input line N) and ``NAME deletes N``; ``NAME's locale is bn-BD`` sets the language
+NAME's (simulated) device is set to, which the bot speaks to NAME in until NAME chooses one
+with /language. A message's id is its input line number
 prefixed by the input's id: new for each run, unless one is given (``--input-id``) so that a
 bot restarted after a crash can be fed the same input again and store each message once.
 """
@@ -42,6 +44,7 @@ PLATFORM = DESCRIPTOR.name  # the name the registry knows it by
 NAME = r"(?P<name>[^\s:>]+)"
 EDIT = re.compile(rf"^{NAME} edits (?P<line>\d+):\s?(?P<text>.*)$")
 DELETE = re.compile(rf"^{NAME} deletes (?P<line>\d+)\s*$")
+LOCALE = re.compile(rf"^{NAME}'s locale is (?P<locale>[A-Za-z0-9_-]+)\s*$")
 SAY = re.compile(rf"^{NAME}(?P<mark>[:>])\s?(?P<text>.*)$")
 
 
@@ -71,6 +74,8 @@ class ConsolePlatform:
         self.input_id = input_id or secrets.token_hex(4)
         self.images = images
         self._pictures = 0
+        # Each person's simulated device locale, by name ("NAME's locale is bn-BD").
+        self.locales: dict[str, str] = {}
 
     async def start(self) -> None:
         """Nothing to connect to."""
@@ -95,9 +100,9 @@ class ConsolePlatform:
             if action.buttons:
                 text = f"{text}\n{buttons_text(action.buttons)}"
         elif isinstance(action, SendCard):
-            text = card_text(action.card, self.texts, self.language)
+            text = card_text(action.card, self.texts, action.language or self.language)
         elif isinstance(action, AskChoice):
-            text = choice_text(action, self.texts, self.language)
+            text = choice_text(action, self.texts, action.language or self.language)
         elif isinstance(action, SendImage):
             text = self.texts.get(
                 self.language, "show.console_image", path=self._picture(action), alt=action.alt
@@ -127,21 +132,27 @@ class ConsolePlatform:
         if match := DELETE.match(line):
             person = PersonRef(PLATFORM, match["name"])
             return MessageDeleted(self.group, self._earlier(match["line"], number), at, person)
+        if match := LOCALE.match(line):
+            self.locales[match["name"]] = match["locale"]
+            return None
         match = SAY.match(line)
         if match is None:
             raise ConsoleError(
                 f"line {number}: write 'NAME: text' to speak in the group, 'NAME> text' to "
-                "write to the bot privately, 'NAME edits N: text' or 'NAME deletes N'"
+                "write to the bot privately, 'NAME edits N: text', 'NAME deletes N' or "
+                '"NAME\'s locale is bn-BD"'
             )
         person = PersonRef(PLATFORM, match["name"])
         group = self.group if match["mark"] == ":" else None
         text = match["text"]
+        locale = self.locales.get(match["name"])
         words = text[1:].split() if text.startswith("/") else []
         if words:
             name, *args = words
             message_id = self.message_id(number)
-            return CommandIssued(person, group, name.split("@")[0], tuple(args), at, message_id)
-        return MessagePosted(person, group, self.message_id(number), text, at)
+            command = name.split("@")[0]
+            return CommandIssued(person, group, command, tuple(args), at, message_id, locale=locale)
+        return MessagePosted(person, group, self.message_id(number), text, at, locale=locale)
 
     def message_id(self, number: int) -> str:
         """The id of the message typed on input line ``number``."""

@@ -334,14 +334,16 @@ class DiscordPlatform:
 def _keyed(event: Event | None, interaction: discord.Interaction[Any]) -> Event | None:
     """The event keyed by its interaction's id, so one dispatched twice is handled once.
 
-    It carries the interaction's token too: the replies to it name the token (``answers``).
+    It carries the interaction's token too: the replies to it name the token (``answers``),
+    and the language the person's Discord is set to (``locale``).
     """
     key = str(interaction.id)
+    locale = interaction.locale.value if interaction.locale else None
     if isinstance(event, ButtonPressed | VoteCast):
-        return replace(event, press_id=key, token=interaction.token)
+        return replace(event, press_id=key, token=interaction.token, locale=locale)
     if isinstance(event, CommandIssued):
         message_id = event.message_id or f"interaction:{key}"
-        return replace(event, message_id=message_id, token=interaction.token)
+        return replace(event, message_id=message_id, token=interaction.token, locale=locale)
     return event
 
 

@@ -127,6 +127,11 @@ def install(tree: app_commands.CommandTree[Any], platform: DiscordPlatform) -> N
     async def mydata(interaction: Interaction) -> None:
         await relay(interaction, "mydata")
 
+    @tree.command(name="language", description=t("discord.cmd_language"))
+    @app_commands.describe(code=t("discord.opt_language"))
+    async def language(interaction: Interaction, code: str | None = None) -> None:
+        await relay(interaction, "language", code)
+
     @tree.command(name="withdraw", description=t("discord.cmd_withdraw"))
     @app_commands.describe(confirm=t("discord.opt_confirm"))
     async def withdraw(interaction: Interaction, confirm: Literal["confirm"] | None = None) -> None:

@@ -92,18 +92,18 @@ class Outbox:
             await self._post(action, action.text, view, action.slot)
         elif isinstance(action, SendCard):
             target = await self.target(action)
-            card = action.card
+            card, language = action.card, action.language or self.language
             shown = {
-                "title": shown_markdown(card.title, self.language),
-                "summary": shown_markdown(card.summary, self.language),
-                "body": shown_markdown(card.body, self.language),
+                "title": shown_markdown(card.title, language),
+                "summary": shown_markdown(card.summary, language),
+                "body": shown_markdown(card.body, language),
             }
-            panels = card_panels(card.model_copy(update=shown), self.texts, self.language)
+            panels = card_panels(card.model_copy(update=shown), self.texts, language)
             for message in pack_panels(panels):
                 embeds, files = ui.embeds(message, self.images)
                 await target.send(embeds=embeds, files=files, allowed_mentions=NO_MENTIONS)
         elif isinstance(action, AskChoice):
-            text = choice_text(action, self.texts, self.language)
+            text = choice_text(action, self.texts, action.language or self.language)
             await self._post(action, text, ui.choice_view(action, self), None)
         else:
             await self._image(action)

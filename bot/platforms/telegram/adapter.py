@@ -48,7 +48,16 @@ from bot.texts import Catalogue
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-PARTICIPANT_COMMANDS = ("consent", "agree", "vote", "mydata", "forget", "withdraw", "help")
+PARTICIPANT_COMMANDS = (
+    "consent",
+    "agree",
+    "vote",
+    "mydata",
+    "language",
+    "forget",
+    "withdraw",
+    "help",
+)
 FACILITATOR_COMMANDS = (
     "start",
     "next",
@@ -67,6 +76,7 @@ FACILITATOR_COMMANDS = (
 PRIVATE_COMMANDS = (
     "join",
     "mydata",
+    "language",
     "profile",
     "forget",
     "withdraw",

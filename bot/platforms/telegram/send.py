@@ -192,7 +192,7 @@ class Sender:
         chat_id, thread = _where(action)
         if card.image is not None:
             captioned = await self._picture(chat_id, thread, card.image.path, card.image.alt)
-        html = card_html(card, self.texts, self.language, not captioned)
+        html = card_html(card, self.texts, action.language or self.language, not captioned)
         await self._send(chat_id, thread, html)
 
     async def _image(self, action: SendImage) -> None:
@@ -246,7 +246,7 @@ class Sender:
             ]
             for number, option in enumerate(action.options, start=1)
         ]
-        html = choice_html(action, self.texts, self.language)
+        html = choice_html(action, self.texts, action.language or self.language)
         chat_id, thread = _where(action)
         await self._send(chat_id, thread, html, InlineKeyboardMarkup(rows))
 

@@ -136,7 +136,14 @@ class UpdateReader:
                 return None
             kind, text = found, message.caption or ""
         return MessagePosted(
-            person, group, str(message.message_id), text, message.date, _reply_to(message), kind
+            person,
+            group,
+            str(message.message_id),
+            text,
+            message.date,
+            _reply_to(message),
+            kind,
+            locale=user.language_code,
         )
 
     def edit(self, message: Message) -> Event | None:
@@ -179,10 +186,20 @@ class UpdateReader:
                 data.toggle,
                 query.id,
                 query.id,
+                locale=query.from_user.language_code,
             )
         assert isinstance(data, ButtonData)
         about = data.about if group is None else None
-        return ButtonPressed(person, group, data.payload, self.clock(), about, query.id, query.id)
+        return ButtonPressed(
+            person,
+            group,
+            data.payload,
+            self.clock(),
+            about,
+            query.id,
+            query.id,
+            locale=query.from_user.language_code,
+        )
 
     def _from_person(self, message: Message, user: User | None) -> bool:
         if message.migrate_to_chat_id is not None:
@@ -242,6 +259,7 @@ class UpdateReader:
             str(message.message_id),
             about=about,
             reply_to=_reply_to(message),
+            locale=message.from_user.language_code,
         )
 
     def _facilitator_args(

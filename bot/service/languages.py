@@ -1,0 +1,63 @@
+"""Which language each person is spoken to in: their choice, else their platform's, else ours.
+
+A choice is kept in memory as soon as it is made, and read back from storage (where it is
+kept only once the person consented somewhere) the first time the person is seen after a
+start. A person who never chose is spoken to in the language that best fits the locale their
+platform reports, else in the deployment's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from bot.core.captures import Capture, LanguageChosen
+from bot.core.ids import PersonRef
+from bot.core.languages import negotiate
+from bot.core.ports import Store
+
+
+class Languages:
+    """People's chosen languages, and the language each person was last spoken to in."""
+
+    def __init__(self, store: Store, available: Iterable[str], default: str) -> None:
+        """Choices stored in ``store``; ``available`` languages; ``default``: the deployment's."""
+        self.store = store
+        self.available = frozenset(available)
+        self.default = default
+        self._chosen: dict[PersonRef, str | None] = {}
+        self._spoken: dict[PersonRef, str] = {}
+
+    async def chosen(self, person: PersonRef) -> str | None:
+        """The language the person chose, if they chose one (read from storage once)."""
+        if person not in self._chosen:
+            self._chosen[person] = await self.store.language(person) if person.user_id else None
+        return self._chosen[person]
+
+    def speaks(self, person: PersonRef, chosen: str | None, locale: str | None) -> str:
+        """The language to speak to ``person`` in, remembered for messages sent to them later."""
+        language = chosen or negotiate(locale, self.available) or self._spoken.get(person)
+        language = language or self.default
+        if person.user_id:
+            self._spoken[person] = language
+        return language
+
+    @property
+    def spoken(self) -> Mapping[PersonRef, str]:
+        """The language each person seen since the start is spoken to in."""
+        return self._spoken
+
+    def committed(self, captures: Iterable[Capture]) -> None:
+        """Keep the choices among captures just committed (stored or not: see storage)."""
+        for capture in captures:
+            if isinstance(capture, LanguageChosen):
+                self._chosen[capture.person] = capture.language
+                self._spoken[capture.person] = capture.language
+
+    def people(self) -> Iterable[PersonRef]:
+        """Everyone whose language is kept in memory."""
+        return self._chosen.keys() | self._spoken.keys()
+
+    def forget(self, person: PersonRef) -> None:
+        """Forget the person's language (they withdrew)."""
+        self._chosen.pop(person, None)
+        self._spoken.pop(person, None)
