@@ -70,9 +70,6 @@ class Context:
     group_language: str = "en"
     # The languages of other people the service knows, for what is sent to them privately.
     people_languages: Mapping[PersonRef, str] = field(default_factory=dict)
-    # The deployment's own language, that content is written in (profile answers are stored
-    # in it, whichever language they were chosen in).
-    source_language: str = "en"
 
     def script(
         self, script_id: str | None, version: str | None, language: str | None = None
