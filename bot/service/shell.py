@@ -183,7 +183,6 @@ class Service:
             await self._ran(state, desk.solo),
             (state.language if state else None) or self.policy.language,
             self.languages.spoken,
-            self.policy.language,
         )
         gated = actor.scopes | {REQUIRED_SCOPE} if support.exempt(event, desk) else actor.scopes
         transition, coped = self.intake.step(state, event, gated, actor, ctx, original_length)
