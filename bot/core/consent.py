@@ -9,6 +9,7 @@ from bot.core import profile
 from bot.core.actions import Button, SendPrivate
 from bot.core.captures import ConsentRecorded
 from bot.core.context import Actor, Context, Transition, reply
+from bot.core.direct import is_direct
 from bot.core.effects import DataRequested, ErasureRequested
 from bot.core.events import Event, MessageEdited, MessagePosted
 from bot.core.state import SessionState
@@ -25,7 +26,10 @@ def handle(
     if name == "withdraw":
         if [a.lower() for a in args] == ["confirm"]:
             return Transition(state, effects=(ErasureRequested(actor.person),))
-        return reply(state, actor, ctx.t("withdraw.ask"))
+        label = ctx.t("withdraw.button")
+        confirm = Button(label, f"{name} confirm", f"/{name} confirm")
+        ask = ctx.t("withdraw.ask", button=label)
+        return Transition(state, (SendPrivate(actor.person, ask, actor.group, (confirm,)),))
     text = ctx.library.consents.get(ctx.language)
     if actor.group is None or text is None:
         return reply(state, actor, ctx.t("consent.which_group"))
@@ -62,7 +66,12 @@ def handle(
     ordered = in_order(scopes)
     # Consent belongs to the whole chat, even when given from a session in one of its topics.
     record = ConsentRecorded(
-        actor.person, actor.group.whole, frozenset(scopes), text.version, text.digest(), ctx.now
+        actor.person,
+        actor.group.whole,
+        frozenset(scopes),
+        text.version,
+        text.digest(solo=is_direct(actor.group)),
+        ctx.now,
     )
     thanks = SendPrivate(
         actor.person, ctx.t("consent.agreed", scopes=", ".join(ordered)), actor.group

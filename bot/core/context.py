@@ -73,6 +73,10 @@ class Context:
         """A message from the catalogue in the deployment's language."""
         return self.texts.get(self.language, key, **params)
 
+    def n(self, key: str, count: int, **params: object) -> str:
+        """A message with a count, in the form the count needs (``key.one`` or ``key.other``)."""
+        return self.texts.plural(self.language, key, count, **params)
+
 
 @dataclass(frozen=True, slots=True)
 class Transition:

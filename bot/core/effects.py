@@ -39,6 +39,8 @@ class RoleChanged:
     group: GroupRef
     person: PersonRef
     granted: bool
+    # How the platform names the person, for the group's notice; never stored.
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from bot.core.captures import ResponseDeleted
 from bot.core.context import Actor, Context, Transition, private, reply
 from bot.core.effects import ForgetRequested, GroupRegistered
 from bot.core.state import SessionState
+from bot.core.text import gist
 
 COMMANDS = frozenset({"register", "forget"})
 
@@ -61,7 +62,8 @@ def tally_text(step: Step, answers: Sequence[tuple[int, ...]], ctx: Context) -> 
     """A choice step's live tally: how many people chose each option."""
     choices = step.choices()
     counts = [sum(number in answer for answer in answers) for number in range(1, len(choices) + 1)]
-    lines = [ctx.t("tally.header", step=step.id, people=len(answers))]
+    people = ctx.n("count.people", len(answers))
+    lines = [ctx.t("tally.header", question=gist(step.text), people=people)]
     lines += [
         ctx.t("tally.line", number=number, option=option, count=count)
         for number, (option, count) in enumerate(zip(choices, counts, strict=True), start=1)

@@ -129,15 +129,15 @@ def wanted(event: Event, desk: Desk) -> bool:
 
 
 def mydata_lines(answers: tuple[ProfileAnswer, ...], ctx: Context) -> list[str]:
-    """The profile part of /mydata: every stored answer, by question label where known."""
+    """The profile part of /mydata: every stored answer, by its question's words where known."""
     if not answers:
         return []
     questions = ctx.library.profiles.get(ctx.language)
-    labels = {q.id: q.label for q in questions.questions} if questions else {}
+    asked = {q.id: q.text for q in questions.questions} if questions else {}
     lines = [ctx.t("profile.mydata", count=len(answers))]
     for a in answers:
         answer = ctx.t("profile.skipped_mark") if a.answer is None else a.answer
-        question = labels.get(a.question_id, a.question_id)
+        question = asked.get(a.question_id) or ctx.t("mydata.unknown_question")
         lines.append(ctx.t("profile.mydata_answer", question=question, answer=answer))
     return lines
 
@@ -154,7 +154,7 @@ def after_consent(
     had = SCOPE in actor.scopes
     if SCOPE in scopes and not had and questions is not None:
         start = Button(ctx.t("profile.start_button"), f"{COMMAND} start", f"/{COMMAND} start")
-        text = ctx.t("profile.invite", count=len(questions.questions))
+        text = ctx.t("profile.invite", questions=ctx.n("count.questions", len(questions.questions)))
         return (SendPrivate(actor.person, text, actor.group, (start,)),), ()
     if had and SCOPE not in scopes:
         return (), (ProfileDeleted(actor.person, None, unless_consented=True),)

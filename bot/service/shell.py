@@ -166,7 +166,7 @@ class Service:
         verdict = self.intake.limit(event, actor)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
-                await answer(self.intake.slow_down(actor, self._t))
+                await answer(self.intake.slow_down(actor, self.texts, self.policy.language))
             return
         ctx = Context(
             self.library,

@@ -76,7 +76,8 @@ def install(tree: app_commands.CommandTree[Any], platform: DiscordPlatform) -> N
     async def facilitator(
         interaction: Interaction, change: Literal["add", "remove"], member: discord.Member
     ) -> None:
-        await relay(interaction, "facilitator", change, str(member.id))
+        # The member's name as the server shows it, for the notice only (never stored).
+        await relay(interaction, "facilitator", change, str(member.id), member.display_name)
 
     simple = ("next", "back", "skip", "pause", "resume", "end", "status", "scripts", "register")
     for name in simple:
