@@ -149,7 +149,9 @@ async def run_session(world: World) -> None:
     assert "answer wasn't recorded" in text_of(replies(invited)) and invited.ephemeral
     # The facilitator's live tally is one direct message, edited as answers come in.
     dms = fac.user.dm_channel.history()
-    (tally,) = [m for m in dms if m.content.startswith("Live answers to research-comfort")]
+    (tally,) = [
+        m for m in dms if m.content.startswith("Live answers to “Think about health and care data")
+    ]
     assert "(2 people so far)" in tally.content
 
     # The bot restarts: a new process builds everything again from the settings.

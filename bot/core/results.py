@@ -296,7 +296,8 @@ def _ballot(record: ResponseRecord | VoteRecord, ctx: Context) -> Step | None:
     script = ctx.script(record.script_id, record.content_version)
     if script is None:
         return None
-    return script.ballot(record.step_id)
+    index = script.index_of(record.step_id)  # a feedback question's id is no step's
+    return script.ballot(record.step_id) if index is None else script.steps[index]
 
 
 def _question(record: ResponseRecord | VoteRecord, ctx: Context) -> str:
