@@ -19,7 +19,7 @@ from tests.support.cli import dialogue, write_config
 INVITED = "[private to carol] Hello! Your messages in this session are not being recorded."
 NOT_RECORDED = "[private to carol] Your answer wasn't recorded"
 START = "facilitator: /start health-data-intro"
-TALLY = "[private to facilitator] Live answers to “Think about health and care data
+TALLY = "[private to facilitator] Live answers to “Think about health and care data"
 
 
 class Console:
