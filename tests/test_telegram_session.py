@@ -263,7 +263,7 @@ async def test_whole_telegram_session_stores_consented_words_once_and_nothing_el
         assert any("ALICE-REPLY-ONE" in t for t in texts_in(fake, alice))  # /mydata, privately
         answers = [a for a in fake.callback_answers.values() if a["url"]]
         assert [a["url"] for a in answers] == [link]  # Carol's vote opened the consent chat
-        assert "Done. We have erased 1 replies and 2 answers" in texts_in(fake, bob)[-1]
+        assert "erased:\n- 1 reply\n- 2 answers\n" in texts_in(fake, bob)[-1]
 
         export = tmp_path / "export"
         code, output = await dialogue(
