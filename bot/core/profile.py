@@ -18,6 +18,7 @@ from bot.core.desk import Desk
 from bot.core.events import ButtonPressed, CommandIssued, Event, MessagePosted
 from bot.core.records import ProfileAnswer
 from bot.core.state import SessionState
+from bot.core.text import gist
 
 COMMAND = "profile"
 SCOPE = Scope.PROFILE
@@ -133,7 +134,7 @@ def mydata_lines(answers: tuple[ProfileAnswer, ...], ctx: Context) -> list[str]:
     if not answers:
         return []
     questions = ctx.library.profiles.get(ctx.language)
-    asked = {q.id: q.text for q in questions.questions} if questions else {}
+    asked = {q.id: gist(q.text) for q in questions.questions} if questions else {}
     lines = [ctx.t("profile.mydata", count=len(answers))]
     for a in answers:
         answer = ctx.t("profile.skipped_mark") if a.answer is None else a.answer

@@ -302,7 +302,11 @@ def _ballot(record: ResponseRecord | VoteRecord, ctx: Context) -> Step | None:
 
 def _question(record: ResponseRecord | VoteRecord, ctx: Context) -> str:
     step = _ballot(record, ctx)
-    return ctx.t("mydata.unknown_question") if step is None else gist(step.text)
+    if step is None:
+        return ctx.t("mydata.unknown_question")
+    # What a resident alone was shown, where the step words it for them.
+    alone = is_direct(record.group) and step.self_paced_text
+    return gist(step.self_paced_text if alone else step.text)
 
 
 def _vote(vote: VoteRecord, ctx: Context) -> str:
