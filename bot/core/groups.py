@@ -25,19 +25,24 @@ def handle(
 ) -> Transition:
     """``/register`` (staff, in the group) and ``/forget`` (as a reply, or with a number)."""
     if name == "register":
-        return register(state, actor, ctx)
+        return register(state, actor, ctx, " ".join(args) or None)
     return forget(state, args, actor, ctx, reply_to)
 
 
-def register(state: SessionState | None, actor: Actor, ctx: Context) -> Transition:
-    """Staff make the group (the whole chat, for a topic) a dialogue group and check access."""
+def register(
+    state: SessionState | None, actor: Actor, ctx: Context, title: str | None = None
+) -> Transition:
+    """Staff make the group (the whole chat, for a topic) a dialogue group and check access.
+
+    ``title`` is the group's name as the platform shows it (the adapter adds it).
+    """
     if not actor.staff:
         return reply(state, actor, ctx.t("groups.staff_only"))
     if actor.group is None:
         return reply(state, actor, ctx.t("session.in_group", command="register"))
     key = "groups.already_registered" if actor.registered else "groups.registered"
     actions = (SendText(actor.group, ctx.t(key)), CheckAccess(actor.group, actor.person))
-    return Transition(state, actions, effects=(GroupRegistered(actor.group.whole),))
+    return Transition(state, actions, effects=(GroupRegistered(actor.group.whole, title),))
 
 
 def forget(

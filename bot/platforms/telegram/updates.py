@@ -228,6 +228,8 @@ class UpdateReader:
                 name, args = direct.COMMAND, (cycle,)
             else:
                 name, about, args = "consent", group_from_token(args[0]), ()
+        elif name == "register" and group is not None and message.chat.title:
+            args = (message.chat.title,)  # the group's name, to name it to people
         elif name == "facilitator" and group is not None:
             resolved = self._facilitator_args(message, args)
             if isinstance(resolved, Notice):
