@@ -33,9 +33,9 @@ CYCLE = "2027-c1"
 # Ids that look like a platform's, so that showing one to a person is caught.
 CHAT = GroupRef("console", "chat-7781")
 FAC = PersonRef("console", "fac-1001")
-ALICE, BOB, CAROL = (PersonRef("console", f"user-200{n}") for n in (1, 2, 3))
+ALICE, BOB, CAROL, DAN = (PersonRef("console", f"user-200{n}") for n in (1, 2, 3, 4))
 ROSA = PersonRef("console", "user-3001")
-PEOPLE = (FAC, ALICE, BOB, CAROL, ROSA)
+PEOPLE = (FAC, ALICE, BOB, CAROL, DAN, ROSA)
 
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_.]*\}")
 NOUNS = {
@@ -203,7 +203,17 @@ async def group_session(chat: Chat, script: Script) -> None:
     await chat.say(BOB, "/agree participate")
     await chat.say(CAROL, "I only read along")  # never agreed: invited, nothing kept
     await answer_profile(chat, ALICE)
+    dan = "quiet"  # Dan answers one question, then says one thing: counts of one
     for number, step in enumerate(script.steps, start=1):
+        if step.kind == "choice" and dan == "quiet":
+            dan = "answered"
+            await chat.say(DAN, "/agree participate profile")
+            await chat.say(DAN, "/vote 1")
+            await chat.say(DAN, "/profile start", private=True)
+            await chat.press(DAN, "profile skip age")
+        if step.kind == "prompt" and dan == "answered":
+            dan = "done"
+            await chat.say(DAN, "Dan's one reply")
         if step.kind == "prompt":
             await chat.say(ALICE, f"Alice's thoughts on step {number}")
             await chat.say(BOB, f"Bob's thoughts on step {number}")
@@ -227,6 +237,9 @@ async def group_session(chat: Chat, script: Script) -> None:
     await chat.press(ALICE, "withdraw confirm")
     await chat.say(BOB, "/withdraw confirm", private=True)
     await chat.say(CAROL, "/withdraw confirm", private=True)
+    await chat.say(DAN, "/mydata", private=True)
+    await chat.say(DAN, "/forget 2", private=True)
+    await chat.say(DAN, "/withdraw confirm", private=True)
 
 
 async def alone(chat: Chat, script: Script) -> None:
@@ -286,6 +299,10 @@ async def test_every_flow_of_every_shipped_script_is_worded_for_the_people_who_r
         told = "\n".join(s.text for s in said if s.reader in (ALICE.user_id, FAC.user_id))
         assert "1 person so far" in told and "2 people so far" in told
         assert "Your answers (" in told and "Done. We have withdrawn your consent" in told
+        # A withdrawal says what it erased, profile answers too, each count in its own form.
+        to_dan = [s.text for s in said if s.reader == DAN.user_id]
+        assert "- 1 reply\n- 1 answer\n- 1 answer to the questions about you" in to_dan[-1]
+        assert "you have 1 reply stored" in to_dan[-2]
         assert_worded_for_people(bot)
     finally:
         await bot.close()
