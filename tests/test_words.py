@@ -290,6 +290,7 @@ async def test_every_flow_of_every_shipped_script_is_worded_for_the_people_who_r
             await group_session(chat, script)
             if any(step.self_paced for step in script.steps):
                 await alone(chat, script)
+        assert_worded_for_people(bot)
         said = seen(bot)
         # The walk reached what it means to check.
         heard_by_rosa = "\n".join(s.text for s in said if s.reader == ROSA.user_id)
@@ -303,7 +304,6 @@ async def test_every_flow_of_every_shipped_script_is_worded_for_the_people_who_r
         to_dan = [s.text for s in said if s.reader == DAN.user_id]
         assert "- 1 reply\n- 1 answer\n- 1 answer to the questions about you" in to_dan[-1]
         assert "you have 1 reply stored" in to_dan[-2]
-        assert_worded_for_people(bot)
     finally:
         await bot.close()
 
