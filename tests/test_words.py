@@ -295,6 +295,8 @@ async def test_every_flow_of_every_shipped_script_is_worded_for_the_people_who_r
         # The walk reached what it means to check.
         heard_by_rosa = "\n".join(s.text for s in said if s.reader == ROSA.user_id)
         assert "Step 1 of" in heard_by_rosa and "Done. We have withdrawn" in heard_by_rosa
+        # Her /help names what she can do alone (carry on), not the group's commands.
+        assert "/continue" in heard_by_rosa and "/agree to agree" not in heard_by_rosa
         group = "\n".join(s.text for s in said if s.reader == "group")
         assert "What we heard today" in group
         told = "\n".join(s.text for s in said if s.reader in (ALICE.user_id, FAC.user_id))
