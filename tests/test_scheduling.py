@@ -85,7 +85,7 @@ async def test_a_step_warning_and_an_auto_advance_fire_when_the_minutes_are_up(
         await bot.say(FRAN, "/start timed")
         bot.platform.actions.clear()
         await bot.advance(T0 + 5 * MINUTE)
-        warning = t(bot, "timer.warning", minutes=5, number=1, step="talk")
+        warning = t(bot, "timer.warning", minutes="5 minutes", number=1, step="talk")
         # With the time check, who has replied and a suggested next move (core.support).
         pulse = "\n".join(
             [
