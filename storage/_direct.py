@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.captures import ReflectionSaved, SoloSaved
 from bot.core.desk import REFLECTION_QUESTIONS, Desk, Reflection, SoloState
 from bot.core.ids import GroupRef, PersonRef
-from bot.core.records import SessionHeard
+from bot.core.records import Place, SessionHeard
 from storage import sealed
 from storage._keys import dialect_insert, ensure_people, person_id
 from storage.keystore import keys_of
@@ -181,10 +181,16 @@ async def heard(conn: AsyncConnection, session_id: str) -> SessionHeard:
 
 async def of_person(
     conn: AsyncConnection, participant: int
-) -> tuple[tuple[tuple[str, int, str], ...], tuple[tuple[str | None, ...], ...]]:
+) -> tuple[tuple[Place, ...], tuple[tuple[str | None, ...], ...]]:
     """A person's places in self-paced dialogues, and their session reflections (/mydata)."""
     places = await conn.execute(
-        select(direct_progress.c.cycle_id, direct_progress.c.step_index, direct_progress.c.status)
+        select(
+            direct_progress.c.cycle_id,
+            direct_progress.c.script_id,
+            direct_progress.c.content_version,
+            direct_progress.c.step_index,
+            direct_progress.c.status,
+        )
         .where(direct_progress.c.participant_id == participant)
         .order_by(direct_progress.c.id)
     )
@@ -198,7 +204,7 @@ async def of_person(
     )
     keys = keys_of(conn)
     return (
-        tuple((cycle, step + 1, status) for cycle, step, status in places),
+        tuple(Place(*row) for row in places),
         tuple(
             sealed.open_reflections(keys, participant, session_id, answers)
             for session_id, *answers in reflected

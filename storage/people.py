@@ -43,6 +43,7 @@ from storage.tables import (
     response_edits,
     responses,
     session_reflections,
+    sessions,
     votes,
 )
 
@@ -56,6 +57,7 @@ def _consent(row: Row[Any]) -> ConsentRecord:
         text_hash=row.text_hash,
         given_at=row.given_at,
         language=row.language,
+        group_title=row._mapping.get("group_title"),
     )
 
 
@@ -89,6 +91,7 @@ class People(RepositoryBase):
                     *scope_flags(consents.c.participant_id, consents.c.group_id),
                     groups.c.platform.label("group_platform"),
                     groups.c.chat_id,
+                    groups.c.title.label("group_title"),
                 )
                 .join(groups, groups.c.id == consents.c.group_id)
                 .where(consents.c.participant_id == pid)
@@ -103,7 +106,13 @@ class People(RepositoryBase):
                 .scalar_subquery()
             )
             response_rows = await conn.execute(
-                select(responses, earlier.label("earlier_versions"))
+                select(
+                    responses,
+                    earlier.label("earlier_versions"),
+                    sessions.c.script_id,
+                    sessions.c.content_version,
+                )
+                .outerjoin(sessions, sessions.c.id == responses.c.session_id)
                 .where(responses.c.participant_id == pid)
                 .order_by(responses.c.id)
             )
@@ -120,12 +129,21 @@ class People(RepositoryBase):
                     posted_at=row.posted_at,
                     edited_at=row.edited_at,
                     earlier_versions=row.earlier_versions,
+                    script_id=row.script_id,
+                    content_version=row.content_version,
                 )
                 for row in response_rows
             )
             vote_rows = await conn.execute(
-                select(votes, groups.c.platform, groups.c.chat_id)
+                select(
+                    votes,
+                    groups.c.platform,
+                    groups.c.chat_id,
+                    sessions.c.script_id,
+                    sessions.c.content_version,
+                )
                 .join(groups, groups.c.id == votes.c.group_id)
+                .outerjoin(sessions, sessions.c.id == votes.c.session_id)
                 .where(votes.c.participant_id == pid)
                 .order_by(votes.c.id)
             )
@@ -136,6 +154,8 @@ class People(RepositoryBase):
                     step_id=row.step_id,
                     options=decode_options(row.options),
                     cast_at=row.cast_at,
+                    script_id=row.script_id,
+                    content_version=row.content_version,
                 )
                 for row in vote_rows
             )
@@ -196,7 +216,9 @@ class People(RepositoryBase):
                     )
                 ]
                 await conn.execute(delete(identities).where(identities.c.id == pid))
-                counts = Erasure(responses=removed[0], votes=removed[1], consents=removed[2])
+                counts = Erasure(
+                    responses=removed[0], votes=removed[1], consents=removed[2], profile=removed[6]
+                )
                 # Before the deletion commits: should it fail after this, what is left of the
                 # person is unreadable, as they asked; every older copy of it already is.
                 keys_of(conn).destroy([pid])

@@ -19,7 +19,7 @@ from tests.support.cli import dialogue, write_config
 INVITED = "[private to carol] Hello! Your messages in this session are not being recorded."
 NOT_RECORDED = "[private to carol] Your answer wasn't recorded"
 START = "facilitator: /start health-data-intro"
-TALLY = "[private to facilitator] Live answers to research-comfort"
+TALLY = "[private to facilitator] Live answers to “Think about health and care data"
 
 
 class Console:
@@ -127,4 +127,5 @@ async def test_no_burst_of_commands_holds_back_withdrawal_or_a_look_at_ones_data
     assert "[private to bob] Skipped" in out
     assert "[private to bob] Commands:" in out
     assert "[private to bob] What we store about you:" in out
-    assert "[private to bob] Done. We have erased 1 replies and 0 answers" in out
+    assert "[private to bob] Done. We have withdrawn your consent and erased:" in out
+    assert "[private to bob] - 1 reply\n" in out

@@ -106,7 +106,8 @@ def test_full_console_session_stores_only_consented_words(
     run2 = dialogue(config, "run", "--transcript", str(second), env=env)
     assert run2.returncode == 0, run2.stderr
     assert "step 8 of 17 (research-comfort-why)" in run2.stdout
-    assert "[private to bob] Done. We have erased 1 replies and 1 answers" in run2.stdout
+    assert "[private to bob] Done. We have withdrawn your consent and erased:" in run2.stdout
+    assert "[private to bob] - 1 reply\n[private to bob] - 1 answer\n" in run2.stdout
     assert "[private to bob] We don't store anything about you." in run2.stdout
 
     export2 = tmp_path / "export2"

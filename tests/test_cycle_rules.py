@@ -164,7 +164,7 @@ def test_a_step_timer_warns_privately_and_a_stale_one_does_nothing(library: Libr
     assert warned.state == state and warned.captures == ()
     step = library.scripts[SCRIPT].steps[0]
     assert private_text(warned.actions) == ctx.t(
-        "timer.warning", minutes=step.minutes, number=1, step=step.id
+        "timer.warning", minutes=f"{step.minutes} minutes", number=1, step=step.id
     )
     for stale in (
         timer(state, step_index=1),

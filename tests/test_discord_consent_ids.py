@@ -50,7 +50,7 @@ async def test_a_consent_form_sent_before_a_scope_was_added_still_works(
         agreed = await carol.click(sent, label="Confirm my choices")
         assert "Thank you for agreeing to: participate" in text_of(replies(agreed))
         mine = text_of(replies(await carol.slash(channel, "mydata")))
-        assert ": participate (version" in mine  # /mydata reads the stored scope rows
+        assert ": participate (consent text version" in mine  # /mydata reads the stored scope rows
         assert world.env.errors == []
 
 

@@ -202,7 +202,12 @@ def test_start_by_a_facilitator_opens_a_running_session_at_the_first_step(
 
     welcome, join, first, notes = result.actions
     assert welcome == SendText(
-        GROUP, ctx.t("session.started", title=script.title, minutes=script.estimated_minutes)
+        GROUP,
+        ctx.t(
+            "session.started",
+            title=script.title,
+            minutes=ctx.n("count.minutes", script.estimated_minutes),
+        ),
     )
     assert isinstance(join, SendText) and join.group == GROUP
     assert join.text == ctx.t("session.join")
@@ -1056,7 +1061,11 @@ def test_withdraw_confirm_requests_erasure(
 def test_withdraw_asks_for_confirmation_first(args: tuple[str, ...], ctx: Context) -> None:
     before = at(ctx, "welcome")
     result = engine.step(before, cmd("withdraw", *args, actor=participant()), participant(), ctx)
-    assert assert_refused(result, before, participant()) == ctx.t("withdraw.ask")
+    button = ctx.t("withdraw.button")
+    assert assert_refused(result, before, participant()) == ctx.t("withdraw.ask", button=button)
+    (asked,) = result.actions
+    assert isinstance(asked, SendPrivate)
+    assert [(b.label, b.payload) for b in asked.buttons] == [(button, "withdraw confirm")]
 
 
 @pytest.mark.parametrize("group", [GROUP, None], ids=["in-group", "in-private"])
@@ -1099,9 +1108,11 @@ def test_buttons_cannot_do_what_the_person_may_not(ctx: Context) -> None:
 
 BOB = PersonRef("console", "bob")
 ROLE_CHANGES: dict[str, tuple[tuple[str, ...], RoleChanged]] = {
-    "add": (("add", "bob"), RoleChanged(GROUP, BOB, True)),
-    "add-at-name": (("add", "@bob"), RoleChanged(GROUP, BOB, True)),
-    "remove": (("remove", "bob"), RoleChanged(GROUP, BOB, False)),
+    "add": (("add", "bob"), RoleChanged(GROUP, BOB, True, "bob")),
+    "add-at-name": (("add", "@bob"), RoleChanged(GROUP, BOB, True, "@bob")),
+    "remove": (("remove", "bob"), RoleChanged(GROUP, BOB, False, "bob")),
+    # The platform adds the name it shows the person by, after their id.
+    "named": (("add", "bob", "Bob", "Smith"), RoleChanged(GROUP, BOB, True, "Bob Smith")),
 }
 
 

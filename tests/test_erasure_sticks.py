@@ -140,7 +140,8 @@ async def test_a_console_fed_the_same_input_again_stores_no_erased_words(
 
     first = dialogue(config, *run, env=env)
     assert first.returncode == 0, first.stderr
-    assert "Done. We have erased 1 replies" in first.stdout
+    assert "Done. We have withdrawn your consent and erased:" in first.stdout
+    assert "- 1 reply\n" in first.stdout
     # The bot restarts and is fed the same input again (after a crash, or by mistake).
     second = dialogue(config, *run, env=env)
     assert second.returncode == 0, second.stderr

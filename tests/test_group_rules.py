@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.content.check import Library, load_library
+from bot.content.check import load_library as _load
 from bot.core import engine
 from bot.core.actions import CheckAccess, SendPrivate, SendText
 from bot.core.captures import ResponseDeleted, VoteCaptured
@@ -20,10 +21,12 @@ from bot.core.effects import ForgetRequested, GroupRegistered, TallyChanged
 from bot.core.events import ButtonPressed, CommandIssued, MessagePosted, VoteCast
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.state import SessionState, Status
+from bot.core.text import gist
 from bot.service.shell import Policy, Service
 from bot.texts import Catalogue
 from storage.repositories import Repository
 from tests.support.cli import ROOT
+from tests.support.cli import ROOT as _ROOT
 from tests.support.recording import Recorder
 
 NOW = datetime(2025, 3, 4, 18, 30, tzinfo=UTC)
@@ -31,6 +34,8 @@ CHAT = GroupRef("chat", "-100")
 TOPIC = GroupRef("chat", "-100/7")
 SAM, FRAN, ALICE = (PersonRef("chat", name) for name in ("sam", "fran", "alice"))
 TEXTS = Catalogue.load()
+
+FIRST_THOUGHTS = gist(_load(_ROOT).scripts["health-data-intro"].steps[2].text)
 
 
 def t(key: str, **params: object) -> str:
@@ -178,6 +183,6 @@ async def test_forget_by_number_removes_that_reply_of_mydata(
     assert [r.text for r in remaining] == ["keep me", "keep me too"]
     replies = [a.text for a in seen.actions if isinstance(a, SendPrivate) and a.person == ALICE]
     assert replies[-2:] == [
-        t("forget.done_number", number=2, step="first-thoughts"),
-        t("forget.no_such", number=9, count=2),
+        t("forget.done_number", number=2, question=FIRST_THOUGHTS),
+        t("forget.no_such", number=9, replies="2 replies"),
     ]

@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.content.check import collect
+from bot.content.check import load_library as _load
 from bot.core import engine
 from bot.core.events import CommandIssued, MessagePosted
 from bot.core.state import Status
+from bot.core.text import gist
 from bot.logs import FieldsFormatter
 from bot.platforms.console.adapter import ConsoleError, ConsolePlatform
 from bot.service.intake import CommandLimiter, IntakeRules, Verdict
@@ -43,10 +45,13 @@ from tests.support.capture import (
     stored_replies,
     t,
 )
+from tests.support.cli import ROOT as _ROOT
 
 ALICE, BOB = person("alice"), person("bob")
 G1 = group("g1")
 SCRIPT = LIBRARY.scripts["health-data-intro"]
+
+FIRST_THOUGHTS = gist(_load(_ROOT).scripts["health-data-intro"].steps[2].text)
 
 
 def opened() -> list[CommandIssued]:
@@ -123,7 +128,7 @@ async def test_command_spam_is_told_for_how_long_it_is_ignored_and_facilitators_
         # The burst is answered, then one notice says for how long the rest is ignored: the
         # allowance refills at one command every 10 seconds.
         assert bob == [t("facilitator.refused", command="status")] * 3 + [
-            t("limits.slow_down", seconds=10)
+            t("limits.slow_down", seconds="10 seconds")
         ]
         assert len(bot.platform.private(FRAN)) == 20
         # Once the time the notice gave is up, bob's commands are answered again.
@@ -145,7 +150,7 @@ async def test_no_burst_of_commands_holds_back_a_persons_rights_help_or_answers(
         await bot.service.handle(say(ALICE, G1, "m1", "ALICE-WORDS"))
         for n in range(6):
             await bot.service.handle(command(ALICE, G1, "/status", f"s{n}", 1))
-        assert bot.platform.private(ALICE)[-1] == t("limits.slow_down", seconds=60)
+        assert bot.platform.private(ALICE)[-1] == t("limits.slow_down", seconds="60 seconds")
         told = len(bot.platform.private(ALICE))
         rights = [
             "/help",
@@ -161,10 +166,12 @@ async def test_no_burst_of_commands_holds_back_a_persons_rights_help_or_answers(
         for n, typed in enumerate(rights):
             await bot.service.handle(command(ALICE, G1, typed, f"r{n}", 2))
         answers = bot.platform.private(ALICE)[told:]
-        assert t("limits.slow_down", seconds=60) not in answers
-        assert t("forget.done_number", number=1, step="first-thoughts") in answers
-        assert t("withdraw.ask") in answers
-        assert answers[-1] == t("withdraw.done", responses=0, votes=0)
+        assert t("limits.slow_down", seconds="60 seconds") not in answers
+        assert t("forget.done_number", number=1, question=FIRST_THOUGHTS) in answers
+        assert t("withdraw.ask", button=t("withdraw.button")) in answers
+        # Her reply was forgotten; the skipped profile question was still stored.
+        erased = "- 1 answer to the questions about you"
+        assert answers[-1] == t("withdraw.done", erased=erased)
         assert (await bot.store.person_data(ALICE)).consents == ()
 
 

@@ -113,7 +113,7 @@ def test_agreeing_to_the_profile_invites_privately_and_asks_nothing_yet(ctx: Con
     assert [type(c) for c in result.captures] == [ConsentRecorded]
     invitation = result.actions[-1]
     assert isinstance(invitation, SendPrivate)
-    assert invitation.text == ctx.t("profile.invite", count=7)
+    assert invitation.text == ctx.t("profile.invite", questions="7 short questions")
     assert [b.command for b in invitation.buttons] == ["/profile start"]
 
 

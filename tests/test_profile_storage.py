@@ -163,7 +163,7 @@ async def test_profile_answers_are_shown_by_mydata_and_erased_by_withdraw(
 ) -> None:
     await chat(FRAN, "/start health-data-intro")
     invited = await chat(ALICE, "/agree participate profile")
-    assert invited[-1] == t("profile.invite", count=7)
+    assert invited[-1] == t("profile.invite", questions="7 short questions")
     first = await chat(ALICE, "/profile start", private=True)
     assert t("profile.question", number=1, count=7, text="Which age group are you in?") in first[0]
     await chat(ALICE, "/profile answer age 2", private=True)
@@ -171,9 +171,15 @@ async def test_profile_answers_are_shown_by_mydata_and_erased_by_withdraw(
     review = await chat(ALICE, "/profile", private=True)
     assert t("profile.review_line", number=1, label="Age group", answer="25 to 34") in review[0]
     mydata = (await chat(ALICE, "/mydata", private=True))[0]
-    assert t("profile.mydata_answer", question="Age group", answer="25 to 34") in mydata
+    assert (
+        t("profile.mydata_answer", question="Which age group are you in?", answer="25 to 34")
+        in mydata
+    )
     skipped = t("profile.skipped_mark")
-    assert t("profile.mydata_answer", question="Gender", answer=skipped) in mydata
+    assert (
+        t("profile.mydata_answer", question="Which of these best describes you?", answer=skipped)
+        in mydata
+    )
     await chat(ALICE, "/withdraw confirm", private=True)
     assert await repo.profile_answers(ALICE) == ()
 

@@ -63,7 +63,7 @@ async def test_a_scheduled_session_opens_at_its_time_and_each_reminder_goes_out_
         assert GROUP not in bot.app.service.sessions
 
         await bot.advance(due + MINUTE)
-        started = t(bot, "session.started", title="A timed script", minutes=20)
+        started = t(bot, "session.started", title="A timed script", minutes="20 minutes")
         assert bot.platform.group_texts()[0] == started
         state = bot.app.service.sessions[GROUP]
         assert (state.status, state.script_id, state.started_at) == (Status.RUNNING, "timed", due)
@@ -85,7 +85,7 @@ async def test_a_step_warning_and_an_auto_advance_fire_when_the_minutes_are_up(
         await bot.say(FRAN, "/start timed")
         bot.platform.actions.clear()
         await bot.advance(T0 + 5 * MINUTE)
-        warning = t(bot, "timer.warning", minutes=5, number=1, step="talk")
+        warning = t(bot, "timer.warning", minutes="5 minutes", number=1, step="talk")
         # With the time check, who has replied and a suggested next move (core.support).
         pulse = "\n".join(
             [
@@ -158,7 +158,7 @@ async def test_a_schedule_due_while_the_bot_was_stopped_fires_once_in_grace_or_i
 
         await _until(both_handled)
         await second.scheduler.idle()
-        started = t(second, "session.started", title="A timed script", minutes=20)
+        started = t(second, "session.started", title="A timed script", minutes="20 minutes")
         assert second.platform.group_texts().count(started) == 1
         missed_when = f"{late.due_at.astimezone(second.app.service.zone):%a %d %b %Y, %H:%M %Z}"
         missed = t(second, "schedule.missed", title="A timed script", when=missed_when)

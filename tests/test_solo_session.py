@@ -97,7 +97,10 @@ async def test_a_resident_takes_part_alone_across_a_restart_and_a_days_pause_wit
     assert rosa.heard()[-1] == t(bot, "solo.noted")
     await rosa.press("next")
     await rosa.press("stop")
-    assert t(bot, "solo.remind_ask", when=t(bot, "solo.in_hours", hours=12)) in rosa.heard()[-1]
+    assert (
+        t(bot, "solo.remind_ask", when=t(bot, "solo.in_hours", hours="12 hours"))
+        in rosa.heard()[-1]
+    )
     await rosa.press("remind yes")
     stopped_at = clock.now
 
@@ -136,7 +139,8 @@ async def test_a_resident_takes_part_alone_across_a_restart_and_a_days_pause_wit
     await rosa.say("/join")
     assert rosa.heard()[-1] == t(bot, "solo.finished")
     await rosa.say("/mydata")
-    assert t(bot, "mydata.place", cycle=CYCLE, number=17, status="done") in rosa.heard()[-1]
+    title = bot.app.library.scripts["health-data-intro"].title
+    assert t(bot, "mydata.place_done", title=title) in rosa.heard()[-1]
     await bot.close()
 
     out = tmp_path / "export"

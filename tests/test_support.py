@@ -65,9 +65,15 @@ def at(ctx: Context, step_id: str, minutes_ago: int = 0, status: Status = Status
 
 
 PULSES = {
-    "time-left": ("first-thoughts", 1, Turnout(8, 3, 2), "pulse.more_time", {"left": 3}),
-    "time-up": ("first-thoughts", 5, Turnout(8, 5, 1), "pulse.over", {"minutes": 4}),
-    "time-up-quiet": ("first-thoughts", 6, Turnout(8, 3, 4), "pulse.over_quiet", {"minutes": 4}),
+    "time-left": ("first-thoughts", 1, Turnout(8, 3, 2), "pulse.more_time", {"left": "3 minutes"}),
+    "time-up": ("first-thoughts", 5, Turnout(8, 5, 1), "pulse.over", {"minutes": "4 minutes"}),
+    "time-up-quiet": (
+        "first-thoughts",
+        6,
+        Turnout(8, 3, 4),
+        "pulse.over_quiet",
+        {"minutes": "4 minutes"},
+    ),
     "everyone-replied": ("first-thoughts", 1, Turnout(4, 4, 0), "pulse.all", {}),
     "nobody-agreed": ("first-thoughts", 1, Turnout(0, 0, 0), "pulse.invite", {}),
     "a-card-to-read": ("what-is-data", 1, Turnout(8, 0, 8), "pulse.read", {}),

@@ -52,7 +52,7 @@ async def test_a_resend_after_a_crash_stores_no_withdrawn_words_after_agreeing_a
         await act(fake, alice, alice, "/withdraw")
         await act(fake, alice, alice, "/withdraw confirm")
         await handled(fake, alice)
-        assert any("We have erased 1 replies" in text for text in texts_in(fake, alice))
+        assert any("erased:\n- 1 reply\n" in text for text in texts_in(fake, alice))
         await act(fake, alice, group, "/agree participate")
         await handled(fake, alice)
     # The bot stopped before Telegram heard that these updates arrived: all come again.

@@ -250,18 +250,20 @@ async def test_whole_telegram_session_stores_consented_words_once_and_nothing_el
         assert_every_step_arrived(fake, group, group_texts)
         assert not any("Live answers" in t or "What we store" in t for t in group_texts)
         fran_texts = texts_in(fake, fran)
-        tallies = [t for t in fran_texts if t.startswith("Live answers to research-comfort")]
+        TALLY_HEADER = (  # noqa: N806
+            "Live answers to “Think about health and care data being used for research and to "
+            "plan services, with names…” (2 people so far):"
+        )
+        tallies = [t for t in fran_texts if t.startswith("Live answers to “Think about")]
         options = choices_of("research-comfort")
         counts = {2: 1, 3: 1}  # Alice's 2, Bob's 3 (his 4 replaced), nothing of Carol's
         expected = [f"{n}. {option}: {counts.get(n, 0)}" for n, option in enumerate(options, 1)]
         # One message, edited as the votes came in.
-        assert tallies == [
-            "\n".join(["Live answers to research-comfort (2 people so far):", *expected])
-        ]
+        assert tallies == ["\n".join([TALLY_HEADER, *expected])]
         assert any("ALICE-REPLY-ONE" in t for t in texts_in(fake, alice))  # /mydata, privately
         answers = [a for a in fake.callback_answers.values() if a["url"]]
         assert [a["url"] for a in answers] == [link]  # Carol's vote opened the consent chat
-        assert "Done. We have erased 1 replies and 2 answers" in texts_in(fake, bob)[-1]
+        assert "erased:\n- 1 reply\n- 2 answers\n" in texts_in(fake, bob)[-1]
 
         export = tmp_path / "export"
         code, output = await dialogue(

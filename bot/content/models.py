@@ -215,6 +215,10 @@ class ConsentText(Strict):
     version: Text
     intro: Text
     scopes: dict[Scope, Text]
+    # What a resident taking part alone reads instead (no group, no facilitator); scopes left
+    # out of ``solo_scopes`` read as in ``scopes``.
+    solo_intro: Text | None = None
+    solo_scopes: dict[Scope, Text] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _all_scopes(self) -> ConsentText:
@@ -223,12 +227,15 @@ class ConsentText(Strict):
             raise ValueError(f"describe every scope; missing: {', '.join(missing)}")
         return self
 
-    def full_text(self) -> str:
-        """The exact text a person reads before agreeing."""
-        lines = [self.intro, ""]
-        lines += [f"- {scope}: {self.scopes[scope]}" for scope in SCOPES]
+    def full_text(self, solo: bool = False) -> str:
+        """The exact text a person reads before agreeing (``solo``: a resident alone)."""
+        intro, scopes = self.intro, self.scopes
+        if solo:
+            intro, scopes = self.solo_intro or intro, {**scopes, **self.solo_scopes}
+        lines = [intro, ""]
+        lines += [f"- {scope}: {scopes[scope]}" for scope in SCOPES]
         return "\n".join(lines)
 
-    def digest(self) -> str:
-        """SHA-256 of the exact text, stored with each consent."""
-        return hashlib.sha256(self.full_text().encode("utf-8")).hexdigest()
+    def digest(self, solo: bool = False) -> str:
+        """SHA-256 of the exact text the person read, stored with each consent."""
+        return hashlib.sha256(self.full_text(solo).encode("utf-8")).hexdigest()

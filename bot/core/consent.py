@@ -9,6 +9,7 @@ from bot.core import profile
 from bot.core.actions import Button, SendPrivate
 from bot.core.captures import ConsentRecorded, LanguageChosen
 from bot.core.context import Actor, Context, Transition, reply
+from bot.core.direct import is_direct
 from bot.core.effects import DataRequested, ErasureRequested
 from bot.core.events import Event, MessageEdited, MessagePosted
 from bot.core.state import SessionState
@@ -25,7 +26,10 @@ def handle(
     if name == "withdraw":
         if [a.lower() for a in args] == ["confirm"]:
             return Transition(state, effects=(ErasureRequested(actor.person),))
-        return reply(state, actor, ctx.t("withdraw.ask"))
+        label = ctx.t("withdraw.button")
+        confirm = Button(label, f"{name} confirm", f"/{name} confirm")
+        ask = ctx.t("withdraw.ask", button=label)
+        return Transition(state, (SendPrivate(actor.person, ask, actor.group, (confirm,)),))
     text = ctx.library.consent_in(ctx.language)
     if actor.group is None or text is None:
         return reply(state, actor, ctx.t("consent.which_group"))
@@ -67,7 +71,7 @@ def handle(
         actor.group.whole,
         frozenset(scopes),
         text.version,
-        text.digest(),
+        text.digest(solo=is_direct(actor.group)),
         ctx.now,
         text.language,
     )

@@ -39,6 +39,8 @@ class RoleChanged:
     group: GroupRef
     person: PersonRef
     granted: bool
+    # How the platform names the person, for the group's notice; never stored.
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,8 @@ class GroupRegistered:
     """Staff registered a group for dialogues (its sessions may now run)."""
 
     group: GroupRef
+    # The group's name as its platform shows it, to name it to people (None: not known).
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,14 @@ def command(
         step_id, parsed = typed(responses.current_step(state, ctx), args)
         return responses.vote(state, step_id, parsed, actor, ctx)
     if name == "help":
-        key = "help.facilitator" if actor.facilitator else "help.participant"
+        alone = is_direct(actor.group) or (actor.group is None and actor.desk.solo is not None)
+        key = (
+            "help.facilitator"
+            if actor.facilitator
+            else "help.solo"
+            if alone
+            else "help.participant"
+        )
         return reply(state, actor, ctx.t(key, scripts=schedule.script_list(ctx)))
     if name == "facilitator":
         return _role(state, args, actor, ctx)
@@ -151,9 +158,10 @@ def _role(
         return reply(state, actor, ctx.t("facilitator.staff_only"))
     if actor.group is None:
         return reply(state, actor, ctx.t("session.in_group", command="facilitator"))
-    if len(args) != 2 or args[0] not in ("add", "remove"):
+    if len(args) < 2 or args[0] not in ("add", "remove"):
         return reply(state, actor, ctx.t("facilitator.role_usage"))
+    # After the id, the platform may add the person's name as it shows it (see the adapters).
     person = PersonRef(actor.person.platform, args[1].lstrip("@"))
     granted = args[0] == "add"
-    change = RoleChanged(actor.group, person, granted)
+    change = RoleChanged(actor.group, person, granted, " ".join(args[2:]) or args[1])
     return Transition(state, effects=(change,))

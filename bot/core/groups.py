@@ -10,6 +10,7 @@ from bot.core.captures import ResponseDeleted
 from bot.core.context import Actor, Context, Transition, private, reply
 from bot.core.effects import ForgetRequested, GroupRegistered
 from bot.core.state import SessionState
+from bot.core.text import gist
 
 COMMANDS = frozenset({"register", "forget"})
 
@@ -24,19 +25,24 @@ def handle(
 ) -> Transition:
     """``/register`` (staff, in the group) and ``/forget`` (as a reply, or with a number)."""
     if name == "register":
-        return register(state, actor, ctx)
+        return register(state, actor, ctx, " ".join(args) or None)
     return forget(state, args, actor, ctx, reply_to)
 
 
-def register(state: SessionState | None, actor: Actor, ctx: Context) -> Transition:
-    """Staff make the group (the whole chat, for a topic) a dialogue group and check access."""
+def register(
+    state: SessionState | None, actor: Actor, ctx: Context, title: str | None = None
+) -> Transition:
+    """Staff make the group (the whole chat, for a topic) a dialogue group and check access.
+
+    ``title`` is the group's name as the platform shows it (the adapter adds it).
+    """
     if not actor.staff:
         return reply(state, actor, ctx.t("groups.staff_only"))
     if actor.group is None:
         return reply(state, actor, ctx.t("session.in_group", command="register"))
     key = "groups.already_registered" if actor.registered else "groups.registered"
     actions = (SendText(actor.group, ctx.group_t(key)), CheckAccess(actor.group, actor.person))
-    return Transition(state, actions, effects=(GroupRegistered(actor.group.whole),))
+    return Transition(state, actions, effects=(GroupRegistered(actor.group.whole, title),))
 
 
 def forget(
@@ -61,7 +67,8 @@ def tally_text(step: Step, answers: Sequence[tuple[int, ...]], ctx: Context) -> 
     """A choice step's live tally: how many people chose each option."""
     choices = step.choices()
     counts = [sum(number in answer for answer in answers) for number in range(1, len(choices) + 1)]
-    lines = [ctx.t("tally.header", step=step.id, people=len(answers))]
+    people = ctx.n("count.people", len(answers))
+    lines = [ctx.t("tally.header", question=gist(step.text), people=people)]
     lines += [
         ctx.t("tally.line", number=number, option=option, count=count)
         for number, (option, count) in enumerate(zip(choices, counts, strict=True), start=1)

@@ -18,6 +18,7 @@ from bot.core.desk import Desk
 from bot.core.events import ButtonPressed, CommandIssued, Event, MessagePosted
 from bot.core.records import ProfileAnswer
 from bot.core.state import SessionState
+from bot.core.text import gist
 
 COMMAND = "profile"
 SCOPE = Scope.PROFILE
@@ -131,17 +132,17 @@ def wanted(event: Event, desk: Desk) -> bool:
 
 
 def mydata_lines(answers: tuple[ProfileAnswer, ...], ctx: Context) -> list[str]:
-    """The profile part of /mydata: every stored answer, by question label where known."""
+    """The profile part of /mydata: every stored answer, by its question's words where known."""
     if not answers:
         return []
     questions = ctx.library.profile_in(ctx.language)
-    labels = {q.id: q.label for q in questions.questions} if questions else {}
+    asked = {q.id: gist(q.text) for q in questions.questions} if questions else {}
     lines = [ctx.t("profile.mydata", count=len(answers))]
     for a in answers:
         answer = ctx.t("profile.skipped_mark") if a.answer is None else a.answer
         if questions is not None and a.answer is not None:
             answer = answer_in(_source(ctx, questions), questions, a.question_id, a.answer)
-        question = labels.get(a.question_id, a.question_id)
+        question = asked.get(a.question_id) or ctx.t("mydata.unknown_question")
         lines.append(ctx.t("profile.mydata_answer", question=question, answer=answer))
     return lines
 
@@ -158,7 +159,7 @@ def after_consent(
     had = SCOPE in actor.scopes
     if SCOPE in scopes and not had and questions is not None:
         start = Button(ctx.t("profile.start_button"), f"{COMMAND} start", f"/{COMMAND} start")
-        text = ctx.t("profile.invite", count=len(questions.questions))
+        text = ctx.t("profile.invite", questions=ctx.n("count.questions", len(questions.questions)))
         return (SendPrivate(actor.person, text, actor.group, (start,)),), ()
     if had and SCOPE not in scopes:
         return (), (ProfileDeleted(actor.person, None, unless_consented=True),)

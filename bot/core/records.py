@@ -18,6 +18,8 @@ class ConsentRecord:
     given_at: datetime
     # The language of the consent text they read (None: from before languages).
     language: str | None = None
+    # The group's name, as staff or the platform gave it when it was registered (None: unknown).
+    group_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,9 @@ class ResponseRecord:
     posted_at: datetime
     edited_at: datetime | None
     earlier_versions: int
+    # The script its session ran, and the content version (to name the question it answers).
+    script_id: str | None = None
+    content_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,9 @@ class VoteRecord:
     step_id: str
     options: tuple[int, ...]
     cast_at: datetime
+    # The script its session ran, and the content version (to name the question and answers).
+    script_id: str | None = None
+    content_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,17 @@ class ProfileAnswer:
     question_id: str
     answer: str | None
     answered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a person is in a self-paced dialogue: its script, the step's index and status."""
+
+    cycle: str
+    script_id: str
+    content_version: str | None
+    step_index: int
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +93,9 @@ class PersonData:
     responses: tuple[ResponseRecord, ...] = ()
     votes: tuple[VoteRecord, ...] = ()
     profile: tuple[ProfileAnswer, ...] = ()
-    # Places in self-paced dialogues (cycle, step number, status) and session reflections
-    # (each as its three answers, None not answered).
-    places: tuple[tuple[str, int, str], ...] = ()
+    # Places in self-paced dialogues, and session reflections (each as its three answers,
+    # None not answered).
+    places: tuple[Place, ...] = ()
     reflections: tuple[tuple[str | None, ...], ...] = ()
     # The language they chose, if they chose one.
     language: str | None = None
@@ -89,6 +108,8 @@ class Erasure:
     responses: int
     votes: int
     consents: int
+    # Answers to the profile questions (skipped ones included).
+    profile: int = 0
 
 
 @dataclass(frozen=True, slots=True)

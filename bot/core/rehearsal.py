@@ -110,8 +110,8 @@ def _start(
         ctx.t(
             "rehearse.started",
             title=script.title,
-            count=len(script.steps),
-            minutes=script.estimated_minutes,
+            steps=ctx.n("count.steps", len(script.steps)),
+            minutes=ctx.n("count.minutes", script.estimated_minutes),
         ),
     )
     return _mirror(state, started, script, actor, ctx, (lead,))
@@ -124,8 +124,8 @@ def _finish(
     done = ctx.t(
         "rehearse.done",
         title=script.title,
-        minutes=sum(s.minutes or 0 for s in script.steps),
-        elapsed=int((ctx.now - started).total_seconds() // 60),
+        minutes=ctx.n("count.minutes", sum(s.minutes or 0 for s in script.steps)),
+        elapsed=ctx.n("count.minutes", int((ctx.now - started).total_seconds() // 60)),
     )
     return Transition(
         state,

@@ -16,7 +16,8 @@ from bot.core import groups, languages, profile, showing, support
 from bot.core.actions import Action, SendImage, SendPrivate, SendText
 from bot.core.captures import ResponseDeleted
 from bot.core.context import Actor, Context, Transition
-from bot.core.desk import SummaryDraft
+from bot.core.desk import DONE, STOPPED, SummaryDraft
+from bot.core.direct import is_direct
 from bot.core.effects import (
     ChartRequested,
     ForgetRequested,
@@ -27,9 +28,19 @@ from bot.core.effects import (
     TurnoutRequested,
 )
 from bot.core.ids import PersonRef
-from bot.core.records import Erasure, PersonData, ResponseRecord, SessionHeard, Turnout
+from bot.core.records import (
+    Erasure,
+    PersonData,
+    Place,
+    ResponseRecord,
+    SessionHeard,
+    Turnout,
+    VoteRecord,
+)
 from bot.core.showing import Disclosed
+from bot.core.solo_view import offered
 from bot.core.state import SessionState
+from bot.core.text import gist
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +156,9 @@ def settle(result: Result, ctx: Context) -> Transition:
         case TallyLoaded():
             return _tally(result, ctx)
         case Erased(person=person, erasure=erasure):
-            if erasure.responses or erasure.votes or erasure.consents:
-                text = ctx.t("withdraw.done", responses=erasure.responses, votes=erasure.votes)
-            else:
-                text = ctx.t("withdraw.nothing")
-            return Transition(None, (SendPrivate(person, text),))
+            return Transition(None, (SendPrivate(person, erased(erasure, ctx)),))
         case RoleSet(change=change, changed=changed):
-            name = change.person.user_id
+            name = change.name or change.person.user_id
             if change.granted:
                 key = "facilitator.granted"
             else:
@@ -176,11 +183,12 @@ def _forget(loaded: RepliesLoaded, ctx: Context) -> Transition:
     # Numbered as /mydata numbers them, from 1.
     person, number, responses = loaded.request.person, loaded.request.number, loaded.responses
     if not 1 <= number <= len(responses):
-        text = ctx.t("forget.no_such", number=number, count=len(responses))
+        replies = ctx.n("count.replies", len(responses))
+        text = ctx.t("forget.no_such", number=number, replies=replies)
         return Transition(None, (SendPrivate(person, text),))
     chosen = responses[number - 1]
     gone = ResponseDeleted(chosen.group, chosen.message_id, ctx.now, person)
-    text = ctx.t("forget.done_number", number=number, step=chosen.step_id)
+    text = ctx.t("forget.done_number", number=number, question=_question(chosen, ctx))
     return Transition(None, (SendPrivate(person, text),), (gone,))
 
 
@@ -233,24 +241,22 @@ def describe(data: PersonData, ctx: Context) -> str:
     if data.language is not None:
         lines.append(ctx.t("mydata.language", name=languages.name(data.language, ctx)))
     for group, record in data.consents:
-        lines.append(
-            ctx.t(
-                "mydata.consent",
-                group=group.chat_id,
-                scopes=", ".join(sorted(record.scopes)),
-                version=record.version,
-                when=f"{record.given_at:%Y-%m-%d}",
-            )
-        )
+        agreed = {
+            "scopes": ", ".join(sorted(record.scopes)),
+            "version": record.version,
+            "when": f"{record.given_at:%Y-%m-%d}",
+        }
+        if is_direct(group):
+            lines.append(ctx.t("mydata.consent_solo", **agreed))
+        else:
+            where = record.group_title or ctx.t("mydata.a_group")
+            lines.append(ctx.t("mydata.consent", group=where, **agreed))
     lines += _replies(data.responses, ctx)
     if data.votes:
         lines.append(ctx.t("mydata.votes", count=len(data.votes)))
-        for vote in data.votes:
-            options = ", ".join(str(n) for n in vote.options)
-            lines.append(ctx.t("mydata.vote", step=vote.step_id, options=options))
+        lines += [_vote(vote, ctx) for vote in data.votes]
     lines += profile.mydata_lines(data.profile, ctx)
-    for cycle, number, status in data.places:
-        lines.append(ctx.t("mydata.place", cycle=cycle, number=number, status=status))
+    lines += [_place(place, ctx) for place in data.places]
     for answers in data.reflections:
         said = " / ".join(a or "-" for a in answers)
         lines.append(ctx.t("mydata.reflection", answers=said))
@@ -268,9 +274,63 @@ def _replies(responses: Sequence[ResponseRecord], ctx: Context) -> list[str]:
             ctx.t(
                 "mydata.response",
                 number=number,
-                step=response.step_id,
+                question=_question(response, ctx),
                 text=response.text,
                 edited=edited,
             )
         )
     return lines
+
+
+def erased(erasure: Erasure, ctx: Context) -> str:
+    """What a withdrawal erased, each kind counted in words."""
+    counted = (
+        ("count.replies", erasure.responses),
+        ("count.answers", erasure.votes),
+        ("count.profile_answers", erasure.profile),
+    )
+    parts = [ctx.t("withdraw.erased_line", what=ctx.n(key, n)) for key, n in counted if n]
+    if parts:
+        return ctx.t("withdraw.done", erased="\n".join(parts))
+    if erasure.consents:
+        return ctx.t("withdraw.done_consent")
+    return ctx.t("withdraw.nothing")
+
+
+def _ballot(record: ResponseRecord | VoteRecord, ctx: Context) -> Step | None:
+    """The step (or feedback question) a stored reply or answer was given to, if still known."""
+    script = ctx.script(record.script_id, record.content_version)
+    if script is None:
+        return None
+    index = script.index_of(record.step_id)  # a feedback question's id is no step's
+    return script.ballot(record.step_id) if index is None else script.steps[index]
+
+
+def _question(record: ResponseRecord | VoteRecord, ctx: Context) -> str:
+    step = _ballot(record, ctx)
+    if step is None:
+        return ctx.t("mydata.unknown_question")
+    # What a resident alone was shown, where the step words it for them.
+    alone = is_direct(record.group) and step.self_paced_text
+    return gist(step.self_paced_text if alone else step.text)
+
+
+def _vote(vote: VoteRecord, ctx: Context) -> str:
+    """One stored answer: the question and the chosen answers, by their words."""
+    step = _ballot(vote, ctx)
+    choices = step.choices() if step is not None else ()
+    answers = [choices[n - 1] if 0 < n <= len(choices) else str(n) for n in vote.options]
+    return ctx.t("mydata.vote", question=_question(vote, ctx), answers="; ".join(answers))
+
+
+def _place(place: Place, ctx: Context) -> str:
+    """Where the person is in a conversation on their own, by its title and step."""
+    script = ctx.script(place.script_id, place.content_version)
+    if script is None:
+        return ctx.t("mydata.place_done", title=ctx.t("mydata.unknown_conversation"))
+    if place.status == DONE:
+        return ctx.t("mydata.place_done", title=script.title)
+    steps = offered(script)
+    number = sum(1 for n in steps if n <= place.step_index)
+    key = "mydata.place_stopped" if place.status == STOPPED else "mydata.place"
+    return ctx.t(key, title=script.title, number=max(number, 1), count=len(steps))

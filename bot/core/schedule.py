@@ -157,7 +157,7 @@ def fired(
         return _quiet(event, command(state, "next", (), lead, ctx))
     warning = ctx.t(
         "timer.warning",
-        minutes=current.minutes,
+        minutes=ctx.n("count.minutes", current.minutes or 0),
         number=state.step_index + 1,
         step=current.id,
     )

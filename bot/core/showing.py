@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.content.models import Script, Step
 from bot.core.records import SessionHeard
+from bot.core.text import gist
 
 Say = Callable[..., str]
 
@@ -90,7 +91,10 @@ def summary_text(script: Script, heard: SessionHeard, disclosed: Disclosed, say:
     ]
     for step in script.steps:
         if heard.replies.get(step.id):
-            lines.append(say("summary.step_replies", step=step.id, replies=heard.replies[step.id]))
+            question = gist(step.text)
+            lines.append(
+                say("summary.step_replies", question=question, replies=heard.replies[step.id])
+            )
     for ballot in ballots:
         lines += ["", say("summary.ballot", text=ballot.text.strip())]
         lines += _lines("summary.option", ballot, disclosed.ballots[ballot.id], threshold, say)

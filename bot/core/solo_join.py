@@ -91,7 +91,7 @@ def go(
         ctx.now,
         content_version=version.digest,
     )
-    lead = ctx.t("solo.begin", title=script.title, count=len(steps))
+    lead = ctx.t("solo.begin", title=script.title, steps=ctx.n("count.steps", len(steps)))
     captures = (ContentUsed(version, ctx.now), *saved, SoloSaved(begun))
     return Transition(session, present(begun, script, actor, ctx, lead), captures)
 
@@ -129,9 +129,9 @@ def offer(state: SessionState | None, script: Script, actor: Actor, ctx: Context
         )
     )
     parts = [
-        ctx.t("solo.welcome", title=script.title, count=len(offered(script))),
+        ctx.t("solo.welcome", title=script.title, steps=ctx.n("count.steps", len(offered(script)))),
         ctx.t("consent.header", version=text.version),
-        text.full_text(),
+        text.full_text(solo=True),
         ctx.t("solo.how_to_agree", command=COMMAND),
     ]
     return Transition(state, (SendPrivate(actor.person, "\n\n".join(parts), buttons=buttons),))

@@ -133,9 +133,9 @@ def stop(state: SessionState, solo: SoloState, actor: Actor, ctx: Context) -> Tr
     if solo.remind is None and delay is not None:
         hours = int(delay.total_seconds() // 3600)
         when = (
-            ctx.t("solo.in_days", days=hours // 24)
+            ctx.t("solo.in_days", days=ctx.n("count.days", hours // 24))
             if hours % 24 == 0
-            else ctx.t("solo.in_hours", hours=hours)
+            else ctx.t("solo.in_hours", hours=ctx.n("count.hours", hours))
         )
         text = f"{text}\n\n{ctx.t('solo.remind_ask', when=when)}"
         buttons = remind_buttons(ctx)

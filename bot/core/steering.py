@@ -82,7 +82,7 @@ def start(state: SessionState, args: tuple[str, ...], actor: Actor, ctx: Context
             ctx.group_t(
                 "session.started",
                 title=script.title,
-                minutes=script.estimated_minutes,
+                minutes=ctx.to_group().n("count.minutes", script.estimated_minutes),
             ),
         ),
         SendText(group, ctx.group_t("session.join"), buttons=(join,)),

@@ -169,11 +169,12 @@ def pulse(state: SessionState | None, turnout: Turnout, ctx: Context) -> str:
     elif minutes is None:
         move = ctx.t("pulse.untimed", replied=replied, consented=consented)
     elif not over:
-        left = minutes - elapsed
+        left = ctx.n("count.minutes", minutes - elapsed)
         move = ctx.t("pulse.more_time", replied=replied, consented=consented, left=left)
     else:
         key = "pulse.over_quiet" if 2 * replied < consented else "pulse.over"
-        move = ctx.t(key, replied=replied, consented=consented, minutes=minutes)
+        planned = ctx.n("count.minutes", minutes)
+        move = ctx.t(key, replied=replied, consented=consented, minutes=planned)
     return "\n".join((counts, time, move))
 
 

@@ -92,3 +92,15 @@ def shorten(event: E, max_chars: int) -> tuple[E, int | None]:
     if not isinstance(event, MessagePosted | MessageEdited) or len(event.text) <= max_chars:
         return event, None
     return replace(event, text=event.text[:max_chars]), len(event.text)
+
+
+def gist(text: str, limit: int = 90) -> str:
+    """A question's words, as a person recognises it in a list.
+
+    Its first paragraph, cut at a word break to about ``limit`` characters.
+    """
+    first = text.strip().split("\n\n", 1)[0].replace("\n", " ").strip()
+    if len(first) <= limit:
+        return first
+    cut = first.rfind(" ", 0, limit)
+    return first[: cut if cut > 0 else limit].rstrip(" ,;:") + "…"

@@ -117,8 +117,8 @@ class EffectRunner:
                 return results.RoleSet(effect, True)
             case RoleChanged(group=group, person=person):
                 return results.RoleSet(effect, await self.roles.revoke(group, person))
-            case GroupRegistered(group=group):
-                await self.roles.register(group, ctx.now)
+            case GroupRegistered(group=group, title=title):
+                await self.roles.register(group, ctx.now, title)
                 log.info("group registered", extra={"group": group.chat_id})
             case SummaryRequested(group=group, session_id=session_id):
                 state = self.sessions.get(group)

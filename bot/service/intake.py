@@ -19,6 +19,7 @@ from bot.core import consent, engine
 from bot.core.actions import SendPrivate
 from bot.core.captures import Capture, ResponseCaptured, ResponseEdited
 from bot.core.context import Actor, Context, Transition
+from bot.core.direct import is_direct
 from bot.core.events import (
     ButtonPressed,
     CommandIssued,
@@ -30,6 +31,7 @@ from bot.core.events import (
 from bot.core.ids import MessageRef, PersonRef
 from bot.core.state import SessionState
 from bot.core.text import clean_event, shorten
+from bot.texts import Catalogue
 
 log = logging.getLogger(__name__)
 
@@ -200,8 +202,9 @@ class Intake:
                 frame.lineno,
                 extra={"kind": type(exc).__name__},
             )
-            sorry = SendPrivate(actor.person, ctx.t("capture.failed"), actor.group)
-            return Transition(state, (sorry,)), False
+            in_group = actor.group is not None and not is_direct(actor.group)
+            sorry = ctx.t("capture.failed" if in_group else "capture.failed_private")
+            return Transition(state, (SendPrivate(actor.person, sorry, actor.group),)), False
         if original_length is None or not isinstance(event, MessagePosted | MessageEdited):
             return transition, True
         transition = mark_cut(transition, event.message_id, original_length)
@@ -211,11 +214,13 @@ class Intake:
         notice = SendPrivate(actor.person, ctx.t("capture.truncated", limit=limit), actor.group)
         return replace(transition, actions=(*transition.actions, notice)), True
 
-    def slow_down(self, actor: Actor, say: Callable[..., str]) -> SendPrivate:
+    def slow_down(self, actor: Actor, texts: Catalogue, language: str) -> SendPrivate:
         """The one polite word to a person sending commands too fast.
 
         It says for how long their commands are ignored (those sent meanwhile get no other
         answer) and what always works.
         """
         seconds = max(self.limiter.wait(actor.person), 1)
-        return SendPrivate(actor.person, say("limits.slow_down", seconds=seconds), actor.group)
+        wait = texts.plural(language, "count.seconds", seconds)
+        text = texts.get(language, "limits.slow_down", seconds=wait)
+        return SendPrivate(actor.person, text, actor.group)

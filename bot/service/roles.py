@@ -50,10 +50,10 @@ class Roles:
             self._registered[whole] = await self.store.is_registered(whole)
         return self._registered[whole]
 
-    async def register(self, group: GroupRef, at: datetime) -> bool:
-        """Register the group's chat; False if it was registered already."""
+    async def register(self, group: GroupRef, at: datetime, title: str | None = None) -> bool:
+        """Register the group's chat (and keep its name); False if it was registered already."""
         whole = group.whole
-        added = await self.store.register_group(whole, at)
+        added = await self.store.register_group(whole, at, title)
         self._registered[whole] = True
         return added
 

@@ -169,7 +169,7 @@ class Service:
         verdict = self.intake.limit(event, actor)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
-                await answer(self.intake.slow_down(actor, partial(self.texts.get, language)))
+                await answer(self.intake.slow_down(actor, self.texts, language))
             return
         ctx = Context(
             self.library,

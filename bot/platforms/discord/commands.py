@@ -76,11 +76,20 @@ def install(tree: app_commands.CommandTree[Any], platform: DiscordPlatform) -> N
     async def facilitator(
         interaction: Interaction, change: Literal["add", "remove"], member: discord.Member
     ) -> None:
-        await relay(interaction, "facilitator", change, str(member.id))
+        # The member's name as the server shows it, for the notice only (never stored).
+        await relay(interaction, "facilitator", change, str(member.id), member.display_name)
 
-    simple = ("next", "back", "skip", "pause", "resume", "end", "status", "scripts", "register")
+    simple = ("next", "back", "skip", "pause", "resume", "end", "status", "scripts")
     for name in simple:
         dialogue.add_command(_simple(name, t(f"discord.cmd_{name}"), relay))
+
+    @dialogue.command(name="register", description=t("discord.cmd_register"))
+    async def register(interaction: Interaction) -> None:
+        # The channel's name (a thread's parent's: the group is the channel), to name it to people.
+        channel = interaction.channel
+        parent = getattr(channel, "parent", None) or channel
+        name = getattr(parent, "name", None)
+        await relay(interaction, "register", f"#{name}" if name else None)
 
     @tree.command(name="join", description=t("discord.cmd_join"))
     @app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)

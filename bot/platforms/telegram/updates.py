@@ -245,6 +245,8 @@ class UpdateReader:
                 name, args = direct.COMMAND, (cycle,)
             else:
                 name, about, args = "consent", group_from_token(args[0]), ()
+        elif name == "register" and group is not None and message.chat.title:
+            args = (message.chat.title,)  # the group's name, to name it to people
         elif name == "facilitator" and group is not None:
             resolved = self._facilitator_args(message, args)
             if isinstance(resolved, Notice):
@@ -265,29 +267,35 @@ class UpdateReader:
     def _facilitator_args(
         self, message: Message, args: tuple[str, ...]
     ) -> tuple[str, ...] | Notice:
-        """``add|remove`` and a user id, from a reply, a mention or a known @username."""
+        """``add|remove``, a user id and their name, from a reply, a mention or an @username.
+
+        The name is only for the group's notice (the core never stores it).
+        """
         if not args or args[0].lower() not in ("add", "remove"):
             return args  # the core explains the usage
         action = args[0].lower()
-        target = _mentioned(message)
+        user = _mentioned(message)
+        target, name = (user.id, user.first_name) if user is not None else (None, "")
         if target is None and len(args) == 1 and message.reply_to_message is not None:
             replied = message.reply_to_message.from_user
-            target = replied.id if replied is not None and not replied.is_bot else None
+            if replied is not None and not replied.is_bot:
+                target, name = replied.id, replied.first_name
         if target is None and len(args) == 2:
             who = args[1]
             target = int(who) if who.isdigit() else self.people.ids.get(who.lstrip("@").lower())
             if target is None:
                 return Notice("telegram.unknown_user", {"who": who, "action": action})
+            name = who if not who.isdigit() else ""
         if target is None:
             return args
-        return (action, str(target))
+        return (action, str(target), name) if name else (action, str(target))
 
 
-def _mentioned(message: Message) -> int | None:
+def _mentioned(message: Message) -> User | None:
     """The user picked from the mention list (a text mention carries their id)."""
     for entity in message.entities or ():
         if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
-            return entity.user.id
+            return entity.user
     return None
 
 
