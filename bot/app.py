@@ -63,7 +63,7 @@ class App:
 async def build(settings: Settings) -> App:
     """Load content, migrate and open the database, and wire the service."""
     library = load_library(settings.content.root)
-    texts = Catalogue.load()
+    texts = Catalogue.load(settings.content.language)
     if settings.content.language not in library.consents:
         raise ConfigError(
             f"content.language: there is no consent text in '{settings.content.language}' "

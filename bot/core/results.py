@@ -233,7 +233,7 @@ def describe(data: PersonData, ctx: Context) -> str:
                 group=group.chat_id,
                 scopes=", ".join(sorted(record.scopes)),
                 version=record.version,
-                when=f"{record.given_at:%Y-%m-%d}",
+                when=ctx.texts.date(ctx.language, record.given_at),
             )
         )
     lines += _replies(data.responses, ctx)
