@@ -37,7 +37,7 @@ def language_problems(catalogue: Catalogue, language: str) -> list[Problem]:
     drafts = 0
     for key, source in english.items():
         entry = entries.get(key)
-        if entry is None or not entry.translated:
+        if entry is None or not any(entry.strings):
             problems.append(
                 Problem(
                     path,
@@ -73,7 +73,7 @@ def _entry_problems(
     expected = placeholders(*source.source)
     for number, text in enumerate(entry.strings):
         found = placeholders(text)
-        if found != expected:
+        if text and found != expected:
             form = f" (msgstr[{number}])" if len(entry.strings) > 1 else ""
             problems.append(
                 Problem(
@@ -95,6 +95,17 @@ def _entry_problems(
                     f"has {len(entry.strings)} plural forms, but '{language}' needs "
                     f"{len(tags)} ({', '.join(tags)}); set the file's Plural-Forms header "
                     "as the warning above says and fill in every form",
+                )
+            )
+        elif not entry.translated:
+            empty = [f"msgstr[{n}] ({tag})" for n, tag in enumerate(tags) if not entry.strings[n]]
+            problems.append(
+                Problem(
+                    path,
+                    entry.line,
+                    key,
+                    f"plural form {', '.join(empty)} is empty, so people see this message in "
+                    f"English; fill in every form '{language}' needs ({', '.join(tags)})",
                 )
             )
     if entry.source != source.source:

@@ -42,8 +42,11 @@ class Entry:
 
 
 class Catalogue:
-    """Messages by language and dotted key, each falling back to its base language, then to the
-    deployment's source language, then to English (``en-easy`` -> ``en``)."""
+    """Messages by language and dotted key.
+
+    A message missing in a language falls back to the language's base (``en-easy`` -> ``en``),
+    then to the deployment's source language, then to English.
+    """
 
     def __init__(self, folder: Traversable, source: str = DEFAULT_LANGUAGE) -> None:
         self.folder = folder
@@ -75,8 +78,10 @@ class Catalogue:
         return self.folder.joinpath(language, "LC_MESSAGES", "messages.po")
 
     def entries(self, language: str) -> dict[str, Entry]:
-        """Every message of ``language``'s file by key, read on first use (English: the
-        template, each message its own translation)."""
+        """Every message of ``language``'s file by key, read on first use.
+
+        English's are the template's, each message its own translation.
+        """
         if language not in self._read:
             self._read[language] = read_entries(self.file(language), language)
         return self._read[language]
@@ -95,16 +100,21 @@ class Catalogue:
         return placeholders(*self.entries(DEFAULT_LANGUAGE)[key].source)
 
     def get(self, language: str, key: str, **params: Any) -> str:
-        """The message ``key`` in ``language`` with its placeholders filled in; numbers among
-        ``params`` are written the way the language writes them."""
+        """The message ``key`` in ``language`` with its placeholders filled in.
+
+        Numbers among ``params`` are written the way the language writes them.
+        """
         used, entry = self._find(language, key)
         if len(entry.source) > 1:
             raise KeyError(f"'{key}' is a plural message: use Catalogue.plural")
         return self._fill(entry.strings[0], used, params)
 
     def plural(self, language: str, key: str, count: float, **params: Any) -> str:
-        """The form of plural message ``key`` that ``count`` takes in the language by Babel's
-        (CLDR) plural rules; ``{count}`` is filled in as a number of that language."""
+        """The form of plural message ``key`` that ``count`` takes in the language.
+
+        Babel's (CLDR's) plural rule of the language chooses the form; ``{count}`` is filled in
+        as a number of that language.
+        """
         if isinstance(count, float) and count.is_integer():
             count = int(count)  # 1.0 reads as "1 minute", not as a decimal
         used, entry = self._find(language, key)
@@ -133,8 +143,11 @@ class Catalogue:
         return format_date(day, "medium", locale=locale_of(language))
 
     def datetime(self, language: str, moment: dt.datetime) -> str:
-        """An aware moment in its own time zone, with its weekday, day, 24-hour time and zone,
-        ordered and named the way ``language`` does (``Mon, Mar 1, 2027, 18:30 United Kingdom Time``)."""
+        """An aware moment in its own time zone, the way ``language`` writes it.
+
+        Weekday, day, 24-hour time and the zone's name, ordered and named as the language does:
+        ``Mon, Mar 1, 2027, 18:30 United Kingdom Time`` in English.
+        """
         from babel.dates import format_skeleton, format_time, get_datetime_format
 
         locale = locale_of(language)
