@@ -225,12 +225,17 @@ def read_entries(file: Traversable, language: str) -> dict[str, Entry]:
     for message in catalog:
         if not message.id or message.context is None:
             continue
-        source = tuple(message.id) if isinstance(message.id, list | tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, list | tuple) else (message.string,)
+        source = _strings(message.id)
         found[message.context] = Entry(
             source,
-            source if english else tuple(strings),
+            source if english else _strings(message.string),
             message.fuzzy and not english,
             message.lineno,
         )
     return found
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    """A message's one string, or its plural strings, as a tuple (empty strings for None)."""
+    items = value if isinstance(value, list | tuple) else (value,)
+    return tuple(item or "" for item in items)
