@@ -4,6 +4,7 @@ each language's CLDR rule; fallbacks; and what `dialogue content check` says of 
 from __future__ import annotations
 
 import re
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from babel.messages.pofile import read_po
 from babel.plural import to_gettext
 
 from bot.content.catalogue_check import catalogue_problems
+from bot.content.check import collect
 from bot.texts import DEFAULT_LANGUAGE, Catalogue, locale_of, placeholders, plural_tags
+from tests.support.cli import ROOT
 
 SHIPPED = Catalogue.load()
 COUNTS = (0, 1, 2, 3, 11, 100, 1.5)
@@ -266,3 +269,19 @@ def test_content_check_warns_when_the_plural_forms_header_is_not_babels(tmp_path
     )
     (line,) = [line for line in _said(catalogue) if "Plural-Forms" in line]
     assert "warning:" in line and "(n == 0)" in line
+
+
+def test_a_script_in_a_language_without_messages_is_a_warning_that_names_the_file_to_add(
+    tmp_path: Path,
+) -> None:
+    for folder in ("prompts", "resources"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    script = tmp_path / "prompts" / "health-data-intro.toml"
+    script.write_text(
+        script.read_text(encoding="utf-8").replace('language = "en"', 'language = "so"', 1),
+        encoding="utf-8",
+    )
+    problems, _ = collect(tmp_path)
+    (problem,) = [p for p in problems if "not translated into 'so'" in p.message]
+    assert problem.warning and problem.path == script
+    assert "bot/texts/so/LC_MESSAGES/messages.po" in problem.message
