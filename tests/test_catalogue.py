@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
@@ -285,3 +287,12 @@ def test_a_script_in_a_language_without_messages_is_a_warning_that_names_the_fil
     (problem,) = [p for p in problems if "not translated into 'so'" in p.message]
     assert problem.warning and problem.path == script
     assert "bot/texts/so/LC_MESSAGES/messages.po" in problem.message
+
+
+def test_dates_and_times_are_written_the_languages_way(catalogue: Catalogue) -> None:
+    london = ZoneInfo("Europe/London")
+    summer = datetime(2027, 7, 1, 18, 30, tzinfo=london)
+    assert catalogue.datetime("en", summer) == "Thu, Jul 1, 2027, 18:30 United Kingdom Time"
+    assert catalogue.datetime("bn", summer).startswith("বৃহস্পতি, 1 জুল, 2027")
+    assert catalogue.date("en", summer.date()) == "Jul 1, 2027"
+    assert catalogue.date("bn", summer) == "1 জুল, 2027"
