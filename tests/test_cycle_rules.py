@@ -119,7 +119,7 @@ def test_schedule_stores_the_time_in_utc_and_confirms_it_in_local_time(library: 
     assert private_text(result.actions) == ctx.t(
         "schedule.done",
         title=library.scripts[SCRIPT].title,
-        when="Sun, Mar 28, 2027, 18:30 United Kingdom Time",
+        when="Sun, 28 Mar 2027, 18:30 United Kingdom Time",
     )
 
 

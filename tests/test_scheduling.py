@@ -44,7 +44,7 @@ async def test_a_scheduled_session_opens_at_its_time_and_each_reminder_goes_out_
     try:
         await bot.say(FRAN, "/schedule timed 2027-03-28 18:30")
         due = datetime(2027, 3, 28, 17, 30, tzinfo=UTC)  # 18:30 BST, after the clocks went forward
-        when = "Sun, Mar 28, 2027, 18:30 United Kingdom Time"
+        when = "Sun, 28 Mar 2027, 18:30 United Kingdom Time"
         assert bot.platform.private(FRAN) == [
             t(bot, "schedule.done", title="A timed script", when=when)
         ]

@@ -146,7 +146,7 @@ class Catalogue:
         """An aware moment in its own time zone, the way ``language`` writes it.
 
         Weekday, day, 24-hour time and the zone's name, ordered and named as the language does:
-        ``Mon, Mar 1, 2027, 18:30 United Kingdom Time`` in English.
+        ``Mon, 1 Mar 2027, 18:30 United Kingdom Time`` in English.
         """
         from babel.dates import format_skeleton, format_time, get_datetime_format
 
@@ -180,6 +180,10 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
+# The region whose variant of a language formats dates and numbers, where there is one.
+REGION = "GB"
+
+
 def base(language: str) -> str:
     """The base of a language tag: ``en`` of ``en-easy``."""
     return language.split("-")[0]
@@ -190,10 +194,14 @@ def locale_of(language: str) -> Locale:
     """Babel's locale of a language tag; a tag Babel does not know (``en-easy``) is its base's."""
     from babel import Locale, UnknownLocaleError
 
-    try:
-        return Locale.parse(language.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse(base(language))
+    # The deployments are in the United Kingdom: British English dates ("1 Jul 2027"), and a
+    # language's own British variant wherever the locale data has one.
+    for tag in (f"{base(language)}_{REGION}", language.replace("-", "_")):
+        try:
+            return Locale.parse(tag)
+        except (UnknownLocaleError, ValueError):
+            continue
+    return Locale.parse(base(language))
 
 
 def plural_tags(language: str) -> list[str]:
