@@ -7,6 +7,7 @@ import secrets
 import sys
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,7 +64,7 @@ class App:
 async def build(settings: Settings) -> App:
     """Load content, migrate and open the database, and wire the service."""
     library = load_library(settings.content.root, settings.content.language)
-    texts = Catalogue.load()
+    texts = Catalogue.load(settings.content.language)
     if settings.content.language not in library.consents:
         raise ConfigError(
             f"content.language: there is no consent text in '{settings.content.language}' "
@@ -153,7 +154,7 @@ def cycles(app: App) -> Cycles:
 def heard_drafts(settings: Settings, database: AsyncEngine, texts: Catalogue) -> HeardDrafts:
     """The deployment's "what we heard" drafts: their folder, redaction and withdrawal text."""
     folder = settings.cycle.heard_folder or settings.content.root / "resources"
-    withdrawn = texts.get(settings.content.language, "heard.withdrawn")
+    withdrawn = partial(texts.get, settings.content.language, "heard.withdrawn")
     return HeardDrafts(database, folder, tuple(settings.export.redact), withdrawn)
 
 

@@ -112,7 +112,7 @@ def notes(
         agg_.consents(ALL_GROUPS, Scope.QUOTE), agg_.consents(ALL_GROUPS, REQUIRED_SCOPE), 0
     )
     if quoted is not None:
-        found.append(say("report.quoted", percent=f"{quoted:.0f}"))
+        found.append(say("report.quoted", percent=say.texts.percent(say.language, quoted / 100)))
     new, returning = disclosure.value(agg_.NEW), disclosure.value(agg_.RETURNING)
     if new is not None and returning is not None:
         found.append(

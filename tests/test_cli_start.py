@@ -100,6 +100,9 @@ def test_console_is_ready_before_the_scheduler_loads_and_its_first_line_waits_fo
     assert -1 < ready < shown.index(b"apscheduler")
     # Nor for the card's publishing code, which only a withdrawal or a closing cycle uses.
     assert b"exporters.heard_card" not in shown[:ready]
+    # Nor for the bot's messages, read (with Babel) when the first one is said.
+    assert b"babel" not in shown[:ready]
+    assert b"babel.messages.pofile" in shown[ready:]
     # The session's first step has minutes: the scheduler saw the line and stored its timer.
     database = sqlite3.connect(folder / "dialogue.db")
     jobs = [job for (job,) in database.execute("SELECT id FROM scheduler_jobs")]

@@ -117,7 +117,9 @@ def test_schedule_stores_the_time_in_utc_and_confirms_it_in_local_time(library: 
     due = datetime(2027, 3, 28, 17, 30, tzinfo=UTC)
     assert result.effects == (SessionScheduled(GROUP, FRAN, SCRIPT, due),)
     assert private_text(result.actions) == ctx.t(
-        "schedule.done", title=library.scripts[SCRIPT].title, when="Sun 28 Mar 2027, 18:30 BST"
+        "schedule.done",
+        title=library.scripts[SCRIPT].title,
+        when="Sun, 28 Mar 2027, 18:30 United Kingdom Time",
     )
 
 

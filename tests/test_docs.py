@@ -22,7 +22,8 @@ README = ROOT / "README.md"
 DOCS = [README, ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCED = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A day as the console prints it: ISO in logs and names, the locale's way in messages.
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2} \d{1,2}, \d{4}")
 # What a command line may have just before `dialogue` (docker compose exec bot dialogue ...).
 STARTS = ("&&", ";", "|", "$", "sudo", "bot")
 # `schedule.py` names a file, not the setting schedule.py.

@@ -21,7 +21,9 @@ def shipped_files() -> set[str]:
     }
 
 
-def test_the_wheel_carries_every_content_file_and_the_example_settings(tmp_path: Path) -> None:
+def test_the_wheel_carries_every_content_file_the_example_settings_and_the_messages(
+    tmp_path: Path,
+) -> None:
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
         capture_output=True,
@@ -37,6 +39,11 @@ def test_the_wheel_carries_every_content_file_and_the_example_settings(tmp_path:
             packed = f"bot/sample/{name}"
             assert packed in names, f"{name} is not in the wheel"
             assert archive.read(packed) == (ROOT / name).read_bytes()
+        # The bot's messages: the English template and every translation, read at run time.
+        texts = ROOT / "bot" / "texts"
+        for path in [texts / "messages.pot", *texts.glob("*/LC_MESSAGES/messages.po")]:
+            packed = str(path.relative_to(ROOT))
+            assert packed in names, f"{packed} is not in the wheel"
 
 
 def test_init_then_run_from_an_empty_folder_elsewhere_runs_the_demo(tmp_path: Path) -> None:

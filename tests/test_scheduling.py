@@ -44,7 +44,7 @@ async def test_a_scheduled_session_opens_at_its_time_and_each_reminder_goes_out_
     try:
         await bot.say(FRAN, "/schedule timed 2027-03-28 18:30")
         due = datetime(2027, 3, 28, 17, 30, tzinfo=UTC)  # 18:30 BST, after the clocks went forward
-        when = "Sun 28 Mar 2027, 18:30 BST"
+        when = "Sun, 28 Mar 2027, 18:30 United Kingdom Time"
         assert bot.platform.private(FRAN) == [
             t(bot, "schedule.done", title="A timed script", when=when)
         ]
@@ -160,7 +160,8 @@ async def test_a_schedule_due_while_the_bot_was_stopped_fires_once_in_grace_or_i
         await second.scheduler.idle()
         started = t(second, "session.started", title="A timed script", minutes="20 minutes")
         assert second.platform.group_texts().count(started) == 1
-        missed_when = f"{late.due_at.astimezone(second.app.service.zone):%a %d %b %Y, %H:%M %Z}"
+        zone = second.app.service.zone
+        missed_when = second.app.texts.datetime("en", late.due_at.astimezone(zone))
         missed = t(second, "schedule.missed", title="A timed script", when=missed_when)
         assert second.platform.private(FRAN).count(missed) == 1
         (entry,) = await second.app.repository.audit_entries("schedule_missed")

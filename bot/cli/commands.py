@@ -73,9 +73,12 @@ def execute(args: argparse.Namespace) -> int:
 
 def check_content(root: Path, language: str) -> int:
     """Print every content problem; non-zero when any is an error."""
+    from bot.content.catalogue_check import catalogue_problems
     from bot.content.check import collect
+    from bot.texts import Catalogue
 
     problems, library = collect(root, language)
+    problems += catalogue_problems(Catalogue.load(language))
     for problem in problems:
         print(problem)
     errors = sum(not p.warning for p in problems)

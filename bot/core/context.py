@@ -129,6 +129,7 @@ class Context:
     def to_group(self) -> Context:
         """This context, its ``t`` speaking the group's language (for text the group reads)."""
         return self.speaking(self.group_language)
+
     def n(self, key: str, count: int, **params: object) -> str:
         """A message with a count, in the form the count needs (``key.one`` or ``key.other``)."""
         return self.texts.plural(self.language, key, count, **params)

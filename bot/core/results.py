@@ -244,7 +244,7 @@ def describe(data: PersonData, ctx: Context) -> str:
         agreed = {
             "scopes": ", ".join(sorted(record.scopes)),
             "version": record.version,
-            "when": f"{record.given_at:%Y-%m-%d}",
+            "when": ctx.texts.date(ctx.language, record.given_at),
         }
         if is_direct(group):
             lines.append(ctx.t("mydata.consent_solo", **agreed))

@@ -43,8 +43,8 @@ def parse_local(date: str, time: str, zone: tzinfo) -> datetime:
 
 
 def local(at: datetime, ctx: Context) -> str:
-    """A time as people in the deployment's time zone read it, with the zone's abbreviation."""
-    return f"{at.astimezone(ctx.zone):%a %d %b %Y, %H:%M %Z}"
+    """A time in the deployment's time zone, written the way the language writes times."""
+    return ctx.texts.datetime(ctx.language, at.astimezone(ctx.zone))
 
 
 def startable(ctx: Context) -> list[str]:

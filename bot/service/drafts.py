@@ -33,7 +33,8 @@ class HeardDrafts:
     engine: AsyncEngine
     folder: Path
     redact: tuple[str, ...]
-    withdrawn: str
+    # Looked up when a quote is taken out: the bot starts without reading its messages.
+    withdrawn: Callable[[], str]
 
     def redactor(self) -> Redactor:
         """A fresh redactor of the configured kinds."""
@@ -50,6 +51,6 @@ class HeardDrafts:
         if quotes:
             from exporters.heard_card import withdraw
 
-            changed = withdraw(self.folder, quotes, self.redactor(), self.withdrawn)
+            changed = withdraw(self.folder, quotes, self.redactor(), self.withdrawn())
             log.info("withdrawn quotes taken out of drafts", extra={"responses": len(changed)})
         return erasure

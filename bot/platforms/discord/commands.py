@@ -187,7 +187,7 @@ def _command(
 async def open_topic(platform: DiscordPlatform, action: OpenTopic) -> None:
     """Open the thread a session was allowed to start in, named after it and the date."""
     channel = await platform.outbox.channel(action.group)
-    date = f"{platform.host.clock():%Y-%m-%d}"
+    date = platform.outbox.texts.date(platform.outbox.language, platform.host.clock())
     name = platform.t("discord.thread_name", title=action.title, date=date)
     if not isinstance(channel, discord.TextChannel):
         raise ValueError(f"discord channel {action.group.chat_id} cannot hold threads")
