@@ -7,7 +7,8 @@ answers and turnout, a person's self-paced desk, and the content versions sessio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import Awaitable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,6 +60,14 @@ class Sessions(RepositoryBase):
             now = datetime.now(UTC)
             (applied,) = await apply_submissions(conn, [submission], now, self._marks)
         return applied
+
+    async def submit_once(
+        self, message: MessageRef | None, captures: Sequence[Capture]
+    ) -> Awaitable[bool]:
+        """Commit captures as ``apply_once`` does; the outcome, already known."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        done.set_result(await self.apply_once(message, captures))
+        return done
 
     async def live_sessions(self) -> list[SessionState]:
         """Return every running or paused session, to resume after a restart."""
