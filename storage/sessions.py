@@ -8,7 +8,7 @@ answers and turnout, a person's self-paced desk, and the content versions sessio
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,7 +63,7 @@ class Sessions(RepositoryBase):
 
     async def submit_once(
         self, message: MessageRef | None, captures: Sequence[Capture]
-    ) -> Awaitable[bool]:
+    ) -> asyncio.Future[bool]:
         """Commit captures as ``apply_once`` does; the outcome, already known."""
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         done.set_result(await self.apply_once(message, captures))

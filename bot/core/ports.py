@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -61,7 +62,7 @@ class Store(Protocol):
 
     async def submit_once(
         self, message: MessageRef | None, captures: Sequence[Capture]
-    ) -> Awaitable[bool]:
+    ) -> asyncio.Future[bool]:
         """Queue captures as ``apply_once`` writes them; once queued, what tells the outcome.
 
         Awaited, the result says whether they were written, once they are durably committed.

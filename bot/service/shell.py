@@ -202,11 +202,14 @@ class Service:
         message = arrived if remember else None
         if _plain(transition, state):
             committed = await self.store.submit_once(message, transition.captures)
-            finish = asyncio.ensure_future(
-                self._finish(
-                    key, self._tails.get(key), committed, event, transition, actor, ctx, answer
+            previous = self._tails.get(key)
+            finish: asyncio.Future[None]
+            if transition.actions or self.observers:
+                finish = asyncio.ensure_future(
+                    self._finish(key, previous, committed, event, transition, actor, ctx, answer)
                 )
-            )
+            else:  # nothing to answer: no task, only the commit, after the earlier events
+                finish = self._follow(key, previous, committed, event, transition)
             self._tails[key] = finish
             return finish
         await self._settled(key)
@@ -222,7 +225,7 @@ class Service:
         self,
         key: Hashable,
         previous: asyncio.Future[None] | None,
-        committed: Awaitable[bool],
+        committed: asyncio.Future[bool],
         event: Event,
         transition: Transition,
         actor: Actor,
@@ -241,16 +244,41 @@ class Service:
             if self._tails.get(key) is asyncio.current_task():
                 del self._tails[key]
 
-    async def _settled(self, key: Hashable) -> None:
-        """Wait until the group's earlier events are committed and answered."""
-        previous = self._tails.get(key)
-        if previous is not None and not previous.done():
-            await asyncio.wait((previous,))
+    def _follow(
+        self,
+        key: Hashable,
+        previous: asyncio.Future[None] | None,
+        committed: asyncio.Future[bool],
+        event: Event,
+        transition: Transition,
+    ) -> asyncio.Future[None]:
+        """The finish of a plain reply with nothing to answer: its commit, after the earlier.
 
-    async def _acknowledge(
-        self, event: Event, transition: Transition, actor: Actor, ctx: Context, answer: Perform
-    ) -> None:
-        """Once a transition is committed: its answers, effects, and the observers told."""
+        ``_finish`` without a task: this is the path of nearly every reply of a busy group.
+        """
+        finish: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done(_: object) -> None:
+            if previous is not None and not previous.done():
+                previous.add_done_callback(done)
+                return
+            if self._tails.get(key) is finish:
+                del self._tails[key]
+            if committed.cancelled():
+                finish.cancel()
+            elif (error := committed.exception()) is not None:
+                finish.set_exception(error)
+            else:
+                if committed.result():
+                    self._handled(event, transition)
+                else:
+                    log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
+                finish.set_result(None)
+
+        committed.add_done_callback(done)
+        return finish
+
+    def _handled(self, event: Event, transition: Transition) -> None:
         if log.isEnabledFor(logging.INFO):  # skip building the fields: this runs per message
             state = transition.state
             log.info(
@@ -263,6 +291,18 @@ class Service:
                     "captures": len(transition.captures),
                 },
             )
+
+    async def _settled(self, key: Hashable) -> None:
+        """Wait until the group's earlier events are committed and answered."""
+        previous = self._tails.get(key)
+        if previous is not None and not previous.done():
+            await asyncio.wait((previous,))
+
+    async def _acknowledge(
+        self, event: Event, transition: Transition, actor: Actor, ctx: Context, answer: Perform
+    ) -> None:
+        """Once a transition is committed: its answers, effects, and the observers told."""
+        self._handled(event, transition)
         for effect in transition.effects:
             if isinstance(effect, Invited):  # remembered before it is sent: sent once
                 await self.standing.invite(effect.person, effect.group, ctx.now)
