@@ -132,11 +132,12 @@ async def console_run(url: str, shape: Shape, count: int) -> dict[str, Any]:
         await feed("setup", setup)
         await feed("warm", said(0, shape.warm))
         timed = said(shape.warm, count)
-        first = store.stats.batches
+        first, submitted = store.stats.batches, store.stats.submissions - store.stats.duplicates
         began, cpu = time.perf_counter(), time.process_time()
         out = await feed("timed", timed)
         elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
         commits = store.stats.batches - first
+        stored = store.stats.submissions - store.stats.duplicates - submitted
     finally:
         await store.close()
         await engine.dispose()
@@ -146,6 +147,7 @@ async def console_run(url: str, shape: Shape, count: int) -> dict[str, Any]:
         "rate": out.acknowledged() / elapsed,
         "loop_us_per_message": 1e6 * cpu / count,
         "batches": commits,
+        "stored": stored,
         "largest_batch": store.stats.largest_batch,
     }
 
