@@ -265,3 +265,19 @@ async def test_the_console_decides_lines_ahead_and_acknowledges_each_in_order(
         assert out.getvalue().splitlines() == [f"[ack {n}]" for n in range(1, 201)]
         assert h.store.stats.batches - before < 20, "each line waited for its commit"
         assert len(await stored_replies(h.engine)) == 200
+
+
+async def test_a_caller_that_stops_waiting_leaves_the_reply_committed_and_the_group_going(
+    migrated_url: str,
+) -> None:
+    errors: list[dict[str, object]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _, context: errors.append(context))
+    async with running(migrated_url, [G1]) as h:
+        await at_a_prompt(h, ALICE)
+        finishes = await submit_all(h, replies(3))
+        finishes[0].cancel()  # a platform's handler cancelled while it waited
+        await asyncio.gather(*finishes[1:])
+        more = await submit_all(h, replies(2, prefix="n"))
+        await asyncio.gather(*more)
+        assert len(await stored_replies(h.engine)) == 5
+    assert errors == []

@@ -264,6 +264,8 @@ class Service:
                 return
             if self._tails.get(key) is finish:
                 del self._tails[key]
+            if finish.done():  # whoever awaited it was cancelled; the commit stands
+                return
             if committed.cancelled():
                 finish.cancel()
             elif (error := committed.exception()) is not None:
