@@ -2,6 +2,7 @@
 
     python bench/capture_bench.py                    # SQLite, and PostgreSQL if configured
     python bench/capture_bench.py --messages 200000 --groups 500
+    python bench/capture_bench.py --only-console     # one busy group through the console
     DIALOGUE_BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres \\
         python bench/capture_bench.py
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import resource
@@ -25,6 +27,8 @@ import secrets
 import sqlite3
 import sys
 import tempfile
+import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -39,8 +43,12 @@ from capture_load import (
     prepare,
     raw_ceiling,
     replies,
+    reply_text,
     sustained,
 )
+
+from bot.platforms.console.adapter import ConsolePlatform
+from bot.texts import Catalogue
 
 
 async def service_run(url: str, shape: Shape, own_process: bool = True) -> dict[str, Any]:
@@ -86,12 +94,72 @@ async def writer_run(url: str, shape: Shape) -> dict[str, Any]:
     return result
 
 
-def scenario(name: str, url: str | None, shape: Shape) -> dict[str, Any]:
-    """Run one scenario in this (fresh) process."""
+class Acks(io.StringIO):
+    """The console's output, kept to count its acknowledgements."""
+
+    def acknowledged(self) -> int:
+        return self.getvalue().count("[ack ")
+
+
+async def console_run(url: str, shape: Shape, count: int) -> dict[str, Any]:
+    """One busy group through the console: ``count`` reply lines, fed as a replay feeds them.
+
+    The lines are made before the clock starts; the clock stops at the last ``[ack N]``, once
+    every reply is committed.
+    """
+    console = ConsolePlatform("busy", Catalogue.load(), "en", Acks(), "setup")
+    service, store, engine = await build(url, shape, groups=frozenset({console.group}))
+    service.attach(console)
+    people = [f"p{p}" for p in range(shape.people)]
+    setup = [f"lead: /{c}" for c in ("start health-data-intro", "next", "next")]
+    setup += [f"{p}: /agree participate" for p in people]
+
+    def said(start: int, n: int) -> list[str]:
+        return [f"{people[i % len(people)]}: {reply_text(i)}" for i in range(start, start + n)]
+
+    async def feed(input_id: str, lines: list[str]) -> Acks:
+        out = Acks()
+        platform = ConsolePlatform("busy", console.texts, "en", out, input_id)
+
+        async def each() -> AsyncIterator[str]:
+            for line in lines:
+                yield line
+
+        await platform.feed(each(), service.submit, service.clock, False, acknowledge=True)
+        return out
+
+    try:
+        await feed("setup", setup)
+        await feed("warm", said(0, shape.warm))
+        timed = said(shape.warm, count)
+        first, submitted = store.stats.batches, store.stats.submissions - store.stats.duplicates
+        began, cpu = time.perf_counter(), time.process_time()
+        out = await feed("timed", timed)
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+        commits = store.stats.batches - first
+        stored = store.stats.submissions - store.stats.duplicates - submitted
+    finally:
+        await store.close()
+        await engine.dispose()
+    return {
+        "messages": out.acknowledged(),
+        "seconds": elapsed,
+        "rate": out.acknowledged() / elapsed,
+        "loop_us_per_message": 1e6 * cpu / count,
+        "batches": commits,
+        "stored": stored,
+        "largest_batch": store.stats.largest_batch,
+    }
+
+
+def scenario(name: str, url: str | None, shape: Shape, console: int = 0) -> dict[str, Any]:
+    """Run one scenario in this (fresh) process (``console``: the replies of that one)."""
     with tempfile.TemporaryDirectory(prefix="capture-bench-") as directory:
         if name == "raw":
             return raw_ceiling(shape, directory, shape.ahead)
         url = url or f"sqlite+aiosqlite:///{directory}/bench.db"
+        if name == "console":
+            return asyncio.run(console_run(url, shape, console))
         if name == "writer":
             return asyncio.run(writer_run(url, shape))
         return asyncio.run(service_run(url, shape, own_process=name == "service"))
@@ -177,6 +245,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--paced-seconds", type=float, default=10.0)
     parser.add_argument("--postgres", default=os.environ.get("DIALOGUE_BENCH_DATABASE_URL"))
+    parser.add_argument(
+        "--console",
+        type=int,
+        default=20_000,
+        help="replies fed to one busy group through the console (0: none)",
+    )
+    parser.add_argument(
+        "--only-console", action="store_true", help="the raw ceiling and the console alone"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     args = parser.parse_args()
     shape = Shape(
@@ -191,6 +268,21 @@ def main() -> None:
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         results["raw"] = pool.submit(scenario, "raw", None, shape).result()
     print(f"\nraw sqlite3 executemany ceiling: {results['raw']['rate']:,.0f} rows/s")
+    if args.console:
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+            busy = pool.submit(scenario, "console", None, shape, args.console).result()
+        results["console"] = busy
+        print(
+            f"\nOne group of {shape.people} through the console, {busy['messages']:,} replies: "
+            f"{busy['rate']:,.0f} replies/s ({busy['seconds']:.2f} s, {busy['batches']:,} "
+            f"commits, largest batch {busy['largest_batch']}, "
+            f"{busy['loop_us_per_message']:.0f} µs of the bot's CPU per reply); "
+            f"ratio to the raw ceiling {busy['rate'] / results['raw']['rate']:.2f}"
+        )
+    if args.only_console:
+        if args.json:
+            print(json.dumps(results, indent=2, default=str))
+        return
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         results["sqlite"] = pool.submit(scenario, "service", None, shape).result()
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:

@@ -117,9 +117,13 @@ def replies(shape: Shape, start: int, count: int) -> list[list[MessagePosted]]:
 
 
 async def build(
-    url: str, shape: Shape, own_process: bool = True
+    url: str, shape: Shape, own_process: bool = True, groups: frozenset[GroupRef] | None = None
 ) -> tuple[Service, QueuedRepository, Any]:
-    """The service on a fresh database, its writer committing in a process of its own or not."""
+    """The service on a fresh database, its writer committing in a process of its own or not.
+
+    ``groups``: those that run sessions (the shape's by default), each facilitated by the
+    person "lead" of its platform.
+    """
     await upgrade(url)
     engine = make_engine(url)
     key = secrets.token_bytes(32)
@@ -131,9 +135,9 @@ async def build(
         own_process=own_process,
     )
     await store.start()
-    groups = frozenset(group_of(g) for g in range(shape.groups))
-    lead = PersonRef(PLATFORM, "lead")
-    policy = Policy(facilitators={g: frozenset({lead}) for g in groups}, registered=groups)
+    groups = groups or frozenset(group_of(g) for g in range(shape.groups))
+    facilitators = {g: frozenset({PersonRef(g.platform, "lead")}) for g in groups}
+    policy = Policy(facilitators=facilitators, registered=groups)
     service = Service(
         store,
         load_library(ROOT),

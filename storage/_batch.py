@@ -14,7 +14,7 @@ from storage import _capture
 from storage._edits import apply_pending
 from storage._erased import Marks
 from storage._handled import claim, ref, release, take_pending
-from storage._replies import Known, ReplyRow, reply_row, row_key, store_replies
+from storage._replies import Known, MessageKey, ReplyRow, reply_row, row_key, store_replies
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +69,46 @@ async def apply_batch(
     A submission whose message was handled, stored or erased before (or came earlier in the
     batch) is skipped whole: a redelivered command must not move a session twice, and a redelivered
     message must not be stored under a later step than the one it was first handled at, nor
-    again once erased. Plain replies are written after the rest, together: one group's events
-    are handled one at a time and each waits for its commit, so the submissions of one batch
-    never depend on each other. Every reply, of either kind, is written by
-    ``storage._replies.store_replies``.
+    again once erased. Submissions are written in their order, a run of plain replies together:
+    a group's next event may be queued before the last one's commit (group commit), so a
+    deletion, say, can follow the reply it deletes in the same batch. Every reply, of either
+    kind, is written by ``storage._replies.store_replies``.
     """
-    others = [submission for _, submission in batch.others]
-    fresh = await claim(conn, [s.message for s in others if s.message is not None], now, marks)
+    outcome = [False] * (len(batch.replies) + len(batch.others))
+    waiting: set[MessageRef] = set()
+    stored: dict[MessageKey, bool] = {}
+    for replies, others in _runs(batch):
+        if others:
+            waiting |= await _apply_others(conn, others, now, marks, known, outcome, stored)
+        if replies:
+            new = await store_replies(conn, [row for _, row in replies], marks, known)
+            stored.update(new)
+            for place, row in replies:
+                outcome[place] = new.pop(row_key(row), None) is not None
+    # Rare: only messages an edit waits for need a MessageRef.
+    waiting.update(MessageRef(*key) for key, edited in stored.items() if edited)
+    for pending in await take_pending(conn, waiting):
+        message = pending.message
+        if (message.platform, message.chat_id, message.message_id) in stored:
+            await apply_pending(conn, pending, GroupRef(message.platform, message.chat_id))
+    return outcome
+
+
+async def _apply_others(
+    conn: AsyncConnection,
+    others: Sequence[tuple[int, Submission]],
+    now: datetime,
+    marks: Marks,
+    known: Known,
+    outcome: list[bool],
+    stored: dict[MessageKey, bool],
+) -> set[MessageRef]:
+    """Write a run of submissions other than plain replies; the messages edits wait for."""
+    fresh = await claim(conn, [s.message for _, s in others if s.message is not None], now, marks)
     waiting = {message for message, edited in fresh.items() if edited}
     claimed = set(fresh)
     captures: list[Capture] = []
-    outcome = [False] * (len(batch.replies) + len(batch.others))
-    for place, submission in batch.others:
+    for place, submission in others:
         message = submission.message
         # Not fresh: handled before, or earlier in this batch.
         outcome[place] = message is None or fresh.pop(message, None) is not None
@@ -95,19 +123,35 @@ async def apply_batch(
         if (m := ref(c.group, c.message_id)) in claimed
     }
     await release(conn, own)
-    stored = await _capture.apply(conn, captures, marks, known) if captures else {}
-    if batch.replies:
-        new = await store_replies(conn, [row for _, row in batch.replies], marks, known)
-        stored.update(new)
-        for place, row in batch.replies:
-            outcome[place] = new.pop(row_key(row), None) is not None
-    # Rare: only messages an edit waits for need a MessageRef.
-    waiting.update(MessageRef(*key) for key, edited in stored.items() if edited)
-    for pending in await take_pending(conn, waiting):
-        message = pending.message
-        if (message.platform, message.chat_id, message.message_id) in stored:
-            await apply_pending(conn, pending, GroupRef(message.platform, message.chat_id))
-    return outcome
+    if captures:
+        stored.update(await _capture.apply(conn, captures, marks, known))
+    return waiting
+
+
+def _runs(
+    batch: Batch,
+) -> list[tuple[list[tuple[int, ReplyRow]], list[tuple[int, Submission]]]]:
+    """The batch in its order, as runs: each run's other submissions, then its plain replies.
+
+    Other submissions go first within a run only where no plain reply came before them: a
+    run ends where another submission follows a plain reply.
+    """
+    runs: list[tuple[list[tuple[int, ReplyRow]], list[tuple[int, Submission]]]] = []
+    replies, others = list(batch.replies), list(batch.others)
+    r = o = 0
+    while r < len(replies) or o < len(others):
+        # Others up to the next plain reply, then plain replies up to the next other.
+        first_reply = replies[r][0] if r < len(replies) else len(replies) + len(others)
+        o_end = o
+        while o_end < len(others) and others[o_end][0] < first_reply:
+            o_end += 1
+        next_other = others[o_end][0] if o_end < len(others) else len(replies) + len(others)
+        r_end = r
+        while r_end < len(replies) and replies[r_end][0] < next_other:
+            r_end += 1
+        runs.append((replies[r:r_end], others[o:o_end]))
+        r, o = r_end, o_end
+    return runs
 
 
 def _plain_reply(submission: Submission) -> ResponseCaptured | None:

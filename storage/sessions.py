@@ -7,6 +7,7 @@ answers and turnout, a person's self-paced desk, and the content versions sessio
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +61,14 @@ class Sessions(RepositoryBase):
             now = datetime.now(UTC)
             (applied,) = await apply_submissions(conn, [submission], now, self._marks)
         return applied
+
+    async def submit_once(
+        self, message: MessageRef | None, captures: Sequence[Capture]
+    ) -> asyncio.Future[bool]:
+        """Commit captures as ``apply_once`` does; the outcome, already known."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        done.set_result(await self.apply_once(message, captures))
+        return done
 
     async def live_sessions(self) -> list[SessionState]:
         """Return every running or paused session, to resume after a restart."""

@@ -165,10 +165,19 @@ class QueuedRepository(Repository):
 
         Returns only after the commit, so a platform may acknowledge the update then.
         """
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[bool] = loop.create_future()
+        return await (await self.submit_once(message, captures))
+
+    async def submit_once(
+        self, message: MessageRef | None, captures: Sequence[Capture]
+    ) -> asyncio.Future[bool]:
+        """Queue captures as ``apply_once`` commits them; once queued, the commit's outcome.
+
+        Submissions are committed in the order they are queued: the next may be queued before
+        the last one's commit, and ride in the same batch.
+        """
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         await self._put(_Job(Submission(message, tuple(captures)), done))
-        return await done
+        return done
 
     async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
         """Erase a person after every capture submitted before (a later one cannot undo it)."""

@@ -23,10 +23,14 @@ def test_capture_benchmark_stores_every_reply_it_counts() -> None:
     out = run(
         "bench/capture_bench.py",
         "--groups", "4", "--people", "3", "--messages", "600",
-        "--rate", "200", "--paced-seconds", "0.5", "--json",
+        "--rate", "200", "--paced-seconds", "0.5", "--console", "300", "--json",
     )  # fmt: skip
     results = json.loads(out[out.index("{") :])
     assert results["raw"]["messages"] == 600
+    # One busy group through the console: every reply line acknowledged, in fewer commits.
+    assert results["console"]["messages"] == 300
+    assert results["console"]["stored"] == 300
+    assert re.search(r"One group of 3 through the console, 300 replies: [\d,]+ replies/s", out)
     assert results["sqlite"]["messages"] == 600
     assert results["sqlite"]["paced"]["messages"] == 100
     assert results["sqlite"]["rate"] > 0

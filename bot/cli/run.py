@@ -144,13 +144,13 @@ async def run_console(
                 "'NAME: text' to speak, 'NAME> text' to write privately; Ctrl-D ends."
             )
 
-    async def handle(event: Event) -> None:
+    async def submit(event: Event) -> asyncio.Future[None]:
         if scheduling is not None:
             # Shielded: a signal stops the console, not the scheduler's start, which run stops.
             await asyncio.shield(scheduling)
-        await app.service.handle(event)
+        return await app.service.submit(event)
 
-    feeding = console.feed(lines, handle, app.service.clock, echo, options.acknowledge)
+    feeding = console.feed(lines, submit, app.service.clock, echo, options.acknowledge)
     # On SIGINT/SIGTERM the console stops reading; app.close() then commits what is queued.
     signalled = await until_signalled(feeding)
     await console.stop()

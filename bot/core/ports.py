@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
@@ -57,6 +58,16 @@ class Store(Protocol):
         """Write captures in one transaction unless ``message`` was handled before.
 
         Returns whether they were written, once they are durably committed.
+        """
+
+    async def submit_once(
+        self, message: MessageRef | None, captures: Sequence[Capture]
+    ) -> asyncio.Future[bool]:
+        """Queue captures as ``apply_once`` writes them; once queued, what tells the outcome.
+
+        Awaited, the result says whether they were written, once they are durably committed.
+        Captures one caller queues are committed in the order it queued them, so that caller
+        may decide its next event before the last one's commit.
         """
 
     async def consent(self, person: PersonRef, group: GroupRef) -> ConsentRecord | None:

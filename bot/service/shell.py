@@ -5,9 +5,10 @@ The effects a transition asks for beyond its actions are carried out by ``bot.se
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -19,7 +20,7 @@ from bot.content.version import Version
 from bot.core import support
 from bot.core.actions import Action, SendPrivate, recipient
 from bot.core.answers import answering, origin_of
-from bot.core.captures import ConsentRecorded, SessionSaved
+from bot.core.captures import ConsentRecorded, ResponseCaptured, SessionSaved
 from bot.core.context import Actor, Context, Transition
 from bot.core.desk import SoloState
 from bot.core.dispatch import Dispatcher
@@ -103,6 +104,8 @@ class Service:
         self.languages = Languages(store, texts.languages | library.languages, policy.language)
         self.facts = Facts(store, self.roles, self.standing, self.languages)
         self._dispatch = Dispatcher()
+        # Per group, the last plain reply still to be committed and answered (see submit).
+        self._tails: dict[Hashable, asyncio.Future[None]] = {}
         self.intake = Intake(rules or IntakeRules())
         # Set by the scheduler from the cycles table; until a cycle exists, the default.
         self.cycle_id = policy.cycle_id
@@ -144,16 +147,29 @@ class Service:
             )
 
     async def handle(self, event: Event) -> None:
-        """Handle one event; one group's events are handled one at a time, in order.
+        """Handle one event; one group's events are decided one at a time, in order.
 
         Returns once what the event captured is durably committed (or was already, for a
-        redelivered message), so a platform may acknowledge the update then.
+        redelivered message) and its answers are sent, so a platform may acknowledge the
+        update then.
+        """
+        await (await self.submit(event))
+
+    async def submit(self, event: Event) -> asyncio.Future[None]:
+        """Decide an event in its group's turn and queue what it captured; its finish.
+
+        The future returned is done once the captures are durably committed (or were already)
+        and the event's answers sent, after those of the group's earlier events: a platform
+        acknowledges the event then, not before. A plain reply, which changes nothing the
+        next event is decided on, ends its turn once queued, so the group's next event is
+        decided while it waits in the writer's batch (group commit). Any other event (a
+        session moved, a consent given, an effect) is committed and answered within its turn.
         """
         key = event.group if event.group is not None else event.person
         async with self._dispatch.turn(key):
-            await self._handle(event)
+            return await self._handle(event, key)
 
-    async def _handle(self, raw: Event) -> None:
+    async def _handle(self, raw: Event, key: Hashable) -> asyncio.Future[None]:
         # What is said to the person who acted answers their event (the core names it).
         answer = partial(self._answer, origin_of(raw))
         event, original_length = self.intake.admit(raw)
@@ -169,8 +185,9 @@ class Service:
         verdict = self.intake.limit(event, actor)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
+                await self._settled(key)
                 await answer(self.intake.slow_down(actor, self.texts, language))
-            return
+            return _finished()
         ctx = Context(
             self.library,
             self.texts,
@@ -188,22 +205,111 @@ class Service:
         transition, coped = self.intake.step(state, event, gated, actor, ctx, original_length)
         remember = coped and transition.remember
         message = arrived if remember else None
+        if _plain(transition, state):
+            committed = await self.store.submit_once(message, transition.captures)
+            previous = self._tails.get(key)
+            finish: asyncio.Future[None]
+            if transition.actions or self.observers:
+                finish = asyncio.ensure_future(
+                    self._finish(key, previous, committed, event, transition, actor, ctx, answer)
+                )
+            else:  # nothing to answer: no task, only the commit, after the earlier events
+                finish = self._follow(key, previous, committed, event, transition)
+            self._tails[key] = finish
+            return finish
+        await self._settled(key)
         if not await self._commit(transition, message):
             log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
-            return
+            return _finished()
         if actor.facilitator and transition.state != state:
             await self.roles.steered(transition, person, ctx.now)
+        await self._acknowledge(event, transition, actor, ctx, answer)
+        return _finished()
+
+    async def _finish(
+        self,
+        key: Hashable,
+        previous: asyncio.Future[None] | None,
+        committed: asyncio.Future[bool],
+        event: Event,
+        transition: Transition,
+        actor: Actor,
+        ctx: Context,
+        answer: Perform,
+    ) -> None:
+        """After its commit and the group's earlier events, answer a plain reply."""
+        try:
+            if previous is not None and not previous.done():
+                await asyncio.wait((previous,))
+            if await committed:
+                await self._acknowledge(event, transition, actor, ctx, answer)
+            else:
+                log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
+        finally:
+            if self._tails.get(key) is asyncio.current_task():
+                del self._tails[key]
+
+    def _follow(
+        self,
+        key: Hashable,
+        previous: asyncio.Future[None] | None,
+        committed: asyncio.Future[bool],
+        event: Event,
+        transition: Transition,
+    ) -> asyncio.Future[None]:
+        """The finish of a plain reply with nothing to answer: its commit, after the earlier.
+
+        ``_finish`` without a task: this is the path of nearly every reply of a busy group.
+        """
+        finish: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done(_: object) -> None:
+            if previous is not None and not previous.done():
+                previous.add_done_callback(done)
+                return
+            if self._tails.get(key) is finish:
+                del self._tails[key]
+            if finish.done():  # whoever awaited it was cancelled; the commit stands
+                return
+            if committed.cancelled():
+                finish.cancel()
+            elif (error := committed.exception()) is not None:
+                finish.set_exception(error)
+            else:
+                if committed.result():
+                    self._handled(event, transition)
+                else:
+                    log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
+                finish.set_result(None)
+
+        committed.add_done_callback(done)
+        return finish
+
+    def _handled(self, event: Event, transition: Transition) -> None:
         if log.isEnabledFor(logging.INFO):  # skip building the fields: this runs per message
+            state = transition.state
             log.info(
                 "event handled",
                 extra={
                     "kind": type(event).__name__,
-                    "group": group.chat_id if group else None,
-                    "session": transition.state.session_id if transition.state else None,
-                    "step": transition.state.step_index if transition.state else None,
+                    "group": state.group.chat_id if state else None,
+                    "session": state.session_id if state else None,
+                    "step": state.step_index if state else None,
                     "captures": len(transition.captures),
                 },
             )
+
+    async def _settled(self, key: Hashable) -> None:
+        """Wait until the group's earlier events are committed and answered."""
+        previous = self._tails.get(key)
+        if previous is not None and not previous.done():
+            await asyncio.wait((previous,))
+
+    async def _acknowledge(
+        self, event: Event, transition: Transition, actor: Actor, ctx: Context, answer: Perform
+    ) -> None:
+        """Once a transition is committed: its answers, effects, and the observers told."""
+        self._handled(event, transition)
         for effect in transition.effects:
             if isinstance(effect, Invited):  # remembered before it is sent: sent once
                 await self.standing.invite(effect.person, effect.group, ctx.now)
@@ -290,3 +396,22 @@ class Service:
         if missing:
             self._versions.update(await self.store.content_versions(missing))
         return {d: self._versions[d] for d in wanted if d in self._versions}
+
+
+def _plain(transition: Transition, before: SessionState | None) -> bool:
+    """Whether a transition only captures replies: nothing the next event is decided on moves.
+
+    Such an event need not hold its group's turn while its captures are committed.
+    """
+    return (
+        bool(transition.captures)
+        and transition.state is before
+        and not transition.effects
+        and all(type(c) is ResponseCaptured for c in transition.captures)
+    )
+
+
+def _finished() -> asyncio.Future[None]:
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    return done

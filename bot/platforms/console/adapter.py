@@ -16,6 +16,7 @@ import re
 import secrets
 import sys
 import threading
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +47,9 @@ EDIT = re.compile(rf"^{NAME} edits (?P<line>\d+):\s?(?P<text>.*)$")
 DELETE = re.compile(rf"^{NAME} deletes (?P<line>\d+)\s*$")
 LOCALE = re.compile(rf"^{NAME}'s locale is (?P<locale>[A-Za-z0-9_-]+)\s*$")
 SAY = re.compile(rf"^{NAME}(?P<mark>[:>])\s?(?P<text>.*)$")
+# Lines decided while earlier ones still wait for their commit: enough to fill the writer's
+# batches, few enough that a failure stops the feed soon after the line that failed.
+AHEAD = 1000
 
 
 class ConsoleError(ValueError):
@@ -169,16 +173,31 @@ class ConsolePlatform:
     async def feed(
         self,
         lines: AsyncIterable[str],
-        handle: Callable[[Event], Awaitable[None]],
+        submit: Callable[[Event], Awaitable[asyncio.Future[None]]],
         clock: Callable[[], datetime],
         echo: bool,
         acknowledge: bool = False,
     ) -> None:
         """Handle each line in order; echo it first when the input is scripted.
 
-        With ``acknowledge``, ``[ack N]`` is printed once line N's event is handled and what it
-        captured is committed, so a program feeding the console knows what is safe.
+        ``submit`` decides a line's event and returns its finish (see ``Service.submit``): the
+        next line is decided while the last one's captures wait for their commit, at most
+        ``AHEAD`` lines ahead. With ``acknowledge``, ``[ack N]`` is printed once line N's
+        event is finished, what it captured committed, and lines before it acknowledged, so a
+        program feeding the console knows what is safe.
         """
+        waiting: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+        def settle(_: object = None) -> None:
+            while waiting and waiting[0][1].done():
+                head = waiting[0][1]
+                if head.cancelled() or head.exception() is not None:
+                    return  # raised by the feed, below; nothing after it is acknowledged
+                number = waiting.popleft()[0]
+                if acknowledge:
+                    self.out.write(f"[ack {number}]\n")
+                    self.out.flush()
+
         number = 0
         async for line in lines:
             number += 1
@@ -191,10 +210,16 @@ class ConsolePlatform:
                 continue
             if echo:
                 self.out.write(f"{line.rstrip()}\n")
-            await handle(event)
-            if acknowledge:
-                self.out.write(f"[ack {number}]\n")
-                self.out.flush()
+            finish = await submit(event)
+            waiting.append((number, finish))
+            finish.add_done_callback(settle)
+            settle()
+            while waiting and (len(waiting) >= AHEAD or waiting[0][1].done()):
+                await waiting[0][1]  # raises the failure of a line, if it failed
+                settle()
+        while waiting:
+            await waiting[0][1]
+            settle()
 
 
 def _with_buttons(action: SendText) -> str:
