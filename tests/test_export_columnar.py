@@ -2,6 +2,7 @@
 
 import sqlite3
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -13,7 +14,7 @@ from exporters.redact import Redactor
 from storage._export import REPLY_BATCH_NAMES
 from storage.datasets import Datasets
 from storage.db import make_engine
-from storage.keystore import KeyStore
+from storage.keystore import KeyGone, KeyStore
 from storage.repositories import Repository
 from tests.support.capture import STORE_KEY
 from tests.support.export_cycle import cycle_captures
@@ -138,3 +139,25 @@ async def test_a_batch_of_replies_holds_what_the_rows_hold_and_names_people_as_t
     ]
     assert by_column == expected
     assert len({reply["pseudonym"] for reply in by_column}) > 1
+
+
+def test_a_page_of_texts_opens_as_each_text_does_and_fails_closed(tmp_path: Path) -> None:
+    writer = KeyStore(tmp_path / "keys")
+    writer.ensure([1, 2])
+    old = writer.seal(1, "OLD", b"place")
+    reader = KeyStore(writer.path)  # another process, whose cache goes stale
+    reader.preload([1, 2])
+    writer.destroy([1])
+    writer.ensure([1])  # the id given again: a new key
+    new, bob = writer.seal(1, "NEW", b"place"), writer.seal(2, "BOB", b"place")
+    assert reader.open_all([1, 2], [new, bob], [b"place", b"place"]) == ["NEW", "BOB"]
+    altered = bob[:-4] + ("AAAA" if not bob.endswith("AAAA") else "BBBB")
+    for person, value, place in [
+        (1, old, b"place"),  # its key destroyed
+        (2, bob, b"another place"),  # moved
+        (2, altered, b"place"),
+        (2, "BOB", b"place"),  # never sealed
+        (3, bob, b"place"),  # no key at all
+    ]:
+        with pytest.raises(KeyGone):
+            reader.open_all([2, person], [bob, value], [b"place", place])
