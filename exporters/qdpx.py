@@ -27,6 +27,7 @@ from exporters.writer import Ending, Replies, SessionPart, Start, Writer
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_END = "</PlainTextSelection>"
 _TYPES = {bool: "Boolean", str: "Text", datetime: "DateTime"}
 _ELEMENTS = {"Boolean": "BooleanValue", "Text": "TextValue", "DateTime": "DateTimeValue"}
 
@@ -197,8 +198,7 @@ class Qdpx(Writer):
             )
         self._sources.write(
             f'<PlainTextSelection guid="{self._prefix}-0001-{number}" name="reply {response_id}" '
-            f'startPosition="{start}" endPosition="{end}"{self._stamp}>{coding}'
-            "</PlainTextSelection>"
+            f'startPosition="{start}" endPosition="{end}"{self._stamp}>{coding}{_END}'
         )
         if speaker is not None and speaker in self._cases:
             self._cases[speaker][2].append(response_id)
@@ -233,8 +233,11 @@ class Qdpx(Writer):
                 out.write("<Sources>")
                 self._sources.seek(0)
                 if len(self._themed):
+                    numbered = re.compile(
+                        f'<PlainTextSelection guid="{self._prefix}-0001-([0-9a-f]{{12}})"'
+                    )
                     for line in self._sources:
-                        out.write(self._selection.sub(self._theme_coding, line.rstrip("\n")))
+                        out.write(self._theme_codings(line.rstrip("\n"), numbered))
                 else:
                     shutil.copyfileobj(self._sources, out)
                 out.write("</Sources>")
@@ -243,25 +246,31 @@ class Qdpx(Writer):
         self._zip.close()
         return {}
 
-    @property
-    def _selection(self) -> re.Pattern[str]:
-        return re.compile(
-            f'(<PlainTextSelection guid="{self._prefix}-0001-([0-9a-f]{{12}})"[^>]*>.*?)'
-            "(</PlainTextSelection>)"
-        )
+    def _theme_codings(self, source: str, numbered: re.Pattern[str]) -> str:
+        """A source's line with each themed reply's selection coded with its theme.
 
-    def _theme_coding(self, found: re.Match[str]) -> str:
-        number = int(found[2], 16)
-        at = int(np.searchsorted(self._themed, number))
-        if at == len(self._themed) or self._themed[at] != number:
-            return found[0]
-        code = self._theme_guids[int(self._theme_of[at])]
-        self.counts["codings"] += 1
-        coding = (
-            f'<Coding guid="{self._numbered(3, number)}" creatingUser="{self._user}">'
-            f'<CodeRef targetGUID="{code}"/></Coding>'
-        )
-        return f"{found[1]}{coding}{found[3]}"
+        The replies' numbers are looked up among the themed ones together, a source at a time.
+        """
+        numbers = np.array([int(n, 16) for n in numbered.findall(source)], np.int64)
+        if not len(numbers):
+            return source
+        at = np.minimum(np.searchsorted(self._themed, numbers), len(self._themed) - 1)
+        themes = np.where(self._themed[at] == numbers, self._theme_of[at], -1).tolist()
+        parts = source.split(_END)
+        if len(parts) != len(themes) + 1:
+            raise RuntimeError("a source's selections and their numbers do not match")
+        self.counts["codings"] += sum(theme >= 0 for theme in themes)
+        user, guids, coded = self._user, self._theme_guids, []
+        for part, number, theme in zip(parts, numbers.tolist(), themes, strict=False):
+            coded.append(part)
+            if theme >= 0:
+                coded.append(
+                    f'<Coding guid="{self._numbered(3, number)}" creatingUser="{user}">'
+                    f'<CodeRef targetGUID="{guids[theme]}"/></Coding>'
+                )
+            coded.append(_END)
+        coded.append(parts[-1])
+        return "".join(coded)
 
     def _write_cases(self, out: _Utf8) -> None:
         if not self._cases:
