@@ -9,14 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exporters.cycle_read import read_cycle
+from exporters.parquet_tables import arrow_schema
 from exporters.pseudonymise import Naming, Pseudonymiser
 from exporters.redact import Redactor
+from exporters.reply_page import Steps, reply_page
+from exporters.schema import tables_for
 from storage._export import REPLY_BATCH_NAMES
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.keystore import KeyGone, KeyStore
 from storage.repositories import Repository
-from tests.support.capture import STORE_KEY
+from tests.support.capture import LIBRARY, STORE_KEY
 from tests.support.export_cycle import cycle_captures
 
 # Pieces a reply may hold: every kind of detail, near misses, and plain words and digits.
@@ -161,3 +165,34 @@ def test_a_page_of_texts_opens_as_each_text_does_and_fails_closed(tmp_path: Path
     ]:
         with pytest.raises(KeyGone):
             reader.open_all([2, person], [bob, value], [b"place", place])
+
+
+async def test_a_page_gives_each_reply_its_time_and_day_in_utc(migrated_url: str) -> None:
+    engine = make_engine(migrated_url)
+    try:
+        await Repository(engine, STORE_KEY).apply(cycle_captures())
+        datasets = Datasets(engine, batch_size=3)
+        read = await read_cycle(datasets, LIBRARY, "c1")
+        known = {session.session_id: session for session in read.sessions}
+        batches = [batch async for batch in datasets.reply_batches(read.sessions)]
+    finally:
+        await engine.dispose()
+    responses = next(t for t in tables_for("research") if t.name == "responses")
+    naming = Naming(Pseudonymiser(b"k" * 32), public=False)
+    times = []
+    for batch in batches:
+        page = reply_page(
+            batch,
+            known,
+            naming,
+            Redactor(),
+            Steps(read.codebook, {}),
+            lambda person, group: True,
+            0,
+            arrow_schema(responses),
+        )
+        posted = batch.columns.column("posted_at").to_pylist()
+        assert page.days == [at.date() for at in posted]
+        assert page.posted_at == [at.replace(tzinfo=None) for at in posted]
+        times += posted
+    assert len({(at.hour, at.minute) for at in times}) > 1
