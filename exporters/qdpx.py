@@ -173,35 +173,42 @@ class Qdpx(Writer):
     def replies(self, batch: Replies) -> None:
         """Replies, each coded with its step's code and linked to its speaker's case.
 
-        ``refs`` are reply ids, or a public export's quote numbers.
+        ``refs`` are reply ids, or a public export's quote numbers. A batch's text and
+        selections are written at once.
         """
-        for ref, step, speaker, text in zip(
+        if self._source is None:
+            raise RuntimeError("open a source before writing to it")
+        prefix, user, stamp, codes, cases = (
+            self._prefix, self._user, self._stamp, self._codes, self._cases
+        )  # fmt: skip
+        position, selections, coded = self._position, [], 0
+        for response_id, step, speaker, text in zip(
             batch.refs, batch.steps, batch.speakers, batch.texts, strict=True
         ):
-            self._reply(ref, step, speaker, text)
-
-    def _reply(
-        self, response_id: int, step: tuple[str, str], speaker: str | None, text: str
-    ) -> None:
-        label = f"{speaker or 'A participant'}: "
-        start = self._position + len(label)
-        end = start + len(text)
-        self.write(f"{label}{text}\n")
-        number = f"{response_id:012x}"
-        code = self._codes.get(step)
-        coding = ""
-        if code is not None:
-            self.counts["codings"] += 1
-            coding = (
-                f'<Coding guid="{self._prefix}-0002-{number}" creatingUser="{self._user}">'
-                f'<CodeRef targetGUID="{code}"/></Coding>'
+            label = f"{speaker or 'A participant'}: "
+            start = position + len(label)
+            end = start + len(text)
+            position = end + 1
+            self._text.append(f"{label}{text}\n")
+            number = f"{response_id:012x}"
+            code = codes.get(step)
+            coding = ""
+            if code is not None:
+                coded += 1
+                coding = (
+                    f'<Coding guid="{prefix}-0002-{number}" creatingUser="{user}">'
+                    f'<CodeRef targetGUID="{code}"/></Coding>'
+                )
+            selections.append(
+                f'<PlainTextSelection guid="{prefix}-0001-{number}" name="reply {response_id}" '
+                f'startPosition="{start}" endPosition="{end}"{stamp}>{coding}{_END}'
             )
-        self._sources.write(
-            f'<PlainTextSelection guid="{self._prefix}-0001-{number}" name="reply {response_id}" '
-            f'startPosition="{start}" endPosition="{end}"{self._stamp}>{coding}{_END}'
-        )
-        if speaker is not None and speaker in self._cases:
-            self._cases[speaker][2].append(response_id)
+            case = cases.get(speaker) if speaker is not None else None
+            if case is not None:
+                case[2].append(response_id)
+        self._position = position
+        self.counts["codings"] += coded
+        self._sources.write("".join(selections))
 
     def end_session(self) -> None:
         """Finish the current source, if one is open."""
