@@ -1,7 +1,9 @@
 """The columnar export path: a batch of replies is redacted and opened as the row-wise path did."""
 
 import sqlite3
+import tempfile
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,6 +17,8 @@ from exporters.pseudonymise import Naming, Pseudonymiser
 from exporters.redact import Redactor
 from exporters.reply_page import Steps, reply_page
 from exporters.schema import tables_for
+from exporters.transcripts import Transcripts
+from exporters.writer import Ending, Replies, SessionPart
 from storage._export import REPLY_BATCH_NAMES
 from storage.datasets import Datasets
 from storage.db import make_engine
@@ -196,3 +200,25 @@ async def test_a_page_gives_each_reply_its_time_and_day_in_utc(migrated_url: str
         assert page.posted_at == [at.replace(tzinfo=None) for at in posted]
         times += posted
     assert len({(at.hour, at.minute) for at in times}) > 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="a \x00\n*_<>#|`\\"), max_size=6))
+def test_a_run_of_replies_reads_in_its_transcript_as_each_reply_written_alone(
+    texts: list[str],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        written = []
+        for runs in ([texts], [[text] for text in texts]):
+            transcripts = Transcripts(Path(folder) / str(len(written)))
+            transcripts.session(SessionPart("s", "g", "c1", "x", "1", None, None, None))
+            for run in runs:
+                at = [datetime(2025, 3, 1, 18, 5)] * len(run)
+                transcripts.replies(
+                    Replies([1] * len(run), [("x", "q")] * len(run), ["p"] * len(run), run, at,
+                            [False] * len(run))
+                )  # fmt: skip
+            transcripts.finish(Ending([], {}))
+            written.append(transcripts.files[0].read_text(encoding="utf-8"))
+    assert written[0] == written[1]
+    assert written[0].count("- **p** at 18:05: ") == len(texts)
