@@ -27,6 +27,7 @@ from exporters.writer import Ending, Replies, SessionPart, Start, Writer
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_END = "</PlainTextSelection>"
 _TYPES = {bool: "Boolean", str: "Text", datetime: "DateTime"}
 _ELEMENTS = {"Boolean": "BooleanValue", "Text": "TextValue", "DateTime": "DateTimeValue"}
 
@@ -172,36 +173,42 @@ class Qdpx(Writer):
     def replies(self, batch: Replies) -> None:
         """Replies, each coded with its step's code and linked to its speaker's case.
 
-        ``refs`` are reply ids, or a public export's quote numbers.
+        ``refs`` are reply ids, or a public export's quote numbers. A batch's text and
+        selections are written at once.
         """
-        for ref, step, speaker, text in zip(
+        if self._source is None:
+            raise RuntimeError("open a source before writing to it")
+        prefix, user, stamp, codes, cases = (
+            self._prefix, self._user, self._stamp, self._codes, self._cases
+        )  # fmt: skip
+        position, selections, coded = self._position, [], 0
+        for response_id, step, speaker, text in zip(
             batch.refs, batch.steps, batch.speakers, batch.texts, strict=True
         ):
-            self._reply(ref, step, speaker, text)
-
-    def _reply(
-        self, response_id: int, step: tuple[str, str], speaker: str | None, text: str
-    ) -> None:
-        label = f"{speaker or 'A participant'}: "
-        start = self._position + len(label)
-        end = start + len(text)
-        self.write(f"{label}{text}\n")
-        number = f"{response_id:012x}"
-        code = self._codes.get(step)
-        coding = ""
-        if code is not None:
-            self.counts["codings"] += 1
-            coding = (
-                f'<Coding guid="{self._prefix}-0002-{number}" creatingUser="{self._user}">'
-                f'<CodeRef targetGUID="{code}"/></Coding>'
+            label = f"{speaker or 'A participant'}: "
+            start = position + len(label)
+            end = start + len(text)
+            position = end + 1
+            self._text.append(f"{label}{text}\n")
+            number = f"{response_id:012x}"
+            code = codes.get(step)
+            coding = ""
+            if code is not None:
+                coded += 1
+                coding = (
+                    f'<Coding guid="{prefix}-0002-{number}" creatingUser="{user}">'
+                    f'<CodeRef targetGUID="{code}"/></Coding>'
+                )
+            selections.append(
+                f'<PlainTextSelection guid="{prefix}-0001-{number}" name="reply {response_id}" '
+                f'startPosition="{start}" endPosition="{end}"{stamp}>{coding}{_END}'
             )
-        self._sources.write(
-            f'<PlainTextSelection guid="{self._prefix}-0001-{number}" name="reply {response_id}" '
-            f'startPosition="{start}" endPosition="{end}"{self._stamp}>{coding}'
-            "</PlainTextSelection>"
-        )
-        if speaker is not None and speaker in self._cases:
-            self._cases[speaker][2].append(response_id)
+            case = cases.get(speaker) if speaker is not None else None
+            if case is not None:
+                case[2].append(response_id)
+        self._position = position
+        self.counts["codings"] += coded
+        self._sources.write("".join(selections))
 
     def end_session(self) -> None:
         """Finish the current source, if one is open."""
@@ -233,8 +240,11 @@ class Qdpx(Writer):
                 out.write("<Sources>")
                 self._sources.seek(0)
                 if len(self._themed):
+                    numbered = re.compile(
+                        f'<PlainTextSelection guid="{self._prefix}-0001-([0-9a-f]{{12}})"'
+                    )
                     for line in self._sources:
-                        out.write(self._selection.sub(self._theme_coding, line.rstrip("\n")))
+                        out.write(self._theme_codings(line.rstrip("\n"), numbered))
                 else:
                     shutil.copyfileobj(self._sources, out)
                 out.write("</Sources>")
@@ -243,25 +253,31 @@ class Qdpx(Writer):
         self._zip.close()
         return {}
 
-    @property
-    def _selection(self) -> re.Pattern[str]:
-        return re.compile(
-            f'(<PlainTextSelection guid="{self._prefix}-0001-([0-9a-f]{{12}})"[^>]*>.*?)'
-            "(</PlainTextSelection>)"
-        )
+    def _theme_codings(self, source: str, numbered: re.Pattern[str]) -> str:
+        """A source's line with each themed reply's selection coded with its theme.
 
-    def _theme_coding(self, found: re.Match[str]) -> str:
-        number = int(found[2], 16)
-        at = int(np.searchsorted(self._themed, number))
-        if at == len(self._themed) or self._themed[at] != number:
-            return found[0]
-        code = self._theme_guids[int(self._theme_of[at])]
-        self.counts["codings"] += 1
-        coding = (
-            f'<Coding guid="{self._numbered(3, number)}" creatingUser="{self._user}">'
-            f'<CodeRef targetGUID="{code}"/></Coding>'
-        )
-        return f"{found[1]}{coding}{found[3]}"
+        The replies' numbers are looked up among the themed ones together, a source at a time.
+        """
+        numbers = np.array([int(n, 16) for n in numbered.findall(source)], np.int64)
+        if not len(numbers):
+            return source
+        at = np.minimum(np.searchsorted(self._themed, numbers), len(self._themed) - 1)
+        themes = np.where(self._themed[at] == numbers, self._theme_of[at], -1).tolist()
+        parts = source.split(_END)
+        if len(parts) != len(themes) + 1:
+            raise RuntimeError("a source's selections and their numbers do not match")
+        self.counts["codings"] += sum(theme >= 0 for theme in themes)
+        user, guids, coded = self._user, self._theme_guids, []
+        for part, number, theme in zip(parts, numbers.tolist(), themes, strict=False):
+            coded.append(part)
+            if theme >= 0:
+                coded.append(
+                    f'<Coding guid="{self._numbered(3, number)}" creatingUser="{user}">'
+                    f'<CodeRef targetGUID="{guids[theme]}"/></Coding>'
+                )
+            coded.append(_END)
+        coded.append(parts[-1])
+        return "".join(coded)
 
     def _write_cases(self, out: _Utf8) -> None:
         if not self._cases:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -36,6 +37,16 @@ def microseconds(at: datetime) -> int:
 def _spread(values: Sequence[object], indices: pa.Array, kind: pa.DataType) -> pa.Array:
     """One value per distinct key (``values``) given to each row by its key's index."""
     return pa.array(values, kind).take(indices)
+
+
+def _python(times: pa.Array, unit: str) -> list[Any]:
+    """UTC times as naive Python datetimes, or dates for ``datetime64[D]``.
+
+    Through NumPy: ``to_pylist`` makes each time zone-aware, at many times the cost.
+    """
+    return cast(
+        list[Any], times.to_numpy(zero_copy_only=False).astype(unit).astype(object).tolist()
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,7 @@ class ReplyPage:
     refs: list[int]
     speakers: list[str | None]
     texts: list[str]
+    # UTC, naive (made in bulk from the page's column).
     posted_at: list[datetime]
     edited: list[bool]
     step_rows: list[Step | None]
@@ -186,13 +198,13 @@ def reply_page(
         groups=groups,
         people=people,
         steps=keys,
-        days=posted.cast(pa.date32()).to_pylist(),
+        days=_python(posted, "datetime64[D]"),
         shown=np.flatnonzero(chosen),
         shown_before=np.concatenate(([0], np.cumsum(chosen))).astype(np.int64),
         refs=refs.to_pylist(),
         speakers=speakers.to_pylist(),
         texts=texts.to_pylist(),
-        posted_at=table["posted_at"].to_pylist(),
+        posted_at=_python(table["posted_at"], "datetime64[us]"),
         edited=pc.is_valid(table["edited_at"]).to_pylist(),
         step_rows=[f[0] for f, show in zip(found, chosen, strict=True) if show],
         table=pa.record_batch([table[f.name].cast(f.type) for f in schema], schema=schema),

@@ -68,6 +68,7 @@ class Replies:
     steps: list[tuple[str, str]] = field(default_factory=list)
     speakers: list[str | None] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    # UTC, naive (made in bulk from a page's column).
     posted: list[datetime] = field(default_factory=list)
     edited: list[bool] = field(default_factory=list)
 

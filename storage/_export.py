@@ -15,7 +15,7 @@ from storage._scopes import scope_flags, scopes_of
 from storage.db import release_cache
 from storage.keystore import KeyStore, keys_of
 from storage.records import ParticipantRow, ResponseRow, VoteRow, decode_options
-from storage.sealed import open_reply
+from storage.sealed import open_replies, open_reply
 from storage.tables import consents, groups, identities, responses, sessions, votes
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ def reply_batch(
 
     ``version`` gives the content version a person answered in a session (asked once for
     each session and person of the page). The keys of the page's people must be loaded
-    (``KeyStore.preload``); each text is opened here, the one step done row by row.
+    (``KeyStore.preload``); the texts are opened here, a page at a time.
     """
     import pyarrow as pa
 
@@ -261,12 +261,8 @@ def reply_batch(
         ids, session_ids, step_ids, message_ids, sealed, kinds, reply_to, posted, edited,
         languages, platforms, sealed_users, participants, message_platforms, chats,
     ) = (list(column) for column in zip(*rows, strict=True)) if rows else ([],) * 15  # fmt: skip
-    texts = [
-        open_reply(keys, p, (mp, chat, m), t)
-        for p, mp, chat, m, t in zip(
-            participants, message_platforms, chats, message_ids, sealed, strict=True
-        )
-    ]
+    messages = zip(message_platforms, chats, message_ids, strict=True)
+    texts = open_replies(keys, participants, messages, sealed)
     found: dict[int, PersonRef] = {}
     for participant, platform, sealed_user in zip(
         participants, platforms, sealed_users, strict=True

@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 from base64 import urlsafe_b64decode, urlsafe_b64encode
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -123,6 +123,29 @@ class KeyStore:
             except InvalidTag:
                 continue
         raise KeyGone("a text whose key is gone, or that was altered, cannot be read")
+
+    def open_all(
+        self, participants: Sequence[int], sealed: Sequence[str], contexts: Iterable[bytes]
+    ) -> list[str]:
+        """The texts of many sealed values (a page of replies), as ``open`` gives each one.
+
+        The keys should be cached (``preload``): a value whose cached key does not open it
+        goes through ``open``, which reads the key again and fails closed.
+        """
+        from cryptography.exceptions import InvalidTag
+
+        ciphers, start, texts = self._ciphers, len(PREFIX), []
+        for participant, value, place in zip(participants, sealed, contexts, strict=True):
+            cipher = ciphers.get(participant)
+            text = None
+            if cipher is not None and value.startswith(PREFIX):
+                try:
+                    raw = urlsafe_b64decode(value[start:])
+                    text = cipher.decrypt(raw[:_NONCE], raw[_NONCE:], place).decode("utf-8")
+                except (ValueError, InvalidTag):
+                    text = None
+            texts.append(self.open(participant, value, place) if text is None else text)
+        return texts
 
     def index(self, *parts: str) -> str:
         """A blind index of an identifier: its HMAC-SHA256 (hex) under the deployment's index key.

@@ -6,7 +6,7 @@ storage.keystore), so it cannot be moved to another row, column or person and st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from bot.core.ids import MessageRef
 from storage.keystore import KeyStore, context
@@ -61,6 +61,17 @@ def reflection(column: str, participant: int, session_id: str) -> bytes:
 def open_reply(keys: KeyStore, participant: int, message: tuple[str, str, str], text: str) -> str:
     """A stored reply's text; KeyGone if its person's key was destroyed."""
     return keys.open(participant, text, reply(participant, message))
+
+
+def open_replies(
+    keys: KeyStore,
+    participants: Sequence[int],
+    messages: Iterable[tuple[str, str, str]],
+    texts: Sequence[str],
+) -> list[str]:
+    """Stored replies' texts, a page at a time (``KeyStore.open_all``); as ``open_reply``."""
+    places = (reply(p, m) for p, m in zip(participants, messages, strict=True))
+    return keys.open_all(participants, texts, places)
 
 
 def open_earlier(keys: KeyStore, participant: int, response_id: int, text: str) -> str:

@@ -1,21 +1,30 @@
 """The columnar export path: a batch of replies is redacted and opened as the row-wise path did."""
 
 import sqlite3
+import tempfile
 from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exporters.cycle_read import read_cycle
+from exporters.parquet_tables import arrow_schema
 from exporters.pseudonymise import Naming, Pseudonymiser
 from exporters.redact import Redactor
+from exporters.reply_page import Steps, reply_page
+from exporters.schema import tables_for
+from exporters.transcripts import Transcripts
+from exporters.writer import Ending, Replies, SessionPart
 from storage._export import REPLY_BATCH_NAMES
 from storage.datasets import Datasets
 from storage.db import make_engine
-from storage.keystore import KeyStore
+from storage.keystore import KeyGone, KeyStore
 from storage.repositories import Repository
-from tests.support.capture import STORE_KEY
+from tests.support.capture import LIBRARY, STORE_KEY
 from tests.support.export_cycle import cycle_captures
 
 # Pieces a reply may hold: every kind of detail, near misses, and plain words and digits.
@@ -138,3 +147,78 @@ async def test_a_batch_of_replies_holds_what_the_rows_hold_and_names_people_as_t
     ]
     assert by_column == expected
     assert len({reply["pseudonym"] for reply in by_column}) > 1
+
+
+def test_a_page_of_texts_opens_as_each_text_does_and_fails_closed(tmp_path: Path) -> None:
+    writer = KeyStore(tmp_path / "keys")
+    writer.ensure([1, 2])
+    old = writer.seal(1, "OLD", b"place")
+    reader = KeyStore(writer.path)  # another process, whose cache goes stale
+    reader.preload([1, 2])
+    writer.destroy([1])
+    writer.ensure([1])  # the id given again: a new key
+    new, bob = writer.seal(1, "NEW", b"place"), writer.seal(2, "BOB", b"place")
+    assert reader.open_all([1, 2], [new, bob], [b"place", b"place"]) == ["NEW", "BOB"]
+    altered = bob[:-4] + ("AAAA" if not bob.endswith("AAAA") else "BBBB")
+    for person, value, place in [
+        (1, old, b"place"),  # its key destroyed
+        (2, bob, b"another place"),  # moved
+        (2, altered, b"place"),
+        (2, "BOB", b"place"),  # never sealed
+        (3, bob, b"place"),  # no key at all
+    ]:
+        with pytest.raises(KeyGone):
+            reader.open_all([2, person], [bob, value], [b"place", place])
+
+
+async def test_a_page_gives_each_reply_its_time_and_day_in_utc(migrated_url: str) -> None:
+    engine = make_engine(migrated_url)
+    try:
+        await Repository(engine, STORE_KEY).apply(cycle_captures())
+        datasets = Datasets(engine, batch_size=3)
+        read = await read_cycle(datasets, LIBRARY, "c1")
+        known = {session.session_id: session for session in read.sessions}
+        batches = [batch async for batch in datasets.reply_batches(read.sessions)]
+    finally:
+        await engine.dispose()
+    responses = next(t for t in tables_for("research") if t.name == "responses")
+    naming = Naming(Pseudonymiser(b"k" * 32), public=False)
+    times = []
+    for batch in batches:
+        page = reply_page(
+            batch,
+            known,
+            naming,
+            Redactor(),
+            Steps(read.codebook, {}),
+            lambda person, group: True,
+            0,
+            arrow_schema(responses),
+        )
+        posted = batch.columns.column("posted_at").to_pylist()
+        assert page.days == [at.date() for at in posted]
+        assert page.posted_at == [at.replace(tzinfo=None) for at in posted]
+        times += posted
+    assert len({(at.hour, at.minute) for at in times}) > 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="a \x00\n*_<>#|`\\"), max_size=6))
+def test_a_run_of_replies_reads_in_its_transcript_as_each_reply_written_alone(
+    texts: list[str],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        written = []
+        for runs in ([texts], [[text] for text in texts]):
+            transcripts = Transcripts(Path(folder) / str(len(written)))
+            transcripts.session(SessionPart("s", "g", "c1", "x", "1", None, None, None))
+            for run in runs:
+                at = [datetime(2025, 3, 1, 18, 5)] * len(run)
+                transcripts.replies(
+                    Replies([1] * len(run), [("x", "q")] * len(run), ["p"] * len(run), run, at,
+                            [False] * len(run))
+                )  # fmt: skip
+            transcripts.finish(Ending([], {}))
+            written.append(transcripts.files[0].read_text(encoding="utf-8"))
+    assert written[0] == written[1]
+    assert written[0].count("- **p** at 18:05: ") == len(texts)
