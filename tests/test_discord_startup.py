@@ -112,7 +112,7 @@ def test_dialogue_discord_sync_updates_the_commands_without_connecting(
     assert status == 0
     assert "Slash commands updated for servers 424242424242424242." in capsys.readouterr().out
     assert "PUT /applications/700000000000000001/guilds/424242424242424242/commands" in fake.calls
-    assert sorted(fake.synced) == ["consent", "dialogue", "mydata", "withdraw"]
+    assert sorted(fake.synced) == ["consent", "dialogue", "language", "mydata", "withdraw"]
     assert fake.identified == []
 
 

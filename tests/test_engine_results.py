@@ -225,7 +225,7 @@ def test_mydata_says_what_is_stored_in_the_catalogues_words(
                 group=ctx.t("mydata.a_group"),
                 scopes="participate",
                 version="v1",
-                when="2025-03-04",
+                when="4 Mar 2025",
             )
             in text.splitlines()
         )

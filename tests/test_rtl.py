@@ -72,6 +72,12 @@ def test_runs_of_the_other_direction_are_isolated_and_rtl_lines_start_with_rlm()
     )
 
 
+# Alice's English reply with an Arabic proverb, as /mydata shows it after the Arabic question.
+QUOTED_IN_ARABIC_LINE = (
+    f'{LRI}My grandmother says{PDI} "الصحة تاج على رؤوس الأصحاء" {LRI}and she is right{PDI}.'
+)
+
+
 def test_numbering_and_bullets_of_an_rtl_message_keep_to_its_lines() -> None:
     text = "\n".join(["هل توافق؟", *(f"{n}. {o}" for n, o in enumerate(arabic.OPTIONS, 1))])
     lines = for_display(text, "en").split("\n")
@@ -160,7 +166,9 @@ def test_the_console_shows_arabic_marked_and_stores_and_exports_it_unmarked(
     assert f"[group console] {RLM}{LRI}2{PDI}. {arabic.OPTIONS[1]}" in shown
     mine = [line for line in shown if line.startswith("[private to alice]")]
     assert any(f"{LRI}943 476 5919{PDI} ولا" in line for line in mine)
-    assert any(f'says "{RLI}الصحة تاج' in line for line in mine)
+    # /mydata names the Arabic question, so Alice's English reply sits in a right-to-left
+    # line: its English runs are isolated and the Arabic proverb she quoted stays whole.
+    assert any(QUOTED_IN_ARABIC_LINE in line for line in mine)
 
     research, public = tmp_path / "research", tmp_path / "public"
     for folder, profile in ((research, "research"), (public, "public")):
@@ -208,7 +216,7 @@ async def test_telegram_gets_arabic_html_marked_per_line_and_stores_it_unmarked(
     mine = texts_in(fake, g.alice)[-1]
     assert f"{LRI}943 476 5919{PDI} ولا" in mine
     assert f"{LRI}https://www.nhs.uk/your-nhs-data-matters/{PDI} قبل" in mine
-    assert f'says "{RLI}الصحة تاج على رؤوس الأصحاء{PDI}" and' in mine
+    assert QUOTED_IN_ARABIC_LINE in mine
     # Escaping still holds around the marks: the fake parsed every message Telegram would.
     assert all(parse_html(html) for html in sent)
 
@@ -243,5 +251,5 @@ async def test_discord_gets_arabic_markdown_marked_per_line_its_lists_still_list
     choice = next(text for text in shown if arabic.OPTIONS[0] in text).split("\n")
     assert f"1. {RLM}{arabic.OPTIONS[0]}" in choice
     assert f"{LRI}943 476 5919{PDI} ولا" in mine
-    assert f'says "{RLI}الصحة تاج على رؤوس الأصحاء{PDI}" and' in mine
+    assert QUOTED_IN_ARABIC_LINE in mine
     assert world.env.errors == []

@@ -238,7 +238,8 @@ async def test_reflections_and_feedback_reach_the_cycles_export_and_report(
     report = (tmp_path / "research" / "report.html").read_text(encoding="utf-8")
     assert "“Did you feel heard today?”: Yes 1; Partly 0" in report
     # Each reflection stands on its own, every answer under its question.
-    assert "<dt>What went well</dt><dd>The group warmed up fast; email me at [email]</dd>" in report
+    went_well = "The group warmed up fast; email me at [email]"
+    assert f'<dt>What went well</dt><dd dir="ltr">{went_well}</dd>' in report
     assert "fran@example.org" not in report
     assert not (tmp_path / "public" / "reflections.csv").exists()
     counted = csv_rows(tmp_path / "public" / "vote_counts.csv")

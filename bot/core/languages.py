@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-
-from babel import Locale, UnknownLocaleError
-from babel.core import negotiate_locale
+from typing import TYPE_CHECKING
 
 from bot.core.actions import Button, SendText
 from bot.core.captures import LanguageChosen, SessionSaved
 from bot.core.context import Actor, Context, Transition, private, reply
 from bot.core.state import SessionState
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 COMMAND = "language"
 # Variants of a language the bot may speak (BCP 47 private use): their names are catalogue
@@ -28,6 +29,8 @@ VARIANTS = frozenset({"easy"})
 
 def babel_locale(code: str) -> Locale | None:
     """The Babel locale of a language code (``en-easy`` speaks as ``en``), or None if unknown."""
+    from babel import Locale, UnknownLocaleError  # when a language is named: not at start
+
     base, _, variant = code.partition("-")
     try:
         return Locale.parse(base if variant in VARIANTS else code, sep="-")
@@ -54,6 +57,8 @@ def negotiate(hint: str | None, available: Iterable[str]) -> str | None:
     """The available language that best fits a platform's locale (``bn-BD``, ``pt_BR``)."""
     if not hint:
         return None
+    from babel.core import negotiate_locale  # when a platform names a locale: not at start
+
     # Variants are chosen, never guessed from a locale.
     plain = sorted(code for code in available if code.partition("-")[2] not in VARIANTS)
     return negotiate_locale([hint.replace("_", "-").lower()], plain, sep="-")
