@@ -1,44 +1,47 @@
-"""A tiny Bengali test catalogue and consent text: not the shipped translation (that is its own
-work), just enough to tell which language each message went out in (each starts "BN")."""
+"""Telling Bengali from English in what the bot said, with the shipped catalogue and content.
+
+A text is Bengali when it has a letter of the Bengali script (U+0980-U+09FF) and English when it
+has Latin letters and no Bengali ones; digits, punctuation and blank lines are neither, so they
+fit either language.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from collections.abc import Iterable
 
 from bot.content.models import ConsentText
-from bot.content.scopes import SCOPES
 from bot.texts import Catalogue
+from tests.support.capture import LIBRARY
 
-BN = {
-    "consent.header": "BN সম্মতি (সংস্করণ {version})",
-    "consent.agreed": "BN ধন্যবাদ: {scopes}",
-    "language.chosen": "BN এখন থেকে {name}",
-    "language.session_set": "BN এই সেশন এখন {name}",
-    "mydata.header": "BN আপনার তথ্য:",
-    "mydata.language": "BN আপনার ভাষা: {name}",
-    "session.ended": "BN সেশন শেষ",
-    "step.choice_hint": "BN একটি উত্তর বেছে নিন",
-    "withdraw.ask": "BN প্রত্যাহার?",
-}
-BN_CONSENT = ConsentText(
-    language="bn",
-    version="bn-1",
-    intro="BN আমরা আপনার উত্তর সংরক্ষণ করি।",
-    scopes={scope: f"BN {scope}" for scope in SCOPES},
-)
+BENGALI = re.compile(r"[\u0980-\u09FF]")
+LATIN = re.compile(r"[A-Za-z]")
+# The shipped Bengali consent: what Rani reads and what her consent records.
+BN_CONSENT: ConsentText = LIBRARY.consent_in("bn")
 
 
 def catalogue() -> Catalogue:
-    """The shipped catalogue and the Bengali test messages."""
-    english = dict(Catalogue.load()._messages["en"])  # noqa: SLF001 - the shipped messages
-    return Catalogue({"en": english, "bn": BN})
+    """The shipped catalogue: English and the Bengali translation."""
+    return Catalogue.load()
 
 
-def write_bn_consent(root: Path) -> None:
-    """``BN_CONSENT`` as prompts/consent/bn.toml under the content ``root``."""
-    scopes = "\n".join(f'{scope} = "{text}"' for scope, text in BN_CONSENT.scopes.items())
-    (root / "prompts" / "consent" / "bn.toml").write_text(
-        f'language = "bn"\nversion = "{BN_CONSENT.version}"\nintro = "{BN_CONSENT.intro}"\n'
-        f"[scopes]\n{scopes}\n",
-        encoding="utf-8",
-    )
+def is_bengali(text: str) -> bool:
+    """``text`` has a letter of the Bengali script."""
+    return BENGALI.search(text) is not None
+
+
+def is_english(text: str) -> bool:
+    """``text`` has Latin letters and no Bengali ones."""
+    return LATIN.search(text) is not None and not is_bengali(text)
+
+
+def language_of(text: str) -> str | None:
+    """``bn``, ``en``, or None for a text with no letters (digits, marks, blank)."""
+    if is_bengali(text):
+        return "bn"
+    return "en" if is_english(text) else None
+
+
+def not_in(language: str, texts: Iterable[str]) -> list[str]:
+    """The texts (with letters) that are not in ``language``: empty when all of them are."""
+    return [text for text in texts if language_of(text) not in (language, None)]
