@@ -97,16 +97,16 @@ def test_bengali_and_english_side_by_side_in_a_console_session(
 
     rani, alice = printed(out, "private to rani"), printed(out, "private to alice")
     assert [language_of(line) for line in rani].count("bn") > 20
-    assert not_in("bn", rani) == [], "Rani was sent English"
+    assert not (wrong := not_in("bn", rani)), "Rani was sent English:\n" + "\n".join(wrong)
     assert [language_of(line) for line in alice].count("en") > 20
-    assert not_in("en", alice) == [], "Alice was sent Bengali"
+    assert not (wrong := not_in("en", alice)), "Alice was sent Bengali:\n" + "\n".join(wrong)
 
     before, after = out.split(f"\n{SWITCH}\n")
     # Card sources are cited by their titles in the source language (the contract for cards).
     group_before = [line for line in printed(before, "group console") if not URL.search(line)]
     group_after = [line for line in printed(after, "group console") if not URL.search(line)]
-    assert not_in("en", group_before) == [], "the English session posted Bengali"
-    assert not_in("bn", group_after) == [], "the Bengali session posted English"
+    assert not (wrong := not_in("en", group_before)), "the English session posted Bengali:\n" + "\n".join(wrong)
+    assert not (wrong := not_in("bn", group_after)), "the Bengali session posted English:\n" + "\n".join(wrong)
 
     async def stored_consents() -> list[tuple[str, str]]:
         engine = make_engine(database_url)
