@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.content.scopes import SCOPES
 from storage.db import make_engine
 from storage.tables import consents
 from tests.support.capture import LIBRARY
@@ -76,11 +77,14 @@ TRANSCRIPT = [
 ]
 PRINTED = re.compile(r"^\[(?P<where>[^\]]+)\] (?P<text>.*)$")
 URL = re.compile(r"https?://")
+SCOPE_LIST = re.compile(rf"(?<=: )(?:{'|'.join(SCOPES)})(?:, (?:{'|'.join(SCOPES)}))*")
 
 
 def printed(out: str, where: str) -> list[str]:
     """The lines the console printed for ``where`` ("private to rani", "group console")."""
-    return [m["text"] for line in out.splitlines() if (m := PRINTED.match(line)) and m["where"] == where]
+    return [
+        m["text"] for line in out.splitlines() if (m := PRINTED.match(line)) and m["where"] == where
+    ]
 
 
 def test_bengali_and_english_side_by_side_in_a_console_session(
@@ -95,7 +99,9 @@ def test_bengali_and_english_side_by_side_in_a_console_session(
     assert "ERROR" not in run.stderr, run.stderr
     out = run.stdout
 
-    rani, alice = printed(out, "private to rani"), printed(out, "private to alice")
+    # The consent scopes are named by the words a person types to agree (/agree participate).
+    rani = [SCOPE_LIST.sub("", line) for line in printed(out, "private to rani")]
+    alice = printed(out, "private to alice")
     assert [language_of(line) for line in rani].count("bn") > 20
     assert not (wrong := not_in("bn", rani)), "Rani was sent English:\n" + "\n".join(wrong)
     assert [language_of(line) for line in alice].count("en") > 20
@@ -105,8 +111,12 @@ def test_bengali_and_english_side_by_side_in_a_console_session(
     # Card sources are cited by their titles in the source language (the contract for cards).
     group_before = [line for line in printed(before, "group console") if not URL.search(line)]
     group_after = [line for line in printed(after, "group console") if not URL.search(line)]
-    assert not (wrong := not_in("en", group_before)), "the English session posted Bengali:\n" + "\n".join(wrong)
-    assert not (wrong := not_in("bn", group_after)), "the Bengali session posted English:\n" + "\n".join(wrong)
+    assert not (wrong := not_in("en", group_before)), (
+        "the English session posted Bengali:\n" + "\n".join(wrong)
+    )
+    assert not (wrong := not_in("bn", group_after)), (
+        "the Bengali session posted English:\n" + "\n".join(wrong)
+    )
 
     async def stored_consents() -> list[tuple[str, str]]:
         engine = make_engine(database_url)

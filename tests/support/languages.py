@@ -2,7 +2,9 @@
 
 A text is Bengali when it has a letter of the Bengali script (U+0980-U+09FF) and English when it
 has Latin letters and no Bengali ones; digits, punctuation and blank lines are neither, so they
-fit either language.
+fit either language. ``language_of`` is stricter for a text with both: an English sentence that
+names a Bengali word ("This session is now in বাংলা.") is English, a Bengali one that names a
+command or "NHS" is Bengali; commands (``/agree participate``) are no words of either.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from tests.support.capture import LIBRARY
 
 BENGALI = re.compile(r"[\u0980-\u09FF]")
 LATIN = re.compile(r"[A-Za-z]")
+COMMAND = re.compile(r"/[a-z]+(?: [a-z0-9-]+)*")
+URL = re.compile(r"https?://\S+")
+GLOSS = re.compile(r"\([^()]*\)")
+PHRASE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,;]+[A-Za-z][A-Za-z'’-]*)+")
+WORD = re.compile(r"[\w\u0980-\u09FF]+")
 # The shipped Bengali consent: what Rani reads and what her consent records.
 BN_CONSENT: ConsentText = LIBRARY.consent_in("bn")
 
@@ -36,12 +43,33 @@ def is_english(text: str) -> bool:
 
 
 def language_of(text: str) -> str | None:
-    """``bn``, ``en``, or None for a text with no letters (digits, marks, blank)."""
-    if is_bengali(text):
-        return "bn"
-    return "en" if is_english(text) else None
+    """``bn`` or ``en``, whichever has more of the words; None for a text with no letters.
+
+    A tie goes to Bengali (a Bengali text may name an English word as often as its own).
+    """
+    words = WORD.findall(COMMAND.sub(" ", text))
+    bengali = sum(1 for w in words if is_bengali(w))
+    english = sum(1 for w in words if is_english(w))
+    if bengali == english == 0:
+        return None
+    return "bn" if bengali >= english else "en"
+
+
+def english_phrases(text: str) -> list[str]:
+    """Runs of two or more English words in ``text``, leaving out commands, web addresses and
+    glosses in brackets ("স্বাস্থ্য ও সেবা-যত্নের (health and care)")."""
+    bare = GLOSS.sub(" ", URL.sub(" ", COMMAND.sub(" ", text)))
+    return [m.group(0) for m in PHRASE.finditer(bare)]
 
 
 def not_in(language: str, texts: Iterable[str]) -> list[str]:
-    """The texts (with letters) that are not in ``language``: empty when all of them are."""
-    return [text for text in texts if language_of(text) not in (language, None)]
+    """The texts that are not wholly in ``language``: empty when all of them are.
+
+    Not English: any Bengali letter. Not Bengali: English words, and no Bengali ones, or a
+    phrase of English within the Bengali (an answer or question quoted from the source).
+    """
+    if language == "en":
+        return [text for text in texts if is_bengali(text)]
+    return [
+        text for text in texts if language_of(text) not in (language, None) or english_phrases(text)
+    ]
