@@ -17,13 +17,18 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.content.scopes import SCOPES
 from storage.db import make_engine
 from storage.tables import consents
 from tests.support.capture import LIBRARY
 from tests.support.cli import dialogue, write_config
 from tests.support.export_text import csv_rows
-from tests.support.languages import BN_CONSENT, language_of, not_in
+from tests.support.languages import (
+    BN_CONSENT,
+    language_of,
+    not_in,
+    without_scopes,
+    without_sources,
+)
 
 SWITCH = "facilitator: /language bn"
 TRANSCRIPT = [
@@ -76,8 +81,6 @@ TRANSCRIPT = [
     "alice> /mydata",
 ]
 PRINTED = re.compile(r"^\[(?P<where>[^\]]+)\] (?P<text>.*)$")
-URL = re.compile(r"https?://")
-SCOPE_LIST = re.compile(rf"(?<=: )(?:{'|'.join(SCOPES)})(?:, (?:{'|'.join(SCOPES)}))*")
 
 
 def printed(out: str, where: str) -> list[str]:
@@ -100,7 +103,7 @@ def test_bengali_and_english_side_by_side_in_a_console_session(
     out = run.stdout
 
     # The consent scopes are named by the words a person types to agree (/agree participate).
-    rani = [SCOPE_LIST.sub("", line) for line in printed(out, "private to rani")]
+    rani = [without_scopes(line) for line in printed(out, "private to rani")]
     alice = printed(out, "private to alice")
     assert [language_of(line) for line in rani].count("bn") > 20
     assert not (wrong := not_in("bn", rani)), "Rani was sent English:\n" + "\n".join(wrong)
@@ -109,8 +112,8 @@ def test_bengali_and_english_side_by_side_in_a_console_session(
 
     before, after = out.split(f"\n{SWITCH}\n")
     # Card sources are cited by their titles in the source language (the contract for cards).
-    group_before = [line for line in printed(before, "group console") if not URL.search(line)]
-    group_after = [line for line in printed(after, "group console") if not URL.search(line)]
+    group_before = without_sources(printed(before, "group console"))
+    group_after = without_sources(printed(after, "group console"))
     assert not (wrong := not_in("en", group_before)), (
         "the English session posted Bengali:\n" + "\n".join(wrong)
     )

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from bot.content.models import ConsentText
+from bot.content.scopes import SCOPES
 from bot.texts import Catalogue
 from tests.support.capture import LIBRARY
 
@@ -20,6 +21,9 @@ BENGALI = re.compile(r"[\u0980-\u09FF]")
 LATIN = re.compile(r"[A-Za-z]")
 COMMAND = re.compile(r"/[a-z]+(?: [a-z0-9-]+)*")
 URL = re.compile(r"https?://\S+")
+# A list of consent scopes after a colon ("ধন্যবাদ: participate, quote"): the words a person
+# types to agree (/agree participate), so the same in every language.
+SCOPE_LIST = re.compile(rf"(?<=: )(?:{'|'.join(SCOPES)})(?:, (?:{'|'.join(SCOPES)}))*")
 GLOSS = re.compile(r"\([^()]*\)")
 PHRASE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,;]+[A-Za-z][A-Za-z'’-]*)+")
 WORD = re.compile(r"[\w\u0980-\u09FF]+")
@@ -72,4 +76,22 @@ def not_in(language: str, texts: Iterable[str]) -> list[str]:
         return [text for text in texts if is_bengali(text)]
     return [
         text for text in texts if language_of(text) not in (language, None) or english_phrases(text)
+    ]
+
+
+def without_scopes(text: str) -> str:
+    """``text`` with any list of consent scopes after a colon left out."""
+    return SCOPE_LIST.sub("", text)
+
+
+# The titles of the shipped cards' sources: pages in English, cited by their own titles.
+SOURCES = frozenset(s.title for card in LIBRARY.cards.values() for s in card.sources)
+
+
+def without_sources(lines: Iterable[str]) -> list[str]:
+    """The lines that cite no source of a card (by its title or web address)."""
+    return [
+        line
+        for line in lines
+        if not URL.search(line) and not any(title in line for title in SOURCES)
     ]
