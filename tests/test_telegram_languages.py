@@ -96,7 +96,7 @@ async def test_bengali_and_english_side_by_side_in_a_telegram_session(
         assert len(to_rani) > 10 and len(to_alice) > 10
         assert not (wrong := not_in("bn", to_rani)), "Rani was sent English:\n" + "\n".join(wrong)
         assert not (wrong := not_in("en", to_alice)), "Alice was sent Bengali:\n" + "\n".join(wrong)
-        # Rani asks for the languages (the one place English may reach her): one button per language, each named in itself.
+        # Rani asks for the languages: a button for each, named in itself (so English here).
         rani.say_private("/language")
         await settle(fake)
         offer = last_with_buttons(fake, rani)
