@@ -18,9 +18,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.texts import Catalogue
+from exporters.dataset import ExportOptions, export_dataset
+from exporters.pseudonymise import Pseudonymiser
+from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.tables import consents, responses
-from tests.support.capture import LIBRARY
+from tests.support.capture import LIBRARY, STORE_KEY, at
+from tests.support.export_text import csv_rows
 from tests.support.languages import BN_CONSENT, not_in, without_scopes, without_sources
 from tests.support.telegram import act, last_with_buttons, running_bot, settle, telegram_settings
 from tests.support.telegram_fake import FakeBotApi
@@ -123,9 +127,18 @@ async def test_bengali_and_english_side_by_side_in_a_telegram_session(
                     select(consents.c.language, consents.c.text_hash).order_by(consents.c.id)
                 )
             ).all()
+        options = ExportOptions(out=tmp_path / "export", cycle_id=None, made_by="t", now=at(9))
+        await export_dataset(Datasets(engine), LIBRARY, Pseudonymiser(STORE_KEY), options)
     finally:
         await engine.dispose()
     assert list(replies) == ["bn", "en"] * len(REPLIES)
+    # The export keeps both languages' replies and records each one's language.
+    exported = {
+        r["text"]: r["reply_language"] for r in csv_rows(tmp_path / "export" / "responses.csv")
+    }
+    assert exported == {rani: "bn" for rani, _ in REPLIES.values()} | {
+        alice: "en" for _, alice in REPLIES.values()
+    }
     assert [tuple(row) for row in agreed] == [
         ("bn", BN_CONSENT.digest()),
         ("en", LIBRARY.consent_in("en").digest()),
