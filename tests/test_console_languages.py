@@ -77,6 +77,7 @@ TRANSCRIPT = [
     "alice: /vote heard 2",
     "facilitator: /next",  # close
     "facilitator: /end",
+    "facilitator> /summary post",  # what the group heard today, in the session's language
     "rani> /mydata",
     "alice> /mydata",
 ]
