@@ -81,6 +81,17 @@ TRANSCRIPT = [
     "rani> /mydata",
     "alice> /mydata",
 ]
+# After a restart: Rani withdraws; Mina's device says nothing, she chooses Bengali herself.
+LATER = [
+    "rani's locale is bn-BD",
+    "rani> /withdraw",
+    "rani> /withdraw confirm",
+    "rani> /mydata",
+    "mina> /language bn",
+    "mina> /help",
+    "mina> /mydata",
+    "mina: /vote 1",
+]
 PRINTED = re.compile(r"^\[(?P<where>[^\]]+)\] (?P<text>.*)$")
 
 
@@ -143,3 +154,12 @@ def test_bengali_and_english_side_by_side_in_a_console_session(
     assert replies == {
         text: "bn" if name == "rani" else "en" for name, text in typed if name != "facilitator"
     }
+
+    later = tmp_path / "later.txt"
+    later.write_text("\n".join(LATER) + "\n", encoding="utf-8")
+    run = dialogue(config, "run", "--transcript", str(later), env=env)
+    assert run.returncode == 0, run.stderr
+    for who in ("rani", "mina"):
+        said = printed(run.stdout, f"private to {who}")
+        assert len(said) >= 3, run.stdout
+        assert not (wrong := not_in("bn", said)), f"{who} was sent English:\n" + "\n".join(wrong)
