@@ -24,6 +24,7 @@ from tests.support.cli import dialogue, write_config
 from tests.support.export_text import csv_rows
 from tests.support.languages import (
     BN_CONSENT,
+    is_bengali,
     language_of,
     not_in,
     without_scopes,
@@ -132,6 +133,12 @@ def test_bengali_and_english_side_by_side_in_a_console_session(
     assert not (wrong := not_in("bn", group_after)), (
         "the Bengali session posted English:\n" + "\n".join(wrong)
     )
+
+    # The facilitator's own messages are English; Bengali reaches them only in the summary they
+    # review before it is posted, word for word what the Bengali group then reads.
+    facilitator = printed(out, "private to facilitator")
+    previewed = [line for line in facilitator if is_bengali(line)]
+    assert previewed and set(previewed) <= set(printed(after, "group console"))
 
     async def stored_consents() -> list[tuple[str, str]]:
         engine = make_engine(database_url)
