@@ -92,6 +92,10 @@ async def test_bengali_and_english_side_by_side_in_a_telegram_session(
             ):
                 await act(fake, who, chat, said)
         await act(fake, fran, chat, "/end")
+        posted = len(fake.messages_in(chat))
+        fran.say_private("/summary post")  # what the group heard, in the session's language
+        await settle(fake)
+        assert len(fake.messages_in(chat)) > posted
         for person in (rani, alice):
             person.say_private("/mydata")
         await settle(fake)
