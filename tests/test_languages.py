@@ -273,3 +273,36 @@ def test_an_unknown_language_is_refused_naming_the_ones_there_are() -> None:
     assert isinstance(told, SendPrivate)
     assert told.text == ctx.t("language.unknown", code="xx", languages="bn, en, en-easy")
     assert done.captures == ()
+
+
+def test_a_vote_in_an_english_session_is_thanked_with_the_answer_in_the_voters_language() -> None:
+    texts = catalogue()
+    fran = Actor(FRAN_CONSOLE, CONSOLE_GROUP, facilitator=True)
+    english = Context(LIBRARY, texts, T0, "c", "en")
+    started = engine.step(
+        SessionState(CONSOLE_GROUP),
+        cmd(FRAN_CONSOLE, CONSOLE_GROUP, "/start health-data-intro", "s"),
+        fran,
+        english,
+    )
+    assert started.state is not None and started.state.language == "en"
+    at_choice = engine.step(
+        started.state,
+        cmd(FRAN_CONSOLE, CONSOLE_GROUP, "/goto research-comfort", "g"),
+        fran,
+        english,
+    )
+    assert at_choice.state is not None
+    rani = Actor(RANI, CONSOLE_GROUP, frozenset({"participate"}))
+    voted = engine.step(
+        at_choice.state,
+        cmd(RANI, CONSOLE_GROUP, "/vote 2", "v"),
+        rani,
+        replace(english, language="bn"),
+    )
+    (thanks,) = [a for a in voted.actions if isinstance(a, SendPrivate)]
+    bengali = LIBRARY.script_in("health-data-intro", "bn")
+    assert bengali is not None
+    step = next(s for s in bengali.steps if s.id == "research-comfort")
+    assert thanks.text == texts.get("bn", "vote.recorded", answer=step.options[1])
+    assert is_bengali(step.options[1])
