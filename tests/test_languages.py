@@ -46,7 +46,7 @@ from tests.support.capture import (
     user_ids,
 )
 from tests.support.export_text import csv_rows
-from tests.support.languages import BN_CONSENT, catalogue, is_bengali, language_of
+from tests.support.languages import BN_CONSENT, catalogue, is_bengali, language_of, not_in
 
 G1 = group("g1")
 RANI, ALICE, BOB = person("rani"), person("alice"), person("bob")
@@ -306,3 +306,21 @@ def test_a_vote_in_an_english_session_is_thanked_with_the_answer_in_the_voters_l
     step = next(s for s in bengali.steps if s.id == "research-comfort")
     assert thanks.text == texts.get("bn", "vote.recorded", answer=step.options[1])
     assert is_bengali(step.options[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "bengali", "english"),
+    [
+        ("এখন থেকে বাংলা। /mydata দিয়ে দেখুন।", True, False),
+        ("স্বাস্থ্য ও সেবা-যত্নের (health and care) তথ্য, NHS", True, False),
+        ("This session is now in বাংলা.", False, False),
+        ("ধন্যবাদ, আপনার উত্তর রেকর্ড করা হয়েছে: Fairly comfortable।", False, False),
+        ("Thank you, your answer is recorded: Fairly comfortable.", False, True),
+    ],
+)
+def test_the_language_check_tells_bengali_from_english_quoted_in_it(
+    text: str, bengali: bool, english: bool
+) -> None:
+    neutral = ["1. 2", "", "---"]  # no letters: fit either language
+    assert not_in("bn", [*neutral, text]) == ([] if bengali else [text])
+    assert not_in("en", [*neutral, text]) == ([] if english else [text])
