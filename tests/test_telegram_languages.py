@@ -26,7 +26,14 @@ from storage.tables import consents, responses
 from tests.support.capture import LIBRARY, STORE_KEY, at
 from tests.support.export_text import csv_rows
 from tests.support.languages import BN_CONSENT, not_in, without_scopes, without_sources
-from tests.support.telegram import act, last_with_buttons, running_bot, settle, telegram_settings
+from tests.support.telegram import (
+    act,
+    button_with,
+    last_with_buttons,
+    running_bot,
+    settle,
+    telegram_settings,
+)
 from tests.support.telegram_fake import FakeBotApi
 
 REPLIES = {
@@ -73,7 +80,16 @@ async def test_bengali_and_english_side_by_side_in_a_telegram_session(
         await act(fake, fran, chat, "/start health-data-intro")
         # The session is in the deployment's language (English) until its facilitator changes it.
         assert texts.get("en", "session.join") in [m.get("text") for m in fake.messages_in(chat)]
-        await act(fake, rani, chat, "/agree participate quote profile")
+        # Rani follows the group's join link and agrees to everything with a button.
+        join = next(m for m in fake.messages_in(chat) if "url" in str(m.get("reply_markup")))
+        link = button_with(join, lambda b: "url" in b)["url"]
+        rani.start_private(link.split("start=")[1])
+        await settle(fake)
+        offer = last_with_buttons(fake, rani)
+        rani.press(
+            offer, button_with(offer, lambda b: "profile" in b["callback_data"])["callback_data"]
+        )
+        await settle(fake)
         await act(fake, alice, chat, "/agree participate quote")
         # Rani answers her first profile question with a button.
         question = last_with_buttons(fake, rani)
