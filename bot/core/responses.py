@@ -95,7 +95,9 @@ def vote(
     if not consented(actor):
         return _not_recorded(state, actor, ctx)
     assert state.session_id is not None
-    choices = ballot.choices()
+    # The answers by their words in the voter's language (the same options, in the same order).
+    theirs = ctx.script(state.script_id, state.content_version, ctx.language)
+    choices = ((theirs and theirs.ballot(ballot.id)) or ballot).choices()
     capture = VoteCaptured(state.session_id, actor.person, state.group, ballot.id, picked, ctx.now)
     answer = "; ".join(choices[n - 1] for n in picked)
     tally = TallyChanged(state.group, state.session_id, ballot.id, current.tally == "group")

@@ -298,8 +298,11 @@ def erased(erasure: Erasure, ctx: Context) -> str:
 
 
 def _ballot(record: ResponseRecord | VoteRecord, ctx: Context) -> Step | None:
-    """The step (or feedback question) a stored reply or answer was given to, if still known."""
-    script = ctx.script(record.script_id, record.content_version)
+    """The step (or feedback question) a stored reply or answer was given to, if still known.
+
+    In the language of the person it is shown to.
+    """
+    script = ctx.script(record.script_id, record.content_version, ctx.language)
     if script is None:
         return None
     index = script.index_of(record.step_id)  # a feedback question's id is no step's
@@ -325,7 +328,7 @@ def _vote(vote: VoteRecord, ctx: Context) -> str:
 
 def _place(place: Place, ctx: Context) -> str:
     """Where the person is in a conversation on their own, by its title and step."""
-    script = ctx.script(place.script_id, place.content_version)
+    script = ctx.script(place.script_id, place.content_version, ctx.language)
     if script is None:
         return ctx.t("mydata.place_done", title=ctx.t("mydata.unknown_conversation"))
     if place.status == DONE:

@@ -122,7 +122,12 @@ class EffectRunner:
                 log.info("group registered", extra={"group": group.chat_id})
             case SummaryRequested(group=group, session_id=session_id):
                 state = self.sessions.get(group)
-                script = ctx.script(state.script_id, state.content_version) if state else None
+                # In the group's language: the summary is drafted for the group to read.
+                script = (
+                    ctx.script(state.script_id, state.content_version, ctx.group_language)
+                    if state
+                    else None
+                )
                 if script is None:
                     return None
                 heard = await self.store.heard(session_id)
