@@ -8,11 +8,13 @@ language, and every language but the deployment's (``content.language``) is a tr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.content import translate
 from bot.content.load import card_lines, load_card, load_toml, validate
+from bot.content.models import ConsentText
 from bot.content.problems import Problem
 from bot.content.profile import ProfileQuestions
 from bot.content.translate import Lines, Translated
@@ -26,6 +28,9 @@ from bot.content.translation import (
 
 if TYPE_CHECKING:
     from bot.content.check import Library
+
+W = TypeVar("W", ConsentTranslation, ProfileTranslation)
+S = TypeVar("S", ConsentText, ProfileQuestions)
 
 
 def is_translation(path: Path) -> bool:
@@ -124,50 +129,71 @@ def _card_lines(path: Path) -> Lines:
 
 
 def _consent(path: Path, library: Library, problems: list[Problem]) -> None:
-    source_path = path.with_name(f"{library.language}.toml")
-    source = library.consents.get(library.language)
-    if source is None:
-        if not source_path.is_file():
-            problems.append(_no_source(path, source_path, "consent text"))
-        return
-    words = load_toml(ConsentTranslation, path, problems)
-    if words is None:
-        return
-    lines = translate.toml_lines(path)
-    found = translate.names(words, None, source.language, path.stem, path, lines)
-    found += translate.consent_problems(words, source, path, lines)
-    if _kept(
-        found,
-        problems,
+    checked = _whole_file(
+        path,
         library,
-        translate.record("consent", "consent", words, path, source_path, lines),
-    ):
+        problems,
+        ("consent", "consent text"),
+        (ConsentTranslation, library.consents),
+        translate.consent_problems,
+    )
+    if checked is not None:
+        words, _, _ = checked
         library.consents[words.language] = translate.merged_consent(words)
         library.files[f"consent:{words.language}"] = path
 
 
 def _profile(path: Path, library: Library, problems: list[Problem]) -> None:
-    source_path = path.with_name(f"{library.language}.toml")
-    source = library.profiles.get(library.language)
-    if source is None:
-        if not source_path.is_file():
-            problems.append(_no_source(path, source_path, "profile"))
+    checked = _whole_file(
+        path,
+        library,
+        problems,
+        ("profile", "profile"),
+        (ProfileTranslation, library.profiles),
+        translate.profile_problems,
+    )
+    if checked is None:
         return
-    words = load_toml(ProfileTranslation, path, problems)
-    if words is None:
-        return
-    lines = translate.toml_lines(path)
-    found = translate.names(words, None, source.language, path.stem, path, lines)
-    found += translate.profile_problems(words, source, path, lines)
-    meta = translate.record("profile", "profile", words, path, source_path, lines)
-    if not _kept(found, problems, library, meta):
-        return
+    words, source, lines = checked
     data = translate.merged_profile(words, source)
     merged = validate(
         ProfileQuestions, data, path, problems, translate.profile_lines(words, source, lines)
     )
     if merged is not None:
         library.profiles[words.language] = merged
+
+
+def _whole_file(
+    path: Path,
+    library: Library,
+    problems: list[Problem],
+    kind: tuple[str, str],
+    model: tuple[type[W], Mapping[str, S]],
+    check: Callable[[W, S, Path, Lines], list[Problem]],
+) -> tuple[W, S, Lines] | None:
+    """A consent or profile translation checked against its source.
+
+    ``kind`` is its kind and what to call it; ``model`` its model and the sources by language.
+    Gives its words, the source and its lines, or None when there is no source or it has
+    problems (recorded in ``problems``).
+    """
+    (name, what), (words_model, sources) = kind, model
+    source_path = path.with_name(f"{library.language}.toml")
+    source = sources.get(library.language)
+    if source is None:
+        if not source_path.is_file():
+            problems.append(_no_source(path, source_path, what))
+        return None
+    words = load_toml(words_model, path, problems)
+    if words is None:
+        return None
+    lines = translate.toml_lines(path)
+    found = translate.names(words, None, source.language, path.stem, path, lines)
+    found += check(words, source, path, lines)
+    meta = translate.record(name, name, words, path, source_path, lines)
+    if not _kept(found, problems, library, meta):
+        return None
+    return words, source, lines
 
 
 def _kept(
