@@ -11,8 +11,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.content.check import Library, load_library
 from bot.content.problems import ContentError
 from bot.core.ids import GroupRef, PersonRef
@@ -32,6 +30,8 @@ from storage.db import make_engine, sqlite_file, upgrade
 from storage.writer import QueuedRepository
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from bot.core.ports import Platform
     from bot.scheduling.scheduler import Scheduler
     from bot.service.cycles import Cycles

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncConnection
+from typing import TYPE_CHECKING
 
 from bot.core.captures import Capture, ResponseCaptured
 from bot.core.ids import GroupRef, MessageRef
@@ -15,6 +14,9 @@ from storage._edits import apply_pending
 from storage._erased import Marks
 from storage._handled import claim, ref, release, take_pending
 from storage._replies import Known, MessageKey, ReplyRow, reply_row, row_key, store_replies
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,9 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.captures import (
     Capture,
@@ -41,6 +40,9 @@ from storage._scopes import scope_rows
 from storage.keystore import keys_of
 from storage.records import encode_options
 from storage.tables import consent_scopes, consents, response_edits, responses, sessions, votes
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 C = TypeVar("C")
 _Row = dict[str, Any]

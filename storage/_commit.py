@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import Connection, CursorResult, Dialect, Engine, Executable, Result
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage._batch import Batch, apply_batch
 from storage._erased import Marks
 from storage._replies import Known
 from storage.keystore import KeyStore
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 class Committer(Protocol):
@@ -148,6 +150,6 @@ def blocking(engine: Engine) -> Callable[[], Awaitable[AsyncConnection]]:
 
     async def connect() -> AsyncConnection:
         # The writer's code only calls what BlockingConnection has (see storage._batch).
-        return cast(AsyncConnection, BlockingConnection(engine.connect()))
+        return cast("AsyncConnection", BlockingConnection(engine.connect()))
 
     return connect

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.content.version import Version, from_document
 from bot.core.captures import ContentUsed
@@ -17,6 +16,9 @@ from bot.core.ids import GroupRef, PersonRef
 from storage._keys import PERSON_COLUMNS, People, dialect_insert
 from storage.keystore import keys_of
 from storage.tables import content_versions, direct_progress, identities
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,9 @@ reflections (subject access).
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, desc, exists, func, or_, select, union
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.captures import ReflectionSaved, SoloSaved
 from bot.core.desk import REFLECTION_QUESTIONS, Desk, Reflection, SoloState
@@ -29,6 +28,9 @@ from storage.tables import (
     sessions,
     votes,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 async def save_progress(conn: AsyncConnection, saved: Sequence[SoloSaved]) -> None:

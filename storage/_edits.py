@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.captures import ResponseEdited
 from bot.core.ids import GroupRef, MessageRef
@@ -22,6 +22,9 @@ from storage._handled import PendingEdit, is_handled, keep_pending, ref
 from storage._keys import person_id
 from storage.keystore import keys_of
 from storage.tables import response_edits, responses
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ids import MessageRef
 from storage._keys import dialect_insert
 from storage.tables import erased_messages
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 _KIND = b"erased-message"
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Column, Row, Select, exists, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import GroupRef, PersonRef
 from storage._keys import People
@@ -20,6 +19,7 @@ from storage.tables import consents, groups, identities, responses, sessions, vo
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 async def _pages(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.captures import CardShown, SessionSaved
 from bot.core.ids import GroupRef
 from storage._keys import dialect_insert
 from storage.tables import card_exposures, step_visits
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 async def record_step_visits(conn: AsyncConnection, saved: Sequence[SessionSaved]) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     ColumnClause,
@@ -19,7 +20,6 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
 from bot.core.captures import ResponseEdited
@@ -30,6 +30,9 @@ from storage._erased import Marks, erased
 from storage._keys import dialect_insert
 from storage.keystore import keys_of
 from storage.tables import erased_messages, handled_messages, pending_edits, responses
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 _KEY = ["platform", "chat_id", "message_id"]
 _CLAIM_FIELDS = ("platform", "chat_id", "message_id", "handled_at")

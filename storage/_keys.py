@@ -14,7 +14,6 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ScalarSelect, Table, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ids import GroupRef, PersonRef
 from storage import sealed
@@ -23,6 +22,7 @@ from storage.tables import groups, identities
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 # (platform, user id) of a person, as plain strings.
 Person = tuple[str, str]

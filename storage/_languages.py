@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, literal, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.captures import LanguageChosen
 from storage._keys import dialect_insert, person_id
 from storage.tables import consents, person_languages
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 async def save_languages(conn: AsyncConnection, chosen: Sequence[LanguageChosen]) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, delete, func, select, union
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.content.scopes import REQUIRED_SCOPE, Scope
 from bot.core.captures import ProfileAnswered, ProfileDeleted
@@ -17,6 +16,9 @@ from storage._keys import dialect_insert, group_id, person_id
 from storage._scopes import agreed_to
 from storage.keystore import KeyStore, keys_of
 from storage.tables import consent_scopes, profile_answers, responses, votes
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 async def save_answers(

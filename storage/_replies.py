@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     ColumnClause,
@@ -25,7 +25,6 @@ from sqlalchemy import (
     null,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
 from bot.core.captures import ResponseCaptured
@@ -35,6 +34,9 @@ from storage._erased import Marks
 from storage._keys import dialect_insert, ensure_identities, participant_ids, user_key
 from storage.keystore import keys_of
 from storage.tables import erased_messages, groups, handled_messages, identities, responses
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 _KEY = ["platform", "chat_id", "message_id"]
 _FIELDS = (

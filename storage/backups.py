@@ -14,17 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import PersonRef
 from storage._keys import PERSON_COLUMNS, open_person
 from storage.db import sqlite_file
 from storage.keystore import keys_of
 from storage.tables import metadata
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 MANIFEST = "backup.json"
 SQLITE_COPY = "dialogue.db"

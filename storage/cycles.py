@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ids import GroupRef, PersonRef
 from storage._keys import dialect_insert, ensure_groups, ensure_people, open_person
@@ -23,6 +22,9 @@ from storage.tables import (
     scheduled_sessions,
     scheduler_lease,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 PLANNED, OPEN, CLOSED = "planned", "open", "closed"
 PENDING = "pending"

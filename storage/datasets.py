@@ -11,10 +11,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Se
 from dataclasses import replace
 from datetime import datetime
 from itertools import islice
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Row, func, insert, select, union, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.scopes import Scope
 from bot.content.version import Version
@@ -56,6 +55,9 @@ from storage.tables import (
     step_visits,
     votes,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 DEFAULT_BATCH = 2000
 _CHUNK = 1000

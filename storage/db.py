@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -13,7 +15,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.private_files import private_file
 from storage.keystore import MEMORY, OPTION, KeyStore
@@ -21,13 +22,14 @@ from storage.keystore import MEMORY, OPTION, KeyStore
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 # Execution option naming the SQLite BEGIN mode; write paths ask for IMMEDIATE so a
 # transaction that reads before it writes never fails to upgrade its lock.
 SQLITE_BEGIN = "sqlite_begin"
-E = TypeVar("E", Engine, AsyncEngine)
+E = TypeVar("E", Engine, "AsyncEngine")
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -177,12 +179,37 @@ def make_engine(url: str, keys: Path | str | None = None) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         # pool_pre_ping: after the server restarted, a pooled connection is found dead and
         # replaced when it is taken, rather than failing the first query that uses it.
-        return create_async_engine(
+        return _create_async_engine(
             parsed, hide_parameters=True, pool_pre_ping=True, execution_options=options
         )
-    engine = create_async_engine(parsed, hide_parameters=True, execution_options=options)
+    engine = _create_async_engine(parsed, hide_parameters=True, execution_options=options)
     _sqlite_settings(engine.sync_engine, url)
     return engine
+
+
+def _create_async_engine(url: URL, **options: Any) -> AsyncEngine:
+    """SQLAlchemy's ``create_async_engine``, imported without the ORM.
+
+    The package ``sqlalchemy.ext.asyncio`` imports its ORM session in its ``__init__``, which
+    was about a quarter of the imports before ``dialogue run``'s ready line; the engine needs
+    none of it. So, unless the package is loaded already, its engine module is imported under a
+    bare package object that is taken away again: a later ``import sqlalchemy.ext.asyncio``
+    runs the package whole and finds this same engine module (the same classes) in
+    ``sys.modules``. Only the package's attribute ``engine`` is then missing (the names it
+    exports are there); nothing of ours or of SQLAlchemy's reads it.
+    """
+    package = "sqlalchemy.ext.asyncio"
+    bare = package not in sys.modules
+    if bare:
+        spec = importlib.util.find_spec(package)
+        assert spec is not None, "SQLAlchemy has its asyncio extension"
+        sys.modules[package] = importlib.util.module_from_spec(spec)
+    try:
+        from sqlalchemy.ext.asyncio.engine import create_async_engine
+    finally:
+        if bare:
+            del sys.modules[package]
+    return create_async_engine(url, **options)
 
 
 def make_blocking_sqlite_engine(url: str, keys: Path | str | None = None) -> Engine:

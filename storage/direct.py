@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.desk import STOPPED
 from bot.core.ids import GroupRef, PersonRef
@@ -15,6 +15,9 @@ from storage._keys import PERSON_COLUMNS, open_person
 from storage.keystore import keys_of
 from storage.sealed import open_reflections
 from storage.tables import direct_progress, groups, identities, session_reflections, sessions
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, and_, case, distinct, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.content.scopes import Scope
 from bot.content.version import Version
@@ -37,6 +36,9 @@ from storage.tables import (
     sessions,
     votes,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 # Rows a stream reads at a time (one step of the driver for a page, not for each row).
 PAGE = 2000

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 if TYPE_CHECKING:
     # Imported where a key is used: a bot that seals or opens nothing never loads them.
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 # The execution option (of an engine, so of its connections) holding the deployment's KeyStore.
 OPTION = "person_keys"

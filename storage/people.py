@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, delete, func, insert, select, union_all
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.records import ProfileAnswer
@@ -46,6 +45,9 @@ from storage.tables import (
     sessions,
     votes,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = logging.getLogger(__name__)
 

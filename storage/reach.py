@@ -9,9 +9,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, literal, select, union_all
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.scopes import Scope
 from bot.core.ids import GroupRef
@@ -20,6 +20,9 @@ from storage.db import release_cache
 from storage.heard import PAGE
 from storage.keystore import keys_of
 from storage.tables import consent_scopes, groups, profile_answers, responses, sessions, votes
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 # A person's answers by question id (None: skipped), or None without the profile consent.
 Answers = Mapping[str, str | None] | None

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ids import GroupRef, PersonRef, invitation_key
 from storage._base import RepositoryBase
 from storage._keys import PERSON_COLUMNS, dialect_insert, ensure_people, open_person, person_id
 from storage.keystore import keys_of
 from storage.tables import consents, groups, identities, invitations, session_leads
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 # Keys per IN list: well under every driver's limit on bound parameters.
 _CHUNK = 500

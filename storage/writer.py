@@ -18,9 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.core.captures import Capture
 from bot.core.ids import GroupRef, MessageRef, PersonRef
@@ -33,6 +31,9 @@ from storage.keystore import keys_of
 from storage.records import Erasure
 from storage.repositories import Repository
 from storage.writer_process import ProcessCommitter
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 

@@ -100,6 +100,9 @@ def test_console_is_ready_before_the_scheduler_loads_and_its_first_line_waits_fo
     assert -1 < ready < shown.index(b"apscheduler")
     # Nor for the card's publishing code, which only a withdrawal or a closing cycle uses.
     assert b"exporters.heard_card" not in shown[:ready]
+    # Nor for SQLAlchemy's ORM, which the asyncio extension's package imports (storage.db).
+    assert b"sqlalchemy.ext.asyncio.engine" in shown[:ready]
+    assert b"sqlalchemy.orm" not in shown[:ready]
     # Nor for the bot's messages, read (with Babel) when the first one is said.
     assert b"babel" not in shown[:ready]
     assert b"babel.messages.pofile" in shown[ready:]
@@ -132,6 +135,35 @@ def test_the_schema_is_declared_without_the_orm() -> None:
     modules = done.stdout.split()
     assert "sqlalchemy.sql" in modules, "the schema really was declared"
     assert [m for m in modules if m.startswith("sqlalchemy.orm")] == []
+
+
+def test_the_async_engine_is_made_without_the_orm_and_is_the_asyncio_packages_own(
+    tmp_path: Path,
+) -> None:
+    """The engine works, and a later whole import of the extension gives the same classes."""
+    code = f"""
+import asyncio, sys
+from sqlalchemy import text
+from storage.db import make_engine
+
+async def main():
+    engine = make_engine("sqlite+aiosqlite:///{tmp_path / 'x.db'}", "{tmp_path / 'x.keys'}")
+    async with engine.begin() as conn:
+        print((await conn.execute(text("SELECT 7"))).scalar_one())
+    print(sorted(m for m in sys.modules if m.startswith("sqlalchemy.orm")))
+    import sqlalchemy.ext.asyncio as whole
+    print(isinstance(engine, whole.AsyncEngine), "sqlalchemy.orm" in sys.modules)
+    async with engine.connect() as conn:
+        print(isinstance(conn, whole.AsyncConnection))
+    await engine.dispose()
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:4] == ["7", "[]", "True True", "True"]
 
 
 def bash_completes(script: str, line: str) -> list[str]:

@@ -10,8 +10,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING
 
 from bot.core.direct import NUDGE, direct_group
 from bot.core.events import TimerFired
@@ -21,6 +20,9 @@ from bot.service.shell import Service
 from storage.cycles import PENDING
 from storage.direct import resident
 from storage.retention import purge
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 

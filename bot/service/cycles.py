@@ -13,8 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING
 
 from bot.content.check import Library
 from bot.core.schedule import DATE_FORMAT, NoSuchLocalTime, parse_local
@@ -24,6 +23,9 @@ from exporters.disclosure import Disclosure, DisclosureError
 from exporters.heard_card import chosen_quotes, draft, quoting, write_draft
 from storage.cycles import CLOSED, OPEN, PLANNED, CycleExists, CycleRecord, CycleStore
 from storage.heard import heard, record_quotes
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.core.ids import PersonRef
 from bot.core.records import Erasure
 from storage.heard import quoted
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from exporters.redact import Redactor
 
 log = logging.getLogger(__name__)
