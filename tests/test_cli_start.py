@@ -141,13 +141,14 @@ def test_the_async_engine_is_made_without_the_orm_and_is_the_asyncio_packages_ow
     tmp_path: Path,
 ) -> None:
     """The engine works, and a later whole import of the extension gives the same classes."""
+    url, keys = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", tmp_path / "x.keys"
     code = f"""
 import asyncio, sys
 from sqlalchemy import text
 from storage.db import make_engine
 
 async def main():
-    engine = make_engine("sqlite+aiosqlite:///{tmp_path / 'x.db'}", "{tmp_path / 'x.keys'}")
+    engine = make_engine("{url}", "{keys}")
     async with engine.begin() as conn:
         print((await conn.execute(text("SELECT 7"))).scalar_one())
     print(sorted(m for m in sys.modules if m.startswith("sqlalchemy.orm")))
