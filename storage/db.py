@@ -190,13 +190,15 @@ def make_engine(url: str, keys: Path | str | None = None) -> AsyncEngine:
 def _create_async_engine(url: URL, **options: Any) -> AsyncEngine:
     """SQLAlchemy's ``create_async_engine``, imported without the ORM.
 
-    The package ``sqlalchemy.ext.asyncio`` imports its ORM session in its ``__init__``, which
-    was about a quarter of the imports before ``dialogue run``'s ready line; the engine needs
-    none of it. So, unless the package is loaded already, its engine module is imported under a
-    bare package object that is taken away again: a later ``import sqlalchemy.ext.asyncio``
-    runs the package whole and finds this same engine module (the same classes) in
-    ``sys.modules``. Only the package's attribute ``engine`` is then missing (the names it
-    exports are there); nothing of ours or of SQLAlchemy's reads it.
+    The package ``sqlalchemy.ext.asyncio`` imports its ORM session, and so ``sqlalchemy.orm``,
+    in its ``__init__``: most of the extension's import time, before ``dialogue run``'s ready
+    line (bench/README.md), and the engine needs none of it. So, unless the package is loaded
+    already, its engine module is imported under a bare package object that is taken away
+    again: a later ``import sqlalchemy.ext.asyncio`` runs the package whole and finds this
+    same engine module (the same classes) in ``sys.modules``. Only the package's attribute
+    ``engine`` is then missing (the names it exports are there); nothing of ours or of
+    SQLAlchemy's reads it. While the bare package is in place, no other thread may import
+    the extension: ``dialogue run`` makes its engine before it starts a thread that imports.
     """
     package = "sqlalchemy.ext.asyncio"
     bare = package not in sys.modules

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from sqlalchemy import Connection, Engine
 
 if TYPE_CHECKING:
-    # Imported where a key is used: a bot that seals or opens nothing never loads them.
+    # The cipher is imported where a key is used (a bot that seals or opens nothing never loads
+    # it); the asyncio engine by storage.db, without the ORM.
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
