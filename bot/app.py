@@ -63,7 +63,7 @@ class App:
 
 async def build(settings: Settings) -> App:
     """Load content, migrate and open the database, and wire the service."""
-    library = load_library(settings.content.root, settings.content.language)
+    library = load_library(settings.content.root, settings.content.language, lazy=True)
     texts = Catalogue.load(settings.content.language)
     if settings.content.language not in library.consents:
         raise ConfigError(
@@ -166,7 +166,7 @@ def scheduler(app: App, cycle_ops: Cycles) -> Scheduler:
         # A closed cycle's new "what we heard" card becomes usable without a restart.
         try:
             app.service.library = app.library = load_library(
-                app.settings.content.root, app.settings.content.language
+                app.settings.content.root, app.settings.content.language, lazy=True
             )
         except ContentError as exc:
             log.warning(

@@ -79,6 +79,10 @@ def test_console_is_ready_before_the_scheduler_loads_and_its_first_line_waits_fo
     """The ready line does not wait for APScheduler; a line typed at once still sets its timer."""
     folder = tmp_path / "deployment"
     assert dialogue(None, "init", str(folder)).returncode == 0
+    # A broken translation: the bot starts all the same, and says so when it first loads it.
+    broken = folder / "prompts" / "health-data-intro.bn.toml"
+    text = broken.read_text(encoding="utf-8")
+    broken.write_text(text.replace('review = "draft"', 'review = "perhaps"'), encoding="utf-8")
     # Python reports each import as it finishes, on the same terminal as the ready line.
     env = clean_env({"PYTHONPATH": str(ROOT), "PYTHONPROFILEIMPORTTIME": "1"})
     pid, terminal = pty.fork()
@@ -98,6 +102,9 @@ def test_console_is_ready_before_the_scheduler_loads_and_its_first_line_waits_fo
     assert os.waitstatus_to_exitcode(status) == 0, shown.decode(errors="replace")[-2000:]
     ready = shown.index(b"Console session:")
     assert -1 < ready < shown.index(b"apscheduler")
+    # Nor for the translations, parsed when a language or (here) a content version needs them.
+    assert ready < shown.index(b"translation not used") < shown.index(b"MOVE ON")
+    assert shown.count(b"prompts/health-data-intro.bn.toml:") == 1
     # Nor for the card's publishing code, which only a withdrawal or a closing cycle uses.
     assert b"exporters.heard_card" not in shown[:ready]
     # Nor for SQLAlchemy's ORM, which the asyncio extension's package imports (storage.db).

@@ -9,7 +9,7 @@ from typing import Any
 from bot.content.baseline import FILE_NAME as BASELINE_FILE
 from bot.content.baseline import Baseline, baseline_problems, load_baseline
 from bot.content.heard import malformed, problem, references
-from bot.content.languages import findings, is_translation, load_translations
+from bot.content.languages import Pending, findings, is_translation, load_translations
 from bot.content.load import load_card, load_toml
 from bot.content.locate import line_of_toml_field
 from bot.content.models import Card, ConsentText, Script
@@ -42,10 +42,12 @@ class Library:
     translated_scripts: dict[str, dict[str, Script]] = field(default_factory=dict)
     translated_cards: dict[str, dict[str, Card]] = field(default_factory=dict)
     translations: dict[str, Translated] = field(default_factory=dict)
+    # Translations still to load, each language when first asked for (None: all are loaded).
+    pending: Pending | None = field(default=None, repr=False, compare=False)
 
     @property
     def languages(self) -> frozenset[str]:
-        """The languages content exists in: sources' and translations'."""
+        """The languages content exists in: sources' and translations' (by their file names)."""
         sources = {s.language for s in self.scripts.values()}
         sources |= {c.language for c in self.cards.values()}
         return frozenset(
@@ -53,13 +55,20 @@ class Library:
             | set(self.consents)
             | set(self.profiles)
             | {t.language for t in self.translations.values()}
+            | (self.pending.named if self.pending is not None else frozenset())
         )
+
+    def _chain(self, language: str) -> None:
+        """Load the translations ``language`` may be shown in, if they are still pending."""
+        if self.pending is not None:
+            self.pending.load_chain(self, language)
 
     def script_in(self, script_id: str, language: str) -> Script | None:
         """The script in ``language``, else along its fallback chain; None if no such script."""
         source = self.scripts.get(script_id)
         if source is None:
             return None
+        self._chain(language)
         found = {source.language: source, **self.translated_scripts.get(script_id, {})}
         return pick(language, self.language, found) or source
 
@@ -68,6 +77,7 @@ class Library:
         source = self.cards.get(card_id)
         if source is None:
             return None
+        self._chain(language)
         found = {source.language: source, **self.translated_cards.get(card_id, {})}
         return pick(language, self.language, found) or source
 
@@ -77,14 +87,18 @@ class Library:
         Raises KeyError when there is none in the source language either (the bot does not
         start without one).
         """
+        self._chain(language)
         return pick(language, self.language, self.consents) or self.consents[self.language]
 
     def profile_in(self, language: str) -> ProfileQuestions | None:
         """The profile questions in ``language``, else along its chain; None if there are none."""
+        self._chain(language)
         return pick(language, self.language, self.profiles)
 
     def version(self, script: Script) -> Version:
         """The content version of ``script``: its cards, and both in every translation."""
+        if self.pending is not None:
+            self.pending.load_all(self)  # the digest is of every language's
         return version_of(
             script, self.cards, self.translated_scripts.get(script.id, {}), self.translated_cards
         )
@@ -101,19 +115,27 @@ class Library:
         return source.version if source is not None else None
 
 
-def load_library(root: Path, language: str = "en") -> Library:
-    """Load all content under ``root`` (source language ``language``), or raise ContentError."""
-    problems, library = collect(root, language)
+def load_library(root: Path, language: str = "en", lazy: bool = False) -> Library:
+    """Load all content under ``root`` (source language ``language``), or raise ContentError.
+
+    ``lazy`` leaves the translations to load when first asked for (see ``Pending``): a broken
+    one is then logged and left out, where loading them all at once raises.
+    """
+    problems, library = collect(root, language, lazy)
     errors = [p for p in problems if not p.warning]
     if errors:
         raise ContentError(errors)
     return library
 
 
-def collect(root: Path, language: str = "en") -> tuple[list[Problem], Library]:
-    """Load what loads, and list every problem, cross-references and translations included."""
+def collect(root: Path, language: str = "en", lazy: bool = False) -> tuple[list[Problem], Library]:
+    """Load what loads, and list every problem, cross-references and translations included.
+
+    ``lazy``: the translations are left pending, unchecked (``dialogue content check`` checks
+    them all).
+    """
     problems: list[Problem] = []
-    library = Library(language=language)
+    library = Library(language=language, pending=Pending(root, language) if lazy else None)
     prompts, resources = root / "prompts", root / "resources"
     for folder in (prompts, resources):
         if not folder.is_dir():
@@ -150,6 +172,8 @@ def collect(root: Path, language: str = "en") -> tuple[list[Problem], Library]:
         if baseline is not None:
             problems += baseline_problems(baseline, baseline_path, library.profiles.values())
         library = replace(library, baseline=baseline)
+    if lazy:
+        return problems + cross_check(library, root), library
     load_translations(root, library, problems)
     problems += cross_check(library, root)
     problems += findings(library)

@@ -8,7 +8,8 @@ language, and every language but the deployment's (``content.language``) is a tr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -23,6 +24,7 @@ from bot.content.translation import (
     ConsentTranslation,
     ProfileTranslation,
     ScriptTranslation,
+    fallbacks,
     pick,
 )
 
@@ -32,25 +34,107 @@ if TYPE_CHECKING:
 W = TypeVar("W", ConsentTranslation, ProfileTranslation)
 S = TypeVar("S", ConsentText, ProfileQuestions)
 
+log = logging.getLogger(__name__)
+
 
 def is_translation(path: Path) -> bool:
     """Whether a script or card file is a translation (``<stem>.<language>.<ext>``)."""
     return "." in path.stem
 
 
-def load_translations(root: Path, library: Library, problems: list[Problem]) -> None:
-    """Check every translation under ``root`` against its source and add it to ``library``."""
+def translation_files(root: Path, source: str) -> list[tuple[str, str, Path]]:
+    """Every translation file under ``root``: its kind, the language its name gives, its path.
+
+    ``source`` is the deployment's language, whose consent and profile files are sources.
+    """
     prompts, resources = root / "prompts", root / "resources"
-    for path in sorted(p for p in prompts.glob("*.toml") if is_translation(p)):
-        _script(path, library, problems)
-    for path in sorted(p for p in resources.glob("*.md") if is_translation(p)):
-        _card(path, library, problems)
-    for path in sorted((prompts / "consent").glob("*.toml")):
-        if path.stem != library.language:
-            _consent(path, library, problems)
-    for path in sorted((prompts / "profile").glob("*.toml")):
-        if path.stem != library.language:
-            _profile(path, library, problems)
+    return [
+        *(
+            ("script", _language_of(p), p)
+            for p in sorted(prompts.glob("*.toml"))
+            if is_translation(p)
+        ),
+        *(
+            ("card", _language_of(p), p)
+            for p in sorted(resources.glob("*.md"))
+            if is_translation(p)
+        ),
+        *(
+            (kind, p.stem, p)
+            for kind in ("consent", "profile")
+            for p in sorted((prompts / kind).glob("*.toml"))
+            if p.stem != source
+        ),
+    ]
+
+
+def _language_of(path: Path) -> str:
+    return path.stem.partition(".")[2]
+
+
+def load_translations(
+    root: Path, library: Library, problems: list[Problem], language: str | None = None
+) -> None:
+    """Check the translations under ``root`` against their sources and add them to ``library``.
+
+    Every language's, or only those whose file names give ``language``.
+    """
+    loaders = {"script": _script, "card": _card, "consent": _consent, "profile": _profile}
+    for kind, named, path in translation_files(root, library.language):
+        if language is None or named == language:
+            loaders[kind](path, library, problems)
+
+
+class Pending:
+    """The translations of a library not loaded yet, by language: each loads when first asked.
+
+    A running bot needs a language's translations only when someone reads it; a content
+    version needs them all. A translation that does not load is left out, so its readers
+    see the source language's, and its file is logged once (file, line and field only: the
+    reasons may quote content). Used on the event loop only, so it needs no lock.
+    """
+
+    def __init__(self, root: Path, source: str) -> None:
+        self.root = root
+        self.named = frozenset(named for _, named, _ in translation_files(root, source))
+        self.waiting = set(self.named)
+
+    def load(self, library: Library, languages: Iterable[str]) -> None:
+        """Load the translations of those of ``languages`` still waiting into ``library``."""
+        for language in languages:
+            if language not in self.waiting:
+                continue
+            self.waiting.discard(language)
+            problems: list[Problem] = []
+            load_translations(self.root, library, problems, language)
+            _log_broken([p for p in problems if not p.warning])
+
+    def load_chain(self, library: Library, language: str) -> None:
+        """Load every language on ``language``'s fallback chain."""
+        if self.waiting:
+            self.load(library, fallbacks(language, library.language))
+
+    def load_all(self, library: Library) -> None:
+        """Load every language still waiting."""
+        if self.waiting:
+            self.load(library, sorted(self.waiting))
+
+
+def _log_broken(problems: list[Problem]) -> None:
+    """One warning per file that did not load, naming its first line and its fields."""
+    by_file: dict[Path, list[Problem]] = {}
+    for problem in problems:
+        by_file.setdefault(problem.path, []).append(problem)
+    for path, found in by_file.items():
+        line = next((p.line for p in found if p.line), None)
+        fields = ", ".join(dict.fromkeys(p.field for p in found if p.field)) or "the file"
+        log.warning(
+            "translation not used (its readers see the source language's): %s: %s; "
+            "'dialogue content check' says why",
+            f"{path}:{line}" if line else path,
+            fields,
+            extra={"kind": "content", "file": str(path)},
+        )
 
 
 def _no_source(path: Path, source: Path, what: str) -> Problem:

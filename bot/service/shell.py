@@ -124,10 +124,11 @@ class Service:
             policy.chart_threshold,
             drafts,
         )
-        # Content versions by digest: the files' own, and those kept sessions started on.
-        self._versions = {
-            v.digest: v for v in (library.version(s) for s in library.scripts.values())
-        }
+        # Content versions by digest: the files' own, and those kept sessions started on. The
+        # files' own are added at the first look-up they might answer: a version is of every
+        # language's translations, which a library loads when first asked for.
+        self._versions: dict[str, Version] = {}
+        self._own_versions = False
 
     def attach(self, platform: Platform) -> None:
         """Route actions for ``platform.name`` to this platform."""
@@ -393,6 +394,11 @@ class Service:
         """The content versions these sessions run, loaded once from where they were kept."""
         wanted = {r.content_version for r in running if r is not None and r.content_version}
         missing = wanted - self._versions.keys()
+        if missing and not self._own_versions:
+            self._own_versions = True
+            own = (self.library.version(s) for s in self.library.scripts.values())
+            self._versions.update({v.digest: v for v in own})
+            missing -= self._versions.keys()
         if missing:
             self._versions.update(await self.store.content_versions(missing))
         return {d: self._versions[d] for d in wanted if d in self._versions}
