@@ -157,3 +157,27 @@ async def test_a_bengali_session_keeps_its_pinned_version_across_a_restart(
         assert kept == pinned
     finally:
         await bot.close()
+
+
+async def test_content_reloaded_after_a_cycle_closes_loads_its_translations_when_asked_too(
+    database_url: str, tmp_path: Path
+) -> None:
+    root = content_root(tmp_path)
+    bot = await start_bot(settings_for(database_url, root), FakeClock(T0))
+    try:
+        first = bot.app.library
+        assert first.consent_in("bn").language == "bn"
+        card = (root / "resources" / "wider-uses.md").read_text(encoding="utf-8")
+        new = root / "resources" / "wider-uses-again.md"
+        new.write_text(card.replace("id: wider-uses", "id: wider-uses-again"), encoding="utf-8")
+        bot.scheduler.work._reload_content()  # what closing a cycle does
+        reloaded = bot.app.library
+        assert reloaded is bot.app.service.library and "wider-uses-again" in reloaded.cards
+        assert waiting(reloaded) == {"bn", "en-easy"}
+        assert reloaded.consent_in("bn") == first.consent_in("bn")
+        # Content with an error of its own is not reloaded: the bot keeps what it has.
+        new.write_text("no header", encoding="utf-8")
+        bot.scheduler.work._reload_content()
+        assert bot.app.library is reloaded
+    finally:
+        await bot.close()
