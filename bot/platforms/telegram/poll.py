@@ -18,8 +18,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import RetryAfter, TelegramError
