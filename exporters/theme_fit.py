@@ -90,7 +90,7 @@ class Placing:
             (np.ones(len(columns)), (np.repeat(owners, each), columns)),
             shape=(len(texts), len(vocabulary)),
         )
-        found: csr_matrix = self._weights.transform(counts)
+        found: csr_matrix = self._weights.transform(counts, copy=False)
         return found
 
     def place(self, texts: pa.StringArray) -> None:
@@ -122,12 +122,17 @@ def fit(sample: list[str]) -> Placing | None:
     """Themes fitted on ``sample``; none when its words do not fall into clusters."""
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
-    counter = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{2,}\b")
+    # scikit-learn's TfidfVectorizer in two parts, step for step (float counts, weights
+    # fitted then applied in place), so that its counts can be made without it when placing.
+    counter = CountVectorizer(
+        stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{2,}\b", dtype=np.float64
+    )
     weights = TfidfTransformer(sublinear_tf=True)
     try:
-        x = weights.fit_transform(counter.fit_transform(_words(sample))).tocsr()
+        counts = counter.fit_transform(_words(sample))
     except ValueError:  # no word left but stop words
         return None
+    x = weights.fit(counts).transform(counts, copy=False).tocsr()
     x = x[np.flatnonzero(x.getnnz(axis=1))]
     points = _points(x)
     model = _clusters(points(x))
