@@ -109,6 +109,8 @@ def serve(pipe: Connection) -> None:
                 pipe.send(_place(pipe, given))
             else:
                 pipe.send(opinion.opinion_groups(given))
+        except (EOFError, BrokenPipeError):
+            return  # the export stopped before the analysis was done
         except Exception as failed:
             pipe.send(_Failed(f"{type(failed).__name__}: {failed}"))
             return
