@@ -50,6 +50,8 @@ class Found:
 
 def analyse(ballots: Ballots, replies: OpenReplies, fit_sample: int) -> Found:
     """Opinion groups of ``ballots`` and themes of ``replies`` (fitted on ``fit_sample``)."""
+    if len(replies) < FEWEST_REPLIES and not opinion.sought(ballots):
+        return Found(opinion.NO_GROUPS, ())  # nothing to analyse: no process is started
     spawn = multiprocessing.get_context("spawn")
     ours, theirs = spawn.Pipe()
     child = spawn.Process(target=serve, args=(theirs,), name="dialogue-analyses", daemon=True)
