@@ -28,6 +28,7 @@ from bot.texts import Catalogue  # noqa: E402
 from exporters.pseudonymise import Pseudonymiser  # noqa: E402
 from storage._batch import Submission  # noqa: E402
 from storage._keys import identity_row  # noqa: E402
+from storage.collector import settle  # noqa: E402
 from storage.db import SQLITE_PRAGMAS, default_keys, make_engine, sqlite_file, upgrade  # noqa: E402
 from storage.keystore import KeyStore  # noqa: E402
 from storage.writer import QueuedRepository  # noqa: E402
@@ -147,6 +148,7 @@ async def build(
         clock=lambda: T0,
     )
     service.attach(Quiet())
+    settle()  # as bot.app.build does once the bot has started
     return service, store, engine
 
 

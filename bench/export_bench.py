@@ -13,8 +13,9 @@ memory is its own:
   transcripts, REFI-QDA, Polis, report, manifest).
 Each size runs ``--runs`` times (baseline then export, in turn). Prints one line per run: wall
 seconds of each and their ratio, CPU seconds of each and their ratio (the fairer figure on a
-busy machine), and peak resident memory of each; then, per size, the range of each ratio and
-of the export's peak memory over the runs.
+busy machine; the export's includes its analyses' process), and peak resident memory of each;
+then the CPU seconds and peak memory of the export's analyses' process (``exporters.analyses``)
+apart; then, per size, the range of each ratio and of both peaks over the runs.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ import argparse
 import asyncio
 import csv
 import json
+import os
 import random
 import resource
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -51,11 +54,56 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _cpu() -> float:
+def _cpu(who: int = resource.RUSAGE_SELF) -> float:
     # CPU seconds of the process (all threads): unlike wall time, not inflated when other
     # work shares the machine.
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
+
+
+class ChildPeak:
+    """The highest peak resident memory of this process's children (the export's analyses).
+
+    Read from /proc (VmHWM: the child's own program's peak), every 20 ms while it runs, so
+    growth in a child's last 20 ms would be missed. ``RUSAGE_CHILDREN`` would not do: it counts
+    a spawned child's memory at its fork from the export, before it runs its own program.
+    """
+
+    def __init__(self) -> None:
+        self.mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> ChildPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        me, children, tick = os.getpid(), [], 0
+        while not self._stop.wait(0.02):
+            if not children or tick % 25 == 0:
+                children = [pid for pid in os.listdir("/proc") if _parent(pid) == me]
+            tick += 1
+            for pid in children:
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.mb = max(self.mb, int(line.split()[1]) / 1024)
+
+
+def _parent(pid: str) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text() if pid.isdigit() else ""
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1]) if stat else None
 
 
 def generate(path: Path, replies: int) -> None:
@@ -194,7 +242,18 @@ def export(path: Path, out: Path) -> dict[str, float]:
         await engine.dispose()
         return took
 
-    return {**asyncio.run(run()), "peak_mb": _peak_mb()}
+    with ChildPeak() as children:
+        took = asyncio.run(run())
+    # The analyses' process (``exporters.analyses``), ended and waited for by then: its CPU
+    # counts in the export's, its peak memory is reported apart.
+    analyses = _cpu(resource.RUSAGE_CHILDREN)
+    return {
+        **took,
+        "cpu": took["cpu"] + analyses,
+        "analyses_cpu": analyses,
+        "peak_mb": _peak_mb(),
+        "analyses_peak_mb": children.mb,
+    }
 
 
 def _child(kind: str, db: Path, out: Path) -> dict[str, float]:
@@ -223,7 +282,7 @@ def main() -> None:
         return
     print(f"{'replies':>9} {'run':>3} {'baseline s':>10} {'export s':>9} {'ratio':>6} "
           f"{'baseline cpu':>12} {'export cpu':>10} {'ratio':>6} {'baseline MB':>11} "
-          f"{'export MB':>9}")  # fmt: skip
+          f"{'export MB':>9} {'analyses cpu':>12} {'analyses MB':>11}")  # fmt: skip
     for size in (int(s) for s in args.sizes.split(",")):
         folder = args.work / str(size)
         db = folder / "bench.db"
@@ -240,13 +299,15 @@ def main() -> None:
             print(
                 f"{size:>9,} {run:>3} {base['seconds']:>10.2f} {made['seconds']:>9.2f} "
                 f"{runs[-1][0]:>6.1f} {base['cpu']:>12.2f} {made['cpu']:>10.2f} "
-                f"{runs[-1][1]:>6.1f} {base['peak_mb']:>11.0f} {made['peak_mb']:>9.0f}",
+                f"{runs[-1][1]:>6.1f} {base['peak_mb']:>11.0f} {made['peak_mb']:>9.0f} "
+                f"{made['analyses_cpu']:>12.2f} {made['analyses_peak_mb']:>11.0f}",
                 flush=True,
             )
         print(
             f"{size:>9,} over {len(runs)} runs: wall ratio {_span(r[0] for r in runs)}, "
             f"cpu ratio {_span(r[1] for r in runs)}, "
-            f"export peak MB {_span((r[2]['peak_mb'] for r in runs), 0)}",
+            f"export peak MB {_span((r[2]['peak_mb'] for r in runs), 0)}, "
+            f"analyses' peak MB {_span((r[2]['analyses_peak_mb'] for r in runs), 0)}",
             flush=True,
         )
 

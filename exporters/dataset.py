@@ -21,6 +21,7 @@ from bot.private_files import private_file, private_folder
 from bot.texts import Catalogue
 from exporters import aggregates as agg_
 from exporters import (
+    analyses,
     analysis_report,
     datapackage,
     manifest,
@@ -32,6 +33,7 @@ from exporters import (
 )
 from exporters import themes as themes_
 from exporters.aggregates import Aggregates
+from exporters.analyses import AnalysisError
 from exporters.codebook import Codebook
 from exporters.cycle_read import Cycle, read_cycle, timed_visits
 from exporters.disclosure import DEFAULT_THRESHOLD, Disclosure, DisclosureError
@@ -74,6 +76,8 @@ class ExportOptions:
     narrative: Path | None = None
     # Staff's renames, merges and drops of the themes found (``exporters.themes``), if any.
     themes_file: Path | None = None
+    # Themes are fitted on a fixed sample of at most this many replies; every reply is placed.
+    theme_sample: int = themes_.FIT_SAMPLE
 
 
 @dataclass(frozen=True)
@@ -136,17 +140,19 @@ async def _walk(walk: Walk, read: Cycle, agg: Aggregates, sinks: Sinks) -> None:
     await walk.votes(read.cycle)
 
 
-def _themes(
-    walk: Walk, edits: ThemeEdits | None, options: ExportOptions
-) -> tuple[themes_.Theme, ...]:
-    """The themes of the open replies; a theme file that does not fit stops the export."""
+def _analyses_of(
+    walk: Walk, ballots: Ballots, edits: ThemeEdits | None, options: ExportOptions
+) -> tuple[opinion.OpinionGroups, tuple[themes_.Theme, ...]]:
+    """The opinion groups and themes; a failed analysis or an unfit theme file stops the export."""
     try:
-        return themes_.find_themes(walk.open_replies, edits, options.themes_file)
-    except ThemeFileError as bad:
+        found = analyses.analyse(ballots, walk.open_replies, options.theme_sample)
+        placed = themes_.find_themes(walk.open_replies, found.themes, edits, options.themes_file)
+    except (AnalysisError, ThemeFileError) as bad:
         shutil.rmtree(options.out)
         raise ExportError(str(bad)) from bad
     finally:
         walk.open_replies.close()
+    return found.groups, placed
 
 
 def _group_tables(
@@ -197,8 +203,7 @@ async def export_dataset(
         library=library,
     )
     await _walk(walk, read, agg, sinks)
-    groups = opinion.opinion_groups(start.ballots)
-    themes = _themes(walk, edits, options)
+    groups, themes = _analyses_of(walk, start.ballots, edits, options)
     # Facilitators' words are redacted like replies; the public profile keeps them out.
     reflected = (
         [] if public else [r.redacted(walk.redactor) for r in await datasets.reflections(cycle)]

@@ -74,16 +74,32 @@ class OpinionGroups:
 NO_GROUPS = OpinionGroups((), ())
 
 
+def _patterns(ballots: Ballots) -> tuple[int, int] | None:
+    """The fewest votes a person needs to be placed, and the ways of voting among them.
+
+    None when there are no groups to seek: PCA needs two statements; k-means needs at least two
+    people per group and two ways of voting (red-dwarf's first centres are distinct rows).
+    """
+    fewest = min(FEWEST_VOTES, len(ballots.first))
+    counted = [votes for votes in ballots.latest.values() if len(votes) >= fewest]
+    patterns = {tuple(sorted((c, v) for c, (v, _) in votes.items())) for votes in counted}
+    if len(ballots.first) < 2 or len(counted) < 4 or len(patterns) < 2:
+        return None
+    return fewest, len(patterns)
+
+
+def sought(ballots: Ballots) -> bool:
+    """Whether enough people voted on enough statements, in more than one way, to seek groups."""
+    return _patterns(ballots) is not None
+
+
 def opinion_groups(ballots: Ballots) -> OpinionGroups:
     """The opinion groups of ``ballots``; none when too few people voted on enough statements."""
     statements = ballots.by_comment()
-    fewest = min(FEWEST_VOTES, len(ballots.first))
-    counted = {pid: votes for pid, votes in ballots.latest.items() if len(votes) >= fewest}
-    patterns = {tuple(sorted((c, v) for c, (v, _) in votes.items())) for votes in counted.values()}
-    # PCA needs two statements; k-means needs at least two people per group and two ways of
-    # voting (red-dwarf's first centres are distinct rows).
-    if len(ballots.first) < 2 or len(counted) < 4 or len(patterns) < 2:
+    found_patterns = _patterns(ballots)
+    if found_patterns is None:
         return NO_GROUPS
+    fewest, patterns = found_patterns
     with warnings.catch_warnings():
         # red-dwarf (with pandas and scikit-learn) is loaded only when groups are sought, so
         # the running bot never loads it; its models trip a harmless pydantic warning.
@@ -97,7 +113,7 @@ def opinion_groups(ballots: Ballots) -> OpinionGroups:
         found = run_pipeline(
             votes=ballots.records(),
             min_user_vote_threshold=fewest,
-            max_group_count=min(MOST_GROUPS, len(patterns)),
+            max_group_count=min(MOST_GROUPS, patterns),
             random_state=RANDOM_STATE,
             pick_max=PICK,
         )

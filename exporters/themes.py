@@ -1,13 +1,11 @@
 """Themes in a cycle's open replies, found offline, named by their words, quoted with consent.
 
-Replies to prompts are clustered with scikit-learn alone (no network, no hosted model): TF-IDF
-of their words (English stop words and redaction marks left out; many words reduced to 100
-dimensions by LSA), then k-means with a fixed random state, the number of themes the one of
-2 to 8 whose clusters are best separated (silhouette, cosine). All of it is fitted on a fixed
-sample of at most 20,000 replies; the texts wait on disk (``OpenReplies``) and every reply
-then joins its nearest theme a batch at a time, so memory does not grow with the cycle. A
-theme is named by the words that set it apart most in the sample: the highest mean weight
-inside it less the mean outside; those words, joined by "-", are its id.
+Replies to prompts are clustered with scikit-learn alone (no network, no hosted model), in the
+analyses' own process (``exporters.analyses``, ``exporters.theme_fit``), fitted on a fixed
+sample of at most 20,000 replies (``sample``); the texts wait on disk (``OpenReplies``) and
+every reply then joins its nearest theme a batch at a time, so memory does not grow with the
+cycle. A theme is named by the words that set it apart most in the sample: the highest mean
+weight inside it less the mean outside; those words, joined by "-", are its id.
 Quotes come only from people who agreed to ``quote``, redacted as every export's text is, and only
 replies that say something (``heard_card.worth_quoting``), nearest the theme's centre first,
 one per person. Counts of people and replies go through the disclosure policy (``register``).
@@ -19,44 +17,26 @@ theme and what to do, never silently ignored.
 
 from __future__ import annotations
 
-import re
 import tempfile
 import tomllib
-import warnings
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, ValidationError
-from threadpoolctl import threadpool_limits
 
 from exporters.disclosure import Disclosure, Key, Ledger
 from exporters.heard_card import one_line
-from exporters.redact import KINDS
+from exporters.theme_fit import RANDOM_STATE, Placed
 
-if TYPE_CHECKING:
-    from scipy.sparse import csr_matrix, spmatrix
-    from sklearn.cluster import KMeans
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-StepKey = tuple[str, str]
-MOST_THEMES = 8
 # Fewer open replies than this make no themes: there is nothing to set apart.
 FEWEST_REPLIES = 6
-NAME_WORDS = 3
 QUOTES = 3
-RANDOM_STATE = 0
-# The silhouette of more replies than this is estimated from a fixed sample of them.
-SILHOUETTE_SAMPLE = 2000
-# More distinct words than this are reduced to this many dimensions (LSA) before clustering.
-DIMENSIONS = 100
 # k-means is fitted on at most this many replies (a fixed sample); the rest join the nearest.
 FIT_SAMPLE = 20_000
-_MARKS = re.compile(r"\[(?:" + "|".join(KINDS) + r")\]")
 ALL_REPLIES: Key = ("themes", "replies")
 
 
@@ -190,118 +170,35 @@ def load_edits(path: Path) -> ThemeEdits | None:
         ) from None
 
 
+def sample(count: int, size: int) -> np.ndarray:
+    """The rows themes are fitted on: all ``count``, or a fixed sample of ``size`` of them."""
+    rows = np.arange(count)
+    if count > size:
+        rows = np.sort(np.random.default_rng(RANDOM_STATE).choice(rows, size, False))
+    return rows
+
+
 def find_themes(
-    replies: OpenReplies, edits: ThemeEdits | None = None, source: Path | None = None
+    replies: OpenReplies,
+    placed: Sequence[Placed],
+    edits: ThemeEdits | None = None,
+    source: Path | None = None,
 ) -> tuple[Theme, ...]:
-    """The themes of ``replies``, with staff's ``edits`` (read from ``source``) applied."""
-    # scikit-learn is loaded only when themes are sought: the running bot never needs it.
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    """The themes ``placed`` (``exporters.theme_fit``), staff's ``edits`` (from ``source``) applied.
 
-    found: tuple[Theme, ...] = ()
-    if len(replies) >= FEWEST_REPLIES:
-        sample = np.arange(len(replies))
-        if len(sample) > FIT_SAMPLE:
-            sample = np.sort(np.random.default_rng(RANDOM_STATE).choice(sample, FIT_SAMPLE, False))
-        vectoriser = TfidfVectorizer(
-            stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{2,}\b", sublinear_tf=True
-        )
-        try:
-            matrix = vectoriser.fit_transform(_words(replies.texts(sample)))
-        except ValueError:  # no word left but stop words
-            matrix = None
-        if matrix is not None:
-            found = _themes(replies, vectoriser, matrix.tocsr())
-    return _edited(replies, found, edits, source) if edits is not None else found
-
-
-def _words(texts: list[str]) -> list[str]:
-    return [_MARKS.sub(" ", t) for t in texts]
-
-
-def _themes(replies: OpenReplies, vectoriser: TfidfVectorizer, x: csr_matrix) -> tuple[Theme, ...]:
-    """Clusters fitted on the sample ``x``, each reply joining its nearest, a batch at a time.
-
-    A theme's centre and words come from the sample (all replies when there are at most
-    ``FIT_SAMPLE``), so memory stays flat however many replies the cycle holds.
+    Largest first; a name shared by two themes gets a number, so every id names one theme.
     """
-    x = x[np.flatnonzero(x.getnnz(axis=1))]
-    points = _points(x)
-    model = _clusters(points(x))
-    if model is None:
-        return ()
-    sampled = model.predict(points(x))
-    labels = sorted(set(sampled.tolist()))
-    centres = np.zeros((model.n_clusters, x.shape[1]))
-    terms = vectoriser.get_feature_names_out()
-    named = {}
-    for label in labels:
-        inside = sampled == label
-        centres[label] = np.asarray(x[inside].mean(axis=0)).ravel()
-        apart = centres[label] - np.asarray(x[~inside].mean(axis=0)).ravel()
-        top = np.argsort(-apart, kind="stable")[:NAME_WORDS]
-        named[label] = tuple(str(terms[i]) for i in top if apart[i] > 0)
-    # Every reply: its theme (-1: no word to place it by) and its closeness to the centre.
-    theme = np.full(len(replies), -1, np.int8)
-    closeness = np.zeros(len(replies))
-    for start, texts in replies.batches():
-        batch = vectoriser.transform(_words(texts.to_pylist())).tocsr()
-        worded = np.flatnonzero(batch.getnnz(axis=1))
-        if len(worded):
-            batch = batch[worded]
-            found = model.predict(points(batch))
-            theme[start + worded] = found
-            closeness[start + worded] = np.asarray(batch @ centres.T)[np.arange(len(found)), found]
-    themes = []
-    for label in labels:
-        rows = np.flatnonzero(theme == label)
-        ordered = rows[np.argsort(-closeness[rows], kind="stable")]
-        themes.append(_theme(replies, "-".join(named[label]), ordered, named[label]))
-    # Largest first; a name shared by two themes gets a number so every id names one theme.
-    themes.sort(key=lambda t: (-len(t.rows), t.id))
+    themes = sorted(
+        (_theme(replies, "-".join(words), rows, words) for words, rows in placed),
+        key=lambda t: (-len(t.rows), t.id),
+    )
     seen: dict[str, int] = {}
     for i, one in enumerate(themes):
         seen[one.id] = seen.get(one.id, 0) + 1
         if seen[one.id] > 1:
             themes[i] = replace(one, id=f"{one.id}-{seen[one.id]}")
-    return tuple(themes)
-
-
-def _points(x: csr_matrix) -> Callable[[spmatrix], np.ndarray]:
-    """How replies become points to cluster: their TF-IDF, or its LSA when many words."""
-    if x.shape[1] <= DIMENSIONS:
-        return lambda batch: np.asarray(batch.toarray())
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.preprocessing import normalize
-
-    lsa = TruncatedSVD(DIMENSIONS, random_state=RANDOM_STATE).fit(x)
-    return lambda batch: np.asarray(normalize(lsa.transform(batch)))
-
-
-def _clusters(points: np.ndarray) -> KMeans | None:
-    """The k-means (2 to 8 clusters) whose clusters are best apart, if any."""
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
-
-    distinct = len(np.unique(points.round(9), axis=0))
-    best: tuple[float, KMeans | None] = (-1.0, None)
-    # One thread: k-means's OpenMP threads, spinning on a machine whose cores are busy with the
-    # bot, took six times as long in the export benchmark.
-    with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore")  # k-means warns when a k finds fewer distinct points
-        for k in range(2, min(MOST_THEMES, distinct - 1) + 1):
-            model = KMeans(k, n_init=3, random_state=RANDOM_STATE).fit(points)
-            if len(set(model.labels_)) < 2:
-                continue
-            sample = min(SILHOUETTE_SAMPLE, len(points))
-            score = float(
-                silhouette_score(
-                    points, model.labels_, metric="cosine", sample_size=sample,
-                    random_state=RANDOM_STATE,
-                )
-            )  # fmt: skip
-            if score > best[0]:
-                best = (score, model)
-    return best[1]
+    found = tuple(themes)
+    return _edited(replies, found, edits, source) if edits is not None else found
 
 
 def _theme(replies: OpenReplies, theme_id: str, rows: np.ndarray, words: tuple[str, ...]) -> Theme:

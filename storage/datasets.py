@@ -21,7 +21,7 @@ from bot.core.direct import is_direct
 from bot.core.ids import GroupRef, PersonRef
 from storage import _export
 from storage._content import Residents, answered_version, read_versions, resident_versions
-from storage._export import REPLY_COLUMNS, ReplyBatch
+from storage._export import REPLY_COLUMNS, Fetch, R, ReplyBatch
 from storage._keys import PERSON_COLUMNS, People
 from storage._profile import open_answer
 from storage.dataset_records import (
@@ -61,6 +61,13 @@ if TYPE_CHECKING:
 
 DEFAULT_BATCH = 2000
 _CHUNK = 1000
+
+
+# Where a reply row (``REPLY_COLUMNS``) holds its session and its person.
+_SESSION, _PARTICIPANT = (
+    next(i for i, c in enumerate(REPLY_COLUMNS) if c is column)
+    for column in (responses.c.session_id, responses.c.participant_id)
+)
 
 
 def _reply(
@@ -236,7 +243,7 @@ class Datasets:
         """
         known = {s.session_id: s for s in sessions}
         keys, people, residents = await self._opening(sessions)
-        async for page in self._keyed_pages(sessions, keys):
+        async for page in self._keyed_pages(sessions, keys, _export.typed_rows):
             yield [_reply(row, known[row.session_id], residents, keys, people) for row in page]
 
     async def reply_batches(self, sessions: Sequence[SessionRow]) -> AsyncIterator[ReplyBatch]:
@@ -251,7 +258,8 @@ class Datasets:
             session = known[session_id]
             return answered_version(session.group, person, session, residents)
 
-        async for page in self._keyed_pages(sessions, keys):
+        # Straight from the driver: the page becomes columns, no row an object on the way.
+        async for page in self._keyed_pages(sessions, keys, _export.driver_rows):
             yield _export.reply_batch(page, keys, people, version)
 
     async def _opening(self, sessions: Sequence[SessionRow]) -> tuple[KeyStore, People, Residents]:
@@ -264,22 +272,24 @@ class Datasets:
         return keys, People(keys), residents
 
     async def _keyed_pages(
-        self, sessions: Sequence[SessionRow], keys: KeyStore
-    ) -> AsyncGenerator[list[Row[Any]]]:
+        self, sessions: Sequence[SessionRow], keys: KeyStore, fetch: Fetch[R]
+    ) -> AsyncGenerator[list[R]]:
         """Pages of ``REPLY_COLUMNS`` rows, each page's keys loaded, the next page read ahead."""
-        pages = self._reply_pages(list(dict.fromkeys(s.session_id for s in sessions)))
+        pages = self._reply_pages(list(dict.fromkeys(s.session_id for s in sessions)), fetch)
         upcoming = asyncio.ensure_future(anext(pages, None))
         try:
             while (page := await upcoming) is not None:
                 upcoming = asyncio.ensure_future(anext(pages, None))
                 # Each person's key is read once, with the page's other new people's.
-                keys.preload(row.participant_id for row in page)
+                keys.preload(row[_PARTICIPANT] for row in page)
                 yield page
         finally:
             upcoming.cancel()
             await pages.aclose()
 
-    async def _reply_pages(self, session_ids: Sequence[str]) -> AsyncGenerator[list[Row[Any]]]:
+    async def _reply_pages(
+        self, session_ids: Sequence[str], fetch: Fetch[R]
+    ) -> AsyncGenerator[list[R]]:
         sizes = await self._reply_counts(session_ids)
         query = select(*REPLY_COLUMNS).join(
             identities, identities.c.id == responses.c.participant_id
@@ -291,11 +301,11 @@ class Datasets:
             if waiting and (session_id is None or queued + size > self.batch_size):
                 async with self._engine.connect() as conn:
                     page = query.where(responses.c.session_id.in_(waiting))
-                    rows = (await conn.execute(page.order_by(responses.c.id))).all()
+                    rows = await fetch(conn, page.order_by(responses.c.id))
                     await release_cache(conn)
-                by_session: dict[str, list[Any]] = {s: [] for s in waiting}
+                by_session: dict[str, list[R]] = {s: [] for s in waiting}
                 for row in rows:
-                    by_session[row.session_id].append(row)
+                    by_session[row[_SESSION]].append(row)
                 yield [row for found in by_session.values() for row in found]
                 waiting, queued = [], 0
             if session_id is None or not size:
@@ -303,7 +313,7 @@ class Datasets:
             if size > self.batch_size:
                 alone = query.where(responses.c.session_id == session_id)
                 async for alone_rows in _export._pages(
-                    self._engine, alone, responses.c.id, self.batch_size
+                    self._engine, alone, responses.c.id, self.batch_size, fetch
                 ):
                     yield list(alone_rows)
                 continue

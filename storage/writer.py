@@ -177,7 +177,9 @@ class QueuedRepository(Repository):
         the last one's commit, and ride in the same batch.
         """
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        await self._put(_Job(Submission(message, tuple(captures)), done))
+        job = _Job(Submission(message, tuple(captures)), done)
+        if not self._append(job):  # the queue is full: wait for room (no coroutine otherwise)
+            await self._put(job)
         return done
 
     async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
@@ -209,15 +211,24 @@ class QueuedRepository(Repository):
         return await done
 
     async def _put(self, item: _Job | _Operation) -> None:
+        if self._append(item):
+            return
+        self.stats.waited += 1
+        while len(self._items) >= self._queue_size:
+            self._room.clear()
+            await self._room.wait()
+        self._items.append(item)
+        self._ready.set()
+
+    def _append(self, item: _Job | _Operation) -> bool:
+        """Queue the item if there is room; whether it was queued."""
         if self._task is None or self._stopping or self._task.done():
             raise WriterStopped("the capture writer is not running; call start() first")
         if len(self._items) >= self._queue_size:
-            self.stats.waited += 1
-            while len(self._items) >= self._queue_size:
-                self._room.clear()
-                await self._room.wait()
+            return False
         self._items.append(item)
         self._ready.set()
+        return True
 
     async def _run(self) -> None:
         stop = False

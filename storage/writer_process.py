@@ -36,6 +36,7 @@ from typing import IO, Any, cast
 from storage._batch import Batch
 from storage._commit import LocalCommitter, blocking
 from storage._erased import Marks
+from storage.collector import settle
 from storage.db import (
     DatabaseUnreachable,
     for_writes,
@@ -256,6 +257,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # writers are reaped as they exit
     control = socket.socket(fileno=sys.stdin.fileno())
+    settle()  # its writers, forked from it, inherit the settings and the frozen objects
     while True:
         message, fds, _, _ = socket.recv_fds(control, 1, 1)
         if not message or not fds:

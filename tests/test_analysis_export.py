@@ -1,6 +1,7 @@
 """Opinion groups, themes and the Polis folder of a cycle with two blocs and three themes."""
 
 import csv
+import sys
 import threading
 import warnings
 import zipfile
@@ -59,6 +60,7 @@ async def _export(
     profile: str = "research",
     themes_file: Path | None = None,
     threshold: int = 10,
+    theme_sample: int = themes.FIT_SAMPLE,
 ) -> ExportResult:
     options = ExportOptions(
         out=out,
@@ -68,6 +70,7 @@ async def _export(
         profile=profile,
         threshold=threshold,
         themes_file=themes_file,
+        theme_sample=theme_sample,
     )
     return await export_dataset(datasets, LIBRARY, KEY, options)
 
@@ -209,9 +212,8 @@ async def test_themes_fitted_on_a_sample_place_every_reply_a_batch_at_a_time(
 ) -> None:
     whole = (await _export(datasets, tmp_path / "whole")).folder
     # A big cycle in miniature: k-means sees 18 of the 24 replies, texts come back 5 at a time.
-    monkeypatch.setattr(themes, "FIT_SAMPLE", 18)
     monkeypatch.setattr(themes.OpenReplies, "BATCH", 5)
-    sampled = (await _export(datasets, tmp_path / "sampled")).folder
+    sampled = (await _export(datasets, tmp_path / "sampled", theme_sample=18)).folder
     texts = {int(r["response_id"]): r["text"] for r in csv_rows(sampled / "responses.csv")}
     planted = {t: _vocabulary(r["words"]) for t, r in _themes(sampled).items()}
     assert sorted(planted.values()) == sorted(THEMES)
@@ -379,3 +381,50 @@ async def test_the_public_report_shows_group_sizes_only_as_the_policy_allows(
     # Two groups of 12 under a threshold of 13: neither size is printed.
     assert set(map(tuple, _table(section).values())) <= {("fewer than 13",), ("withheld",)}
     assert "12" not in section.text_content()
+
+
+STOPPED = "The themes analysis stopped: its process ended"
+# Libraries the analyses need: none of them may be imported by the export's own process.
+ANALYSIS_LIBRARIES = ("sklearn", "scipy", "pandas", "reddwarf")
+
+
+async def test_the_analyses_run_without_their_libraries_in_the_exports_process(
+    datasets: Datasets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(sys.modules):
+        if name.split(".")[0] in ANALYSIS_LIBRARIES:
+            monkeypatch.setitem(sys.modules, name, None)
+    for name in ANALYSIS_LIBRARIES:
+        monkeypatch.setitem(sys.modules, name, None)  # importing it here raises ImportError
+    out = (await _export(datasets, tmp_path / "out")).folder
+    assert sorted(_vocabulary(r["words"]) for r in _themes(out).values()) == sorted(THEMES)
+    groups = {r["group"] for r in _opinion_rows(out) if r["role"] == "representative"}
+    assert groups == {"1", "2"}
+
+
+@pytest.mark.parametrize(
+    ("package", "body", "named"),
+    [
+        ("sklearn", "raise ImportError('broken for the test')", "The themes analysis failed: "),
+        ("sklearn", "import os\nos._exit(3)", f"{STOPPED} (exit code 3)"),
+        ("reddwarf", "raise RuntimeError('broken for the test')", "The opinion groups analysis"),
+    ],
+    ids=["themes-raise", "themes-exit", "groups-raise"],
+)
+async def test_a_failed_analysis_stops_the_export_naming_it_and_leaves_no_folder(
+    datasets: Datasets,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    package: str,
+    body: str,
+    named: str,
+) -> None:
+    # The analyses' process is started with this process's path: there the package breaks.
+    broken = tmp_path / "broken"
+    (broken / package).mkdir(parents=True)
+    (broken / package / "__init__.py").write_text(body, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(broken))
+    with pytest.raises(ExportError) as failed:
+        await _export(datasets, tmp_path / "out")
+    assert str(failed.value).startswith(named), failed.value
+    assert not (tmp_path / "out").exists()

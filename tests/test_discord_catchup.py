@@ -25,6 +25,7 @@ from tests.support.discord_helpers import (
     World,
     database_bytes,
     discord_world,
+    open_bot_in,
     replies,
 )
 
@@ -253,3 +254,44 @@ async def test_a_catch_up_stores_no_withdrawn_words_after_their_author_agreed_ag
         assert [text for _, _, text, _ in await stored(database_url)] == [
             "ALICE-AGAIN after agreeing again"
         ]
+
+
+async def test_a_backlog_is_caught_up_in_shared_commits_its_cursor_never_ahead_of_a_commit(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with discord_world(tmp_path, database_url, PEOPLE) as world:
+        alice, bob = world.people["alice"], world.people["bob"]
+        thread, group = await open_session(world)
+        await world.stop()
+        # Within one page of the history: simcord answers ``after`` with the newest messages,
+        # where Discord gives the oldest (those right after it), so a longer one loses some.
+        backlog = 90
+        sent = [await (alice, bob)[n % 2].send(thread, f"BACKLOG-{n}") for n in range(backlog)]
+        committed: set[str] = set()
+        early: list[int] = []  # a cursor moved past a message whose reply was not committed
+
+        world.app, world.platform = await open_bot_in(world.env, world.config)
+        world.app.repository.on_commit = lambda stored, _: committed.update(
+            s.message.message_id for s in stored if s.message is not None
+        )
+        book = world.platform.cursors
+        advance = book.advance
+
+        def checked(moved: GroupRef, message_id: int) -> None:
+            if message_id in ids and str(message_id) not in committed:
+                early.append(message_id)
+            advance(moved, message_id)
+
+        ids = {message.id for message in sent}
+        book.advance = checked  # type: ignore[method-assign]
+        await world.env.restart_bot(world.platform.client)
+        live = await bob.send(thread, "BOB-LIVE after the catch-up")  # waits for the catch-up
+        commits = world.app.repository.stats.batches
+        # A crash now loses nothing the cursor passed; a restart reads after it, stores once.
+        await world.restart()
+        assert await cursor(database_url, group) == live.id
+        texts = [text for _, _, text, _ in await stored(database_url)]
+    assert not early, f"the cursor passed {len(early)} messages not yet committed"
+    assert committed >= {str(i) for i in ids}
+    assert commits <= backlog // 10, f"{commits} commits for {backlog} replies"
+    assert texts == [f"BACKLOG-{n}" for n in range(backlog)] + ["BOB-LIVE after the catch-up"]

@@ -3,7 +3,7 @@
 import sqlite3
 import tempfile
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.captures import ResponseCaptured
+from exporters.csv_tables import CsvTable
 from exporters.cycle_read import read_cycle
 from exporters.parquet_tables import arrow_schema
 from exporters.pseudonymise import Naming, Pseudonymiser
@@ -19,13 +21,23 @@ from exporters.reply_page import Steps, reply_page
 from exporters.schema import tables_for
 from exporters.transcripts import Transcripts
 from exporters.writer import Ending, Replies, SessionPart
-from storage._export import REPLY_BATCH_NAMES
+from storage._export import REPLY_BATCH_NAMES, arrow_times
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.keystore import KeyGone, KeyStore
 from storage.repositories import Repository
 from tests.support.capture import LIBRARY, STORE_KEY
-from tests.support.export_cycle import cycle_captures
+from tests.support.export_cycle import (
+    ALICE,
+    DAVE,
+    G1,
+    KEY,
+    NOT_NHS,
+    PII,
+    T0,
+    cycle_captures,
+)
+from tests.support.export_text import csv_rows
 
 # Pieces a reply may hold: every kind of detail, near misses, and plain words and digits.
 PIECES = (
@@ -222,3 +234,74 @@ def test_a_run_of_replies_reads_in_its_transcript_as_each_reply_written_alone(
             written.append(transcripts.files[0].read_text(encoding="utf-8"))
     assert written[0] == written[1]
     assert written[0].count("- **p** at 18:05: ") == len(texts)
+
+
+def test_times_from_either_driver_are_the_same_instants_in_utc() -> None:
+    # SQLite gives its stored UTC text (with or without microseconds), asyncpg aware times.
+    sqlite = arrow_times(["2025-03-01 18:20:00", "2025-03-01 18:20:00.000250", None])
+    postgres = arrow_times(
+        [
+            datetime(2025, 3, 1, 18, 20, tzinfo=UTC),
+            datetime(2025, 3, 1, 19, 20, 0, 250, tzinfo=timezone(timedelta(hours=1))),
+            None,
+        ]
+    )
+    expected = [
+        datetime(2025, 3, 1, 18, 20, tzinfo=UTC),
+        datetime(2025, 3, 1, 18, 20, 0, 250, tzinfo=UTC),
+        None,
+    ]
+    for times in (sqlite, postgres):
+        assert times.type == pa.timestamp("us", "UTC")
+        assert times.to_pylist() == expected
+
+
+async def test_pages_read_from_the_driver_redact_only_valid_nhs_numbers_and_hold_no_erased_words(
+    migrated_url: str, tmp_path: Path
+) -> None:
+    def said(n: int, text: str) -> ResponseCaptured:
+        at = T0 + timedelta(minutes=30 + n)
+        return ResponseCaptured("s-g1", ALICE, G1, "open", f"alice-edge-{n}", text, at)
+
+    valid, formula = PII["nhs_number"], "=SUM(A1:A9)"
+    engine = make_engine(migrated_url)
+    try:
+        repo = Repository(engine, STORE_KEY)
+        await repo.apply(
+            [
+                *cycle_captures(),
+                said(1, f"mine {valid}"),
+                said(2, f"not {NOT_NHS}"),
+                said(3, formula),
+            ]
+        )
+        await repo.erase_person(DAVE, KEY(DAVE), T0 + timedelta(days=1))
+        # A page a reply: the valid and the invalid number fall either side of a boundary.
+        datasets = Datasets(engine, batch_size=1)
+        read = await read_cycle(datasets, LIBRARY, "c1")
+        batches = [batch async for batch in datasets.reply_batches(read.sessions)]
+    finally:
+        await engine.dispose()
+    table = next(t for t in tables_for("research") if t.name == "responses")
+    known = {session.session_id: session for session in read.sessions}
+    naming, csv = Naming(KEY, public=False), CsvTable(tmp_path, table)
+    texts = []
+    for batch in batches:
+        page = reply_page(
+            batch,
+            known,
+            naming,
+            Redactor(),
+            Steps(read.codebook, {}),
+            lambda person, group: True,
+            0,
+            arrow_schema(table),
+        )
+        texts += page.table.column("text").to_pylist()
+        csv.write(page.table)
+    csv.close()
+    assert len(batches) == len(texts) > 3
+    assert "mine [nhs-number]" in texts and f"not {NOT_NHS}" in texts and formula in texts
+    assert not [text for text in texts if "DAVE" in text]
+    cells = [row["text"] for row in csv_rows(tmp_path / "responses.csv")]
+    assert "'" + formula in cells and formula not in cells

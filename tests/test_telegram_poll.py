@@ -35,16 +35,21 @@ async def test_an_update_being_handled_stays_unconfirmed_so_a_crash_cannot_lose_
         handled: list[str] = []
         release = asyncio.Event()
 
-        async def slow_handle(event: Event) -> None:
+        async def slow_submit(event: Event) -> asyncio.Future[None]:
+            # Decided at once; its commit takes as long as the test likes.
             entered.append(type(event).__name__)
-            await release.wait()
-            handled.append(type(event).__name__)
+
+            async def finish() -> None:
+                await release.wait()
+                handled.append(type(event).__name__)
+
+            return asyncio.ensure_future(finish())
 
         monkeypatch.setenv("DIALOGUE_TELEGRAM_TOKEN", fake.token)
         monkeypatch.setenv("DIALOGUE_PSEUDONYM_KEY", "test-key-0123456789abcdef")
         app = await build(telegram_settings(fake, f"sqlite+aiosqlite:///{tmp_path}/bot.db"))
         (platform,) = enabled_platforms(app)
-        platform.handle = slow_handle  # type: ignore[attr-defined]
+        platform.submit = slow_submit  # type: ignore[attr-defined]
         try:
             await platform.start()
             alice.say(group, "first")

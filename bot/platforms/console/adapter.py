@@ -129,23 +129,11 @@ class ConsolePlatform:
         line = line.rstrip("\r\n")
         if not line.strip() or line.lstrip().startswith("#"):
             return None
-        if match := EDIT.match(line):
-            person = PersonRef(PLATFORM, match["name"])
-            target = self._earlier(match["line"], number)
-            return MessageEdited(person, self.group, target, match["text"], at)
-        if match := DELETE.match(line):
-            person = PersonRef(PLATFORM, match["name"])
-            return MessageDeleted(self.group, self._earlier(match["line"], number), at, person)
-        if match := LOCALE.match(line):
-            self.locales[match["name"]] = match["locale"]
-            return None
+        # A name ends at the first space, ':' or '>': a line that says something (the
+        # commonest, tried first) cannot also edit, delete or set a locale.
         match = SAY.match(line)
         if match is None:
-            raise ConsoleError(
-                f"line {number}: write 'NAME: text' to speak in the group, 'NAME> text' to "
-                "write to the bot privately, 'NAME edits N: text', 'NAME deletes N' or "
-                '"NAME\'s locale is bn-BD"'
-            )
+            return self._other(line, number, at)
         person = PersonRef(PLATFORM, match["name"])
         group = self.group if match["mark"] == ":" else None
         text = match["text"]
@@ -157,6 +145,24 @@ class ConsolePlatform:
             command = name.split("@")[0]
             return CommandIssued(person, group, command, tuple(args), at, message_id, locale=locale)
         return MessagePosted(person, group, self.message_id(number), text, at, locale=locale)
+
+    def _other(self, line: str, number: int, at: datetime) -> Event | None:
+        """The event of a line that edits, deletes or sets a locale."""
+        if match := EDIT.match(line):
+            person = PersonRef(PLATFORM, match["name"])
+            target = self._earlier(match["line"], number)
+            return MessageEdited(person, self.group, target, match["text"], at)
+        if match := DELETE.match(line):
+            person = PersonRef(PLATFORM, match["name"])
+            return MessageDeleted(self.group, self._earlier(match["line"], number), at, person)
+        if match := LOCALE.match(line):
+            self.locales[match["name"]] = match["locale"]
+            return None
+        raise ConsoleError(
+            f"line {number}: write 'NAME: text' to speak in the group, 'NAME> text' to "
+            "write to the bot privately, 'NAME edits N: text', 'NAME deletes N' or "
+            '"NAME\'s locale is bn-BD"'
+        )
 
     def message_id(self, number: int) -> str:
         """The id of the message typed on input line ``number``."""
@@ -213,7 +219,6 @@ class ConsolePlatform:
             finish = await submit(event)
             waiting.append((number, finish))
             finish.add_done_callback(settle)
-            settle()
             while waiting and (len(waiting) >= AHEAD or waiting[0][1].done()):
                 await waiting[0][1]  # raises the failure of a line, if it failed
                 settle()

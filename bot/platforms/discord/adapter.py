@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -65,7 +65,7 @@ NO_CONTENT_INTENT = (
 
 
 class Host(Protocol):
-    """What the adapter needs from the service: content, sessions, clock, handle()."""
+    """What the adapter needs from the service: content, sessions, clock, submit()."""
 
     library: Library
     clock: Callable[[], datetime]
@@ -74,8 +74,8 @@ class Host(Protocol):
     def sessions(self) -> Mapping[GroupRef, SessionState]:
         """Sessions by group."""
 
-    async def handle(self, event: Event) -> None:
-        """Handle one event."""
+    async def submit(self, event: Event) -> asyncio.Future[None]:
+        """Decide one event in its group's turn; its finish (see ``Service.submit``)."""
 
 
 class DiscordPlatform:
@@ -208,37 +208,53 @@ class DiscordPlatform:
             return None
 
     async def deliver(self, event: Event) -> bool:
-        """Hand an event to the service; False on a failure, logged by kind, never with its text."""
+        """Hand an event to the service and wait until it is finished; False on a failure."""
+        return await _finished(event, await self._decide(event))
+
+    async def _decide(self, event: Event) -> asyncio.Future[None] | None:
+        """Decide an event in its group's turn; its finish (None: deciding failed, logged)."""
         try:
-            await self.host.handle(event)
+            return await self.host.submit(event)
         except Exception as exc:  # one bad event must not stop the bot
-            # An exception's message may quote what was written, so only its type is logged.
-            log.error("could not handle %s: %s", type(event).__name__, type(exc).__name__)
-            return False
-        return True
+            _failed(event, exc)
+            return None
 
     async def on_message(self, message: discord.Message) -> None:
         """A message as it is posted, once its group has caught up on what it missed."""
         group = self.group_of(message.channel)
         if group is not None:
             await self.catch_up.wait(group)
-        await self.take(message)
+        taken = await self.take(message)
+        if taken is not None:
+            await taken
 
-    async def take(self, message: discord.Message) -> None:
+    async def take(self, message: discord.Message) -> Awaitable[None] | None:
         """A message in a server channel or thread (live or read back), or a direct message.
 
         A direct message with the bot is private: its group is None. '/name args' typed as
-        text is a command, wherever it is typed.
+        text is a command, wherever it is typed. Returns once the message is decided, with
+        what to await until it is finished and its group's cursor moved past it (None: the
+        message is not for the bot), so a catch-up decides the next while it is committed.
         """
         group = self.group_of(message.channel)
         direct = isinstance(message.channel, discord.DMChannel)
         if message.author.bot or message.webhook_id or (group is None and not direct):
-            return
+            return None
         if message.type not in CAPTURED_TYPES:
-            return
-        await self.deliver(self._posted(message, group))
-        if group is not None:
-            self.catch_up.handled(group, message.id)
+            return None
+        event = self._posted(message, group)
+        return self._taken(event, await self._decide(event), group, message.id)
+
+    async def _taken(
+        self,
+        event: Event,
+        finish: asyncio.Future[None] | None,
+        group: GroupRef | None,
+        message_id: int,
+    ) -> None:
+        await _finished(event, finish)
+        if group is not None:  # never past a message whose captures are not committed
+            self.catch_up.handled(group, message_id)
 
     def _posted(self, message: discord.Message, group: GroupRef | None) -> Event:
         person, text = self.person(message.author), message.content
@@ -363,3 +379,20 @@ def _connection_ended(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         kind = type(task.exception()).__name__
         log.error("the Discord connection ended: %s", kind, extra={"platform": PLATFORM})
+
+
+async def _finished(event: Event, finish: asyncio.Future[None] | None) -> bool:
+    """Wait for an event's finish; False when it failed (logged, as deciding it would be)."""
+    if finish is None:
+        return False
+    try:
+        await finish
+    except Exception as exc:
+        _failed(event, exc)
+        return False
+    return True
+
+
+def _failed(event: Event, exc: Exception) -> None:
+    # An exception's message may quote what was written, so only its type is logged.
+    log.error("could not handle %s: %s", type(event).__name__, type(exc).__name__)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -39,8 +39,8 @@ class Reader(Protocol):
     async def channel(self, channel_id: int) -> Channel:
         """A channel or thread by id, from the cache or from Discord."""
 
-    async def take(self, message: discord.Message) -> None:
-        """Handle a message exactly as if it had just been posted."""
+    async def take(self, message: discord.Message) -> Awaitable[None] | None:
+        """Decide a message as if it had just been posted; what to await for its finish."""
 
     async def take_edit(self, message: discord.Message, group: GroupRef) -> None:
         """Handle a message's latest edit exactly as if it had just been made."""
@@ -202,12 +202,21 @@ class CatchUp:
         since = max(self.book.get(group), floor)
         read = 0
         missed = channel.history(limit=None, after=discord.Object(since), oldest_first=True)
-        async for message in missed:
-            await self.reader.take(message)
-            await self.reader.take_edit(message, group)
-            read += 1
-            if read == self.limit:
-                break
+        # Each message is decided while those before it wait for their commit (a group's
+        # replies ride in the writer's shared batches); the cursor moves past a message once
+        # it is finished, and the group's live messages wait until all are.
+        taken: list[Awaitable[None]] = []
+        try:
+            async for message in missed:
+                if (finish := await self.reader.take(message)) is not None:
+                    taken.append(finish)
+                await self.reader.take_edit(message, group)
+                read += 1
+                if read == self.limit:
+                    break
+        finally:
+            for finish in taken:
+                await finish
         if since > floor:
             # Replies from before the downtime may have been edited during it (or just before:
             # an edit handled twice changes nothing).

@@ -7,6 +7,7 @@ consent or roles lives here: see ``telegram_updates`` (in) and ``telegram_send``
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -85,7 +86,8 @@ PRIVATE_COMMANDS = (
     "reflect",
     "help",
 )
-Handle = Callable[[Event], Awaitable[None]]
+# Decides an event in its group's turn; its finish (see ``Service.submit``).
+Submit = Callable[[Event], Awaitable[asyncio.Future[None]]]
 
 
 class TelegramPlatform:
@@ -102,7 +104,7 @@ class TelegramPlatform:
         language: str,
         library: Library,
         resources: Path,
-        handle: Handle,
+        submit: Submit,
         clock: Callable[[], datetime],
     ) -> None:
         """Build the PTB application (nothing is contacted until ``start``)."""
@@ -110,7 +112,9 @@ class TelegramPlatform:
         self.webhook_secret = webhook_secret
         self.texts = texts
         self.language = language
-        self.handle = handle
+        self.submit = submit
+        # Long polling: each update's finish, by update id, for the poller to confirm it after.
+        self._finishes: dict[int, asyncio.Future[None]] = {}
         self.clock = clock
         base = settings.api_base_url.rstrip("/")
         limiter = AIORateLimiter(
@@ -195,7 +199,7 @@ class TelegramPlatform:
             await self.app.bot.delete_webhook()  # a webhook set earlier would refuse polling
             self.poller = Poller(
                 self.app.bot,
-                self.app.process_update,
+                self._process,
                 self.settings.poll_timeout_seconds,
                 ALLOWED_UPDATES,
             )
@@ -238,7 +242,20 @@ class TelegramPlatform:
             return
         if isinstance(found, CommandIssued) and found.group is not None:
             found = replace(found, by_admin=await self._is_admin(message))
-        await self.handle(found)
+        finish = await self.submit(found)
+        if self.poller is None:  # a webhook's update: it was answered when it came
+            await finish
+        else:  # the poller confirms the update once its event is finished
+            self._finishes[update.update_id] = finish
+
+    async def handle(self, event: Event) -> None:
+        """Decide an event and wait until it is finished (committed, answered)."""
+        await (await self.submit(event))
+
+    async def _process(self, update: Update) -> asyncio.Future[None] | None:
+        """Hand an update to the handlers; its event's finish, if it has to wait for one."""
+        await self.app.process_update(update)
+        return self._finishes.pop(update.update_id, None)
 
     async def _on_press(self, update: Update) -> None:
         assert self.reader is not None and update.callback_query is not None

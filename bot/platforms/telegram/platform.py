@@ -69,7 +69,7 @@ class Telegram:
             wiring.language,
             wiring.library,
             wiring.resources,
-            wiring.service.handle,
+            wiring.service.submit,
             wiring.service.clock,
         )
 

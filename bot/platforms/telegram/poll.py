@@ -5,6 +5,11 @@ has fetched them, before the bot has handled them: a bot killed in between loses
 Telegram never sends them again. Here the offset moves past an update only once the bot has
 handled it (and so committed what it captured); after a crash Telegram sends the unconfirmed
 updates again, and the service's exactly-once key makes the copies of handled ones no-ops.
+
+A fetched batch (a backlog after a restart, a busy group) is handed on update after update
+without waiting for each commit: ``process`` returns an update's finish, and the replies of a
+group ride in the writer's shared batches. The offset then moves past each update in order,
+once its finish is done, before the next poll.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import RetryAfter, TelegramError
@@ -25,12 +31,16 @@ FIRST_WAIT, LAST_WAIT = 1.0, 30.0
 
 
 class Poller:
-    """Fetches updates, hands each to ``process`` in order, then confirms them."""
+    """Fetches updates, hands each to ``process`` in order, then confirms them.
+
+    ``process`` returns once an update is decided: with its finish (an awaitable done once
+    what it captured is committed), or None when it is finished already.
+    """
 
     def __init__(
         self,
         bot: Bot,
-        process: Callable[[Update], Awaitable[None]],
+        process: Callable[[Update], Awaitable[Awaitable[Any] | None]],
         timeout: int,
         allowed_updates: Sequence[str],
     ) -> None:
@@ -79,8 +89,10 @@ class Poller:
                 wait = min(wait * 2, LAST_WAIT)
                 continue
             wait = FIRST_WAIT
-            for update in updates or ():
-                await self.process(update)
+            finishes = [(update, await self.process(update)) for update in updates or ()]
+            for update, finish in finishes:
+                if finish is not None:
+                    await _finished(finish)
                 self.offset = update.update_id + 1
 
     async def _fetch(self) -> tuple[Update, ...] | None:
@@ -103,3 +115,11 @@ class Poller:
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+async def _finished(finish: Awaitable[Any]) -> None:
+    """Wait for an update's finish; one that failed is logged, as its handler's error is."""
+    try:
+        await finish
+    except Exception as exc:
+        log.error("an update could not be handled: %s", type(exc).__name__)

@@ -1,0 +1,130 @@
+"""The export's analyses (themes, opinion groups) in a process of their own.
+
+scikit-learn, SciPy, pandas and red-dwarf, and the fits' arrays, never enter the export's
+process: ``analyse`` starts a fresh interpreter (multiprocessing's 'spawn'), and what crosses
+the pipe between the two is the analyses' inputs and results alone: the open replies' texts,
+already redacted, consented and pseudonymised (a fixed sample to fit the themes on, then every
+text a batch of ``OpenReplies`` at a time, so neither process holds the cycle's texts at
+once), the Polis ballots, and back each reply's place in a theme and the opinion groups. Nothing
+is written to disk. A failure in the child, or its end, is an ``AnalysisError`` naming the
+analysis.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import cast
+
+import pyarrow as pa
+
+from exporters import opinion, theme_fit
+from exporters.polis import Ballots
+from exporters.theme_fit import Placed
+from exporters.themes import FEWEST_REPLIES, OpenReplies, sample
+
+THEMES = "themes"
+GROUPS = "opinion groups"
+_TEXTS = pa.schema([("text", pa.string())])
+_END = b""
+
+
+class AnalysisError(Exception):
+    """An analysis failed in its process; the message names it and says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What the analyses found."""
+
+    groups: opinion.OpinionGroups
+    themes: tuple[Placed, ...]
+
+
+def analyse(ballots: Ballots, replies: OpenReplies, fit_sample: int) -> Found:
+    """Opinion groups of ``ballots`` and themes of ``replies`` (fitted on ``fit_sample``)."""
+    if len(replies) < FEWEST_REPLIES and not opinion.sought(ballots):
+        return Found(opinion.NO_GROUPS, ())  # nothing to analyse: no process is started
+    spawn = multiprocessing.get_context("spawn")
+    ours, theirs = spawn.Pipe()
+    child = spawn.Process(target=serve, args=(theirs,), name="dialogue-analyses", daemon=True)
+    child.start()
+    theirs.close()
+    try:
+        placed = _themes(ours, child, replies, fit_sample)
+        ours.send((GROUPS, ballots))
+        groups = cast(opinion.OpinionGroups, _answer(ours, child, GROUPS))
+    finally:
+        ours.close()  # the child ends when its pipe does
+        child.join()
+    return Found(groups, placed)
+
+
+def _themes(
+    ours: Connection, child: BaseProcess, replies: OpenReplies, fit_sample: int
+) -> tuple[Placed, ...]:
+    """Fit on a sample; if themes were found, stream every text to be placed."""
+    if len(replies) < FEWEST_REPLIES:
+        return ()
+    ours.send((THEMES, replies.texts(sample(len(replies), fit_sample))))
+    if not _answer(ours, child, THEMES):
+        return ()
+    try:
+        for _, texts in replies.batches():
+            ours.send_bytes(pa.record_batch([texts], schema=_TEXTS).serialize())
+        ours.send_bytes(_END)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the child stopped reading: its answer says why
+    return tuple(cast(list[Placed], _answer(ours, child, THEMES)))
+
+
+def _answer(ours: Connection, child: BaseProcess, analysis: str) -> object:
+    """The child's answer; an ``AnalysisError`` naming ``analysis`` if it failed."""
+    try:
+        answer = ours.recv()
+    except (EOFError, ConnectionResetError):
+        child.join()
+        raise AnalysisError(
+            f"The {analysis} analysis stopped: its process ended (exit code {child.exitcode})"
+        ) from None
+    if isinstance(answer, _Failed):
+        raise AnalysisError(f"The {analysis} analysis failed: {answer.why}")
+    return answer
+
+
+def serve(pipe: Connection) -> None:
+    """The child: answer each analysis asked for until the pipe closes or one fails."""
+    while True:
+        try:
+            analysis, given = pipe.recv()
+        except EOFError:
+            return
+        try:
+            if analysis == THEMES:
+                pipe.send(_place(pipe, given))
+            else:
+                pipe.send(opinion.opinion_groups(given))
+        except (EOFError, BrokenPipeError):
+            return  # the export stopped before the analysis was done
+        except Exception as failed:
+            pipe.send(_Failed(f"{type(failed).__name__}: {failed}"))
+            return
+
+
+def _place(pipe: Connection, fitted_on: list[str]) -> list[Placed] | None:
+    """Fit, say whether themes were found, then place each batch of texts received."""
+    placing = theme_fit.fit(fitted_on)
+    if placing is None:
+        return None
+    pipe.send(True)
+    while message := pipe.recv_bytes():
+        batch = pa.ipc.read_record_batch(pa.py_buffer(message), _TEXTS)
+        placing.place(batch.column(0))
+    return placing.themes()
