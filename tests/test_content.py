@@ -197,6 +197,15 @@ BROKEN: dict[str, Broken] = {
         None,
         _on("Each time"),
     ),
+    "card-header-not-yaml": Broken(
+        CARD,
+        lambda root: _edit(
+            root, CARD, "title: What is health and care data?", "title: What is: health data?"
+        ),
+        ("not valid yaml",),
+        None,
+        _on("title: What is health and care data?"),
+    ),
     "picture-without-alt-text": Broken(
         CARD,
         _picture_without_alt,
