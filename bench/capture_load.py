@@ -148,7 +148,7 @@ async def build(
         clock=lambda: T0,
     )
     service.attach(Quiet())
-    settle()  # as bot.app.build does once the bot has started
+    settle()  # as `dialogue run` does once the bot is ready
     return service, store, engine
 
 

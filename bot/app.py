@@ -23,7 +23,6 @@ from bot.service.shell import Policy, Service, utcnow
 from bot.settings import ConfigError, Settings, secret, secrets_in_use
 from bot.texts import Catalogue
 from exporters.pseudonymise import Pseudonymiser
-from storage.collector import settle
 from storage.cursors import PlatformCursors
 from storage.cycles import CycleStore
 from storage.datasets import Datasets
@@ -100,7 +99,6 @@ async def build(settings: Settings) -> App:
         drafts=heard_drafts(settings, database, texts),
     )
     await service.resume()
-    settle()  # started: what lives now lives for good
     return App(settings, library, texts, database, repository, pseudonymiser, service)
 
 

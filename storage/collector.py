@@ -4,7 +4,8 @@ Python collects its youngest objects every 700 allocations and, now and then, wa
 object alive. A bot that has started holds its content, catalogues and modules for good, and
 handles each reply with a few hundred short-lived objects: at the defaults the collector cost
 about a quarter of the event loop's CPU per reply in the capture benchmark (bench/README.md).
-Both the bot's process and the writers' helper (whose writers are forked from it) call
+Both the bot's process (``dialogue run``, once its ready line is out: the collecting takes
+tens of milliseconds) and the writers' helper (whose writers are forked from it) call
 :func:`settle` once started.
 """
 

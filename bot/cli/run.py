@@ -24,6 +24,7 @@ from bot.core.ports import Platform
 from bot.platforms import registry
 from bot.platforms.console.adapter import ConsolePlatform, stdin_lines
 from bot.settings import ConfigError
+from storage.collector import settle
 
 if TYPE_CHECKING:
     from bot.cli.metrics import Endpoint
@@ -66,6 +67,8 @@ async def run(app: App, options: RunOptions) -> int:
         if started:
             names = ", ".join(p.name for p in started)
             print(f"Running on {names}. Press Ctrl-C to stop.", flush=True)
+            if not console:
+                settle()  # ready: what lives now lives for good
         if settings.health.listen:
             endpoint = _endpoint(app, await scheduling if scheduling is not None else None)
         signalled = await run_console(app, options, scheduling) if console else None
@@ -150,6 +153,7 @@ async def run_console(
             await asyncio.shield(scheduling)
         return await app.service.submit(event)
 
+    settle()  # ready: what lives now lives for good (after the ready line, not before it)
     feeding = console.feed(lines, submit, app.service.clock, echo, options.acknowledge)
     # On SIGINT/SIGTERM the console stops reading; app.close() then commits what is queued.
     signalled = await until_signalled(feeding)
