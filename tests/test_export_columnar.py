@@ -2,6 +2,7 @@
 
 import sqlite3
 import tempfile
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -12,16 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.captures import ResponseCaptured
+from exporters.codebook import Codebook
 from exporters.csv_tables import CsvTable
 from exporters.cycle_read import read_cycle
 from exporters.parquet_tables import arrow_schema
 from exporters.pseudonymise import Naming, Pseudonymiser
 from exporters.redact import Redactor
-from exporters.reply_page import Steps, reply_page
-from exporters.schema import tables_for
+from exporters.reply_page import ReplyPage, Steps, reply_page
+from exporters.schema import Table, tables_for
 from exporters.transcripts import Transcripts
 from exporters.writer import Ending, Replies, SessionPart
-from storage._export import REPLY_BATCH_NAMES, arrow_times
+from storage._export import REPLY_BATCH_NAMES, ReplyBatch, arrow_times
+from storage.dataset_records import SessionRow
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.keystore import KeyGone, KeyStore
@@ -183,6 +186,26 @@ def test_a_page_of_texts_opens_as_each_text_does_and_fails_closed(tmp_path: Path
             reader.open_all([2, person], [bob, value], [b"place", place])
 
 
+def everyones_page(
+    batch: ReplyBatch,
+    known: Mapping[str, SessionRow],
+    naming: Naming,
+    codebook: Codebook,
+    table: Table,
+) -> ReplyPage:
+    """A page of replies as a research export shows it, everyone's words shown, none quoted."""
+    return reply_page(
+        batch,
+        known,
+        naming,
+        Redactor(),
+        Steps(codebook, {}),
+        lambda person, group: True,
+        0,
+        arrow_schema(table),
+    )
+
+
 async def test_a_page_gives_each_reply_its_time_and_day_in_utc(migrated_url: str) -> None:
     engine = make_engine(migrated_url)
     try:
@@ -197,16 +220,7 @@ async def test_a_page_gives_each_reply_its_time_and_day_in_utc(migrated_url: str
     naming = Naming(Pseudonymiser(b"k" * 32), public=False)
     times = []
     for batch in batches:
-        page = reply_page(
-            batch,
-            known,
-            naming,
-            Redactor(),
-            Steps(read.codebook, {}),
-            lambda person, group: True,
-            0,
-            arrow_schema(responses),
-        )
+        page = everyones_page(batch, known, naming, read.codebook, responses)
         posted = batch.columns.column("posted_at").to_pylist()
         assert page.days == [at.date() for at in posted]
         assert page.posted_at == [at.replace(tzinfo=None) for at in posted]
@@ -287,16 +301,7 @@ async def test_pages_read_from_the_driver_redact_only_valid_nhs_numbers_and_hold
     naming, csv = Naming(KEY, public=False), CsvTable(tmp_path, table)
     texts = []
     for batch in batches:
-        page = reply_page(
-            batch,
-            known,
-            naming,
-            Redactor(),
-            Steps(read.codebook, {}),
-            lambda person, group: True,
-            0,
-            arrow_schema(table),
-        )
+        page = everyones_page(batch, known, naming, read.codebook, table)
         texts += page.table.column("text").to_pylist()
         csv.write(page.table)
     csv.close()

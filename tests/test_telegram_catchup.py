@@ -10,9 +10,10 @@ import pytest
 
 from bot.app import build, enabled_platforms
 from bot.core.ids import PersonRef
+from bot.settings import Settings
 from storage._batch import Submission
 from tests.support.telegram import Group, act, handled, running_bot, settle, telegram_settings
-from tests.support.telegram_fake import FakeBotApi
+from tests.support.telegram_fake import FakeBotApi, TelegramUser
 
 SCRIPT = "health-data-intro"
 BACKLOG = 300
@@ -22,17 +23,29 @@ def said(number: int) -> str:
     return f"BACKLOG reply {number}: my thoughts on the question"
 
 
-async def test_a_backlog_is_committed_in_shared_batches_and_confirmed_only_once_committed(
-    fake: FakeBotApi, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    g = Group(fake)
+async def at_an_open_question(
+    fake: FakeBotApi,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    g: Group,
+    *agreed: TelegramUser,
+) -> Settings:
+    """The bot's settings, once ``g`` is registered, ``agreed`` agreed, at an open question."""
     settings = telegram_settings(fake, database_url, staff=[g.sam.id])
     async with running_bot(settings, fake, monkeypatch):
         await act(fake, g.sam, g.chat, "/register")
         await act(fake, g.fran, g.chat, f"/start {SCRIPT}")
-        await act(fake, g.alice, g.chat, "/agree participate")
-        await act(fake, g.carol, g.chat, "/agree participate")
+        for person in agreed:
+            await act(fake, person, g.chat, "/agree participate")
         await act(fake, g.fran, g.chat, "/goto first-thoughts")
+    return settings
+
+
+async def test_a_backlog_is_committed_in_shared_batches_and_confirmed_only_once_committed(
+    fake: FakeBotApi, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    g = Group(fake)
+    settings = await at_an_open_question(fake, monkeypatch, database_url, g, g.alice, g.carol)
     # While the bot is down, the group goes on talking: Telegram keeps the updates.
     sent = [(g.alice, g.carol)[n % 2].say(g.chat, said(n)) for n in range(BACKLOG)]
     ids = {str(message["message_id"]) for message in sent}
@@ -77,12 +90,7 @@ async def test_a_backlog_sent_again_after_a_crash_is_stored_once(
     fake: FakeBotApi, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     g = Group(fake)
-    settings = telegram_settings(fake, database_url, staff=[g.sam.id])
-    async with running_bot(settings, fake, monkeypatch):
-        await act(fake, g.sam, g.chat, "/register")
-        await act(fake, g.fran, g.chat, f"/start {SCRIPT}")
-        await act(fake, g.alice, g.chat, "/agree participate")
-        await act(fake, g.fran, g.chat, "/goto first-thoughts")
+    settings = await at_an_open_question(fake, monkeypatch, database_url, g, g.alice)
     for n in range(BACKLOG):
         g.alice.say(g.chat, said(n))
     async with running_bot(settings, fake, monkeypatch):
