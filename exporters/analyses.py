@@ -12,6 +12,7 @@ analysis.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -76,12 +77,11 @@ def _themes(
     ours.send((THEMES, replies.texts(sample(len(replies), fit_sample))))
     if not _answer(ours, child, THEMES):
         return ()
-    try:
+    # If the child stops reading, its answer below says why.
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         for _, texts in replies.batches():
             ours.send_bytes(pa.record_batch([texts], schema=_TEXTS).serialize())
         ours.send_bytes(_END)
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the child stopped reading: its answer says why
     return tuple(cast(list[Placed], _answer(ours, child, THEMES)))
 
 
