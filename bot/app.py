@@ -24,8 +24,6 @@ from bot.settings import ConfigError, Settings, secret, secrets_in_use
 from bot.texts import Catalogue
 from exporters.pseudonymise import Pseudonymiser
 from storage.cursors import PlatformCursors
-from storage.cycles import CycleStore
-from storage.datasets import Datasets
 from storage.db import make_engine, sqlite_file, upgrade
 from storage.writer import QueuedRepository
 
@@ -106,6 +104,8 @@ def cycles(app: App) -> Cycles:
     """Cycle operations on the app's database, with its content and settings."""
     # Imported here: ``dialogue run`` loads them after its console is ready (see bot.cli.run).
     from bot.service.cycles import Cycles
+    from storage.cycles import CycleStore
+    from storage.datasets import Datasets
 
     settings = app.settings
     export_folder = settings.cycle.export_folder

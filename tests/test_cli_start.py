@@ -107,6 +107,11 @@ def test_console_is_ready_before_the_scheduler_loads_and_its_first_line_waits_fo
     assert shown.count(b"prompts/health-data-intro.bn.toml:") == 1
     # Nor for the card's publishing code, which only a withdrawal or a closing cycle uses.
     assert b"exporters.heard_card" not in shown[:ready]
+    # Nor for the cycles' and the datasets' storage, which the scheduler loads once it starts,
+    # nor for the disclosure audit, which a summary or a chart loads when first asked for.
+    for later in (b"storage.cycles", b"storage.datasets", b"exporters.disclosure"):
+        assert later not in shown[:ready], later
+    assert b"storage.cycles" in shown[ready:], "the scheduler's start loaded it after all"
     # Nor for SQLAlchemy's ORM, which the asyncio extension's package imports (storage.db).
     assert b"sqlalchemy.ext.asyncio.engine" in shown[:ready]
     assert b"sqlalchemy.orm" not in shown[:ready]
@@ -118,6 +123,24 @@ def test_console_is_ready_before_the_scheduler_loads_and_its_first_line_waits_fo
     jobs = [job for (job,) in database.execute("SELECT id FROM scheduler_jobs")]
     database.close()
     assert [job.split(":")[0] for job in jobs] == ["step"]
+
+
+def test_a_translations_model_is_built_when_a_translation_is_first_read() -> None:
+    """The content's models are built when first used: a bot starting builds none of the
+    translations' (read after its ready line), and they still validate once asked for."""
+    code = """
+from pathlib import Path
+from bot.content.check import load_library
+from bot.content.translation import ScriptTranslation as words
+library = load_library(Path("."), "en", lazy=True)
+print(words.__pydantic_complete__)
+print(library.script_in("health-data-intro", "bn").language, words.__pydantic_complete__)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["False", "bn True"]
 
 
 def test_the_writer_helper_loads_no_library_of_the_writer_or_the_bot() -> None:

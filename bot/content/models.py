@@ -24,9 +24,14 @@ QUESTION_SEPARATOR = "."
 
 
 class Strict(BaseModel):
-    """Base for content models: unknown fields are errors, values are immutable."""
+    """Base for content models: unknown fields are errors, values are immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Each model's validator is built when the model is first used, not when it is declared: a
+    bot starting builds those of the files it reads (a step's, nested in a script's, within
+    the script's), not those of the translations, read once its console is ready.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Scale(Strict):

@@ -39,11 +39,9 @@ from bot.core.records import Erasure, SessionHeard
 from bot.core.results import Result
 from bot.core.showing import Disclosed
 from bot.core.state import SessionState
-from bot.service import show
 from bot.service.desks import Desks
 from bot.service.drafts import HeardDrafts
 from bot.service.roles import Roles
-from exporters.disclosure import DisclosureError
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +145,8 @@ class EffectRunner:
         disclosed = self._disclosed(script, heard, session_id, "charts not posted")
         if disclosed is None:
             return results.ChartsDrawn(request, None, ())
+        from bot.service import show  # imported when first asked for (see _disclosed)
+
         steps = [step for step in map(script.ballot, request.ballots) if step is not None]
         shown = disclosed.ballots
         pictures = tuple(
@@ -157,7 +157,11 @@ class EffectRunner:
     def _disclosed(
         self, script: Script, heard: SessionHeard, session_id: str | None, refused: str
     ) -> Disclosed | None:
-        # The session's one disclosure decision; None when its audit fails.
+        # The session's one disclosure decision; None when its audit fails. The audit's code is
+        # imported when a summary or a chart first asks for it, not while the bot starts.
+        from bot.service import show
+        from exporters.disclosure import DisclosureError
+
         try:
             return show.disclosed(script, heard, self.threshold)
         except DisclosureError as failed:
