@@ -13,11 +13,19 @@ times grow with the load while processor times stay close to what a quiet machin
 clock shows.
 
     python bench/cli_bench.py --runs 20
+
+Python compiles a module it imports unless it finds the module's bytecode cached. An installed
+bot has it (pip, and so the Docker image, compile it when they install), but with
+``PYTHONDONTWRITEBYTECODE`` set, as on the project's CI machine, a checkout installed in
+editable mode never writes it, and every start compiles the project's own modules again. The
+report says which was the case; ``--cached-bytecode`` times with the bytecode cached as an
+installed bot has it (in the work folder, written by an untimed run of each command).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import pty
 import resource
@@ -91,9 +99,17 @@ def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--runs", type=int, default=20, help="runs of each command")
     options.add_argument("--work", type=Path, help="folder for the deployment (default: temp)")
+    options.add_argument(
+        "--cached-bytecode",
+        action="store_true",
+        help="time with compiled bytecode cached, as an installed bot has it",
+    )
     args = options.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="cli-bench-"))
     folder = work / "deployment"
+    if args.cached_bytecode:  # the commands inherit this environment
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        os.environ["PYTHONPYCACHEPREFIX"] = str(work / "bytecode")
     subprocess.run([str(DIALOGUE), "init", str(folder)], check=True, stdout=subprocess.DEVNULL)
     ready([str(DIALOGUE), "run"], folder)  # makes the database and the key: not timed
     cases: list[tuple[str, Callable[[], Took]]] = [
@@ -101,12 +117,16 @@ def main() -> None:
         ("dialogue --help", lambda: exited([str(DIALOGUE), "--help"], folder)),
         ("dialogue run (ready line)", lambda: ready([str(DIALOGUE), "run"], folder)),
     ]
+    if args.cached_bytecode:
+        for _, case in cases:  # untimed: each writes the bytecode of what it imports
+            case()
     times: dict[str, list[Took]] = {name: [] for name, _ in cases}
     for _ in range(args.runs):  # interleaved, so a busy moment weighs on every case alike
         for name, case in cases:
             times[name].append(case())
     baseline = statistics.median(wall for wall, _ in times["python -c pass"])
     print(f"{args.runs} runs each, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(f"bytecode: {_bytecode(args.cached_bytecode)}")
     print(f"{'command':<28}{'median s':>10}{'fastest s':>11}{'ratio':>8}{'CPU s':>8}")
     for name, took in times.items():
         median = statistics.median(wall for wall, _ in took)
@@ -115,6 +135,18 @@ def main() -> None:
         print(f"{name:<28}{median:>10.3f}{fastest:>11.3f}{median / baseline:>8.1f}{cpu:>8.3f}")
     if args.work is None:
         shutil.rmtree(work)
+
+
+def _bytecode(cached: bool) -> str:
+    """Whether the commands found the project's modules compiled, or compiled them each time."""
+    if cached:
+        return "cached, as installed (--cached-bytecode)"
+    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
+        code = importlib.util.find_spec("bot.cli.main")
+        assert code is not None and code.origin is not None, "the bot is installed"
+        if not Path(importlib.util.cache_from_source(code.origin)).is_file():
+            return "not cached (PYTHONDONTWRITEBYTECODE): the bot's modules compiled at each start"
+    return "as this environment leaves it"
 
 
 if __name__ == "__main__":

@@ -70,6 +70,14 @@ def test_cli_benchmark_reports_each_command_against_the_interpreter(tmp_path: Pa
     assert (tmp_path / "deployment" / "dialogue.db").is_file(), "the benchmark ran the bot"
 
 
+def test_cli_benchmark_times_with_the_bytecode_cached_when_asked(tmp_path: Path) -> None:
+    out = run("bench/cli_bench.py", "--runs", "1", "--work", str(tmp_path), "--cached-bytecode")
+    assert "bytecode: cached" in out, out
+    # The bot's own modules were compiled into the work folder, by the untimed runs.
+    compiled = {path.name.split(".")[0] for path in (tmp_path / "bytecode").rglob("*.pyc")}
+    assert {"run", "app", "shell", "tables"} <= compiled
+
+
 def test_settings_benchmark_reports_each_interpreter_against_the_baseline() -> None:
     out = run("bench/settings_bench.py", sys.executable, "--runs", "1", "--rounds", "1")
     figures = re.search(r"pass (\d+\.\d{3}) s, settings (\d+\.\d{3}) s, ratio (\d+\.\d)", out)
