@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import csv
 import json
-import os
 import random
 import resource
 import sqlite3
@@ -66,7 +65,10 @@ class ChildPeak:
 
     Read from /proc (VmHWM: the child's own program's peak), every 20 ms while it runs, so
     growth in a child's last 20 ms would be missed. ``RUSAGE_CHILDREN`` would not do: it counts
-    a spawned child's memory at its fork from the export, before it runs its own program.
+    a spawned child's memory at its fork from the export, before it runs its own program. The
+    children are listed by the kernel (``/proc/self/task/*/children``, a few small files): a
+    scan of every process's ``/proc/PID/stat`` each 20 ms took about 0.11 s of CPU a second
+    (and the GIL) from the export's process, counted as the export's; this takes 0.015 s.
     """
 
     def __init__(self) -> None:
@@ -83,12 +85,8 @@ class ChildPeak:
         self._thread.join()
 
     def _watch(self) -> None:
-        me, children, tick = os.getpid(), [], 0
         while not self._stop.wait(0.02):
-            if not children or tick % 25 == 0:
-                children = [pid for pid in os.listdir("/proc") if _parent(pid) == me]
-            tick += 1
-            for pid in children:
+            for pid in _children():
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:
@@ -98,12 +96,15 @@ class ChildPeak:
                         self.mb = max(self.mb, int(line.split()[1]) / 1024)
 
 
-def _parent(pid: str) -> int | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text() if pid.isdigit() else ""
-    except OSError:
-        return None
-    return int(stat.rsplit(")", 1)[1].split()[1]) if stat else None
+def _children() -> list[str]:
+    """This process's children, as the kernel lists them for each of its threads."""
+    found = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            found += (task / "children").read_text().split()
+        except OSError:  # the thread ended
+            continue
+    return found
 
 
 def generate(path: Path, replies: int) -> None:

@@ -1,7 +1,7 @@
 """The export's analyses (themes, opinion groups) in a process of their own.
 
 scikit-learn, SciPy, pandas and red-dwarf, and the fits' arrays, never enter the export's
-process: ``analyse`` starts a fresh interpreter (multiprocessing's 'spawn'), and what crosses
+process: ``Analyses`` starts a fresh interpreter (multiprocessing's 'spawn'), and what crosses
 the pipe between the two is the analyses' inputs and results alone: the open replies' texts,
 already redacted, consented and pseudonymised (a fixed sample to fit the themes on, then every
 text a batch of ``OpenReplies`` at a time, so neither process holds the cycle's texts at
@@ -13,6 +13,7 @@ analysis.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -49,23 +50,54 @@ class Found:
     themes: tuple[Placed, ...]
 
 
-def analyse(ballots: Ballots, replies: OpenReplies, fit_sample: int) -> Found:
-    """Opinion groups of ``ballots`` and themes of ``replies`` (fitted on ``fit_sample``)."""
-    if len(replies) < FEWEST_REPLIES and not opinion.sought(ballots):
-        return Found(opinion.NO_GROUPS, ())  # nothing to analyse: no process is started
-    spawn = multiprocessing.get_context("spawn")
-    ours, theirs = spawn.Pipe()
-    child = spawn.Process(target=serve, args=(theirs,), name="dialogue-analyses", daemon=True)
-    child.start()
-    theirs.close()
-    try:
-        placed = _themes(ours, child, replies, fit_sample)
-        ours.send((GROUPS, ballots))
-        groups = cast(opinion.OpinionGroups, _answer(ours, child, GROUPS))
-    finally:
-        ours.close()  # the child ends when its pipe does
-        child.join()
-    return Found(groups, placed)
+class Analyses:
+    """The analyses' process of one export: started once, as early as there is work for it.
+
+    ``start`` (called by ``OpenReplies`` once the walk has found enough replies for themes)
+    starts it and has it load the themes' libraries (about 2 s of CPU, most of the process's
+    own time) while the export's process goes on walking the cycle, on the machine's other
+    core; ``analyse`` starts it if nothing did. ``close`` ends it.
+    """
+
+    def __init__(self) -> None:
+        self._running: tuple[Connection, BaseProcess] | None = None
+
+    def start(self) -> None:
+        """Start the process, if not yet started, loading the themes' libraries at once."""
+        self._process(theme_fit.LIBRARIES)
+
+    def _process(self, preload: tuple[str, ...]) -> tuple[Connection, BaseProcess]:
+        if self._running is None:
+            spawn = multiprocessing.get_context("spawn")
+            ours, theirs = spawn.Pipe()
+            child = spawn.Process(
+                target=serve, args=(theirs, preload), name="dialogue-analyses", daemon=True
+            )
+            child.start()
+            theirs.close()
+            self._running = (ours, child)
+        return self._running
+
+    def analyse(self, ballots: Ballots, replies: OpenReplies, fit_sample: int) -> Found:
+        """Opinion groups of ``ballots`` and themes of ``replies`` (fitted on ``fit_sample``)."""
+        if len(replies) < FEWEST_REPLIES and not opinion.sought(ballots):
+            return Found(opinion.NO_GROUPS, ())  # nothing to analyse: no process is started
+        ours, child = self._process(())
+        try:
+            placed = _themes(ours, child, replies, fit_sample)
+            _send(ours, (GROUPS, ballots))
+            groups = cast(opinion.OpinionGroups, _answer(ours, child, GROUPS))
+        finally:
+            self.close()
+        return Found(groups, placed)
+
+    def close(self) -> None:
+        """End the process, if started: it ends when its pipe does."""
+        if self._running is not None:
+            ours, child = self._running
+            self._running = None
+            ours.close()
+            child.join()
 
 
 def _themes(
@@ -74,7 +106,7 @@ def _themes(
     """Fit on a sample; if themes were found, stream every text to be placed."""
     if len(replies) < FEWEST_REPLIES:
         return ()
-    ours.send((THEMES, replies.texts(sample(len(replies), fit_sample))))
+    _send(ours, (THEMES, replies.texts(sample(len(replies), fit_sample))))
     if not _answer(ours, child, THEMES):
         return ()
     # If the child stops reading, its answer below says why.
@@ -83,6 +115,12 @@ def _themes(
             ours.send_bytes(pa.record_batch([texts], schema=_TEXTS).serialize())
         ours.send_bytes(_END)
     return tuple(cast(list[Placed], _answer(ours, child, THEMES)))
+
+
+def _send(ours: Connection, message: object) -> None:
+    """Send to the child; one that has ended (even before it was asked) says so in its answer."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        ours.send(message)
 
 
 def _answer(ours: Connection, child: BaseProcess, analysis: str) -> object:
@@ -99,8 +137,15 @@ def _answer(ours: Connection, child: BaseProcess, analysis: str) -> object:
     return answer
 
 
-def serve(pipe: Connection) -> None:
-    """The child: answer each analysis asked for until the pipe closes or one fails."""
+def serve(pipe: Connection, preload: tuple[str, ...]) -> None:
+    """The child: load ``preload``, then answer each analysis until the pipe closes or one fails.
+
+    A library that fails to load here fails again where its analysis imports it, and is
+    reported there, naming the analysis.
+    """
+    for library in preload:
+        with contextlib.suppress(Exception):
+            importlib.import_module(library)
     while True:
         try:
             analysis, given = pipe.recv()

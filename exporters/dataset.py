@@ -45,7 +45,7 @@ from exporters.pseudonymise import Naming, Pseudonymiser
 from exporters.redact import KINDS, Redactor
 from exporters.schema import ALL_GROUPS, tables_for
 from exporters.sink import Sinks
-from exporters.themes import ThemeEdits, ThemeFileError
+from exporters.themes import OpenReplies, ThemeEdits, ThemeFileError
 from exporters.walk import Walk
 from exporters.writer import Ending, Start, Writers
 from storage.datasets import Datasets
@@ -141,11 +141,15 @@ async def _walk(walk: Walk, read: Cycle, agg: Aggregates, sinks: Sinks) -> None:
 
 
 def _analyses_of(
-    walk: Walk, ballots: Ballots, edits: ThemeEdits | None, options: ExportOptions
+    walk: Walk,
+    analysing: analyses.Analyses,
+    ballots: Ballots,
+    edits: ThemeEdits | None,
+    options: ExportOptions,
 ) -> tuple[opinion.OpinionGroups, tuple[themes_.Theme, ...]]:
     """The opinion groups and themes; a failed analysis or an unfit theme file stops the export."""
     try:
-        found = analyses.analyse(ballots, walk.open_replies, options.theme_sample)
+        found = analysing.analyse(ballots, walk.open_replies, options.theme_sample)
         placed = themes_.find_themes(walk.open_replies, found.themes, edits, options.themes_file)
     except (AnalysisError, ThemeFileError) as bad:
         shutil.rmtree(options.out)
@@ -190,6 +194,8 @@ async def export_dataset(
     sinks = Sinks(start.tables, writers)
     agg = Aggregates(returning_people={naming.pseudonym(p) for p, _ in read.back})
     agg.plan(codebook.keys())
+    # Started once the walk finds enough replies for themes, to load its libraries meanwhile.
+    analysing = analyses.Analyses()
     walk = Walk(
         datasets=datasets,
         codebook=codebook,
@@ -201,9 +207,13 @@ async def export_dataset(
         ballots=start.ballots,
         progress=Progress(read.total, stream=options.progress),
         library=library,
+        open_replies=OpenReplies(analysing.start),
     )
-    await _walk(walk, read, agg, sinks)
-    groups, themes = _analyses_of(walk, start.ballots, edits, options)
+    try:
+        await _walk(walk, read, agg, sinks)
+        groups, themes = _analyses_of(walk, analysing, start.ballots, edits, options)
+    finally:
+        analysing.close()  # a walk that failed leaves no analyses' process behind
     # Facilitators' words are redacted like replies; the public profile keeps them out.
     reflected = (
         [] if public else [r.redacted(walk.redactor) for r in await datasets.reflections(cycle)]

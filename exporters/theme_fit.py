@@ -36,6 +36,16 @@ RANDOM_STATE = 0
 SILHOUETTE_SAMPLE = 2000
 # More distinct words than this are reduced to this many dimensions (LSA) before clustering.
 DIMENSIONS = 100
+# The libraries ``fit`` and ``_points`` import when called (the export's own process never
+# imports them), for the analyses' process to load ahead (``exporters.analyses``).
+LIBRARIES = (
+    "scipy.sparse",
+    "sklearn.cluster",
+    "sklearn.decomposition",
+    "sklearn.feature_extraction.text",
+    "sklearn.metrics",
+    "sklearn.preprocessing",
+)
 _MARKS = re.compile(r"\[(?:" + "|".join(KINDS) + r")\]")
 # A theme's words, and its replies (numbered in the order placed) nearest its centre first.
 Placed = tuple[tuple[str, ...], np.ndarray]

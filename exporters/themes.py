@@ -20,7 +20,7 @@ from __future__ import annotations
 import tempfile
 import tomllib
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -51,7 +51,9 @@ class OpenReplies:
 
     BATCH = 8192
 
-    def __init__(self) -> None:
+    def __init__(self, enough: Callable[[], object] = lambda: None) -> None:
+        # Called once, when there are replies enough for themes (the analyses' process starts).
+        self._enough = enough
         self._file = tempfile.TemporaryFile()
         self._writer: pa.ipc.RecordBatchStreamWriter | None = None
         self._texts: list[str] = []
@@ -69,6 +71,8 @@ class OpenReplies:
         self._authors.append(self._people.setdefault(person, len(self._people)))
         self._quotable.append(quotable)
         self._texts.append(text)
+        if len(self._refs) == FEWEST_REPLIES:
+            self._enough()
         if len(self._texts) == self.BATCH:
             self._flush()
 

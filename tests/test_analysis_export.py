@@ -1,8 +1,11 @@
 """Opinion groups, themes and the Polis folder of a cycle with two blocs and three themes."""
 
+import asyncio
 import csv
+import multiprocessing
 import sys
 import threading
+import time
 import warnings
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -17,6 +20,7 @@ from lxml import html as lxml_html
 
 from exporters import themes
 from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
+from exporters.walk import Walk
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.repositories import Repository
@@ -427,4 +431,72 @@ async def test_a_failed_analysis_stops_the_export_naming_it_and_leaves_no_folder
     with pytest.raises(ExportError) as failed:
         await _export(datasets, tmp_path / "out")
     assert str(failed.value).startswith(named), failed.value
+    assert not (tmp_path / "out").exists()
+
+
+def _analyses_process() -> list[int]:
+    return [p.pid for p in multiprocessing.active_children() if p.name == "dialogue-analyses"]
+
+
+def _loaded(pid: int, library: str) -> bool:
+    """Whether process ``pid`` has loaded ``library`` (one of its files is mapped)."""
+    return f"/{library}/" in Path(f"/proc/{pid}/maps").read_text(encoding="utf-8")
+
+
+async def test_the_analyses_process_loads_its_libraries_while_the_export_walks_the_cycle(
+    datasets: Datasets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walked: list[bool] = []
+    votes = Walk.votes
+
+    async def votes_once_loaded(walk: Walk, cycle: str | None) -> None:
+        # The votes come after every reply: by now the analyses' process should be loading
+        # scikit-learn, so its start costs the export no time once the walk is done.
+        (pid,) = _analyses_process()
+        deadline = time.monotonic() + 60
+        while not _loaded(pid, "sklearn") and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        walked.append(_loaded(pid, "sklearn"))
+        await votes(walk, cycle)
+
+    monkeypatch.setattr(Walk, "votes", votes_once_loaded)
+    out = (await _export(datasets, tmp_path / "out")).folder
+    assert walked == [True]
+    assert sorted(_vocabulary(r["words"]) for r in _themes(out).values()) == sorted(THEMES)
+    assert not _analyses_process()
+
+
+async def test_an_export_that_fails_in_its_walk_leaves_no_analyses_process(
+    datasets: Datasets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken_votes(walk: Walk, cycle: str | None) -> None:
+        assert _analyses_process()  # started by the replies already walked
+        raise RuntimeError("broken for the test")
+
+    monkeypatch.setattr(Walk, "votes", broken_votes)
+    with pytest.raises(RuntimeError, match="broken for the test"):
+        await _export(datasets, tmp_path / "out")
+    assert not _analyses_process()
+
+
+async def test_an_analyses_process_that_ended_before_it_was_asked_stops_the_export_naming_it(
+    datasets: Datasets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # scikit-learn ends the process as it loads, while the export still walks the cycle.
+    broken = tmp_path / "broken" / "sklearn"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("import os\nos._exit(3)", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(broken.parent))
+    votes = Walk.votes
+
+    async def votes_once_ended(walk: Walk, cycle: str | None) -> None:
+        deadline = time.monotonic() + 60
+        while _analyses_process() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await votes(walk, cycle)
+
+    monkeypatch.setattr(Walk, "votes", votes_once_ended)
+    with pytest.raises(ExportError) as failed:
+        await _export(datasets, tmp_path / "out")
+    assert str(failed.value) == f"{STOPPED} (exit code 3)"
     assert not (tmp_path / "out").exists()
