@@ -1,13 +1,14 @@
 """The export's analyses (themes, opinion groups) in a process of their own.
 
 scikit-learn, SciPy, pandas and red-dwarf, and the fits' arrays, never enter the export's
-process: ``analyse`` starts a fresh interpreter (multiprocessing's 'spawn'), and what crosses
-the pipe between the two is the analyses' inputs and results alone: the open replies' texts,
-already redacted, consented and pseudonymised (a fixed sample to fit the themes on, then every
-text a batch of ``OpenReplies`` at a time, so neither process holds the cycle's texts at
-once), the Polis ballots, and back each reply's place in a theme and the opinion groups. Nothing
-is written to disk. A failure in the child, or its end, is an ``AnalysisError`` naming the
-analysis.
+process: ``analyse`` starts a process forked from multiprocessing's fork server (a fresh
+interpreter started on first use, never a copy of the export's process; 'spawn' where the
+platform has no fork server), and what crosses the pipe between the two is the analyses' inputs
+and results alone: the open replies' texts, already redacted, consented and pseudonymised (a
+fixed sample to fit the themes on, then every text a batch of ``OpenReplies`` at a time, so
+neither process holds the cycle's texts at once), the Polis ballots, and back each reply's place
+in a theme and the opinion groups. Nothing is written to disk. A failure in the child, or its
+end, is an ``AnalysisError`` naming the analysis.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ THEMES = "themes"
 GROUPS = "opinion groups"
 _TEXTS = pa.schema([("text", pa.string())])
 _END = b""
+# A process forked from the fork server starts in milliseconds rather than as a new interpreter.
+START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 class AnalysisError(Exception):
@@ -53,9 +56,9 @@ def analyse(ballots: Ballots, replies: OpenReplies, fit_sample: int) -> Found:
     """Opinion groups of ``ballots`` and themes of ``replies`` (fitted on ``fit_sample``)."""
     if len(replies) < FEWEST_REPLIES and not opinion.sought(ballots):
         return Found(opinion.NO_GROUPS, ())  # nothing to analyse: no process is started
-    spawn = multiprocessing.get_context("spawn")
-    ours, theirs = spawn.Pipe()
-    child = spawn.Process(target=serve, args=(theirs,), name="dialogue-analyses", daemon=True)
+    start = multiprocessing.get_context(START_METHOD)
+    ours, theirs = start.Pipe()
+    child = start.Process(target=serve, args=(theirs,), name="dialogue-analyses", daemon=True)
     child.start()
     theirs.close()
     try:

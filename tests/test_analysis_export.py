@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from exporters import themes
+from exporters import analyses, themes
 from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
 from storage.datasets import Datasets
 from storage.db import make_engine
@@ -419,7 +419,9 @@ async def test_a_failed_analysis_stops_the_export_naming_it_and_leaves_no_folder
     body: str,
     named: str,
 ) -> None:
-    # The analyses' process is started with this process's path: there the package breaks.
+    # A fresh interpreter for the analyses (the suite's fork server has imported the libraries
+    # already), started with this process's path: there the package breaks.
+    monkeypatch.setattr(analyses, "START_METHOD", "spawn")
     broken = tmp_path / "broken"
     (broken / package).mkdir(parents=True)
     (broken / package / "__init__.py").write_text(body, encoding="utf-8")
