@@ -1,13 +1,14 @@
 """The export's analyses (themes, opinion groups) in a process of their own.
 
 scikit-learn, SciPy, pandas and red-dwarf, and the fits' arrays, never enter the export's
-process: ``Analyses`` starts a fresh interpreter (multiprocessing's 'spawn'), and what crosses
-the pipe between the two is the analyses' inputs and results alone: the open replies' texts,
-already redacted, consented and pseudonymised (a fixed sample to fit the themes on, then every
-text a batch of ``OpenReplies`` at a time, so neither process holds the cycle's texts at
-once), the Polis ballots, and back each reply's place in a theme and the opinion groups. Nothing
-is written to disk. A failure in the child, or its end, is an ``AnalysisError`` naming the
-analysis.
+process: ``Analyses`` starts a process forked from multiprocessing's fork server (a fresh
+interpreter started on first use, never a copy of the export's process; 'spawn' where the
+platform has no fork server), and what crosses the pipe between the two is the analyses' inputs
+and results alone: the open replies' texts, already redacted, consented and pseudonymised (a
+fixed sample to fit the themes on, then every text a batch of ``OpenReplies`` at a time, so
+neither process holds the cycle's texts at once), the Polis ballots, and back each reply's place
+in a theme and the opinion groups. Nothing is written to disk. A failure in the child, or its
+end, is an ``AnalysisError`` naming the analysis.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ THEMES = "themes"
 GROUPS = "opinion groups"
 _TEXTS = pa.schema([("text", pa.string())])
 _END = b""
+# A process forked from the fork server starts in milliseconds rather than as a new interpreter.
+START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 class AnalysisError(Exception):
@@ -68,9 +71,9 @@ class Analyses:
 
     def _process(self, preload: tuple[str, ...]) -> tuple[Connection, BaseProcess]:
         if self._running is None:
-            spawn = multiprocessing.get_context("spawn")
-            ours, theirs = spawn.Pipe()
-            child = spawn.Process(
+            start = multiprocessing.get_context(START_METHOD)
+            ours, theirs = start.Pipe()
+            child = start.Process(
                 target=serve, args=(theirs, preload), name="dialogue-analyses", daemon=True
             )
             child.start()

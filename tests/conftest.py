@@ -1,15 +1,35 @@
+import compileall
 import ipaddress
 import logging
+import multiprocessing
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from storage.db import make_engine, upgrade
+from exporters import theme_fit
+from storage.db import make_engine
 from storage.repositories import Repository
-from tests.support.databases import POSTGRES_URL, fresh_postgres_database
+from tests.support.databases import POSTGRES_URL, Migrated, fresh_postgres_database
 from tests.support.telegram_fake import FakeBotApi
+
+# What an export's analyses import (exporters.theme_fit, exporters.opinion).
+ANALYSES_IMPORT = ["exporters.analyses", "reddwarf.implementations.polis", *theme_fit.LIBRARIES]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The analyses' fork server imports their libraries once for the whole run (each worker's),
+    so that an export's analyses start in milliseconds instead of about 3 s of imports; a bot
+    pays those imports once an export. Tests that break a library start theirs by 'spawn'.
+
+    The bot's modules are compiled once, by the run's first process: where the environment
+    sets PYTHONDONTWRITEBYTECODE (this machine does), every `dialogue` a test starts would
+    otherwise compile them again, as an installed bot (compiled at install) never does."""
+    multiprocessing.set_forkserver_preload(ANALYSES_IMPORT)
+    if not hasattr(config, "workerinput"):
+        for package in ("bot", "storage", "exporters"):
+            compileall.compile_dir(Path(__file__).parent.parent / package, quiet=1)
 
 
 @pytest.fixture
@@ -17,18 +37,19 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path}/test.db"
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                POSTGRES_URL is None,
-                reason="set DIALOGUE_TEST_DATABASE_URL to a PostgreSQL URL to run these",
-            ),
+DATABASES = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            POSTGRES_URL is None,
+            reason="set DIALOGUE_TEST_DATABASE_URL to a PostgreSQL URL to run these",
         ),
-    ]
-)
+    ),
+]
+
+
+@pytest.fixture(params=DATABASES)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
@@ -45,9 +66,17 @@ async def fake() -> AsyncIterator[FakeBotApi]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Migrated]:
+    templates = Migrated(tmp_path_factory.mktemp("migrated"), POSTGRES_URL)
+    yield templates
+    templates.drop()
+
+
 @pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    await upgrade(database_url)
+async def migrated_url(database_url: str, migrated: Migrated) -> str:
+    """The test's database at the newest schema, as `upgrade` leaves a new one."""
+    await migrated.copy_into(database_url)
     return database_url
 
 

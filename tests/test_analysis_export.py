@@ -18,7 +18,7 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from exporters import themes
+from exporters import analyses, themes
 from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
 from exporters.walk import Walk
 from storage.datasets import Datasets
@@ -77,6 +77,13 @@ async def _export(
         theme_sample=theme_sample,
     )
     return await export_dataset(datasets, LIBRARY, KEY, options)
+
+
+@pytest.fixture
+def spawned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The analyses in a new interpreter of their own rather than forked from the suite's fork
+    server (which has loaded their libraries already): for the tests of how they load."""
+    monkeypatch.setattr(analyses, "START_METHOD", "spawn")
 
 
 @pytest.fixture
@@ -416,6 +423,7 @@ async def test_the_analyses_run_without_their_libraries_in_the_exports_process(
     ids=["themes-raise", "themes-exit", "groups-raise"],
 )
 async def test_a_failed_analysis_stops_the_export_naming_it_and_leaves_no_folder(
+    spawned: None,
     datasets: Datasets,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -444,7 +452,7 @@ def _loaded(pid: int, library: str) -> bool:
 
 
 async def test_the_analyses_process_loads_its_libraries_while_the_export_walks_the_cycle(
-    datasets: Datasets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spawned: None, datasets: Datasets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     walked: list[bool] = []
     votes = Walk.votes
@@ -480,7 +488,7 @@ async def test_an_export_that_fails_in_its_walk_leaves_no_analyses_process(
 
 
 async def test_an_analyses_process_that_ended_before_it_was_asked_stops_the_export_naming_it(
-    datasets: Datasets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spawned: None, datasets: Datasets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # scikit-learn ends the process as it loads, while the export still walks the cycle.
     broken = tmp_path / "broken" / "sklearn"

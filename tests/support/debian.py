@@ -9,9 +9,13 @@ of this kind installs each as the test first needs it.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +32,15 @@ FLAGS = [
 ]
 
 
+@contextmanager
+def installing() -> Iterator[None]:
+    """One install at a time across the suite's worker processes (apt and npm lock their own
+    folders and fail, rather than wait, when another install holds them)."""
+    with open(Path(tempfile.gettempdir()) / "dialogue-tests-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def apt_install(package: str, why: str) -> None:
     """Install Debian's ``package``; without apt-get or root, fail saying ``why`` it is needed."""
     if shutil.which("apt-get") is None or os.geteuid() != 0:
@@ -42,7 +55,10 @@ def installed(command: str, package: str) -> Path:
     found = shutil.which(command)
     if found is not None:
         return Path(found)
-    apt_install(package, f"{command} is missing")
+    with installing():
+        # Another worker may have installed it while this one waited.
+        if shutil.which(command) is None:
+            apt_install(package, f"{command} is missing")
     found = shutil.which(command)
     assert found is not None, f"installing {package} gave no {command}"
     return Path(found)
@@ -71,7 +87,9 @@ def arabic_fonts() -> set[str]:
 
     found = families()
     if not found:
-        apt_install("fonts-noto-core", "no font has Arabic's and Urdu's letters")
+        with installing():
+            if not families():
+                apt_install("fonts-noto-core", "no font has Arabic's and Urdu's letters")
         found = families()
     assert found, "installing fonts-noto-core gave no font with Arabic's and Urdu's letters"
     return found
@@ -86,8 +104,12 @@ def npm_package(name: str, version: str) -> Path:
     """The folder of an npm package, installed on first use into a cache outside the repo."""
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dialogue-tests"
     folder = cache / "npm" / "node_modules" / name
-    if not (folder / "package.json").is_file():
-        npm = installed("npm", "npm")
+    if (folder / "package.json").is_file():
+        return folder
+    npm = installed("npm", "npm")
+    with installing():
+        if (folder / "package.json").is_file():
+            return folder  # another worker installed it while this one waited
         subprocess.run(
             [str(npm), "install", "--prefix", str(cache / "npm"), "--no-audit", "--no-fund"]
             + [f"{name}@{version}"],
