@@ -18,6 +18,7 @@ import importlib
 import multiprocessing
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import cast
 
@@ -71,7 +72,7 @@ class Analyses:
 
     def _process(self, preload: tuple[str, ...]) -> tuple[Connection, BaseProcess]:
         if self._running is None:
-            start = multiprocessing.get_context(START_METHOD)
+            start = _context()
             ours, theirs = start.Pipe()
             child = start.Process(
                 target=serve, args=(theirs, preload), name="dialogue-analyses", daemon=True
@@ -118,6 +119,12 @@ def _themes(
             ours.send_bytes(pa.record_batch([texts], schema=_TEXTS).serialize())
         ours.send_bytes(_END)
     return tuple(cast(list[Placed], _answer(ours, child, THEMES)))
+
+
+def _context() -> ForkServerContext | SpawnContext:
+    if START_METHOD == "forkserver":
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
 
 
 def _send(ours: Connection, message: object) -> None:
