@@ -30,8 +30,10 @@ class GroupRef:
     @property
     def whole(self) -> GroupRef:
         """The whole chat this group or topic belongs to (itself when it is not a topic)."""
+        if TOPIC_SEPARATOR not in self.chat_id:  # most chats: no topic to split off
+            return self
         chat, _, _ = self.chat_id.partition(TOPIC_SEPARATOR)
-        return self if chat == self.chat_id else GroupRef(self.platform, chat)
+        return GroupRef(self.platform, chat)
 
 
 @dataclass(frozen=True, slots=True)

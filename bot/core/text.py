@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.core.events import Event, MessageEdited, MessagePosted
@@ -50,6 +51,8 @@ def _clean_value(value: object) -> object:
 
 
 _NAMES: dict[type, tuple[str, ...]] = {}
+# Classes of event fields that can hold no text (exactly these: a subclass is cleaned as usual).
+_TEXTLESS = frozenset({type(None), bool, int, float, datetime})
 
 
 def _names(event: Event) -> tuple[str, ...]:
@@ -65,11 +68,13 @@ def clean_event(event: E) -> E:
     changes: dict[str, Any] = {}
     for name in _names(event):
         value = getattr(event, name)
-        # Plain strings are checked here rather than through _clean_value: this runs per event.
-        if value.__class__ is str:
+        kind = value.__class__
+        # Plain strings and values holding no text are told apart here rather than through
+        # _clean_value: this runs per event.
+        if kind is str:
             if _dirty(value):
                 changes[name] = clean(value)
-        elif (cleaned := _clean_value(value)) is not value:
+        elif kind not in _TEXTLESS and (cleaned := _clean_value(value)) is not value:
             changes[name] = cleaned
     return replace(event, **changes) if changes else event
 

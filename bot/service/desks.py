@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 V = TypeVar("V")
 # People whose desks are kept loaded; past this the memory starts afresh (reloads are cheap).
 _KEEP = 10_000
+# The desk of every group event (frozen: one serves them all).
+_NO_DESK = Desk()
 
 
 class Desks:
@@ -60,7 +62,7 @@ class Desks:
         """
         nudge = isinstance(event, TimerFired) and event.kind == direct.NUDGE
         if event.group is not None and not nudge:
-            return event, None, Desk()
+            return event, None, _NO_DESK
         desk = await self.desk(person)
         if nudge or not solo.routes(event, desk):
             return event, None, desk

@@ -86,11 +86,13 @@ class Facts:
         if group is None:
             return frozenset()
         # Consent belongs to the whole chat, whichever of its topics a session runs in.
-        key = (person, group.whole)
-        if key not in self._scopes:
-            record = await self.store.consent(person, group.whole)
-            self._scopes[key] = record.scopes if record else frozenset()
-        return self._scopes[key]
+        whole = group.whole
+        key = (person, whole)
+        scopes = self._scopes.get(key)
+        if scopes is None:
+            record = await self.store.consent(person, whole)
+            scopes = self._scopes[key] = record.scopes if record else frozenset()
+        return scopes
 
     def consented(self, person: PersonRef, group: GroupRef, scopes: frozenset[str]) -> None:
         """Keep a consent just stored."""

@@ -46,9 +46,10 @@ class Roles:
         whole = group.whole
         if whole in self.configured:
             return True
-        if whole not in self._registered:
-            self._registered[whole] = await self.store.is_registered(whole)
-        return self._registered[whole]
+        registered = self._registered.get(whole)
+        if registered is None:
+            registered = self._registered[whole] = await self.store.is_registered(whole)
+        return registered
 
     async def register(self, group: GroupRef, at: datetime, title: str | None = None) -> bool:
         """Register the group's chat (and keep its name); False if it was registered already."""
@@ -70,9 +71,10 @@ class Roles:
             return True
         if by_admin and whole.platform in self.admins_facilitate:
             return True
-        if whole not in self._granted:
-            self._granted[whole] = await self.store.facilitators(whole)
-        return person in self._granted[whole]
+        granted = self._granted.get(whole)
+        if granted is None:
+            granted = self._granted[whole] = await self.store.facilitators(whole)
+        return person in granted
 
     async def grant(self, group: GroupRef, person: PersonRef, at: datetime) -> None:
         """Let the person facilitate the group's chat."""

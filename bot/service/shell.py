@@ -171,8 +171,6 @@ class Service:
             return await self._handle(event, key)
 
     async def _handle(self, raw: Event, key: Hashable) -> asyncio.Future[None]:
-        # What is said to the person who acted answers their event (the core names it).
-        answer = partial(self._answer, origin_of(raw))
         event, original_length = self.intake.admit(raw)
         person = event.person or PersonRef(event.group.platform if event.group else "", "")
         # Keyed as it came: whether a private message is routed to a self-paced dialogue
@@ -187,7 +185,7 @@ class Service:
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
                 await self._settled(key)
-                await answer(self.intake.slow_down(actor, self.texts, language))
+                await self._answering(raw)(self.intake.slow_down(actor, self.texts, language))
             return _finished()
         ctx = Context(
             self.library,
@@ -211,6 +209,7 @@ class Service:
             previous = self._tails.get(key)
             finish: asyncio.Future[None]
             if transition.actions or self.observers:
+                answer = self._answering(raw)
                 finish = asyncio.ensure_future(
                     self._finish(key, previous, committed, event, transition, actor, ctx, answer)
                 )
@@ -224,7 +223,7 @@ class Service:
             return _finished()
         if actor.facilitator and transition.state != state:
             await self.roles.steered(transition, person, ctx.now)
-        await self._acknowledge(event, transition, actor, ctx, answer)
+        await self._acknowledge(event, transition, actor, ctx, self._answering(raw))
         return _finished()
 
     async def _finish(
@@ -358,6 +357,13 @@ class Service:
         except Exception:
             self.platform_errors[target.platform] += 1
             log.exception("platform could not perform %s", type(action).__name__)
+
+    def _answering(self, raw: Event) -> Perform:
+        """What says something to the person who acted, answering their event (as it came).
+
+        Made only for an event that may be answered: a plain reply with nothing to say needs none.
+        """
+        return partial(self._answer, origin_of(raw))
 
     async def _answer(self, origin: Origin | None, action: Action) -> None:
         await self.perform(answering(origin, action))
