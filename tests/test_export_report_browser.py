@@ -295,10 +295,16 @@ def arabic_reports(tmp_path: Path) -> list[Path]:
     return asyncio.run(_arabic_reports(tmp_path))
 
 
+@pytest.fixture
+def fonts() -> set[str]:
+    """The fonts with Arabic's and Urdu's letters, installed if none: asked for before the
+    browser, which reads the machine's fonts once, as it starts."""
+    return arabic_fonts()
+
+
 def test_arabic_and_urdu_quotes_read_right_to_left_in_a_font_with_their_letters(
-    arabic_reports: list[Path], browser: Browser, tmp_path: Path
+    fonts: set[str], arabic_reports: list[Path], browser: Browser, tmp_path: Path
 ) -> None:
-    fonts = arabic_fonts()
     reports = arabic_reports
     page = browser.new_page(viewport={"width": 1000, "height": 900})
     for report in reports:
