@@ -147,10 +147,12 @@ def test_full_console_session_stores_only_consented_words(
 def test_demo_plays_a_whole_session_in_a_throwaway_database(
     database_url: str, tmp_path: Path
 ) -> None:
-    result = dialogue(
-        None, "run", "--demo", cwd=tmp_path, env={"DIALOGUE_CONTENT__ROOT": str(ROOT)}
-    )
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {"DIALOGUE_CONTENT__ROOT": str(ROOT), "TMPDIR": str(temporary)}
+    result = dialogue(None, "run", "--demo", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert "That's the end of this session." in result.stdout
     assert "Step 17 of 17 (close" in result.stdout
     assert not (tmp_path / "dialogue.db").exists()
+    assert not list(temporary.iterdir())  # the throwaway database and its keys are gone

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 import tempfile
 import traceback
@@ -25,6 +26,7 @@ DEMO_TRANSCRIPT = Path("prompts") / "demo" / "health-data-intro.txt"
 def execute(args: argparse.Namespace) -> int:
     """Run the command ``args`` names; returns the exit status."""
     masks = logs.Masks()
+    demo_dir: Path | None = None
     try:
         if args.command == "init":
             from bot.cli import init
@@ -69,6 +71,9 @@ def execute(args: argparse.Namespace) -> int:
         # A fault of ours: its traceback helps a report, but never with a secret in it.
         print(masks(traceback.format_exc()), file=sys.stderr, end="")
         return 1
+    finally:
+        if demo_dir is not None:  # the demo's database is thrown away with its keys
+            shutil.rmtree(demo_dir, ignore_errors=True)
 
 
 def check_content(root: Path, language: str) -> int:
