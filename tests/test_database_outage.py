@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from storage.db import make_engine
+from storage.db import default_keys, make_engine
 from tests.support.cli import dialogue
 from tests.support.crash import ACK, ENV, config_for, conversation, feed, start
 
@@ -72,6 +72,8 @@ def server() -> Iterator[Server]:
         if (found.data / "postmaster.pid").exists():
             found.stop()
         shutil.rmtree(found.folder)
+        # The database's key store, kept in this account's data folder (storage.db).
+        Path(default_keys(found.url)).unlink(missing_ok=True)
 
 
 def stored_replies(url: str) -> list[str]:
