@@ -11,6 +11,7 @@ import pytest
 from exporters import theme_fit
 from storage.db import make_engine
 from storage.repositories import Repository
+from tests.support.cli import ROOT
 from tests.support.databases import POSTGRES_URL, Migrated, fresh_postgres_database
 from tests.support.telegram_fake import FakeBotApi
 
@@ -29,7 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
     multiprocessing.set_forkserver_preload(ANALYSES_IMPORT)
     if not hasattr(config, "workerinput"):
         for package in ("bot", "storage", "exporters"):
-            compileall.compile_dir(Path(__file__).parent.parent / package, quiet=1)
+            compileall.compile_dir(ROOT / package, quiet=1)
 
 
 @pytest.fixture
