@@ -70,6 +70,10 @@ class Aggregates:
         if minutes is not None:
             self.minutes[step].append(minutes)
 
+    def groups(self) -> list[str]:
+        """Every group anyone of the export is counted in: each has a row in every table."""
+        return sorted({group for group, _ in self.consents} | set(self.people))
+
     @property
     def new_and_returning(self) -> dict[str, int]:
         """People who took part for the first time, and people back from earlier cycles."""
@@ -121,41 +125,45 @@ def day(when: date) -> Key:
     return ("day", when.isoformat())
 
 
-def options(agg: Aggregates, group: str, step: StepKey, ballot: Step | None) -> range:
+def options(agg: Aggregates, step: StepKey, ballot: Step | None) -> range:
     """Every answer of a choice step, so one nobody chose is a zero, never a row left out."""
-    chosen = [o for g, *s, o in agg.votes if g == group and (s[0], s[1]) == step]
+    chosen = [o for _, *s, o in agg.votes if (s[0], s[1]) == step]
     return range(1, max([len(ballot.choices()) if ballot else 0, *chosen]) + 1)
 
 
 def register(agg: Aggregates, ledger: Ledger, ballots: Mapping[StepKey, Step]) -> None:
     """Put every count of the export's tables and report in ``ledger``, with its sums."""
+    # Every group has a row in every table, zeros too: a row left out would be a zero shown
+    # beside a table withheld for its few people, and would say where they all are.
+    groups = agg.groups()
     by_group: defaultdict[tuple[str, ...], list[Key]] = defaultdict(list)
-    for (group, *step), who in agg.repliers.items():
-        key = ledger.count(participants(group, (step[0], step[1])), len(who))
-        by_group[("participants", *step)].append(key)
-    for (group, *step), n in agg.replies.items():
-        key = ledger.count(replies(group, (step[0], step[1])), n)
-        by_group[("replies", *step)].append(key)
-    for (group, *step), voted in agg.voters.items():
-        key_step = (step[0], step[1])
-        voters = ledger.unpublished(("voters", group, *key_step), voted)
-        ballot = ballots.get(key_step)
-        cells = [
-            ledger.count(votes(group, key_step, o), agg.votes[(group, *key_step, o)])
-            for o in options(agg, group, key_step, ballot)
-        ]
-        # With one answer each, the options add up to the people who answered.
-        ledger.table(voters, cells, adds_up=ballot is not None and not ballot.multiple)
-        for o, cell in enumerate(cells, start=1):
-            by_group[("votes", *key_step, str(o))].append(cell)
-    for (group, scope), agreed in agg.consents.items():
-        by_group[("consent", scope)].append(ledger.count(consents(group, scope), agreed))
+    for step in sorted({(s, k) for _, s, k in agg.replies}):
+        for group in groups:
+            who = agg.repliers.get((group, *step), set())
+            by_group[("participants", *step)].append(
+                ledger.count(participants(group, step), len(who))
+            )
+            replied = agg.replies[(group, *step)]
+            by_group[("replies", *step)].append(ledger.count(replies(group, step), replied))
+    for step in sorted({(s, k) for _, s, k in agg.voters}):
+        ballot = ballots.get(step)
+        answers = options(agg, step, ballot)
+        for group in groups:
+            voters = ledger.unpublished(("voters", group, *step), agg.voters[(group, *step)])
+            cells = [
+                ledger.count(votes(group, step, o), agg.votes[(group, *step, o)]) for o in answers
+            ]
+            # With one answer each, the options add up to the people who answered.
+            ledger.table(voters, cells, adds_up=ballot is not None and not ballot.multiple)
+            for o, cell in zip(answers, cells, strict=True):
+                by_group[("votes", *step, str(o))].append(cell)
     for scope in SCOPES:
         # A scope nobody agreed to is a counted zero, not a number the ledger never saw.
-        if ("consent", scope) not in by_group:
-            ledger.count(consents(ALL_GROUPS, scope), 0)
-    for group, found in agg.people.items():
-        by_group[("people",)].append(ledger.count(people(group), len(found)))
+        by_group[("consent", scope)] += [
+            ledger.count(consents(group, scope), agg.consents[(group, scope)]) for group in groups
+        ]
+    for group in groups:
+        by_group[("people",)].append(ledger.count(people(group), len(agg.people.get(group, ()))))
     for (kind, *rest), members in by_group.items():
         total = (kind, ALL_GROUPS, *rest)
         ledger.count(total, sum(ledger.counts[m] for m in members))

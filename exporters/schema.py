@@ -298,7 +298,8 @@ VOTES = Table(
 )
 PARTICIPATION = Table(
     "participation",
-    "People who replied and replies, by group and step ('all' rows sum the groups).",
+    "People who replied and replies, by group and step: every group, zeros too ('all' rows "
+    "sum the groups).",
     (
         _s("group", "The group's code, or 'all'.", True),
         _s("script_id", "The script.", True),
@@ -310,7 +311,7 @@ PARTICIPATION = Table(
 )
 VOTE_COUNTS = Table(
     "vote_counts",
-    "Answers to each choice step, by group ('all' rows sum the groups).",
+    "Answers to each choice step, by group: every group, zeros too ('all' rows sum the groups).",
     (
         _s("group", "The group's code, or 'all'.", True),
         _s("script_id", "The script.", True),
@@ -328,7 +329,8 @@ VOTE_COUNTS = Table(
 )
 CONSENT_COUNTS = Table(
     "consent_counts",
-    "People who agreed to each consent scope, by group ('all' rows sum the groups).",
+    "People who agreed to each consent scope, by group: every group, zeros too ('all' rows sum "
+    "the groups).",
     (
         _s("group", "The group's code, or 'all'.", True),
         Column("scope", "string", "The consent scope.", True, SCOPES),

@@ -233,12 +233,35 @@ def same_counts(agg: Aggregates, data: CycleReach) -> list[Sum]:
         found.append(
             Sum(("heard", "votes", "s", "pick", label), (agg_.votes(ALL_GROUPS, PICK, o),))
         )
+    replied = sorted({(s_, k) for (_, s_, k) in agg.replies})
     for session in data.sessions:
         g = session.group.chat_id
-        steps = tuple(agg_.replies(g, (s_, k)) for (h, s_, k) in agg.replies if h == g)
+        steps = tuple(agg_.replies(g, step) for step in replied)
         found.append(Sum(("reach", "session", session.session_id, "replies"), steps))
         found.append(Sum(("reach", "session", session.session_id, "people"), (agg_.people(g),)))
     return found
+
+
+BY_GROUP = ("participants", "replies", "votes", "consent", "people")
+
+
+def as_read(found: Disclosure, agg: Aggregates) -> Publication:
+    """The publication as a reader holding the tables sees it: a row left out is a zero.
+
+    Every group counted anywhere (each consenting person is in a consent row) is known, so a
+    group missing from a table's rows is known to count 0 there, beside that table's total.
+    """
+    whole = found.publication()
+    groups = sorted({g for g, _ in agg.consents})
+    zeros: dict[Key, int] = {}
+    sums = []
+    for kind, where, *rest in [k for k in found.counts if k[0] in BY_GROUP]:
+        if where != ALL_GROUPS:
+            continue
+        members = tuple((kind, g, *rest) for g in groups)
+        zeros |= {k: 0 for k in members if k not in found.counts}
+        sums.append(Sum((kind, ALL_GROUPS, *rest), members))
+    return replace(whole, shown={**whole.shown, **zeros}, sums=[*whole.sums, *sums])
 
 
 def cycle_ledger(agg: Aggregates, data: CycleReach, t: int) -> Ledger:
@@ -259,7 +282,7 @@ def test_no_random_cycle_discloses_a_hidden_count_in_any_output_or_all_together(
 ) -> None:
     agg, data, t = cycle
     found = cycle_ledger(agg, data, t).settle()
-    whole = found.publication()
+    whole = as_read(found, agg)
     reader = replace(whole, sums=[*whole.sums, *same_counts(agg, data)])
     assert audit(reader) == []  # all outputs together
     outputs = {
@@ -268,7 +291,7 @@ def test_no_random_cycle_discloses_a_hidden_count_in_any_output_or_all_together(
         "what we heard": {"heard"},
     }
     for prefixes in outputs.values():
-        keys = {k for k in found.counts if k[0] in prefixes}
+        keys = {k for k in [*whole.shown, *whole.hidden] if k[0] in prefixes}
         one = Publication(
             t,
             {k: v for k, v in whole.shown.items() if k in keys},
@@ -422,3 +445,26 @@ def test_a_research_export_works_out_no_range_where_only_unpublished_counts_are_
     public = settled(3)  # the same cells in public: 1 and 2 are hidden, their ranges audited
     public.check("public")
     assert public.value(("g", "0")) is None and solved
+
+
+def test_a_group_where_nobody_replied_is_a_withheld_zero_not_a_row_left_out() -> None:
+    # Found by the random cycles: one person of g0 only answered, one of g1 replied once.
+    # The replies table had no row for g0, so its zero was published: with it, the few
+    # replies of the cycle were all g1's, though the table of them was withheld.
+    agg = Aggregates()
+    agg.consent("g0", frozenset({"participate"}))
+    agg.vote("g0", PICK, "p1", [1])
+    agg.consent("g1", frozenset({"participate"}))
+    agg.reply("g1", ("s", "open"), "p2", date(2026, 1, 1))
+    sessions = (
+        SessionReplies("s-g0", GroupRef("t", "g0"), T0, (0,)),
+        SessionReplies("s-g1", GroupRef("t", "g1"), T0, (1,)),
+    )
+    data = CycleReach((None, None), sessions)
+    found = cycle_ledger(agg, data, 3).settle()
+    nobody = agg_.replies("g0", ("s", "open"))
+    assert found.counts[nobody] == 0 and found.value(nobody) is None
+    assert found.counts[agg_.votes("g1", PICK, 1)] == 0  # g1 answered nothing: a row too
+    assert found.counts[agg_.consents("g0", "quote")] == 0
+    whole = as_read(found, agg)
+    assert audit(replace(whole, sums=[*whole.sums, *same_counts(agg, data)])) == []

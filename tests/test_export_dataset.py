@@ -195,6 +195,26 @@ async def test_public_export_holds_only_quotes_and_suppressed_counts(exported: E
     assert consents[("all", "followup")] == ""
 
 
+async def test_every_group_has_a_row_in_each_public_count_table_zeros_too(
+    exported: Exported,
+) -> None:
+    # A row left out would be a zero shown beside a withheld total, pointing at its few people.
+    out = exported.public.folder
+    groups = {c["group"] for c in csv_rows(out / "consent_counts.csv")} - {"all"}
+    assert len(groups) > 1
+    for table, line in (
+        ("participation", ("script_id", "step_id")),
+        ("vote_counts", ("script_id", "step_id", "option")),
+        ("consent_counts", ("scope",)),
+    ):
+        rows: dict[tuple[str, ...], set[str]] = {}
+        for row in csv_rows(out / f"{table}.csv"):
+            rows.setdefault(tuple(row[c] for c in line), set()).add(row["group"])
+        assert rows, table
+        for at, found in rows.items():
+            assert found == groups | {"all"}, (table, at)
+
+
 def _assert_no_cell_can_be_worked_out(votes: list[dict[str, str]]) -> None:
     lines: dict[tuple[str, str, str], list[str]] = {}
     for v in votes:
