@@ -442,8 +442,9 @@ async def test_upgrading_a_database_made_before_sealed_identities_seals_the_user
         await engine.dispose()
 
 
-async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misfile_words(
-    migrated_url: str,
+@pytest.mark.parametrize("wrong", ["id", "blind index"])
+async def test_a_writer_remembering_a_stale_fact_fails_its_insert_rather_than_misfile_words(
+    migrated_url: str, wrong: str
 ) -> None:
     async with running(migrated_url, [G1]) as bot:
         await converse(bot)
@@ -457,9 +458,15 @@ async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misf
             )
             return reply_row(captured)
 
-        # A writer that believes Alice's id is Bob's (as after an erasure it was not told of).
+        # A writer that believes Alice's id is Bob's (as after an erasure it was not told of),
+        # or that remembers Bob's blind index as hers: the insert finds Bob by it, not the id
+        # Alice's words were sealed for.
         alice_ref = (ALICE.platform, ALICE.user_id)
-        known = Known(people={alice_ref}, ids={alice_ref: bob})
+        if wrong == "id":
+            known = Known(people={alice_ref}, ids={alice_ref: bob})
+        else:
+            bobs = user_key(keys_of(bot.engine), BOB.platform, BOB.user_id)
+            known = Known(people={alice_ref}, ids={alice_ref: alice}, blind={alice_ref: bobs})
         marks = Marks(STORE_KEY)
         with pytest.raises(IntegrityError):
             async with for_writes(bot.engine).begin() as conn:
@@ -471,33 +478,6 @@ async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misf
         texts = [r.text for r in (await bot.store.person_data(ALICE)).responses]
         assert texts == ["ALICE-NOW-7c1f my GP and the hospital", "ALICE-FILED words"]
         assert "ALICE-MISFILED" not in str(await bot.store.person_data(BOB))
-
-
-async def test_a_writer_remembering_a_wrong_blind_index_fails_its_insert_rather_than_misfile(
-    migrated_url: str,
-) -> None:
-    async with running(migrated_url, [G1]) as bot:
-        await converse(bot)
-        (session,) = await bot.store.live_sessions()
-        alice = await participant(bot, ALICE)
-        captured = ResponseCaptured(
-            session.session_id or "", ALICE, G1, "first-thoughts", "m7", "ALICE words", at(30)
-        )
-        # A writer whose remembered blind index for Alice is Bob's: the insert finds Bob by
-        # it, not the id Alice's words were sealed for, and refuses the row.
-        alice_ref = (ALICE.platform, ALICE.user_id)
-        bobs = user_key(keys_of(bot.engine), BOB.platform, BOB.user_id)
-        known = Known(people={alice_ref}, ids={alice_ref: alice}, blind={alice_ref: bobs})
-        marks = Marks(STORE_KEY)
-        with pytest.raises(IntegrityError):
-            async with for_writes(bot.engine).begin() as conn:
-                await store_replies(conn, [reply_row(captured)], marks, known)
-        known.forget()
-        async with for_writes(bot.engine).begin() as conn:
-            await store_replies(conn, [reply_row(captured)], marks, known)
-        texts = [r.text for r in (await bot.store.person_data(ALICE)).responses]
-        assert texts[-1] == "ALICE words"
-        assert "ALICE words" not in str(await bot.store.person_data(BOB))
 
 
 async def test_a_retention_purge_that_removes_a_person_destroys_their_key(
