@@ -83,16 +83,20 @@ async def execute_many(
     build: Callable[[], ClauseElement],
     fields: Sequence[str],
     rows: Sequence[Sequence[Any]],
-) -> None:
+) -> int:
     """Run ``build()`` once per row; each row holds the values of ``fields`` in that order.
 
     ``fields`` are the names of the statement's bound parameters (``bindparam`` names).
+    Returns the rows the statements changed, as the driver counts them (-1: it does not).
     """
     if not rows:
-        return
+        return 0
     prepared = _prepare(conn.dialect, key, lambda _: build(), fields, 1)
     memo: dict[Any, Any] = {}
-    await conn.exec_driver_sql(prepared.sql, [tuple(_values(prepared, row, memo)) for row in rows])
+    result = await conn.exec_driver_sql(
+        prepared.sql, [tuple(_values(prepared, row, memo)) for row in rows]
+    )
+    return int(result.rowcount)
 
 
 async def execute_returning(

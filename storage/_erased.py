@@ -9,8 +9,6 @@ catch-up, however late, stores an erased message again, even after its author ag
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -18,6 +16,7 @@ from sqlalchemy import select
 
 from bot.core.ids import MessageRef
 from storage._keys import dialect_insert
+from storage.keyed import KeyedHash
 from storage.tables import erased_messages
 
 if TYPE_CHECKING:
@@ -31,14 +30,14 @@ class Marks:
 
     def __init__(self, key: bytes) -> None:
         """``key``: the deployment's pseudonym key."""
-        self._key = key
+        self._hash = KeyedHash(key)
 
     def of(self, platform: str, chat_id: str, message_id: str) -> bytes:
         """The mark of a message: a keyed hash of its platform key."""
         # Unit separators keep ("a", "bc") and ("ab", "c") apart; the kind keeps these hashes
         # apart from pseudonyms made with the same key.
         key = "\x1f".join((platform, chat_id, message_id)).encode()
-        return hmac.digest(self._key, _KIND + b"\x1f" + key, hashlib.sha256)
+        return self._hash.digest(_KIND + b"\x1f" + key)
 
     def of_ref(self, message: MessageRef) -> bytes:
         """The mark of a message, by its reference."""

@@ -105,6 +105,8 @@ async def ensure_identities(conn: AsyncConnection, people: Iterable[Person]) -> 
     keys = keys_of(conn)
     blind = _blind(keys, people)
     found = await _ensure(conn, identities, ("platform", "user_key"), set(blind))
+    if not found:  # nobody asked for (a busy writer knows everyone): no statement for nobody
+        return {}
     unsealed = await conn.execute(
         select(identities.c.id, identities.c.platform, identities.c.user_key).where(
             identities.c.id.in_(found.values()), identities.c.sealed_user_id.is_(None)

@@ -33,7 +33,14 @@ from storage._bulk import execute_many
 from storage._erased import Marks
 from storage._keys import dialect_insert, ensure_identities, participant_ids, user_key
 from storage.keystore import keys_of
-from storage.tables import erased_messages, groups, handled_messages, identities, responses
+from storage.tables import (
+    erased_messages,
+    groups,
+    handled_messages,
+    identities,
+    pending_edits,
+    responses,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -89,12 +96,16 @@ class Known:
     people: set[tuple[str, str]] = field(default_factory=set)
     groups: set[tuple[str, str]] = field(default_factory=set)
     ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Each person's blind index (``user_key``): a keyed hash, the same for as long as the key
+    # store's index key, kept so a batch hashes only people it has not met.
+    blind: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def forget(self) -> None:
         """Forget everything (after a failure, or when people may have been erased)."""
         self.people.clear()
         self.groups.clear()
         self.ids.clear()
+        self.blind.clear()
 
 
 def reply_row(c: ResponseCaptured) -> ReplyRow:
@@ -135,7 +146,14 @@ async def store_replies(
     # A single writer per platform inserts, so the replies stored now are those numbered
     # after the highest number before (filtered to these messages, in case of another).
     before = (await conn.execute(select(func.coalesce(func.max(responses.c.id), 0)))).scalar()
-    await execute_many(conn, "replies", partial(_insert, conn), _SEALED, list(rows.values()))
+    inserted = await execute_many(
+        conn, "replies", partial(_insert, conn), _SEALED, list(rows.values())
+    )
+    # Each row inserts one reply or none: when the driver counts them all in, every one was
+    # stored, and with no edit waiting for any message none waits for these (the commonest
+    # case by far, with no need to read the replies back).
+    if inserted == len(rows) and not await _edits_waiting(conn):
+        return dict.fromkeys(rows, False)
     r = responses.c
     stored = await conn.execute(
         select(r.platform, r.chat_id, r.message_id, _WAITING).where(r.id > before)
@@ -145,6 +163,11 @@ async def store_replies(
         for platform, chat, message, waiting in stored.all()
         if (key := (platform, chat, message)) in rows
     }
+
+
+async def _edits_waiting(conn: AsyncConnection) -> bool:
+    """Whether any edit waits for its message."""
+    return (await conn.execute(select(pending_edits.c.platform).limit(1))).first() is not None
 
 
 async def _rows(
@@ -190,7 +213,7 @@ async def _sealed(
         ids.update(await participant_ids(conn, unknown))
     keys = keys_of(conn)
     keys.ensure(ids[cast(tuple[str, str], r[_PERSON])] for r in rows.values())
-    blind: dict[tuple[str, str], str] = {}
+    blind = known.blind
     done: dict[MessageKey, ReplyRow] = {}
     for key, row in rows.items():
         person = cast(tuple[str, str], row[_PERSON])

@@ -12,8 +12,6 @@ a crash between the two leaves a key with nothing to open, never text that nobod
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import sqlite3
 import threading
@@ -25,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import Connection, Engine
+
+from storage.keyed import KeyedHash
 
 if TYPE_CHECKING:
     # The cipher is imported where a key is used (a bot that seals or opens nothing never loads
@@ -82,7 +82,7 @@ class KeyStore:
         self.path = str(path)
         self._lock = threading.Lock()
         self._ciphers: dict[int, AESGCM] = {}
-        self._index_key: bytes | None = None
+        self._index: KeyedHash | None = None
         # An in-memory store lives as long as this object, in one connection.
         self._memory = (
             sqlite3.connect(MEMORY, check_same_thread=False, isolation_level=None)
@@ -160,10 +160,10 @@ class KeyStore:
         The same parts give the same index, so the database can look a person up by it; without
         the key, kept here and not in the database, it names no one and cannot be rebuilt.
         """
-        key = self._index_key or self._load_index_key()
-        return hmac.digest(key, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).hex()
+        index = self._index or self._load_index_key()
+        return index.digest("\x1f".join(parts).encode("utf-8")).hex()
 
-    def _load_index_key(self) -> bytes:
+    def _load_index_key(self) -> KeyedHash:
         with self._lock, self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(
@@ -173,8 +173,8 @@ class KeyStore:
             (key,) = conn.execute(
                 "SELECT key FROM deployment_keys WHERE name = ?", (_INDEX,)
             ).fetchone()
-        self._index_key = bytes(key)
-        return self._index_key
+        self._index = KeyedHash(bytes(key))
+        return self._index
 
     def ensure(self, participants: Iterable[int], reread: bool = False) -> None:
         """Make sure these people have keys, creating (and committing) the missing ones.

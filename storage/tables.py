@@ -7,7 +7,9 @@ each table holds is said in a comment above it; the comments are not in the data
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -49,11 +51,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         """Convert to UTC; naive datetimes are refused because their zone is unknown."""
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} given; pass an aware one")
+        _refuse_naive(value)
         utc = value.astimezone(UTC)
         # SQLite has no zone type and would store the offset inconsistently.
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, straight to the text SQLAlchemy's DATETIME stores, in one step.
+
+        The same text (``YYYY-MM-DD HH:MM:SS.ffffff``, in UTC) as ``process_bind_param``
+        followed by DATETIME's own processor, for half the work: every reply carries a time.
+        """
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            _refuse_naive(value)
+            # The offset ("+00:00") cut off: the date and time have a fixed width.
+            return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Attach UTC to values that come back naive (SQLite)."""
@@ -62,6 +81,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _refuse_naive(value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} given; pass an aware one")
 
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)

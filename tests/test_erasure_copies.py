@@ -31,7 +31,7 @@ from bot.core.desk import Reflection
 from bot.core.ids import PersonRef
 from storage import sealed
 from storage._erased import Marks
-from storage._keys import ensure_people
+from storage._keys import ensure_people, user_key
 from storage._replies import Known, ReplyRow, reply_row, store_replies
 from storage.db import (
     alembic_config,
@@ -442,8 +442,9 @@ async def test_upgrading_a_database_made_before_sealed_identities_seals_the_user
         await engine.dispose()
 
 
-async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misfile_words(
-    migrated_url: str,
+@pytest.mark.parametrize("wrong", ["id", "blind index"])
+async def test_a_writer_remembering_a_stale_fact_fails_its_insert_rather_than_misfile_words(
+    migrated_url: str, wrong: str
 ) -> None:
     async with running(migrated_url, [G1]) as bot:
         await converse(bot)
@@ -457,9 +458,15 @@ async def test_a_writer_remembering_a_stale_id_fails_its_insert_rather_than_misf
             )
             return reply_row(captured)
 
-        # A writer that believes Alice's id is Bob's (as after an erasure it was not told of).
+        # A writer that believes Alice's id is Bob's (as after an erasure it was not told of),
+        # or that remembers Bob's blind index as hers: the insert finds Bob by it, not the id
+        # Alice's words were sealed for.
         alice_ref = (ALICE.platform, ALICE.user_id)
-        known = Known(people={alice_ref}, ids={alice_ref: bob})
+        if wrong == "id":
+            known = Known(people={alice_ref}, ids={alice_ref: bob})
+        else:
+            bobs = user_key(keys_of(bot.engine), BOB.platform, BOB.user_id)
+            known = Known(people={alice_ref}, ids={alice_ref: alice}, blind={alice_ref: bobs})
         marks = Marks(STORE_KEY)
         with pytest.raises(IntegrityError):
             async with for_writes(bot.engine).begin() as conn:

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, event, func, select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,7 +26,7 @@ from bot.core.state import Status
 from storage.db import make_engine, migrate, sqlite_file, upgrade
 from storage.records import ConsentRecord, Erasure, PersonData
 from storage.repositories import Repository
-from storage.tables import identities, response_edits, responses
+from storage.tables import UTCDateTime, identities, response_edits, responses
 from tests.support.capture import STORE_KEY
 from tests.support.records import ALICE, GROUP, SESSION, T0, at, schema_diff
 
@@ -237,6 +239,28 @@ async def test_times_come_back_as_aware_utc(repo: Repository) -> None:
 async def test_naive_times_are_refused(repo: Repository) -> None:
     with pytest.raises(StatementError, match="naive datetime"):
         await repo.apply([SessionSaved(replace(SESSION, started_at=datetime(2025, 3, 1)))])
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2025, 3, 1, 18, 0, 3, 123, tzinfo=UTC),
+        datetime(2025, 3, 1, 18, 0, tzinfo=UTC),  # no microseconds: still written out
+        datetime(2025, 3, 1, 0, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-8))),
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),  # a year of three digits, padded
+    ],
+)
+def test_sqlite_gets_times_as_sqlalchemys_datetime_would_store_them(moment: datetime) -> None:
+    dialect = sqlite.dialect()
+    bound = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert bound is not None
+    own = DATETIME().bind_processor(dialect)
+    assert own is not None
+    assert bound(moment) == own(moment.astimezone(UTC).replace(tzinfo=None))
+    assert bound(None) is None
+    with pytest.raises(ValueError, match="naive datetime"):
+        bound(moment.replace(tzinfo=None))
 
 
 async def test_session_without_id_is_refused(repo: Repository) -> None:
