@@ -131,12 +131,16 @@ async def _walk(walk: Walk, read: Cycle, agg: Aggregates, sinks: Sinks) -> None:
         sinks.add("steps", row)
     for row in read.codebook.option_rows():
         sinks.add("step_options", row)
-    plan = []
-    for session in read.sessions:
-        mine = read.visits.get(session.session_id, [])
-        timed = timed_visits(agg, read.codebook, session, mine)
-        plan.append((session, timed, read.cards.get(session.session_id, [])))
-    await walk.sessions(read.cycle, plan)
+    # Each session's visits are timed as the walk reaches it, not held for every session.
+    plan = (
+        (
+            session,
+            timed_visits(agg, read.codebook, session, read.visits.get(session.session_id, [])),
+            read.cards.get(session.session_id, []),
+        )
+        for session in read.sessions
+    )
+    await walk.sessions(read.cycle, read.sessions, plan)
     await walk.votes(read.cycle)
 
 

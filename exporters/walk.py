@@ -6,7 +6,7 @@ sinks, each session's story, the Polis ballots; the profile decides what each ma
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -111,15 +111,16 @@ class Walk:
     async def sessions(
         self,
         cycle: str | None,
-        plan: Sequence[
+        sessions: Sequence[SessionRow],
+        plan: Iterable[
             tuple[SessionRow, Sequence[tuple[StepVisitRow, int | None]], Sequence[CardExposureRow]]
         ],
     ) -> None:
-        """Every session in turn: its rows, transcript and source, with its replies."""
+        """Every session in turn (``plan``: ``sessions``, each with its visits and cards)."""
         # Replies come a page at a time as Arrow columns (each session's together, in plan
         # order): the responses table's rows are made from the columns, and only what the
         # transcripts, sources and counts need becomes Python, a page's column at a time.
-        known = {session.session_id: session for session, _, _ in plan}
+        known = {session.session_id: session for session in sessions}
         batches = aiter(self.datasets.reply_batches(list(known.values())))
         page = await self._page(batches, known)
         at = 0

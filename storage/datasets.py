@@ -191,9 +191,20 @@ class Datasets:
         if cycle_id is not None:
             query = query.where(sessions.c.cycle_id == cycle_id)
         query = query.order_by(step_visits.c.session_id, step_visits.c.started_at)
+        found: list[StepVisitRow] = []
+        # Streamed, and a session's visits share one id string: a big cycle has a visit for
+        # every step of every session, held until the export's report.
+        ids: dict[str, str] = {}
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [StepVisitRow(r.session_id, r.step_index, r.started_at) for r in rows]
+            result = await conn.stream(query)
+            async for rows in result.partitions(self.batch_size):
+                found += (
+                    StepVisitRow(
+                        ids.setdefault(r.session_id, r.session_id), r.step_index, r.started_at
+                    )
+                    for r in rows
+                )
+        return found
 
     async def card_exposures(self, cycle_id: str | None) -> list[CardExposureRow]:
         """Each card shown in the cycle's sessions, by session and time."""
