@@ -29,7 +29,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from exporters.disclosure import Disclosure, Key, Ledger
-from exporters.heard_card import one_line
+from exporters.redact import one_line
 from exporters.theme_fit import RANDOM_STATE, Placed
 
 # Fewer open replies than this make no themes: there is nothing to set apart.
