@@ -39,6 +39,7 @@ from exporters.cycle_read import Cycle, read_cycle, timed_visits
 from exporters.disclosure import DEFAULT_THRESHOLD, Disclosure, DisclosureError
 from exporters.formats import FORMATS
 from exporters.learning import Words, feedback_notes, notes, reflections
+from exporters.parquet_tables import without_pandas
 from exporters.polis import Ballots, Conversation
 from exporters.progress import Progress
 from exporters.pseudonymise import Naming, Pseudonymiser
@@ -185,6 +186,13 @@ async def export_dataset(
     datasets: Datasets, library: Library, pseudonymiser: Pseudonymiser, options: ExportOptions
 ) -> ExportResult:
     """Write one export folder and record the export; see the module docstring."""
+    with without_pandas():  # nothing here uses it; pyarrow would load it for nothing
+        return await _export(datasets, library, pseudonymiser, options)
+
+
+async def _export(
+    datasets: Datasets, library: Library, pseudonymiser: Pseudonymiser, options: ExportOptions
+) -> ExportResult:
     read = await read_cycle(datasets, library, options.cycle_id)
     _check(options, [c.cycle_id for c in read.cycles])
     edits = _edits(options.themes_file)

@@ -1,0 +1,42 @@
+"""What an export's two processes load: nothing they do not use (each library costs memory)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(code: str, *args: str) -> str:
+    """``code`` in a fresh interpreter at the project root; what it printed last."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_an_export_never_loads_pandas_into_its_own_process(tmp_path: Path) -> None:
+    # pyarrow imports pandas (over 30 MB) on the first array it builds from Python objects.
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, 'bench'); "
+        "import export_bench as bench; db = Path(sys.argv[1]); bench.generate(db, 400); "
+        "bench.export(db, Path(sys.argv[2])); "
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] == 'pandas'))"
+    )
+    assert _run(code, str(tmp_path / "bench.db"), str(tmp_path / "out")) == "[]"
+    assert (tmp_path / "out" / "responses.parquet").is_file()
+
+
+def test_the_analyses_process_loads_no_database_library() -> None:
+    # The analyses' process imports ``exporters.analyses`` for its code: SQLAlchemy and the
+    # storage layer would add about 20 MB to its peak, for nothing it does.
+    code = (
+        "import sys, exporters.analyses; "
+        "print(sorted({m.partition('.')[0] for m in sys.modules} & {'sqlalchemy', 'storage'}))"
+    )
+    assert _run(code) == "[]"
