@@ -33,7 +33,7 @@ from storage.dataset_records import (
     SessionRow,
     StepVisitRow,
 )
-from storage.db import for_writes, release_cache
+from storage.db import for_writes, scanning
 from storage.direct import ReflectionRow, reflections
 from storage.heard import EVERY_QUOTE, Heard, Quoting, heard
 from storage.keystore import KeyStore, keys_of
@@ -310,10 +310,9 @@ class Datasets:
         for session_id in [*session_ids, None]:
             size = sizes.get(session_id, 0) if session_id is not None else 0
             if waiting and (session_id is None or queued + size > self.batch_size):
-                async with self._engine.connect() as conn:
+                async with scanning(self._engine) as conn:
                     page = query.where(responses.c.session_id.in_(waiting))
                     rows = await fetch(conn, page.order_by(responses.c.id))
-                    await release_cache(conn)
                 by_session: dict[str, list[R]] = {s: [] for s in waiting}
                 for row in rows:
                     by_session[row[_SESSION]].append(row)

@@ -4,6 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from storage.db import make_engine, scanning, sqlite_pragma
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -40,3 +44,25 @@ def test_the_analyses_process_loads_no_database_library() -> None:
         "print(sorted({m.partition('.')[0] for m in sys.modules} & {'sqlalchemy', 'storage'}))"
     )
     assert _run(code) == "[]"
+
+
+async def test_an_export_scan_reads_with_a_small_page_cache_and_leaves_the_usual_one(
+    migrated_url: str,
+) -> None:
+    # 32 MiB of page cache and as much for SQLite's sorter grew the export's peak with the
+    # cycle; a scan reads each page once.
+    engine = make_engine(migrated_url)
+    try:
+        if engine.dialect.name != "sqlite":
+            pytest.skip("a SQLite connection's page cache")
+        async with scanning(engine) as conn:
+            scanned = (await conn.get_raw_connection()).driver_connection
+            during = await sqlite_pragma(conn, "PRAGMA cache_size")
+        async with engine.connect() as conn:
+            again = (await conn.get_raw_connection()).driver_connection
+            after = await sqlite_pragma(conn, "PRAGMA cache_size")
+    finally:
+        await engine.dispose()
+    assert during == (-2000,)
+    assert again is scanned, "the pool hands the same connection back"
+    assert after == (-32768,)
