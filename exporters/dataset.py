@@ -47,7 +47,7 @@ from exporters.redact import KINDS, Redactor
 from exporters.schema import ALL_GROUPS, tables_for
 from exporters.sink import Sinks
 from exporters.themes import OpenReplies, ThemeEdits, ThemeFileError
-from exporters.walk import Walk
+from exporters.walk import Walk, give_back_freed_memory
 from exporters.writer import Ending, Start, Writers
 from storage.datasets import Datasets
 
@@ -143,6 +143,7 @@ async def _walk(walk: Walk, read: Cycle, agg: Aggregates, sinks: Sinks) -> None:
     )
     await walk.sessions(read.cycle, read.sessions, plan)
     await walk.votes(read.cycle)
+    give_back_freed_memory()
 
 
 def _analyses_of(
@@ -182,17 +183,11 @@ def _group_tables(
     return group_sessions, names
 
 
+@without_pandas()  # nothing here uses it; pyarrow would load it for nothing
 async def export_dataset(
     datasets: Datasets, library: Library, pseudonymiser: Pseudonymiser, options: ExportOptions
 ) -> ExportResult:
     """Write one export folder and record the export; see the module docstring."""
-    with without_pandas():  # nothing here uses it; pyarrow would load it for nothing
-        return await _export(datasets, library, pseudonymiser, options)
-
-
-async def _export(
-    datasets: Datasets, library: Library, pseudonymiser: Pseudonymiser, options: ExportOptions
-) -> ExportResult:
     read = await read_cycle(datasets, library, options.cycle_id)
     _check(options, [c.cycle_id for c in read.cycles])
     edits = _edits(options.themes_file)

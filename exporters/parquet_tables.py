@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from importlib.abc import MetaPathFinder
 from pathlib import Path
 
@@ -40,8 +40,8 @@ def arrow_schema(table: Table) -> pa.Schema:
     )
 
 
-@contextmanager
-def without_pandas() -> Iterator[None]:
+@asynccontextmanager
+async def without_pandas() -> AsyncIterator[None]:
     """Inside, pandas cannot be imported, unless it is loaded already.
 
     pyarrow imports pandas (over 30 MB resident) whenever it builds an array from Python

@@ -6,6 +6,7 @@ sinks, each session's story, the Polis ballots; the profile decides what each ma
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -333,3 +334,18 @@ class Walk:
                 ),
             )
         self.writers.casts(casts)
+
+
+def give_back_freed_memory() -> None:
+    """Hand the C heap's freed pages back to the system (glibc's ``malloc_trim``; elsewhere none).
+
+    The walk's pages of replies, read in the database driver's thread and made into rows and
+    files in the export's, leave freed memory strewn through both threads' heaps, where glibc
+    keeps it resident: 40 to 60 MB at 1,000,000 replies, which the rest of the export then
+    carried on top of its own.
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError, TypeError):  # not glibc
+        return
+    trim(0)
