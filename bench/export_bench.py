@@ -14,8 +14,9 @@ memory is its own:
 Each size runs ``--runs`` times (baseline then export, in turn). Prints one line per run: wall
 seconds of each and their ratio, CPU seconds of each and their ratio (the fairer figure on a
 busy machine; the export's includes its analyses' process), and peak resident memory of each;
-then the CPU seconds and peak memory of the export's analyses' process (``exporters.analyses``)
-apart; then, per size, the range of each ratio and of both peaks over the runs.
+then the CPU seconds and peak memory of the export's analyses' process (``exporters.analyses``,
+with the fork server it is forked from) apart; then, per size, the range of each ratio and of
+both peaks over the runs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import csv
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -53,28 +55,35 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _cpu(who: int = resource.RUSAGE_SELF) -> float:
+def _cpu() -> float:
     # CPU seconds of the process (all threads): unlike wall time, not inflated when other
     # work shares the machine.
-    usage = resource.getrusage(who)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
 class ChildPeak:
-    """The highest peak resident memory of this process's children (the export's analyses).
+    """The highest peak resident memory, and the CPU seconds, of this process's descendants.
 
-    Read from /proc (VmHWM: the child's own program's peak), every 20 ms while it runs, so
-    growth in a child's last 20 ms would be missed. ``RUSAGE_CHILDREN`` would not do: it counts
-    a spawned child's memory at its fork from the export, before it runs its own program. The
-    children are listed by the kernel (``/proc/self/task/*/children``, a few small files): a
-    scan of every process's ``/proc/PID/stat`` each 20 ms took about 0.11 s of CPU a second
-    (and the GIL) from the export's process, counted as the export's; this takes 0.015 s.
+    The export's analyses' process is a child of multiprocessing's fork server, itself the
+    export's child, so neither ``RUSAGE_CHILDREN`` (the fork server is never waited for, and
+    would count a spawned child's memory at its fork) nor the export's own children will do.
+    Each descendant's peak (VmHWM: its own program's) and CPU seconds are read from /proc every
+    20 ms while it runs, so growth or CPU in its last 20 ms would be missed. Children are listed
+    by the kernel (``/proc/PID/task/*/children``, a few small files): a scan of every process's
+    ``/proc/PID/stat`` each 20 ms took about 0.11 s of CPU a second from the export's process.
     """
 
     def __init__(self) -> None:
         self.mb = 0.0
+        self._cpu: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds of every descendant seen, as last read."""
+        return sum(self._cpu.values())
 
     def __enter__(self) -> ChildPeak:
         self._thread.start()
@@ -85,25 +94,36 @@ class ChildPeak:
         self._thread.join()
 
     def _watch(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
         while not self._stop.wait(0.02):
-            for pid in _children():
+            for pid in _descendants("self"):
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
+                    stat = Path(f"/proc/{pid}/stat").read_text()
                 except OSError:
                     continue
                 for line in status.splitlines():
                     if line.startswith("VmHWM:"):
                         self.mb = max(self.mb, int(line.split()[1]) / 1024)
+                # utime and stime, the 14th and 15th fields (after the command in brackets)
+                fields = stat.rpartition(")")[2].split()
+                self._cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks
 
 
-def _children() -> list[str]:
-    """This process's children, as the kernel lists them for each of its threads."""
+def _descendants(pid: str) -> list[str]:
+    """The children of process ``pid``, theirs, and so on, as the kernel lists them."""
     found = []
-    for task in Path("/proc/self/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # the process ended
+        return found
+    for task in tasks:
         try:
-            found += (task / "children").read_text().split()
+            children = (task / "children").read_text().split()
         except OSError:  # the thread ended
             continue
+        for child in children:
+            found += [child, *_descendants(child)]
     return found
 
 
@@ -245,9 +265,9 @@ def export(path: Path, out: Path) -> dict[str, float]:
 
     with ChildPeak() as children:
         took = asyncio.run(run())
-    # The analyses' process (``exporters.analyses``), ended and waited for by then: its CPU
-    # counts in the export's, its peak memory is reported apart.
-    analyses = _cpu(resource.RUSAGE_CHILDREN)
+    # The analyses' process (``exporters.analyses``) and the fork server it came from: their
+    # CPU counts in the export's, their peak memory is reported apart.
+    analyses = children.cpu
     return {
         **took,
         "cpu": took["cpu"] + analyses,

@@ -39,6 +39,7 @@ from exporters.cycle_read import Cycle, read_cycle, timed_visits
 from exporters.disclosure import DEFAULT_THRESHOLD, Disclosure, DisclosureError
 from exporters.formats import FORMATS
 from exporters.learning import Words, feedback_notes, notes, reflections
+from exporters.parquet_tables import without_pandas
 from exporters.polis import Ballots, Conversation
 from exporters.progress import Progress
 from exporters.pseudonymise import Naming, Pseudonymiser
@@ -46,7 +47,7 @@ from exporters.redact import KINDS, Redactor
 from exporters.schema import ALL_GROUPS, tables_for
 from exporters.sink import Sinks
 from exporters.themes import OpenReplies, ThemeEdits, ThemeFileError
-from exporters.walk import Walk
+from exporters.walk import Walk, give_back_freed_memory
 from exporters.writer import Ending, Start, Writers
 from storage.datasets import Datasets
 
@@ -131,13 +132,18 @@ async def _walk(walk: Walk, read: Cycle, agg: Aggregates, sinks: Sinks) -> None:
         sinks.add("steps", row)
     for row in read.codebook.option_rows():
         sinks.add("step_options", row)
-    plan = []
-    for session in read.sessions:
-        mine = read.visits.get(session.session_id, [])
-        timed = timed_visits(agg, read.codebook, session, mine)
-        plan.append((session, timed, read.cards.get(session.session_id, [])))
-    await walk.sessions(read.cycle, plan)
+    # Each session's visits are timed as the walk reaches it, not held for every session.
+    plan = (
+        (
+            session,
+            timed_visits(agg, read.codebook, session, read.visits.get(session.session_id, [])),
+            read.cards.get(session.session_id, []),
+        )
+        for session in read.sessions
+    )
+    await walk.sessions(read.cycle, read.sessions, plan)
     await walk.votes(read.cycle)
+    give_back_freed_memory()
 
 
 def _analyses_of(
@@ -177,6 +183,7 @@ def _group_tables(
     return group_sessions, names
 
 
+@without_pandas()  # nothing here uses it; pyarrow would load it for nothing
 async def export_dataset(
     datasets: Datasets, library: Library, pseudonymiser: Pseudonymiser, options: ExportOptions
 ) -> ExportResult:

@@ -26,7 +26,7 @@ from bot.private_files import private_file
 from bot.texts import Catalogue
 from exporters import aggregates as agg_
 from exporters.disclosure import Disclosure, Key, Ledger
-from exporters.redact import Redactor
+from exporters.redact import Redactor, one_line
 from exporters.schema import ALL_GROUPS
 from storage.cycles import CycleRecord
 from storage.heard import DraftedQuote, Heard, Quote, Quoting, StepCount
@@ -279,11 +279,6 @@ def withdraw(
 
 def _quoted(text: str, redact: Redactor) -> str:
     return one_line(redact(text)[0])
-
-
-def one_line(text: str) -> str:
-    """The text with every run of white space made one space."""
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def _step(library: Library, script_id: str | None, step_id: str) -> Step | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from importlib.abc import MetaPathFinder
 from pathlib import Path
 
 import pyarrow as pa
@@ -35,6 +38,36 @@ def arrow_schema(table: Table) -> pa.Schema:
         ],
         metadata={"description": table.description},
     )
+
+
+@asynccontextmanager
+async def without_pandas() -> AsyncIterator[None]:
+    """Inside, pandas cannot be imported, unless it is loaded already.
+
+    pyarrow imports pandas (over 30 MB resident) whenever it builds an array from Python
+    objects, only to ask whether they are pandas objects and to learn pandas's missing values;
+    the export never hands it one. A failed import costs pyarrow a few microseconds an array.
+    """
+    if "pandas" in sys.modules:
+        yield
+        return
+    refuse = _Refuse("pandas")
+    sys.meta_path.insert(0, refuse)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(refuse)
+
+
+class _Refuse(MetaPathFinder):
+    """Fails the import of one module, as if it were not installed."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def find_spec(self, name: str, *_: object) -> None:
+        if name == self._name:
+            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
 
 
 def record_batch(schema: pa.Schema, rows: Sequence[tuple[object, ...]]) -> pa.RecordBatch:

@@ -74,9 +74,10 @@ class Qdpx(Writer):
         self._codes: dict[tuple[str, str], str] = {}
         self._variables: dict[str, str] = {}
         self._cases: dict[str, tuple[str, dict[str, Value], array[int]]] = {}
-        # Themed reply numbers (ascending) and each one's theme, as an index into the guids.
-        self._themed = np.empty(0, np.int64)
-        self._theme_of = np.empty(0, np.int64)
+        # Each reply number's theme (an index into the guids; -1: none), from ``_lowest`` on:
+        # a byte a number, where a sorted copy of the numbers took 16 bytes a themed reply.
+        self._theme_at = np.empty(0, np.int8)
+        self._lowest = 0
         self._theme_guids: list[str] = []
         self._source: str | None = None
         self._text: list[str] = []
@@ -122,17 +123,25 @@ class Qdpx(Writer):
                 f"<Description>{_text(description)}</Description></Code>"
             )
             self._theme_guids.append(guid)
-        numbers = np.concatenate([replies for _, _, replies in themes])
-        order = np.argsort(numbers, kind="stable")
-        self._themed = numbers[order]
-        sizes = [len(replies) for _, _, replies in themes]
-        self._theme_of = np.repeat(np.arange(len(themes)), sizes)[order]
+        self._theme_lookup([replies for _, _, replies in themes])
         self.counts["codes"] += len(children)
         self._codebook.append(
             f'<Code guid="{self.guid("themes")}" name="Themes" isCodable="false">'
             "<Description>Themes found in the open replies (see themes.csv).</Description>"
             f"{''.join(children)}</Code>"
         )
+
+    def _theme_lookup(self, themed: Sequence[np.ndarray]) -> None:
+        """Each reply number's theme; a number in two themes keeps the first, as it is coded."""
+        numbers = [replies for replies in themed if len(replies)]
+        if not numbers:
+            return
+        self._lowest = min(int(replies.min()) for replies in numbers)
+        highest = max(int(replies.max()) for replies in numbers)
+        kind = np.int8 if len(themed) <= np.iinfo(np.int8).max else np.int32
+        self._theme_at = np.full(highest - self._lowest + 1, -1, kind)
+        for theme in reversed(range(len(themed))):
+            self._theme_at[themed[theme] - self._lowest] = theme
 
     def cases(self, cases: Mapping[str, Mapping[str, Value]]) -> None:
         """Participants as cases, with variables (same names and types for every case)."""
@@ -239,7 +248,7 @@ class Qdpx(Writer):
             if self.counts["sources"]:
                 out.write("<Sources>")
                 self._sources.seek(0)
-                if len(self._themed):
+                if len(self._theme_at):
                     numbered = re.compile(
                         f'<PlainTextSelection guid="{self._prefix}-0001-([0-9a-f]{{12}})"'
                     )
@@ -261,8 +270,9 @@ class Qdpx(Writer):
         numbers = np.array([int(n, 16) for n in numbered.findall(source)], np.int64)
         if not len(numbers):
             return source
-        at = np.minimum(np.searchsorted(self._themed, numbers), len(self._themed) - 1)
-        themes = np.where(self._themed[at] == numbers, self._theme_of[at], -1).tolist()
+        at = numbers - self._lowest
+        inside = (at >= 0) & (at < len(self._theme_at))
+        themes = np.where(inside, self._theme_at[np.where(inside, at, 0)], -1).tolist()
         parts = source.split(_END)
         if len(parts) != len(themes) + 1:
             raise RuntimeError("a source's selections and their numbers do not match")

@@ -76,6 +76,11 @@ _DIGITS = re.compile(r"\d")
 _FEWEST_DIGITS = 7  # no country's phone numbers are shorter
 
 
+def one_line(text: str) -> str:
+    """The text with every run of white space made one space (a quote, as exports show it)."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def valid_nhs_number(digits: str) -> bool:
     """Whether ten digits pass the NHS number's modulus 11 check."""
     if len(digits) != 10 or not digits.isdigit():

@@ -34,6 +34,9 @@ NAME_WORDS = 3
 RANDOM_STATE = 0
 # The silhouette of more replies than this is estimated from a fixed sample of them.
 SILHOUETTE_SAMPLE = 2000
+# MiB of distances the silhouette works on at once (scikit-learn's default is 1024, which made
+# the sample's whole distance matrix, and copies of it, the analyses' process's peak).
+SILHOUETTE_MEMORY = 16
 # More distinct words than this are reduced to this many dimensions (LSA) before clustering.
 DIMENSIONS = 100
 # The libraries ``fit`` and ``_points`` import when called (the export's own process never
@@ -174,6 +177,7 @@ def _points(x: csr_matrix) -> Callable[[spmatrix], np.ndarray]:
 
 def _clusters(points: np.ndarray) -> KMeans | None:
     """The k-means (2 to 8 clusters) whose clusters are best apart, if any."""
+    from sklearn import config_context
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
@@ -188,12 +192,13 @@ def _clusters(points: np.ndarray) -> KMeans | None:
             if len(set(model.labels_)) < 2:
                 continue
             sample = min(SILHOUETTE_SAMPLE, len(points))
-            score = float(
-                silhouette_score(
-                    points, model.labels_, metric="cosine", sample_size=sample,
-                    random_state=RANDOM_STATE,
-                )
-            )  # fmt: skip
+            with config_context(working_memory=SILHOUETTE_MEMORY):
+                score = float(
+                    silhouette_score(
+                        points, model.labels_, metric="cosine", sample_size=sample,
+                        random_state=RANDOM_STATE,
+                    )
+                )  # fmt: skip
             if score > best[0]:
                 best = (score, model)
     return best[1]

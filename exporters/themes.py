@@ -2,7 +2,7 @@
 
 Replies to prompts are clustered with scikit-learn alone (no network, no hosted model), in the
 analyses' own process (``exporters.analyses``, ``exporters.theme_fit``), fitted on a fixed
-sample of at most 20,000 replies (``sample``); the texts wait on disk (``OpenReplies``) and
+sample of at most 20,000 replies (``sample``); the replies wait on disk (``OpenReplies``) and
 every reply then joins its nearest theme a batch at a time, so memory does not grow with the
 cycle. A theme is named by the words that set it apart most in the sample: the highest mean
 weight inside it less the mean outside; those words, joined by "-", are its id.
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import tempfile
 import tomllib
-from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,7 +28,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from exporters.disclosure import Disclosure, Key, Ledger
-from exporters.heard_card import one_line
+from exporters.redact import one_line
 from exporters.theme_fit import RANDOM_STATE, Placed
 
 # Fewer open replies than this make no themes: there is nothing to set apart.
@@ -40,62 +39,83 @@ FIT_SAMPLE = 20_000
 ALL_REPLIES: Key = ("themes", "replies")
 
 
+@dataclass(frozen=True, slots=True)
+class Details:
+    """Each open reply's number, author (as a number) and whether it may be quoted."""
+
+    refs: np.ndarray
+    authors: np.ndarray
+    quotable: np.ndarray
+
+
 class OpenReplies:
     """Replies to prompts as the export shows them (redacted), gathered as the walk streams by.
 
-    Their texts wait in a temporary file (Arrow IPC, deleted when closed) and are read back a
-    batch at a time; memory holds a few bytes a reply: its number (in the .qdpx: the reply id,
-    or a public export's quote number), its author and whether it may be quoted (the author
-    agreed and it says something).
+    Each reply's text, number (in the .qdpx: the reply id, or a public export's quote number),
+    author and whether it may be quoted (the author agreed and it says something) wait in a
+    temporary file (Arrow IPC, deleted when closed), read back a batch at a time; memory holds
+    a batch and a number for each author, nothing a reply.
     """
 
     BATCH = 8192
+    _SCHEMA = pa.schema(
+        [
+            ("text", pa.string()),
+            ("ref", pa.int64()),
+            ("author", pa.int32()),
+            ("quotable", pa.bool_()),
+        ]
+    )
 
     def __init__(self, enough: Callable[[], object] = lambda: None) -> None:
         # Called once, when there are replies enough for themes (the analyses' process starts).
         self._enough = enough
         self._file = tempfile.TemporaryFile()
         self._writer: pa.ipc.RecordBatchStreamWriter | None = None
-        self._texts: list[str] = []
         self._people: dict[str, int] = {}
-        self._refs = array("q")
-        self._authors = array("q")
-        self._quotable = array("b")
+        self._count = 0
+        self._batch: tuple[list[str], list[int], list[int], list[bool]] = ([], [], [], [])
 
     def __len__(self) -> int:
-        return len(self._refs)
+        return self._count
 
     def add(self, ref: int, person: str, text: str, quotable: bool) -> None:
         """One reply."""
-        self._refs.append(ref)
-        self._authors.append(self._people.setdefault(person, len(self._people)))
-        self._quotable.append(quotable)
-        self._texts.append(text)
-        if len(self._refs) == FEWEST_REPLIES:
+        texts, refs, authors, quotables = self._batch
+        texts.append(text)
+        refs.append(ref)
+        authors.append(self._people.setdefault(person, len(self._people)))
+        quotables.append(quotable)
+        self._count += 1
+        if self._count == FEWEST_REPLIES:
             self._enough()
-        if len(self._texts) == self.BATCH:
+        if len(texts) == self.BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        if not self._texts:
+        if not self._batch[0]:
             return
-        batch = pa.record_batch([pa.array(self._texts, pa.string())], names=["text"])
+        columns = [pa.array(c, f.type) for c, f in zip(self._batch, self._SCHEMA, strict=True)]
         if self._writer is None:
-            self._writer = pa.ipc.new_stream(self._file, batch.schema)
-        self._writer.write_batch(batch)
-        self._texts = []
+            self._writer = pa.ipc.new_stream(self._file, self._SCHEMA)
+        self._writer.write_batch(pa.record_batch(columns, schema=self._SCHEMA))
+        self._batch = ([], [], [], [])
 
-    def batches(self) -> Iterator[tuple[int, pa.StringArray]]:
-        """The texts in order, a batch at a time, with the number of the batch's first reply."""
+    def _read(self) -> Iterator[pa.RecordBatch]:
+        """Every batch written, in order."""
         self._flush()
         if self._writer is None:
             return
         self._file.seek(0)
+        yield from pa.ipc.open_stream(self._file)
+        self._file.seek(0, 2)
+
+    def batches(self) -> Iterator[tuple[int, pa.StringArray]]:
+        """The texts in order, a batch at a time, with the number of the batch's first reply."""
         start = 0
-        for batch in pa.ipc.open_stream(self._file):
+        for batch in self._read():
             yield start, batch.column(0)
             start += batch.num_rows
-        self._file.seek(0, 2)
 
     def texts(self, rows: np.ndarray) -> list[str]:
         """The texts of the replies numbered ``rows`` (ascending), in that order."""
@@ -105,21 +125,22 @@ class OpenReplies:
             found += texts.take(pa.array(inside - start)).to_pylist()
         return found
 
-    def refs(self, rows: np.ndarray) -> np.ndarray:
-        """The reply numbers of ``rows``."""
-        found: np.ndarray = np.frombuffer(self._refs, np.int64)[rows]
-        return found
-
-    def authors(self) -> np.ndarray:
-        """Each reply's author, as a number."""
-        return np.frombuffer(self._authors, np.int64)
-
-    def quotable(self) -> np.ndarray:
-        """Whether each reply may be quoted."""
-        return np.frombuffer(self._quotable, np.int8).astype(bool)
+    def details(self) -> Details:
+        """Every reply's number, author and whether it may be quoted, read back in one pass."""
+        parts: tuple[list[np.ndarray], ...] = ([], [], [])
+        for batch in self._read():
+            for part, column in zip(parts, batch.columns[1:], strict=True):
+                # A copy: a view would keep the whole batch read, texts and all, alive.
+                part.append(column.to_numpy(zero_copy_only=False).copy())
+        kinds = (np.int64, np.int32, np.bool_)
+        refs, authors, quotable = (
+            np.concatenate(part) if part else np.empty(0, kind)
+            for part, kind in zip(parts, kinds, strict=True)
+        )
+        return Details(refs, authors, quotable)
 
     def close(self) -> None:
-        """Delete the texts' file."""
+        """Delete the temporary file."""
         if self._writer is not None:
             self._writer.close()
         self._file.close()
@@ -192,8 +213,9 @@ def find_themes(
 
     Largest first; a name shared by two themes gets a number, so every id names one theme.
     """
+    details = replies.details()
     themes = sorted(
-        (_theme(replies, "-".join(words), rows, words) for words, rows in placed),
+        (_theme(replies, details, "-".join(words), rows, words) for words, rows in placed),
         key=lambda t: (-len(t.rows), t.id),
     )
     seen: dict[str, int] = {}
@@ -202,14 +224,16 @@ def find_themes(
         if seen[one.id] > 1:
             themes[i] = replace(one, id=f"{one.id}-{seen[one.id]}")
     found = tuple(themes)
-    return _edited(replies, found, edits, source) if edits is not None else found
+    return _edited(replies, details, found, edits, source) if edits is not None else found
 
 
-def _theme(replies: OpenReplies, theme_id: str, rows: np.ndarray, words: tuple[str, ...]) -> Theme:
+def _theme(
+    replies: OpenReplies, details: Details, theme_id: str, rows: np.ndarray, words: tuple[str, ...]
+) -> Theme:
     """A theme of ``rows`` (nearest its centre first), quoting one reply a person."""
-    authors = replies.authors()
+    authors = details.authors
     picked: dict[int, int] = {}  # author: the row quoted
-    for row in rows[replies.quotable()[rows]].tolist():
+    for row in rows[details.quotable[rows]].tolist():
         if len(picked) == QUOTES:
             break
         picked.setdefault(int(authors[row]), row)
@@ -218,11 +242,15 @@ def _theme(replies: OpenReplies, theme_id: str, rows: np.ndarray, words: tuple[s
     texts = dict(zip(chosen[order].tolist(), replies.texts(chosen[order]), strict=True))
     quotes = tuple(one_line(texts[row]) for row in chosen.tolist())
     people = len(np.unique(authors[rows]))
-    return Theme(theme_id, " ".join(words), words, rows, replies.refs(rows), people, quotes)
+    return Theme(theme_id, " ".join(words), words, rows, details.refs[rows], people, quotes)
 
 
 def _edited(
-    replies: OpenReplies, found: tuple[Theme, ...], edits: ThemeEdits, source: Path | None
+    replies: OpenReplies,
+    details: Details,
+    found: tuple[Theme, ...],
+    edits: ThemeEdits,
+    source: Path | None,
 ) -> tuple[Theme, ...]:
     where = f"{source}" if source else "the theme file"
     ids = {t.id: t for t in found}
@@ -261,7 +289,7 @@ def _edited(
             continue
         joined = [t for t in found if edits.merge.get(t.id) == theme.id]
         rows = np.concatenate([theme.rows, *(t.rows for t in joined)])
-        merged = _theme(replies, theme.id, rows, theme.words)
+        merged = _theme(replies, details, theme.id, rows, theme.words)
         kept.append(replace(merged, name=edits.rename.get(theme.id, theme.name)))
     return tuple(kept)
 

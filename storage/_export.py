@@ -11,7 +11,7 @@ from sqlalchemy import Column, Row, Select, exists, select
 from bot.core.ids import GroupRef, PersonRef
 from storage._keys import People
 from storage._scopes import scope_flags, scopes_of
-from storage.db import release_cache
+from storage.db import scanning
 from storage.keystore import KeyStore, keys_of
 from storage.records import ParticipantRow, ResponseRow, VoteRow, decode_options
 from storage.sealed import open_replies, open_reply
@@ -62,9 +62,8 @@ async def _pages(
         page = query.order_by(key).limit(batch_size)
         if after is not None:
             page = page.where(key > after)
-        async with engine.connect() as conn:
+        async with scanning(engine) as conn:
             rows = await fetch(conn, page)
-            await release_cache(conn)
         if rows:
             yield rows
         if len(rows) < batch_size:

@@ -33,7 +33,7 @@ from storage.dataset_records import (
     SessionRow,
     StepVisitRow,
 )
-from storage.db import for_writes, release_cache
+from storage.db import for_writes, scanning
 from storage.direct import ReflectionRow, reflections
 from storage.heard import EVERY_QUOTE, Heard, Quoting, heard
 from storage.keystore import KeyStore, keys_of
@@ -191,9 +191,20 @@ class Datasets:
         if cycle_id is not None:
             query = query.where(sessions.c.cycle_id == cycle_id)
         query = query.order_by(step_visits.c.session_id, step_visits.c.started_at)
+        found: list[StepVisitRow] = []
+        # Streamed, and a session's visits share one id string: a big cycle has a visit for
+        # every step of every session, held until the export's report.
+        ids: dict[str, str] = {}
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [StepVisitRow(r.session_id, r.step_index, r.started_at) for r in rows]
+            result = await conn.stream(query)
+            async for rows in result.partitions(self.batch_size):
+                found += (
+                    StepVisitRow(
+                        ids.setdefault(r.session_id, r.session_id), r.step_index, r.started_at
+                    )
+                    for r in rows
+                )
+        return found
 
     async def card_exposures(self, cycle_id: str | None) -> list[CardExposureRow]:
         """Each card shown in the cycle's sessions, by session and time."""
@@ -299,10 +310,9 @@ class Datasets:
         for session_id in [*session_ids, None]:
             size = sizes.get(session_id, 0) if session_id is not None else 0
             if waiting and (session_id is None or queued + size > self.batch_size):
-                async with self._engine.connect() as conn:
+                async with scanning(self._engine) as conn:
                     page = query.where(responses.c.session_id.in_(waiting))
                     rows = await fetch(conn, page.order_by(responses.c.id))
-                    await release_cache(conn)
                 by_session: dict[str, list[R]] = {s: [] for s in waiting}
                 for row in rows:
                     by_session[row[_SESSION]].append(row)

@@ -7,7 +7,8 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,15 +32,16 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BEGIN = "sqlite_begin"
 E = TypeVar("E", Engine, "AsyncEngine")
 
+# 32 MiB of page cache (the default is 2 MiB): once the indexes of replies outgrow the
+# cache, every insert reads pages back in, and capture slows as the database grows.
+CACHE = "PRAGMA cache_size=-32768"
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA secure_delete=ON",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
     "PRAGMA synchronous=NORMAL",
-    # 32 MiB of page cache (the default is 2 MiB): once the indexes of replies outgrow the
-    # cache, every insert reads pages back in, and capture slows as the database grows.
-    "PRAGMA cache_size=-32768",
+    CACHE,
     # Checkpoint every 64 MiB of WAL rather than every 4 MiB. Each batch of replies dirties a
     # page in every index for every group it touches, so at the default a checkpoint (page
     # copies and an fsync) followed nearly every commit once the indexes grew; measured here
@@ -365,14 +367,29 @@ async def sqlite_pragma(conn: AsyncConnection, pragma: str) -> tuple[Any, ...] |
     return row
 
 
-async def release_cache(conn: AsyncConnection) -> None:
-    """Free a SQLite connection's page cache, which a long export's reads would keep full.
+# A scan's page cache: SQLite's default, 2 MiB.
+SCAN_CACHE = "PRAGMA cache_size=-2000"
 
-    Each connection may hold ``cache_size`` (32 MiB) of pages, and the pool keeps several; an
-    export reads each page once, and the operating system's cache keeps it warm for another.
+
+@asynccontextmanager
+async def scanning(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reading much of the database once (an export's reads), then freed.
+
+    A connection may hold ``cache_size`` (32 MiB) of pages, and SQLite's sorter (GROUP BY,
+    ORDER BY without an index) as much again: a scan reads each page once, and the operating
+    system's cache keeps it warm for another, so the scan gets SQLite's default cache and the
+    connection goes back to the pool with its cache freed and its usual size.
     """
-    if conn.dialect.name == "sqlite":
-        await sqlite_pragma(conn, "PRAGMA shrink_memory")
+    async with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            yield conn
+            return
+        await sqlite_pragma(conn, SCAN_CACHE)
+        try:
+            yield conn
+        finally:
+            await sqlite_pragma(conn, "PRAGMA shrink_memory")
+            await sqlite_pragma(conn, CACHE)
 
 
 async def migrate(

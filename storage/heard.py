@@ -23,7 +23,7 @@ from bot.core.ids import GroupRef, PersonRef
 from storage._content import read_versions
 from storage._keys import person_id
 from storage._scopes import agreed_to
-from storage.db import for_writes, release_cache
+from storage.db import for_writes, scanning
 from storage.keystore import keys_of
 from storage.records import decode_options
 from storage.sealed import open_reply
@@ -131,7 +131,7 @@ async def heard(engine: AsyncEngine, cycle_id: str, quoting: Quoting = EVERY_QUO
     """
     in_cycle = sessions.c.cycle_id == cycle_id
     in_groups = groups.c.platform != DIRECT
-    async with engine.connect() as conn:
+    async with scanning(engine) as conn:
         totals = (
             await conn.execute(
                 select(func.count(), func.count(distinct(sessions.c.group_id)))
@@ -200,7 +200,6 @@ async def heard(engine: AsyncEngine, cycle_id: str, quoting: Quoting = EVERY_QUO
         async for page in vote_pages.partitions():
             _tally(page, kept, tallied, votes_for, people)
         quotes = await _quotes(conn, cycle_id, quoting)
-        await release_cache(conn)
     tallies = tuple(
         sorted((replace(t, votes=votes_for[k]) for k, t in tallied.items()), key=_order)
     )

@@ -16,7 +16,7 @@ from sqlalchemy import func, literal, select, union_all
 from bot.content.scopes import Scope
 from bot.core.ids import GroupRef
 from storage._profile import open_answer
-from storage.db import release_cache
+from storage.db import scanning
 from storage.heard import PAGE
 from storage.keystore import keys_of
 from storage.tables import consent_scopes, groups, profile_answers, responses, sessions, votes
@@ -66,7 +66,7 @@ async def cycle_reach(engine: AsyncEngine, cycle_id: str | None) -> CycleReach:
     ).subquery()
     per_session: defaultdict[str, list[int]] = defaultdict(list)
     everyone: set[int] = set()
-    async with engine.connect() as conn:
+    async with scanning(engine) as conn:
         session_rows = (
             await conn.execute(
                 select(sessions.c.id, sessions.c.started_at, groups.c.platform, groups.c.chat_id)
@@ -106,7 +106,6 @@ async def cycle_reach(engine: AsyncEngine, cycle_id: str | None) -> CycleReach:
                 ).where(profile_answers.c.participant_id.in_(people))
             )
         ).all()
-        await release_cache(conn)
     answers: defaultdict[int, dict[str, str | None]] = defaultdict(dict)
     keys = keys_of(engine)
     for pid, question_id, answer in answer_rows:

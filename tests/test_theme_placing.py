@@ -1,6 +1,11 @@
 """Replies are placed into themes by their words exactly as scikit-learn's transform reads them."""
 
+from typing import Any
+
 import pyarrow as pa
+import pytest
+import sklearn
+from sklearn import metrics
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from exporters import theme_fit
@@ -49,3 +54,21 @@ def test_placing_reads_every_reply_as_the_fitted_vectoriser_transforms_it() -> N
     assert found.indptr.tolist() == expected.indptr.tolist()
     assert found.indices.tolist() == expected.indices.tolist()
     assert found.data.tolist() == expected.data.tolist()
+
+
+def test_the_silhouette_works_on_a_few_mib_of_distances_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # scikit-learn's default (1 GiB) made the sample's whole distance matrix at once, the
+    # analyses' process's peak; the scores are the same, bit for bit.
+    memory: list[int] = []
+    score = metrics.silhouette_score
+
+    def noting(*args: Any, **kwargs: Any) -> float:
+        memory.append(sklearn.get_config()["working_memory"])
+        return float(score(*args, **kwargs))
+
+    monkeypatch.setattr(metrics, "silhouette_score", noting)
+    assert theme_fit.fit(_sample()) is not None
+    assert memory, "the number of themes was chosen by silhouette"
+    assert max(memory) <= 16
