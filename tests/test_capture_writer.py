@@ -187,6 +187,18 @@ async def test_a_message_twice_in_one_batch_is_applied_once(writer: QueuedReposi
     assert [r.text for r in (await writer.person_data(ALICE)).responses] == ["first"]
 
 
+async def test_a_submitter_cancelled_before_the_commit_leaves_its_batch_committed_and_answered(
+    writer: QueuedRepository, engine: AsyncEngine
+) -> None:
+    await writer.apply([session(n) for n in range(3)])
+    futures = [await writer.submit_once(key(n, "m1"), [reply(n, "m1")]) for n in range(3)]
+    futures[0].cancel()  # its handler gave up waiting; the others ride in the same batch
+    assert await asyncio.wait_for(asyncio.gather(*futures[1:]), 10) == [True, True]
+    assert await stored(engine) == 3
+    assert await writer.apply_once(key(0, "m1"), [reply(0, "m1")]) is False  # it was stored
+    assert writer.running
+
+
 async def test_a_reply_that_comes_with_more_is_stored_and_is_its_messages_mark(
     writer: QueuedRepository,
 ) -> None:
