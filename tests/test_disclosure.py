@@ -255,9 +255,7 @@ def as_read(found: Disclosure, agg: Aggregates) -> Publication:
     groups = sorted({g for g, _ in agg.consents})
     zeros: dict[Key, int] = {}
     sums = []
-    for kind, where, *rest in [k for k in found.counts if k[0] in BY_GROUP]:
-        if where != ALL_GROUPS:
-            continue
+    for kind, _, *rest in [k for k in found.counts if k[0] in BY_GROUP and k[1] == ALL_GROUPS]:
         members = tuple((kind, g, *rest) for g in groups)
         zeros |= {k: 0 for k in members if k not in found.counts}
         sums.append(Sum((kind, ALL_GROUPS, *rest), members))
