@@ -16,7 +16,7 @@ from exporters.charts import Hidden, Value
 from exporters.disclosure import Disclosure
 from exporters.learning import Words, counted
 from exporters.opinion import OpinionGroups, Pick
-from exporters.report import Chart, drawn, templates
+from exporters.report import Chart, direction, drawn, templates
 from exporters.themes import Theme
 
 
@@ -65,7 +65,7 @@ def opinion_groups(found: OpinionGroups, disclosure: Disclosure, say: Words) -> 
         .get_template("analysis.html")
         .module.opinion(  # type: ignore[attr-defined]
             say("report.opinion_intro"),
-            (chart, drawn(chart)),
+            (chart, drawn(chart, direction(say.language))),
             groups,
             say("report.opinion_shared"),
             _statements(found.consensus, "shared", say),
@@ -99,6 +99,6 @@ def themes(found: Sequence[Theme], disclosure: Disclosure, say: Words) -> Markup
         templates()
         .get_template("analysis.html")
         .module.themes(  # type: ignore[attr-defined]
-            say("report.themes_intro"), (chart, drawn(chart)), shown
+            say("report.themes_intro"), (chart, drawn(chart, direction(say.language))), shown
         )
     )

@@ -215,7 +215,7 @@ def render(cycles: Sequence[CycleLearning], say: Words, public: bool) -> str:
             notice="Public: small counts are withheld." if public else "Not for publication.",
             cycles=cycles,
             plural=say.n,
-            charts=[(c, Markup(drawn(c))) for c in charts(cycles, say)],
+            charts=[(c, Markup(drawn(c, direction(say.language)))) for c in charts(cycles, say)],
             themes=themes,
         )
     )

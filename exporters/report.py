@@ -224,12 +224,12 @@ def charts(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> list[
     return [c for c in found if has_data(c.items)]
 
 
-def drawn(chart: Chart) -> Markup:
-    """A chart as a figure: its bars, caption and data table."""
+def drawn(chart: Chart, direction: str) -> Markup:
+    """A chart as a figure: its bars (read in ``direction``), caption and data table."""
     return figure(
         chart.name,
         chart.caption,
-        bars(chart.title, chart.items, chart.series, unit=chart.unit),
+        bars(chart.title, chart.items, chart.series, unit=chart.unit, direction=direction),
         table(chart.items, chart.series, chart.heading, unit=chart.unit),
     )
 
@@ -256,7 +256,7 @@ def render(agg: Aggregates, ctx: ReportContext, disclosure: Disclosure) -> str:
             title=ctx.title,
             language=ctx.language,
             direction=ctx.direction,
-            charts=[(c, drawn(c)) for c in charts(agg, ctx, disclosure)],
+            charts=[(c, drawn(c, ctx.direction)) for c in charts(agg, ctx, disclosure)],
             narrative={name: (title, ctx.narrative.get(name)) for name, title in NARRATIVE},
             reach=Markup(ctx.reach),
             banner=Markup(ctx.banner),

@@ -272,7 +272,7 @@ def _in_arabic(capture: Capture) -> Capture:
     return replace(capture, text=f"{WRITTEN_IN[analysis_cycle.theme_of(n)]} {', '.join(words)}")
 
 
-async def _arabic_reports(out: Path) -> list[Path]:
+async def _arabic_reports(out: Path, language: str = "en") -> list[Path]:
     url = f"sqlite+aiosqlite:///{out}/arabic.db"
     await upgrade(url)
     engine = make_engine(url)
@@ -284,7 +284,9 @@ async def _arabic_reports(out: Path) -> list[Path]:
         await Repository(engine, STORE_KEY).apply(captures)
         now = analysis_cycle.T0 + timedelta(days=1)
         library = analysis_cycle.LIBRARY
-        return await _both_profiles(engine, library, out, now=now, threshold=5, narrative=narrative)
+        return await _both_profiles(
+            engine, library, out, now=now, threshold=5, narrative=narrative, language=language
+        )
     finally:
         await engine.dispose()
 
@@ -293,6 +295,12 @@ async def _arabic_reports(out: Path) -> list[Path]:
 def arabic_reports(tmp_path: Path) -> list[Path]:
     """Research and public reports quoting replies written in Arabic and Urdu."""
     return asyncio.run(_arabic_reports(tmp_path))
+
+
+@pytest.fixture
+def reports_in_arabic(tmp_path: Path) -> list[Path]:
+    """The same reports in Arabic: the page reads right to left."""
+    return asyncio.run(_arabic_reports(tmp_path, language="ar"))
 
 
 @pytest.fixture
@@ -348,4 +356,47 @@ def test_arabic_and_urdu_quotes_read_right_to_left_in_a_font_with_their_letters(
         kept = Path(folder) / "rtl-report.png"
         shutil.copyfile(shot, kept)
         print(f"screenshot kept at {kept}")
+    page.close()
+
+
+def test_a_right_to_left_reports_charts_are_drawn_mirrored_with_nothing_cut_off(
+    fonts: set[str], reports_in_arabic: list[Path], browser: Browser
+) -> None:
+    """In a report in Arabic (the page right to left), each chart reads from the right: its
+    labels end at its right edge, its bars grow leftwards from there, and no text falls
+    outside the chart (inherited, the page's direction once put every label beyond the
+    chart's left edge, unseen). The reach section's charts, in English, stay left to right."""
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    for report in reports_in_arabic:
+        page.goto(report.as_uri())
+        assert page.eval_on_selector("html", "h => getComputedStyle(h).direction") == "rtl"
+        charts = page.eval_on_selector_all(
+            "figure.chart svg",
+            """svgs => svgs.map(svg => {
+                const edge = svg.getBoundingClientRect();
+                const box = e => { const b = e.getBoundingClientRect();
+                    return [b.left - edge.left, edge.right - b.right, b.width]; };
+                return [
+                    svg.closest('figure').dataset.chart,
+                    getComputedStyle(svg).direction,
+                    [...svg.querySelectorAll('text')].map(box),
+                    [...svg.querySelectorAll('text.label')].map(box),
+                    [...svg.querySelectorAll('rect.mark')].map(box),
+                ];
+            })""",
+        )
+        drawn = {name for name, *_ in charts}
+        assert {"opinion-groups", "themes", "participation-by-step"} <= drawn, drawn
+        for name, way, texts, labels, bars in charts:
+            assert texts and labels and bars, name
+            # Nothing cut off: every text lies inside its chart (a pixel of rounding).
+            assert all(left >= -1 and right >= -1 for left, right, _ in texts), (name, texts)
+            if name.startswith("reach-"):
+                assert way == "ltr", name
+                assert all(abs(left) <= 1 for left, _, _ in labels), (name, labels)
+                continue
+            assert way == "rtl", name
+            # Labels and bars start at the right edge; bars of different lengths end apart.
+            assert all(abs(right) <= 1 for _, right, _ in labels), (name, labels)
+            assert all(abs(right) <= 1 for _, right, _ in bars), (name, bars)
     page.close()
