@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 from bot.content.check import load_library  # noqa: E402
 from bot.core.actions import Action  # noqa: E402
 from bot.core.captures import ResponseCaptured  # noqa: E402
+from bot.core.context import Actor, Context, Transition  # noqa: E402
 from bot.core.events import CommandIssued, MessagePosted  # noqa: E402
 from bot.core.ids import GroupRef, MessageRef, PersonRef  # noqa: E402
 from bot.service.shell import Policy, Service  # noqa: E402
@@ -148,8 +149,15 @@ async def build(
         clock=lambda: T0,
     )
     service.attach(Quiet())
+    # `dialogue run`'s scheduler observes the service (Scheduler.observe): an observer here
+    # keeps the benchmark on the path the bot's events take.
+    service.observers.append(_observe)
     settle()  # as `dialogue run` does once the bot is ready
     return service, store, engine
+
+
+async def _observe(transition: Transition, actor: Actor, ctx: Context) -> None:
+    """Told of what the service decided, as the scheduler is; it sets no timer here."""
 
 
 async def prepare(service: Service, shape: Shape) -> None:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.captures import ConsentRecorded, ResponseCaptured, ResponseDeleted
+from bot.core.captures import ConsentRecorded, ResponseCaptured, ResponseDeleted, SessionSaved
 from bot.core.context import Transition
 from bot.core.events import Event
 from bot.core.ids import MessageRef
@@ -304,3 +304,22 @@ async def test_a_busy_groups_settled_replies_are_freed_at_once_not_left_to_the_c
             gc.garbage.clear()
         assert len(await stored_replies(h.engine)) == 50
         assert left == []
+
+
+async def test_observers_are_told_of_a_moved_session_not_of_each_plain_reply(
+    migrated_url: str,
+) -> None:
+    """The scheduler watches transitions for sessions that move; a plain reply moves none, so
+    it is not handed to observers, nor made to wait in a task of its own for them."""
+    async with running(migrated_url, [G1]) as h:
+        await at_a_prompt(h, ALICE)
+        told: list[set[type]] = []
+
+        async def observe(transition: Transition, *_: object) -> None:
+            told.append({type(c) for c in transition.captures})
+
+        h.service.observers.append(observe)
+        finishes = await submit_all(h, [*replies(20), command(FRAN, G1, "/next", "c-next")])
+        await asyncio.gather(*finishes)
+        assert len(told) == 1 and SessionSaved in told[0], told
+        assert len(await stored_replies(h.engine)) == 20

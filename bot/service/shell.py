@@ -111,7 +111,8 @@ class Service:
         self.cycle_id = policy.cycle_id
         self.offered: frozenset[str] | None = None
         self.zone = ZoneInfo(policy.timezone)
-        # Told of every transition after it took effect (the scheduler sets timers from them).
+        # Told of every transition after it took effect (the scheduler sets timers from them),
+        # but a plain reply's (see _plain), which moves no session and has no effect.
         self.observers: list[Callable[[Transition, Actor, Context], Awaitable[None]]] = []
         self.desks = Desks(store, self.roles, pseudonymise)
         self.effects = EffectRunner(
@@ -208,7 +209,7 @@ class Service:
             committed = await self.store.submit_once(message, transition.captures)
             previous = self._tails.get(key)
             finish: asyncio.Future[None]
-            if transition.actions or self.observers:
+            if transition.actions:
                 answer = self._answering(raw)
                 finish = asyncio.ensure_future(
                     self._finish(key, previous, committed, event, transition, actor, ctx, answer)
@@ -242,7 +243,7 @@ class Service:
             if previous is not None and not previous.done():
                 await asyncio.wait((previous,))
             if await committed:
-                await self._acknowledge(event, transition, actor, ctx, answer)
+                await self._acknowledge(event, transition, actor, ctx, answer, observed=False)
             else:
                 log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
         finally:
@@ -288,9 +289,18 @@ class Service:
             await asyncio.wait((previous,))
 
     async def _acknowledge(
-        self, event: Event, transition: Transition, actor: Actor, ctx: Context, answer: Perform
+        self,
+        event: Event,
+        transition: Transition,
+        actor: Actor,
+        ctx: Context,
+        answer: Perform,
+        observed: bool = True,
     ) -> None:
-        """Once a transition is committed: its answers, effects, and the observers told."""
+        """Once a transition is committed: its answers, effects, and the observers told.
+
+        ``observed``: False for a plain reply, of which observers are not told.
+        """
         self._handled(event, transition)
         for effect in transition.effects:
             if isinstance(effect, Invited):  # remembered before it is sent: sent once
@@ -299,8 +309,9 @@ class Service:
             await answer(action)
         for effect in transition.effects:
             await self._effect(effect, ctx, answer)
-        for observe in self.observers:
-            await observe(transition, actor, ctx)
+        if observed:
+            for observe in self.observers:
+                await observe(transition, actor, ctx)
 
     async def _commit(self, transition: Transition, message: MessageRef | None) -> bool:
         # Returns once committed (a platform may acknowledge the update then); False when the
