@@ -19,8 +19,6 @@ from exporters.csv_safe import RISKY_START, spreadsheet_safe
 from exporters.schema import Table
 from exporters.writer import Start, TableFiles, Writer
 
-ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"  # Arrow's %S carries the microseconds
-
 
 class CsvTable:
     """Writes one table's record batches to ``NAME.csv``."""
@@ -36,7 +34,7 @@ class CsvTable:
     def write(self, batch: pa.RecordBatch) -> None:
         """Append a batch of rows."""
         for i in self._times:
-            text = pc.strftime(batch.column(i), format=ISO_UTC)
+            text = iso_utc(batch.column(i))
             batch = batch.set_column(i, batch.schema.field(i).with_type(pa.string()), text)
         for i in self._texts:
             batch = batch.set_column(i, batch.schema.field(i), spreadsheet_safe_column(batch[i]))
@@ -50,6 +48,19 @@ class CsvTable:
 def open_writer(start: Start) -> Writer:
     """The CSV format: ``NAME.csv`` for every table of the profile."""
     return TableFiles(start, CsvTable)
+
+
+def iso_utc(times: pa.Array) -> pa.Array:
+    """UTC times as ISO 8601 text with microseconds: "2025-03-01T18:20:00.000000Z".
+
+    Arrow's cast to text gives "2025-03-01 18:20:00.000000" (a naive time: the instant's UTC
+    wall clock); a "T" and a "Z" make it ISO. The same text as ``pc.strftime`` with
+    "%Y-%m-%dT%H:%M:%SZ", a tenth of the cost (``strftime`` formats each value on its own).
+    """
+    text = times.cast(pa.timestamp("us")).cast(pa.string())
+    return pc.binary_join_element_wise(
+        pc.replace_substring(text, " ", "T", max_replacements=1), "Z", ""
+    )
 
 
 def spreadsheet_safe_column(column: pa.Array) -> pa.Array:

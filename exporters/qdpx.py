@@ -305,8 +305,9 @@ class Qdpx(Writer):
                     f'<VariableValue><VariableRef targetGUID="{refs[variable]}"/>'
                     f"<{element}>{_value(value)}</{element}></VariableValue>"
                 )
-            for response_id in replies:
-                out.write(f'<SelectionRef targetGUID="{self._numbered(1, response_id)}"/>')
+            # A case's references in one write (a write a reply cost more than the text).
+            numbered = self._numbered
+            out.write("".join([f'<SelectionRef targetGUID="{numbered(1, r)}"/>' for r in replies]))
             out.write("</Case>")
         out.write("</Cases>")
 

@@ -79,18 +79,29 @@ class OpenReplies:
     def __len__(self) -> int:
         return self._count
 
-    def add(self, ref: int, person: str, text: str, quotable: bool) -> None:
-        """One reply."""
-        texts, refs, authors, quotables = self._batch
-        texts.append(text)
-        refs.append(ref)
-        authors.append(self._people.setdefault(person, len(self._people)))
-        quotables.append(quotable)
-        self._count += 1
-        if self._count == FEWEST_REPLIES:
-            self._enough()
-        if len(texts) == self.BATCH:
-            self._flush()
+    def extend(
+        self,
+        refs: Sequence[int],
+        people: Sequence[str],
+        texts: Sequence[str],
+        quotable: Sequence[bool],
+    ) -> None:
+        """Replies in order: each one's number, author, text and whether it may be quoted."""
+        at = 0
+        while at < len(refs):
+            batch = self._batch
+            end = min(len(refs), at + self.BATCH - len(batch[0]))
+            batch[0].extend(texts[at:end])
+            batch[1].extend(refs[at:end])
+            named = self._people
+            batch[2].extend([named.setdefault(person, len(named)) for person in people[at:end]])
+            batch[3].extend(quotable[at:end])
+            before, self._count = self._count, self._count + end - at
+            if before < FEWEST_REPLIES <= self._count:
+                self._enough()
+            if len(batch[0]) == self.BATCH:
+                self._flush()
+            at = end
 
     def _flush(self) -> None:
         if not self._batch[0]:

@@ -28,6 +28,7 @@ from exporters.writer import Casts, Replies, SessionPart, Writers
 from storage._export import ReplyBatch
 from storage.dataset_records import CardExposureRow, SessionRow, StepVisitRow
 from storage.datasets import Datasets
+from storage.records import VoteRow
 
 
 @dataclass
@@ -54,6 +55,11 @@ class Walk:
     # Replies to prompts, for the themes (``exporters.themes``), as this export shows them.
     open_replies: OpenReplies = field(default_factory=OpenReplies)
     _scope_sets: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
+    # Each (script, step, version, answers) voted: see ``_coded``.
+    _votes_coded: dict[
+        tuple[str | None, str, str | None, tuple[int, ...]],
+        tuple[tuple[int, ...], int | None, str, str],
+    ] = field(default_factory=dict)
     # Each (content version, script, step) replies answered, looked up once.
     _steps: Steps = field(init=False)
 
@@ -179,6 +185,7 @@ class Walk:
         ):
             self.agg.reply(group, key, person, day)
         self.pseudonyms.update(page.people[i] for i in page.shown)
+        self._answers(page)
         return page
 
     def _quotes(self, person: str, group: str) -> bool:
@@ -283,12 +290,25 @@ class Walk:
         run.texts += page.texts[first:last]
         run.posted += page.posted_at[first:last]
         run.edited += page.edited[first:last]
-        for n, row in zip(range(first, last), rows, strict=True):
-            step = page.step_rows[n]
-            if step is not None and step.kind == "prompt":
-                person, text = page.people[row], page.texts[n]
-                quotable = self._quotes(person, page.groups[row]) and worth_quoting(step, text)
-                self.open_replies.add(page.refs[n], person, text, quotable)
+
+    def _answers(self, page: ReplyPage) -> None:
+        """The page's shown replies to prompts, for the themes, in the order the walk writes them.
+
+        A page's runs (``_run_of``) take its shown replies in order, each once, so adding the
+        whole page at once gives the themes the order the runs would.
+        """
+        steps = page.step_rows
+        at = [n for n, step in enumerate(steps) if step is not None and step.kind == "prompt"]
+        if not at:
+            return
+        rows = page.shown[at].tolist()
+        people = [page.people[row] for row in rows]
+        texts = [page.texts[n] for n in at]
+        quotable = [
+            self._quotes(person, page.groups[row]) and worth_quoting(steps[n], text)
+            for n, row, person, text in zip(at, rows, people, texts, strict=True)
+        ]
+        self.open_replies.extend([page.refs[n] for n in at], people, texts, quotable)
 
     async def votes(self, cycle: str | None) -> None:
         """Every vote: counted, and written where the profile has participant-level data."""
@@ -298,10 +318,8 @@ class Walk:
             person = self.naming.pseudonym(vote.person)
             group = self.naming.group(vote.group)
             key = (vote.script_id or "", vote.step_id)
-            version = vote.content_version
-            merged = self.codebook.merged(vote.script_id, vote.step_id, version, vote.options)
+            merged, coded, numbers, labels = self._coded(vote)
             self.agg.vote(group, key, person, merged)
-            coded = self.codebook.polis_vote(vote.script_id, vote.step_id, version, vote.options)
             cast = None if coded is None else self.ballots.cast(person, key, coded, vote.cast_at)
             if cast is not None and coded is not None:
                 casts.voters.append(cast[0])
@@ -313,9 +331,6 @@ class Walk:
                     casts = Casts()
             if self.naming.public:
                 continue
-            step = self.codebook.step(vote.script_id, vote.step_id, version)
-            choices = step.choices() if step else ()
-            labels = [choices[n - 1] for n in vote.options if 0 < n <= len(choices)]
             self.sinks.add(
                 "votes",
                 (
@@ -325,15 +340,34 @@ class Walk:
                     vote.session_id,
                     vote.script_id,
                     vote.script_version,
-                    short(version),
+                    short(vote.content_version),
                     vote.step_id,
                     person,
-                    ";".join(str(n) for n in vote.options),
-                    ";".join(labels),
+                    numbers,
+                    labels,
                     vote.cast_at,
                 ),
             )
         self.writers.casts(casts)
+
+    def _coded(self, vote: VoteRow) -> tuple[tuple[int, ...], int | None, str, str]:
+        """A vote's merged answers, Polis vote, and the votes table's answers and labels.
+
+        Worked out once for each (script, step, version, answers): few are distinct.
+        """
+        key = (vote.script_id, vote.step_id, vote.content_version, vote.options)
+        found = self._votes_coded.get(key)
+        if found is None:
+            script_id, step_id, version, options = key
+            step = self.codebook.step(script_id, step_id, version)
+            choices = step.choices() if step else ()
+            found = self._votes_coded[key] = (
+                self.codebook.merged(script_id, step_id, version, options),
+                self.codebook.polis_vote(script_id, step_id, version, options),
+                ";".join(str(n) for n in options),
+                ";".join(choices[n - 1] for n in options if 0 < n <= len(choices)),
+            )
+        return found
 
 
 def give_back_freed_memory() -> None:

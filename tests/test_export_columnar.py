@@ -1,6 +1,8 @@
 """The columnar export path: a batch of replies is redacted and opened as the row-wise path did."""
 
+import re
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
@@ -14,13 +16,14 @@ from hypothesis import strategies as st
 
 from bot.core.captures import ResponseCaptured
 from exporters.codebook import Codebook
-from exporters.csv_tables import CsvTable
+from exporters.csv_tables import CsvTable, iso_utc
 from exporters.cycle_read import read_cycle
 from exporters.parquet_tables import arrow_schema
 from exporters.pseudonymise import Naming, Pseudonymiser
-from exporters.redact import Redactor
+from exporters.redact import Redactor, one_line
 from exporters.reply_page import ReplyPage, Steps, reply_page
 from exporters.schema import Table, tables_for
+from exporters.themes import FEWEST_REPLIES, OpenReplies
 from exporters.transcripts import Transcripts
 from exporters.writer import Ending, Replies, SessionPart
 from storage._export import REPLY_BATCH_NAMES, ReplyBatch, arrow_times
@@ -248,6 +251,73 @@ def test_a_run_of_replies_reads_in_its_transcript_as_each_reply_written_alone(
             written.append(transcripts.files[0].read_text(encoding="utf-8"))
     assert written[0] == written[1]
     assert written[0].count("- **p** at 18:05: ") == len(texts)
+
+
+# Every character Python's regular expressions take for white space (29 of them).
+WHITE = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(c))]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from([*WHITE, "a", "b", ".", "\x00", "é", "\u200b"]), max_size=20))
+def test_a_quote_on_one_line_has_each_run_of_white_space_made_one_space(text: str) -> None:
+    assert one_line(text) == re.sub(r"\s+", " ", text).strip()
+
+
+def test_a_quote_on_one_line_treats_every_kind_of_white_space_alike() -> None:
+    assert len(WHITE) == 29
+    assert one_line(f"{''.join(WHITE)}a{''.join(WHITE)}b\u200bc{''.join(WHITE)}") == "a b\u200bc"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.datetimes(min_value=datetime(1, 1, 1)), max_size=40))
+def test_times_in_csv_are_iso_8601_in_utc_to_the_microsecond(times: list[datetime | None]) -> None:
+    column = pa.array([t and t.replace(tzinfo=UTC) for t in times], pa.timestamp("us", "UTC"))
+    expected = [t and t.isoformat(timespec="microseconds") + "Z" for t in times]
+    assert iso_utc(column).to_pylist() == expected
+
+
+def test_a_csv_table_writes_its_times_as_iso_8601_in_utc(tmp_path: Path) -> None:
+    table = next(t for t in tables_for("research") if t.name == "sessions")
+    at = datetime(2025, 3, 1, 18, 20, 0, 250, tzinfo=UTC)
+    rows = [{c.name: None for c in table.columns} | {"started_at": at, "session_id": "s1"}]
+    csv = CsvTable(tmp_path, table)
+    csv.write(pa.RecordBatch.from_pylist(rows, schema=arrow_schema(table)))
+    csv.close()
+    (row,) = csv_rows(tmp_path / "sessions.csv")
+    assert row["started_at"] == "2025-03-01T18:20:00.000250Z" and row["ended_at"] == ""
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 9), max_size=8), st.integers(1, 4))
+def test_open_replies_given_in_any_pieces_are_kept_as_given_one_by_one(
+    sizes: list[int], batch: int
+) -> None:
+    started: list[int] = []
+    total = sum(sizes)
+    refs = list(range(100, 100 + total))
+    people = [f"p{n % 3}" for n in range(total)]
+    texts = [f"reply {n}" for n in range(total)]
+    quotable = [n % 2 == 0 for n in range(total)]
+    pieces, whole = OpenReplies(lambda: started.append(1)), OpenReplies()
+    pieces.BATCH = whole.BATCH = batch
+    at = 0
+    for size in sizes:
+        end = at + size
+        pieces.extend(refs[at:end], people[at:end], texts[at:end], quotable[at:end])
+        at = end
+    for n in range(total):
+        whole.extend([refs[n]], [people[n]], [texts[n]], [quotable[n]])
+    assert len(pieces) == total and started == ([1] if total >= FEWEST_REPLIES else [])
+    assert [b.to_pylist() for _, b in pieces.batches()] == [
+        b.to_pylist() for _, b in whole.batches()
+    ]
+    assert all(len(b) == batch for _, b in list(pieces.batches())[:-1])
+    kept, one_by_one = pieces.details(), whole.details()
+    assert kept.refs.tolist() == refs == one_by_one.refs.tolist()
+    assert kept.authors.tolist() == [n % 3 for n in range(total)] == one_by_one.authors.tolist()
+    assert kept.quotable.tolist() == quotable
+    pieces.close()
+    whole.close()
 
 
 def test_times_from_either_driver_are_the_same_instants_in_utc() -> None:
