@@ -136,7 +136,7 @@ async def _walk(walk: Walk, read: Cycle, agg: Aggregates, sinks: Sinks) -> None:
     plan = (
         (
             session,
-            timed_visits(agg, read.codebook, session, read.visits.get(session.session_id, [])),
+            timed_visits(agg, read.codebook, session, read.visits.of(session.session_id)),
             read.cards.get(session.session_id, []),
         )
         for session in read.sessions
@@ -306,7 +306,7 @@ def _report_context(
         choices=[(k, codebook.question(k), labels) for k, labels in codebook.choices()],
         say=say,
         learning=[
-            *notes(read.sessions, read.visits, codebook, agg, disclosure, say),
+            *notes(read.sessions, read.visits.shown, codebook, agg, disclosure, say),
             *feedback_notes(codebook, disclosure, say),
         ],
         narrative=report.narrative(
