@@ -410,7 +410,8 @@ class Datasets:
             )
             .distinct()
         )
-        async with self._engine.connect() as conn:
+        # Every reply and vote of the database, sorted for the union: a scan.
+        async with scanning(self._engine) as conn:
             rows = (await conn.execute(query)).all()
         people = People(keys_of(self._engine))
         return [(people(i, p, u), c) for i, p, u, c in rows]
