@@ -45,7 +45,7 @@ from exporters.progress import Progress
 from exporters.pseudonymise import Naming, Pseudonymiser
 from exporters.redact import KINDS, Redactor
 from exporters.schema import ALL_GROUPS, tables_for
-from exporters.sink import Sinks
+from exporters.sink import BATCH, Sinks
 from exporters.themes import OpenReplies, ThemeEdits, ThemeFileError
 from exporters.walk import Walk, give_back_freed_memory
 from exporters.writer import Ending, Start, Writers
@@ -385,8 +385,9 @@ def _analyses(
         sinks.add("themes", row)
     for row in themes_.quote_rows(themes):
         sinks.add("theme_quotes", row)
-    for row in themes_.reply_rows(themes):
-        sinks.add("theme_replies", row)
+    if "theme_replies" in sinks:
+        for batch in themes_.reply_batches(themes, sinks.schema("theme_replies"), BATCH):
+            sinks.add_batch("theme_replies", batch)
 
 
 def printable_names(
