@@ -109,24 +109,23 @@ def test_step_visits_wait_for_the_report_in_a_few_bytes_each() -> None:
     # A visit for every step of every session is held from before the walk to the report: as
     # rows (a dataclass and a datetime each) about 200 bytes a visit, 17 MB at 1,000,000 replies.
     sessions = [f"session-{n}" for n in range(5_000)]
-    rows = [
-        [
-            StepVisitRow(s, step, T0 + timedelta(minutes=n, seconds=step, microseconds=7))
-            for step in range(17)
-        ]
-        for n, s in enumerate(sessions)
-    ]
+
+    def page(n: int) -> list[StepVisitRow]:
+        # Rows as the database read makes them, a page at a time.
+        at = T0 + timedelta(minutes=n, microseconds=7)
+        return [StepVisitRow(sessions[n], step, at + timedelta(seconds=step)) for step in range(17)]
+
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
         visits = Visits()
-        for page in rows:
-            visits.add(page)
+        for n in range(len(sessions)):
+            visits.add(page(n))
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
     assert held < 40 * 85_000, f"{held / 85_000:.0f} bytes a visit"
-    assert visits.of(sessions[3]) == rows[3]
+    assert visits.of(sessions[3]) == page(3)
     assert visits.of(sessions[-1])[-1].started_at.tzinfo is UTC
     assert visits.shown(sessions[3]) == frozenset(range(17))
     assert visits.of("no such session") == [] and not visits.shown("no such session")
