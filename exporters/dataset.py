@@ -162,6 +162,9 @@ def _analyses_of(
         raise ExportError(str(bad)) from bad
     finally:
         walk.open_replies.close()
+    # Every open reply's details and the analyses' answer were read, and all but the themes
+    # let go: their freed pages would stay resident to the end of the export.
+    give_back_freed_memory()
     return found.groups, placed
 
 
