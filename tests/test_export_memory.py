@@ -20,7 +20,7 @@ from exporters.cycle_read import Visits, read_cycle
 from exporters.parquet_tables import arrow_schema
 from exporters.schema import tables_for
 from exporters.sink import BATCH
-from exporters.themes import Theme, reply_batches
+from exporters.themes import OpenReplies, Theme, reply_batches
 from storage.dataset_records import StepVisitRow
 from storage.datasets import Datasets
 from storage.db import make_engine, scanning, sqlite_pragma
@@ -212,3 +212,25 @@ def test_a_themes_replies_go_to_the_tables_a_batch_at_a_time() -> None:
     assert ids == {"care-data", "trust"}
     assert np.array_equal(np.concatenate(numbers), np.concatenate([refs, [5, 2, 9]]))
     assert peak < 8 * 300_000, f"{peak / 300_000:.0f} bytes a themed reply at the peak"
+
+
+def test_the_open_replies_details_are_read_back_in_arrays_made_once() -> None:
+    # Read while the themes' answer waits, at the end of the export: pieces joined at the
+    # end held every reply's number, author and quotability twice (26 bytes a reply).
+    replies = OpenReplies()
+    count = 200_000
+    for n in range(count):
+        replies.add(n * 3, f"p{n % 1_000}", "a reply", n % 2 == 0)
+    try:
+        replies.details()  # the temporary file is read once before measuring
+        tracemalloc.start()
+        try:
+            found = replies.details()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    finally:
+        replies.close()
+    assert np.array_equal(found.refs, np.arange(count) * 3)
+    assert found.authors[1_001] == 1 and found.quotable[:2].tolist() == [True, False]
+    assert peak < 18 * count, f"{peak / count:.0f} bytes a reply at the peak"
