@@ -9,18 +9,23 @@ import tracemalloc
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+import exporters.dataset
 import storage.datasets
 from bot.content.check import load_library
 from exporters.cycle_read import Visits, read_cycle
+from exporters.dataset import ExportOptions, export_dataset
 from exporters.parquet_tables import arrow_schema
+from exporters.pseudonymise import Pseudonymiser
 from exporters.schema import tables_for
 from exporters.sink import BATCH
 from exporters.themes import OpenReplies, Theme, reply_batches
+from exporters.walk import give_back_freed_memory
 from storage.dataset_records import StepVisitRow
 from storage.datasets import Datasets
 from storage.db import make_engine, scanning, sqlite_pragma
@@ -234,3 +239,37 @@ def test_the_open_replies_details_are_read_back_in_arrays_made_once() -> None:
     assert np.array_equal(found.refs, np.arange(count) * 3)
     assert found.authors[1_001] == 1 and found.quotable[:2].tolist() == [True, False]
     assert peak < 18 * count, f"{peak / count:.0f} bytes a reply at the peak"
+
+
+async def test_freed_memory_goes_back_after_the_walk_and_after_the_analyses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each leaves freed pages (the walk's pages of replies; every open reply's details and
+    # the analyses' answer) that would stay resident to the end of the export.
+    db = tmp_path / "bench.db"
+    await asyncio.to_thread(bench.generate, db, 2_000)
+    trims: list[str] = []
+
+    def trim() -> None:
+        trims.append("trim")
+        give_back_freed_memory()
+
+    monkeypatch.setattr(exporters.dataset, "give_back_freed_memory", trim)
+    analysed = exporters.dataset._analyses_of
+
+    def analyses(*args: Any) -> Any:
+        trims.append("analyses")
+        found = analysed(*args)
+        trims.append("answered")
+        return found
+
+    monkeypatch.setattr(exporters.dataset, "_analyses_of", analyses)
+    engine = make_engine(f"sqlite+aiosqlite:///{db}")
+    options = ExportOptions(out=tmp_path / "out", cycle_id="c1", made_by="test", now=T0)
+    try:
+        await export_dataset(
+            Datasets(engine), load_library(ROOT), Pseudonymiser(b"k" * 32), options
+        )
+    finally:
+        await engine.dispose()
+    assert trims == ["trim", "analyses", "trim", "answered"]
