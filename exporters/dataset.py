@@ -251,6 +251,7 @@ async def export_dataset(
     sinks.flush()
     found = [(t.name, " ".join(t.words), t.refs) for t in themes]
     rows = writers.finish(Ending(found, groups.polis_groups()))
+    give_back_freed_memory()
     walk.progress.finish()
 
     group_names = display_names(names, naming)

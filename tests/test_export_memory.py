@@ -1,11 +1,13 @@
 """What an export's two processes load: nothing they do not use (each library costs memory)."""
 
 import asyncio
+import gc
 import importlib.util
 import platform
 import subprocess
 import sys
 import tracemalloc
+import weakref
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,12 +22,14 @@ import storage.datasets
 from bot.content.check import load_library
 from exporters.cycle_read import Visits, read_cycle
 from exporters.dataset import ExportOptions, export_dataset
+from exporters.formats import FORMATS
 from exporters.parquet_tables import arrow_schema
 from exporters.pseudonymise import Pseudonymiser
 from exporters.schema import tables_for
 from exporters.sink import BATCH
 from exporters.themes import OpenReplies, Theme, reply_batches
 from exporters.walk import give_back_freed_memory
+from exporters.writer import Ending, Writers
 from storage.dataset_records import StepVisitRow
 from storage.datasets import Datasets
 from storage.db import make_engine, scanning, sqlite_pragma
@@ -241,11 +245,12 @@ def test_the_open_replies_details_are_read_back_in_arrays_made_once() -> None:
     assert peak < 18 * count, f"{peak / count:.0f} bytes a reply at the peak"
 
 
-async def test_freed_memory_goes_back_after_the_walk_and_after_the_analyses(
+async def test_freed_memory_goes_back_after_the_walk_the_analyses_and_the_writers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Each leaves freed pages (the walk's pages of replies; every open reply's details and
-    # the analyses' answer) that would stay resident to the end of the export.
+    # the analyses' answer; what the writers kept for their finish, REFI-QDA's cases) that
+    # would stay resident to the end of the export.
     db = tmp_path / "bench.db"
     await asyncio.to_thread(bench.generate, db, 2_000)
     trims: list[str] = []
@@ -264,6 +269,16 @@ async def test_freed_memory_goes_back_after_the_walk_and_after_the_analyses(
         return found
 
     monkeypatch.setattr(exporters.dataset, "_analyses_of", analyses)
+    finished = Writers.finish
+
+    def finish(writers: Writers, ending: Ending) -> dict[Path, int]:
+        kept = [weakref.ref(w) for w in writers._all]
+        counted = finished(writers, ending)
+        gc.collect()
+        trims.append(f"finished, {sum(w() is not None for w in kept)} of {len(kept)} kept")
+        return counted
+
+    monkeypatch.setattr(Writers, "finish", finish)
     engine = make_engine(f"sqlite+aiosqlite:///{db}")
     options = ExportOptions(out=tmp_path / "out", cycle_id="c1", made_by="test", now=T0)
     try:
@@ -272,4 +287,5 @@ async def test_freed_memory_goes_back_after_the_walk_and_after_the_analyses(
         )
     finally:
         await engine.dispose()
-    assert trims == ["trim", "analyses", "trim", "answered"]
+    kept = f"finished, 0 of {len(FORMATS)} kept"  # the research profile: every format
+    assert trims == ["trim", "analyses", "trim", "answered", kept, "trim"]
