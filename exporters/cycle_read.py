@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TypeVar
+from datetime import UTC, datetime, timedelta
 
 from bot.content.check import Library
 from bot.core.ids import GroupRef, PersonRef
@@ -15,7 +15,46 @@ from exporters.codebook import Codebook
 from storage.dataset_records import CardExposureRow, CycleRow, SessionRow, StepVisitRow
 from storage.datasets import Datasets
 
-R = TypeVar("R", StepVisitRow, CardExposureRow)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class Visits:
+    """Every session's step visits, a step number and a time each, in two arrays.
+
+    Held from before the walk until the report: as rows (a dataclass and a datetime each)
+    they took about 200 bytes a visit, 17 MB at a million replies; here 12 bytes.
+    """
+
+    def __init__(self) -> None:
+        self._steps = array("i")
+        # Microseconds since 1970 (times are stored in UTC).
+        self._times = array("q")
+        self._sessions: dict[str, tuple[int, int]] = {}
+
+    def add(self, visits: Sequence[StepVisitRow]) -> None:
+        """Visits in order, a session's together (as ``Datasets.step_visit_pages`` gives them)."""
+        for visit in visits:
+            at = len(self._steps)
+            start, end = self._sessions.get(visit.session_id, (at, at))
+            if end != at:
+                raise RuntimeError("step visits came apart from their session's")
+            self._sessions[visit.session_id] = (start, at + 1)
+            self._steps.append(visit.step_index)
+            self._times.append((visit.started_at - _EPOCH) // _MICROSECOND)
+
+    def of(self, session_id: str) -> list[StepVisitRow]:
+        """A session's visits, in time order, as they were read."""
+        start, end = self._sessions.get(session_id, (0, 0))
+        return [
+            StepVisitRow(session_id, step, _EPOCH + timedelta(microseconds=at))
+            for step, at in zip(self._steps[start:end], self._times[start:end], strict=True)
+        ]
+
+    def shown(self, session_id: str) -> frozenset[int]:
+        """The step numbers a session showed."""
+        start, end = self._sessions.get(session_id, (0, 0))
+        return frozenset(self._steps[start:end])
 
 
 @dataclass(frozen=True)
@@ -28,7 +67,7 @@ class Cycle:
     this: CycleRow | None
     sessions: list[SessionRow]
     titles: dict[GroupRef, str | None]
-    visits: dict[str, list[StepVisitRow]]
+    visits: Visits
     cards: dict[str, list[CardExposureRow]]
     total: int
     codebook: Codebook
@@ -42,7 +81,9 @@ async def read_cycle(datasets: Datasets, library: Library, cycle: str | None) ->
     cycles = await datasets.cycles()
     sessions = await datasets.sessions(cycle)
     titles = await datasets.groups()
-    visits = _by_session(await datasets.step_visits(cycle))
+    visits = Visits()
+    async for page in datasets.step_visit_pages(cycle):
+        visits.add(page)
     cards = _by_session(await datasets.card_exposures(cycle))
     total = sum(await datasets.counts(cycle))
     codebook = await published.codebook_of(datasets, library, sessions, cycle)
@@ -56,8 +97,8 @@ async def read_cycle(datasets: Datasets, library: Library, cycle: str | None) ->
     )
 
 
-def _by_session(items: Sequence[R]) -> dict[str, list[R]]:
-    found: dict[str, list[R]] = {}
+def _by_session(items: Sequence[CardExposureRow]) -> dict[str, list[CardExposureRow]]:
+    found: dict[str, list[CardExposureRow]] = {}
     for item in items:
         found.setdefault(item.session_id, []).append(item)
     return found

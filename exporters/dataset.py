@@ -45,7 +45,7 @@ from exporters.progress import Progress
 from exporters.pseudonymise import Naming, Pseudonymiser
 from exporters.redact import KINDS, Redactor
 from exporters.schema import ALL_GROUPS, tables_for
-from exporters.sink import Sinks
+from exporters.sink import BATCH, Sinks
 from exporters.themes import OpenReplies, ThemeEdits, ThemeFileError
 from exporters.walk import Walk, give_back_freed_memory
 from exporters.writer import Ending, Start, Writers
@@ -136,7 +136,7 @@ async def _walk(walk: Walk, read: Cycle, agg: Aggregates, sinks: Sinks) -> None:
     plan = (
         (
             session,
-            timed_visits(agg, read.codebook, session, read.visits.get(session.session_id, [])),
+            timed_visits(agg, read.codebook, session, read.visits.of(session.session_id)),
             read.cards.get(session.session_id, []),
         )
         for session in read.sessions
@@ -162,6 +162,9 @@ def _analyses_of(
         raise ExportError(str(bad)) from bad
     finally:
         walk.open_replies.close()
+    # Every open reply's details and the analyses' answer were read, and all but the themes
+    # let go: their freed pages would stay resident to the end of the export.
+    give_back_freed_memory()
     return found.groups, placed
 
 
@@ -248,6 +251,7 @@ async def export_dataset(
     sinks.flush()
     found = [(t.name, " ".join(t.words), t.refs) for t in themes]
     rows = writers.finish(Ending(found, groups.polis_groups()))
+    give_back_freed_memory()
     walk.progress.finish()
 
     group_names = display_names(names, naming)
@@ -306,7 +310,7 @@ def _report_context(
         choices=[(k, codebook.question(k), labels) for k, labels in codebook.choices()],
         say=say,
         learning=[
-            *notes(read.sessions, read.visits, codebook, agg, disclosure, say),
+            *notes(read.sessions, read.visits.shown, codebook, agg, disclosure, say),
             *feedback_notes(codebook, disclosure, say),
         ],
         narrative=report.narrative(
@@ -385,8 +389,9 @@ def _analyses(
         sinks.add("themes", row)
     for row in themes_.quote_rows(themes):
         sinks.add("theme_quotes", row)
-    for row in themes_.reply_rows(themes):
-        sinks.add("theme_replies", row)
+    if "theme_replies" in sinks:
+        for batch in themes_.reply_batches(themes, sinks.schema("theme_replies"), BATCH):
+            sinks.add_batch("theme_replies", batch)
 
 
 def printable_names(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.content.scopes import REQUIRED_SCOPE, Scope
@@ -16,7 +16,7 @@ from exporters.codebook import Codebook
 from exporters.disclosure import Disclosure, Key
 from exporters.pseudonymise import Naming
 from exporters.schema import ALL_GROUPS
-from storage.dataset_records import SessionRow, StepVisitRow
+from storage.dataset_records import SessionRow
 from storage.direct import ReflectionRow
 
 
@@ -52,13 +52,16 @@ def _minutes(session: SessionRow) -> float | None:
 
 def notes(
     sessions: Sequence[SessionRow],
-    visits: Mapping[str, Sequence[StepVisitRow]],
+    steps_shown: Callable[[str], Collection[int]],
     codebook: Codebook,
     agg: Aggregates,
     disclosure: Disclosure,
     say: Words,
 ) -> list[str]:
-    """Plain sentences about the cycle's sessions, most useful first."""
+    """Plain sentences about the cycle's sessions, most useful first.
+
+    ``steps_shown`` gives the step numbers (from 0) a session, named by its id, showed.
+    """
     labels = codebook.labels()
     ended = [s for s in sessions if s.status == "ended"]
     found = [
@@ -95,12 +98,12 @@ def notes(
                 planned=say.n("report.minutes", planned),
             )
         )
-    found += _skipped(ended, visits, codebook, say)
+    found += _skipped(ended, steps_shown, codebook, say)
     shown_steps = {
         (s.script_id, shown_step.id)
         for s in sessions
-        for v in visits.get(s.session_id, ())
-        if (shown_step := codebook.at(s.script_id, v.step_index, s.content_version)) is not None
+        for n in steps_shown(s.session_id)
+        if (shown_step := codebook.at(s.script_id, n, s.content_version)) is not None
     }
     answered = {k[1:] for k in agg.replies}
     for key, _, _ in codebook.keys():
@@ -127,7 +130,7 @@ def notes(
 
 def _skipped(
     ended: Sequence[SessionRow],
-    visits: Mapping[str, Sequence[StepVisitRow]],
+    steps_shown: Callable[[str], Collection[int]],
     codebook: Codebook,
     say: Words,
 ) -> list[str]:
@@ -140,7 +143,7 @@ def _skipped(
     early: Counter[str] = Counter()
     ran: Counter[str] = Counter()
     for session in ended:
-        shown = {v.step_index for v in visits.get(session.session_id, ())}
+        shown = steps_shown(session.session_id)
         script = codebook.script(session.script_id, session.content_version)
         if not shown or script is None:
             continue

@@ -124,10 +124,13 @@ class Placing:
         """Each theme's words and replies, nearest its centre first, in the clusters' order."""
         theme = np.frombuffer(self._theme, np.int8)
         closeness = np.frombuffer(self._closeness, np.float64)
+        # Held to the end of the export: 4 bytes a reply where the numbers fit.
+        kind = np.int32 if len(theme) <= np.iinfo(np.int32).max else np.int64
         placed = []
         for label, words in self._named.items():
             rows = np.flatnonzero(theme == label)
-            placed.append((words, rows[np.argsort(-closeness[rows], kind="stable")]))
+            nearest = rows[np.argsort(-closeness[rows], kind="stable")]
+            placed.append((words, nearest.astype(kind)))
         return placed
 
 

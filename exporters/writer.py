@@ -196,9 +196,14 @@ class Writers:
                 writer.casts(batch)
 
     def finish(self, ending: Ending) -> dict[Path, int]:
-        """Finish every writer; every counted file with its rows."""
+        """Finish every writer, and let each go; every counted file with its rows.
+
+        What a writer kept for its finish (REFI-QDA's cases, 8 bytes a reply) is not kept
+        for the rest of the export (the report, the manifest).
+        """
         counted: dict[Path, int] = {}
-        for writer in self._all:
+        finishing, self._all = self._all, []
+        for writer in finishing:
             counted.update(writer.finish(ending))
         return counted
 

@@ -187,24 +187,29 @@ class Datasets:
 
     async def step_visits(self, cycle_id: str | None) -> list[StepVisitRow]:
         """Each step shown in the cycle's sessions, by session and time."""
+        return [visit async for page in self.step_visit_pages(cycle_id) for visit in page]
+
+    async def step_visit_pages(self, cycle_id: str | None) -> AsyncIterator[list[StepVisitRow]]:
+        """``step_visits`` a page at a time.
+
+        A big cycle has a visit for every step of every session: an export keeps them in a
+        compact form of its own (``exporters.cycle_read.Visits``).
+        """
         query = select(step_visits).join(sessions, sessions.c.id == step_visits.c.session_id)
         if cycle_id is not None:
             query = query.where(sessions.c.cycle_id == cycle_id)
         query = query.order_by(step_visits.c.session_id, step_visits.c.started_at)
-        found: list[StepVisitRow] = []
-        # Streamed, and a session's visits share one id string: a big cycle has a visit for
-        # every step of every session, held until the export's report.
+        # A session's visits share one id string.
         ids: dict[str, str] = {}
-        async with self._engine.connect() as conn:
+        async with scanning(self._engine) as conn:
             result = await conn.stream(query)
             async for rows in result.partitions(self.batch_size):
-                found += (
+                yield [
                     StepVisitRow(
                         ids.setdefault(r.session_id, r.session_id), r.step_index, r.started_at
                     )
                     for r in rows
-                )
-        return found
+                ]
 
     async def card_exposures(self, cycle_id: str | None) -> list[CardExposureRow]:
         """Each card shown in the cycle's sessions, by session and time."""
@@ -216,7 +221,7 @@ class Datasets:
         if cycle_id is not None:
             query = query.where(sessions.c.cycle_id == cycle_id)
         query = query.order_by(card_exposures.c.session_id, card_exposures.c.id)
-        async with self._engine.connect() as conn:
+        async with scanning(self._engine) as conn:
             rows = (await conn.execute(query)).all()
         return [
             CardExposureRow(
@@ -239,7 +244,8 @@ class Datasets:
             )
             if cycle_id is not None:
                 query = query.where(sessions.c.cycle_id == cycle_id)
-            async with self._engine.connect() as conn:
+            # Counting reads every reply's index entry once: a scan.
+            async with scanning(self._engine) as conn:
                 found.append(int((await conn.execute(query)).scalar_one()))
         return found[0], found[1]
 
@@ -333,7 +339,8 @@ class Datasets:
     async def _reply_counts(self, session_ids: Sequence[str]) -> dict[str, int]:
         wanted = set(session_ids)
         query = select(responses.c.session_id, func.count()).group_by(responses.c.session_id)
-        async with self._engine.connect() as conn:
+        # Every reply, grouped: a scan.
+        async with scanning(self._engine) as conn:
             return {s: int(n) for s, n in await conn.execute(query) if s in wanted}
 
     async def votes(self, cycle_id: str | None) -> AsyncIterator[VoteRow]:
@@ -405,7 +412,8 @@ class Datasets:
             )
             .distinct()
         )
-        async with self._engine.connect() as conn:
+        # Every reply and vote of the database, sorted for the union: a scan.
+        async with scanning(self._engine) as conn:
             rows = (await conn.execute(query)).all()
         people = People(keys_of(self._engine))
         return [(people(i, p, u), c) for i, p, u, c in rows]

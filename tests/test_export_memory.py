@@ -1,15 +1,46 @@
 """What an export's two processes load: nothing they do not use (each library costs memory)."""
 
+import asyncio
+import gc
+import importlib.util
 import platform
 import subprocess
 import sys
+import tracemalloc
+import weakref
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+import exporters.dataset
+import storage.datasets
+from bot.content.check import load_library
+from exporters.cycle_read import Visits, read_cycle
+from exporters.dataset import ExportOptions, export_dataset
+from exporters.formats import FORMATS
+from exporters.parquet_tables import arrow_schema
+from exporters.pseudonymise import Pseudonymiser
+from exporters.schema import tables_for
+from exporters.sink import BATCH
+from exporters.themes import OpenReplies, Theme, reply_batches
+from exporters.walk import give_back_freed_memory
+from exporters.writer import Ending, Writers
+from storage.dataset_records import StepVisitRow
+from storage.datasets import Datasets
 from storage.db import make_engine, scanning, sqlite_pragma
 
 ROOT = Path(__file__).resolve().parents[1]
+_SPEC = importlib.util.spec_from_file_location("export_bench", ROOT / "bench" / "export_bench.py")
+assert _SPEC is not None and _SPEC.loader is not None
+bench = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(bench)
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def _run(code: str, *args: str) -> str:
@@ -81,3 +112,180 @@ def test_memory_freed_in_the_walk_goes_back_to_the_system() -> None:
         "before = rss(); give_back_freed_memory(); print(before - rss())"
     )
     assert int(_run(code)) > 100
+
+
+def test_step_visits_wait_for_the_report_in_a_few_bytes_each() -> None:
+    # A visit for every step of every session is held from before the walk to the report: as
+    # rows (a dataclass and a datetime each) about 200 bytes a visit, 17 MB at 1,000,000 replies.
+    sessions = [f"session-{n}" for n in range(5_000)]
+
+    def page(n: int) -> list[StepVisitRow]:
+        # Rows as the database read makes them, a page at a time.
+        at = T0 + timedelta(minutes=n, microseconds=7)
+        return [StepVisitRow(sessions[n], step, at + timedelta(seconds=step)) for step in range(17)]
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        visits = Visits()
+        for n in range(len(sessions)):
+            visits.add(page(n))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 40 * 85_000, f"{held / 85_000:.0f} bytes a visit"
+    assert visits.of(sessions[3]) == page(3)
+    assert visits.of(sessions[-1])[-1].started_at.tzinfo is UTC
+    assert visits.shown(sessions[3]) == frozenset(range(17))
+    assert visits.of("no such session") == [] and not visits.shown("no such session")
+
+
+def test_step_visits_of_a_session_that_came_apart_are_refused() -> None:
+    visits = Visits()
+    visits.add([StepVisitRow("a", 0, T0), StepVisitRow("b", 0, T0)])
+    with pytest.raises(RuntimeError, match="came apart"):
+        visits.add([StepVisitRow("a", 1, T0)])
+
+
+async def test_an_export_reads_step_visits_as_the_database_holds_them(tmp_path: Path) -> None:
+    db = tmp_path / "bench.db"
+    await asyncio.to_thread(bench.generate, db, 2_000)
+    engine = make_engine(f"sqlite+aiosqlite:///{db}")
+    try:
+        datasets = Datasets(engine)
+        read = await read_cycle(datasets, load_library(ROOT), "c1")
+        rows = await datasets.step_visits("c1")
+    finally:
+        await engine.dispose()
+    assert rows, "the bench's sessions show steps"
+    assert [v for s in read.sessions for v in read.visits.of(s.session_id)] == rows
+
+
+async def test_what_an_export_reads_before_its_walk_is_read_in_scans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each reads much of the database once (the returning people's query a union of every
+    # reply and vote, sorted): with the connection's 32 MiB page cache, its pages were freed
+    # afterwards into holes of the C heap, resident through the whole walk.
+    db = tmp_path / "bench.db"
+    await asyncio.to_thread(bench.generate, db, 2_000)
+    scans = 0
+
+    def scan(engine: AsyncEngine) -> AbstractAsyncContextManager[AsyncConnection]:
+        nonlocal scans
+        scans += 1
+        return scanning(engine)
+
+    monkeypatch.setattr(storage.datasets, "scanning", scan)
+    engine = make_engine(f"sqlite+aiosqlite:///{db}")
+    datasets = Datasets(engine)
+    reads = {
+        "returning": lambda: datasets.returning("c1", T0),
+        "counts": lambda: datasets.counts("c1"),
+        "step_visits": lambda: datasets.step_visits("c1"),
+        "card_exposures": lambda: datasets.card_exposures("c1"),
+        "reply counts": lambda: datasets._reply_counts(["s1"]),
+    }
+    unscanned = []
+    try:
+        for name, read in reads.items():
+            before = scans
+            await read()
+            if scans == before:
+                unscanned.append(name)
+    finally:
+        await engine.dispose()
+    assert unscanned == []
+
+
+def test_a_themes_replies_go_to_the_tables_a_batch_at_a_time() -> None:
+    # A Python row a themed reply, made from a theme's whole list of numbers at once, took
+    # tens of MB at the end of an export of 1,000,000 replies.
+    refs = np.arange(1, 300_001, dtype=np.int64)[::-1].copy()
+    theme = Theme("care-data", "Care data", ("care", "data"), np.arange(len(refs)), refs, 9, ())
+    small = Theme("trust", "Trust", ("trust",), np.arange(3), np.array([5, 2, 9]), 2, ())
+    schema = arrow_schema(next(t for t in tables_for("research") if t.name == "theme_replies"))
+    list(reply_batches([small], schema, BATCH))  # pyarrow loads what it needs the first time
+    tracemalloc.start()
+    try:
+        sizes, ids, numbers = [], set(), []
+        for batch in reply_batches([theme, small], schema, BATCH):
+            sizes.append(batch.num_rows)
+            ids.update(batch.column(0).unique().to_pylist())
+            numbers.append(batch.column(1).to_numpy())
+            assert batch.schema == schema
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sizes == [BATCH] * 60 + [3]
+    assert ids == {"care-data", "trust"}
+    assert np.array_equal(np.concatenate(numbers), np.concatenate([refs, [5, 2, 9]]))
+    assert peak < 8 * 300_000, f"{peak / 300_000:.0f} bytes a themed reply at the peak"
+
+
+def test_the_open_replies_details_are_read_back_in_arrays_made_once() -> None:
+    # Read while the themes' answer waits, at the end of the export: pieces joined at the
+    # end held every reply's number, author and quotability twice (26 bytes a reply).
+    replies = OpenReplies()
+    count = 200_000
+    for n in range(count):
+        replies.add(n * 3, f"p{n % 1_000}", "a reply", n % 2 == 0)
+    try:
+        replies.details()  # the temporary file is read once before measuring
+        tracemalloc.start()
+        try:
+            found = replies.details()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    finally:
+        replies.close()
+    assert np.array_equal(found.refs, np.arange(count) * 3)
+    assert found.authors[1_001] == 1 and found.quotable[:2].tolist() == [True, False]
+    assert peak < 18 * count, f"{peak / count:.0f} bytes a reply at the peak"
+
+
+async def test_freed_memory_goes_back_after_the_walk_the_analyses_and_the_writers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each leaves freed pages (the walk's pages of replies; every open reply's details and
+    # the analyses' answer; what the writers kept for their finish, REFI-QDA's cases) that
+    # would stay resident to the end of the export.
+    db = tmp_path / "bench.db"
+    await asyncio.to_thread(bench.generate, db, 2_000)
+    trims: list[str] = []
+
+    def trim() -> None:
+        trims.append("trim")
+        give_back_freed_memory()
+
+    monkeypatch.setattr(exporters.dataset, "give_back_freed_memory", trim)
+    analysed = exporters.dataset._analyses_of
+
+    def analyses(*args: Any) -> Any:
+        trims.append("analyses")
+        found = analysed(*args)
+        trims.append("answered")
+        return found
+
+    monkeypatch.setattr(exporters.dataset, "_analyses_of", analyses)
+    finished = Writers.finish
+
+    def finish(writers: Writers, ending: Ending) -> dict[Path, int]:
+        kept = [weakref.ref(w) for w in writers._all]
+        counted = finished(writers, ending)
+        gc.collect()
+        trims.append(f"finished, {sum(w() is not None for w in kept)} of {len(kept)} kept")
+        return counted
+
+    monkeypatch.setattr(Writers, "finish", finish)
+    engine = make_engine(f"sqlite+aiosqlite:///{db}")
+    options = ExportOptions(out=tmp_path / "out", cycle_id="c1", made_by="test", now=T0)
+    try:
+        await export_dataset(
+            Datasets(engine), load_library(ROOT), Pseudonymiser(b"k" * 32), options
+        )
+    finally:
+        await engine.dispose()
+    kept = f"finished, 0 of {len(FORMATS)} kept"  # the research profile: every format
+    assert trims == ["trim", "analyses", "trim", "answered", kept, "trim"]

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 import sklearn
@@ -72,3 +73,14 @@ def test_the_silhouette_works_on_a_few_mib_of_distances_at_once(
     assert theme_fit.fit(_sample()) is not None
     assert memory, "the number of themes was chosen by silhouette"
     assert max(memory) <= 16
+
+
+def test_each_themes_replies_are_numbered_in_four_bytes_each() -> None:
+    # A theme's reply numbers are held to the end of the export (8 MB at 1,000,000 replies
+    # as 64-bit numbers).
+    placing = theme_fit.fit(_sample())
+    assert placing is not None
+    placing.place(pa.array(_sample() * 50, pa.string()))
+    placed = placing.themes()
+    assert placed and all(rows.dtype == np.int32 for _, rows in placed)
+    assert sum(len(rows) for _, rows in placed) > len(_sample()) * 40
