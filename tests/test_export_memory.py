@@ -228,8 +228,13 @@ def test_the_open_replies_details_are_read_back_in_arrays_made_once() -> None:
     # end held every reply's number, author and quotability twice (26 bytes a reply).
     replies = OpenReplies()
     count = 200_000
-    for n in range(count):
-        replies.add(n * 3, f"p{n % 1_000}", "a reply", n % 2 == 0)
+    numbers = range(count)
+    replies.extend(
+        [n * 3 for n in numbers],
+        [f"p{n % 1_000}" for n in numbers],
+        ["a reply"] * count,
+        [n % 2 == 0 for n in numbers],
+    )
     try:
         replies.details()  # the temporary file is read once before measuring
         tracemalloc.start()
