@@ -264,7 +264,7 @@ class Service:
         """
         finish: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         committed.add_done_callback(
-            _Follow(self, key, previous, committed, finish, event, transition)
+            _Follow(self._tails, self._handled, key, previous, committed, finish, event, transition)
         )
         return finish
 
@@ -411,11 +411,21 @@ class _Follow:
     collector runs, and makes it run (and walk them) about once a thousand replies.
     """
 
-    __slots__ = ("service", "key", "previous", "committed", "finish", "event", "transition")
+    __slots__ = (
+        "tails",
+        "handled",
+        "key",
+        "previous",
+        "committed",
+        "finish",
+        "event",
+        "transition",
+    )
 
     def __init__(
         self,
-        service: Service,
+        tails: dict[Hashable, asyncio.Future[None]],
+        handled: Callable[[Event, Transition], None],
         key: Hashable,
         previous: asyncio.Future[None] | None,
         committed: asyncio.Future[bool],
@@ -423,7 +433,7 @@ class _Follow:
         event: Event,
         transition: Transition,
     ) -> None:
-        self.service, self.key, self.previous = service, key, previous
+        self.tails, self.handled, self.key, self.previous = tails, handled, key, previous
         self.committed, self.finish = committed, finish
         self.event, self.transition = event, transition
 
@@ -432,7 +442,7 @@ class _Follow:
         if previous is not None and not previous.done():
             previous.add_done_callback(self)
             return
-        tails = self.service._tails
+        tails = self.tails
         if tails.get(self.key) is finish:
             del tails[self.key]
         if finish.done():  # whoever awaited it was cancelled; the commit stands
@@ -443,7 +453,7 @@ class _Follow:
             finish.set_exception(error)
         else:
             if committed.result():
-                self.service._handled(self.event, self.transition)
+                self.handled(self.event, self.transition)
             else:
                 log.debug("redelivered event ignored", extra={"kind": type(self.event).__name__})
             finish.set_result(None)
