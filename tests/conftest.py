@@ -55,7 +55,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
         return
-    assert POSTGRES_URL is not None
+    if POSTGRES_URL is None:  # asked for by name (indirect), past DATABASES' own skip mark
+        pytest.skip("set DIALOGUE_TEST_DATABASE_URL to a PostgreSQL URL to run these")
     async with fresh_postgres_database(POSTGRES_URL) as url:
         yield url
 
