@@ -7,8 +7,11 @@ described as "fewer than t" is from 1 to t - 1; any other hidden count is at lea
 policy needs each range to be at least as wide as "fewer than t" itself, t - 2: anything
 narrower gives more away than the published label does. And where a hidden total may be
 under t, no one cell may be shown to hold all of it: zeros beside it would say what each of
-those few people answered. Ranges are of the linear relaxation,
-as statistical offices audit tables; the unknowns are counted one component at a time.
+those few people answered. A count every reader knows to be 0 from what the outputs list (a
+group that ran no listed session) is what the reader knew already: it is audited as a shown
+zero, and a cell left holding a total by such zeros is no finding. Ranges are of the linear
+relaxation, as statistical offices audit tables; the unknowns are counted one component at a
+time.
 SciPy is imported when the first hidden count is audited: it would otherwise add about a
 second to the start of every ``dialogue`` command.
 """
@@ -56,6 +59,10 @@ class Publication:
     shares: Sequence[Share] = ()
     # Counts never shown but linking others (a reader may work them out): not themselves audited.
     unpublished: frozenset[Key] = frozenset()
+    # Counts every reader knows to be 0 from what the outputs list, whatever they print (a
+    # group that ran no listed session took part in none): audited as shown zeros, and a
+    # total they leave to one cell was left to it by that list, not by a published zero.
+    known: frozenset[Key] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,7 @@ def audit(publication: Publication, around: Key | None = None) -> list[Finding]:
 
     With ``around``, only the hidden counts linked to that one (its component) are audited.
     """
-    hidden = publication.hidden
+    hidden = publication.hidden - publication.known
     if hidden <= publication.unpublished:
         # Only counts never published are hidden (a research export's): every finding would
         # name one of them, and those are left out below, so no range needs working out.
@@ -99,28 +106,32 @@ def audit(publication: Publication, around: Key | None = None) -> list[Finding]:
         terms = {s.total: -1.0}
         for m in s.members:
             terms[m] = terms.get(m, 0.0) + 1.0
-        rows.append(_row(terms, 0.0, publication, True))
+        rows.append(_row(terms, 0.0, publication, hidden, True))
     for share in publication.shares:
         half = 0.5 * 10.0**-share.digits
         low, high = (share.percent - half) / 100, (share.percent + half) / 100
-        rows.append(_row({share.part: 1.0, share.whole: -high}, 0.0, publication, False))
-        rows.append(_row({share.part: -1.0, share.whole: low}, 0.0, publication, False))
+        rows.append(_row({share.part: 1.0, share.whole: -high}, 0.0, publication, hidden, False))
+        rows.append(_row({share.part: -1.0, share.whole: low}, 0.0, publication, hidden, False))
     t = publication.threshold
     bounds = {k: ((1.0, float(t - 1)) if k in publication.small else (0.0, None)) for k in hidden}
     found: list[Finding] = []
     for component in _components(hidden, rows):
         if around is None or around in component:
-            found += _ranges(component, rows, bounds, publication.sums, t)
+            found += _ranges(component, rows, bounds, publication)
     return [f for f in found if f.key not in publication.unpublished]
 
 
 def _row(
-    terms: dict[Key, float], bound: float, publication: Publication, equality: bool
+    terms: dict[Key, float],
+    bound: float,
+    publication: Publication,
+    hidden: frozenset[Key],
+    equality: bool,
 ) -> tuple[dict[Key, float], float, bool]:
-    """Move the shown terms to the right-hand side: ``sum(c * x) (== or <=) bound``."""
+    """Move the shown (and known) terms to the right-hand side: ``sum(c * x) (== or <=) bound``."""
     unknown: dict[Key, float] = {}
     for key, c in terms.items():
-        if key in publication.hidden:
+        if key in hidden:
             unknown[key] = unknown.get(key, 0.0) + c
         else:
             bound -= c * publication.shown.get(key, 0)
@@ -129,8 +140,9 @@ def _row(
 
 def linked(publication: Publication, key: Key) -> set[Key]:
     """The hidden counts a reader can relate to ``key`` through published sums and shares."""
-    rows = [{k for k in (s.total, *s.members) if k in publication.hidden} for s in publication.sums]
-    rows += [{k for k in (x.part, x.whole) if k in publication.hidden} for x in publication.shares]
+    hidden = publication.hidden - publication.known
+    rows = [{k for k in (s.total, *s.members) if k in hidden} for s in publication.sums]
+    rows += [{k for k in (x.part, x.whole) if k in hidden} for x in publication.shares]
     found, frontier = {key}, [key]
     while frontier:
         at = frontier.pop()
@@ -167,9 +179,9 @@ def _ranges(
     keys: list[Key],
     rows: Sequence[tuple[dict[Key, float], float, bool]],
     bounds: Mapping[Key, tuple[float, float | None]],
-    sums: Sequence[Sum],
-    threshold: int,
+    publication: Publication,
 ) -> list[Finding]:
+    threshold = publication.threshold
     needed = max(threshold - 2, 0)
     import numpy as np
     from scipy.optimize import linprog
@@ -218,10 +230,11 @@ def _ranges(
         low, high = extent(_unit(len(keys), index[k]))
         if not (high - low >= needed - SLACK):
             found.append(Finding(k, round(low, 3), round(high, 3), needed))
-    for s in sums:
-        if s.total not in index or len(s.members) < 2 or bounds[s.total][0] >= threshold:
+    for s in publication.sums:
+        members = [m for m in s.members if m not in publication.known]
+        if s.total not in index or len(members) < 2 or bounds[s.total][0] >= threshold:
             continue
-        for m in s.members:
+        for m in members:
             if m not in index:
                 continue
             # Total minus member: 0 at most means everyone the (maybe small) total counts is

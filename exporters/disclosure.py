@@ -45,6 +45,7 @@ class Ledger:
     sums: list[Sum] = field(default_factory=list)
     tables: list[Sum] = field(default_factory=list)
     never_shown: set[Key] = field(default_factory=set)
+    known: set[Key] = field(default_factory=set)
 
     def count(self, key: Key, value: int) -> Key:
         """Register one count; the same key must always count the same number."""
@@ -56,6 +57,16 @@ class Ledger:
         """A count never shown, that readers may still work out (such as a sum of shown cells)."""
         self.never_shown.add(key)
         return self.count(key, value)
+
+    def known_zero(self, key: Key) -> None:
+        """A count of 0 that every reader knows from what the outputs list, whatever is printed.
+
+        Such as a group that ran no session listed in the reach section: it took part in
+        none, so its replies are 0 to anyone holding the list. The audit takes it as known.
+        """
+        if self.counts.get(key) != 0:
+            raise ValueError(f"{key!r} is {self.counts.get(key)}, not a known 0")
+        self.known.add(key)
 
     def table(self, total: Key, members: Iterable[Key], adds_up: bool = True) -> None:
         """A table of ``members`` counting the people of ``total``.
@@ -126,6 +137,7 @@ class Ledger:
             frozenset(hidden),
             self.sums,
             frozenset(self.never_shown),
+            frozenset(self.known),
         )
 
     def _reaudit(
@@ -150,6 +162,7 @@ class Ledger:
             frozenset(hidden),
             self.sums,
             unpublished=frozenset(self.never_shown),
+            known=frozenset(self.known),
         )
 
 
@@ -206,6 +219,7 @@ class Disclosure:
     hidden: frozenset[Key]
     sums: Sequence[Sum]
     unpublished: frozenset[Key] = frozenset()
+    known: frozenset[Key] = frozenset()
     shares: list[Share] = field(default_factory=list)
 
     def value(self, key: Key) -> int | None:
@@ -240,6 +254,7 @@ class Disclosure:
             self.sums,
             tuple(self.shares),
             self.unpublished,
+            self.known,
         )
 
     def check(self, what: str) -> None:

@@ -27,6 +27,7 @@ from bot.content.profile import ProfileQuestion, ProfileQuestions
 from bot.core.ids import GroupRef
 from exporters import aggregates as agg_
 from exporters.disclosure import Disclosure, Key, Ledger
+from exporters.schema import ALL_GROUPS
 from storage.datasets import Datasets
 from storage.reach import CycleReach, SessionReplies
 
@@ -145,6 +146,8 @@ def inequality(session: SessionReplies, label: str, disclosure: Disclosure) -> I
 
 PEOPLE, PROFILE, NO_PROFILE = ("reach", "people"), ("reach", "profile"), ("reach", "no-profile")
 REPLIES = ("reach", "replies")
+# The tables' counts of what people did in sessions (consent is given outside them).
+TOOK_PART = frozenset({"replies", "participants", "votes", "voters", "people"})
 
 
 def register(ledger: Ledger, data: CycleReach, questions: ProfileQuestions) -> None:
@@ -287,12 +290,19 @@ def link_groups(ledger: Ledger, data: CycleReach, group: Callable[[GroupRef], st
     """The sessions' counts a reader can match with their group's in the export's tables.
 
     A group's replies to every step add up to its sessions' replies, and a group with one
-    session has its people: one count, hidden in both or in neither. ``group`` names a group
-    as the tables do; the tables' counts must be in ``ledger`` already.
+    session has its people: one count, hidden in both or in neither. A group of the tables
+    that ran no listed session took part in none: its zeros are known to every reader of the
+    list, whatever the tables print. ``group`` names a group as the tables do; the tables'
+    counts must be in ``ledger`` already.
     """
     by_group: dict[str, list[SessionReplies]] = {}
     for session in data.sessions:
         by_group.setdefault(group(session.group), []).append(session)
+    tables = {k[1] for k in ledger.counts if k[0] == "people"} - {ALL_GROUPS}
+    idle = tables - by_group.keys()
+    for key, value in list(ledger.counts.items()):
+        if key[0] in TOOK_PART and key[1] in idle and value == 0:
+            ledger.known_zero(key)
     for code, sessions in by_group.items():
         steps = [
             k for k in ledger.counts if k[0] == "replies" and k[1:2] == (code,) and len(k) == 4

@@ -243,13 +243,17 @@ def same_counts(agg: Aggregates, data: CycleReach) -> list[Sum]:
 
 
 BY_GROUP = ("participants", "replies", "votes", "consent", "people")
+SESSIONS_ONLY = ("participants", "replies", "votes", "voters", "people")
 
 
-def as_read(found: Disclosure, agg: Aggregates) -> Publication:
-    """The publication as a reader holding the tables sees it: a row left out is a zero.
+def as_read(found: Disclosure, agg: Aggregates, data: CycleReach) -> Publication:
+    """The publication as a reader holding the tables and the sessions' list sees it.
 
     Every group counted anywhere (each consenting person is in a consent row) is known, so a
     group missing from a table's rows is known to count 0 there, beside that table's total.
+    A group that ran no listed session took part in none: the reader knows its counts of
+    replies, answers and people are 0 whatever the tables print (consents are given outside
+    sessions).
     """
     whole = found.publication()
     groups = sorted({g for g, _ in agg.consents})
@@ -259,7 +263,15 @@ def as_read(found: Disclosure, agg: Aggregates) -> Publication:
         members = tuple((kind, g, *rest) for g in groups)
         zeros |= {k: 0 for k in members if k not in found.counts}
         sums.append(Sum((kind, ALL_GROUPS, *rest), members))
-    return replace(whole, shown={**whole.shown, **zeros}, sums=[*whole.sums, *sums])
+    idle = set(groups) - {s.group.chat_id for s in data.sessions}
+    known = {k for k in found.counts if k[0] in SESSIONS_ONLY and k[1] in idle}
+    assert all(found.counts[k] == 0 for k in known)  # what the reader knows is true
+    return replace(
+        whole,
+        shown={**whole.shown, **zeros},
+        sums=[*whole.sums, *sums],
+        known=frozenset(known),
+    )
 
 
 def cycle_ledger(agg: Aggregates, data: CycleReach, t: int) -> Ledger:
@@ -280,7 +292,7 @@ def test_no_random_cycle_discloses_a_hidden_count_in_any_output_or_all_together(
 ) -> None:
     agg, data, t = cycle
     found = cycle_ledger(agg, data, t).settle()
-    whole = as_read(found, agg)
+    whole = as_read(found, agg, data)
     reader = replace(whole, sums=[*whole.sums, *same_counts(agg, data)])
     assert audit(reader) == []  # all outputs together
     outputs = {
@@ -464,5 +476,23 @@ def test_a_group_where_nobody_replied_is_a_withheld_zero_not_a_row_left_out() ->
     assert found.counts[nobody] == 0 and found.value(nobody) is None
     assert found.counts[agg_.votes("g1", PICK, 1)] == 0  # g1 answered nothing: a row too
     assert found.counts[agg_.consents("g0", "quote")] == 0
-    whole = as_read(found, agg)
+    whole = as_read(found, agg, data)
+    assert audit(replace(whole, sums=[*whole.sums, *same_counts(agg, data)])) == []
+
+
+def test_a_group_that_ran_no_session_took_part_in_none_and_the_cycle_is_still_published() -> None:
+    # Found by the random cycles: g0's one person consented and g0 ran no session; g1 ran the
+    # only session, one person, one reply. The sessions' list tells every reader that g0
+    # replied 0 times and that the few replies are all g1's; the audit took that for a leak,
+    # and every public output of the cycle was refused.
+    agg = Aggregates()
+    agg.consent("g0", frozenset({"participate"}))
+    agg.consent("g1", frozenset({"participate"}))
+    agg.reply("g1", ("s", "open"), "p2", date(2026, 1, 1))
+    data = CycleReach((None,), (SessionReplies("s-g1", GroupRef("t", "g1"), T0, (1,)),))
+    found = cycle_ledger(agg, data, 3).settle()
+    found.check("The cycle's public outputs")
+    for group in ("g0", "g1", ALL_GROUPS):  # the replies' table is still withheld whole
+        assert found.value(agg_.replies(group, ("s", "open"))) is None
+    whole = as_read(found, agg, data)
     assert audit(replace(whole, sums=[*whole.sums, *same_counts(agg, data)])) == []

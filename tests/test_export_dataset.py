@@ -25,6 +25,8 @@ from tests.support.export_cycle import (
     CAROL,
     DAVE,
     ERIN,
+    G1,
+    G2,
     G3,
     KEY,
     LIBRARY,
@@ -34,9 +36,13 @@ from tests.support.export_cycle import (
     T0,
     TITLES,
     VOTERS,
+    consented,
     cycle_captures,
+    replied,
+    run_session,
 )
 from tests.support.export_text import csv_rows, export_text
+from tests.support.reach_cycle import QUESTIONS
 
 SCHEMA = Path(__file__).parent / "refi-qda" / "Project-mrt2019.xsd"
 QDA = "{urn:QDA-XML:project:1.0}"
@@ -213,6 +219,38 @@ async def test_every_group_has_a_row_in_each_public_count_table_zeros_too(
         assert rows, table
         for at, found in rows.items():
             assert found == groups | {"all"}, (table, at)
+
+
+async def test_an_export_where_one_group_ran_no_session_is_published_not_refused(
+    migrated_url: str, tmp_path: Path
+) -> None:
+    # Found by the random cycles: alice agreed in a group that ran no session; carol's group
+    # ran the only one, and she replied once. Any reader of the sessions' list knows alice's
+    # group replied 0 times and that the one reply is the other group's. The audit took that
+    # for a leak, and the public export of every cycle was refused.
+    engine = make_engine(migrated_url)
+    try:
+        repo, datasets = Repository(engine, STORE_KEY), Datasets(engine)
+        await repo.apply(
+            [
+                *run_session(G2, "s-g2", "c1", T0, end=True),
+                consented(ALICE, G1, "participate"),
+                consented(CAROL, G2, "participate"),
+                replied(CAROL, G2, "s-g2", 1, "CAROL-ONLY reply"),
+            ]
+        )
+        library = replace(LIBRARY, profiles={"en": QUESTIONS})
+        options = ExportOptions(
+            out=tmp_path / "public", cycle_id=None, made_by="tester", now=T0, profile="public"
+        )
+        public = await export_dataset(datasets, library, KEY, options)
+        rows = csv_rows(public.folder / "participation.csv")
+        groups = {KEY.code("g", g.platform, g.chat_id) for g in (G1, G2)}
+        # The one reply's table is still withheld whole, the idle group's zero too.
+        assert {r["group"]: r["replies"] for r in rows} == dict.fromkeys([*groups, "all"], "")
+        assert "CAROL-ONLY" not in export_text(public.folder)  # she agreed to no quotes
+    finally:
+        await engine.dispose()
 
 
 def _assert_no_cell_can_be_worked_out(votes: list[dict[str, str]]) -> None:

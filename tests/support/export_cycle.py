@@ -86,7 +86,7 @@ CARD = Card(
 LIBRARY = Library(scripts={SCRIPT.id: SCRIPT}, cards={CARD.id: CARD})
 
 
-def _session(
+def run_session(
     group: GroupRef, session_id: str, cycle: str, start: datetime, end: bool
 ) -> Iterator[Capture]:
     state = SessionState(
@@ -112,11 +112,11 @@ def _session(
         yield SessionSaved(replace(state, status=Status.ENDED, ended_at=start + timedelta(hours=1)))
 
 
-def _consent(who: PersonRef, group: GroupRef, *scopes: str) -> ConsentRecorded:
+def consented(who: PersonRef, group: GroupRef, *scopes: str) -> ConsentRecorded:
     return ConsentRecorded(who, group, frozenset(scopes), "v1", "sha256:abc", T0)
 
 
-def _reply(
+def replied(
     who: PersonRef, group: GroupRef, session_id: str, n: int, text: str, minutes: int = 20
 ) -> ResponseCaptured:
     at = T0 + timedelta(minutes=minutes + n)
@@ -135,17 +135,17 @@ def cycle_captures() -> list[Capture]:
     day2 = T0 + timedelta(days=1)
     pii = " ".join(f"{kind}: {value}." for kind, value in PII.items())
     return [
-        *_session(G1, "s-c0", "c0", earlier, end=True),
-        *_session(G1, "s-g1", "c1", T0, end=True),
-        *_session(G2, "s-g2", "c1", T0, end=True),
-        *_session(G3, "s-g3a", "c1", T0, end=True),
-        *_session(G3, "s-g3b", "c1", day2, end=False),
-        _consent(ALICE, G1, "participate", "quote", "profile", "followup"),
-        _consent(BOB, G1, "participate"),
-        _consent(CAROL, G2, "participate", "quote"),
-        _consent(DAVE, G2, "participate", "quote"),
-        _consent(ERIN, G3, "participate", "profile"),
-        *(_consent(v, G3, "participate", "quote") for v in VOTERS),
+        *run_session(G1, "s-c0", "c0", earlier, end=True),
+        *run_session(G1, "s-g1", "c1", T0, end=True),
+        *run_session(G2, "s-g2", "c1", T0, end=True),
+        *run_session(G3, "s-g3a", "c1", T0, end=True),
+        *run_session(G3, "s-g3b", "c1", day2, end=False),
+        consented(ALICE, G1, "participate", "quote", "profile", "followup"),
+        consented(BOB, G1, "participate"),
+        consented(CAROL, G2, "participate", "quote"),
+        consented(DAVE, G2, "participate", "quote"),
+        consented(ERIN, G3, "participate", "profile"),
+        *(consented(v, G3, "participate", "quote") for v in VOTERS),
         ResponseCaptured(
             "s-c0",
             ALICE,
@@ -155,14 +155,14 @@ def cycle_captures() -> list[Capture]:
             "ALICE-EARLIER thought",
             earlier + timedelta(minutes=20),
         ),
-        _reply(ALICE, G1, "s-g1", 1, f"ALICE-QUOTE my details {pii} Not NHS: {NOT_NHS}"),
-        _reply(ALICE, G1, "s-g1", 2, "ALICE-SECOND reply"),
-        _reply(BOB, G1, "s-g1", 3, "BOB-NO-QUOTE private view"),
-        _reply(CAROL, G2, "s-g2", 1, "CAROL-QUOTE repairs take months"),
-        _reply(DAVE, G2, "s-g2", 2, "DAVE-LATER-WITHDRAWS words"),
-        _reply(ERIN, G3, "s-g3a", 1, "ERIN-PROFILE-ONLY thoughts"),
-        *(_reply(v, G3, "s-g3a", 10 + i, f"voter {i} says hello") for i, v in enumerate(VOTERS)),
-        _reply(VOTERS[0], G3, "s-g3b", 1, "VOTER-DAY-TWO", minutes=60 * 24 + 20),
+        replied(ALICE, G1, "s-g1", 1, f"ALICE-QUOTE my details {pii} Not NHS: {NOT_NHS}"),
+        replied(ALICE, G1, "s-g1", 2, "ALICE-SECOND reply"),
+        replied(BOB, G1, "s-g1", 3, "BOB-NO-QUOTE private view"),
+        replied(CAROL, G2, "s-g2", 1, "CAROL-QUOTE repairs take months"),
+        replied(DAVE, G2, "s-g2", 2, "DAVE-LATER-WITHDRAWS words"),
+        replied(ERIN, G3, "s-g3a", 1, "ERIN-PROFILE-ONLY thoughts"),
+        *(replied(v, G3, "s-g3a", 10 + i, f"voter {i} says hello") for i, v in enumerate(VOTERS)),
+        replied(VOTERS[0], G3, "s-g3b", 1, "VOTER-DAY-TWO", minutes=60 * 24 + 20),
         _vote(ALICE, G1, "s-g1", "statement", 1),
         _vote(BOB, G1, "s-g1", "statement", 2),
         _vote(CAROL, G2, "s-g2", "statement", 3),
