@@ -109,27 +109,16 @@ class Ledger:
                     hidden.add(member)
                     withheld += [s for s in self.tables if s.total == member]
         _secondary(self.counts, self.sums, hidden, self.never_shown)
-        found = audit(self._publication(small, hidden))
-        while found:
-            # One more count at a time: hiding it often protects several findings at once.
-            added = next(
-                (k for f in found if (k := _protector(f.key, self.sums, hidden, self.counts))),
-                None,
-            )
-            if added is None:
-                # Nothing left to hide: the labels themselves narrow it ("fewer than t" beside
-                # a total also under t), so the counts linked to it are only said to be hidden.
-                publication = self._publication(small, hidden)
-                unlabel = small & linked(publication, found[0].key)
-                if not unlabel:
-                    break
-                small -= unlabel
-                found = self._reaudit(found, small, hidden, unlabel)
-                continue
-            before = set(hidden)
-            hidden.add(added)
-            _secondary(self.counts, self.sums, hidden, self.never_shown)
-            found = self._reaudit(found, small, hidden, hidden - before)
+        # First for a reader holding only the outputs, so that each output alone gives nothing
+        # away; then for one who also knows what their lists say (``known_zero``). Hiding for
+        # one may leave the other something to find: again until neither hides more.
+        readers = list(dict.fromkeys([frozenset[Key](), frozenset(self.known)]))
+        settled = False
+        while not settled:
+            before = (len(small), len(hidden))
+            for known in readers:
+                self._protect(small, hidden, known)
+            settled = len(readers) == 1 or (len(small), len(hidden)) == before
         return Disclosure(
             t,
             dict(self.counts),
@@ -140,11 +129,50 @@ class Ledger:
             frozenset(self.known),
         )
 
+    def _protect(self, small: set[Key], hidden: set[Key], known: frozenset[Key]) -> None:
+        """Hide more, then say less, until the audit finds nothing that either would mend.
+
+        What is left follows from the tables' layouts and the sessions' list alone (a group
+        that ran no session replied 0 times): the reader who knows ``known`` knows it anyway.
+        """
+        found = audit(self._publication(small, hidden, known))
+        while found:
+            # One more count at a time: hiding it often protects several findings at once.
+            added = next(
+                (
+                    k
+                    for f in found
+                    if (k := _protector(f.key, self.sums, hidden | known, self.counts))
+                ),
+                None,
+            )
+            if added is None:
+                # Nothing left to hide: the labels themselves narrow it ("fewer than t" beside
+                # a total also under t), so the counts linked to it are only said to be hidden.
+                publication = self._publication(small, hidden, known)
+                unlabel = next(
+                    (u for f in found if (u := small & linked(publication, f.key))), None
+                )
+                if unlabel is None:
+                    return
+                small -= unlabel
+                found = self._reaudit(found, small, hidden, known, unlabel)
+                continue
+            before = set(hidden)
+            hidden.add(added)
+            _secondary(self.counts, self.sums, hidden, self.never_shown)
+            found = self._reaudit(found, small, hidden, known, hidden - before)
+
     def _reaudit(
-        self, found: list[Finding], small: set[Key], hidden: set[Key], added: set[Key]
+        self,
+        found: list[Finding],
+        small: set[Key],
+        hidden: set[Key],
+        known: frozenset[Key],
+        added: set[Key],
     ) -> list[Finding]:
         """Audit again only the counts linked to those just hidden: nothing else changed."""
-        publication = self._publication(small, hidden)
+        publication = self._publication(small, hidden, known)
         changed: set[Key] = set()
         fresh: list[Finding] = []
         for key in sorted(added):
@@ -153,7 +181,7 @@ class Ledger:
                 fresh += audit(publication, around=key)
         return [f for f in found if f.key not in changed] + fresh
 
-    def _publication(self, small: set[Key], hidden: set[Key]) -> Publication:
+    def _publication(self, small: set[Key], hidden: set[Key], known: frozenset[Key]) -> Publication:
         shown = {k: v for k, v in self.counts.items() if k not in hidden}
         return Publication(
             self.threshold,
@@ -162,7 +190,7 @@ class Ledger:
             frozenset(hidden),
             self.sums,
             unpublished=frozenset(self.never_shown),
-            known=frozenset(self.known),
+            known=known,
         )
 
 
