@@ -67,8 +67,9 @@ class Facts:
 
         In a group, an event that needs no fact beyond the consent (nearly every reply) is
         given the actor made for the person's last such event there, if nothing it was made
-        from has changed since: the same consent and desk, no registration, grant, revocation
-        or language chosen since. Any of those makes a new one, as every event did before.
+        from has changed since: the same consent and desk, no registration, grant, revocation,
+        language chosen or forgotten since. Any of those makes a new one, as every event did
+        before.
         """
         scopes = await self.scopes(person, group)
         need = facts.needs(event, person, state, scopes, desk)
