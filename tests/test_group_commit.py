@@ -32,6 +32,7 @@ from tests.support.capture import (
     T0,
     TEXTS,
     Harness,
+    at_a_prompt,
     command,
     group,
     person,
@@ -49,14 +50,6 @@ async def count(engine: AsyncEngine) -> int:
         return (await conn.execute(select(func.count()).select_from(responses))).scalar_one()
 
 
-async def at_a_prompt(h: Harness, *people: object) -> None:
-    """A session in G1 at its first open question; ``people`` agreed to take part."""
-    await h.service.handle(command(FRAN, G1, "/start health-data-intro", "c-start"))
-    for n, who in enumerate(people):
-        await h.service.handle(command(who, G1, "/agree participate", f"c-agree{n}"))  # type: ignore[arg-type]
-    await h.service.handle(command(FRAN, G1, "/goto first-thoughts", "c-goto"))
-
-
 async def submit_all(h: Harness, events: Sequence[Event]) -> list[asyncio.Future[None]]:
     """Decide each event in order without waiting for any commit, as the console does."""
     # Bounded: an event that waited for its commit here would wait out an outage.
@@ -71,7 +64,7 @@ async def test_a_busy_groups_replies_share_commits_and_are_acknowledged_in_order
     migrated_url: str,
 ) -> None:
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h, ALICE)
+        await at_a_prompt(h, G1, ALICE)
         committed: set[str] = set()
         h.store.on_commit = lambda stored, _: committed.update(
             s.message.message_id for s in stored if s.message is not None
@@ -104,7 +97,7 @@ async def test_a_reply_delivered_again_while_its_first_delivery_is_pending_is_st
     migrated_url: str,
 ) -> None:
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h, ALICE)
+        await at_a_prompt(h, G1, ALICE)
         first = say(ALICE, G1, "m1", "said once")
         again = say(ALICE, G1, "m1", "said once")
         finishes = await submit_all(h, [first, again, *replies(5, prefix="n")])
@@ -120,7 +113,7 @@ async def test_a_withdrawal_after_pending_replies_leaves_nothing_of_them(
     migrated_url: str,
 ) -> None:
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h, ALICE, BOB)
+        await at_a_prompt(h, G1, ALICE, BOB)
         events = [
             *replies(20),
             say(BOB, G1, "b1", "bob stays"),
@@ -135,7 +128,7 @@ async def test_a_withdrawal_after_pending_replies_leaves_nothing_of_them(
 
 async def test_consent_then_a_reply_at_once_stores_the_reply(migrated_url: str) -> None:
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h)
+        await at_a_prompt(h, G1)
         finishes = await submit_all(
             h, [command(BOB, G1, "/agree participate", "c1"), say(BOB, G1, "b1", "right after")]
         )
@@ -147,7 +140,7 @@ async def test_a_reply_after_a_consent_that_failed_to_commit_is_not_stored(
     migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h)
+        await at_a_prompt(h, G1)
         real = h.store._committer.commit
 
         async def refuse_consent(batch, now):  # type: ignore[no-untyped-def]
@@ -170,7 +163,7 @@ async def test_an_outage_holds_every_pending_reply_unacknowledged_until_the_data
     migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h, ALICE)
+        await at_a_prompt(h, G1, ALICE)
         real = h.store._committer.commit
         back = asyncio.Event()
 
@@ -195,7 +188,7 @@ async def test_a_failed_commit_fails_every_pending_reply_and_acknowledges_none(
     migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h, ALICE)
+        await at_a_prompt(h, G1, ALICE)
 
         async def broken(batch, now):  # type: ignore[no-untyped-def]
             raise RuntimeError("a commit that fails")
@@ -211,7 +204,7 @@ async def test_a_deletion_queued_behind_its_reply_in_one_batch_deletes_it(
     migrated_url: str,
 ) -> None:
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h, ALICE)
+        await at_a_prompt(h, G1, ALICE)
         session_id = h.service.sessions[G1].session_id
     assert session_id is not None
     engine = make_engine(migrated_url)
@@ -250,7 +243,7 @@ async def test_the_console_decides_lines_ahead_and_acknowledges_each_in_order(
     migrated_url: str,
 ) -> None:
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h, ALICE)
+        await at_a_prompt(h, G1, ALICE)
         out = io.StringIO()
         console = ConsolePlatform(G1.chat_id, TEXTS, "en", out, "replay")
         before = h.store.stats.batches
@@ -275,7 +268,7 @@ async def test_a_caller_that_stops_waiting_leaves_the_reply_committed_and_the_gr
     errors: list[dict[str, object]] = []
     asyncio.get_running_loop().set_exception_handler(lambda _, context: errors.append(context))
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h, ALICE)
+        await at_a_prompt(h, G1, ALICE)
         finishes = await submit_all(h, replies(3))
         finishes[0].cancel()  # a platform's handler cancelled while it waited
         await asyncio.gather(*finishes[1:])
@@ -292,7 +285,7 @@ async def test_a_busy_groups_settled_replies_are_freed_at_once_not_left_to_the_c
     them for the cyclic collector, which would otherwise run (and walk every one of them)
     about once a thousand replies."""
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h, ALICE)
+        await at_a_prompt(h, G1, ALICE)
         gc.collect()
         gc.set_debug(gc.DEBUG_SAVEALL)
         try:
@@ -312,7 +305,7 @@ async def test_observers_are_told_of_a_moved_session_not_of_each_plain_reply(
     """The scheduler watches transitions for sessions that move; a plain reply moves none, so
     it is not handed to observers, nor made to wait in a task of its own for them."""
     async with running(migrated_url, [G1]) as h:
-        await at_a_prompt(h, ALICE)
+        await at_a_prompt(h, G1, ALICE)
         told: list[set[type]] = []
 
         async def observe(transition: Transition, *_: object) -> None:

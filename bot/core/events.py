@@ -147,9 +147,13 @@ Event = (
 )
 
 
+# Events that carry the person's locale (made once: ``A | B`` in a call makes a union each time).
+_LOCALED = MessagePosted | CommandIssued | ButtonPressed | VoteCast
+
+
 def locale_of(event: Event) -> str | None:
     """The locale the platform reported for the person behind ``event``, if any."""
-    if isinstance(event, MessagePosted | CommandIssued | ButtonPressed | VoteCast):
+    if isinstance(event, _LOCALED):
         return event.locale
     return None
 

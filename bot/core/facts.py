@@ -35,12 +35,16 @@ class Needs:
     profile: bool = False
 
 
+# No fact beyond the first ones (most events): one shared answer.
+NOTHING = Needs()
+
+
 def needs(
     event: Event, person: PersonRef, state: SessionState | None, scopes: frozenset[str], desk: Desk
 ) -> Needs:
     """The facts ``event`` needs, knowing the person's consent, the session and their desk."""
     if state is None:
-        return Needs(profile=profile.wanted(event, desk))
+        return Needs(profile=True) if profile.wanted(event, desk) else NOTHING
     invited = None
     # Only someone without consent is invited, in a running session of a platform's chat.
     if (
@@ -54,7 +58,10 @@ def needs(
     # A toggled option adds to or takes from the answer already given, once consented.
     if isinstance(event, VoteCast) and event.toggle and REQUIRED_SCOPE in scopes:
         vote = (state.session_id, event.step_id) if state.session_id is not None else None
-    return Needs(invited, vote, profile.wanted(event, desk))
+    wanted = profile.wanted(event, desk)
+    if invited is None and vote is None and not wanted:
+        return NOTHING  # nearly every reply: one shared answer, not one made each time
+    return Needs(invited, vote, wanted)
 
 
 def actor(loaded: Actor) -> Actor:

@@ -51,6 +51,8 @@ def _clean_value(value: object) -> object:
 
 
 _NAMES: dict[type, tuple[str, ...]] = {}
+# Events whose words may be cut (made once: ``A | B`` in a call makes a union each time).
+_WORDED = MessagePosted | MessageEdited
 # Classes of event fields that can hold no text (exactly these: a subclass is cleaned as usual).
 _TEXTLESS = frozenset({type(None), bool, int, float, datetime})
 
@@ -94,7 +96,7 @@ def says_nothing(message: MessagePosted) -> bool:
 
 def shorten(event: E, max_chars: int) -> tuple[E, int | None]:
     """A message or edit cut to ``max_chars`` characters, with its original length if cut."""
-    if not isinstance(event, MessagePosted | MessageEdited) or len(event.text) <= max_chars:
+    if not isinstance(event, _WORDED) or len(event.text) <= max_chars:
         return event, None
     return replace(event, text=event.text[:max_chars]), len(event.text)
 

@@ -23,6 +23,9 @@ from bot.service.standing import Standing
 
 log = logging.getLogger(__name__)
 
+# Actors kept for events that need no further fact; past this the memory starts afresh.
+_KEEP = 10_000
+
 
 class Facts:
     """Loads what the engine needs to know about the person behind an event."""
@@ -36,6 +39,9 @@ class Facts:
         self.standing = standing
         self.languages = languages
         self._scopes: dict[tuple[PersonRef, GroupRef], frozenset[str]] = {}
+        # By person, group and whether an admin acted: the actor last made for an event that
+        # needed no fact beyond the consent, and the roles' and languages' change counts then.
+        self._actors: dict[tuple[PersonRef, GroupRef, bool], tuple[Actor, int, int]] = {}
 
     async def group(
         self, event: Event, person: PersonRef, direct: GroupRef | None
@@ -57,10 +63,25 @@ class Facts:
         state: SessionState | None,
         desk: Desk,
     ) -> Actor:
-        """The person as the engine sees them, from the facts ``event`` needs."""
+        """The person as the engine sees them, from the facts ``event`` needs.
+
+        In a group, an event that needs no fact beyond the consent (nearly every reply) is
+        given the actor made for the person's last such event there, if nothing it was made
+        from has changed since: the same consent and desk, no registration, grant, revocation,
+        language chosen or forgotten since. Any of those makes a new one, as every event did
+        before.
+        """
         scopes = await self.scopes(person, group)
         need = facts.needs(event, person, state, scopes, desk)
         by_admin = isinstance(event, CommandIssued) and event.by_admin
+        changes = self.roles.changes, self.languages.changes  # before anything is awaited
+        key = (person, group, by_admin) if group is not None and need is facts.NOTHING else None
+        if key is not None:
+            kept = self._actors.get(key)
+            if kept is not None:
+                actor, roles, languages = kept
+                if actor.scopes is scopes and actor.desk is desk and (roles, languages) == changes:
+                    return actor
         invited = need.invited is not None and await self.standing.invited(person, need.invited)
         vote: tuple[int, ...] = ()
         if need.current_vote is not None:
@@ -79,7 +100,12 @@ class Facts:
             desk=desk,
             chosen_language=await self.languages.chosen(person),
         )
-        return facts.actor(loaded)
+        actor = facts.actor(loaded)
+        if key is not None:
+            if len(self._actors) >= _KEEP:
+                self._actors.clear()
+            self._actors[key] = (actor, *changes)
+        return actor
 
     async def scopes(self, person: PersonRef, group: GroupRef | None) -> frozenset[str]:
         """The person's consent scopes in the group's chat (none outside a group)."""
@@ -106,6 +132,8 @@ class Facts:
         """Forget the person's consent everywhere (they withdrew)."""
         for key in [k for k in self._scopes if k[0] == person]:
             del self._scopes[key]
+        for kept in [k for k in self._actors if k[0] == person]:
+            del self._actors[kept]
 
     async def _about(self, event: Event) -> GroupRef | None:
         """The group a private command or button is about, if it may run sessions."""

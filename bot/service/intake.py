@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # How many idle people the limiter keeps before it forgets those with full allowances.
 _FORGET_AFTER = 10_000
+# What the limiter holds back (made once: ``A | B`` in a call makes a union each time).
+_LIMITED = CommandIssued | ButtonPressed
 
 
 class Verdict(Enum):
@@ -68,7 +70,7 @@ class CommandLimiter:
         Time comes from the event, so a backlog delivered at once after downtime is judged by
         when it was sent, not refused for arriving together.
         """
-        if not isinstance(event, CommandIssued | ButtonPressed):
+        if not isinstance(event, _LIMITED):
             return Verdict.ALLOW
         allowance = self._people.get(event.person)
         if allowance is None:

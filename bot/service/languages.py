@@ -26,6 +26,8 @@ class Languages:
         self.default = default
         self._chosen: dict[PersonRef, str | None] = {}
         self._spoken: dict[PersonRef, str] = {}
+        # Counts the changes of a choice (what another answer may be kept by).
+        self.changes = 0
 
     async def chosen(self, person: PersonRef) -> str | None:
         """The language the person chose, if they chose one (read from storage once)."""
@@ -52,6 +54,7 @@ class Languages:
             if isinstance(capture, LanguageChosen):
                 self._chosen[capture.person] = capture.language
                 self._spoken[capture.person] = capture.language
+                self.changes += 1
 
     def people(self) -> Iterable[PersonRef]:
         """Everyone whose language is kept in memory."""
@@ -61,3 +64,4 @@ class Languages:
         """Forget the person's language (they withdrew)."""
         self._chosen.pop(person, None)
         self._spoken.pop(person, None)
+        self.changes += 1

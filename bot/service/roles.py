@@ -33,6 +33,8 @@ class Roles:
         self.admins_facilitate = admins_facilitate
         self._registered: dict[GroupRef, bool] = {}
         self._granted: dict[GroupRef, frozenset[PersonRef]] = {}
+        # Counts the changes of a registration or a grant (what another answer may be kept by).
+        self.changes = 0
         self._leads: dict[str, PersonRef] = {}
 
     def is_staff(self, person: PersonRef) -> bool:
@@ -56,6 +58,7 @@ class Roles:
         whole = group.whole
         added = await self.store.register_group(whole, at, title)
         self._registered[whole] = True
+        self.changes += 1
         return added
 
     async def is_facilitator(
@@ -79,11 +82,13 @@ class Roles:
     async def grant(self, group: GroupRef, person: PersonRef, at: datetime) -> None:
         """Let the person facilitate the group's chat."""
         self._granted.pop(group.whole, None)
+        self.changes += 1
         await self.store.grant_facilitator(group.whole, person, at)
 
     async def revoke(self, group: GroupRef, person: PersonRef) -> bool:
         """Stop the person facilitating the group's chat; whether they did by a grant."""
         self._granted.pop(group.whole, None)
+        self.changes += 1
         return await self.store.revoke_facilitator(group.whole, person)
 
     async def steered(self, transition: Transition, person: PersonRef, at: datetime) -> None:

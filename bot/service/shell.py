@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -22,7 +22,6 @@ from bot.core.actions import Action, SendPrivate, recipient
 from bot.core.answers import answering, origin_of
 from bot.core.captures import ConsentRecorded, ResponseCaptured, SessionSaved
 from bot.core.context import Actor, Context, Transition
-from bot.core.desk import SoloState
 from bot.core.dispatch import Dispatcher
 from bot.core.effects import Effect, ErasureRequested, Invited
 from bot.core.events import Event, locale_of
@@ -130,6 +129,8 @@ class Service:
         # language's translations, which a library loads when first asked for.
         self._versions: dict[str, Version] = {}
         self._own_versions = False
+        # The versions of a session and a desk (see _ran), by their digests.
+        self._ran_by: dict[tuple[str | None, str | None], Mapping[str, Version]] = {}
 
     def attach(self, platform: Platform) -> None:
         """Route actions for ``platform.name`` to this platform."""
@@ -168,8 +169,13 @@ class Service:
         session moved, a consent given, an effect) is committed and answered within its turn.
         """
         key = event.group if event.group is not None else event.person
-        async with self._dispatch.turn(key):
+        # What ``async with`` does, without its two coroutines: this runs for every event.
+        turn = self._dispatch.turn(key)
+        await turn.acquire()
+        try:
             return await self._handle(event, key)
+        finally:
+            turn.release()
 
     async def _handle(self, raw: Event, key: Hashable) -> asyncio.Future[None]:
         event, original_length = self.intake.admit(raw)
@@ -188,6 +194,13 @@ class Service:
                 await self._settled(key)
                 await self._answering(raw)(self.intake.slow_down(actor, self.texts, language))
             return _finished()
+        running = (
+            state.content_version if state else None,
+            desk.solo.content_version if desk.solo else None,
+        )
+        ran = self._ran_by.get(running)
+        if ran is None:
+            ran = await self._ran(running)
         ctx = Context(
             self.library,
             self.texts,
@@ -197,7 +210,7 @@ class Service:
             self.offered,
             self.zone,
             self.policy.solo_reminder,
-            await self._ran(state, desk.solo),
+            ran,
             (state.language if state else None) or self.policy.language,
             self.languages.spoken,
         )
@@ -389,9 +402,13 @@ class Service:
         self.roles.forget(person)
         self.languages.forget(person)
 
-    async def _ran(self, *running: SessionState | SoloState | None) -> dict[str, Version]:
-        """The content versions these sessions run, loaded once from where they were kept."""
-        wanted = {r.content_version for r in running if r is not None and r.content_version}
+    async def _ran(self, running: tuple[str | None, str | None]) -> Mapping[str, Version]:
+        """The content versions a session and a desk run, loaded once from where they were kept.
+
+        Kept by the pair once every version is found, so each reply of a session has the same
+        mapping (read only) without building one.
+        """
+        wanted = {version for version in running if version}
         missing = wanted - self._versions.keys()
         if missing and not self._own_versions:
             self._own_versions = True
@@ -400,7 +417,10 @@ class Service:
             missing -= self._versions.keys()
         if missing:
             self._versions.update(await self.store.content_versions(missing))
-        return {d: self._versions[d] for d in wanted if d in self._versions}
+        ran = {d: self._versions[d] for d in wanted if d in self._versions}
+        if len(ran) == len(wanted):
+            self._ran_by[running] = ran
+        return ran
 
 
 class _Follow:
@@ -464,12 +484,12 @@ def _plain(transition: Transition, before: SessionState | None) -> bool:
 
     Such an event need not hold its group's turn while its captures are committed.
     """
-    return (
-        bool(transition.captures)
-        and transition.state is before
-        and not transition.effects
-        and all(type(c) is ResponseCaptured for c in transition.captures)
-    )
+    if not transition.captures or transition.state is not before or transition.effects:
+        return False
+    for capture in transition.captures:  # a loop, not all() over a generator: once per event
+        if type(capture) is not ResponseCaptured:
+            return False
+    return True
 
 
 def _finished() -> asyncio.Future[None]:

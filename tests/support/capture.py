@@ -120,6 +120,14 @@ async def running(
         await engine.dispose()
 
 
+async def at_a_prompt(h: Harness, where: GroupRef, *people: PersonRef) -> None:
+    """A session in ``where`` at its first open question; ``people`` agreed to take part."""
+    await h.service.handle(command(FRAN, where, "/start health-data-intro", "c-start"))
+    for n, who in enumerate(people):
+        await h.service.handle(command(who, where, "/agree participate", f"c-agree{n}"))
+    await h.service.handle(command(FRAN, where, "/goto first-thoughts", "c-goto"))
+
+
 @dataclass(frozen=True)
 class StoredReply:
     """A stored reply as a test reads it back: its text opened with its person's key."""

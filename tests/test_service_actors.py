@@ -1,0 +1,141 @@
+"""The actor a plain reply is decided for: made once per person and group, made again on change.
+
+Nearly every event in a busy group is a reply that needs no fact beyond its author's consent,
+and the service keeps the actor it made for the person's last such event there. Whatever the
+actor was made from (consent, registration, a grant or revocation, a chosen language) makes a
+new one once it changes, so each reply is decided on what holds when it comes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.core.context import Actor
+from bot.core.events import Event
+from storage.tables import responses
+from tests.support.capture import (
+    T0,
+    Harness,
+    at_a_prompt,
+    command,
+    group,
+    person,
+    running,
+    say,
+)
+
+ALICE, BOB = person("alice"), person("bob")
+G1, G2 = group("g1"), group("g2")
+
+
+def actors_seen(h: Harness) -> list[Actor]:
+    """The actor of every event the engine is handed from now on, in order."""
+    seen: list[Actor] = []
+    step: Callable[..., Any] = h.service.intake.step
+
+    def recording(state: object, event: Event, scopes: object, actor: Actor, *rest: Any) -> Any:
+        seen.append(actor)
+        return step(state, event, scopes, actor, *rest)
+
+    h.service.intake.step = recording  # type: ignore[method-assign]
+    return seen
+
+
+async def languages_stored(h: Harness) -> dict[str, str | None]:
+    async with h.engine.connect() as conn:
+        rows = await conn.execute(select(responses.c.message_id, responses.c.language))
+        return {r.message_id: r.language for r in rows}
+
+
+async def test_a_persons_replies_in_a_row_are_decided_for_one_actor_made_once(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as h:
+        await at_a_prompt(h, G1, ALICE, BOB)
+        seen = actors_seen(h)
+        for n, who in enumerate((ALICE, ALICE, BOB, ALICE)):
+            await h.service.handle(say(who, G1, f"m{n}", "my answer"))
+        first, again, bob, third = seen
+        assert again is first and third is first
+        assert bob is not first and bob.person == BOB
+        assert first.person == ALICE and first.group == G1
+
+
+async def test_a_reply_after_a_language_is_chosen_is_decided_and_stored_in_it(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as h:
+        await at_a_prompt(h, G1, ALICE)
+        seen = actors_seen(h)
+        await h.service.handle(say(ALICE, G1, "m1", "in English"))
+        await h.service.handle(command(ALICE, G1, "/language bn", "c-bn"))
+        await h.service.handle(say(ALICE, G1, "m2", "now in Bengali"))
+        assert seen[0].chosen_language is None and seen[-1].chosen_language == "bn"
+        assert await languages_stored(h) == {"m1": "en", "m2": "bn"}
+
+
+async def test_a_grant_and_a_revocation_change_the_actor_of_the_next_reply(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as h:
+        await at_a_prompt(h, G1, ALICE)
+        seen = actors_seen(h)
+        await h.service.handle(say(ALICE, G1, "m1", "before"))
+        await h.service.roles.grant(G1, ALICE, T0)
+        await h.service.handle(say(ALICE, G1, "m2", "granted"))
+        await h.service.roles.revoke(G1, ALICE)
+        await h.service.handle(say(ALICE, G1, "m3", "revoked"))
+        assert [a.facilitator for a in seen] == [False, True, False]
+
+
+async def test_a_group_registered_meanwhile_is_registered_for_the_next_event(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as h:
+        seen = actors_seen(h)
+        await h.service.handle(say(ALICE, G2, "m1", "no session here"))
+        await h.service.roles.register(G2, T0)
+        await h.service.handle(say(ALICE, G2, "m2", "still none"))
+        assert [a.registered for a in seen] == [False, True]
+
+
+async def test_a_reply_after_withdrawing_is_not_stored_though_the_last_was(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as h:
+        await at_a_prompt(h, G1, ALICE)
+        seen = actors_seen(h)
+        await h.service.handle(say(ALICE, G1, "m1", "kept"))
+        await h.service.handle(command(ALICE, G1, "/withdraw confirm", "c-withdraw"))
+        await h.service.handle(say(ALICE, G1, "m2", "never kept"))
+        assert "participate" in seen[0].scopes and not seen[-1].scopes
+        assert set(await languages_stored(h)) == set()  # the withdrawal erased m1 as well
+
+
+async def test_an_erased_persons_next_reply_is_decided_afresh_and_not_stored(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as h:
+        await at_a_prompt(h, G1, ALICE)
+        seen = actors_seen(h)
+        await h.service.handle(say(ALICE, G1, "m1", "kept"))
+        await h.service.erase(ALICE, T0)
+        await h.service.handle(say(ALICE, G1, "m2", "after erasure"))
+        before, after = seen
+        assert after is not before and not after.scopes
+        assert await languages_stored(h) == {}
+
+
+async def test_a_consent_widened_between_replies_is_in_the_next_replys_actor(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as h:
+        await at_a_prompt(h, G1, ALICE)
+        seen = actors_seen(h)
+        await h.service.handle(say(ALICE, G1, "m1", "before"))
+        await h.service.handle(command(ALICE, G1, "/agree participate quote", "c-quote"))
+        await h.service.handle(say(ALICE, G1, "m2", "after"))
+        assert "quote" not in seen[0].scopes and "quote" in seen[-1].scopes
