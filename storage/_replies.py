@@ -7,10 +7,11 @@ work per reply.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
@@ -130,9 +131,9 @@ def reply_row(c: ResponseCaptured) -> ReplyRow:
     )
 
 
-def row_key(row: ReplyRow) -> MessageKey:
-    """The message a reply row came in, as (platform, chat id, message id)."""
-    return cast(MessageKey, row[_MESSAGE])
+# The message a reply row came in, as (platform, chat id, message id): a slice taken in C, as
+# this runs twice for every reply stored.
+row_key = cast(Callable[[ReplyRow], MessageKey], itemgetter(_MESSAGE))
 
 
 async def store_replies(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import sqlite3
 from datetime import timedelta
 from functools import partial
@@ -122,3 +123,13 @@ def test_sqlite_binds_none_and_bytes_as_they_are_through_adapters_found_at_once(
         (None, "null", b"\x00mark\xff", "blob")
     ]
     db.close()
+
+
+@pytest.mark.parametrize("chat", ["-1001234", "канал-ü", "a\x1fb"])
+def test_a_messages_mark_is_the_keyed_hash_of_its_kind_and_key_as_marks_were_always_made(
+    chat: str,
+) -> None:
+    # Marks already stored must keep matching: the same bytes hashed, whatever makes them.
+    message = b"erased-message\x1f" + "\x1f".join(("telegram", chat, "m7")).encode()
+    expected = hmac.digest(STORE_KEY, message, "sha256")
+    assert Marks(STORE_KEY).of("telegram", chat, "m7") == expected
