@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Dialect
+from sqlalchemy import Dialect, LargeBinary
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,7 +55,7 @@ def _prepare(
     processors = tuple(
         (position, process)
         for position, name in enumerate(first)
-        if (process := compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        if (process := _processor(compiled.binds[name].type, dialect))
     )
     # itemgetter of one index gives the value, not a tuple of it; a slice keeps the tuple.
     pick = itemgetter(*order) if len(order) > 1 else itemgetter(slice(order[0], order[0] + 1))
@@ -63,18 +64,37 @@ def _prepare(
     return prepared
 
 
-def _values(prepared: _Prepared, row: Sequence[Any], memo: dict[Any, Any]) -> Sequence[Any]:
+def _processor(kind: TypeEngine[Any], dialect: Dialect) -> _Processor | None:
+    """What converts a parameter of this type for the driver, if anything must.
+
+    Bytes go as they are: every driver binds them as binary, and the processor of
+    ``LargeBinary`` wraps them in the driver's ``Binary`` (sqlite3's is a memoryview, which the
+    module then searches an adapter for the slow way: a mark of a message, for every reply).
+    """
+    if isinstance(kind, LargeBinary):
+        return None
+    return kind.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _values(prepared: _Prepared, row: Sequence[Any], last: list[tuple[Any, Any]]) -> Sequence[Any]:
     if not prepared.processors:
         return prepared.pick(row)
     values = list(prepared.pick(row))
-    for position, process in prepared.processors:
-        # Rows of a batch mostly share their timestamps (created_at, handled_at): convert once.
-        key = (process, values[position])
-        done = memo.get(key)
-        if done is None:
-            done = memo[key] = process(values[position])
-        values[position] = done
+    for slot, (position, process) in enumerate(prepared.processors):
+        # Rows of a batch often share one timestamp (created_at, handled_at), the same object:
+        # converted once. Compared by identity: hashing a time costs more than converting it,
+        # and the replies' own times (posted_at) all differ.
+        value = values[position]
+        if last[slot][0] is not value:
+            last[slot] = (value, process(value))
+        values[position] = last[slot][1]
     return values
+
+
+def _last(prepared: _Prepared) -> list[tuple[Any, Any]]:
+    """For ``_values``: each processor's last value and what it became (none yet)."""
+    nothing = object()
+    return [(nothing, None)] * len(prepared.processors)
 
 
 async def execute_many(
@@ -92,9 +112,9 @@ async def execute_many(
     if not rows:
         return 0
     prepared = _prepare(conn.dialect, key, lambda _: build(), fields, 1)
-    memo: dict[Any, Any] = {}
+    last = _last(prepared)
     result = await conn.exec_driver_sql(
-        prepared.sql, [tuple(_values(prepared, row, memo)) for row in rows]
+        prepared.sql, [tuple(_values(prepared, row, last)) for row in rows]
     )
     return int(result.rowcount)
 
@@ -116,7 +136,7 @@ async def execute_returning(
     size = 1 << (len(rows) - 1).bit_length()
     prepared = _prepare(conn.dialect, key, build, fields, size)
     filled = [*rows, *[rows[-1]] * (size - len(rows))]
-    memo: dict[Any, Any] = {}
-    flat = tuple(value for row in filled for value in _values(prepared, row, memo))
+    last = _last(prepared)
+    flat = tuple(value for row in filled for value in _values(prepared, row, last))
     result = await conn.exec_driver_sql(prepared.sql, flat)
     return [tuple(row) for row in result]

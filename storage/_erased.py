@@ -22,7 +22,7 @@ from storage.tables import erased_messages
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-_KIND = b"erased-message"
+_KIND = "erased-message"
 
 
 class Marks:
@@ -36,8 +36,7 @@ class Marks:
         """The mark of a message: a keyed hash of its platform key."""
         # Unit separators keep ("a", "bc") and ("ab", "c") apart; the kind keeps these hashes
         # apart from pseudonyms made with the same key.
-        key = "\x1f".join((platform, chat_id, message_id)).encode()
-        return self._hash.digest(_KIND + b"\x1f" + key)
+        return self._hash.digest(f"{_KIND}\x1f{platform}\x1f{chat_id}\x1f{message_id}".encode())
 
     def of_ref(self, message: MessageRef) -> bytes:
         """The mark of a message, by its reference."""

@@ -7,10 +7,11 @@ work per reply.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
@@ -61,10 +62,13 @@ _FIELDS = (
     "original_length",
     "language",
 )
-# What the inserts take: a row of _FIELDS with its text sealed and its person's user id replaced
-# by its blind index, the mark of its message, and the id it was sealed for.
+# What the inserts take: a row of _FIELDS with four values after it (its person's blind index,
+# its text sealed, the mark of its message, and the id it was sealed for). The row's own user id
+# and text are named apart, so no statement takes them.
 _SEALED = (
-    *("person_user_key" if name == "person_user_id" else name for name in _FIELDS),
+    *(f"plain_{name}" if name in ("person_user_id", "text") else name for name in _FIELDS),
+    "person_user_key",
+    "text",
     "mark",
     "participant_id",
 )
@@ -73,7 +77,7 @@ ReplyRow = tuple[object, ...]
 # A message as (platform, chat id, message id): plain strings, cheaper to hash than a MessageRef
 # for every reply of a batch.
 MessageKey = tuple[str, str, str]
-_PERSON, _USER, _CHAT, _MESSAGE, _TEXT = slice(1, 3), 2, slice(4, 6), slice(4, 7), 7
+_PERSON, _CHAT, _MESSAGE, _TEXT = slice(1, 3), slice(4, 6), slice(4, 7), 7
 # SQLAlchemy cannot correlate a subquery inside RETURNING (it would join the table again), so
 # this one expression is written out; it is the same SQL on SQLite and PostgreSQL.
 _WAITING: ColumnClause[bool] = literal_column(
@@ -127,9 +131,9 @@ def reply_row(c: ResponseCaptured) -> ReplyRow:
     )
 
 
-def row_key(row: ReplyRow) -> MessageKey:
-    """The message a reply row came in, as (platform, chat id, message id)."""
-    return cast(MessageKey, row[_MESSAGE])
+# The message a reply row came in, as (platform, chat id, message id): a slice taken in C, as
+# this runs twice for every reply stored.
+row_key = cast(Callable[[ReplyRow], MessageKey], itemgetter(_MESSAGE))
 
 
 async def store_replies(
@@ -196,40 +200,40 @@ async def _rows(
         # A redelivery inside the batch keeps the first copy, like one across batches does.
         key = row_key(row)
         if key not in rows:
-            rows[key] = (*row, marks.of(*key))
-    return await _sealed(conn, rows, known)
+            rows[key] = row
+    return await _sealed(conn, rows, marks, known)
 
 
 async def _sealed(
-    conn: AsyncConnection, rows: dict[MessageKey, ReplyRow], known: Known
+    conn: AsyncConnection, rows: dict[MessageKey, ReplyRow], marks: Marks, known: Known
 ) -> dict[MessageKey, ReplyRow]:
-    """The rows with their texts sealed under their people's keys (made first if need be).
+    """The rows as ``_SEALED`` has them, their texts sealed under their people's keys.
 
-    Each row gets its person's id last (``_SEALED``), which the insert checks.
+    Keys are made first if need be. Each row is extended by one tuple, in one pass a reply:
+    this runs for every reply stored.
     """
+    # (platform, user id) and texts: strings, as reply_row makes them.
+    people = cast(list[tuple[str, str]], [row[_PERSON] for row in rows.values()])
     ids = known.ids
-    unknown = {p for r in rows.values() if (p := cast(tuple[str, str], r[_PERSON])) not in ids}
+    unknown = set(people).difference(ids)
     if unknown:
         ids.update(await participant_ids(conn, unknown))
+    pids = [ids[person] for person in people]
     keys = keys_of(conn)
-    keys.ensure(ids[cast(tuple[str, str], r[_PERSON])] for r in rows.values())
+    keys.ensure(pids)
     blind = known.blind
-    done: dict[MessageKey, ReplyRow] = {}
-    for key, row in rows.items():
-        person = cast(tuple[str, str], row[_PERSON])
-        pid = ids[person]
-        if person not in blind:
-            blind[person] = user_key(keys, *person)
-        text = keys.seal(pid, cast(str, row[_TEXT]), sealed.reply(pid, key))
-        done[key] = (
-            *row[:_USER],
-            blind[person],
-            *row[_USER + 1 : _TEXT],
-            text,
-            *row[_TEXT + 1 :],
-            pid,
-        )
-    return done
+    for person in set(people).difference(blind):
+        blind[person] = user_key(keys, *person)
+    texts = keys.seal_all(
+        pids,
+        cast(list[str], [row[_TEXT] for row in rows.values()]),
+        map(sealed.reply, pids, rows),
+    )
+    mark = marks.of
+    return {
+        key: row + (blind[person], text, mark(*key), pid)
+        for (key, row), person, text, pid in zip(rows.items(), people, texts, pids, strict=True)
+    }
 
 
 def _add(conn: AsyncConnection, table: Table, name: str) -> ClauseElement:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from base64 import urlsafe_b64decode, urlsafe_b64encode
-from binascii import a2b_base64
+from base64 import urlsafe_b64decode
+from binascii import a2b_base64, b2a_base64
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,6 +68,7 @@ class _HasOptions(Protocol):
 
 
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 class KeyStore:
@@ -102,10 +103,30 @@ class KeyStore:
 
         The key must exist: call ``ensure`` first (and before the database commits).
         """
-        nonce = os.urandom(_NONCE)
-        cipher = self._ciphers.get(participant) or self._cipher(participant)
-        body = cipher.encrypt(nonce, text.encode("utf-8"), context)
-        return PREFIX + urlsafe_b64encode(nonce + body).decode("ascii")
+        return self.seal_all((participant,), (text,), (context,))[0]
+
+    def seal_all(
+        self, participants: Sequence[int], texts: Sequence[str], contexts: Iterable[bytes]
+    ) -> list[str]:
+        """Many texts (a batch of replies), each sealed as ``seal`` seals it.
+
+        Their random nonces are read from the system in one call (a system call per text cost
+        the capture writer a third of a microsecond a reply), each its own part of the bytes.
+        """
+        nonces = os.urandom(_NONCE * len(participants))
+        ciphers = self._ciphers
+        sealed: list[str] = []
+        for start, participant, text, context in zip(
+            range(0, len(nonces), _NONCE), participants, texts, contexts, strict=True
+        ):
+            nonce = nonces[start : start + _NONCE]
+            cipher = ciphers.get(participant) or self._cipher(participant)
+            body = cipher.encrypt(nonce, text.encode("utf-8"), context)
+            # ``urlsafe_b64encode`` written out, as ``open_all`` does: its wrappers cost more
+            # than the encoding of a short text.
+            encoded = b2a_base64(nonce + body, newline=False).translate(_TO_URLSAFE)
+            sealed.append(PREFIX + encoded.decode("ascii"))
+        return sealed
 
     def open(self, participant: int, sealed: str, context: bytes) -> str:
         """The text of a sealed value; KeyGone when it cannot be opened (fails closed)."""

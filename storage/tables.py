@@ -68,9 +68,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            _refuse_naive(value)
+            if value.tzinfo is not UTC:  # UTC, the commonest by far, is what is stored
+                _refuse_naive(value)
+                value = value.astimezone(UTC)
             # The offset ("+00:00") cut off: the date and time have a fixed width.
-            return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+            return value.isoformat(" ", "microseconds")[:26]
 
         return process
 

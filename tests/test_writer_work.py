@@ -1,0 +1,135 @@
+"""The capture writer's work a reply: what its statements bind, and how texts are sealed."""
+
+from __future__ import annotations
+
+import hmac
+import sqlite3
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from bot.core.captures import ResponseCaptured
+from storage import sealed
+from storage._bulk import execute_many
+from storage._erased import Marks
+from storage._replies import Known, _add, reply_row, store_replies
+from storage.db import for_writes, make_engine
+from storage.keystore import PREFIX, KeyGone, KeyStore
+from storage.tables import groups
+from tests.support.capture import STORE_KEY, at, command, group, person, running
+
+G1 = group("g1")
+ALICE = person("ALICE-UID-5e0c")
+FRAN = person("fran")
+
+
+async def test_a_reply_insert_binds_its_words_sealed_and_its_mark_as_bytes(
+    migrated_url: str,
+) -> None:
+    async with running(migrated_url, [G1]) as bot:
+        for event_ in (
+            command(FRAN, G1, "/start health-data-intro", "c1"),
+            command(ALICE, G1, "/agree participate", "c2"),
+            command(FRAN, G1, "/goto first-thoughts", "c3"),
+        ):
+            await bot.service.handle(event_)
+        (session,) = await bot.store.live_sessions()
+        words = "ALICE-WORDS-77aa the clinic should ask"
+        reply = ResponseCaptured(
+            session.session_id or "", ALICE, G1, "first-thoughts", "m1", words, at(1)
+        )
+        bound: list[tuple[Any, ...]] = []
+
+        def record(
+            conn: Any, cursor: Any, sql: str, parameters: Any, context: Any, many: bool
+        ) -> None:
+            if sql.startswith("INSERT INTO responses"):
+                bound.extend(tuple(row) for row in (parameters if many else [parameters]))
+
+        event.listen(bot.engine.sync_engine, "before_cursor_execute", record)
+        marks = Marks(STORE_KEY)
+        async with for_writes(bot.engine).begin() as conn:
+            stored = await store_replies(conn, [reply_row(reply)], marks, Known())
+        assert list(stored) == [(G1.platform, G1.chat_id, "m1")]
+        (row,) = bound
+        # Neither the plain words nor the plain user id goes to the database: their row's own
+        # values are named apart from what the statement takes.
+        assert words not in row and ALICE.user_id not in row
+        assert any(isinstance(v, str) and v.startswith(PREFIX) for v in row)
+        # The mark goes as the bytes it is (not wrapped in the driver's Binary, a memoryview
+        # that sqlite3 searches an adapter for), and still keeps an erased message out.
+        (mark,) = [v for v in row if isinstance(v, bytes | bytearray | memoryview)]
+        assert type(mark) is bytes and mark == marks.of(G1.platform, G1.chat_id, "m1")
+
+
+def test_texts_sealed_together_open_each_in_its_own_place_only(tmp_path: Path) -> None:
+    keys = KeyStore(tmp_path / "keys")
+    keys.ensure([1, 2])
+    places = [sealed.reply(1, ("t", "c", "m1")), sealed.reply(2, ("t", "c", "m2"))] * 2
+    texts = ["first words", "second", "first words", "second"]
+    together = keys.seal_all([1, 2, 1, 2], texts, places)
+    assert [
+        keys.open(p, s, c) for p, s, c in zip([1, 2, 1, 2], together, places, strict=True)
+    ] == texts
+    # Each has a nonce of its own: the same words in the same place seal differently.
+    assert len(set(together)) == 4 and together[0] != together[2]
+    assert keys.seal_all([], [], []) == []
+    with pytest.raises(KeyGone):
+        keys.open(1, together[0], places[1])  # another row's place
+    with pytest.raises(KeyGone):
+        keys.open(2, together[0], places[0])  # another person's key
+
+
+async def test_a_bulk_statement_converts_each_time_also_where_rows_share_one(
+    migrated_url: str,
+) -> None:
+    engine = make_engine(migrated_url)
+    try:
+        shared, other = at(1), at(2)
+        equal = shared + timedelta(0)  # equal to the shared one, another object
+        times = [shared, shared, other, shared, equal, other + timedelta(microseconds=1)]
+        rows = [("t", f"chat{n}", when) for n, when in enumerate(times)]
+        async with for_writes(engine).begin() as conn:
+            await execute_many(
+                conn,
+                "groups",
+                partial(_add, conn, groups, "chat_id"),
+                ("platform", "chat_id", "created_at"),
+                rows,
+            )
+        async with engine.connect() as conn:
+            result = await conn.execute(select(groups.c.chat_id, groups.c.created_at))
+            found = {chat: created for chat, created in result}
+        assert [found[f"chat{n}"] for n in range(len(times))] == times
+    finally:
+        await engine.dispose()
+
+
+def test_sqlite_binds_none_and_bytes_as_they_are_through_adapters_found_at_once(
+    tmp_path: Path,
+) -> None:
+    make_engine(f"sqlite+aiosqlite:///{tmp_path}/test.db")
+    # Registered: found by one look-up, not the search that formats and drops an error.
+    assert (type(None), sqlite3.PrepareProtocol) in sqlite3.adapters
+    assert (bytes, sqlite3.PrepareProtocol) in sqlite3.adapters
+    db = sqlite3.connect(tmp_path / "plain.db")
+    db.execute("CREATE TABLE t (a, b)")
+    db.execute("INSERT INTO t VALUES (?, ?)", (None, b"\x00mark\xff"))
+    assert db.execute("SELECT a, typeof(a), b, typeof(b) FROM t").fetchall() == [
+        (None, "null", b"\x00mark\xff", "blob")
+    ]
+    db.close()
+
+
+@pytest.mark.parametrize("chat", ["-1001234", "канал-ü", "a\x1fb"])
+def test_a_messages_mark_is_the_keyed_hash_of_its_kind_and_key_as_marks_were_always_made(
+    chat: str,
+) -> None:
+    # Marks already stored must keep matching: the same bytes hashed, whatever makes them.
+    message = b"erased-message\x1f" + "\x1f".join(("telegram", chat, "m7")).encode()
+    expected = hmac.digest(STORE_KEY, message, "sha256")
+    assert Marks(STORE_KEY).of("telegram", chat, "m7") == expected
