@@ -4,10 +4,12 @@ import asyncio
 import gc
 import importlib.util
 import platform
+import re
 import subprocess
 import sys
 import tracemalloc
 import weakref
+import zipfile
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,16 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 import exporters.dataset
 import storage.datasets
 from bot.content.check import load_library
+from exporters.case_replies import CaseReplies
 from exporters.cycle_read import Visits, read_cycle
 from exporters.dataset import ExportOptions, export_dataset
 from exporters.formats import FORMATS
 from exporters.parquet_tables import arrow_schema
 from exporters.pseudonymise import Pseudonymiser
+from exporters.qdpx import Qdpx
 from exporters.schema import tables_for
 from exporters.sink import BATCH
 from exporters.themes import OpenReplies, Theme, reply_batches
 from exporters.walk import give_back_freed_memory
-from exporters.writer import Ending, Writers
+from exporters.writer import Ending, Replies, SessionPart, Writers
 from storage.dataset_records import StepVisitRow
 from storage.datasets import Datasets
 from storage.db import make_engine, scanning, sqlite_pragma
@@ -294,3 +298,65 @@ async def test_freed_memory_goes_back_after_the_walk_the_analyses_and_the_writer
         await engine.dispose()
     kept = f"finished, 0 of {len(FORMATS)} kept"  # the research profile: every format
     assert trims == ["trim", "analyses", "trim", "answered", kept, "trim"]
+
+
+def test_a_refi_qda_project_keeps_nothing_a_reply_until_its_cases_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each case kept its person's reply ids (8 bytes a reply) from the walk to the finish.
+    monkeypatch.setattr(CaseReplies, "BATCH", 1_000)
+    qdpx = Qdpx(tmp_path / "dialogue.qdpx", "Cycle c1", "seed", T0)
+    people = [f"p{n}" for n in range(10)]
+    qdpx.cases({person: {"groups": "g1"} for person in people})
+    said, named = iter(range(1, 1_000_000)), iter(range(100))
+
+    def replies(sessions: int) -> None:
+        # Sessions of 2,000 replies, in runs of 100.
+        for _ in range(sessions):
+            qdpx.session(SessionPart(f"s{next(named)}", "g1", "c1", "intro", "1", None, T0, T0))
+            for _ in range(20):
+                refs = [next(said) for _ in range(100)]
+                speakers = [people[r % 10] for r in refs]
+                qdpx.replies(
+                    Replies(refs, [("intro", "q1")] * 100, speakers, ["yes"] * 100, [T0] * 100)
+                )
+            qdpx.end_session()
+
+    replies(3)
+    tracemalloc.start()
+    try:
+        replies(20)
+        grown = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    qdpx.finish(Ending((), {}))
+    assert grown < 40_000, f"{grown / 40_000:.1f} bytes a reply kept"
+    with zipfile.ZipFile(tmp_path / "dialogue.qdpx") as project:
+        qde = project.read("project.qde").decode("utf-8")
+    cases = re.findall(r'<Case guid="[^"]+" name="(p\d)">(.*?)</Case>', qde)
+    assert [name for name, _ in cases] == people
+    for n, (_, case) in enumerate(cases):
+        numbers = [int(x, 16) for x in re.findall(r'-0001-([0-9a-f]{12})"/>', case)]
+        assert numbers == list(range(10 if n == 0 else n, 46_001, 10))
+
+
+def test_the_cases_replies_are_read_back_a_bounded_range_of_cases_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(CaseReplies, "BATCH", 1_000)
+    waiting = CaseReplies(limit=2_000)
+    rng = np.random.default_rng(5)
+    cases = rng.integers(0, 50, 100_000)
+    cases[cases == 7] = 8  # a case with no replies
+    for at in range(0, len(cases), 300):
+        waiting.add(cases[at : at + 300].tolist(), range(at, min(at + 300, len(cases))))
+    tracemalloc.start()
+    try:
+        found = [replies.copy() for replies in waiting.by_case(51)]
+        peak = tracemalloc.get_traced_memory()[1] - sum(r.nbytes for r in found)
+    finally:
+        tracemalloc.stop()
+        waiting.close()
+    for case, replies in enumerate(found):
+        assert np.array_equal(replies, np.flatnonzero(cases == case))
+    assert peak < 100_000, f"{peak} bytes at the peak for 100,000 replies"
