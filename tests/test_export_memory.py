@@ -31,7 +31,7 @@ from exporters.pseudonymise import Pseudonymiser
 from exporters.qdpx import Qdpx
 from exporters.schema import tables_for
 from exporters.sink import BATCH
-from exporters.themes import OpenReplies, Theme, reply_batches
+from exporters.themes import OpenReplies, Theme, find_themes, reply_batches
 from exporters.walk import give_back_freed_memory
 from exporters.writer import Ending, Replies, SessionPart, Writers
 from storage.dataset_records import StepVisitRow
@@ -206,8 +206,8 @@ def test_a_themes_replies_go_to_the_tables_a_batch_at_a_time() -> None:
     # A Python row a themed reply, made from a theme's whole list of numbers at once, took
     # tens of MB at the end of an export of 1,000,000 replies.
     refs = np.arange(1, 300_001, dtype=np.int64)[::-1].copy()
-    theme = Theme("care-data", "Care data", ("care", "data"), np.arange(len(refs)), refs, 9, ())
-    small = Theme("trust", "Trust", ("trust",), np.arange(3), np.array([5, 2, 9]), 2, ())
+    theme = Theme("care-data", "Care data", ("care", "data"), refs, 9, ())
+    small = Theme("trust", "Trust", ("trust",), np.array([5, 2, 9]), 2, ())
     schema = arrow_schema(next(t for t in tables_for("research") if t.name == "theme_replies"))
     list(reply_batches([small], schema, BATCH))  # pyarrow loads what it needs the first time
     tracemalloc.start()
@@ -298,6 +298,33 @@ async def test_freed_memory_goes_back_after_the_walk_the_analyses_and_the_writer
         await engine.dispose()
     kept = f"finished, 0 of {len(FORMATS)} kept"  # the research profile: every format
     assert trims == ["trim", "analyses", "trim", "answered", kept, "trim"]
+
+
+def test_the_themes_keep_four_bytes_a_themed_reply_to_the_end_of_the_export() -> None:
+    # Each theme kept its rows in the open replies (4 bytes a reply) and their numbers (8),
+    # from the analyses' answer to the report, where only the numbers are used, and fit 32 bits.
+    replies = OpenReplies()
+    count = 100_000
+    replies.extend(list(range(7, count + 7)), ["p1", "p2"] * (count // 2), ["a reply"] * count,
+                   [True] * count)  # fmt: skip
+    try:
+        half = np.arange(count // 2, dtype=np.int32)
+        tracemalloc.start()
+        try:
+            placed = [(("care",), half * 2), (("trust",), half * 2 + 1)]
+            found = find_themes(replies, placed)
+            del placed
+            gc.collect()
+            kept = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+    finally:
+        replies.close()
+    assert [(t.id, t.refs[:2].tolist(), len(t.refs)) for t in found] == [
+        ("care", [7, 9], count // 2),
+        ("trust", [8, 10], count // 2),
+    ]
+    assert kept < 5 * count, f"{kept / count:.1f} bytes a themed reply kept"
 
 
 def test_a_refi_qda_project_keeps_nothing_a_reply_until_its_cases_are_written(
