@@ -32,6 +32,7 @@ from exporters.qdpx import Qdpx
 from exporters.schema import tables_for
 from exporters.sink import BATCH
 from exporters.themes import OpenReplies, Theme, find_themes, reply_batches
+from exporters.transcripts import Transcripts
 from exporters.walk import give_back_freed_memory
 from exporters.writer import Ending, Replies, SessionPart, Writers
 from storage.dataset_records import StepVisitRow
@@ -387,3 +388,25 @@ def test_the_cases_replies_are_read_back_a_bounded_range_of_cases_at_a_time(
     for case, replies in enumerate(found):
         assert np.array_equal(replies, np.flatnonzero(cases == case))
     assert peak < 100_000, f"{peak} bytes at the peak for 100,000 replies"
+
+
+def test_the_transcripts_keep_nothing_a_session(tmp_path: Path) -> None:
+    # Each session's file path was kept to the end of the export (about 280 bytes a session).
+    transcripts = Transcripts(tmp_path / "transcripts")
+
+    def sessions(names: range) -> None:
+        for n in names:
+            transcripts.session(SessionPart(f"s{n}", "g1", "c1", "intro", "1", None, T0, T0))
+            transcripts.replies(Replies([n], [("intro", "q1")], ["p1"], ["yes"], [T0], [False]))
+        transcripts.end_session()
+
+    sessions(range(10))
+    tracemalloc.start()
+    try:
+        sessions(range(10, 2_010))
+        grown = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    transcripts.finish(Ending((), {}))
+    assert grown < 20 * 2_000, f"{grown / 2_000:.0f} bytes a session kept"
+    assert len(list((tmp_path / "transcripts").iterdir())) == 2_010
