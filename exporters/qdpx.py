@@ -3,7 +3,8 @@
 Each session is a text source; each step is a code, applied to the replies it collected, so
 the project opens already coded by question; in the research profile each participant is a
 case with their variables and their replies. Sources are written into the zip as they
-stream; the selection XML waits in a temporary file; a case keeps only its reply ids.
+stream; the selection XML waits in a temporary file, and so do each case's reply ids
+(``exporters.case_replies``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import shutil
 import tempfile
 import uuid
 import zipfile
-from array import array
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from bot.private_files import private_file
+from exporters.case_replies import CaseReplies
 from exporters.writer import Ending, Replies, SessionPart, Start, Writer
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
@@ -73,7 +74,9 @@ class Qdpx(Writer):
         self._codebook: list[str] = []
         self._codes: dict[tuple[str, str], str] = {}
         self._variables: dict[str, str] = {}
-        self._cases: dict[str, tuple[str, dict[str, Value], array[int]]] = {}
+        # Each case's number (from 0, in order), guid and variables; its replies wait on disk.
+        self._cases: dict[str, tuple[int, str, dict[str, Value]]] = {}
+        self._case_replies = CaseReplies()
         # Each reply number's theme (an index into the guids; -1: none), from ``_lowest`` on:
         # a byte a number, where a sorted copy of the numbers took 16 bytes a themed reply.
         self._theme_at = np.empty(0, np.int8)
@@ -148,7 +151,7 @@ class Qdpx(Writer):
         for name, values in cases.items():
             for variable, value in values.items():
                 self._variables.setdefault(variable, _TYPES[type(value)])
-            self._cases[name] = (self.guid("case", name), dict(values), array("q"))
+            self._cases[name] = (len(self._cases), self.guid("case", name), dict(values))
 
     def session(self, part: SessionPart) -> None:
         """Start a session's text source."""
@@ -191,6 +194,8 @@ class Qdpx(Writer):
             self._prefix, self._user, self._stamp, self._codes, self._cases
         )  # fmt: skip
         position, selections, coded = self._position, [], 0
+        of_case: list[int] = []
+        by_case: list[int] = []
         for response_id, step, speaker, text in zip(
             batch.refs, batch.steps, batch.speakers, batch.texts, strict=True
         ):
@@ -214,7 +219,9 @@ class Qdpx(Writer):
             )
             case = cases.get(speaker) if speaker is not None else None
             if case is not None:
-                case[2].append(response_id)
+                of_case.append(case[0])
+                by_case.append(response_id)
+        self._case_replies.add(of_case, by_case)
         self._position = position
         self.counts["codings"] += coded
         self._sources.write("".join(selections))
@@ -260,6 +267,7 @@ class Qdpx(Writer):
             out.write("</Project>\n")
             out.flush()
         self._zip.close()
+        self._case_replies.close()
         return {}
 
     def _theme_codings(self, source: str, numbered: re.Pattern[str]) -> str:
@@ -297,7 +305,8 @@ class Qdpx(Writer):
         for name, kind in self._variables.items():
             out.write(f'<Variable guid="{refs[name]}" name={_attr(name)} typeOfVariable="{kind}"/>')
         out.write("</Variables><Cases>")
-        for name, (guid, values, replies) in self._cases.items():
+        replied = self._case_replies.by_case(len(self._cases))
+        for (name, (_, guid, values)), replies in zip(self._cases.items(), replied, strict=True):
             out.write(f'<Case guid="{guid}" name={_attr(name)}>')
             for variable, value in values.items():
                 element = _ELEMENTS[self._variables[variable]]
@@ -307,7 +316,8 @@ class Qdpx(Writer):
                 )
             # A case's references in one write (a write a reply cost more than the text).
             numbered = self._numbered
-            out.write("".join([f'<SelectionRef targetGUID="{numbered(1, r)}"/>' for r in replies]))
+            ids = replies.tolist()
+            out.write("".join([f'<SelectionRef targetGUID="{numbered(1, r)}"/>' for r in ids]))
             out.write("</Case>")
         out.write("</Cases>")
 

@@ -167,8 +167,9 @@ class Theme:
     id: str
     name: str
     words: tuple[str, ...]
-    rows: np.ndarray  # its replies in ``OpenReplies``, nearest the theme's centre first
-    refs: np.ndarray  # their numbers, in the same order
+    # Its replies' numbers, nearest the theme's centre first; 32-bit where they fit (kept to
+    # the end of the export: the theme_replies table, REFI-QDA's codings).
+    refs: np.ndarray
     people: int  # people whose replies are in the theme
     quotes: tuple[str, ...]
 
@@ -228,23 +229,33 @@ def find_themes(
     Largest first; a name shared by two themes gets a number, so every id names one theme.
     """
     details = replies.details()
-    themes = sorted(
-        (_theme(replies, details, "-".join(words), rows, words) for words, rows in placed),
+    found = sorted(
+        (_Found("-".join(words), " ".join(words), words, rows) for words, rows in placed),
         key=lambda t: (-len(t.rows), t.id),
     )
     seen: dict[str, int] = {}
-    for i, one in enumerate(themes):
+    for i, one in enumerate(found):
         seen[one.id] = seen.get(one.id, 0) + 1
         if seen[one.id] > 1:
-            themes[i] = replace(one, id=f"{one.id}-{seen[one.id]}")
-    found = tuple(themes)
-    return _edited(replies, details, found, edits, source) if edits is not None else found
+            found[i] = replace(one, id=f"{one.id}-{seen[one.id]}")
+    if edits is not None:
+        found = _edited(found, edits, source)
+    return tuple(_theme(replies, details, one) for one in found)
 
 
-def _theme(
-    replies: OpenReplies, details: Details, theme_id: str, rows: np.ndarray, words: tuple[str, ...]
-) -> Theme:
-    """A theme of ``rows`` (nearest its centre first), quoting one reply a person."""
+@dataclass(frozen=True, slots=True, eq=False)
+class _Found:
+    """A theme as found (or as staff's edits leave it), its replies as rows of ``OpenReplies``."""
+
+    id: str
+    name: str
+    words: tuple[str, ...]
+    rows: np.ndarray  # nearest the theme's centre first
+
+
+def _theme(replies: OpenReplies, details: Details, found: _Found) -> Theme:
+    """A theme of the replies found (nearest its centre first), quoting one reply a person."""
+    rows = found.rows
     authors = details.authors
     picked: dict[int, int] = {}  # author: the row quoted
     for row in rows[details.quotable[rows]].tolist():
@@ -256,16 +267,13 @@ def _theme(
     texts = dict(zip(chosen[order].tolist(), replies.texts(chosen[order]), strict=True))
     quotes = tuple(one_line(texts[row]) for row in chosen.tolist())
     people = len(np.unique(authors[rows]))
-    return Theme(theme_id, " ".join(words), words, rows, details.refs[rows], people, quotes)
+    refs = details.refs[rows]
+    if len(refs) and refs.max() <= np.iinfo(np.int32).max:
+        refs = refs.astype(np.int32)
+    return Theme(found.id, found.name, found.words, refs, people, quotes)
 
 
-def _edited(
-    replies: OpenReplies,
-    details: Details,
-    found: tuple[Theme, ...],
-    edits: ThemeEdits,
-    source: Path | None,
-) -> tuple[Theme, ...]:
+def _edited(found: list[_Found], edits: ThemeEdits, source: Path | None) -> list[_Found]:
     where = f"{source}" if source else "the theme file"
     ids = {t.id: t for t in found}
     known = ", ".join(ids) or "none"
@@ -303,9 +311,8 @@ def _edited(
             continue
         joined = [t for t in found if edits.merge.get(t.id) == theme.id]
         rows = np.concatenate([theme.rows, *(t.rows for t in joined)])
-        merged = _theme(replies, details, theme.id, rows, theme.words)
-        kept.append(replace(merged, name=edits.rename.get(theme.id, theme.name)))
-    return tuple(kept)
+        kept.append(replace(theme, name=edits.rename.get(theme.id, theme.name), rows=rows))
+    return kept
 
 
 def register(themes: Sequence[Theme], ledger: Ledger) -> None:
@@ -314,9 +321,9 @@ def register(themes: Sequence[Theme], ledger: Ledger) -> None:
     for theme in themes:
         people, replies = theme.keys()
         ledger.count(people, theme.people)
-        cells.append(ledger.count(replies, len(theme.rows)))
+        cells.append(ledger.count(replies, len(theme.refs)))
         ledger.alike(people, replies)
-    total = sum(len(t.rows) for t in themes)
+    total = sum(len(t.refs) for t in themes)
     ledger.adds_up(ledger.unpublished(ALL_REPLIES, total), cells)
 
 

@@ -37,14 +37,12 @@ class Transcripts(Writer):
         self.folder = folder
         self.by_day = by_day
         private_folder(folder)
-        self.files: list[Path] = []
         self._out: TextIO | None = None
 
     def session(self, part: SessionPart) -> None:
         """Start a session's transcript with what is known about the session."""
         self.end_session()
         path = self.folder / f"{re.sub(r'[^A-Za-z0-9._-]', '_', part.name)}.md"
-        self.files.append(path)
         self._out = private_file(path).open("w", encoding="utf-8", newline="\n")
         self._out.write(f"# Session {part.name}\n\n")
         content = f" (content {part.content_version})" if part.content_version else ""

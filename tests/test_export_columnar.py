@@ -248,7 +248,7 @@ def test_a_run_of_replies_reads_in_its_transcript_as_each_reply_written_alone(
                             [False] * len(run))
                 )  # fmt: skip
             transcripts.finish(Ending([], {}))
-            written.append(transcripts.files[0].read_text(encoding="utf-8"))
+            written.append((transcripts.folder / "s.md").read_text(encoding="utf-8"))
     assert written[0] == written[1]
     assert written[0].count("- **p** at 18:05: ") == len(texts)
 

@@ -4,10 +4,12 @@ import asyncio
 import gc
 import importlib.util
 import platform
+import re
 import subprocess
 import sys
 import tracemalloc
 import weakref
+import zipfile
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,16 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 import exporters.dataset
 import storage.datasets
 from bot.content.check import load_library
+from exporters.case_replies import CaseReplies
 from exporters.cycle_read import Visits, read_cycle
 from exporters.dataset import ExportOptions, export_dataset
 from exporters.formats import FORMATS
 from exporters.parquet_tables import arrow_schema
 from exporters.pseudonymise import Pseudonymiser
+from exporters.qdpx import Qdpx
 from exporters.schema import tables_for
 from exporters.sink import BATCH
-from exporters.themes import OpenReplies, Theme, reply_batches
+from exporters.themes import OpenReplies, Theme, find_themes, reply_batches
+from exporters.transcripts import Transcripts
 from exporters.walk import give_back_freed_memory
-from exporters.writer import Ending, Writers
+from exporters.writer import Ending, Replies, SessionPart, Writers
 from storage.dataset_records import StepVisitRow
 from storage.datasets import Datasets
 from storage.db import make_engine, scanning, sqlite_pragma
@@ -202,8 +207,8 @@ def test_a_themes_replies_go_to_the_tables_a_batch_at_a_time() -> None:
     # A Python row a themed reply, made from a theme's whole list of numbers at once, took
     # tens of MB at the end of an export of 1,000,000 replies.
     refs = np.arange(1, 300_001, dtype=np.int64)[::-1].copy()
-    theme = Theme("care-data", "Care data", ("care", "data"), np.arange(len(refs)), refs, 9, ())
-    small = Theme("trust", "Trust", ("trust",), np.arange(3), np.array([5, 2, 9]), 2, ())
+    theme = Theme("care-data", "Care data", ("care", "data"), refs, 9, ())
+    small = Theme("trust", "Trust", ("trust",), np.array([5, 2, 9]), 2, ())
     schema = arrow_schema(next(t for t in tables_for("research") if t.name == "theme_replies"))
     list(reply_batches([small], schema, BATCH))  # pyarrow loads what it needs the first time
     tracemalloc.start()
@@ -294,3 +299,114 @@ async def test_freed_memory_goes_back_after_the_walk_the_analyses_and_the_writer
         await engine.dispose()
     kept = f"finished, 0 of {len(FORMATS)} kept"  # the research profile: every format
     assert trims == ["trim", "analyses", "trim", "answered", kept, "trim"]
+
+
+def test_the_themes_keep_four_bytes_a_themed_reply_to_the_end_of_the_export() -> None:
+    # Each theme kept its rows in the open replies (4 bytes a reply) and their numbers (8),
+    # from the analyses' answer to the report, where only the numbers are used, and fit 32 bits.
+    replies = OpenReplies()
+    count = 100_000
+    replies.extend(list(range(7, count + 7)), ["p1", "p2"] * (count // 2), ["a reply"] * count,
+                   [True] * count)  # fmt: skip
+    try:
+        half = np.arange(count // 2, dtype=np.int32)
+        tracemalloc.start()
+        try:
+            placed = [(("care",), half * 2), (("trust",), half * 2 + 1)]
+            found = find_themes(replies, placed)
+            del placed
+            gc.collect()
+            kept = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+    finally:
+        replies.close()
+    assert [(t.id, t.refs[:2].tolist(), len(t.refs)) for t in found] == [
+        ("care", [7, 9], count // 2),
+        ("trust", [8, 10], count // 2),
+    ]
+    assert kept < 5 * count, f"{kept / count:.1f} bytes a themed reply kept"
+
+
+def test_a_refi_qda_project_keeps_nothing_a_reply_until_its_cases_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each case kept its person's reply ids (8 bytes a reply) from the walk to the finish.
+    monkeypatch.setattr(CaseReplies, "BATCH", 1_000)
+    qdpx = Qdpx(tmp_path / "dialogue.qdpx", "Cycle c1", "seed", T0)
+    people = [f"p{n}" for n in range(10)]
+    qdpx.cases({person: {"groups": "g1"} for person in people})
+    said, named = iter(range(1, 1_000_000)), iter(range(100))
+
+    def replies(sessions: int) -> None:
+        # Sessions of 2,000 replies, in runs of 100.
+        for _ in range(sessions):
+            qdpx.session(SessionPart(f"s{next(named)}", "g1", "c1", "intro", "1", None, T0, T0))
+            for _ in range(20):
+                refs = [next(said) for _ in range(100)]
+                speakers = [people[r % 10] for r in refs]
+                qdpx.replies(
+                    Replies(refs, [("intro", "q1")] * 100, speakers, ["yes"] * 100, [T0] * 100)
+                )
+            qdpx.end_session()
+
+    replies(3)
+    tracemalloc.start()
+    try:
+        replies(20)
+        grown = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    qdpx.finish(Ending((), {}))
+    assert grown < 40_000, f"{grown / 40_000:.1f} bytes a reply kept"
+    with zipfile.ZipFile(tmp_path / "dialogue.qdpx") as project:
+        qde = project.read("project.qde").decode("utf-8")
+    cases = re.findall(r'<Case guid="[^"]+" name="(p\d)">(.*?)</Case>', qde)
+    assert [name for name, _ in cases] == people
+    for n, (_, case) in enumerate(cases):
+        numbers = [int(x, 16) for x in re.findall(r'-0001-([0-9a-f]{12})"/>', case)]
+        assert numbers == list(range(10 if n == 0 else n, 46_001, 10))
+
+
+def test_the_cases_replies_are_read_back_a_bounded_range_of_cases_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(CaseReplies, "BATCH", 1_000)
+    waiting = CaseReplies(limit=2_000)
+    rng = np.random.default_rng(5)
+    cases = rng.integers(0, 50, 100_000)
+    cases[cases == 7] = 8  # a case with no replies
+    for at in range(0, len(cases), 300):
+        waiting.add(cases[at : at + 300].tolist(), range(at, min(at + 300, len(cases))))
+    tracemalloc.start()
+    try:
+        found = [replies.copy() for replies in waiting.by_case(51)]
+        peak = tracemalloc.get_traced_memory()[1] - sum(r.nbytes for r in found)
+    finally:
+        tracemalloc.stop()
+        waiting.close()
+    for case, replies in enumerate(found):
+        assert np.array_equal(replies, np.flatnonzero(cases == case))
+    assert peak < 100_000, f"{peak} bytes at the peak for 100,000 replies"
+
+
+def test_the_transcripts_keep_nothing_a_session(tmp_path: Path) -> None:
+    # Each session's file path was kept to the end of the export (about 280 bytes a session).
+    transcripts = Transcripts(tmp_path / "transcripts")
+
+    def sessions(names: range) -> None:
+        for n in names:
+            transcripts.session(SessionPart(f"s{n}", "g1", "c1", "intro", "1", None, T0, T0))
+            transcripts.replies(Replies([n], [("intro", "q1")], ["p1"], ["yes"], [T0], [False]))
+        transcripts.end_session()
+
+    sessions(range(10))
+    tracemalloc.start()
+    try:
+        sessions(range(10, 2_010))
+        grown = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    transcripts.finish(Ending((), {}))
+    assert grown < 20 * 2_000, f"{grown / 2_000:.0f} bytes a session kept"
+    assert len(list((tmp_path / "transcripts").iterdir())) == 2_010
