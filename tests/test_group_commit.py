@@ -94,14 +94,25 @@ async def test_a_busy_groups_replies_share_commits_and_are_acknowledged_in_order
 
 
 async def test_a_reply_delivered_again_while_its_first_delivery_is_pending_is_stored_once(
-    migrated_url: str,
+    migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with running(migrated_url, [G1]) as h:
         await at_a_prompt(h, G1, ALICE)
+        # Commits wait until every delivery is decided, so the first is surely still pending
+        # when the second comes (a quick writer could otherwise commit it in between).
+        real = h.store._committer.commit
+        decided = asyncio.Event()
+
+        async def held(batch, now):  # type: ignore[no-untyped-def]
+            await decided.wait()
+            return await real(batch, now)
+
+        monkeypatch.setattr(h.store._committer, "commit", held)
         first = say(ALICE, G1, "m1", "said once")
         again = say(ALICE, G1, "m1", "said once")
         finishes = await submit_all(h, [first, again, *replies(5, prefix="n")])
         assert not finishes[0].done()
+        decided.set()
         await asyncio.gather(*finishes)
         assert [r.message_id for r in await stored_replies(h.engine)] == [
             "m1",
