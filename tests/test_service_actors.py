@@ -8,13 +8,14 @@ new one once it changes, so each reply is decided on what holds when it comes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.core.context import Actor
 from bot.core.events import Event
+from bot.core.ids import GroupRef
 from storage.tables import responses
 from tests.support.capture import (
     T0,
@@ -64,16 +65,29 @@ async def test_a_persons_replies_in_a_row_are_decided_for_one_actor_made_once(
         assert first.person == ALICE and first.group == G1
 
 
+async def replies_around(
+    h: Harness, *changes: Callable[[], Awaitable[object]], where: GroupRef = G1
+) -> list[Actor]:
+    """Alice replies (m1), then again after each change (m2, ...): each reply's actor."""
+    seen = actors_seen(h)
+    actors = []
+    for n, change in enumerate([None, *changes], start=1):
+        if change is not None:
+            await change()
+        await h.service.handle(say(ALICE, where, f"m{n}", "a reply"))
+        actors.append(seen[-1])
+    return actors
+
+
 async def test_a_reply_after_a_language_is_chosen_is_decided_and_stored_in_it(
     migrated_url: str,
 ) -> None:
     async with running(migrated_url, [G1]) as h:
         await at_a_prompt(h, G1, ALICE)
-        seen = actors_seen(h)
-        await h.service.handle(say(ALICE, G1, "m1", "in English"))
-        await h.service.handle(command(ALICE, G1, "/language bn", "c-bn"))
-        await h.service.handle(say(ALICE, G1, "m2", "now in Bengali"))
-        assert seen[0].chosen_language is None and seen[-1].chosen_language == "bn"
+        before, after = await replies_around(
+            h, lambda: h.service.handle(command(ALICE, G1, "/language bn", "c-bn"))
+        )
+        assert before.chosen_language is None and after.chosen_language == "bn"
         assert await languages_stored(h) == {"m1": "en", "m2": "bn"}
 
 
@@ -82,12 +96,10 @@ async def test_a_grant_and_a_revocation_change_the_actor_of_the_next_reply(
 ) -> None:
     async with running(migrated_url, [G1]) as h:
         await at_a_prompt(h, G1, ALICE)
-        seen = actors_seen(h)
-        await h.service.handle(say(ALICE, G1, "m1", "before"))
-        await h.service.roles.grant(G1, ALICE, T0)
-        await h.service.handle(say(ALICE, G1, "m2", "granted"))
-        await h.service.roles.revoke(G1, ALICE)
-        await h.service.handle(say(ALICE, G1, "m3", "revoked"))
+        roles = h.service.roles
+        seen = await replies_around(
+            h, lambda: roles.grant(G1, ALICE, T0), lambda: roles.revoke(G1, ALICE)
+        )
         assert [a.facilitator for a in seen] == [False, True, False]
 
 
@@ -95,10 +107,7 @@ async def test_a_group_registered_meanwhile_is_registered_for_the_next_event(
     migrated_url: str,
 ) -> None:
     async with running(migrated_url, [G1]) as h:
-        seen = actors_seen(h)
-        await h.service.handle(say(ALICE, G2, "m1", "no session here"))
-        await h.service.roles.register(G2, T0)
-        await h.service.handle(say(ALICE, G2, "m2", "still none"))
+        seen = await replies_around(h, lambda: h.service.roles.register(G2, T0), where=G2)
         assert [a.registered for a in seen] == [False, True]
 
 
@@ -107,11 +116,10 @@ async def test_a_reply_after_withdrawing_is_not_stored_though_the_last_was(
 ) -> None:
     async with running(migrated_url, [G1]) as h:
         await at_a_prompt(h, G1, ALICE)
-        seen = actors_seen(h)
-        await h.service.handle(say(ALICE, G1, "m1", "kept"))
-        await h.service.handle(command(ALICE, G1, "/withdraw confirm", "c-withdraw"))
-        await h.service.handle(say(ALICE, G1, "m2", "never kept"))
-        assert "participate" in seen[0].scopes and not seen[-1].scopes
+        before, after = await replies_around(
+            h, lambda: h.service.handle(command(ALICE, G1, "/withdraw confirm", "c-withdraw"))
+        )
+        assert "participate" in before.scopes and not after.scopes
         assert set(await languages_stored(h)) == set()  # the withdrawal erased m1 as well
 
 
@@ -120,11 +128,7 @@ async def test_an_erased_persons_next_reply_is_decided_afresh_and_not_stored(
 ) -> None:
     async with running(migrated_url, [G1]) as h:
         await at_a_prompt(h, G1, ALICE)
-        seen = actors_seen(h)
-        await h.service.handle(say(ALICE, G1, "m1", "kept"))
-        await h.service.erase(ALICE, T0)
-        await h.service.handle(say(ALICE, G1, "m2", "after erasure"))
-        before, after = seen
+        before, after = await replies_around(h, lambda: h.service.erase(ALICE, T0))
         assert after is not before and not after.scopes
         assert await languages_stored(h) == {}
 
@@ -134,8 +138,7 @@ async def test_a_consent_widened_between_replies_is_in_the_next_replys_actor(
 ) -> None:
     async with running(migrated_url, [G1]) as h:
         await at_a_prompt(h, G1, ALICE)
-        seen = actors_seen(h)
-        await h.service.handle(say(ALICE, G1, "m1", "before"))
-        await h.service.handle(command(ALICE, G1, "/agree participate quote", "c-quote"))
-        await h.service.handle(say(ALICE, G1, "m2", "after"))
-        assert "quote" not in seen[0].scopes and "quote" in seen[-1].scopes
+        before, after = await replies_around(
+            h, lambda: h.service.handle(command(ALICE, G1, "/agree participate quote", "c-quote"))
+        )
+        assert "quote" not in before.scopes and "quote" in after.scopes
