@@ -22,8 +22,9 @@ README = ROOT / "README.md"
 DOCS = [README, ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCED = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
-# A day as the console prints it: ISO in logs and names, the locale's way in messages.
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2} \d{1,2}, \d{4}")
+# A day as the console prints it: ISO in logs and names, the locale's way in messages ("Dec 6,
+# 2026", "6 Dec 2026"), so the tour holds on any day, not only the one it was written on.
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2} \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]{2} \d{4}")
 # What a command line may have just before `dialogue` (docker compose exec bot dialogue ...).
 STARTS = ("&&", ";", "|", "$", "sudo", "bot")
 # `schedule.py` names a file, not the setting schedule.py.
