@@ -137,13 +137,11 @@ class Ledger:
         """
         found = audit(self._publication(small, hidden, known))
         while found:
-            # One more count at a time: hiding it often protects several findings at once.
+            # One more count at a time: hiding it often protects several findings at once. A
+            # known count is no protector: hiding it hides nothing from this reader.
+            covered = hidden | known
             added = next(
-                (
-                    k
-                    for f in found
-                    if (k := _protector(f.key, self.sums, hidden | known, self.counts))
-                ),
+                (k for f in found if (k := _protector(f.key, self.sums, covered, self.counts))),
                 None,
             )
             if added is None:
