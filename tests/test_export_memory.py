@@ -504,3 +504,32 @@ async def test_the_sessions_an_export_holds_keep_what_they_share_once(migrated_u
     assert {s.group for s in sessions} == {GroupRef("telegram", f"-{g}") for g in range(5)}
     assert sessions[7].group_title == "G 2" and sessions[7].content_version == "ab" * 32
     assert kept < 450 * len(sessions), f"{kept / len(sessions):.0f} bytes a session"
+
+
+def test_a_page_of_replies_is_counted_as_its_replies_one_by_one() -> None:
+    # The walk counts a page at once (``replies_of``): the same counts as a reply at a time.
+    rows = [
+        (f"g{n % 3}", ("s", f"q{n % 4}"), f"p{(n * 31) % 17}", T0.date() + timedelta(days=n % 5))
+        for n in range(2_000)
+    ]
+    one_by_one, paged = Aggregates(), Aggregates()
+    for row in rows:
+        one_by_one.reply(*row)
+    for at in range(0, len(rows), 300):
+        groups, steps, people, days = zip(*rows[at : at + 300], strict=True)
+        paged.replies_of(groups, steps, people, days)
+    for agg in (one_by_one, paged):
+        agg.vote("g9", STEP, "p-voter", [2])
+    assert list(paged.replies.items()) == list(one_by_one.replies.items())
+    assert list(paged.days.items()) == list(one_by_one.days.items())
+    assert paged.repliers.counts() == one_by_one.repliers.counts()
+    assert (
+        paged.people.counts()
+        == one_by_one.people.counts()
+        == {"g0": 17, "g1": 17}
+        | {
+            "g2": 17,
+            "g9": 1,
+        }
+    )
+    assert paged.new_and_returning == one_by_one.new_and_returning == {"new": 18, "returning": 0}
