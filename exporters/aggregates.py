@@ -8,10 +8,14 @@ number back through the settled policy, the research profile shows them as they 
 from __future__ import annotations
 
 import statistics
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Generic, TypeVar
+
+import numpy as np
 
 from bot.content.models import Step
 from bot.content.scopes import REQUIRED_SCOPE, SCOPES
@@ -19,6 +23,73 @@ from exporters.disclosure import Key, Ledger
 from exporters.schema import ALL_GROUPS
 
 StepKey = tuple[str, str]  # (script_id, step_id)
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V", bound=Hashable)
+# Pairs a ``Distinct`` keeps unmerged: 512 kB.
+_WAITING = 65_536
+
+
+class Distinct(Generic[K]):
+    """How many different people each key has, in 8 bytes a distinct (key, person) pair.
+
+    A set of people a key took about 40 bytes a pair, and a set's own overhead a key: with a
+    cycle's groups, both grew. Pairs wait as numbers (the key's number and the person's, from
+    ``numbers``) and are merged, sorted and each once, into one array when enough wait.
+    """
+
+    def __init__(self, numbers: dict[str, int]) -> None:
+        self._numbers = numbers
+        self._keys: dict[K, int] = {}
+        self._waiting = array("q")
+        self._seen = np.empty(0, np.int64)
+
+    def add(self, key: K, person: str) -> None:
+        """Count ``person`` under ``key`` (once, however often added)."""
+        number = self._keys.setdefault(key, len(self._keys))
+        self._waiting.append(number << 32 | self._numbers.setdefault(person, len(self._numbers)))
+        self._wait()
+
+    def add_all(self, keys: Sequence[K], people: Sequence[str]) -> None:
+        """Count each person under the key beside it: ``add`` for a page, in bulk."""
+        pairs = _numbered(self._keys, keys) << 32 | _numbered(self._numbers, people)
+        self._waiting.frombytes(pairs.tobytes())
+        self._wait()
+
+    def _wait(self) -> None:
+        if len(self._waiting) >= _WAITING:
+            self._merge()
+
+    def _merge(self) -> None:
+        if self._waiting:
+            pairs = np.sort(np.concatenate((self._seen, np.frombuffer(self._waiting, np.int64))))
+            # Sorted, each once: NumPy's ``unique`` hashes, at ten times a sort's cost.
+            self._seen = pairs[_firsts(pairs)]
+            self._waiting = array("q")
+
+    def counts(self) -> dict[K, int]:
+        """Each key added with how many different people it has."""
+        self._merge()
+        numbers = self._seen >> 32
+        starts = np.flatnonzero(_firsts(numbers))
+        found = np.diff(np.append(starts, len(numbers)))
+        keys = list(self._keys)
+        return {
+            keys[n]: count
+            for n, count in zip(numbers[starts].tolist(), found.tolist(), strict=True)
+        }
+
+
+def _firsts(ordered: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts."""
+    return np.concatenate(([True], ordered[1:] != ordered[:-1])) if len(ordered) else ordered
+
+
+def _numbered(numbers: dict[V, int], values: Sequence[V]) -> np.ndarray:
+    """Each value's number in ``numbers``, a value not yet there numbered next."""
+    for value in dict.fromkeys(values):
+        if value not in numbers:
+            numbers[value] = len(numbers)
+    return np.fromiter(map(numbers.__getitem__, values), np.int64, len(values))
 
 
 @dataclass
@@ -26,33 +97,49 @@ class Aggregates:
     """Running counts of one export."""
 
     replies: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    repliers: defaultdict[tuple[str, str, str], set[str]] = field(
-        default_factory=lambda: defaultdict(set)
-    )
     votes: Counter[tuple[str, str, str, int]] = field(default_factory=Counter)
     voters: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     consents: Counter[tuple[str, str]] = field(default_factory=Counter)
-    people: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     days: Counter[date] = field(default_factory=Counter)
     returning_people: set[str] = field(default_factory=set)
     minutes: defaultdict[StepKey, list[int]] = field(default_factory=lambda: defaultdict(list))
     planned: dict[StepKey, int | None] = field(default_factory=dict)
     step_order: dict[StepKey, int] = field(default_factory=dict)
+    # Every person who replied or answered, numbered for ``repliers`` and ``people``.
+    everyone: dict[str, int] = field(default_factory=dict)
+    # The people who replied to each (group, script, step), and who replied or answered in
+    # each group.
+    repliers: Distinct[tuple[str, str, str]] = field(init=False)
+    people: Distinct[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.repliers = Distinct(self.everyone)
+        self.people = Distinct(self.everyone)
 
     def reply(self, group: str, step: StepKey, person: str, day: date) -> None:
         """Count one reply."""
-        key = (group, *step)
-        self.replies[key] += 1
-        self.repliers[key].add(person)
-        self.people[group].add(person)
-        self.days[day] += 1
+        self.replies_of([group], [step], [person], [day])
+
+    def replies_of(
+        self,
+        groups: Sequence[str],
+        steps: Sequence[StepKey],
+        people: Sequence[str],
+        days: Iterable[date],
+    ) -> None:
+        """Count a page of replies: each one's group, step, person and day, side by side."""
+        keys = [(group, *step) for group, step in zip(groups, steps, strict=True)]
+        self.replies.update(keys)
+        self.repliers.add_all(keys, people)
+        self.people.add_all(groups, people)
+        self.days.update(days)
 
     def vote(self, group: str, step: StepKey, person: str, options: Iterable[int]) -> None:
         """Count one person's answer (each chosen option once)."""
         for option in options:
             self.votes[(group, *step, option)] += 1
         self.voters[(group, *step)] += 1
-        self.people[group].add(person)
+        self.people.add(group, person)
 
     def consent(self, group: str, scopes: frozenset[str]) -> None:
         """Count one person's consent in a group."""
@@ -72,14 +159,13 @@ class Aggregates:
 
     def groups(self) -> list[str]:
         """Every group anyone of the export is counted in: each has a row in every table."""
-        return sorted({group for group, _ in self.consents} | set(self.people))
+        return sorted({group for group, _ in self.consents} | set(self.people.counts()))
 
     @property
     def new_and_returning(self) -> dict[str, int]:
         """People who took part for the first time, and people back from earlier cycles."""
-        everyone = set().union(*self.people.values()) if self.people else set()
-        back = len(everyone & self.returning_people)
-        return {"new": len(everyone) - back, "returning": back}
+        back = len(self.everyone.keys() & self.returning_people)
+        return {"new": len(self.everyone) - back, "returning": back}
 
     def median_minutes(self) -> list[tuple[StepKey, float | None, int | None]]:
         """Per step in script order: median minutes spent, and minutes planned."""
@@ -136,13 +222,13 @@ def register(agg: Aggregates, ledger: Ledger, ballots: Mapping[StepKey, Step]) -
     # Every group has a row in every table, zeros too: a row left out would be a zero shown
     # beside a table withheld for its few people, and would say where they all are.
     groups = agg.groups()
+    repliers = agg.repliers.counts()
+    people_in = agg.people.counts()
     by_group: defaultdict[tuple[str, ...], list[Key]] = defaultdict(list)
     for step in sorted({(s, k) for _, s, k in agg.replies}):
         for group in groups:
-            who = agg.repliers.get((group, *step), set())
-            by_group[("participants", *step)].append(
-                ledger.count(participants(group, step), len(who))
-            )
+            who = repliers.get((group, *step), 0)
+            by_group[("participants", *step)].append(ledger.count(participants(group, step), who))
             replied = agg.replies[(group, *step)]
             by_group[("replies", *step)].append(ledger.count(replies(group, step), replied))
     for step in sorted({(s, k) for _, s, k in agg.voters}):
@@ -163,7 +249,7 @@ def register(agg: Aggregates, ledger: Ledger, ballots: Mapping[StepKey, Step]) -
             ledger.count(consents(group, scope), agg.consents[(group, scope)]) for group in groups
         ]
     for group in groups:
-        by_group[("people",)].append(ledger.count(people(group), len(agg.people.get(group, ()))))
+        by_group[("people",)].append(ledger.count(people(group), people_in.get(group, 0)))
     for (kind, *rest), members in by_group.items():
         total = (kind, ALL_GROUPS, *rest)
         ledger.count(total, sum(ledger.counts[m] for m in members))

@@ -91,10 +91,12 @@ async def count(datasets: Datasets, cycle: str, naming: Naming) -> Aggregates:
     async for row in datasets.participants(cycle):
         agg.consent(naming.group(row.group), row.scopes)
     async for page in datasets.responses(sessions):
-        for reply in page:
-            key = (reply.script_id or "", reply.step_id)
-            person = naming.pseudonym(reply.person)
-            agg.reply(naming.group(reply.group), key, person, reply.posted_at.date())
+        agg.replies_of(
+            [naming.group(reply.group) for reply in page],
+            [(reply.script_id or "", reply.step_id) for reply in page],
+            [naming.pseudonym(reply.person) for reply in page],
+            [reply.posted_at.date() for reply in page],
+        )
     async for vote in datasets.votes(cycle):
         key = (vote.script_id or "", vote.step_id)
         agg.vote(naming.group(vote.group), key, naming.pseudonym(vote.person), vote.options)

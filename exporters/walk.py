@@ -180,10 +180,7 @@ class Walk:
         self.progress.advance(len(page))
         self.quoted += len(page.refs)
         self.sinks.add_batch("responses", page.table)
-        for group, key, person, day in zip(
-            page.groups, page.steps, page.people, page.days, strict=True
-        ):
-            self.agg.reply(group, key, person, day)
+        self.agg.replies_of(page.groups, page.steps, page.people, page.days)
         self.pseudonyms.update(page.people[i] for i in page.shown)
         self._answers(page)
         return page

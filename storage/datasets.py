@@ -152,19 +152,26 @@ class Datasets:
             query = query.where(sessions.c.cycle_id == cycle_id)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query.order_by(sessions.c.started_at, sessions.c.id))).all()
+        # Held by the export from start to end: each value sessions share (a group, a cycle,
+        # a script, a status...) is kept once, not once a session as the driver gives it.
+        shared: dict[object, Any] = {}
+
+        def one(value: object) -> Any:
+            return shared.setdefault(value, value)
+
         return [
             SessionRow(
                 session_id=r.id,
-                cycle_id=r.cycle_id,
-                group=GroupRef(r.platform, r.chat_id),
-                group_title=r.title,
-                script_id=r.script_id,
-                script_version=r.script_version,
-                status=r.status,
+                cycle_id=one(r.cycle_id),
+                group=one(GroupRef(r.platform, r.chat_id)),
+                group_title=one(r.title),
+                script_id=one(r.script_id),
+                script_version=one(r.script_version),
+                status=one(r.status),
                 step_index=r.step_index,
                 started_at=r.started_at,
                 ended_at=r.ended_at,
-                content_version=r.content_version,
+                content_version=one(r.content_version),
             )
             for r in rows
         ]

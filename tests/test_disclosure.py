@@ -163,6 +163,8 @@ def cycles(draw: st.DrawFn) -> tuple[Aggregates, CycleReach, int]:
     step, vote_step = ("s", "open"), ("s", "pick")
     start = date(2026, 1, 1)
     written: dict[str, int] = {}
+    # Who replied or answered in each group.
+    joined: dict[str, list[str]] = {}
     n = 0
     for g in range(groups):
         for _ in range(draw(st.integers(0, 14))):
@@ -177,7 +179,8 @@ def cycles(draw: st.DrawFn) -> tuple[Aggregates, CycleReach, int]:
                 agg.reply(group, step, person, start + timedelta(days=draw(st.integers(0, 2))))
             if draw(st.booleans()):
                 agg.vote(group, vote_step, person, [draw(st.integers(1, 3))])
-            if person in set().union(*agg.people.values()):
+            if person in agg.everyone:
+                joined.setdefault(group, []).append(person)
                 answers = {
                     q.id: draw(st.sampled_from([*q.report_values(), "Prefer not to say", None]))
                     for q in QUESTIONS.questions
@@ -186,7 +189,7 @@ def cycles(draw: st.DrawFn) -> tuple[Aggregates, CycleReach, int]:
                     {k: v for k, v in answers.items() if v} if "profile" in scopes else None
                 )
     sessions = []
-    for group, who in sorted(agg.people.items()):
+    for group, who in sorted(joined.items()):
         # One session a group: how many replies each person wrote (0: answered only).
         replies = tuple(written[p] for p in sorted(who))
         sessions.append(SessionReplies(f"s-{group}", GroupRef("t", group), T0, replies))
@@ -208,15 +211,16 @@ CARD_LIBRARY = Library(scripts={"s": SCRIPT})
 def card_of(agg: Aggregates) -> Heard:
     """What the cycle's "what we heard" card counts: replies by group, answers by label."""
     counts = tuple(
-        StepCount(n, None, step[0], step[1], agg.replies[(g, *step)], len(who), GroupRef("t", g))
-        for n, ((g, *step), who) in enumerate(sorted(agg.repliers.items()))
+        StepCount(n, None, step[0], step[1], agg.replies[(g, *step)], who, GroupRef("t", g))
+        for n, ((g, *step), who) in enumerate(sorted(agg.repliers.counts().items()))
     )
     tallies = tuple(
         Tally("s", "pick", o, sum(v for (_, *k, x), v in agg.votes.items() if x == o), label)
         for o, label in enumerate(CHOICE.choices(), start=1)
     )
     voted = sum(agg.voters.values())
-    return Heard(len(agg.people), len(agg.people), counts, tallies, (), {("s", "pick"): voted})
+    groups = len(agg.people.counts())
+    return Heard(groups, groups, counts, tallies, (), {("s", "pick"): voted})
 
 
 def same_counts(agg: Aggregates, data: CycleReach) -> list[Sum]:
@@ -225,7 +229,7 @@ def same_counts(agg: Aggregates, data: CycleReach) -> list[Sum]:
     Independent of the links the outputs register, so a link they forget is a leak found.
     """
     found = []
-    for n, ((g, *step), _) in enumerate(sorted(agg.repliers.items())):
+    for n, ((g, *step), _) in enumerate(sorted(agg.repliers.counts().items())):
         at = (step[0], step[1])
         found.append(Sum(("heard", "people", str(n), *at), (agg_.participants(g, at),)))
         found.append(Sum(("heard", "replies", str(n), *at), (agg_.replies(g, at),)))

@@ -17,11 +17,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import exporters.dataset
 import storage.datasets
 from bot.content.check import load_library
+from bot.core.ids import GroupRef
+from exporters.aggregates import Aggregates
 from exporters.case_replies import CaseReplies
 from exporters.cycle_read import Visits, read_cycle
 from exporters.dataset import ExportOptions, export_dataset
@@ -35,6 +38,7 @@ from exporters.themes import OpenReplies, Theme, find_themes, reply_batches
 from exporters.transcripts import Transcripts
 from exporters.walk import give_back_freed_memory
 from exporters.writer import Ending, Replies, SessionPart, Writers
+from storage import tables
 from storage.dataset_records import StepVisitRow
 from storage.datasets import Datasets
 from storage.db import make_engine, scanning, sqlite_pragma
@@ -46,6 +50,7 @@ bench = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(bench)
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+STEP = ("intro", "q1")
 
 
 def _run(code: str, *args: str) -> str:
@@ -410,3 +415,121 @@ def test_the_transcripts_keep_nothing_a_session(tmp_path: Path) -> None:
     transcripts.finish(Ending((), {}))
     assert grown < 20 * 2_000, f"{grown / 2_000:.0f} bytes a session kept"
     assert len(list((tmp_path / "transcripts").iterdir())) == 2_010
+
+
+def test_the_people_of_each_group_and_step_take_a_few_bytes_a_pair() -> None:
+    # A set of people a (group, step), and one a group, took about 90 bytes a (group, person)
+    # pair between them: with a cycle's groups, they grew to the end of the export.
+    agg = Aggregates()
+    people = [f"p-{n:016x}" for n in range(40)]
+    for person in people:
+        agg.reply("g-first", STEP, person, T0.date())
+    groups = [f"g{n}" for n in range(5_000)]
+    tracemalloc.start()
+    try:
+        for group in groups:
+            for person in people:
+                agg.reply(group, STEP, person, T0.date())
+        grown = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    pairs = len(groups) * len(people)
+    assert grown < 40 * pairs, f"{grown / pairs:.0f} bytes a (group, person) pair kept"
+    assert set(agg.repliers.counts().values()) == {len(people)}
+    assert len(agg.repliers.counts()) == len(groups) + 1
+
+
+def test_the_people_of_each_group_and_step_are_counted_once_each() -> None:
+    # Pairs are merged a bufferful at a time: the same pair in two buffers is one person.
+    agg = Aggregates()
+    seen: dict[tuple[str, str, str], set[str]] = {}
+    groups: dict[str, set[str]] = {}
+    for n in range(150_000):
+        group, person = f"g{n % 7}", f"p{(n * 7919) % 3_001}"
+        step = ("s", f"q{n % 3}")
+        agg.reply(group, step, person, T0.date())
+        seen.setdefault((group, *step), set()).add(person)
+        groups.setdefault(group, set()).add(person)
+    agg.vote("g-voted", STEP, "p-only-voted", [1])
+    groups["g-voted"] = {"p-only-voted"}
+    assert agg.repliers.counts() == {key: len(who) for key, who in seen.items()}
+    assert agg.people.counts() == {group: len(who) for group, who in groups.items()}
+    assert agg.new_and_returning == {"new": 3_002, "returning": 0}
+
+
+async def test_the_sessions_an_export_holds_keep_what_they_share_once(migrated_url: str) -> None:
+    # Every session's group, cycle, script, version and status were strings of their own as
+    # the driver made them (about 790 bytes a session in all, held through the export).
+    engine = make_engine(migrated_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(tables.groups),
+                [
+                    {"id": g + 1, "platform": "telegram", "chat_id": f"-{g}", "title": f"G {g}"}
+                    | {"created_at": T0}
+                    for g in range(5)
+                ],
+            )
+            await conn.execute(
+                insert(tables.sessions),
+                [
+                    {
+                        "id": f"session-{n:06d}",
+                        "group_id": n % 5 + 1,
+                        "cycle_id": "c1",
+                        "script_id": "intro",
+                        "script_version": "1",
+                        "content_version": "ab" * 32,
+                        "status": "ended",
+                        "step_index": 2,
+                        "started_at": T0 + timedelta(minutes=n),
+                        "ended_at": T0 + timedelta(minutes=n + 50),
+                        "updated_at": T0,
+                    }
+                    for n in range(2_000)
+                ],
+            )
+        datasets = Datasets(engine)
+        await datasets.sessions("c1")  # the query compiled, the driver's caches filled
+        tracemalloc.start()
+        try:
+            sessions = await datasets.sessions("c1")
+            kept = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+    finally:
+        await engine.dispose()
+    assert len(sessions) == 2_000
+    assert {s.group for s in sessions} == {GroupRef("telegram", f"-{g}") for g in range(5)}
+    assert sessions[7].group_title == "G 2" and sessions[7].content_version == "ab" * 32
+    assert kept < 450 * len(sessions), f"{kept / len(sessions):.0f} bytes a session"
+
+
+def test_a_page_of_replies_is_counted_as_its_replies_one_by_one() -> None:
+    # The walk counts a page at once (``replies_of``): the same counts as a reply at a time.
+    rows = [
+        (f"g{n % 3}", ("s", f"q{n % 4}"), f"p{(n * 31) % 17}", T0.date() + timedelta(days=n % 5))
+        for n in range(2_000)
+    ]
+    one_by_one, paged = Aggregates(), Aggregates()
+    for row in rows:
+        one_by_one.reply(*row)
+    for at in range(0, len(rows), 300):
+        groups, steps, people, days = zip(*rows[at : at + 300], strict=True)
+        paged.replies_of(groups, steps, people, days)
+    for agg in (one_by_one, paged):
+        agg.vote("g9", STEP, "p-voter", [2])
+    assert list(paged.replies.items()) == list(one_by_one.replies.items())
+    assert list(paged.days.items()) == list(one_by_one.days.items())
+    assert paged.repliers.counts() == one_by_one.repliers.counts()
+    assert (
+        paged.people.counts()
+        == one_by_one.people.counts()
+        == {"g0": 17, "g1": 17}
+        | {
+            "g2": 17,
+            "g9": 1,
+        }
+    )
+    assert paged.new_and_returning == one_by_one.new_and_returning == {"new": 18, "returning": 0}
