@@ -16,7 +16,7 @@ from sqlalchemy.dialects import sqlite
 
 from bot.core.captures import ResponseCaptured
 from storage import sealed
-from storage._bulk import execute_many
+from storage._bulk import _numbered, execute_many
 from storage._erased import Marks
 from storage._replies import Known, _add, reply_row, store_replies
 from storage.db import for_writes, make_engine
@@ -66,6 +66,10 @@ async def test_a_reply_insert_binds_its_words_sealed_and_its_mark_as_bytes(
         # that sqlite3 searches an adapter for), and still keeps an erased message out.
         (mark,) = [v for v in row if isinstance(v, bytes | bytearray | memoryview)]
         assert type(mark) is bytes and mark == marks.of(G1.platform, G1.chat_id, "m1")
+        # The chat and message the statement names three times each are bound once: 15
+        # values, not 21 (SQLite's ``?3``, as PostgreSQL's ``$3``).
+        assert len(row) == 15
+        assert row.count(G1.chat_id) == 1 and row.count("m1") == 1
 
 
 def test_texts_sealed_together_open_each_in_its_own_place_only(tmp_path: Path) -> None:
@@ -213,3 +217,13 @@ async def test_times_written_in_bulk_read_back_as_they_were(migrated_url: str) -
         assert [found[f"chat{n}"] for n in range(len(times))] == times
     finally:
         await engine.dispose()
+
+
+def test_a_statement_is_numbered_only_where_each_question_mark_is_a_parameter() -> None:
+    assert _numbered("SELECT ? WHERE a = ? AND b = ?", ("x", "y", "x")) == (
+        "SELECT ?1 WHERE a = ?2 AND b = ?1",
+        ("x", "y"),
+    )
+    # A question mark in a literal: left as it is, bound by position as before.
+    literal = "SELECT '?', ? WHERE a = ?"
+    assert _numbered(literal, ("x", "x")) == (literal, ("x", "x"))
