@@ -32,6 +32,7 @@ class _Prepared:
 
 
 _cache: dict[tuple[str, str, int], _Prepared] = {}
+_queries: dict[tuple[str, str], str] = {}  # first_row's statements, by dialect and key
 
 
 def _prepare(
@@ -137,6 +138,23 @@ async def execute_many(
         prepared.sql, [tuple(_values(prepared, row, last)) for row in rows]
     )
     return int(result.rowcount)
+
+
+async def first_row(
+    conn: AsyncConnection, key: str, build: Callable[[], ClauseElement]
+) -> tuple[Any, ...] | None:
+    """The first row of ``build()``, a statement that takes no values, or None.
+
+    Compiled once per dialect, its constants written into the SQL: the writer runs such a
+    statement or two for every batch, and SQLAlchemy's own way spends more on building,
+    keying and wrapping it than the database spends running it.
+    """
+    sql = _queries.get((conn.dialect.name, key))
+    if sql is None:
+        compiled = build().compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        sql = _queries[(conn.dialect.name, key)] = compiled.string
+    row = (await conn.exec_driver_sql(sql)).first()
+    return None if row is None else tuple(row)
 
 
 async def execute_returning(

@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql import ClauseElement
 
 from bot.core.captures import ResponseCaptured
 from storage import sealed
-from storage._bulk import _numbered, execute_many
+from storage._bulk import _numbered, execute_many, first_row
 from storage._erased import Marks
 from storage._replies import Known, _add, reply_row, store_replies
 from storage.db import for_writes, make_engine
 from storage.keystore import PREFIX, KeyGone, KeyStore
-from storage.tables import UTCDateTime, groups
+from storage.tables import UTCDateTime, groups, responses
 from tests.support.capture import STORE_KEY, at, command, group, person, running
 
 G1 = group("g1")
@@ -227,3 +228,28 @@ def test_a_statement_is_numbered_only_where_each_question_mark_is_a_parameter() 
     # A question mark in a literal: left as it is, bound by position as before.
     literal = "SELECT '?', ? WHERE a = ?"
     assert _numbered(literal, ("x", "x")) == (literal, ("x", "x"))
+
+
+async def test_a_statement_of_every_batch_is_built_once_and_sent_with_its_constants(
+    migrated_url: str,
+) -> None:
+    engine = make_engine(migrated_url)
+    built: list[str] = []
+    sent: list[tuple[str, Any]] = []
+
+    def last() -> ClauseElement:
+        built.append("last")
+        return select(func.coalesce(func.max(responses.c.id), 41) + 1)
+
+    def record(conn: Any, cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
+        sent.append((sql, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with engine.connect() as conn:
+            found = [await first_row(conn, f"test {migrated_url}", last) for _ in range(3)]
+        assert found == [(42,)] * 3
+        assert built == ["last"]  # built and compiled for the first only
+        assert all("41" in sql and not parameters for sql, parameters in sent[-3:])
+    finally:
+        await engine.dispose()
