@@ -206,11 +206,10 @@ async def _rows(
     known.people |= people
     known.groups |= chats
     rows: dict[MessageKey, ReplyRow] = {}
+    keep = rows.setdefault  # one look-up a reply
     for row in replies:
         # A redelivery inside the batch keeps the first copy, like one across batches does.
-        key = row_key(row)
-        if key not in rows:
-            rows[key] = row
+        keep(row_key(row), row)
     return await _sealed(conn, rows, marks, known)
 
 
@@ -225,14 +224,15 @@ async def _sealed(
     # (platform, user id) and texts: strings, as reply_row makes them.
     people = cast(list[tuple[str, str]], [row[_PERSON] for row in rows.values()])
     ids = known.ids
-    unknown = set(people).difference(ids)
+    each = set(people)
+    unknown = each.difference(ids)
     if unknown:
         ids.update(await participant_ids(conn, unknown))
     pids = [ids[person] for person in people]
     keys = keys_of(conn)
     keys.ensure(pids)
     blind = known.blind
-    for person in set(people).difference(blind):
+    for person in each.difference(blind):
         blind[person] = user_key(keys, *person)
     texts = keys.seal_all(
         pids,
