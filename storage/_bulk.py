@@ -32,6 +32,7 @@ class _Prepared:
 
 
 _cache: dict[tuple[str, str, int], _Prepared] = {}
+_queries: dict[tuple[str, str], str] = {}  # first_row's statements, by dialect and key
 
 
 def _prepare(
@@ -46,9 +47,11 @@ def _prepare(
         return cached
     compiled = build(rows).compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler), "bulk statements are SQL statements"
-    names = compiled.positiontup
-    if names is None:
+    if compiled.positiontup is None:
         raise TypeError(f"{dialect.name}: bulk statements need positional parameters")
+    sql, names = compiled.string, tuple(compiled.positiontup)
+    if dialect.paramstyle == "qmark":
+        sql, names = _numbered(sql, names)
     first = names[: len(names) // rows]
     # A statement of several rows names its parameters per row ("chat_id_m0", "chat_id_m1").
     order = tuple(fields.index(name if name in fields else name[:-3]) for name in first)
@@ -59,9 +62,27 @@ def _prepare(
     )
     # itemgetter of one index gives the value, not a tuple of it; a slice keeps the tuple.
     pick = itemgetter(*order) if len(order) > 1 else itemgetter(slice(order[0], order[0] + 1))
-    prepared = _Prepared(compiled.string, pick, processors)
+    prepared = _Prepared(sql, pick, processors)
     _cache[(dialect.name, key, rows)] = prepared
     return prepared
+
+
+def _numbered(sql: str, names: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The statement with its ``?`` numbered (``?3``): a value it takes twice is bound once.
+
+    A reply's insert names its platform, chat and message two or three times each (21
+    parameters, 15 values). ``?3`` is SQLite's own form, which Python's ``sqlite3`` binds by
+    position without a warning (it warns of ``:3``, a name). Only where every ``?`` is a
+    parameter (none is in a literal).
+    """
+    pieces = sql.split("?")
+    if len(pieces) != len(names) + 1:
+        return sql, names
+    number = {name: n for n, name in enumerate(dict.fromkeys(names), 1)}
+    numbered = "".join(
+        f"?{number[name]}{piece}" for name, piece in zip(names, pieces[1:], strict=True)
+    )
+    return pieces[0] + numbered, tuple(number)
 
 
 def _processor(kind: TypeEngine[Any], dialect: Dialect) -> _Processor | None:
@@ -117,6 +138,23 @@ async def execute_many(
         prepared.sql, [tuple(_values(prepared, row, last)) for row in rows]
     )
     return int(result.rowcount)
+
+
+async def first_row(
+    conn: AsyncConnection, key: str, build: Callable[[], ClauseElement]
+) -> tuple[Any, ...] | None:
+    """The first row of ``build()``, a statement that takes no values, or None.
+
+    Compiled once per dialect, its constants written into the SQL: the writer runs such a
+    statement or two for every batch, and SQLAlchemy's own way spends more on building,
+    keying and wrapping it than the database spends running it.
+    """
+    sql = _queries.get((conn.dialect.name, key))
+    if sql is None:
+        compiled = build().compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        sql = _queries[(conn.dialect.name, key)] = compiled.string
+    row = (await conn.exec_driver_sql(sql)).first()
+    return None if row is None else tuple(row)
 
 
 async def execute_returning(

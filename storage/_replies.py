@@ -30,7 +30,7 @@ from sqlalchemy.sql import ClauseElement
 
 from bot.core.captures import ResponseCaptured
 from storage import sealed
-from storage._bulk import execute_many
+from storage._bulk import execute_many, first_row
 from storage._erased import Marks
 from storage._keys import dialect_insert, ensure_identities, participant_ids, user_key
 from storage.keystore import keys_of
@@ -149,7 +149,7 @@ async def store_replies(
     rows = await _rows(conn, replies, marks, known)
     # A single writer per platform inserts, so the replies stored now are those numbered
     # after the highest number before (filtered to these messages, in case of another).
-    before = (await conn.execute(select(func.coalesce(func.max(responses.c.id), 0)))).scalar()
+    (before,) = await first_row(conn, "last reply", _last_reply) or (0,)
     inserted = await execute_many(
         conn, "replies", partial(_insert, conn), _SEALED, list(rows.values())
     )
@@ -169,9 +169,19 @@ async def store_replies(
     }
 
 
+def _last_reply() -> ClauseElement:
+    """The highest id of a stored reply (0: none)."""
+    return select(func.coalesce(func.max(responses.c.id), 0))
+
+
+def _any_edit() -> ClauseElement:
+    """An edit waiting for its message, if any."""
+    return select(pending_edits.c.platform).limit(1)
+
+
 async def _edits_waiting(conn: AsyncConnection) -> bool:
     """Whether any edit waits for its message."""
-    return (await conn.execute(select(pending_edits.c.platform).limit(1))).first() is not None
+    return await first_row(conn, "any edit", _any_edit) is not None
 
 
 async def _rows(
@@ -196,11 +206,10 @@ async def _rows(
     known.people |= people
     known.groups |= chats
     rows: dict[MessageKey, ReplyRow] = {}
+    keep = rows.setdefault  # one look-up a reply
     for row in replies:
         # A redelivery inside the batch keeps the first copy, like one across batches does.
-        key = row_key(row)
-        if key not in rows:
-            rows[key] = row
+        keep(row_key(row), row)
     return await _sealed(conn, rows, marks, known)
 
 
@@ -215,14 +224,15 @@ async def _sealed(
     # (platform, user id) and texts: strings, as reply_row makes them.
     people = cast(list[tuple[str, str]], [row[_PERSON] for row in rows.values()])
     ids = known.ids
-    unknown = set(people).difference(ids)
+    each = set(people)
+    unknown = each.difference(ids)
     if unknown:
         ids.update(await participant_ids(conn, unknown))
     pids = [ids[person] for person in people]
     keys = keys_of(conn)
     keys.ensure(pids)
     blind = known.blind
-    for person in set(people).difference(blind):
+    for person in each.difference(blind):
         blind[person] = user_key(keys, *person)
     texts = keys.seal_all(
         pids,
