@@ -37,9 +37,9 @@ class Languages:
 
     def speaks(self, person: PersonRef, chosen: str | None, locale: str | None) -> str:
         """The language to speak to ``person`` in, remembered for messages sent to them later."""
-        language = chosen or negotiate(locale, self.available) or self._spoken.get(person)
-        language = language or self.default
-        if person.user_id:
+        spoken = self._spoken.get(person)
+        language = chosen or negotiate(locale, self.available) or spoken or self.default
+        if language != spoken and person.user_id:  # one look-up a message once it is known
             self._spoken[person] = language
         return language
 
