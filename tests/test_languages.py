@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+import bot.service.languages
 from bot.core import engine, languages, results
 from bot.core.actions import AskChoice, SendPrivate, SendText
 from bot.core.captures import ProfileAnswered
@@ -28,6 +30,7 @@ from bot.core.records import ProfileAnswer
 from bot.core.results import TallyLoaded
 from bot.core.state import SessionState, Status
 from bot.platforms.console.adapter import ConsolePlatform
+from bot.service.languages import Languages
 from exporters.dataset import ExportOptions, export_dataset
 from exporters.pseudonymise import Pseudonymiser
 from storage.datasets import Datasets
@@ -152,6 +155,25 @@ def test_a_platform_locale_is_negotiated_to_the_best_language_the_bot_speaks(
     hint: str | None, expected: str | None
 ) -> None:
     assert languages.negotiate(hint, ["en", "bn", "en-easy"]) == expected
+
+
+def test_a_locale_is_negotiated_once_and_answers_alike_for_everyone_who_reports_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[str | None] = []
+
+    def negotiate(hint: str | None, available: Iterable[str]) -> str | None:
+        asked.append(hint)
+        return languages.negotiate(hint, available)
+
+    monkeypatch.setattr(bot.service.languages, "negotiate", negotiate)
+    spoken = Languages(store=None, available=["en", "bn", "en-easy"], default="en")  # type: ignore[arg-type]
+    reported = [(RANI, "bn-BD"), (ALICE, "en-GB"), (PersonRef("console", "sumi"), "bn-BD")]
+    said = [spoken.speaks(person, None, locale) for person, locale in reported]
+    assert said == ["bn", "en", "bn"]
+    assert spoken.speaks(PersonRef("console", "pedro"), None, "pt-BR") == "en"  # none fits
+    assert spoken.speaks(PersonRef("console", "joao"), None, "pt-BR") == "en"
+    assert asked == ["bn-BD", "en-GB", "pt-BR"]
 
 
 def test_each_language_is_named_in_itself() -> None:

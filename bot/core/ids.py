@@ -7,12 +7,23 @@ import hmac
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PersonRef:
     """A person as a platform knows them."""
 
     platform: str
     user_id: str
+
+    # Equality and hash as a dataclass makes them, without building tuples to compare: a
+    # person is a dictionary key many times over for every event.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        same: PersonRef = other
+        return self.user_id == same.user_id and self.platform == same.platform
+
+    def __hash__(self) -> int:
+        return hash((self.platform, self.user_id))
 
 
 # A topic (thread) inside a chat is the chat id, this separator and the topic id: a session
@@ -20,12 +31,22 @@ class PersonRef:
 TOPIC_SEPARATOR = "/"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class GroupRef:
     """A group chat (or a topic inside one, ``chat/topic``) as a platform knows it."""
 
     platform: str
     chat_id: str
+
+    # As PersonRef's: a group is a dictionary key many times over for every event.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        same: GroupRef = other
+        return self.chat_id == same.chat_id and self.platform == same.platform
+
+    def __hash__(self) -> int:
+        return hash((self.platform, self.chat_id))
 
     @property
     def whole(self) -> GroupRef:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import fields, replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from bot.core.events import Event, MessageEdited, MessagePosted
@@ -50,35 +51,52 @@ def _clean_value(value: object) -> object:
     return value
 
 
-_NAMES: dict[type, tuple[str, ...]] = {}
+# Per event class: its field names, and what reads all their values in one call.
+_FIELDS: dict[type, tuple[tuple[str, ...], attrgetter[Any]]] = {}
 # Events whose words may be cut (made once: ``A | B`` in a call makes a union each time).
 _WORDED = MessagePosted | MessageEdited
 # Classes of event fields that can hold no text (exactly these: a subclass is cleaned as usual).
 _TEXTLESS = frozenset({type(None), bool, int, float, datetime})
 
 
-def _names(event: Event) -> tuple[str, ...]:
+def _fields(event: Event) -> tuple[tuple[str, ...], attrgetter[Any]]:
     kind = type(event)
-    names = _NAMES.get(kind)
-    if names is None:
-        names = _NAMES[kind] = tuple(spec.name for spec in fields(event))
-    return names
+    found = _FIELDS.get(kind)
+    if found is None:
+        names = tuple(spec.name for spec in fields(event))
+        found = _FIELDS[kind] = (names, attrgetter(*names))  # two names at least: a tuple
+    return found
 
 
 def clean_event(event: E) -> E:
     """The event with every text and id cleaned; the same object when nothing needed it."""
+    names, read = _fields(event)
+    values = read(event)
+    if _all_clean(values):  # nearly every event: one check of all its text at once
+        return event
     changes: dict[str, Any] = {}
-    for name in _names(event):
-        value = getattr(event, name)
-        kind = value.__class__
-        # Plain strings and values holding no text are told apart here rather than through
-        # _clean_value: this runs per event.
-        if kind is str:
-            if _dirty(value):
-                changes[name] = clean(value)
-        elif kind not in _TEXTLESS and (cleaned := _clean_value(value)) is not value:
+    for name, value in zip(names, values, strict=True):
+        if (cleaned := _clean_value(value)) is not value:
             changes[name] = cleaned
     return replace(event, **changes) if changes else event
+
+
+def _all_clean(values: tuple[object, ...]) -> bool:
+    """Whether these field values hold text (strings and ids) only, none of it dirty.
+
+    The text is checked joined, in C: it is dirty exactly when one of its pieces is.
+    """
+    texts: list[str] = []
+    for value in values:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, PersonRef):
+            texts += value.platform, value.user_id
+        elif isinstance(value, GroupRef):
+            texts += value.platform, value.chat_id
+        elif value.__class__ not in _TEXTLESS:
+            return False  # a tuple, say: value by value
+    return not _dirty("".join(texts))
 
 
 def says_nothing(message: MessagePosted) -> bool:

@@ -39,9 +39,11 @@ class Facts:
         self.standing = standing
         self.languages = languages
         self._scopes: dict[tuple[PersonRef, GroupRef], frozenset[str]] = {}
+        # Counts the consents stored (a forgotten person's kept actors are dropped instead).
+        self.changes = 0
         # By person, group and whether an admin acted: the actor last made for an event that
-        # needed no fact beyond the consent, and the roles' and languages' change counts then.
-        self._actors: dict[tuple[PersonRef, GroupRef, bool], tuple[Actor, int, int]] = {}
+        # needed no fact beyond the consent, and the count of changes it was made before.
+        self._actors: dict[tuple[PersonRef, GroupRef, bool], tuple[Actor, int]] = {}
 
     async def group(
         self, event: Event, person: PersonRef, direct: GroupRef | None
@@ -67,21 +69,28 @@ class Facts:
 
         In a group, an event that needs no fact beyond the consent (nearly every reply) is
         given the actor made for the person's last such event there, if nothing it was made
-        from has changed since: the same consent and desk, no registration, grant, revocation,
-        language chosen or forgotten since. Any of those makes a new one, as every event did
-        before.
+        from has changed since: the same desk, no consent stored or forgotten, no
+        registration, grant, revocation, language chosen or forgotten since. Any of those
+        makes a new one, as every event did before.
         """
-        scopes = await self.scopes(person, group)
-        need = facts.needs(event, person, state, scopes, desk)
         by_admin = isinstance(event, CommandIssued) and event.by_admin
-        changes = self.roles.changes, self.languages.changes  # before anything is awaited
-        key = (person, group, by_admin) if group is not None and need is facts.NOTHING else None
+        # Every count only grows, so their sum moves whenever one of them does. Read before
+        # anything is awaited.
+        changes = self.changes + self.roles.changes + self.languages.changes
+        key = (person, group, by_admin) if group is not None else None
         if key is not None:
             kept = self._actors.get(key)
             if kept is not None:
-                actor, roles, languages = kept
-                if actor.scopes is scopes and actor.desk is desk and (roles, languages) == changes:
+                actor, made = kept
+                # No consent changed: the actor's scopes are the person's consent here.
+                if (
+                    made == changes
+                    and actor.desk is desk
+                    and facts.needs(event, person, state, actor.scopes, desk) is facts.NOTHING
+                ):
                     return actor
+        scopes = await self.scopes(person, group)
+        need = facts.needs(event, person, state, scopes, desk)
         invited = need.invited is not None and await self.standing.invited(person, need.invited)
         vote: tuple[int, ...] = ()
         if need.current_vote is not None:
@@ -101,10 +110,10 @@ class Facts:
             chosen_language=await self.languages.chosen(person),
         )
         actor = facts.actor(loaded)
-        if key is not None:
+        if key is not None and need is facts.NOTHING:
             if len(self._actors) >= _KEEP:
                 self._actors.clear()
-            self._actors[key] = (actor, *changes)
+            self._actors[key] = (actor, changes)
         return actor
 
     async def scopes(self, person: PersonRef, group: GroupRef | None) -> frozenset[str]:
@@ -123,6 +132,7 @@ class Facts:
     def consented(self, person: PersonRef, group: GroupRef, scopes: frozenset[str]) -> None:
         """Keep a consent just stored."""
         self._scopes[(person, group)] = scopes
+        self.changes += 1
 
     def people(self) -> Iterable[PersonRef]:
         """Everyone whose consent is kept in memory."""

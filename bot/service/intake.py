@@ -175,6 +175,8 @@ class Intake:
         Facilitators and staff steer sessions unlimited, and nobody is ever held back from
         what ``engine.unlimited`` names (their rights, help, answers, a self-paced dialogue).
         """
+        if not isinstance(event, _LIMITED):  # most events: no limit to look at
+            return Verdict.ALLOW
         if actor.facilitator or actor.staff or engine.unlimited(event, actor.group):
             return Verdict.ALLOW
         return self.limiter.check(event)

@@ -15,6 +15,9 @@ from bot.core.ids import PersonRef
 from bot.core.languages import negotiate
 from bot.core.ports import Store
 
+# Locales kept with the language that fits each; past this the memory starts afresh.
+_KEEP = 1_000
+
 
 class Languages:
     """People's chosen languages, and the language each person was last spoken to in."""
@@ -26,6 +29,8 @@ class Languages:
         self.default = default
         self._chosen: dict[PersonRef, str | None] = {}
         self._spoken: dict[PersonRef, str] = {}
+        # The language that fits each locale a platform reported (the available ones are fixed).
+        self._fits: dict[str, str | None] = {}
         # Counts the changes of a choice (what another answer may be kept by).
         self.changes = 0
 
@@ -37,11 +42,26 @@ class Languages:
 
     def speaks(self, person: PersonRef, chosen: str | None, locale: str | None) -> str:
         """The language to speak to ``person`` in, remembered for messages sent to them later."""
-        language = chosen or negotiate(locale, self.available) or self._spoken.get(person)
-        language = language or self.default
-        if person.user_id:
+        spoken = self._spoken.get(person)
+        language = chosen or self._fitting(locale) or spoken or self.default
+        if language != spoken and person.user_id:  # one look-up a message once it is known
             self._spoken[person] = language
         return language
+
+    def _fitting(self, locale: str | None) -> str | None:
+        """The available language that best fits ``locale``, worked out once for each.
+
+        A platform such as Telegram reports a locale with every message, and negotiating one
+        takes longer than the rest of deciding a reply.
+        """
+        if not locale:
+            return None
+        fits = self._fits.get(locale)
+        if fits is None and locale not in self._fits:
+            if len(self._fits) >= _KEEP:
+                self._fits.clear()
+            fits = self._fits[locale] = negotiate(locale, self.available)
+        return fits
 
     @property
     def spoken(self) -> Mapping[PersonRef, str]:
