@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
 
 from bot.core.captures import ResponseCaptured
@@ -99,15 +100,7 @@ async def test_a_bulk_statement_converts_each_time_also_where_rows_share_one(
         shared, other = at(1), at(2)
         equal = shared + timedelta(0)  # equal to the shared one, another object
         times = [shared, shared, other, shared, equal, other + timedelta(microseconds=1)]
-        rows = [("t", f"chat{n}", when) for n, when in enumerate(times)]
-        async with for_writes(engine).begin() as conn:
-            await execute_many(
-                conn,
-                "groups",
-                partial(_add, conn, groups, "chat_id"),
-                ("platform", "chat_id", "created_at"),
-                rows,
-            )
+        await _write_groups_created_at(engine, times)
         async with engine.connect() as conn:
             result = await conn.execute(select(groups.c.chat_id, groups.c.created_at))
             found = {chat: created for chat, created in result}
@@ -195,16 +188,8 @@ def test_sqlite_formats_the_date_and_time_of_a_second_once_for_all_times_in_it()
 async def test_times_written_in_bulk_read_back_as_they_were(migrated_url: str) -> None:
     engine = make_engine(migrated_url)
     times = _times()[::11]
-    rows = [("t", f"chat{n}", when) for n, when in enumerate(times)]
     try:
-        async with for_writes(engine).begin() as conn:
-            await execute_many(
-                conn,
-                "groups",
-                partial(_add, conn, groups, "chat_id"),
-                ("platform", "chat_id", "created_at"),
-                rows,
-            )
+        await _write_groups_created_at(engine, times)
         async with engine.connect() as conn:
             result = await conn.execute(select(groups.c.chat_id, groups.c.created_at))
             found = {chat: created for chat, created in result}
@@ -218,6 +203,19 @@ async def test_times_written_in_bulk_read_back_as_they_were(migrated_url: str) -
         assert [found[f"chat{n}"] for n in range(len(times))] == times
     finally:
         await engine.dispose()
+
+
+async def _write_groups_created_at(engine: AsyncEngine, times: list[datetime]) -> None:
+    """One group a time, ``chat{n}`` created at ``times[n]``, written in one bulk statement."""
+    rows = [("t", f"chat{n}", when) for n, when in enumerate(times)]
+    async with for_writes(engine).begin() as conn:
+        await execute_many(
+            conn,
+            "groups",
+            partial(_add, conn, groups, "chat_id"),
+            ("platform", "chat_id", "created_at"),
+            rows,
+        )
 
 
 def test_a_statement_is_numbered_only_where_each_question_mark_is_a_parameter() -> None:
