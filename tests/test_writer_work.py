@@ -24,23 +24,17 @@ from storage._replies import Known, _add, reply_row, store_replies
 from storage.db import for_writes, make_engine
 from storage.keystore import PREFIX, KeyGone, KeyStore
 from storage.tables import UTCDateTime, groups, responses
-from tests.support.capture import STORE_KEY, at, command, group, person, running
+from tests.support.capture import STORE_KEY, at, at_a_prompt, group, person, running
 
 G1 = group("g1")
 ALICE = person("ALICE-UID-5e0c")
-FRAN = person("fran")
 
 
 async def test_a_reply_insert_binds_its_words_sealed_and_its_mark_as_bytes(
     migrated_url: str,
 ) -> None:
     async with running(migrated_url, [G1]) as bot:
-        for event_ in (
-            command(FRAN, G1, "/start health-data-intro", "c1"),
-            command(ALICE, G1, "/agree participate", "c2"),
-            command(FRAN, G1, "/goto first-thoughts", "c3"),
-        ):
-            await bot.service.handle(event_)
+        await at_a_prompt(bot, G1, ALICE)
         (session,) = await bot.store.live_sessions()
         words = "ALICE-WORDS-77aa the clinic should ask"
         reply = ResponseCaptured(
