@@ -8,9 +8,11 @@ new one once it changes, so each reply is decided on what holds when it comes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.core.context import Actor
@@ -26,6 +28,8 @@ from tests.support.capture import (
     person,
     running,
     say,
+    stored_replies,
+    user_ids,
 )
 
 ALICE, BOB = person("alice"), person("bob")
@@ -142,3 +146,74 @@ async def test_a_consent_widened_between_replies_is_in_the_next_replys_actor(
             h, lambda: h.service.handle(command(ALICE, G1, "/agree participate quote", "c-quote"))
         )
         assert "quote" not in before.scopes and "quote" in after.scopes
+
+
+async def consented_in_both_then_restarted(migrated_url: str) -> None:
+    """Alice agreed in G1 and G2, and the bot started again: neither consent is in memory."""
+    async with running(migrated_url, [G1, G2]) as h:
+        await at_a_prompt(h, G1, ALICE)
+        await at_a_prompt(h, G2, ALICE)
+
+
+async def alices_words_and_identities(h: Harness) -> tuple[list[str], int]:
+    """The message ids of every stored reply, and how many identities are alice's."""
+    async with h.engine.connect() as conn:
+        named = list((await user_ids(conn)).values()).count(ALICE.user_id)
+    return [r.message_id for r in await stored_replies(h.engine)], named
+
+
+async def test_a_consent_read_while_an_erasure_waits_is_not_kept_after_it(
+    migrated_url: str,
+) -> None:
+    await consented_in_both_then_restarted(migrated_url)
+    async with running(migrated_url, [G1, G2]) as h:
+        await h.service.resume()
+        # The erasure is held before it reaches the writer; meanwhile alice speaks in G2,
+        # where her consent was not yet read since the start.
+        held, reached = asyncio.Event(), asyncio.Event()
+        erase = h.store.erase_person
+
+        async def held_erasure(*args: Any) -> Any:
+            reached.set()
+            await held.wait()
+            return await erase(*args)
+
+        h.store.erase_person = held_erasure  # type: ignore[method-assign]
+        withdrawal = asyncio.ensure_future(
+            h.service.handle(command(ALICE, G1, "/withdraw confirm", "c-withdraw"))
+        )
+        await reached.wait()
+        await h.service.handle(say(ALICE, G2, "during", "ALICE-SECRET during"))
+        held.set()
+        await withdrawal
+        await h.service.handle(say(ALICE, G2, "after", "ALICE-SECRET after"))
+        assert await alices_words_and_identities(h) == ([], 0)
+
+
+@pytest.mark.parametrize("read", ["consent", "language"])
+async def test_a_reply_decided_on_a_read_answered_after_a_withdrawal_is_not_stored(
+    migrated_url: str, read: str
+) -> None:
+    await consented_in_both_then_restarted(migrated_url)
+    async with running(migrated_url, [G1, G2]) as h:
+        await h.service.resume()
+        # The first read alice's reply in G2 makes (her consent there, or her language) is
+        # answered by the database only once she has withdrawn and been erased.
+        held, reached = asyncio.Event(), asyncio.Event()
+        original = getattr(h.store, read)
+
+        async def held_read(*args: Any) -> Any:
+            found = await original(*args)
+            if not reached.is_set():
+                reached.set()
+                await held.wait()
+            return found
+
+        setattr(h.store, read, held_read)
+        reply = asyncio.ensure_future(h.service.handle(say(ALICE, G2, "late", "ALICE-SECRET")))
+        await reached.wait()
+        await h.service.handle(command(ALICE, G1, "/withdraw confirm", "c-withdraw"))
+        held.set()
+        await reply
+        await h.service.handle(say(ALICE, G2, "after", "ALICE-SECRET after"))
+        assert await alices_words_and_identities(h) == ([], 0)
