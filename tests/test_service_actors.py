@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.core.context import Actor
 from bot.core.events import Event
 from bot.core.ids import GroupRef
-from storage.tables import responses
+from storage.tables import person_languages, responses
 from tests.support.capture import (
     T0,
     Harness,
@@ -217,3 +217,43 @@ async def test_a_reply_decided_on_a_read_answered_after_a_withdrawal_is_not_stor
         await reply
         await h.service.handle(say(ALICE, G2, "after", "ALICE-SECRET after"))
         assert await alices_words_and_identities(h) == ([], 0)
+
+
+@pytest.mark.parametrize("read", ["erase_person", "language"])
+async def test_an_erased_persons_language_is_not_stored_again_when_they_agree_again(
+    migrated_url: str, read: str
+) -> None:
+    async with running(migrated_url, [G1, G2]) as h:
+        await at_a_prompt(h, G1, ALICE)
+        await at_a_prompt(h, G2, ALICE)
+        await h.service.handle(command(ALICE, G1, "/language bn", "c-bn"))
+    async with running(migrated_url, [G1, G2]) as h:
+        await h.service.resume()
+        # Held: her erasure before it reaches the writer (alice speaks in G2 meanwhile), or
+        # the first read of her language (her reply in G2's), answered once she is erased.
+        held, reached = asyncio.Event(), asyncio.Event()
+        original = getattr(h.store, read)
+
+        async def held_call(*args: Any) -> Any:
+            if read == "erase_person":
+                reached.set()
+                await held.wait()
+                return await original(*args)
+            found = await original(*args)
+            if not reached.is_set():
+                reached.set()
+                await held.wait()
+            return found
+
+        setattr(h.store, read, held_call)
+        late = say(ALICE, G2, "late", "ALICE-SECRET")
+        withdraw = command(ALICE, G1, "/withdraw confirm", "c-withdraw")
+        first, then = (withdraw, late) if read == "erase_person" else (late, withdraw)
+        waiting = asyncio.ensure_future(h.service.handle(first))
+        await reached.wait()
+        await h.service.handle(then)
+        held.set()
+        await waiting
+        await h.service.handle(command(ALICE, G2, "/agree participate", "c-again"))
+        async with h.engine.connect() as conn:
+            assert (await conn.execute(select(person_languages.c.language))).all() == []

@@ -112,7 +112,10 @@ class Facts:
             current_vote=vote,
             profile=await self.store.profile_answers(person) if need.profile else (),
             desk=desk,
-            chosen_language=await self.languages.chosen(person),
+            # Stored until the erasure commits, but not theirs to be spoken to in any more.
+            chosen_language=(
+                None if person in self._erasing else await self.languages.chosen(person)
+            ),
         )
         if self.changes != consents:
             return await self.actor(event, person, group, state, desk)
