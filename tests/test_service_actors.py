@@ -148,11 +148,10 @@ async def test_a_consent_widened_between_replies_is_in_the_next_replys_actor(
         assert "quote" not in before.scopes and "quote" in after.scopes
 
 
-async def consented_in_both_then_restarted(migrated_url: str) -> None:
-    """Alice agreed in G1 and G2, and the bot started again: neither consent is in memory."""
-    async with running(migrated_url, [G1, G2]) as h:
-        await at_a_prompt(h, G1, ALICE)
-        await at_a_prompt(h, G2, ALICE)
+async def consented_in_both(h: Harness) -> None:
+    """Alice agreed in G1 and G2."""
+    await at_a_prompt(h, G1, ALICE)
+    await at_a_prompt(h, G2, ALICE)
 
 
 async def alices_words_and_identities(h: Harness) -> tuple[list[str], int]:
@@ -162,98 +161,57 @@ async def alices_words_and_identities(h: Harness) -> tuple[list[str], int]:
     return [r.message_id for r in await stored_replies(h.engine)], named
 
 
-async def test_a_consent_read_while_an_erasure_waits_is_not_kept_after_it(
-    migrated_url: str,
-) -> None:
-    await consented_in_both_then_restarted(migrated_url)
-    async with running(migrated_url, [G1, G2]) as h:
-        await h.service.resume()
-        # The erasure is held before it reaches the writer; meanwhile alice speaks in G2,
-        # where her consent was not yet read since the start.
-        held, reached = asyncio.Event(), asyncio.Event()
-        erase = h.store.erase_person
+async def withdrawn_while_held(h: Harness, call: str) -> None:
+    """Alice withdraws in G1 and replies in G2 ("late"), the store's first ``call`` held.
 
-        async def held_erasure(*args: Any) -> Any:
+    Her erasure is held before it reaches the writer while she replies; a read (her consent
+    in G2, her language), made for her reply, is answered only once she has been erased.
+    The bot started since she agreed: nothing of hers is in its memory.
+    """
+    await h.service.resume()
+    held, reached = asyncio.Event(), asyncio.Event()
+    original = getattr(h.store, call)
+    before = call == "erase_person"
+
+    async def held_call(*args: Any) -> Any:
+        found = None if before else await original(*args)
+        if not reached.is_set():
             reached.set()
             await held.wait()
-            return await erase(*args)
+        return await original(*args) if before else found
 
-        h.store.erase_person = held_erasure  # type: ignore[method-assign]
-        withdrawal = asyncio.ensure_future(
-            h.service.handle(command(ALICE, G1, "/withdraw confirm", "c-withdraw"))
-        )
-        await reached.wait()
-        await h.service.handle(say(ALICE, G2, "during", "ALICE-SECRET during"))
-        held.set()
-        await withdrawal
-        await h.service.handle(say(ALICE, G2, "after", "ALICE-SECRET after"))
-        assert await alices_words_and_identities(h) == ([], 0)
+    setattr(h.store, call, held_call)
+    late = say(ALICE, G2, "late", "ALICE-SECRET")
+    withdraw = command(ALICE, G1, "/withdraw confirm", "c-withdraw")
+    first, then = (withdraw, late) if before else (late, withdraw)
+    waiting = asyncio.ensure_future(h.service.handle(first))
+    await reached.wait()
+    await h.service.handle(then)
+    held.set()
+    await waiting
 
 
-@pytest.mark.parametrize("read", ["consent", "language"])
-async def test_a_reply_decided_on_a_read_answered_after_a_withdrawal_is_not_stored(
-    migrated_url: str, read: str
+@pytest.mark.parametrize("call", ["erase_person", "consent", "language"])
+async def test_no_reply_of_a_person_erased_while_their_consent_was_read_is_stored(
+    migrated_url: str, call: str
 ) -> None:
-    await consented_in_both_then_restarted(migrated_url)
     async with running(migrated_url, [G1, G2]) as h:
-        await h.service.resume()
-        # The first read alice's reply in G2 makes (her consent there, or her language) is
-        # answered by the database only once she has withdrawn and been erased.
-        held, reached = asyncio.Event(), asyncio.Event()
-        original = getattr(h.store, read)
-
-        async def held_read(*args: Any) -> Any:
-            found = await original(*args)
-            if not reached.is_set():
-                reached.set()
-                await held.wait()
-            return found
-
-        setattr(h.store, read, held_read)
-        reply = asyncio.ensure_future(h.service.handle(say(ALICE, G2, "late", "ALICE-SECRET")))
-        await reached.wait()
-        await h.service.handle(command(ALICE, G1, "/withdraw confirm", "c-withdraw"))
-        held.set()
-        await reply
+        await consented_in_both(h)
+    async with running(migrated_url, [G1, G2]) as h:
+        await withdrawn_while_held(h, call)
         await h.service.handle(say(ALICE, G2, "after", "ALICE-SECRET after"))
         assert await alices_words_and_identities(h) == ([], 0)
 
 
-@pytest.mark.parametrize("read", ["erase_person", "language"])
+@pytest.mark.parametrize("call", ["erase_person", "language"])
 async def test_an_erased_persons_language_is_not_stored_again_when_they_agree_again(
-    migrated_url: str, read: str
+    migrated_url: str, call: str
 ) -> None:
     async with running(migrated_url, [G1, G2]) as h:
-        await at_a_prompt(h, G1, ALICE)
-        await at_a_prompt(h, G2, ALICE)
+        await consented_in_both(h)
         await h.service.handle(command(ALICE, G1, "/language bn", "c-bn"))
     async with running(migrated_url, [G1, G2]) as h:
-        await h.service.resume()
-        # Held: her erasure before it reaches the writer (alice speaks in G2 meanwhile), or
-        # the first read of her language (her reply in G2's), answered once she is erased.
-        held, reached = asyncio.Event(), asyncio.Event()
-        original = getattr(h.store, read)
-
-        async def held_call(*args: Any) -> Any:
-            if read == "erase_person":
-                reached.set()
-                await held.wait()
-                return await original(*args)
-            found = await original(*args)
-            if not reached.is_set():
-                reached.set()
-                await held.wait()
-            return found
-
-        setattr(h.store, read, held_call)
-        late = say(ALICE, G2, "late", "ALICE-SECRET")
-        withdraw = command(ALICE, G1, "/withdraw confirm", "c-withdraw")
-        first, then = (withdraw, late) if read == "erase_person" else (late, withdraw)
-        waiting = asyncio.ensure_future(h.service.handle(first))
-        await reached.wait()
-        await h.service.handle(then)
-        held.set()
-        await waiting
+        await withdrawn_while_held(h, call)
         await h.service.handle(command(ALICE, G2, "/agree participate", "c-again"))
         async with h.engine.connect() as conn:
             assert (await conn.execute(select(person_languages.c.language))).all() == []
