@@ -8,15 +8,17 @@ new one once it changes, so each reply is decided on what holds when it comes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.core.context import Actor
 from bot.core.events import Event
 from bot.core.ids import GroupRef
-from storage.tables import responses
+from storage.tables import person_languages, responses
 from tests.support.capture import (
     T0,
     Harness,
@@ -26,6 +28,8 @@ from tests.support.capture import (
     person,
     running,
     say,
+    stored_replies,
+    user_ids,
 )
 
 ALICE, BOB = person("alice"), person("bob")
@@ -142,3 +146,72 @@ async def test_a_consent_widened_between_replies_is_in_the_next_replys_actor(
             h, lambda: h.service.handle(command(ALICE, G1, "/agree participate quote", "c-quote"))
         )
         assert "quote" not in before.scopes and "quote" in after.scopes
+
+
+async def consented_in_both(h: Harness) -> None:
+    """Alice agreed in G1 and G2."""
+    await at_a_prompt(h, G1, ALICE)
+    await at_a_prompt(h, G2, ALICE)
+
+
+async def alices_words_and_identities(h: Harness) -> tuple[list[str], int]:
+    """The message ids of every stored reply, and how many identities are alice's."""
+    async with h.engine.connect() as conn:
+        named = list((await user_ids(conn)).values()).count(ALICE.user_id)
+    return [r.message_id for r in await stored_replies(h.engine)], named
+
+
+async def withdrawn_while_held(h: Harness, call: str) -> None:
+    """Alice withdraws in G1 and replies in G2 ("late"), the store's first ``call`` held.
+
+    Her erasure is held before it reaches the writer while she replies; a read (her consent
+    in G2, her language), made for her reply, is answered only once she has been erased.
+    The bot started since she agreed: nothing of hers is in its memory.
+    """
+    await h.service.resume()
+    held, reached = asyncio.Event(), asyncio.Event()
+    original = getattr(h.store, call)
+    before = call == "erase_person"
+
+    async def held_call(*args: Any) -> Any:
+        found = None if before else await original(*args)
+        if not reached.is_set():
+            reached.set()
+            await held.wait()
+        return await original(*args) if before else found
+
+    setattr(h.store, call, held_call)
+    late = say(ALICE, G2, "late", "ALICE-SECRET")
+    withdraw = command(ALICE, G1, "/withdraw confirm", "c-withdraw")
+    first, then = (withdraw, late) if before else (late, withdraw)
+    waiting = asyncio.ensure_future(h.service.handle(first))
+    await reached.wait()
+    await h.service.handle(then)
+    held.set()
+    await waiting
+
+
+@pytest.mark.parametrize("call", ["erase_person", "consent", "language"])
+async def test_no_reply_of_a_person_erased_while_their_consent_was_read_is_stored(
+    migrated_url: str, call: str
+) -> None:
+    async with running(migrated_url, [G1, G2]) as h:
+        await consented_in_both(h)
+    async with running(migrated_url, [G1, G2]) as h:
+        await withdrawn_while_held(h, call)
+        await h.service.handle(say(ALICE, G2, "after", "ALICE-SECRET after"))
+        assert await alices_words_and_identities(h) == ([], 0)
+
+
+@pytest.mark.parametrize("call", ["erase_person", "language"])
+async def test_an_erased_persons_language_is_not_stored_again_when_they_agree_again(
+    migrated_url: str, call: str
+) -> None:
+    async with running(migrated_url, [G1, G2]) as h:
+        await consented_in_both(h)
+        await h.service.handle(command(ALICE, G1, "/language bn", "c-bn"))
+    async with running(migrated_url, [G1, G2]) as h:
+        await withdrawn_while_held(h, call)
+        await h.service.handle(command(ALICE, G2, "/agree participate", "c-again"))
+        async with h.engine.connect() as conn:
+            assert (await conn.execute(select(person_languages.c.language))).all() == []

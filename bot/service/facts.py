@@ -8,7 +8,8 @@ the core to make the actor the engine sees.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from bot.core import facts
 from bot.core.context import Actor
@@ -39,8 +40,10 @@ class Facts:
         self.standing = standing
         self.languages = languages
         self._scopes: dict[tuple[PersonRef, GroupRef], frozenset[str]] = {}
-        # Counts the consents stored (a forgotten person's kept actors are dropped instead).
+        # Counts the consents stored and forgotten.
         self.changes = 0
+        # People whose erasure is under way: their consent, still stored, is not read.
+        self._erasing: set[PersonRef] = set()
         # By person, group and whether an admin acted: the actor last made for an event that
         # needed no fact beyond the consent, and the count of changes it was made before.
         self._actors: dict[tuple[PersonRef, GroupRef, bool], tuple[Actor, int]] = {}
@@ -71,12 +74,14 @@ class Facts:
         given the actor made for the person's last such event there, if nothing it was made
         from has changed since: the same desk, no consent stored or forgotten, no
         registration, grant, revocation, language chosen or forgotten since. Any of those
-        makes a new one, as every event did before.
+        makes a new one, as every event did before. A consent stored or forgotten while the
+        actor is made makes it again: it may have been made from what was withdrawn.
         """
         by_admin = isinstance(event, CommandIssued) and event.by_admin
         # Every count only grows, so their sum moves whenever one of them does. Read before
         # anything is awaited.
-        changes = self.changes + self.roles.changes + self.languages.changes
+        consents = self.changes
+        changes = consents + self.roles.changes + self.languages.changes
         key = (person, group, by_admin) if group is not None else None
         if key is not None:
             kept = self._actors.get(key)
@@ -107,8 +112,13 @@ class Facts:
             current_vote=vote,
             profile=await self.store.profile_answers(person) if need.profile else (),
             desk=desk,
-            chosen_language=await self.languages.chosen(person),
+            # Stored until the erasure commits, but not theirs to be spoken to in any more.
+            chosen_language=(
+                None if person in self._erasing else await self.languages.chosen(person)
+            ),
         )
+        if self.changes != consents:
+            return await self.actor(event, person, group, state, desk)
         actor = facts.actor(loaded)
         if key is not None and need is facts.NOTHING:
             if len(self._actors) >= _KEEP:
@@ -124,9 +134,16 @@ class Facts:
         whole = group.whole
         key = (person, whole)
         scopes = self._scopes.get(key)
-        if scopes is None:
+        while scopes is None:
+            if person in self._erasing:
+                return frozenset()
+            changes = self.changes
             record = await self.store.consent(person, whole)
-            scopes = self._scopes[key] = record.scopes if record else frozenset()
+            scopes = self._scopes.get(key)
+            # Kept only if no consent was stored or forgotten meanwhile, else read again: the
+            # record may be one being erased.
+            if scopes is None and self.changes == changes:
+                scopes = self._scopes[key] = record.scopes if record else frozenset()
         return scopes
 
     def consented(self, person: PersonRef, group: GroupRef, scopes: frozenset[str]) -> None:
@@ -144,6 +161,16 @@ class Facts:
             del self._scopes[key]
         for kept in [k for k in self._actors if k[0] == person]:
             del self._actors[kept]
+        self.changes += 1
+
+    @contextmanager
+    def erasing(self, person: PersonRef) -> Iterator[None]:
+        """While the person is erased: no consent of theirs is read, though still stored."""
+        self._erasing.add(person)
+        try:
+            yield
+        finally:
+            self._erasing.discard(person)
 
     async def _about(self, event: Event) -> GroupRef | None:
         """The group a private command or button is about, if it may run sessions."""

@@ -36,9 +36,15 @@ class Languages:
 
     async def chosen(self, person: PersonRef) -> str | None:
         """The language the person chose, if they chose one (read from storage once)."""
-        if person not in self._chosen:
-            self._chosen[person] = await self.store.language(person) if person.user_id else None
-        return self._chosen[person]
+        if person in self._chosen:
+            return self._chosen[person]
+        changes = self.changes
+        chosen = await self.store.language(person) if person.user_id else None
+        if self.changes == changes:
+            self._chosen[person] = chosen
+            return chosen
+        # Chosen or forgotten meanwhile: the read may be of a language being erased.
+        return self._chosen.get(person)
 
     def speaks(self, person: PersonRef, chosen: str | None, locale: str | None) -> str:
         """The language to speak to ``person`` in, remembered for messages sent to them later."""

@@ -376,13 +376,17 @@ class Service:
 
     async def _effect(self, effect: Effect, ctx: Context, answer: Perform) -> None:
         if isinstance(effect, ErasureRequested):
-            self._forget_person(effect.person)
+            with self.facts.erasing(effect.person):
+                self._forget_person(effect.person)
+                await self.effects.run(effect, ctx, answer)
+            return
         await self.effects.run(effect, ctx, answer)
 
     async def erase(self, person: PersonRef, now: datetime) -> Erasure:
         """Erase a person as ``/withdraw confirm`` does, for a request made to staff."""
-        self._forget_person(person)
-        return await self.effects.erase(person, now)
+        with self.facts.erasing(person):
+            self._forget_person(person)
+            return await self.effects.erase(person, now)
 
     def forget_erased(self, pseudonyms: frozenset[str]) -> None:
         """Drop what is remembered of people erased elsewhere (by pseudonym)."""
