@@ -91,6 +91,11 @@ class ExportResult:
     redactions: dict[str, int]
 
 
+def _in_use(out: Path) -> bool:
+    """Whether ``out`` holds something already: an export writes only into a new or empty folder."""
+    return out.exists() and (not out.is_dir() or any(out.iterdir()))
+
+
 def _check(options: ExportOptions, known: Sequence[str]) -> None:
     if options.profile not in ("research", "public"):
         raise ExportError(
@@ -101,7 +106,7 @@ def _check(options: ExportOptions, known: Sequence[str]) -> None:
             f"--cycle: there is no cycle '{options.cycle_id}' (no sessions, not managed); cycles: "
             f"{', '.join(known) or 'none yet'}"
         )
-    if options.out.exists() and (not options.out.is_dir() or any(options.out.iterdir())):
+    if _in_use(options.out):
         raise ExportError(f"--out: {options.out} is not an empty folder; name a new one")
     if options.threshold < 1:
         raise ExportError("export.suppression_threshold: must be at least 1")
@@ -158,7 +163,6 @@ def _analyses_of(
         found = analysing.analyse(ballots, walk.open_replies, options.theme_sample)
         placed = themes_.find_themes(walk.open_replies, found.themes, edits, options.themes_file)
     except (AnalysisError, ThemeFileError) as bad:
-        shutil.rmtree(options.out)
         raise ExportError(str(bad)) from bad
     finally:
         walk.open_replies.close()
@@ -186,11 +190,27 @@ def _group_tables(
     return group_sessions, names
 
 
-@without_pandas()  # nothing here uses it; pyarrow would load it for nothing
 async def export_dataset(
     datasets: Datasets, library: Library, pseudonymiser: Pseudonymiser, options: ExportOptions
 ) -> ExportResult:
-    """Write one export folder and record the export; see the module docstring."""
+    """Write one export folder and record the export; see the module docstring.
+
+    An export that fails leaves no folder: half an export (its tables written, its audit not
+    run) must not be taken for one. A folder that was in use is refused and left as it was.
+    """
+    fresh = not _in_use(options.out)
+    try:
+        return await _export(datasets, library, pseudonymiser, options)
+    except BaseException:
+        if fresh:
+            shutil.rmtree(options.out, ignore_errors=True)
+        raise
+
+
+@without_pandas()  # nothing here uses it; pyarrow would load it for nothing
+async def _export(
+    datasets: Datasets, library: Library, pseudonymiser: Pseudonymiser, options: ExportOptions
+) -> ExportResult:
     read = await read_cycle(datasets, library, options.cycle_id)
     _check(options, [c.cycle_id for c in read.cycles])
     edits = _edits(options.themes_file)
@@ -269,7 +289,7 @@ async def export_dataset(
     )
     page = report.render(agg, context, disclosure)
     if public:
-        _audit(disclosure, options.out)
+        _audit(disclosure)
     private_file(options.out / "report.html").write_text(page, encoding="utf-8")
     await _documents(datasets, library, read, options, export_id, walk, rows, len(group_sessions))
     table_rows = {p: n for p, n in rows.items() if p.suffix == ".csv" and p.parent == options.out}
@@ -408,12 +428,11 @@ def display_names(names: Mapping[GroupRef, str | None], naming: Naming) -> dict[
     return {naming.group(g): t or naming.group(g) for g, t in names.items()}
 
 
-def _audit(disclosure: Disclosure, out: Path) -> None:
-    """The last step of a public export: nothing is left behind when the audit fails."""
+def _audit(disclosure: Disclosure) -> None:
+    """The last step of a public export (its folder is removed when the audit fails)."""
     try:
         disclosure.check("The public export")
     except DisclosureError as failed:
-        shutil.rmtree(out)
         raise ExportError(str(failed)) from failed
 
 

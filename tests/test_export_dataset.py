@@ -12,11 +12,14 @@ import pyarrow.parquet as pq
 import pytest
 from frictionless import validate
 from lxml import etree
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from exporters.dataset import ExportError, ExportOptions, ExportResult, export_dataset
 from exporters.schema import tables_for
 from storage.datasets import Datasets
 from storage.db import make_engine
+from storage.keystore import KeyGone
 from storage.repositories import Repository
 from tests.support.capture import STORE_KEY
 from tests.support.export_cycle import (
@@ -50,6 +53,7 @@ QDA = "{urn:QDA-XML:project:1.0}"
 
 @dataclass
 class Exported:
+    engine: AsyncEngine
     repo: Repository
     datasets: Datasets
     research: ExportResult
@@ -76,7 +80,7 @@ async def exported(migrated_url: str, tmp_path: Path) -> AsyncIterator[Exported]
         await repo.erase_person(DAVE, KEY(DAVE), T0 + timedelta(days=11))
         again = await _export(datasets, tmp_path / "research2", "research", 12)
         public = await _export(datasets, tmp_path / "public", "public", 13)
-        yield Exported(repo, datasets, research, again, public)
+        yield Exported(engine, repo, datasets, research, again, public)
     finally:
         await engine.dispose()
 
@@ -409,6 +413,24 @@ async def test_export_refuses_an_unknown_cycle_and_a_used_folder(
         )
     with pytest.raises(ExportError, match="not an empty folder"):
         await _export(exported.datasets, exported.research.folder, "research", 20)
+    assert (exported.research.folder / "MANIFEST.json").exists(), "a used folder is left alone"
+
+
+@pytest.mark.parametrize("profile", ["research", "public"])
+async def test_an_export_that_fails_midway_leaves_no_folder_behind(
+    exported: Exported, tmp_path: Path, profile: str
+) -> None:
+    async with exported.engine.begin() as conn:
+        # A reply's text moved to another row fails closed as the walk opens it.
+        await conn.execute(
+            text(
+                "UPDATE responses SET text = (SELECT text FROM responses ORDER BY id LIMIT 1)"
+                " WHERE id = (SELECT MAX(id) FROM responses)"
+            )
+        )
+    with pytest.raises(KeyGone, match="cannot be read"):
+        await _export(exported.datasets, tmp_path / "failed", profile, 20)
+    assert not (tmp_path / "failed").exists()
 
 
 async def test_public_export_names_no_group_and_points_at_no_message(
