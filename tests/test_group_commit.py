@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import io
+import pickle
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
@@ -23,6 +24,7 @@ from bot.core.events import Event
 from bot.core.ids import MessageRef
 from bot.platforms.console.adapter import ConsolePlatform
 from storage._batch import Submission, _runs, batch_of
+from storage._replies import reply_row
 from storage.db import DatabaseUnreachable, make_engine
 from storage.tables import responses
 from storage.writer import CaptureFailed, QueuedRepository
@@ -248,6 +250,19 @@ def test_a_submission_keeps_its_place_in_a_batch() -> None:
         ([1, 2], [0]),
         ([4], [3]),
     ]
+
+
+def test_a_batch_is_made_from_the_plain_pairs_the_writer_queues() -> None:
+    said = ResponseCaptured("s", ALICE, G1, "q", "m1", "text", T0)
+    gone = ResponseDeleted(G1, "m1", T0, ALICE)
+    plain = (MessageRef(G1.platform, G1.chat_id, "m1"), (said,))
+    other = (MessageRef(G1.platform, G1.chat_id, "d1"), (gone,))
+    batch = batch_of([other, plain])
+    assert batch.replies == ((1, reply_row(said)),)
+    # Kept whole, as the writer's process and on_commit read it.
+    assert batch.others == ((0, Submission(*other)),)
+    assert batch.others[0][1].captures == (gone,)
+    assert pickle.loads(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)) == batch
 
 
 async def test_the_console_decides_lines_ahead_and_acknowledges_each_in_order(
