@@ -49,9 +49,9 @@ class CaptureFailed(RuntimeError):
     """Captures could not be committed; none of them was written."""
 
 
-# A submission and what tells its outcome once it is committed: a plain tuple, as one is made
-# for every reply (a class with fields costs three times as much).
-_Job = tuple[Submitted, asyncio.Future[bool]]
+# A submission, what is told once it is committed, and whether that says if it was new: a
+# plain tuple, as one is made for every reply (a class with fields costs three times as much).
+_Job = tuple[Submitted, asyncio.Future[Any], bool]
 
 
 @dataclass(slots=True)
@@ -176,8 +176,21 @@ class QueuedRepository(Repository):
         the last one's commit, and ride in the same batch.
         """
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        job = ((message, tuple(captures)), done)
+        job = ((message, tuple(captures)), done, True)
         if not self._append(job):  # the queue is full: wait for room (no coroutine otherwise)
+            await self._put(job)
+        return done
+
+    async def submit_quietly(
+        self, message: MessageRef | None, captures: Sequence[Capture]
+    ) -> asyncio.Future[None]:
+        """Queue captures as ``submit_once`` does; once queued, a future done once committed.
+
+        Its result is None whether or not the message was new, for a caller that only waits.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        job = ((message, tuple(captures)), done, False)
+        if not self._append(job):
             await self._put(job)
         return done
 
@@ -312,8 +325,8 @@ class QueuedRepository(Repository):
         if self.on_commit is not None:
             stored = [Submission(*job[0]) for job, new in zip(jobs, applied, strict=True) if new]
             self.on_commit(stored, time.perf_counter() - started)
-        for (_, done), result in zip(jobs, applied, strict=True):
-            _settle(done, result)
+        for (_, done, told), result in zip(jobs, applied, strict=True):
+            _settle(done, result if told else None)
 
     async def _failed(self, jobs: list[_Job], retry: bool, exc: Exception) -> None:
         """Try the batch once more, then each submission alone: one bad one sinks no other."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import io
+import logging
 import pickle
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
@@ -302,6 +303,33 @@ async def test_a_caller_that_stops_waiting_leaves_the_reply_committed_and_the_gr
         await asyncio.gather(*more)
         assert len(await stored_replies(h.engine)) == 5
     assert errors == []
+
+
+async def test_a_reply_with_nothing_pending_finishes_with_none_once_committed_and_logs_on_info(
+    migrated_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its commit is its finish (no future or callback of the service's own) while nothing
+    earlier of its group is pending and INFO is off; the finish says nothing more than done."""
+    caplog.set_level(logging.WARNING, logger="bot.service.shell")
+    async with running(migrated_url, [G1]) as h:
+        await at_a_prompt(h, G1, ALICE)
+        turn = h.service._dispatch.turn(G1)
+        first = await h.service.submit(say(ALICE, G1, "q1", "a first thought"))
+        assert turn.tail is first and not first.done()
+        assert await first is None
+        again = await h.service.submit(say(ALICE, G1, "q1", "a first thought"))
+        assert await again is None, "a redelivery finishes as a new reply does"
+        assert len(await stored_replies(h.engine)) == 1
+        assert "event handled" not in caplog.text
+        caplog.set_level(logging.INFO, logger="bot.service.shell")
+        assert await (await h.service.submit(say(ALICE, G1, "q2", "a second one"))) is None
+        assert [r.message for r in caplog.records] == ["event handled"]
+        # Settled by the service's own callback, the tail is removed.
+        assert turn.tail is None
+        finishes = await submit_all(h, replies(5))
+        await asyncio.gather(*finishes)
+        assert turn.tail is None
+        assert len(await stored_replies(h.engine)) == 7
 
 
 async def test_a_busy_groups_settled_replies_are_freed_at_once_not_left_to_the_collector(
