@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.core.captures import Capture, ResponseCaptured
 from bot.core.ids import GroupRef, MessageRef
@@ -19,12 +19,16 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-@dataclass(frozen=True, slots=True)
-class Submission:
+class Submission(NamedTuple):
     """The captures of one handled event, and the message it came in, if it had one."""
 
     message: MessageRef | None
     captures: Sequence[Capture]
+
+
+# What the writer queues for every event: a submission as a plain pair (made for every reply,
+# where a Submission, even as a named tuple, costs four times as much).
+Submitted = tuple[MessageRef | None, Sequence[Capture]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +43,14 @@ class Batch:
     others: tuple[tuple[int, Submission], ...]
 
 
-def batch_of(submissions: Sequence[Submission]) -> Batch:
+def batch_of(submissions: Sequence[Submitted]) -> Batch:
     """The submissions, sorted into plain replies and the rest."""
     replies: list[tuple[int, ReplyRow]] = []
     others: list[tuple[int, Submission]] = []
-    for place, submission in enumerate(submissions):
-        reply = _plain_reply(submission)
+    for place, (message, captures) in enumerate(submissions):
+        reply = _plain_reply(message, captures)
         if reply is None:
-            others.append((place, submission))
+            others.append((place, Submission(message, captures)))
         else:
             replies.append((place, reply_row(reply)))
     return Batch(tuple(replies), tuple(others))
@@ -156,15 +160,16 @@ def _runs(
     return runs
 
 
-def _plain_reply(submission: Submission) -> ResponseCaptured | None:
+def _plain_reply(
+    message: MessageRef | None, captures: Sequence[Capture]
+) -> ResponseCaptured | None:
     """The reply of the commonest submission by far: one reply, from the message it came in.
 
     None for any other submission.
     """
-    message = submission.message
-    if message is None or len(submission.captures) != 1:
+    if message is None or len(captures) != 1:
         return None
-    reply = submission.captures[0]
+    reply = captures[0]
     # Field by field: this runs for every reply, and building a key to compare costs more.
     if (
         isinstance(reply, ResponseCaptured)

@@ -70,6 +70,15 @@ class Sessions(RepositoryBase):
         done.set_result(await self.apply_once(message, captures))
         return done
 
+    async def submit_quietly(
+        self, message: MessageRef | None, captures: Sequence[Capture]
+    ) -> asyncio.Future[None]:
+        """Commit captures as ``apply_once`` does; done (with None) once committed."""
+        await self.apply_once(message, captures)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
     async def live_sessions(self) -> list[SessionState]:
         """Return every running or paused session, to resume after a restart."""
         async with self._engine.connect() as conn:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.core.captures import Capture
 from bot.core.ids import GroupRef, MessageRef, PersonRef
-from storage._batch import Submission, batch_of
+from storage._batch import Submission, Submitted, batch_of
 from storage._commit import Committer, LocalCommitter
 from storage._handled import purge
 from storage._outage import Outage
@@ -49,10 +49,9 @@ class CaptureFailed(RuntimeError):
     """Captures could not be committed; none of them was written."""
 
 
-@dataclass(slots=True)
-class _Job:
-    submission: Submission
-    done: asyncio.Future[bool]
+# A submission, what is told once it is committed, and whether that says if it was new: a
+# plain tuple, as one is made for every reply (a class with fields costs three times as much).
+_Job = tuple[Submitted, asyncio.Future[Any], bool]
 
 
 @dataclass(slots=True)
@@ -177,8 +176,21 @@ class QueuedRepository(Repository):
         the last one's commit, and ride in the same batch.
         """
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        job = _Job(Submission(message, tuple(captures)), done)
+        job = ((message, tuple(captures)), done, True)
         if not self._append(job):  # the queue is full: wait for room (no coroutine otherwise)
+            await self._put(job)
+        return done
+
+    async def submit_quietly(
+        self, message: MessageRef | None, captures: Sequence[Capture]
+    ) -> asyncio.Future[None]:
+        """Queue captures as ``submit_once`` does; once queued, a future done once committed.
+
+        Its result is None whether or not the message was new, for a caller that only waits.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        job = ((message, tuple(captures)), done, False)
+        if not self._append(job):
             await self._put(job)
         return done
 
@@ -245,7 +257,7 @@ class QueuedRepository(Repository):
             self._room.set()
             jobs: list[_Job] = []
             for item in batch:
-                if isinstance(item, _Job):
+                if isinstance(item, tuple):
                     jobs.append(item)
                     continue
                 # Operations and the stop mark keep their place: what came before goes first.
@@ -291,7 +303,7 @@ class QueuedRepository(Repository):
             return
         while True:
             try:
-                batch = batch_of([job.submission for job in jobs])
+                batch = batch_of([job[0] for job in jobs])
                 started = time.perf_counter()
                 applied = await self._committer.commit(batch, self._clock())
                 break
@@ -311,10 +323,10 @@ class QueuedRepository(Repository):
         self.stats.duplicates += applied.count(False)
         self.stats.largest_batch = max(self.stats.largest_batch, len(jobs))
         if self.on_commit is not None:
-            stored = [job.submission for job, new in zip(jobs, applied, strict=True) if new]
+            stored = [Submission(*job[0]) for job, new in zip(jobs, applied, strict=True) if new]
             self.on_commit(stored, time.perf_counter() - started)
-        for job, result in zip(jobs, applied, strict=True):
-            _settle(job.done, result)
+        for (_, done, told), result in zip(jobs, applied, strict=True):
+            _settle(done, result if told else None)
 
     async def _failed(self, jobs: list[_Job], retry: bool, exc: Exception) -> None:
         """Try the batch once more, then each submission alone: one bad one sinks no other."""
@@ -330,7 +342,7 @@ class QueuedRepository(Repository):
         self.stats.failures += 1
         # Only the type: a driver's message can quote a failing row, text included.
         log.error("captures could not be stored", extra={"kind": type(exc).__name__})
-        _settle(job.done, error=CaptureFailed(f"could not store ({type(exc).__name__})"))
+        _settle(job[1], error=CaptureFailed(f"could not store ({type(exc).__name__})"))
 
     async def _operate(self, operation: _Operation) -> None:
         # An operation may delete people (erasure): forget who is known to exist.

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import io
+import logging
+import pickle
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
@@ -23,6 +25,7 @@ from bot.core.events import Event
 from bot.core.ids import MessageRef
 from bot.platforms.console.adapter import ConsolePlatform
 from storage._batch import Submission, _runs, batch_of
+from storage._replies import reply_row
 from storage.db import DatabaseUnreachable, make_engine
 from storage.tables import responses
 from storage.writer import CaptureFailed, QueuedRepository
@@ -250,6 +253,19 @@ def test_a_submission_keeps_its_place_in_a_batch() -> None:
     ]
 
 
+def test_a_batch_is_made_from_the_plain_pairs_the_writer_queues() -> None:
+    said = ResponseCaptured("s", ALICE, G1, "q", "m1", "text", T0)
+    gone = ResponseDeleted(G1, "m1", T0, ALICE)
+    plain = (MessageRef(G1.platform, G1.chat_id, "m1"), (said,))
+    other = (MessageRef(G1.platform, G1.chat_id, "d1"), (gone,))
+    batch = batch_of([other, plain])
+    assert batch.replies == ((1, reply_row(said)),)
+    # Kept whole, as the writer's process and on_commit read it.
+    assert batch.others == ((0, Submission(*other)),)
+    assert batch.others[0][1].captures == (gone,)
+    assert pickle.loads(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)) == batch
+
+
 async def test_the_console_decides_lines_ahead_and_acknowledges_each_in_order(
     migrated_url: str,
 ) -> None:
@@ -287,6 +303,33 @@ async def test_a_caller_that_stops_waiting_leaves_the_reply_committed_and_the_gr
         await asyncio.gather(*more)
         assert len(await stored_replies(h.engine)) == 5
     assert errors == []
+
+
+async def test_a_reply_with_nothing_pending_finishes_with_none_once_committed_and_logs_on_info(
+    migrated_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its commit is its finish (no future or callback of the service's own) while nothing
+    earlier of its group is pending and INFO is off; the finish says nothing more than done."""
+    caplog.set_level(logging.WARNING, logger="bot.service.shell")
+    async with running(migrated_url, [G1]) as h:
+        await at_a_prompt(h, G1, ALICE)
+        turn = h.service._dispatch.turn(G1)
+        first = await h.service.submit(say(ALICE, G1, "q1", "a first thought"))
+        assert turn.tail is first and not first.done()
+        assert await first is None
+        again = await h.service.submit(say(ALICE, G1, "q1", "a first thought"))
+        assert await again is None, "a redelivery finishes as a new reply does"
+        assert len(await stored_replies(h.engine)) == 1
+        assert "event handled" not in caplog.text
+        caplog.set_level(logging.INFO, logger="bot.service.shell")
+        assert await (await h.service.submit(say(ALICE, G1, "q2", "a second one"))) is None
+        assert [r.message for r in caplog.records] == ["event handled"]
+        # Settled by the service's own callback, the tail is removed.
+        assert turn.tail is None
+        finishes = await submit_all(h, replies(5))
+        await asyncio.gather(*finishes)
+        assert turn.tail is None
+        assert len(await stored_replies(h.engine)) == 7
 
 
 async def test_a_busy_groups_settled_replies_are_freed_at_once_not_left_to_the_collector(

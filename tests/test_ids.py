@@ -25,3 +25,11 @@ def test_a_ref_made_anew_finds_what_is_kept_under_an_equal_one() -> None:
     assert kept[GroupRef("telegram", "42")] == "a group"
     assert kept[(PersonRef("telegram", "42"), GroupRef("telegram", "-100"))] == "alice there"
     assert PersonRef("telegram", "43") not in kept and PersonRef("discord", "42") not in kept
+
+
+def test_the_same_id_on_two_platforms_is_two_keys() -> None:
+    kept = {PersonRef("telegram", "42"): "on telegram", PersonRef("discord", "42"): "on discord"}
+    kept[GroupRef("telegram", "42")] = "a group"
+    assert len(kept) == 3
+    assert kept[PersonRef("discord", "42")] == "on discord"
+    assert kept[PersonRef("telegram", "42")] == "on telegram"

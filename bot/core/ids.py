@@ -14,8 +14,10 @@ class PersonRef:
     platform: str
     user_id: str
 
-    # Equality and hash as a dataclass makes them, without building tuples to compare: a
-    # person is a dictionary key many times over for every event.
+    # Equality as a dataclass makes it, without building tuples to compare: a person is a
+    # dictionary key many times over for every event. The hash is the id's alone (kept by the
+    # string, so no tuple is built and hashed): equal refs hash alike, and the same id on two
+    # platforms only meets equality, which tells them apart.
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
@@ -23,7 +25,7 @@ class PersonRef:
         return self.user_id == same.user_id and self.platform == same.platform
 
     def __hash__(self) -> int:
-        return hash((self.platform, self.user_id))
+        return hash(self.user_id)
 
 
 # A topic (thread) inside a chat is the chat id, this separator and the topic id: a session
@@ -46,7 +48,7 @@ class GroupRef:
         return self.chat_id == same.chat_id and self.platform == same.platform
 
     def __hash__(self) -> int:
-        return hash((self.platform, self.chat_id))
+        return hash(self.chat_id)
 
     @property
     def whole(self) -> GroupRef:

@@ -70,6 +70,14 @@ class Store(Protocol):
         may decide its next event before the last one's commit.
         """
 
+    async def submit_quietly(
+        self, message: MessageRef | None, captures: Sequence[Capture]
+    ) -> asyncio.Future[None]:
+        """Queue captures as ``submit_once`` does; once queued, what is done once committed.
+
+        Its result is None whether or not they were written, for a caller that only waits.
+        """
+
     async def consent(self, person: PersonRef, group: GroupRef) -> ConsentRecord | None:
         """The person's consent for a group, if any."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -22,7 +22,7 @@ from bot.core.actions import Action, SendPrivate, recipient
 from bot.core.answers import answering, origin_of
 from bot.core.captures import ConsentRecorded, ResponseCaptured, SessionSaved
 from bot.core.context import Actor, Context, Transition
-from bot.core.dispatch import Dispatcher
+from bot.core.dispatch import Dispatcher, Turn
 from bot.core.effects import Effect, ErasureRequested, Invited
 from bot.core.events import Event, locale_of
 from bot.core.facts import PSEUDO_PLATFORMS
@@ -102,9 +102,8 @@ class Service:
         self.standing = Standing(store, pseudonymise, self.sessions)
         self.languages = Languages(store, texts.languages | library.languages, policy.language)
         self.facts = Facts(store, self.roles, self.standing, self.languages)
+        # Per group, its turn and the last plain reply still to be committed (see submit).
         self._dispatch = Dispatcher()
-        # Per group, the last plain reply still to be committed and answered (see submit).
-        self._tails: dict[Hashable, asyncio.Future[None]] = {}
         self.intake = Intake(rules or IntakeRules())
         # Set by the scheduler from the cycles table; until a cycle exists, the default.
         self.cycle_id = policy.cycle_id
@@ -171,13 +170,13 @@ class Service:
         key = event.group if event.group is not None else event.person
         # What ``async with`` does, without its two coroutines: this runs for every event.
         turn = self._dispatch.turn(key)
-        await turn.acquire()
+        await turn.lock.acquire()
         try:
-            return await self._handle(event, key)
+            return await self._handle(event, turn)
         finally:
-            turn.release()
+            turn.lock.release()
 
-    async def _handle(self, raw: Event, key: Hashable) -> asyncio.Future[None]:
+    async def _handle(self, raw: Event, turn: Turn) -> asyncio.Future[None]:
         event, original_length = self.intake.admit(raw)
         person = event.person or PersonRef(event.group.platform if event.group else "", "")
         # Keyed as it came: whether a private message is routed to a self-paced dialogue
@@ -191,7 +190,7 @@ class Service:
         verdict = self.intake.limit(event, actor)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
-                await self._settled(key)
+                await self._settled(turn)
                 await self._answering(raw)(self.intake.slow_down(actor, self.texts, language))
             return _finished()
         running = (
@@ -219,19 +218,24 @@ class Service:
         remember = coped and transition.remember
         message = arrived if remember else None
         if _plain(transition, state):
-            committed = await self.store.submit_once(message, transition.captures)
-            previous = self._tails.get(key)
+            previous = turn.tail
             finish: asyncio.Future[None]
             if transition.actions:
+                committed = await self.store.submit_once(message, transition.captures)
                 answer = self._answering(raw)
                 finish = asyncio.ensure_future(
-                    self._finish(key, previous, committed, event, transition, actor, ctx, answer)
+                    self._finish(turn, previous, committed, event, transition, actor, ctx, answer)
                 )
+            elif (previous is None or previous.done()) and not log.isEnabledFor(logging.INFO):
+                # Nothing earlier to wait for and no line to log: the commit is the finish. It
+                # stays the tail, done, until the group's next event, as the turn itself stays.
+                finish = await self.store.submit_quietly(message, transition.captures)
             else:  # nothing to answer: no task, only the commit, after the earlier events
-                finish = self._follow(key, previous, committed, event, transition)
-            self._tails[key] = finish
+                committed = await self.store.submit_once(message, transition.captures)
+                finish = self._follow(turn, previous, committed, event, transition)
+            turn.tail = finish
             return finish
-        await self._settled(key)
+        await self._settled(turn)
         if not await self._commit(transition, message):
             log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
             return _finished()
@@ -242,7 +246,7 @@ class Service:
 
     async def _finish(
         self,
-        key: Hashable,
+        turn: Turn,
         previous: asyncio.Future[None] | None,
         committed: asyncio.Future[bool],
         event: Event,
@@ -260,12 +264,12 @@ class Service:
             else:
                 log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
         finally:
-            if self._tails.get(key) is asyncio.current_task():
-                del self._tails[key]
+            if turn.tail is asyncio.current_task():
+                turn.tail = None
 
     def _follow(
         self,
-        key: Hashable,
+        turn: Turn,
         previous: asyncio.Future[None] | None,
         committed: asyncio.Future[bool],
         event: Event,
@@ -277,7 +281,7 @@ class Service:
         """
         finish: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         committed.add_done_callback(
-            _Follow(self._tails, self._handled, key, previous, committed, finish, event, transition)
+            _Follow(turn, self._handled, previous, committed, finish, event, transition)
         )
         return finish
 
@@ -295,9 +299,9 @@ class Service:
                 },
             )
 
-    async def _settled(self, key: Hashable) -> None:
+    async def _settled(self, turn: Turn) -> None:
         """Wait until the group's earlier events are committed and answered."""
-        previous = self._tails.get(key)
+        previous = turn.tail
         if previous is not None and not previous.done():
             await asyncio.wait((previous,))
 
@@ -436,9 +440,8 @@ class _Follow:
     """
 
     __slots__ = (
-        "tails",
+        "turn",
         "handled",
-        "key",
         "previous",
         "committed",
         "finish",
@@ -448,16 +451,15 @@ class _Follow:
 
     def __init__(
         self,
-        tails: dict[Hashable, asyncio.Future[None]],
+        turn: Turn,
         handled: Callable[[Event, Transition], None],
-        key: Hashable,
         previous: asyncio.Future[None] | None,
         committed: asyncio.Future[bool],
         finish: asyncio.Future[None],
         event: Event,
         transition: Transition,
     ) -> None:
-        self.tails, self.handled, self.key, self.previous = tails, handled, key, previous
+        self.turn, self.handled, self.previous = turn, handled, previous
         self.committed, self.finish = committed, finish
         self.event, self.transition = event, transition
 
@@ -466,9 +468,8 @@ class _Follow:
         if previous is not None and not previous.done():
             previous.add_done_callback(self)
             return
-        tails = self.tails
-        if tails.get(self.key) is finish:
-            del tails[self.key]
+        if self.turn.tail is finish:
+            self.turn.tail = None
         if finish.done():  # whoever awaited it was cancelled; the commit stands
             return
         if committed.cancelled():
