@@ -72,7 +72,7 @@ class Analyses:
 
     def _process(self, preload: tuple[str, ...]) -> tuple[Connection, BaseProcess]:
         if self._running is None:
-            start = _context()
+            start = context()
             ours, theirs = start.Pipe()
             child = start.Process(
                 target=serve, args=(theirs, preload), name="dialogue-analyses", daemon=True
@@ -121,7 +121,8 @@ def _themes(
     return tuple(cast(list[Placed], _answer(ours, child, THEMES)))
 
 
-def _context() -> ForkServerContext | SpawnContext:
+def context() -> ForkServerContext | SpawnContext:
+    """The export's way of starting a process of its own (``START_METHOD``)."""
     if START_METHOD == "forkserver":
         return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("spawn")

@@ -44,6 +44,7 @@ from exporters.polis import Ballots, Conversation
 from exporters.progress import Progress
 from exporters.pseudonymise import Naming, Pseudonymiser
 from exporters.redact import KINDS, Redactor
+from exporters.reply_reader import ReplyReader
 from exporters.schema import ALL_GROUPS, tables_for
 from exporters.sink import BATCH, Sinks
 from exporters.themes import OpenReplies, ThemeEdits, ThemeFileError
@@ -132,21 +133,27 @@ def _start(read: Cycle, options: ExportOptions, export_id: int) -> Start:
 
 async def _walk(walk: Walk, read: Cycle, agg: Aggregates, sinks: Sinks) -> None:
     """The one pass over the cycle: consents, the codebook's tables, sessions, votes."""
-    await walk.participants(read.cycle)
-    for row in read.codebook.steps_rows():
-        sinks.add("steps", row)
-    for row in read.codebook.option_rows():
-        sinks.add("step_options", row)
-    # Each session's visits are timed as the walk reaches it, not held for every session.
-    plan = (
-        (
-            session,
-            timed_visits(agg, read.codebook, session, read.visits.of(session.session_id)),
-            read.cards.get(session.session_id, []),
+    # The replies' reader starts first, to load its libraries while the consents are read.
+    reader = ReplyReader(walk.datasets, read.sessions)
+    reader.start()
+    try:
+        await walk.participants(read.cycle)
+        for row in read.codebook.steps_rows():
+            sinks.add("steps", row)
+        for row in read.codebook.option_rows():
+            sinks.add("step_options", row)
+        # Each session's visits are timed as the walk reaches it, not held for every session.
+        plan = (
+            (
+                session,
+                timed_visits(agg, read.codebook, session, read.visits.of(session.session_id)),
+                read.cards.get(session.session_id, []),
+            )
+            for session in read.sessions
         )
-        for session in read.sessions
-    )
-    await walk.sessions(read.cycle, read.sessions, plan)
+        await walk.sessions(read.sessions, plan, reader.batches())
+    finally:
+        reader.close()  # a walk that failed leaves no reader behind
     await walk.votes(read.cycle)
     give_back_freed_memory()
 

@@ -7,7 +7,7 @@ sinks, each session's story, the Polis ballots; the profile decides what each ma
 from __future__ import annotations
 
 import ctypes
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -117,18 +117,21 @@ class Walk:
 
     async def sessions(
         self,
-        cycle: str | None,
         sessions: Sequence[SessionRow],
         plan: Iterable[
             tuple[SessionRow, Sequence[tuple[StepVisitRow, int | None]], Sequence[CardExposureRow]]
         ],
+        pages: AsyncIterable[ReplyBatch],
     ) -> None:
-        """Every session in turn (``plan``: ``sessions``, each with its visits and cards)."""
+        """Every session in turn (``plan``: ``sessions``, each with its visits and cards).
+
+        ``pages``: the sessions' replies as ``Datasets.reply_batches`` gives them.
+        """
         # Replies come a page at a time as Arrow columns (each session's together, in plan
         # order): the responses table's rows are made from the columns, and only what the
         # transcripts, sources and counts need becomes Python, a page's column at a time.
         known = {session.session_id: session for session in sessions}
-        batches = aiter(self.datasets.reply_batches(list(known.values())))
+        batches = aiter(pages)
         page = await self._page(batches, known)
         at = 0
         for session, visits, cards in plan:

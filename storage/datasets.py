@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, cast
@@ -33,7 +33,7 @@ from storage.dataset_records import (
     SessionRow,
     StepVisitRow,
 )
-from storage.db import for_writes, scanning
+from storage.db import for_writes, scanning, sqlite_file
 from storage.direct import ReflectionRow, reflections
 from storage.heard import EVERY_QUOTE, Heard, Quoting, heard
 from storage.keystore import KeyStore, keys_of
@@ -114,6 +114,15 @@ def _export_record(row: Row[Any]) -> ExportRecord:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What another process needs to read the same database: its URL, key store and page size."""
+
+    url: str
+    keys: str
+    batch_size: int
+
+
 class Datasets:
     """The queries behind ``dialogue export``, on one async engine."""
 
@@ -122,6 +131,14 @@ class Datasets:
         self._engine = engine
         self._writer = for_writes(engine)
         self.batch_size = batch_size
+
+    def source(self) -> Source | None:
+        """Where another process can read this database; None for one in memory (this one's)."""
+        keys = keys_of(self._engine)
+        url = self._engine.url.render_as_string(hide_password=False)
+        if keys.memory or (self._engine.dialect.name == "sqlite" and sqlite_file(url) is None):
+            return None
+        return Source(url, keys.path, self.batch_size)
 
     async def cycles(self) -> list[CycleRow]:
         """Every cycle that has sessions or is managed, earliest first."""
