@@ -1,7 +1,8 @@
 """The audit: entries appended and read, and the erasures it records.
 
 Staff may erase someone from the command line (``dialogue person erase``) while a bot runs in
-another process; the bot learns of it from the audit, by pseudonym, at its next poll.
+another process; the bot learns of it from the audit, by pseudonym, at its next poll, and
+erases again what the person wrote meanwhile.
 """
 
 from __future__ import annotations
@@ -12,12 +13,22 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select
 
+from bot.core.records import ErasureRequest
 from storage._base import RepositoryBase
 from storage.records import AuditEntry
 from storage.tables import audit
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+# What an erasure's entry says of who asked for it, beside the pseudonym and the counts:
+# nothing when the person did, in the chat.
+ASKED: dict[ErasureRequest, dict[str, object]] = {
+    "person": {},
+    "staff": {"by": "staff"},
+    "again": {"by": "staff", "again": True},
+}
 
 
 class Audit(RepositoryBase):
@@ -44,8 +55,13 @@ async def last_audit_id(engine: AsyncEngine) -> int:
         return int((await conn.execute(select(func.max(audit.c.id)))).scalar() or 0)
 
 
-async def erased_after(engine: AsyncEngine, after: int) -> tuple[int, frozenset[str]]:
-    """Pseudonyms erased in audit entries newer than id ``after``, and the newest id seen."""
+async def erased_after(
+    engine: AsyncEngine, after: int
+) -> tuple[int, frozenset[str], frozenset[str]]:
+    """Erasures in audit entries newer than id ``after``: the newest id seen, and pseudonyms.
+
+    The pseudonyms of every erasure, then of those staff asked for (not those made again).
+    """
     query = (
         select(audit.c.id, audit.c.detail)
         .where(audit.c.kind == "erasure", audit.c.id > after)
@@ -54,4 +70,15 @@ async def erased_after(engine: AsyncEngine, after: int) -> tuple[int, frozenset[
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     newest = rows[-1].id if rows else after
-    return newest, frozenset(str(row.detail["pseudonym"]) for row in rows)
+    erased = [(str(row.detail["pseudonym"]), row.detail) for row in rows]
+    staff = ASKED["staff"]
+    return (
+        newest,
+        frozenset(pseudonym for pseudonym, _ in erased),
+        frozenset(pseudonym for pseudonym, detail in erased if _asked(detail) == staff),
+    )
+
+
+def _asked(detail: Mapping[str, object]) -> dict[str, object]:
+    """What an erasure's entry says of who asked for it."""
+    return {key: detail[key] for key in ("by", "again") if key in detail}

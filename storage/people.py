@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, delete, func, insert, select, union_all
 
 from bot.core.ids import GroupRef, PersonRef
-from bot.core.records import ProfileAnswer
+from bot.core.records import ErasureRequest, ProfileAnswer
 from storage import _direct, _profile
 from storage._base import RepositoryBase
 from storage._erased import remember
 from storage._keys import group_id, person_id
 from storage._languages import language_of
 from storage._scopes import scope_flags, scopes_of
+from storage.audit import ASKED
 from storage.db import sqlite_pragma
 from storage.keystore import keys_of
 from storage.records import (
@@ -186,14 +187,24 @@ class People(RepositoryBase):
             pid = (await conn.execute(select(person_id(conn, person)))).scalar()
             return None if pid is None else await language_of(conn, pid)
 
-    async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
+    async def erase_person(
+        self,
+        person: PersonRef,
+        pseudonym: str,
+        at: datetime,
+        request: ErasureRequest = "person",
+    ) -> Erasure:
         """Delete everything of the person, audit it by pseudonym, and purge the freed bytes.
 
-        Their messages are remembered as erased, so no copy of one is ever stored again.
+        Their messages are remembered as erased, so no copy of one is ever stored again. An
+        erasure asked ``again`` finds only what was stored since the last one: when nothing
+        was, it does nothing and the audit gets no entry.
         """
         async with self._writer.begin() as conn:
             pid = (await conn.execute(select(person_id(conn, person)))).scalar()
             counts = Erasure(responses=0, votes=0, consents=0)
+            if pid is None and request == "again":
+                return counts
             if pid is not None:
                 await remember(conn, await self._messages_of(conn, pid))
                 theirs = select(responses.c.id).where(responses.c.participant_id == pid)
@@ -235,6 +246,7 @@ class People(RepositoryBase):
                         "responses": counts.responses,
                         "votes": counts.votes,
                         "consents": counts.consents,
+                        **ASKED[request],
                     },
                 )
             )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.core.captures import Capture
 from bot.core.ids import GroupRef, MessageRef, PersonRef
+from bot.core.records import ErasureRequest
 from storage._batch import Submission, Submitted, batch_of
 from storage._commit import Committer, LocalCommitter
 from storage._handled import purge
@@ -194,9 +195,16 @@ class QueuedRepository(Repository):
             await self._put(job)
         return done
 
-    async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
+    async def erase_person(
+        self,
+        person: PersonRef,
+        pseudonym: str,
+        at: datetime,
+        request: ErasureRequest = "person",
+    ) -> Erasure:
         """Erase a person after every capture submitted before (a later one cannot undo it)."""
-        return await self._exclusive(partial(Repository.erase_person, self, person, pseudonym, at))
+        erase = partial(Repository.erase_person, self, person, pseudonym, at, request)
+        return await self._exclusive(erase)
 
     async def remember_invitation(self, key: str, at: datetime) -> None:
         """Remember an invitation, in order with erasures (which forget it)."""

@@ -15,6 +15,7 @@ from bot.core.ids import GroupRef, MessageRef, PersonRef
 from bot.core.records import (
     ConsentRecord,
     Erasure,
+    ErasureRequest,
     PersonData,
     ProfileAnswer,
     SessionHeard,
@@ -126,8 +127,14 @@ class Store(Protocol):
     async def heard(self, session_id: str) -> SessionHeard:
         """What a session heard, as counts (replies by step, answers by ballot, people)."""
 
-    async def erase_person(self, person: PersonRef, pseudonym: str, at: datetime) -> Erasure:
-        """Erase everything of a person; the audit keeps only the pseudonym and counts."""
+    async def erase_person(
+        self, person: PersonRef, pseudonym: str, at: datetime, request: ErasureRequest = "person"
+    ) -> Erasure:
+        """Erase everything of a person; the audit keeps only the pseudonym, counts and asker.
+
+        Asked ``again``, only what was stored since the last erasure, and nothing is audited
+        when there was none.
+        """
 
     async def was_invited(self, key: str) -> bool:
         """Whether the invitation with this key (``ids.invitation_key``) was sent."""

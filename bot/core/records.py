@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from bot.core.ids import GroupRef
 
@@ -99,6 +100,12 @@ class PersonData:
     reflections: tuple[tuple[str | None, ...], ...] = ()
     # The language they chose, if they chose one.
     language: str | None = None
+
+
+# Who asked for an erasure: the person, in the chat (``/withdraw confirm``); staff, from the
+# command line (``dialogue person erase``, a restore's replay); or staff again: a running bot
+# erasing what the person wrote after staff erased them, before it learned of it.
+ErasureRequest = Literal["person", "staff", "again"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,9 +164,12 @@ class Scheduler:
             log.error("the scheduler lease was taken by another process; stopping this scheduler")
             self.aps.shutdown(wait=False)
             return
-        # Someone erased from the command line: their consent must not stay in memory here.
-        self._audit_seen, erased = await erased_after(self._engine, self._audit_seen)
-        self.service.forget_erased(erased)
+        # Someone erased from the command line: their consent must not stay in memory here,
+        # nor what they wrote while it did. Seen only once done: a failed poll's next does it
+        # again (an erasure made again finds nothing, and audits nothing, the second time).
+        seen, erased, by_staff = await erased_after(self._engine, self._audit_seen)
+        await self.service.forget_erased(erased, by_staff, self.service.clock())
+        self._audit_seen = seen
         await self.reconcile()
 
     # --- what the service tells us -------------------------------------------------------------

@@ -35,7 +35,7 @@ from bot.core.effects import (
 )
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.ports import Store
-from bot.core.records import Erasure, SessionHeard
+from bot.core.records import Erasure, ErasureRequest, SessionHeard
 from bot.core.results import Result
 from bot.core.showing import Disclosed
 from bot.core.state import SessionState
@@ -169,9 +169,12 @@ class EffectRunner:
             log.warning("%s: %s", refused, failed, extra={"session": session_id})
             return None
 
-    async def erase(self, person: PersonRef, now: datetime) -> Erasure:
+    async def erase(
+        self, person: PersonRef, now: datetime, request: ErasureRequest = "person"
+    ) -> Erasure:
         """Erase everything of the person, audited by pseudonym (/withdraw and staff alike)."""
-        erase = partial(self.store.erase_person, person, self.pseudonymise(person), now)
+        pseudonym = self.pseudonymise(person)
+        erase = partial(self.store.erase_person, person, pseudonym, now, request)
         # Drafts that quote the person lose those quotes, whoever asked for the erasure.
         erasure = await (self.drafts.erasing(person, erase) if self.drafts else erase())
         log.info("erasure done", extra={"responses": erasure.responses, "votes": erasure.votes})

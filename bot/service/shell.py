@@ -28,7 +28,7 @@ from bot.core.events import Event, locale_of
 from bot.core.facts import PSEUDO_PLATFORMS
 from bot.core.ids import GroupRef, MessageRef, Origin, PersonRef
 from bot.core.ports import Platform, Store
-from bot.core.records import Erasure
+from bot.core.records import Erasure, ErasureRequest
 from bot.core.state import SessionState
 from bot.service.desks import Desks
 from bot.service.drafts import HeardDrafts
@@ -386,19 +386,30 @@ class Service:
             return
         await self.effects.run(effect, ctx, answer)
 
-    async def erase(self, person: PersonRef, now: datetime) -> Erasure:
+    async def erase(
+        self, person: PersonRef, now: datetime, request: ErasureRequest = "staff"
+    ) -> Erasure:
         """Erase a person as ``/withdraw confirm`` does, for a request made to staff."""
         with self.facts.erasing(person):
             self._forget_person(person)
-            return await self.effects.erase(person, now)
+            return await self.effects.erase(person, now, request)
 
-    def forget_erased(self, pseudonyms: frozenset[str]) -> None:
-        """Drop what is remembered of people erased elsewhere (by pseudonym)."""
+    async def forget_erased(
+        self, pseudonyms: frozenset[str], by_staff: frozenset[str], now: datetime
+    ) -> None:
+        """Drop what is remembered of people erased elsewhere (by pseudonym).
+
+        Of those ``by_staff`` erased, what was stored since is erased too: until now their
+        consent was remembered here, so what they wrote meanwhile was kept.
+        """
         if not pseudonyms:
             return
         known = set(self.facts.people()) | self.standing.people() | set(self.languages.people())
         for person in known:
-            if self.pseudonymise(person) in pseudonyms:
+            pseudonym = self.pseudonymise(person)
+            if pseudonym in by_staff:
+                await self.erase(person, now, "again")
+            elif pseudonym in pseudonyms:
                 self._forget_person(person)
 
     def _forget_person(self, person: PersonRef) -> None:
