@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.core.context import Actor
 from bot.core.events import Event
-from bot.core.ids import GroupRef
+from bot.core.ids import GroupRef, PersonRef
 from storage.tables import person_languages, responses
 from tests.support.capture import (
     T0,
@@ -215,3 +215,35 @@ async def test_an_erased_persons_language_is_not_stored_again_when_they_agree_ag
         await h.service.handle(command(ALICE, G2, "/agree participate", "c-again"))
         async with h.engine.connect() as conn:
             assert (await conn.execute(select(person_languages.c.language))).all() == []
+
+
+async def test_anothers_consent_stored_while_a_persons_is_read_leaves_the_read_standing(
+    migrated_url: str,
+) -> None:
+    # Many people agree at once when a session starts: each one's consent stored must not send
+    # everyone else's read of theirs, or the actor made from it, round again (a burst of 3,200
+    # agreeing in the capture bench did not finish).
+    async with running(migrated_url, [G1, G2]) as h:
+        await at_a_prompt(h, G1, ALICE)
+    async with running(migrated_url, [G1, G2]) as h:
+        await h.service.resume()
+        held, reached = asyncio.Event(), asyncio.Event()
+        reads: list[PersonRef] = []
+        consent = h.store.consent
+
+        async def held_consent(person: PersonRef, group: GroupRef) -> Any:
+            reads.append(person)
+            found = await consent(person, group)
+            if person == ALICE and not reached.is_set():
+                reached.set()
+                await held.wait()
+            return found
+
+        h.store.consent = held_consent  # type: ignore[method-assign]
+        waiting = asyncio.ensure_future(h.service.handle(say(ALICE, G1, "a1", "from alice")))
+        await reached.wait()
+        await h.service.handle(command(BOB, G2, "/agree participate", "c-bob"))
+        held.set()
+        await waiting
+        assert reads.count(ALICE) == 1
+        assert [r.message_id for r in await stored_replies(h.engine)] == ["a1"]

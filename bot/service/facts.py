@@ -44,6 +44,9 @@ class Facts:
         self.changes = 0
         # People whose erasure is under way: their consent, still stored, is not read.
         self._erasing: set[PersonRef] = set()
+        # How often each person's consent was stored or forgotten: a read of theirs, or an
+        # actor made from it, while theirs changed is made again (another's change leaves it).
+        self._moved: dict[PersonRef, int] = {}
         # By person, group and whether an admin acted: the actor last made for an event that
         # needed no fact beyond the consent, and the count of changes it was made before.
         self._actors: dict[tuple[PersonRef, GroupRef, bool], tuple[Actor, int]] = {}
@@ -74,14 +77,14 @@ class Facts:
         given the actor made for the person's last such event there, if nothing it was made
         from has changed since: the same desk, no consent stored or forgotten, no
         registration, grant, revocation, language chosen or forgotten since. Any of those
-        makes a new one, as every event did before. A consent stored or forgotten while the
-        actor is made makes it again: it may have been made from what was withdrawn.
+        makes a new one, as every event did before. The person's consent stored or forgotten
+        while the actor is made makes it again: it may have been made from what was withdrawn.
         """
         by_admin = isinstance(event, CommandIssued) and event.by_admin
         # Every count only grows, so their sum moves whenever one of them does. Read before
         # anything is awaited.
-        consents = self.changes
-        changes = consents + self.roles.changes + self.languages.changes
+        moved = self._moved.get(person, 0)
+        changes = self.changes + self.roles.changes + self.languages.changes
         key = (person, group, by_admin) if group is not None else None
         if key is not None:
             kept = self._actors.get(key)
@@ -117,7 +120,7 @@ class Facts:
                 None if person in self._erasing else await self.languages.chosen(person)
             ),
         )
-        if self.changes != consents:
+        if self._moved.get(person, 0) != moved:
             return await self.actor(event, person, group, state, desk)
         actor = facts.actor(loaded)
         if key is not None and need is facts.NOTHING:
@@ -137,12 +140,12 @@ class Facts:
         while scopes is None:
             if person in self._erasing:
                 return frozenset()
-            changes = self.changes
+            moved = self._moved.get(person, 0)
             record = await self.store.consent(person, whole)
             scopes = self._scopes.get(key)
-            # Kept only if no consent was stored or forgotten meanwhile, else read again: the
-            # record may be one being erased.
-            if scopes is None and self.changes == changes:
+            # Kept only if none of the person's consents was stored or forgotten meanwhile,
+            # else read again: the record may be one being erased.
+            if scopes is None and self._moved.get(person, 0) == moved:
                 scopes = self._scopes[key] = record.scopes if record else frozenset()
         return scopes
 
@@ -150,6 +153,7 @@ class Facts:
         """Keep a consent just stored."""
         self._scopes[(person, group)] = scopes
         self.changes += 1
+        self._moved[person] = self._moved.get(person, 0) + 1
 
     def people(self) -> Iterable[PersonRef]:
         """Everyone whose consent is kept in memory."""
@@ -162,6 +166,7 @@ class Facts:
         for kept in [k for k in self._actors if k[0] == person]:
             del self._actors[kept]
         self.changes += 1
+        self._moved[person] = self._moved.get(person, 0) + 1
 
     @contextmanager
     def erasing(self, person: PersonRef) -> Iterator[None]:
