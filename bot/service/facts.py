@@ -40,16 +40,14 @@ class Facts:
         self.standing = standing
         self.languages = languages
         self._scopes: dict[tuple[PersonRef, GroupRef], frozenset[str]] = {}
-        # Counts the consents stored and forgotten.
-        self.changes = 0
         # People whose erasure is under way: their consent, still stored, is not read.
         self._erasing: set[PersonRef] = set()
         # How often each person's consent was stored or forgotten: a read of theirs, or an
         # actor made from it, while theirs changed is made again (another's change leaves it).
         self._moved: dict[PersonRef, int] = {}
         # By person, group and whether an admin acted: the actor last made for an event that
-        # needed no fact beyond the consent, and the count of changes it was made before.
-        self._actors: dict[tuple[PersonRef, GroupRef, bool], tuple[Actor, int]] = {}
+        # needed no fact beyond the consent, and the counts of changes it was made before.
+        self._actors: dict[tuple[PersonRef, GroupRef, bool], tuple[Actor, tuple[int, int]]] = {}
 
     async def group(
         self, event: Event, person: PersonRef, direct: GroupRef | None
@@ -75,16 +73,16 @@ class Facts:
 
         In a group, an event that needs no fact beyond the consent (nearly every reply) is
         given the actor made for the person's last such event there, if nothing it was made
-        from has changed since: the same desk, no consent stored or forgotten, no
+        from has changed since: the same desk, no consent of theirs stored or forgotten, no
         registration, grant, revocation, language chosen or forgotten since. Any of those
         makes a new one, as every event did before. The person's consent stored or forgotten
         while the actor is made makes it again: it may have been made from what was withdrawn.
         """
         by_admin = isinstance(event, CommandIssued) and event.by_admin
-        # Every count only grows, so their sum moves whenever one of them does. Read before
+        # Every count only grows, so the sum moves whenever one of them does. Read before
         # anything is awaited.
         moved = self._moved.get(person, 0)
-        changes = self.changes + self.roles.changes + self.languages.changes
+        changes = (moved, self.roles.changes + self.languages.changes)
         key = (person, group, by_admin) if group is not None else None
         if key is not None:
             kept = self._actors.get(key)
@@ -152,7 +150,6 @@ class Facts:
     def consented(self, person: PersonRef, group: GroupRef, scopes: frozenset[str]) -> None:
         """Keep a consent just stored."""
         self._scopes[(person, group)] = scopes
-        self.changes += 1
         self._moved[person] = self._moved.get(person, 0) + 1
 
     def people(self) -> Iterable[PersonRef]:
@@ -165,7 +162,6 @@ class Facts:
             del self._scopes[key]
         for kept in [k for k in self._actors if k[0] == person]:
             del self._actors[kept]
-        self.changes += 1
         self._moved[person] = self._moved.get(person, 0) + 1
 
     @contextmanager
