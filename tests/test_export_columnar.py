@@ -42,6 +42,7 @@ from tests.support.export_cycle import (
     PII,
     T0,
     cycle_captures,
+    cycle_engine,
 )
 from tests.support.export_text import csv_rows
 
@@ -93,13 +94,8 @@ def _count_keystore_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_a_page_of_replies_reads_each_persons_key_once(
     migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = make_engine(migrated_url)
-    try:
-        repo = Repository(engine, STORE_KEY)
-        await repo.apply(cycle_captures())
+    async with cycle_engine(migrated_url) as engine:
         sessions = await Datasets(engine).sessions("c1")
-    finally:
-        await engine.dispose()
     opened = _count_keystore_reads(monkeypatch)
     engine = make_engine(migrated_url)  # a new process's engine: no key cached yet
     try:
@@ -115,11 +111,8 @@ async def test_a_page_of_replies_reads_each_persons_key_once(
 async def test_a_page_of_consents_or_votes_reads_each_persons_key_once(
     migrated_url: str, monkeypatch: pytest.MonkeyPatch, read: str
 ) -> None:
-    engine = make_engine(migrated_url)
-    try:
-        await Repository(engine, STORE_KEY).apply(cycle_captures())
-    finally:
-        await engine.dispose()
+    async with cycle_engine(migrated_url):
+        pass
     opened = _count_keystore_reads(monkeypatch)
     engine = make_engine(migrated_url)  # a new process's engine: no key cached yet
     try:
@@ -133,15 +126,11 @@ async def test_a_page_of_consents_or_votes_reads_each_persons_key_once(
 async def test_a_batch_of_replies_holds_what_the_rows_hold_and_names_people_as_they_do(
     migrated_url: str,
 ) -> None:
-    engine = make_engine(migrated_url)
-    try:
-        await Repository(engine, STORE_KEY).apply(cycle_captures())
+    async with cycle_engine(migrated_url) as engine:
         datasets = Datasets(engine, batch_size=3)
         sessions = await datasets.sessions("c1")
         rows = [reply async for page in datasets.responses(sessions) for reply in page]
         batches = [batch async for batch in datasets.reply_batches(sessions)]
-    finally:
-        await engine.dispose()
     assert len(batches) > 1 and len(rows) == sum(b.columns.num_rows for b in batches)
     research, public = (Naming(Pseudonymiser(b"k" * 32), public=p) for p in (False, True))
     by_column = []
@@ -210,15 +199,11 @@ def everyones_page(
 
 
 async def test_a_page_gives_each_reply_its_time_and_day_in_utc(migrated_url: str) -> None:
-    engine = make_engine(migrated_url)
-    try:
-        await Repository(engine, STORE_KEY).apply(cycle_captures())
+    async with cycle_engine(migrated_url) as engine:
         datasets = Datasets(engine, batch_size=3)
         read = await read_cycle(datasets, LIBRARY, "c1")
         known = {session.session_id: session for session in read.sessions}
         batches = [batch async for batch in datasets.reply_batches(read.sessions)]
-    finally:
-        await engine.dispose()
     responses = next(t for t in tables_for("research") if t.name == "responses")
     naming = Naming(Pseudonymiser(b"k" * 32), public=False)
     times = []

@@ -1,8 +1,6 @@
 """What an export's two processes load: nothing they do not use (each library costs memory)."""
 
-import asyncio
 import gc
-import importlib.util
 import platform
 import re
 import subprocess
@@ -42,12 +40,9 @@ from storage import tables
 from storage.dataset_records import StepVisitRow
 from storage.datasets import Datasets
 from storage.db import make_engine, scanning, sqlite_pragma
+from tests.support.export_cycle import bench_database
 
 ROOT = Path(__file__).resolve().parents[1]
-_SPEC = importlib.util.spec_from_file_location("export_bench", ROOT / "bench" / "export_bench.py")
-assert _SPEC is not None and _SPEC.loader is not None
-bench = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(bench)
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 STEP = ("intro", "q1")
@@ -158,8 +153,7 @@ def test_step_visits_of_a_session_that_came_apart_are_refused() -> None:
 
 
 async def test_an_export_reads_step_visits_as_the_database_holds_them(tmp_path: Path) -> None:
-    db = tmp_path / "bench.db"
-    await asyncio.to_thread(bench.generate, db, 2_000)
+    db = await bench_database(tmp_path, 2_000)
     engine = make_engine(f"sqlite+aiosqlite:///{db}")
     try:
         datasets = Datasets(engine)
@@ -177,8 +171,7 @@ async def test_what_an_export_reads_before_its_walk_is_read_in_scans(
     # Each reads much of the database once (the returning people's query a union of every
     # reply and vote, sorted): with the connection's 32 MiB page cache, its pages were freed
     # afterwards into holes of the C heap, resident through the whole walk.
-    db = tmp_path / "bench.db"
-    await asyncio.to_thread(bench.generate, db, 2_000)
+    db = await bench_database(tmp_path, 2_000)
     scans = 0
 
     def scan(engine: AsyncEngine) -> AbstractAsyncContextManager[AsyncConnection]:
@@ -266,8 +259,7 @@ async def test_freed_memory_goes_back_after_the_walk_the_analyses_and_the_writer
     # Each leaves freed pages (the walk's pages of replies; every open reply's details and
     # the analyses' answer; what the writers kept for their finish, REFI-QDA's cases) that
     # would stay resident to the end of the export.
-    db = tmp_path / "bench.db"
-    await asyncio.to_thread(bench.generate, db, 2_000)
+    db = await bench_database(tmp_path, 2_000)
     trims: list[str] = []
 
     def trim() -> None:

@@ -1,7 +1,5 @@
 """The export's replies read in a process of their own: the same pages, in order; errors surface."""
 
-import asyncio
-import importlib.util
 import multiprocessing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,15 +15,10 @@ from exporters.walk import Walk
 from storage.datasets import Datasets
 from storage.db import make_engine
 from storage.keystore import KeyGone
-from storage.repositories import Repository
-from tests.support.capture import LIBRARY, STORE_KEY
-from tests.support.export_cycle import KEY, cycle_captures
+from tests.support.capture import LIBRARY
+from tests.support.export_cycle import KEY, bench_database, cycle_engine
 
 ROOT = Path(__file__).resolve().parents[1]
-_SPEC = importlib.util.spec_from_file_location("export_bench", ROOT / "bench" / "export_bench.py")
-assert _SPEC is not None and _SPEC.loader is not None
-bench = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(bench)
 
 
 def _readers() -> list[str]:
@@ -41,9 +34,7 @@ def _options(out: Path) -> ExportOptions:
 async def test_the_reader_process_gives_the_pages_read_here_in_their_order(
     migrated_url: str,
 ) -> None:
-    engine = make_engine(migrated_url)
-    try:
-        await Repository(engine, STORE_KEY).apply(cycle_captures())
+    async with cycle_engine(migrated_url) as engine:
         datasets = Datasets(engine, batch_size=3)
         sessions = await datasets.sessions("c1")
         here = [batch async for batch in datasets.reply_batches(sessions)]
@@ -54,8 +45,6 @@ async def test_the_reader_process_gives_the_pages_read_here_in_their_order(
             there = [batch async for batch in reader.batches()]
         finally:
             reader.close()
-    finally:
-        await engine.dispose()
     assert len(here) > 2
     assert [b.columns.to_pydict() for b in there] == [b.columns.to_pydict() for b in here]
     assert [dict(b.people) for b in there] == [dict(b.people) for b in here]
@@ -78,9 +67,7 @@ async def test_a_database_in_memory_is_read_in_the_exports_own_process() -> None
 async def test_an_error_in_the_reader_is_the_exports_own_error(
     migrated_url: str, tmp_path: Path
 ) -> None:
-    engine = make_engine(migrated_url)
-    try:
-        await Repository(engine, STORE_KEY).apply(cycle_captures())
+    async with cycle_engine(migrated_url) as engine:
         async with engine.begin() as conn:
             # A reply's text moved to another row: it fails closed as it is opened.
             await conn.execute(
@@ -93,8 +80,6 @@ async def test_an_error_in_the_reader_is_the_exports_own_error(
         assert datasets.source() is not None, "read in a process of its own"
         with pytest.raises(KeyGone, match="cannot be read"):
             await export_dataset(datasets, LIBRARY, KEY, _options(tmp_path / "out"))
-    finally:
-        await engine.dispose()
     assert not _readers()
 
 
@@ -102,8 +87,7 @@ async def test_a_walk_that_stops_early_ends_its_reader(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # More pages than the pipe holds: the reader waits, mid-cycle, for the walk to take one.
-    db = tmp_path / "bench.db"
-    await asyncio.to_thread(bench.generate, db, 3000)
+    db = await bench_database(tmp_path, 3000)
     pages: list[int] = []
     page = Walk._page
 

@@ -1,8 +1,15 @@
 """A small deliberation cycle for export tests: groups, sessions, every kind of consent, PII."""
 
-from collections.abc import Iterator
+import asyncio
+import importlib.util
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.check import Library
 from bot.content.models import Card, Script, Source, Step
@@ -18,6 +25,10 @@ from bot.core.captures import (
 from bot.core.ids import GroupRef, PersonRef
 from bot.core.state import SessionState, Status
 from exporters.pseudonymise import Pseudonymiser
+from storage.db import make_engine
+from storage.repositories import Repository
+from tests.support.capture import STORE_KEY
+from tests.support.cli import ROOT
 
 T0 = datetime(2025, 3, 3, 18, 0, tzinfo=UTC)
 KEY = Pseudonymiser(b"export-test-key-0123456789")
@@ -175,3 +186,34 @@ def cycle_captures() -> list[Capture]:
         # Bob never agreed to the profile scope: his answer is not exported.
         ProfileAnswered(BOB, "age", "BOB-AGE-65", T0),
     ]
+
+
+@asynccontextmanager
+async def cycle_engine(url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on ``url`` with this cycle stored, disposed of after."""
+    engine = make_engine(url)
+    try:
+        await Repository(engine, STORE_KEY).apply(cycle_captures())
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def _export_bench() -> object:
+    path = ROOT / "bench" / "export_bench.py"
+    spec = importlib.util.spec_from_file_location("export_bench", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The export benchmark's own code (``bench/export_bench.py``), for its generated cycles.
+bench: Any = _export_bench()
+
+
+async def bench_database(folder: Path, replies: int) -> Path:
+    """A SQLite file in ``folder`` holding the export benchmark's cycle of ``replies``."""
+    db = folder / "bench.db"
+    await asyncio.to_thread(bench.generate, db, replies)
+    return db
