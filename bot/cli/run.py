@@ -29,6 +29,7 @@ from storage.collector import settle
 if TYPE_CHECKING:
     from bot.cli.metrics import Endpoint
     from bot.scheduling.scheduler import Scheduler
+    from bot.scheduling.watch import Watch
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ async def run(app: App, options: RunOptions) -> int:
         )
     # The scheduler loads and starts beside the console (whose lines wait for it): not before.
     scheduling = asyncio.create_task(_scheduler(app)) if settings.schedule.enabled else None
+    # Without the scheduler, erasures and cycles made elsewhere are still picked up.
+    watching = None if scheduling is not None else await _watch(app)
     started: list[Platform] = []
     endpoint: Endpoint | None = None
     try:
@@ -79,6 +82,8 @@ async def run(app: App, options: RunOptions) -> int:
     finally:
         if scheduling is not None:
             await (await scheduling).stop()
+        if watching is not None:
+            await watching.stop()
         for platform in reversed(started):
             await _stop(platform)
         if endpoint is not None:
@@ -92,6 +97,16 @@ async def _scheduler(app: App) -> Scheduler:
     timers = scheduler(app, cycles(app))
     await timers.start()
     return timers
+
+
+async def _watch(app: App) -> Watch:
+    """This process's watch, polling on its own (no scheduler runs here)."""
+    from bot.scheduling.watch import Watch  # as the scheduler: not loaded before it is used
+
+    watch = Watch(app.service, cycles(app), app.database, app.settings.schedule.poll_seconds)
+    await watch.start()
+    watch.begin()
+    return watch
 
 
 def _endpoint(app: App, timers: Scheduler | None) -> Endpoint:

@@ -36,15 +36,13 @@ from bot.core.captures import SessionSaved, SoloSaved
 from bot.core.context import Actor, Context, Transition
 from bot.core.direct import NUDGE
 from bot.core.effects import SessionScheduled
-from bot.core.events import TimerFired
 from bot.core.ids import GroupRef, PersonRef
 from bot.scheduling.jobs import Audit, Jobs, due, micros
+from bot.scheduling.watch import Watch
 from bot.service.cycles import Cycles
 from bot.service.shell import Service
 from bot.settings import ScheduleSettings
-from storage.audit import erased_after, last_audit_id
 from storage.cycles import (
-    CLOSED,
     OPEN,
     PENDING,
     PLANNED,
@@ -97,23 +95,26 @@ class Scheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self.jobstore: DatabaseJobStore | None = None
         self._step_jobs: dict[str, str] = {}
-        self._audit_seen = 0
+        # What this process picks up that others changed: at this poll, or on its own without
+        # the lease.
+        self.watch = Watch(service, cycles, engine, settings.poll_seconds)
         host = socket.gethostname()
         self._me = Lease(f"{host}:{os.getpid()}:{secrets.token_hex(4)}", host, os.getpid(), _now())
 
     # --- life --------------------------------------------------------------------------------
 
     async def start(self, *, paused: bool = False) -> bool:
-        """Claim the lease and start; False (and nothing started) if another process runs one."""
+        """Claim the lease and start; False if another process runs one (only the watch runs)."""
+        await self.watch.start()
         if not await self._claim():
             holder = await self.store.lease()
             log.warning(
                 "another scheduler runs for this database; this process runs without one",
                 extra={"holder": holder.holder if holder else None},
             )
+            self.watch.begin()
             return False
         self.jobstore = await DatabaseJobStore.load(self._engine)
-        self._audit_seen = await last_audit_id(self._engine)
         self.aps.add_jobstore(self.jobstore, "default")
         self.aps.start(paused=paused)
         self.aps.add_job(
@@ -130,6 +131,7 @@ class Scheduler:
 
     async def stop(self) -> None:
         """Stop firing, finish what is under way, and give the lease up."""
+        await self.watch.stop()
         await self.idle()
         if self.aps.running:
             self.aps.shutdown(wait=False)
@@ -163,13 +165,9 @@ class Scheduler:
         if not await self._claim():
             log.error("the scheduler lease was taken by another process; stopping this scheduler")
             self.aps.shutdown(wait=False)
+            self.watch.begin()
             return
-        # Someone erased from the command line: their consent must not stay in memory here,
-        # nor what they wrote while it did. Seen only once done: a failed poll's next does it
-        # again (an erasure made again finds nothing, and audits nothing, the second time).
-        seen, erased, by_staff = await erased_after(self._engine, self._audit_seen)
-        await self.service.forget_erased(erased, by_staff, self.service.clock())
-        self._audit_seen = seen
+        await self.watch.erasures()
         await self.reconcile()
 
     # --- what the service tells us -------------------------------------------------------------
@@ -213,15 +211,7 @@ class Scheduler:
 
     async def reconcile(self) -> None:
         """Add the jobs pending schedules and cycles need; end sessions of closed cycles."""
-        cycles = await self._sync_jobs()
-        current = await self.cycles.current()
-        self.service.cycle_id, self.service.offered = current.cycle_id, current.offered
-        closed = {c.id for c in cycles if c.state == CLOSED}
-        for state in list(self.service.sessions.values()):
-            if state.live and state.cycle_id in closed:
-                now = self.service.clock()
-                closing = TimerFired(state.group, "close", now, session_id=state.session_id)
-                await self.service.handle(closing)
+        await self.watch.follow(await self._sync_jobs())
 
     async def _sync_jobs(self) -> list[CycleRecord]:
         wanted: dict[str, tuple[datetime, bool]] = {}
