@@ -291,7 +291,7 @@ def _child(kind: str, db: Path, out: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,300000,1000000")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="0: only make the databases")
     parser.add_argument("--work", type=Path, default=Path("/tmp/dialogue-export-bench"))
     parser.add_argument("--child", choices=["baseline", "export"])
     parser.add_argument("--db", type=Path)
@@ -324,6 +324,8 @@ def main() -> None:
                 f"{made['analyses_cpu']:>12.2f} {made['analyses_peak_mb']:>11.0f}",
                 flush=True,
             )
+        if not runs:  # --runs 0: the databases made, for runs to come
+            continue
         print(
             f"{size:>9,} over {len(runs)} runs: wall ratio {_span(r[0] for r in runs)}, "
             f"cpu ratio {_span(r[1] for r in runs)}, "

@@ -54,6 +54,12 @@ def test_export_benchmark_reports_each_run_and_the_range(tmp_path: Path) -> None
     assert list(tmp_path.rglob("*.db")), "the benchmark made its database"
 
 
+def test_export_benchmark_with_no_runs_only_makes_its_database(tmp_path: Path) -> None:
+    out = run("bench/export_bench.py", "--sizes", "300", "--runs", "0", "--work", str(tmp_path))
+    assert out.splitlines()[1:] == [], "no run and no range"
+    assert [p.name for p in tmp_path.rglob("*.db")] == ["bench.db"]
+
+
 def test_seal_benchmark_reports_the_cost_per_reply() -> None:
     out = run("bench/seal_bench.py", "--replies", "200", "--people", "5", "--runs", "2")
     assert re.search(r"^seal, per reply: \d+\.\d\d µs", out, re.MULTILINE), out
