@@ -39,6 +39,7 @@ from tests.support.recording import Recorder
 
 T0 = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 CYCLE = "2027-c1"
+NEXT_CYCLE = "2027-c2"
 ALICE = PersonRef("console", "alice")  # erased from the command line, writes before the poll
 BOB = PersonRef("console", "bob")  # stays
 DANA = PersonRef("console", "dana")  # withdraws in the chat, then agrees again
@@ -222,17 +223,13 @@ async def test_a_process_without_the_scheduler_takes_up_cycles_opened_and_closed
     clock = FakeClock(T0)
     first = await start_bot(settings_for(database_url, root), clock)
     try:
+        closes = T0 + timedelta(days=60)
+        await first.ops.create(CYCLE, "Data", "who uses it", T0, closes, ["c1-talk"], T0)
+        await first.ops.open(CYCLE, T0)
         settings = settings_for(database_url, root)
         async with another_process(settings, clock, "schedule off") as other:
             app, say = other.app, other.say
-            closes = T0 + timedelta(days=60)
-            await first.ops.create(CYCLE, "Data", "who uses it", T0, closes, ["c1-talk"], T0)
-            await first.ops.open(CYCLE, T0)
-
-            async def cycle_taken_up() -> bool:
-                return app.service.cycle_id == CYCLE
-
-            await polled(cycle_taken_up)
+            assert app.service.cycle_id == CYCLE, "the open cycle is taken up at the start"
             await say(FRAN, "/start c1-talk")
             await say(BOB, "/agree participate")
             await say(BOB, "BOB-IN-THE-CYCLE his words")
@@ -246,6 +243,16 @@ async def test_a_process_without_the_scheduler_takes_up_cycles_opened_and_closed
             await say(BOB, "BOB-AFTER-THE-CLOSE not in the cycle")
             texts = [r.text for r in await stored_replies(app.database)]
             assert texts == ["BOB-IN-THE-CYCLE his words"]
+
+            # The next cycle, opened while it runs, is taken up at its poll.
+            then = T0 + timedelta(days=2)
+            await first.ops.create(NEXT_CYCLE, "Data", "who uses it", then, closes, ["timed"], then)
+            await first.ops.open(NEXT_CYCLE, then)
+
+            async def next_cycle_taken_up() -> bool:
+                return app.service.cycle_id == NEXT_CYCLE
+
+            await polled(next_cycle_taken_up)
     finally:
         await first.close()
 

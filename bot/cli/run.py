@@ -105,6 +105,7 @@ async def _watch(app: App) -> Watch:
 
     watch = Watch(app.service, cycles(app), app.database, app.settings.schedule.poll_seconds)
     await watch.start()
+    await watch.poll()  # the open cycle taken up before any event comes
     watch.begin()
     return watch
 

@@ -112,6 +112,7 @@ class Scheduler:
                 "another scheduler runs for this database; this process runs without one",
                 extra={"holder": holder.holder if holder else None},
             )
+            await self.watch.poll()
             self.watch.begin()
             return False
         self.jobstore = await DatabaseJobStore.load(self._engine)

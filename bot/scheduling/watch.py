@@ -46,7 +46,7 @@ class Watch:
         self._audit_seen = await last_audit_id(self._engine)
 
     def begin(self) -> None:
-        """Poll on its own from now until ``stop`` (a process without the scheduler)."""
+        """Poll on its own, every ``poll_seconds`` from now, until ``stop``."""
         if self._loop is None:
             self._loop = asyncio.get_running_loop().create_task(self._every())
 
@@ -86,8 +86,8 @@ class Watch:
 
     async def _every(self) -> None:
         while True:
+            await asyncio.sleep(self._poll_seconds)
             try:
                 await self.poll()
             except Exception:
                 log.exception("the watch's poll failed; it runs again at the next")
-            await asyncio.sleep(self._poll_seconds)
