@@ -151,6 +151,37 @@ async def test_a_first_reply_waiting_for_its_sessions_content_is_not_stored_afte
         assert await left_of(h, ALICE) == ([], [], 0)
 
 
+async def test_a_reply_waiting_for_room_in_the_writers_queue_is_queued_before_a_later_erasure(
+    migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    size = 2
+    async with running(migrated_url, [G1, G2], queue_size=size) as h:
+        await at_a_prompt(h, G1, ALICE)
+        await at_a_prompt(h, G2, BOB)
+        held, _ = commits_held(h, monkeypatch)
+        # Bob's replies fill the writer: its batches in flight wait, and then its queue.
+        finishes = []
+        n = 0
+        while h.store.queued < size:
+            finishes.append(await h.service.submit(say(BOB, G2, f"b{n}", "BOB-STAYS")))
+            n += 1
+            for _ in range(5):
+                await asyncio.sleep(0)
+        waited = h.store.stats.waited
+        alices = asyncio.ensure_future(h.service.submit(say(ALICE, G1, "a1", "ALICE-SECRET")))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert h.store.stats.waited == waited + 1  # her reply waits for room
+        held.set()
+        # The erasure asked for the moment the writer makes room, before her reply is queued.
+        while h.store.queued >= size and not alices.done():
+            await asyncio.sleep(0)
+        await h.service.erase(ALICE, T0)  # awaited, not a task: it asks at once
+        await asyncio.wait_for(asyncio.gather(await alices, *finishes), 30)
+        assert await left_of(h, ALICE) == ([], [], 0)
+        assert len(await stored_replies(h.engine)) == n
+
+
 async def test_a_facilitator_erased_while_their_step_commits_is_not_stored_as_its_lead(
     migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
