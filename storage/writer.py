@@ -99,13 +99,15 @@ class QueuedRepository(Repository):
         memory.
         """
         super().__init__(engine, key)
-        # A deque and two events rather than asyncio.Queue: this runs for every message, and
+        # A deque and an event rather than asyncio.Queue: this runs for every message, and
         # Queue checks fullness three times per put.
         self._items: deque[_Job | _Operation | None] = deque()
         self._queue_size = queue_size
         self._ready = asyncio.Event()  # something to write
-        self._room = asyncio.Event()  # the queue has room
-        self._room.set()
+        # What waits for room, in the order it came, each with what tells it it is queued.
+        # The writer queues them as it makes room, and nothing newer goes ahead of them: an
+        # erasure asked for later stays behind a capture that waited (see _put).
+        self._waiting: deque[tuple[_Job | _Operation, asyncio.Future[None]]] = deque()
         self._batch_size = batch_size
         self._remember = remember
         self._clock = clock
@@ -231,20 +233,24 @@ class QueuedRepository(Repository):
         return await done
 
     async def _put(self, item: _Job | _Operation) -> None:
+        """Queue the item, once there is room, after everything that came before it.
+
+        Waiting in line, not racing for the room when it comes: what came later, and found
+        the room before a waiter woke, would be written before it. An item whose submitter is
+        cancelled while it waits is queued all the same, in its place.
+        """
         if self._append(item):
             return
         self.stats.waited += 1
-        while len(self._items) >= self._queue_size:
-            self._room.clear()
-            await self._room.wait()
-        self._items.append(item)
-        self._ready.set()
+        queued: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, queued))
+        await queued
 
     def _append(self, item: _Job | _Operation) -> bool:
-        """Queue the item if there is room; whether it was queued."""
+        """Queue the item if there is room and nothing waits for it; whether it was queued."""
         if self._task is None or self._stopping or self._task.done():
             raise WriterStopped("the capture writer is not running; call start() first")
-        if len(self._items) >= self._queue_size:
+        if len(self._items) >= self._queue_size or self._waiting:
             return False
         self._items.append(item)
         self._ready.set()
@@ -262,7 +268,8 @@ class QueuedRepository(Repository):
                 await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
             items = self._items
             batch = [items.popleft() for _ in range(self._take(len(items)))]
-            self._room.set()
+            if self._waiting:
+                self._admit()
             jobs: list[_Job] = []
             for item in batch:
                 if isinstance(item, tuple):
@@ -288,6 +295,14 @@ class QueuedRepository(Repository):
                         "purge of handled messages failed", extra={"kind": type(exc).__name__}
                     )
         await self._landed()
+
+    def _admit(self) -> None:
+        """Queue what waits for room, in the order it came, as far as there is room."""
+        items, waiting = self._items, self._waiting
+        while waiting and len(items) < self._queue_size:
+            item, queued = waiting.popleft()
+            items.append(item)
+            _settle(queued)
 
     def _take(self, queued: int) -> int:
         """How many queued items the next batch takes.

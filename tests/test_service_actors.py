@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.context import Actor
-from bot.core.events import Event
 from bot.core.ids import GroupRef, PersonRef
 from storage.tables import person_languages, responses
 from tests.support.capture import (
@@ -25,6 +24,7 @@ from tests.support.capture import (
     at_a_prompt,
     command,
     group,
+    on_decided,
     person,
     running,
     say,
@@ -39,13 +39,7 @@ G1, G2 = group("g1"), group("g2")
 def actors_seen(h: Harness) -> list[Actor]:
     """The actor of every event the engine is handed from now on, in order."""
     seen: list[Actor] = []
-    step: Callable[..., Any] = h.service.intake.step
-
-    def recording(state: object, event: Event, scopes: object, actor: Actor, *rest: Any) -> Any:
-        seen.append(actor)
-        return step(state, event, scopes, actor, *rest)
-
-    h.service.intake.step = recording  # type: ignore[method-assign]
+    on_decided(h, lambda _, actor: seen.append(actor))
     return seen
 
 

@@ -48,6 +48,11 @@ class Facts:
         # By person, group and whether an admin acted: the actor last made for an event that
         # needed no fact beyond the consent, and the counts of changes it was made before.
         self._actors: dict[tuple[PersonRef, GroupRef, bool], tuple[Actor, tuple[int, int]]] = {}
+        # How many times anyone was forgotten, and by person the count their last forgetting
+        # made: an event decided before its person was forgotten is decided again (see
+        # Service._handle). One count, so an event only compares it when nobody was forgotten.
+        self.forgets = 0
+        self._forgotten: dict[PersonRef, int] = {}
 
     async def group(
         self, event: Event, person: PersonRef, direct: GroupRef | None
@@ -163,6 +168,12 @@ class Facts:
         for kept in [k for k in self._actors if k[0] == person]:
             del self._actors[kept]
         self._moved[person] = self._moved.get(person, 0) + 1
+        self.forgets += 1
+        self._forgotten[person] = self.forgets
+
+    def forgotten_since(self, person: PersonRef, forgets: int) -> bool:
+        """Whether the person was forgotten since ``self.forgets`` was ``forgets``."""
+        return self._forgotten.get(person, 0) > forgets
 
     @contextmanager
     def erasing(self, person: PersonRef) -> Iterator[None]:

@@ -176,7 +176,11 @@ class Service:
         finally:
             turn.lock.release()
 
-    async def _handle(self, raw: Event, turn: Turn) -> asyncio.Future[None]:
+    async def _handle(self, raw: Event, turn: Turn, counted: bool = False) -> asyncio.Future[None]:
+        # If the person is forgotten (erased) while this is decided, it is decided again
+        # before its captures are queued, with nothing awaited between that look and the
+        # queueing: see _forget_person. ``counted``: the rate limit has let it through.
+        forgets = self.facts.forgets
         event, original_length = self.intake.admit(raw)
         person = event.person or PersonRef(event.group.platform if event.group else "", "")
         # Keyed as it came: whether a private message is routed to a self-paced dialogue
@@ -187,7 +191,7 @@ class Service:
         state = (self.sessions.get(group) or SessionState(group)) if group else None
         actor = await self.facts.actor(event, person, group, state, desk)
         language = self.languages.speaks(person, actor.chosen_language, locale_of(event))
-        verdict = self.intake.limit(event, actor)
+        verdict = Verdict.ALLOW if counted else self.intake.limit(event, actor)
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.WARN:
                 await self._settled(turn)
@@ -218,6 +222,8 @@ class Service:
         remember = coped and transition.remember
         message = arrived if remember else None
         if _plain(transition, state):
+            if self.facts.forgets != forgets and self.facts.forgotten_since(person, forgets):
+                return await self._handle(raw, turn, counted=True)
             previous = turn.tail
             finish: asyncio.Future[None]
             if transition.actions:
@@ -236,10 +242,17 @@ class Service:
             turn.tail = finish
             return finish
         await self._settled(turn)
+        if self.facts.forgets != forgets and self.facts.forgotten_since(person, forgets):
+            return await self._handle(raw, turn, counted=True)
         if not await self._commit(transition, message):
             log.debug("redelivered event ignored", extra={"kind": type(event).__name__})
             return _finished()
-        if actor.facilitator and transition.state != state:
+        # Not for a person erased while it was committed: the lead would name them again.
+        if (
+            actor.facilitator
+            and transition.state != state
+            and not self.facts.forgotten_since(person, forgets)
+        ):
             await self.roles.steered(transition, person, ctx.now)
         await self._acknowledge(event, transition, actor, ctx, self._answering(raw))
         return _finished()
@@ -413,8 +426,11 @@ class Service:
                 self._forget_person(person)
 
     def _forget_person(self, person: PersonRef) -> None:
-        # Forget the consent first: a reply handled meanwhile in another group is then not
-        # captured, and one captured before is queued ahead of the erasure and erased with it.
+        # Forget the consent first, then queue the erasure. An event of theirs in another
+        # group decided meanwhile but not yet queued (it waited for the group's earlier
+        # commits, or for its session's content) is decided again without it before anything
+        # is queued (see _handle); one queued before, or waiting in line for room in the
+        # writer's queue, goes ahead of the erasure and is erased with it.
         self.facts.forget(person)
         self.desks.forget(person)
         self.standing.forget(person)

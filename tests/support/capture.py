@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.content.check import Library, load_library
 from bot.content.scopes import Scope
-from bot.core.events import CommandIssued, MessageDeleted, MessageEdited, MessagePosted
+from bot.core.context import Actor
+from bot.core.events import CommandIssued, Event, MessageDeleted, MessageEdited, MessagePosted
 from bot.core.ids import GroupRef, PersonRef
 from bot.service.intake import IntakeRules
 from bot.service.shell import Policy, Service
@@ -118,6 +119,17 @@ async def running(
     finally:
         await store.close()
         await engine.dispose()
+
+
+def on_decided(h: Harness, told: Callable[[Event, Actor], None]) -> None:
+    """Tell ``told`` of every event the engine is handed from now on, with its actor."""
+    step: Callable[..., Any] = h.service.intake.step
+
+    def watched(state: object, event: Event, scopes: object, actor: Actor, *rest: Any) -> Any:
+        told(event, actor)
+        return step(state, event, scopes, actor, *rest)
+
+    h.service.intake.step = watched  # type: ignore[method-assign,assignment]
 
 
 async def at_a_prompt(h: Harness, where: GroupRef, *people: PersonRef) -> None:
