@@ -141,6 +141,15 @@ def test_schedule_refuses_what_it_cannot_honour(library: Library, args: str, key
     assert private_text(result.actions).startswith(prefix)
 
 
+def test_schedule_is_refused_where_no_scheduler_would_open_the_session(library: Library) -> None:
+    ctx = replace(context(library), scheduling=False)
+    result = engine.step(
+        SessionState(GROUP), command(f"/schedule {SCRIPT} 2027-03-28 18:30"), lead(), ctx
+    )
+    assert result.effects == ()
+    assert private_text(result.actions) == ctx.t("schedule.off")
+
+
 def running(library: Library, index: int = 0) -> SessionState:
     started = engine.step(
         SessionState(GROUP), command(f"/start {SCRIPT}"), lead(), context(library)

@@ -234,6 +234,33 @@ async def test_only_one_scheduler_runs_against_a_database(database_url: str, tmp
         await bot.app.close()
 
 
+async def test_schedule_is_refused_while_no_scheduler_runs_in_the_process(
+    database_url: str, tmp_path
+) -> None:
+    # A session scheduled ahead opens only by this process's scheduler: without one (its
+    # schedule off, another process's lease, or a lease lost) nothing would ever open it.
+    settings = settings_for(database_url, content_root(tmp_path))
+    bot = await start_bot(settings, FakeClock(T0))
+    taker = scheduler(bot.app, bot.ops)
+    try:
+        await bot.say(FRAN, "/schedule timed 2027-03-28 18:30")
+        assert bot.platform.private(FRAN)[-1].startswith("Scheduled:")
+        await bot.scheduler.store.release_lease(bot.scheduler._me.holder)
+        await taker._claim()
+        await bot.scheduler.poll()  # the lease is lost
+        await bot.say(FRAN, "/schedule timed 2027-03-29 18:30")
+        assert bot.platform.private(FRAN)[-1] == t(bot, "schedule.off")
+        await bot.scheduler.stop()
+        await bot.say(FRAN, "/schedule timed 2027-03-30 18:30")
+        assert bot.platform.private(FRAN)[-1] == t(bot, "schedule.off")
+        async with bot.app.database.connect() as conn:
+            stored = (await conn.execute(select(scheduled_sessions.c.due_at))).all()
+        assert len(stored) == 1, "only the one scheduled while the scheduler ran"
+    finally:
+        await taker.store.release_lease(taker._me.holder)
+        await bot.app.close()
+
+
 async def test_the_retention_purge_removes_old_replies_and_people_who_left_with_an_audit(
     database_url: str, tmp_path
 ) -> None:

@@ -70,6 +70,8 @@ class Context:
     group_language: str = "en"
     # The languages of other people the service knows, for what is sent to them privately.
     people_languages: Mapping[PersonRef, str] = field(default_factory=dict)
+    # Whether a scheduler runs beside the engine, to open a session scheduled ahead.
+    scheduling: bool = True
 
     def script(
         self, script_id: str | None, version: str | None, language: str | None = None

@@ -81,6 +81,8 @@ def handle(
         return reply(state, actor, ctx.t("session.in_group", command=name))
     if not actor.registered:
         return reply(state, actor, ctx.t("groups.not_registered"))
+    if not ctx.scheduling:
+        return reply(state, actor, ctx.t("schedule.off"))
     example = (ctx.now + timedelta(days=1)).astimezone(ctx.zone)
     usage = ctx.t(
         "schedule.usage",

@@ -118,6 +118,7 @@ class Scheduler:
         self.jobstore = await DatabaseJobStore.load(self._engine)
         self.aps.add_jobstore(self.jobstore, "default")
         self.aps.start(paused=paused)
+        self.service.scheduling = True
         self.aps.add_job(
             self.poll,
             "interval",
@@ -140,6 +141,7 @@ class Scheduler:
             await self.jobstore.close()
         if self.observe in self.service.observers:
             self.service.observers.remove(self.observe)
+            self.service.scheduling = False
         await self.store.release_lease(self._me.holder)
 
     async def idle(self) -> None:
@@ -166,6 +168,7 @@ class Scheduler:
         if not await self._claim():
             log.error("the scheduler lease was taken by another process; stopping this scheduler")
             self.aps.shutdown(wait=False)
+            self.service.scheduling = False
             self.watch.begin()
             return
         await self.watch.erasures()

@@ -108,6 +108,9 @@ class Service:
         # Set by the scheduler from the cycles table; until a cycle exists, the default.
         self.cycle_id = policy.cycle_id
         self.offered: frozenset[str] | None = None
+        # Set while this process's scheduler runs: without it a session scheduled ahead would
+        # never open, so ``/schedule`` is refused.
+        self.scheduling = False
         self.zone = ZoneInfo(policy.timezone)
         # Told of every transition after it took effect (the scheduler sets timers from them),
         # but a plain reply's (see _plain), which moves no session and has no effect.
@@ -216,6 +219,7 @@ class Service:
             ran,
             (state.language if state else None) or self.policy.language,
             self.languages.spoken,
+            self.scheduling,
         )
         gated = actor.scopes | {REQUIRED_SCOPE} if support.exempt(event, desk) else actor.scopes
         transition, coped = self.intake.step(state, event, gated, actor, ctx, original_length)
