@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.app import scheduler
 from bot.core.captures import ConsentRecorded, ResponseCaptured
 from bot.core.state import Status
+from bot.scheduling.watch import LOOP
 from bot.service.shell import utcnow
 from storage.cycles import CLOSED, OPEN
 from storage.tables import scheduled_sessions
@@ -222,13 +223,19 @@ async def test_a_cycle_opens_and_closes_on_its_dates_and_its_sessions_end_polite
         await bot.close()
 
 
+def _watching() -> int:
+    return sum(task.get_name() == LOOP for task in asyncio.all_tasks() if not task.done())
+
+
 async def test_only_one_scheduler_runs_against_a_database(database_url: str, tmp_path) -> None:
     bot = await start_bot(settings_for(database_url, content_root(tmp_path)), FakeClock(T0))
     other = scheduler(bot.app, bot.ops)
     try:
         assert not await other.start(paused=True)
+        assert _watching() == 1, "without the lease it polls on its own"
         await bot.scheduler.stop()
         assert await other.start(paused=True)
+        assert _watching() == 0, "with the lease, the scheduler's poll polls for it"
     finally:
         await other.stop()
         await bot.app.close()

@@ -115,6 +115,7 @@ class Scheduler:
             await self.watch.poll()
             self.watch.begin()
             return False
+        await self.watch.stop()  # if it polled on its own before: the scheduler's poll does now
         self.jobstore = await DatabaseJobStore.load(self._engine)
         self.aps.add_jobstore(self.jobstore, "default")
         self.aps.start(paused=paused)

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The name of the task of a watch polling on its own.
+LOOP = "dialogue-watch"
+
 
 class Watch:
     """Erasures, the open cycle and closed cycles, as the database has them, in this process."""
@@ -48,7 +51,7 @@ class Watch:
     def begin(self) -> None:
         """Poll on its own, every ``poll_seconds`` from now, until ``stop``."""
         if self._loop is None:
-            self._loop = asyncio.get_running_loop().create_task(self._every())
+            self._loop = asyncio.get_running_loop().create_task(self._every(), name=LOOP)
 
     async def stop(self) -> None:
         """End the loop, if one runs; a poll under way is cut short and done again at start."""
