@@ -78,7 +78,7 @@ class Watch:
 
     async def follow(self, cycles: Sequence[CycleRecord]) -> None:
         """Take up the open cycle, and close this process's live sessions of closed ones."""
-        current = await self.cycles.current()
+        current = self.cycles.open_of(cycles)
         self.service.cycle_id, self.service.offered = current.cycle_id, current.offered
         closed = {c.id for c in cycles if c.state == CLOSED}
         for state in list(self.service.sessions.values()):

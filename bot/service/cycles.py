@@ -220,7 +220,10 @@ class Cycles:
 
     async def current(self) -> OpenCycle:
         """The open cycle and its scripts; before any cycle exists, the default with all."""
-        everything = await self.store.cycles()
+        return self.open_of(await self.store.cycles())
+
+    def open_of(self, everything: Sequence[CycleRecord]) -> OpenCycle:
+        """``current`` of the cycles given (every cycle, as the store has them)."""
         if not everything:
             return OpenCycle(self._default, None)
         open_now = [c for c in everything if c.state == OPEN]
