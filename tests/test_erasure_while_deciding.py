@@ -53,9 +53,16 @@ REVISED = replace(
 
 
 async def erased_by(h: Harness, how: str) -> None:
-    """Alice erased by staff, or by her ``/withdraw confirm`` in her private chat."""
+    """Alice erased by staff, by her ``/withdraw confirm`` in her private chat, or at the poll.
+
+    At the poll: a staff erasure made elsewhere, which this process learns of from the audit
+    and carries out again for what it kept meanwhile (``Service.forget_erased``).
+    """
     if how == "staff":
         await h.service.erase(ALICE, T0)
+    elif how == "poll":
+        pseudonym = h.service.pseudonymise(ALICE)
+        await h.service.forget_erased(frozenset({pseudonym}), frozenset({pseudonym}), T0)
     else:
         await h.service.handle(command(ALICE, None, "/withdraw confirm", "w-confirm"))
 
@@ -124,7 +131,7 @@ async def test_a_command_waiting_behind_anothers_reply_is_not_stored_after_its_a
         assert not [text for text in h.platform.private(ALICE) if slow_down in text]
 
 
-@pytest.mark.parametrize("how", ["staff", "withdraw"])
+@pytest.mark.parametrize("how", ["staff", "withdraw", "poll"])
 async def test_a_first_reply_waiting_for_its_sessions_content_is_not_stored_after_an_erasure(
     migrated_url: str, how: str
 ) -> None:
