@@ -13,10 +13,12 @@ memory is its own:
   transcripts, REFI-QDA, Polis, report, manifest).
 Each size runs ``--runs`` times (baseline then export, in turn). Prints one line per run: wall
 seconds of each and their ratio, CPU seconds of each and their ratio (the fairer figure on a
-busy machine; the export's includes its analyses' process), and peak resident memory of each;
-then the CPU seconds and peak memory of the export's analyses' process (``exporters.analyses``,
-with the fork server it is forked from) apart; then, per size, the range of each ratio and of
-both peaks over the runs.
+busy machine; the export's includes its other processes), and peak resident memory of each;
+then the CPU seconds of the export's other processes together (the replies' reader,
+``exporters.reply_reader``, the analyses', ``exporters.analyses``, and the fork server both are
+forked from) and the highest peak memory of any of them, apart; then, per size, the range of
+each ratio and of both peaks over the runs. The other processes are watched from this script's
+own process, not from the export's, so the watching costs the export nothing.
 """
 
 from __future__ import annotations
@@ -63,9 +65,9 @@ def _cpu() -> float:
 
 
 class ChildPeak:
-    """The highest peak resident memory, and the CPU seconds, of this process's descendants.
+    """The highest peak resident memory, and the CPU seconds, of a process's descendants.
 
-    The export's analyses' process is a child of multiprocessing's fork server, itself the
+    The export's reader and analyses are children of multiprocessing's fork server, itself the
     export's child, so neither ``RUSAGE_CHILDREN`` (the fork server is never waited for, and
     would count a spawned child's memory at its fork) nor the export's own children will do.
     Each descendant's peak (VmHWM: its own program's) and CPU seconds are read from /proc every
@@ -74,7 +76,8 @@ class ChildPeak:
     ``/proc/PID/stat`` each 20 ms took about 0.11 s of CPU a second from the export's process.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, pid: int) -> None:
+        self.pid = str(pid)
         self.mb = 0.0
         self._cpu: dict[str, float] = {}
         self._stop = threading.Event()
@@ -96,7 +99,7 @@ class ChildPeak:
     def _watch(self) -> None:
         ticks = os.sysconf("SC_CLK_TCK")
         while not self._stop.wait(0.02):
-            for pid in _descendants("self"):
+            for pid in _descendants(self.pid):
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                     stat = Path(f"/proc/{pid}/stat").read_text()
@@ -263,29 +266,20 @@ def export(path: Path, out: Path) -> dict[str, float]:
         await engine.dispose()
         return took
 
-    with ChildPeak() as children:
-        took = asyncio.run(run())
-    # The analyses' process (``exporters.analyses``) and the fork server it came from: their
-    # CPU counts in the export's, their peak memory is reported apart.
-    analyses = children.cpu
-    return {
-        **took,
-        "cpu": took["cpu"] + analyses,
-        "analyses_cpu": analyses,
-        "peak_mb": _peak_mb(),
-        "analyses_peak_mb": children.mb,
-    }
+    return {**asyncio.run(run()), "peak_mb": _peak_mb()}
 
 
 def _child(kind: str, db: Path, out: Path) -> dict[str, float]:
-    result = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--db", str(db), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
-    return found
+    """A run in a process of its own; its other processes' CPU counts in its own (``others``)."""
+    command = [sys.executable, __file__, "--child", kind, "--db", str(db), "--out", str(out)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+        with ChildPeak(child.pid) as others:
+            printed, _ = child.communicate()
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, command, printed)
+    found: dict[str, float] = json.loads(printed.strip().splitlines()[-1])
+    found["cpu"] += others.cpu
+    return {**found, "others_cpu": others.cpu, "others_peak_mb": others.mb}
 
 
 def main() -> None:
@@ -303,7 +297,7 @@ def main() -> None:
         return
     print(f"{'replies':>9} {'run':>3} {'baseline s':>10} {'export s':>9} {'ratio':>6} "
           f"{'baseline cpu':>12} {'export cpu':>10} {'ratio':>6} {'baseline MB':>11} "
-          f"{'export MB':>9} {'analyses cpu':>12} {'analyses MB':>11}")  # fmt: skip
+          f"{'export MB':>9} {'others cpu':>10} {'others MB':>9}")  # fmt: skip
     for size in (int(s) for s in args.sizes.split(",")):
         folder = args.work / str(size)
         db = folder / "bench.db"
@@ -321,7 +315,7 @@ def main() -> None:
                 f"{size:>9,} {run:>3} {base['seconds']:>10.2f} {made['seconds']:>9.2f} "
                 f"{runs[-1][0]:>6.1f} {base['cpu']:>12.2f} {made['cpu']:>10.2f} "
                 f"{runs[-1][1]:>6.1f} {base['peak_mb']:>11.0f} {made['peak_mb']:>9.0f} "
-                f"{made['analyses_cpu']:>12.2f} {made['analyses_peak_mb']:>11.0f}",
+                f"{made['others_cpu']:>10.2f} {made['others_peak_mb']:>9.0f}",
                 flush=True,
             )
         if not runs:  # --runs 0: the databases made, for runs to come
@@ -330,7 +324,7 @@ def main() -> None:
             f"{size:>9,} over {len(runs)} runs: wall ratio {_span(r[0] for r in runs)}, "
             f"cpu ratio {_span(r[1] for r in runs)}, "
             f"export peak MB {_span((r[2]['peak_mb'] for r in runs), 0)}, "
-            f"analyses' peak MB {_span((r[2]['analyses_peak_mb'] for r in runs), 0)}",
+            f"other processes' peak MB {_span((r[2]['others_peak_mb'] for r in runs), 0)}",
             flush=True,
         )
 

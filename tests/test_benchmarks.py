@@ -40,14 +40,14 @@ def test_capture_benchmark_stores_every_reply_it_counts() -> None:
 def test_export_benchmark_reports_each_run_and_the_range(tmp_path: Path) -> None:
     out = run("bench/export_bench.py", "--sizes", "400", "--runs", "2", "--work", str(tmp_path))
     # replies, run, baseline s, export s, ratio, baseline CPU s, export CPU s, ratio, MB, MB,
-    # then the analyses' process: CPU s, MB
+    # then the export's other processes (replies' reader, analyses): CPU s, MB
     rows = re.findall(r"^\s*400\s+([12])((?:\s+\d+(?:\.\d+)?){10})\s*$", out, re.MULTILINE)
     assert [run for run, _ in rows] == ["1", "2"], out
     assert all(float(figures.split()[1]) > 0 for _, figures in rows), "the export took time"
-    assert all(float(figures.split()[-1]) > 0 for _, figures in rows), "the analyses measured"
+    assert all(float(figures.split()[-1]) > 0 for _, figures in rows), "others measured"
     assert re.search(
         r"^\s*400 over 2 runs: wall ratio [\d.]+-[\d.]+, cpu ratio [\d.]+-[\d.]+, "
-        r"export peak MB \d+-\d+, analyses' peak MB \d+-\d+$",
+        r"export peak MB \d+-\d+, other processes' peak MB \d+-\d+$",
         out,
         re.MULTILINE,
     ), out
