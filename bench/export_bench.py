@@ -19,6 +19,11 @@ then the CPU seconds of the export's other processes together (the replies' read
 forked from) and the highest peak memory of any of them, apart; then, per size, the range of
 each ratio and of both peaks over the runs. The other processes are watched from this script's
 own process, not from the export's, so the watching costs the export nothing.
+
+With ``--detail`` each run also times the replies' reader alone (``Datasets.reply_batches``: the
+query, each text opened, the Arrow columns; in a process of its own after the baseline) and
+the export's phases (each phase's function in ``exporters.dataset`` wrapped with a timer), and
+prints them on a line of their own below the run's.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import functools
+import inspect
 import json
 import os
 import random
@@ -35,7 +42,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -247,8 +254,76 @@ def baseline(path: Path, out: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "peak_mb": _peak_mb()}
 
 
-def export(path: Path, out: Path) -> dict[str, float]:
-    """The research export of the cycle, as ``dialogue export`` makes it."""
+def reader(path: Path, _: Path) -> dict[str, float]:
+    """The cycle's replies read as the export's reader reads them, and nothing written."""
+    from storage.datasets import Datasets
+    from storage.db import make_engine
+
+    async def run() -> dict[str, float]:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        datasets = Datasets(engine)
+        sessions = await datasets.sessions("c1")
+        start, cpu, rows = time.perf_counter(), _cpu(), 0
+        async for batch in datasets.reply_batches(sessions):
+            rows += batch.columns.num_rows
+        took = {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "rows": rows}
+        await engine.dispose()
+        return took
+
+    return {**asyncio.run(run()), "peak_mb": _peak_mb()}
+
+
+# The export's phases, by the function of ``exporters.dataset`` (or its class) that runs each.
+PHASES = (
+    ("read_cycle", "read"),
+    ("_walk", "walk"),
+    ("_analyses_of", "themes"),
+    ("published.settle", "disclosure"),
+    ("Writers.finish", "finish"),
+    ("_documents", "documents"),
+)
+
+
+def _time_phases(took: dict[str, float]) -> None:
+    """Wrap each of ``PHASES`` so that its wall seconds add up in ``took``."""
+    import exporters.dataset
+
+    def timed(name: str, run: Callable[..., object]) -> Callable[..., object]:
+        def add(start: float) -> None:
+            took[name] = took.get(name, 0.0) + time.perf_counter() - start
+
+        if inspect.iscoroutinefunction(run):
+
+            @functools.wraps(run)
+            async def waited(*args: object, **kwargs: object) -> object:
+                start = time.perf_counter()
+                try:
+                    return await run(*args, **kwargs)
+                finally:
+                    add(start)
+
+            return waited
+
+        @functools.wraps(run)
+        def called(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                return run(*args, **kwargs)
+            finally:
+                add(start)
+
+        return called
+
+    for where, name in PHASES:
+        *owner_path, attribute = where.split(".")
+        owner: object = exporters.dataset
+        for part in owner_path:
+            owner = getattr(owner, part)
+        setattr(owner, attribute, timed(name, getattr(owner, attribute)))
+
+
+def export(path: Path, out: Path, phases: bool = False) -> dict[str, float]:
+    """The research export of the cycle, as ``dialogue export`` makes it (timed by phase)."""
     from bot.content.check import load_library
     from exporters.dataset import ExportOptions, export_dataset
     from exporters.pseudonymise import Pseudonymiser
@@ -256,6 +331,9 @@ def export(path: Path, out: Path) -> dict[str, float]:
     from storage.db import make_engine
 
     library = load_library(ROOT)
+    took_by_phase: dict[str, float] = {}
+    if phases:
+        _time_phases(took_by_phase)
 
     async def run() -> dict[str, float]:
         engine = make_engine(f"sqlite+aiosqlite:///{path}")
@@ -266,12 +344,13 @@ def export(path: Path, out: Path) -> dict[str, float]:
         await engine.dispose()
         return took
 
-    return {**asyncio.run(run()), "peak_mb": _peak_mb()}
+    return {**asyncio.run(run()), "peak_mb": _peak_mb(), **took_by_phase}
 
 
-def _child(kind: str, db: Path, out: Path) -> dict[str, float]:
+def _child(kind: str, db: Path, out: Path, detail: bool = False) -> dict[str, float]:
     """A run in a process of its own; its other processes' CPU counts in its own (``others``)."""
     command = [sys.executable, __file__, "--child", kind, "--db", str(db), "--out", str(out)]
+    command += ["--detail"] if detail else []
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
         with ChildPeak(child.pid) as others:
             printed, _ = child.communicate()
@@ -287,13 +366,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,300000,1000000")
     parser.add_argument("--runs", type=int, default=3, help="0: only make the databases")
     parser.add_argument("--work", type=Path, default=Path("/tmp/dialogue-export-bench"))
-    parser.add_argument("--child", choices=["baseline", "export"])
+    parser.add_argument(
+        "--detail", action="store_true", help="also the reader alone and the export's phases"
+    )
+    parser.add_argument("--child", choices=["baseline", "export", "reader"])
     parser.add_argument("--db", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.child == "export":
+        print(json.dumps(export(args.db, args.out, args.detail)))
+        return
     if args.child:
-        run = baseline if args.child == "baseline" else export
-        print(json.dumps(run(args.db, args.out)))
+        print(json.dumps((baseline if args.child == "baseline" else reader)(args.db, args.out)))
         return
     print(f"{'replies':>9} {'run':>3} {'baseline s':>10} {'export s':>9} {'ratio':>6} "
           f"{'baseline cpu':>12} {'export cpu':>10} {'ratio':>6} {'baseline MB':>11} "
@@ -309,7 +393,8 @@ def main() -> None:
             for old in (folder / "export", folder / "baseline.csv"):
                 subprocess.run(["rm", "-rf", str(old)], check=True)
             base = _child("baseline", db, folder / "baseline.csv")
-            made = _child("export", db, folder / "export")
+            alone = _child("reader", db, folder) if args.detail else None
+            made = _child("export", db, folder / "export", args.detail)
             runs.append((made["seconds"] / base["seconds"], made["cpu"] / base["cpu"], made))
             print(
                 f"{size:>9,} {run:>3} {base['seconds']:>10.2f} {made['seconds']:>9.2f} "
@@ -318,6 +403,14 @@ def main() -> None:
                 f"{made['others_cpu']:>10.2f} {made['others_peak_mb']:>9.0f}",
                 flush=True,
             )
+            if alone is not None:
+                print(
+                    f"{'':>13} reader alone {alone['seconds']:.2f} s "
+                    f"({alone['seconds'] / base['seconds']:.2f} x baseline), "
+                    f"{int(alone['rows']):,} replies; phases (s): "
+                    + ", ".join(f"{name} {made.get(name, 0.0):.2f}" for _, name in PHASES),
+                    flush=True,
+                )
         if not runs:  # --runs 0: the databases made, for runs to come
             continue
         print(

@@ -54,6 +54,31 @@ def test_export_benchmark_reports_each_run_and_the_range(tmp_path: Path) -> None
     assert list(tmp_path.rglob("*.db")), "the benchmark made its database"
 
 
+def test_export_benchmark_in_detail_reports_the_reader_alone_and_each_phase(
+    tmp_path: Path,
+) -> None:
+    out = run(
+        "bench/export_bench.py",
+        "--sizes",
+        "400",
+        "--runs",
+        "1",
+        "--detail",
+        "--work",
+        str(tmp_path),
+    )
+    found = re.search(
+        r"reader alone ([\d.]+) s \(([\d.]+) x baseline\), 400 replies; phases \(s\): (.*)$",
+        out,
+        re.MULTILINE,
+    )
+    assert found, out
+    assert float(found[1]) > 0 and float(found[2]) > 0
+    phases = dict(part.split() for part in found[3].split(", "))
+    assert list(phases) == ["read", "walk", "themes", "disclosure", "finish", "documents"]
+    assert float(phases["walk"]) > 0, "the walk was timed"
+
+
 def test_export_benchmark_with_no_runs_only_makes_its_database(tmp_path: Path) -> None:
     out = run("bench/export_bench.py", "--sizes", "300", "--runs", "0", "--work", str(tmp_path))
     assert out.splitlines()[1:] == [], "no run and no range"
