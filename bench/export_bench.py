@@ -80,7 +80,7 @@ class ChildPeak:
     Each descendant's peak (VmHWM: its own program's) and CPU seconds are read from /proc every
     20 ms while it runs, so growth or CPU in its last 20 ms would be missed. Children are listed
     by the kernel (``/proc/PID/task/*/children``, a few small files): a scan of every process's
-    ``/proc/PID/stat`` each 20 ms took about 0.11 s of CPU a second from the export's process.
+    ``/proc/PID/stat`` each 20 ms took about 0.11 s of CPU a second from the process that watched.
     """
 
     def __init__(self, pid: int) -> None:
