@@ -23,7 +23,9 @@ own process, not from the export's, so the watching costs the export nothing.
 With ``--detail`` each run also times the replies' reader alone (``Datasets.reply_batches``: the
 query, each text opened, the Arrow columns; in a process of its own after the baseline) and
 the export's phases (each phase's function in ``exporters.dataset`` wrapped with a timer), and
-prints them on a line of their own below the run's.
+prints them on a line of their own below the run's. With ``--tables-only`` the export writes
+only its CSV and Parquet tables (no transcripts, REFI-QDA or Polis files; the analyses, the
+report and the documents as ever), to tell what those formats cost.
 """
 
 from __future__ import annotations
@@ -322,9 +324,13 @@ def _time_phases(took: dict[str, float]) -> None:
         setattr(owner, attribute, timed(name, getattr(owner, attribute)))
 
 
-def export(path: Path, out: Path, phases: bool = False) -> dict[str, float]:
+def export(
+    path: Path, out: Path, phases: bool = False, tables_only: bool = False
+) -> dict[str, float]:
     """The research export of the cycle, as ``dialogue export`` makes it (timed by phase)."""
+    import exporters.dataset
     from bot.content.check import load_library
+    from exporters import csv_tables, parquet_tables
     from exporters.dataset import ExportOptions, export_dataset
     from exporters.pseudonymise import Pseudonymiser
     from storage.datasets import Datasets
@@ -334,6 +340,8 @@ def export(path: Path, out: Path, phases: bool = False) -> dict[str, float]:
     took_by_phase: dict[str, float] = {}
     if phases:
         _time_phases(took_by_phase)
+    if tables_only:
+        exporters.dataset.FORMATS = (csv_tables.open_writer, parquet_tables.open_writer)
 
     async def run() -> dict[str, float]:
         engine = make_engine(f"sqlite+aiosqlite:///{path}")
@@ -347,10 +355,10 @@ def export(path: Path, out: Path, phases: bool = False) -> dict[str, float]:
     return {**asyncio.run(run()), "peak_mb": _peak_mb(), **took_by_phase}
 
 
-def _child(kind: str, db: Path, out: Path, detail: bool = False) -> dict[str, float]:
+def _child(kind: str, db: Path, out: Path, flags: Iterable[str] = ()) -> dict[str, float]:
     """A run in a process of its own; its other processes' CPU counts in its own (``others``)."""
     command = [sys.executable, __file__, "--child", kind, "--db", str(db), "--out", str(out)]
-    command += ["--detail"] if detail else []
+    command += flags
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
         with ChildPeak(child.pid) as others:
             printed, _ = child.communicate()
@@ -369,12 +377,15 @@ def main() -> None:
     parser.add_argument(
         "--detail", action="store_true", help="also the reader alone and the export's phases"
     )
+    parser.add_argument(
+        "--tables-only", action="store_true", help="the export writes only CSV and Parquet tables"
+    )
     parser.add_argument("--child", choices=["baseline", "export", "reader"])
     parser.add_argument("--db", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.child == "export":
-        print(json.dumps(export(args.db, args.out, args.detail)))
+        print(json.dumps(export(args.db, args.out, args.detail, args.tables_only)))
         return
     if args.child:
         print(json.dumps((baseline if args.child == "baseline" else reader)(args.db, args.out)))
@@ -394,7 +405,12 @@ def main() -> None:
                 subprocess.run(["rm", "-rf", str(old)], check=True)
             base = _child("baseline", db, folder / "baseline.csv")
             alone = _child("reader", db, folder) if args.detail else None
-            made = _child("export", db, folder / "export", args.detail)
+            flags = [
+                f
+                for f, on in (("--detail", args.detail), ("--tables-only", args.tables_only))
+                if on
+            ]
+            made = _child("export", db, folder / "export", flags)
             runs.append((made["seconds"] / base["seconds"], made["cpu"] / base["cpu"], made))
             print(
                 f"{size:>9,} {run:>3} {base['seconds']:>10.2f} {made['seconds']:>9.2f} "

@@ -79,6 +79,15 @@ def test_export_benchmark_in_detail_reports_the_reader_alone_and_each_phase(
     assert float(phases["walk"]) > 0, "the walk was timed"
 
 
+def test_export_benchmark_with_tables_only_writes_no_other_format(tmp_path: Path) -> None:
+    args = ("--sizes", "300", "--runs", "1", "--tables-only", "--work", str(tmp_path))
+    out = run("bench/export_bench.py", *args)
+    assert re.search(r"^\s*300 over 1 runs: wall ratio", out, re.MULTILINE), out
+    made = {path.name for path in (tmp_path / "300" / "export").iterdir()}
+    assert {"responses.csv", "responses.parquet", "report.html"} <= made
+    assert not made & {"dialogue.qdpx", "polis", "transcripts"}
+
+
 def test_export_benchmark_with_no_runs_only_makes_its_database(tmp_path: Path) -> None:
     out = run("bench/export_bench.py", "--sizes", "300", "--runs", "0", "--work", str(tmp_path))
     assert out.splitlines()[1:] == [], "no run and no range"
