@@ -58,6 +58,21 @@ def test_staff_plan_open_list_and_close_cycles_with_times_in_london(
     shown = dialogue(config, "cycle", "show", "2027-c1")
     assert "Scripts: timed, health-data-intro" in shown.stdout
 
+    # What the session's opening would refuse is refused now, and nothing is scheduled.
+    unregistered = dialogue(config, "schedule", "add", "console:g", "timed", "2030-03-31", "18:30")
+    assert (unregistered.returncode, unregistered.stdout.strip()) == (
+        2,
+        "dialogue schedule add: console:g is not registered, so no session may open there; "
+        "register it first: dialogue group add console:g",
+    )
+    assert dialogue(config, "group", "add", "console:g").returncode == 0
+    no_script = dialogue(config, "schedule", "add", "console:g", "nope", "2030-03-31", "18:30")
+    assert (no_script.returncode, no_script.stdout.strip()) == (
+        2,
+        "dialogue schedule add: there is no script 'nope'; "
+        "scripts in prompts/: health-data-intro, timed",
+    )
+    assert dialogue(config, "schedule", "list").stdout == ""
     skipped = dialogue(config, "schedule", "add", "console:g", "timed", "2030-03-31", "01:30")
     assert skipped.returncode == 2 and "the clocks skip that time" in skipped.stdout
     planned = dialogue(config, "schedule", "add", "console:g", "timed", "2030-03-31", "18:30")

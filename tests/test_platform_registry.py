@@ -86,7 +86,14 @@ def test_a_platform_added_to_the_registry_is_configured_run_invited_and_given_gr
     assert wrong.returncode == 2
     assert "(a fakechat room's id starts with room-)" in wrong.stderr
     scheduled = dialogue_with_fakechat(
-        config, "schedule", "add", "fakechat:room-1", "timed", "2090-01-01", "10:00", env=on
+        config,
+        "schedule",
+        "add",
+        "fakechat:room-1",
+        "health-data-intro",
+        "2090-01-01",
+        "10:00",
+        env=on,
     )
     assert scheduled.returncode == 0, scheduled.stderr
 

@@ -83,6 +83,7 @@ def test_staff_cancel_a_schedule_and_closing_a_cycle_clears_the_rest(
     )
     assert created.returncode == 0, created.stdout
     assert dialogue(config, "cycle", "open", "2027-c1").returncode == 0
+    assert dialogue(config, "group", "add", "console:g").returncode == 0
     for day in ("2090-01-01", "2090-01-02"):
         added = dialogue(config, "schedule", "add", "console:g", "timed", day, "10:00")
         assert added.returncode == 0, added.stdout + added.stderr

@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo
 from bot.app import App, cycles
 from bot.cli.usage import UsageError, require_platform
 from bot.core.ids import GroupRef, PersonRef
-from bot.service.cycles import CycleProblem, Cycles, parse_when, shown
+from bot.service.cycles import CycleProblem, Cycles, in_prompts, parse_when, shown
 from bot.service.shell import utcnow
-from bot.settings import Settings
 from storage.cycles import CANCELLED, OPEN, CycleRecord
 
 
@@ -25,7 +24,7 @@ async def run(args: argparse.Namespace, app: App) -> int:
     ops = cycles(app)
     try:
         if args.command == "schedule":
-            return await _schedule(args, ops, zone, app.settings)
+            return await _schedule(args, ops, zone, app)
         return await _cycle(args, ops, zone)
     except CycleProblem as exc:
         print(f"dialogue {args.command} {args.action}: {exc}")
@@ -73,7 +72,7 @@ async def _cycle(args: argparse.Namespace, ops: Cycles, zone: tzinfo) -> int:
     return 0
 
 
-async def _schedule(args: argparse.Namespace, ops: Cycles, zone: tzinfo, settings: Settings) -> int:
+async def _schedule(args: argparse.Namespace, ops: Cycles, zone: tzinfo, app: App) -> int:
     if args.action == "list":
         for record in await ops.store.scheduled():
             print(
@@ -92,7 +91,17 @@ async def _schedule(args: argparse.Namespace, ops: Cycles, zone: tzinfo, setting
     platform, _, chat = args.group.partition(":")
     if not platform or not chat:
         raise UsageError(f"'{args.group}': write the group as platform:chat_id")
-    require_platform(settings, platform, "dialogue schedule add")
+    require_platform(app.settings, platform, "dialogue schedule add")
+    group = GroupRef(platform, chat)
+    # What the session's opening would refuse, refused now, not silently when it is due.
+    known = app.service.library.scripts
+    if args.script not in known:
+        raise CycleProblem(f"there is no script '{args.script}'; {in_prompts(known)}")
+    if not await app.service.roles.is_registered(group):
+        raise CycleProblem(
+            f"{args.group} is not registered, so no session may open there; "
+            f"register it first: dialogue group add {args.group}"
+        )
     current = await ops.current()
     if current.offered is not None and args.script not in current.offered:
         raise CycleProblem(
@@ -104,9 +113,7 @@ async def _schedule(args: argparse.Namespace, ops: Cycles, zone: tzinfo, setting
     if at <= now:
         raise CycleProblem(f"{shown(at, zone)} has passed; choose a time in the future")
     person = PersonRef(platform, args.facilitator) if args.facilitator else None
-    record = await ops.store.schedule_session(
-        GroupRef(platform, chat), person, args.script, at, now
-    )
+    record = await ops.store.schedule_session(group, person, args.script, at, now)
     print(
         f"Scheduled {record.script_id} for {args.group} at {shown(at, zone)} "
         f"(number {record.id}); the running bot opens it then."

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -85,6 +85,11 @@ def shown(at: datetime | None, zone: tzinfo) -> str:
     return "-" if at is None else f"{at.astimezone(zone):{DATE_FORMAT} %Z}"
 
 
+def in_prompts(known: Iterable[str]) -> str:
+    """The scripts there are to choose from, for a message that refuses another."""
+    return f"scripts in prompts/: {', '.join(sorted(known)) or '-'}"
+
+
 class Cycles:
     """Cycle operations on the store, with the content and settings they need."""
 
@@ -136,7 +141,7 @@ class Cycles:
         if not scripts or unknown:
             raise CycleProblem(
                 f"--scripts: {'no such script: ' + ', '.join(unknown) if unknown else 'none given'}"
-                f"; scripts in prompts/: {', '.join(sorted(known)) or '-'}"
+                f"; {in_prompts(known)}"
             )
         record = CycleRecord(
             cycle_id, title, theme, tuple(dict.fromkeys(scripts)), PLANNED, opens_at, closes_at
