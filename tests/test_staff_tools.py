@@ -105,6 +105,30 @@ def test_staff_cancel_a_schedule_and_closing_a_cycle_clears_the_rest(
     assert dialogue(config, "schedule", "list").stdout == ""
 
 
+def test_a_group_no_longer_registered_has_its_scheduled_sessions_cancelled(
+    database_url: str, tmp_path: Path
+) -> None:
+    config = staff_config(tmp_path, database_url)
+    for group in ("console:g", "console:other"):
+        assert dialogue(config, "group", "add", group).returncode == 0
+        for day in ("2090-01-01", "2090-01-02"):
+            added = dialogue(config, "schedule", "add", group, "timed", day, "10:00")
+            assert added.returncode == 0, added.stdout + added.stderr
+    removed = dialogue(config, "group", "remove", "console:g")
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.splitlines() == [
+        "console:g: no longer registered",
+        "Its scheduled sessions still to open were cancelled (numbers 1, 2): "
+        "a group that is not registered opens none.",
+    ]
+    assert dialogue(config, "schedule", "list").stdout.splitlines() == [
+        "3: console:other timed at 2090-01-01 10:00 GMT",
+        "4: console:other timed at 2090-01-02 10:00 GMT",
+    ]
+    again = dialogue(config, "group", "remove", "console:g")
+    assert again.stdout.splitlines() == ["console:g: was not registered"]
+
+
 def test_groups_and_schedules_of_unknown_or_disabled_platforms_are_refused(
     database_url: str, tmp_path: Path
 ) -> None:

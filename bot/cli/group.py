@@ -33,7 +33,26 @@ async def run(args: argparse.Namespace, app: App) -> int:
         return 0
     removed = await repository.unregister_group(target)
     print(f"{args.group}: {'no longer registered' if removed else 'was not registered'}")
+    if removed and not await app.service.roles.is_registered(target):
+        await _cancel_schedules(app, target)
     return 0
+
+
+async def _cancel_schedules(app: App, group: GroupRef) -> None:
+    """Cancel the group's scheduled sessions still to open: an unregistered group opens none."""
+    from storage.cycles import CANCELLED, CycleStore
+
+    store = CycleStore(app.database)
+    numbers = [
+        record.id
+        for record in await store.scheduled()
+        if record.group.whole == group.whole and await store.settle_session(record.id, CANCELLED)
+    ]
+    if numbers:
+        print(
+            f"Its scheduled sessions still to open were cancelled (numbers "
+            f"{', '.join(map(str, numbers))}): a group that is not registered opens none."
+        )
 
 
 def _group(value: str) -> GroupRef:
