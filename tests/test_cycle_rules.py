@@ -127,11 +127,13 @@ def test_schedule_stores_the_time_in_utc_and_confirms_it_in_local_time(library: 
     ("args", "key"),
     [
         ("2027-03-28", "schedule.usage"),
-        ("2027-13-01 10:00", "schedule.usage"),
+        ("2027-13-01 10:00", "schedule.bad_when"),
+        ("2027-02-30 10:00", "schedule.bad_when"),
+        ("2027-03-28 25:00", "schedule.bad_when"),
         ("2027-03-28 01:30", "schedule.no_such_time"),
         ("2027-03-26 10:00", "schedule.past"),
     ],
-    ids=["missing-time", "no-such-month", "clocks-skip", "in-the-past"],
+    ids=["missing-time", "no-such-month", "no-such-day", "no-such-hour", "clocks-skip", "past"],
 )
 def test_schedule_refuses_what_it_cannot_honour(library: Library, args: str, key: str) -> None:
     ctx = context(library)
@@ -139,6 +141,9 @@ def test_schedule_refuses_what_it_cannot_honour(library: Library, args: str, key
     assert result.effects == ()
     prefix = ctx.t(key, example="X", zone=LONDON, when="X").split("X")[0]
     assert private_text(result.actions).startswith(prefix)
+    if key == "schedule.bad_when":  # names what it could not read, and shows what it can
+        example = f"{SCRIPT} 2027-03-28 18:30"
+        assert private_text(result.actions) == ctx.t(key, when=args, example=example)
 
 
 def test_schedule_is_refused_where_no_scheduler_would_open_the_session(library: Library) -> None:

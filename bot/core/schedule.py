@@ -83,14 +83,10 @@ def handle(
         return reply(state, actor, ctx.t("groups.not_registered"))
     if not ctx.scheduling:
         return reply(state, actor, ctx.t("schedule.off"))
-    example = (ctx.now + timedelta(days=1)).astimezone(ctx.zone)
-    usage = ctx.t(
-        "schedule.usage",
-        example=f"{next(iter(startable(ctx)), 'SCRIPT')} {example:%Y-%m-%d} 18:30",
-        zone=ctx.zone,
-    )
+    tomorrow = (ctx.now + timedelta(days=1)).astimezone(ctx.zone)
+    example = f"{next(iter(startable(ctx)), 'SCRIPT')} {tomorrow:%Y-%m-%d} 18:30"
     if len(args) != 3:
-        return reply(state, actor, usage)
+        return reply(state, actor, ctx.t("schedule.usage", example=example, zone=ctx.zone))
     script = ctx.library.scripts.get(args[0])
     if script is None:
         text = ctx.t("session.unknown_script", script=args[0], scripts=script_list(ctx))
@@ -103,7 +99,8 @@ def handle(
     except NoSuchLocalTime:
         return reply(state, actor, ctx.t("schedule.no_such_time", when=f"{args[1]} {args[2]}"))
     except ValueError:
-        return reply(state, actor, usage)
+        when = f"{args[1]} {args[2]}"
+        return reply(state, actor, ctx.t("schedule.bad_when", when=when, example=example))
     if at <= ctx.now:
         return reply(state, actor, ctx.t("schedule.past", when=local(at, ctx)))
     done = ctx.t("schedule.done", title=script.title, when=local(at, ctx))
