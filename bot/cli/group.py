@@ -43,11 +43,10 @@ async def _cancel_schedules(app: App, group: GroupRef) -> None:
     from storage.cycles import CANCELLED, CycleStore
 
     store = CycleStore(app.database)
-    numbers = [
-        record.id
-        for record in await store.scheduled()
-        if record.group.whole == group.whole and await store.settle_session(record.id, CANCELLED)
-    ]
+    numbers = []
+    for record in await store.scheduled():
+        if record.group.whole == group.whole and await store.settle_session(record.id, CANCELLED):
+            numbers.append(record.id)
     if numbers:
         print(
             f"Its scheduled sessions still to open were cancelled (numbers "
