@@ -12,6 +12,7 @@ from bot.cli.usage import UsageError, require_platform
 from bot.core.ids import GroupRef
 from bot.platforms.registry import find
 from bot.service.shell import utcnow
+from storage.cycles import CANCELLED, CycleStore
 
 
 async def run(args: argparse.Namespace, app: App) -> int:
@@ -40,8 +41,6 @@ async def run(args: argparse.Namespace, app: App) -> int:
 
 async def _cancel_schedules(app: App, group: GroupRef) -> None:
     """Cancel the group's scheduled sessions still to open: an unregistered group opens none."""
-    from storage.cycles import CANCELLED, CycleStore
-
     store = CycleStore(app.database)
     numbers = []
     for record in await store.scheduled():
